@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""`make sim`: the RTL regression on one simulator.
+
+Runs every testbench of tb/registry.py over its regression parameter sets, in parallel, then
+prints a table (per testbench and simulator: examples tried, values compared, pass / fail,
+simulated time, wall time), writes it to build/sim-<SIM>/report.md and a JUnit XML next to it,
+and exits non-zero if anything failed or compared nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import xml.etree.ElementTree as ET
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from tb.harness.runner import BUILD_ROOT, SIMULATORS, TestbenchResult, run_testbench  # noqa: E402
+from tb.registry import TESTBENCHES  # noqa: E402
+
+
+def _run(job: tuple) -> TestbenchResult:
+    testbench, parameters, simulator, examples, seed = job
+    return run_testbench(testbench.block, testbench.toplevel, testbench.sources, simulator,
+                         parameters=parameters, examples=examples, seed=seed)
+
+
+def format_table(results: list[TestbenchResult]) -> str:
+    header = ("testbench", "parameters", "sim", "tests", "examples", "compared", "result",
+              "sim time", "wall")
+    rows = [header]
+    for r in results:
+        rows.append((r.block, r.tag, r.simulator, f"{r.tests - r.failed}/{r.tests}",
+                     str(r.examples), str(r.compared_values), "PASS" if r.passed else "FAIL",
+                     f"{r.sim_time_ns / 1e3:.1f} us", f"{r.wall_s:.1f} s"))
+    totals = ("total", "", "", str(sum(r.tests for r in results)),
+              str(sum(r.examples for r in results)),
+              str(sum(r.compared_values for r in results)),
+              "PASS" if all(r.passed for r in results) else "FAIL",
+              f"{sum(r.sim_time_ns for r in results) / 1e3:.1f} us",
+              f"{sum(r.wall_s for r in results):.1f} s")
+    rows.append(totals)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    line = lambda row: "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |"  # noqa: E731
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(rows[0]), rule] + [line(r) for r in rows[1:]])
+
+
+def write_junit(results: list[TestbenchResult], path: Path, simulator: str) -> None:
+    suite = ET.Element("testsuite", name=f"dualspike-sim-{simulator}", tests=str(len(results)),
+                       failures=str(sum(not r.passed for r in results)))
+    for r in results:
+        case = ET.SubElement(suite, "testcase", classname=f"{r.block}.{simulator}", name=r.tag,
+                             time=f"{r.wall_s:.3f}")
+        ET.SubElement(case, "properties").extend([
+            ET.Element("property", name="examples", value=str(r.examples)),
+            ET.Element("property", name="compared_values", value=str(r.compared_values)),
+            ET.Element("property", name="sim_time_ns", value=f"{r.sim_time_ns:.0f}"),
+        ])
+        if not r.passed:
+            ET.SubElement(case, "failure", message="testbench failed").text = r.explain()
+    tree = ET.ElementTree(suite)
+    ET.indent(tree)
+    tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sim", choices=SIMULATORS, default="verilator")
+    parser.add_argument("--jobs", type=int, default=2, help="parallel simulations")
+    parser.add_argument("--examples", type=int, help="examples per search (default: registry)")
+    parser.add_argument("--seed", type=int, help="cocotb/Hypothesis seed (default: random)")
+    parser.add_argument("--block", action="append", help="only these blocks (repeatable)")
+    args = parser.parse_args()
+
+    unknown = set(args.block or []) - set(TESTBENCHES)
+    if unknown:
+        parser.error(f"unknown block(s): {', '.join(sorted(unknown))}; "
+                     f"known: {', '.join(TESTBENCHES)}")
+    jobs = [
+        (tb, params, args.sim, args.examples or tb.sim_examples, args.seed)
+        for tb in TESTBENCHES.values() if not args.block or tb.block in args.block
+        for params in tb.regression
+    ]
+    started = time.monotonic()
+    print(f"make sim: {len(jobs)} testbench runs on {args.sim}, {args.jobs} in parallel")
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = list(pool.map(_run, jobs))
+    wall = time.monotonic() - started
+
+    out_dir = BUILD_ROOT / f"sim-{args.sim}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    table = format_table(results)
+    verdict = "PASS" if all(r.passed for r in results) else "FAIL"
+    summary = f"{verdict}: {len(results)} runs on {args.sim} in {wall:.1f} s wall"
+    (out_dir / "report.md").write_text(f"# make sim ({args.sim})\n\n{table}\n\n{summary}\n")
+    write_junit(results, out_dir / "junit.xml", args.sim)
+    print(table)
+    for r in results:
+        if not r.passed:
+            print("\n" + r.explain())
+    print(f"\n{summary}; report: {out_dir / 'report.md'}, JUnit: {out_dir / 'junit.xml'}")
+    return 0 if verdict == "PASS" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""cocotb testbenches of dualspike: one folder per RTL block, plus the shared harness."""

