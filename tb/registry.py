@@ -1,20 +1,29 @@
 """Every testbench of the regression: its RTL, its parameter grids and its planted bugs.
 
-``make sim`` runs each block's ``regression`` parameter sets with the regression's example
-budget; ``make test`` sweeps ``sweep`` (odd and degenerate sizes included) with a smaller
-budget; ``make lint`` lints every parameter set of both grids; the planted-bug tests build each
-entry of ``planted_bugs`` and require the suite to fail with a shrunk example.
+Each block's folder ``tb/<block>/`` holds ``bench.py`` defining ``TESTBENCH = Testbench(...)``;
+this module collects them. ``make sim`` runs each block's ``regression`` parameter sets with
+the regression's example budget; ``make test`` sweeps ``sweep`` (odd and degenerate sizes
+included) with a smaller budget, plus ``random_shapes`` sets drawn by Hypothesis from
+``shapes``; ``make lint`` lints every parameter set of the grids; the planted-bug tests build
+each entry of ``planted_bugs`` and require the suite to fail with a shrunk example.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from hypothesis import strategies as st
+
+TB_DIR = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
 class Testbench:
     block: str
     toplevel: str
+    #: RTL files, relative to rtl/, in compilation order (packages first).
     sources: tuple[str, ...]
     sweep: tuple[dict, ...]
     regression: tuple[dict, ...]
@@ -23,6 +32,10 @@ class Testbench:
     test_examples: int = 60
     #: define -> what the bug does (the planted-bug tests check each is caught).
     planted_bugs: dict[str, str] = field(default_factory=dict)
+    #: Hypothesis strategy of whole parameter sets (HDL parameters), for random shape builds.
+    shapes: st.SearchStrategy[dict] | None = None
+    #: How many drawn shape sets ``make test`` builds per simulator.
+    random_shapes: int = 0
 
     def parameter_sets(self) -> list[dict]:
         seen, unique = set(), []
@@ -34,50 +47,15 @@ class Testbench:
         return unique
 
 
-TESTBENCHES: dict[str, Testbench] = {
-    tb.block: tb
-    for tb in (
-        Testbench(
-            block="lif_unit",
-            toplevel="lif_unit",
-            sources=("lif_unit.sv",),
-            sweep=(
-                {"MembraneBits": 4, "CurrentBits": 6},
-                {"MembraneBits": 9, "CurrentBits": 5},
-                {"MembraneBits": 16, "CurrentBits": 24},
-                {"MembraneBits": 32, "CurrentBits": 40},
-            ),
-            regression=(
-                {"MembraneBits": 4, "CurrentBits": 6},
-                {"MembraneBits": 16, "CurrentBits": 24},
-                {"MembraneBits": 32, "CurrentBits": 40},
-            ),
-            sim_examples=500,
-            test_examples=150,
-            planted_bugs={"DUALSPIKE_BUG_LIF_FIRE_GT": "fires on u > theta instead of u >= theta"},
-        ),
-        Testbench(
-            block="sparsity_detector",
-            toplevel="sparsity_detector",
-            sources=("popcount.sv", "sparsity_detector.sv"),
-            sweep=(
-                {"GroupWidth": 1, "Lanes": 1},
-                {"GroupWidth": 9, "Lanes": 2},
-                {"GroupWidth": 27, "Lanes": 4},
-                {"GroupWidth": 8, "Lanes": 3},
-                {"GroupWidth": 32, "Lanes": 1},
-            ),
-            regression=(
-                {"GroupWidth": 9, "Lanes": 1},
-                {"GroupWidth": 16, "Lanes": 2},
-                {"GroupWidth": 27, "Lanes": 3},
-                {"GroupWidth": 64, "Lanes": 4},
-            ),
-            sim_examples=300,
-            test_examples=80,
-            planted_bugs={
-                "DUALSPIKE_BUG_DETECTOR_DROP_HIGHEST": "drops the highest position of a group",
-            },
-        ),
-    )
-}
+def _collect() -> dict[str, Testbench]:
+    found = {}
+    for bench in sorted(TB_DIR.glob("*/bench.py")):
+        module = importlib.import_module(f"tb.{bench.parent.name}.bench")
+        testbench = module.TESTBENCH
+        if testbench.block != bench.parent.name:
+            raise ValueError(f"{bench}: block {testbench.block!r} must match its folder")
+        found[testbench.block] = testbench
+    return found
+
+
+TESTBENCHES: dict[str, Testbench] = _collect()

@@ -1,0 +1,44 @@
+"""Hypothesis-drawn HDL parameter sets: each example is a build of a core with a random shape.
+
+The number of builds is bounded by each testbench's ``random_shapes``. Shrinking across builds is
+switched off (each step would be a new build); the failing shape is reported, and inside its
+simulation the run-time values are shrunk as usual. The seed is printed so a failing shape is
+reproduced with ``DUALSPIKE_SHAPE_SEED=<seed>``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+from hypothesis import Phase, given, seed, settings
+
+from tb.harness.runner import SIMULATORS, run_testbench
+from tb.registry import TESTBENCHES
+
+SHAPE_SEED = int(os.environ.get("DUALSPIKE_SHAPE_SEED", random.randrange(1 << 32)))
+
+CASES = [
+    pytest.param(tb, sim, id=f"{tb.block}-{sim}")
+    for tb in TESTBENCHES.values() if tb.shapes is not None and tb.random_shapes > 0
+    for sim in SIMULATORS
+]
+
+
+@pytest.mark.parametrize(("testbench", "simulator"), CASES)
+def test_random_shapes_match_golden(testbench, simulator):
+    print(f"shape seed: DUALSPIKE_SHAPE_SEED={SHAPE_SEED}")
+
+    @seed(SHAPE_SEED)
+    @settings(max_examples=testbench.random_shapes, deadline=None, database=None,
+              phases=[Phase.generate])
+    @given(parameters=testbench.shapes)
+    def check(parameters):
+        result = run_testbench(testbench.block, testbench.toplevel, testbench.sources,
+                               simulator, parameters=parameters,
+                               examples=max(10, testbench.test_examples // 2))
+        assert result.passed, (f"shape seed {SHAPE_SEED}, parameters {parameters}:\n"
+                               + result.explain())
+
+    check()
