@@ -1,0 +1,267 @@
+// Copyright dualspike contributors.
+//
+// sparsity_detector: the dual-side sparsity detector of one group (SPEC section 3).
+//
+// Accepts a group (a G-bit weight bitmap and a G-bit spike bitmap) and emits its effectual pairs
+// in increasing position order, up to L per beat, until the group is exhausted.
+//   effectual bitmap: e = wbitmap & sbitmap
+//   pair at position p (e[p] = 1): pos = p, packed index idx = popcount(wbitmap & ((1 << p) - 1))
+//   beats: the pairs in order, L per beat; all beats full except possibly the last; the last beat
+//          has out_last_o = 1. A group with no effectual pair gives exactly one beat with
+//          out_lane_valid_o = 0 and out_last_o = 1.
+// Golden: golden.sparsity.detector_beats.
+//
+// Example (G = 8, L = 2): wbitmap = 8'b1011_0110, sbitmap = 8'b1110_0101
+//   e = 8'b1010_0100 -> pairs (pos, idx) = (2, 1), (5, 3), (7, 4)
+//   beat 0: lane_valid = 2'b11, lane 0 = (2, 1), lane 1 = (5, 3), last = 0
+//   beat 1: lane_valid = 2'b01, lane 0 = (7, 4), lane 1 = (0, 0), last = 1
+//
+// Output encoding: out_lane_valid_o is a thermometer (lanes 0..n-1 hold pairs, lane 0 the lowest
+// position). Lanes that do not hold a pair drive 0 on pos and idx. While out_valid_o = 0 the data
+// outputs are 0 (lane_valid, pos, idx and last).
+//
+// Parameters:
+//   GroupWidth  G >= 1, any value (powers of two or not).
+//   Lanes       L >= 1, pairs per beat.
+//   PosBits     = (G > 1) ? $clog2(G) : 1, width of a position and of a packed index (derived;
+//               the ports use the expression because Icarus 11 has no localparam in port lists).
+//
+// Latency: 1 cycle from acceptance (in_valid_i && in_ready_o) to the first beat (the group is
+// registered). Throughput: one beat per cycle; a group takes max(1, ceil(pairs / L)) beats, and a
+// new group is accepted in the cycle the previous group's last beat is consumed:
+//   in_ready_o = !busy || (out_valid_o && out_ready_i && out_last_o)
+// so groups with at most L pairs stream at one group per cycle. The only combinational path from
+// out_ready_i goes to in_ready_o; out_valid_o and all out_* data come straight from registers
+// through the lane-select logic.
+//
+// Structure: registers hold the remaining effectual bits and the weight bitmap below the top
+// position. Each cycle a chain of L lowest-set-bit finders (x & -x) picks the next L pairs; a lane's
+// position is the binary encoding of its one-hot, its packed index the popcount of the weight bits
+// below it (one-hot - 1 is exactly the mask of positions below); the picked bits are cleared.
+//
+// Planted bug (test-suite self-check only): `define DUALSPIKE_BUG_DETECTOR_DROP_HIGHEST masks
+// bit G-1 of e, i.e. drops the highest position of every group.
+
+module sparsity_detector #(
+  parameter int GroupWidth = 8,
+  parameter int Lanes      = 2
+) (
+  input  logic                                                    clk_i,
+  input  logic                                                    rst_ni,
+  // Input stream: one group per transfer.
+  input  logic                                                    in_valid_i,
+  output logic                                                    in_ready_o,
+  input  logic [GroupWidth-1:0]                                   wbitmap_i,
+  input  logic [GroupWidth-1:0]                                   sbitmap_i,
+  // Output stream: one beat of up to Lanes pairs per transfer.
+  output logic                                                    out_valid_o,
+  input  logic                                                    out_ready_i,
+  output logic [Lanes-1:0]                                        out_lane_valid_o,
+  output logic [Lanes*((GroupWidth > 1) ? $clog2(GroupWidth) : 1)-1:0] out_pos_o,
+  output logic [Lanes*((GroupWidth > 1) ? $clog2(GroupWidth) : 1)-1:0] out_idx_o,
+  output logic                                                    out_last_o
+);
+
+  localparam int PosBits = (GroupWidth > 1) ? $clog2(GroupWidth) : 1;
+
+  // ---------------------------------------------------------------------------------------------
+  // State
+  // ---------------------------------------------------------------------------------------------
+  logic                  busy_d, busy_q;  // a group is held and its beats are being emitted
+  logic [GroupWidth-1:0] eff_d, eff_q;    // effectual bits not yet emitted
+
+  logic [GroupWidth-1:0] eff_in;          // e of the group on the input
+  logic [GroupWidth-1:0] eff_rest;        // eff_q without this beat's pairs
+  logic                  out_fire;        // the current beat is consumed
+  logic                  accept;          // a group is accepted
+  logic                  last;            // this beat is the group's last
+
+`ifdef DUALSPIKE_BUG_DETECTOR_DROP_HIGHEST
+  // Bit G-1 of a group (the highest position).
+  localparam logic [GroupWidth-1:0] TopBit = GroupWidth'(1) << (GroupWidth - 1);
+  assign eff_in = wbitmap_i & sbitmap_i & ~TopBit;  // PLANTED BUG: loses position G-1
+`else
+  assign eff_in = wbitmap_i & sbitmap_i;
+`endif
+
+  // ---------------------------------------------------------------------------------------------
+  // Lane selection
+  // ---------------------------------------------------------------------------------------------
+  if (GroupWidth == 1) begin : g_group_one
+    // One position: lane 0 holds the pair (pos 0, idx 0) iff e[0]; the weight bitmap is not
+    // needed (the packed index is always 0) and no other lane is ever used.
+    assign out_lane_valid_o = Lanes'(eff_q);
+    assign out_pos_o        = '0;
+    assign out_idx_o        = '0;
+    assign eff_rest         = '0;
+
+  end else begin : g_group_many
+    // The weight bit at G-1 is below no position, so only bits G-2..0 are kept.
+    logic [GroupWidth-2:0]             wlow_d, wlow_q;
+    logic [GroupWidth-2:0]             wlow_in;
+    logic [Lanes-1:0][GroupWidth-1:0]  lane_onehot;  // lowest remaining set bit per lane (or 0)
+    logic [GroupWidth-1:0]             rem;          // p_pick's running remainder
+
+    assign wlow_in = wbitmap_i[GroupWidth-2:0];
+
+    // Chain of L lowest-set-bit finders: lane l takes the lowest bit left by lanes 0..l-1.
+    always_comb begin : p_pick
+      rem = eff_q;
+      for (int l = 0; l < Lanes; l++) begin
+        lane_onehot[l] = rem & (~rem + GroupWidth'(1));  // x & -x; 0 if nothing is left
+        rem            = rem & ~lane_onehot[l];
+      end
+      eff_rest = rem;
+    end
+
+    for (genvar l = 0; l < Lanes; l++) begin : g_lane
+      logic [GroupWidth-1:0] onehot;
+      logic [GroupWidth-2:0] below;    // positions below the lane's position
+      logic [PosBits-1:0]    pos;
+      logic [PosBits-1:0]    idx;
+      logic                  valid;
+
+      assign onehot = lane_onehot[l];
+      assign valid  = |onehot;
+      // onehot - 1 sets exactly the bits below the one-hot bit; bit G-1 of that mask is never
+      // needed, and for the one-hot at G-1 the low G-1 bits give all ones, as they should.
+      // (For an empty lane the mask is all ones; idx is gated below.)
+      assign below  = onehot[GroupWidth-2:0] - (GroupWidth - 1)'(1);
+
+      // One-hot to binary: OR of the positions whose bit is set (0 for an empty lane).
+      always_comb begin : p_encode
+        pos = '0;
+        for (int p = 0; p < GroupWidth; p++) begin
+          if (onehot[p]) begin
+            pos = pos | PosBits'(p);
+          end
+        end
+      end
+
+      popcount #(
+        .Width (GroupWidth - 1)
+      ) u_popcount (
+        .bits_i  (wlow_q & below),
+        .count_o (idx)
+      );
+
+      assign out_lane_valid_o[l]               = valid;
+      assign out_pos_o[l*PosBits +: PosBits] = pos;                     // 0 when !valid
+      assign out_idx_o[l*PosBits +: PosBits] = valid ? idx : '0;
+    end
+
+    always_comb begin : p_wlow
+      wlow_d = wlow_q;
+      if (accept) begin
+        wlow_d = wlow_in;
+      end
+    end
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_wlow_reg
+      if (!rst_ni) begin
+        wlow_q <= '0;
+      end else begin
+        wlow_q <= wlow_d;
+      end
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Handshake and next state
+  // ---------------------------------------------------------------------------------------------
+  assign last        = busy_q & ~(|eff_rest);
+  assign out_valid_o = busy_q;
+  assign out_last_o  = last;
+  assign out_fire    = busy_q & out_ready_i;
+  assign in_ready_o  = ~busy_q | (out_fire & last);
+  assign accept      = in_valid_i & in_ready_o;
+
+  always_comb begin : p_next
+    busy_d = busy_q;
+    eff_d  = eff_q;
+    if (out_fire) begin
+      busy_d = ~last;
+      eff_d  = eff_rest;  // 0 after the last beat
+    end
+    if (accept) begin
+      busy_d = 1'b1;
+      eff_d  = eff_in;
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_reg
+    if (!rst_ni) begin
+      busy_q <= 1'b0;
+      eff_q  <= '0;
+    end else begin
+      busy_q <= busy_d;
+      eff_q  <= eff_d;
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Parameter checks (Icarus 11 cannot parse elaboration-time $error; Verilator enforces them)
+  // ---------------------------------------------------------------------------------------------
+`ifndef __ICARUS__
+  if (GroupWidth < 1) begin : g_bad_group_width
+    $error("sparsity_detector: GroupWidth must be >= 1, got %0d", GroupWidth);
+  end
+  if (Lanes < 1) begin : g_bad_lanes
+    $error("sparsity_detector: Lanes must be >= 1, got %0d", Lanes);
+  end
+`endif
+
+  // ---------------------------------------------------------------------------------------------
+  // Assertions (simulation only; immediate asserts on the clock so Icarus accepts them; the name of
+// each is the first word of its message, as Icarus 11 rejects labelled immediate assertions)
+  // ---------------------------------------------------------------------------------------------
+`ifndef SYNTHESIS
+  // Shadow of the previous cycle's output beat. sva_armed_q is 0 (or X) until the first reset, so
+  // nothing is checked before the design has been reset. The checks themselves sit in a plain
+  // `always`: Icarus warns about system tasks in always_ff, and rst_ni is not sampled there
+  // (Verilator would flag a net used both as an asynchronous and a synchronous reset).
+  logic                         sva_armed_q;
+  logic                         sva_stall_q;
+  logic [Lanes-1:0]             sva_lane_valid_q;
+  logic [Lanes*PosBits-1:0]     sva_pos_q;
+  logic [Lanes*PosBits-1:0]     sva_idx_q;
+  logic                         sva_last_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_sva_reg
+    if (!rst_ni) begin
+      sva_armed_q      <= 1'b0;
+      sva_stall_q      <= 1'b0;
+      sva_lane_valid_q <= '0;
+      sva_pos_q        <= '0;
+      sva_idx_q        <= '0;
+      sva_last_q       <= 1'b0;
+    end else begin
+      sva_armed_q      <= 1'b1;
+      sva_stall_q      <= out_valid_o & ~out_ready_i;
+      sva_lane_valid_q <= out_lane_valid_o;
+      sva_pos_q        <= out_pos_o;
+      sva_idx_q        <= out_idx_o;
+      sva_last_q       <= out_last_o;
+    end
+  end
+
+  always @(posedge clk_i) begin : p_sva
+    // OutValidHeld_A: a stalled beat is still offered ...
+    if (sva_stall_q) begin
+      assert (out_valid_o)
+        else $error("OutValidHeld_A: out_valid_o dropped under backpressure");
+      // OutDataStable_A: ... unchanged.
+      assert (out_lane_valid_o == sva_lane_valid_q && out_pos_o == sva_pos_q &&
+              out_idx_o == sva_idx_q && out_last_o == sva_last_q)
+        else $error("OutDataStable_A: output beat changed under backpressure");
+    end
+    // LaneThermometer_A: the valid lanes are 0..n-1.
+    if (sva_armed_q) begin
+      assert ((out_lane_valid_o & (out_lane_valid_o + Lanes'(1))) == '0)
+        else $error("LaneThermometer_A: out_lane_valid_o = %b is not a thermometer",
+                    out_lane_valid_o);
+    end
+  end
+`endif
+
+endmodule
