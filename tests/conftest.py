@@ -1,0 +1,22 @@
+"""Test-wide setup: the repository root on sys.path and the Hypothesis profile.
+
+Profile "dualspike": no per-example deadline and no too-slow health check (the first torch call
+and network-level examples are slow to warm up, CI shares 2 cores with simulators, and timing
+is not what these tests check), and no example database (failures print a reproduction blob
+instead). Select another registered profile with HYPOTHESIS_PROFILE.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+
+REPO_ROOT = str(Path(__file__).resolve().parent.parent)
+if REPO_ROOT not in sys.path:
+    # `pytest` (unlike `python -m pytest`) does not put the repository root on sys.path.
+    sys.path.insert(0, REPO_ROOT)
+
+settings.register_profile("dualspike", deadline=None, database=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dualspike"))
