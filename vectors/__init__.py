@@ -1,0 +1,1 @@
+"""Generation from a network config: the top-level RTL wrapper, memory images, vector bundles."""

@@ -1,0 +1,362 @@
+"""From a config (SPEC section 1) to hardware: the plan of cores and the generated top level.
+
+``plan_network(cfg)`` maps every layer to a hand-written core with its HDL parameters and stream
+widths; ``render_top(plan)`` writes the wrapper that chains the cores with ``stream_fifo``s and
+exposes every inter-layer stream as a tap; ``generate(cfg, weights, out_dir)`` validates the
+config and weights first, then writes the top, the memory images and ``network.json`` (the plan,
+which the network testbench and the replay bench read), into a temporary folder renamed into
+place. Deploying another network is re-running this, never editing RTL.
+
+Cores: the first conv layer of a ``pixels`` network is the dense input core; other conv layers
+are sparse conv cores, linear layers sparse linear cores, maxpool layers spike max-pools; the
+last layer feeds the readout core (spike counts, or accumulated currents when the last layer
+carries ``"readout": "accumulate"``). FIFO depth rule (docs/network.md): ``2*T`` beats between
+cores, so a producer can finish one pixel's T timesteps while the consumer is still on the
+previous pixel.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from golden.config import ConfigError, layer_shapes, load_config, validate_weights
+from golden.memory_images import config_writes, layer_images
+from golden.neuron import NeuronParams
+
+#: hw knobs of a conv / linear layer and their defaults.
+DEFAULT_HW = {"parallel": 2, "lanes": 2, "group": 16}
+#: RTL files every generated top needs, in compilation order.
+CORE_SOURCES = ("popcount.sv", "sparsity_detector.sv", "lif_unit.sv", "stream_fifo.sv",
+                "dense_bank.sv", "dense_line_buffer.sv", "dense_input_core.sv",
+                "sparse_conv_core.sv", "linear_frame_buffer.sv", "sparse_linear_core.sv",
+                "spike_maxpool.sv", "readout_core.sv")
+#: Planted wiring bugs the generator can insert (the network tests prove each is caught).
+WIRING_BUGS = ("reverse_channels",)
+
+
+def clog2(value: int) -> int:
+    """SystemVerilog ``$clog2``: ceil(log2(value)), 0 for value <= 1."""
+    return 0 if value <= 1 else (value - 1).bit_length()
+
+
+@dataclass
+class CorePlan:
+    """One layer as a core: its module, HDL parameters and stream widths."""
+
+    index: int
+    kind: str
+    module: str
+    parameters: dict
+    in_shape: tuple
+    out_shape: tuple
+    in_width: int
+    out_width: int
+    #: "spikes" (1 bit per channel), "currents" (CurrentBits per channel) or "pixels".
+    in_format: str
+    out_format: str
+    current_bits: int = 0
+    addr_bits: int = 0
+    bank_bits: int = 0
+    has_memory: bool = False
+
+
+@dataclass
+class NetworkPlan:
+    name: str
+    top: str
+    timesteps: int
+    layers: list[CorePlan]
+    readout: dict
+    fifo_depth: int
+    cfg_addr_bits: int
+    cfg_bank_bits: int
+    cfg_layer_bits: int
+    wiring_bug: str | None = None
+    sources: list[str] = field(default_factory=lambda: list(CORE_SOURCES))
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    @staticmethod
+    def from_json(text: str) -> "NetworkPlan":
+        raw = json.loads(text)
+        raw["layers"] = [CorePlan(**{**layer, "in_shape": tuple(layer["in_shape"]),
+                                     "out_shape": tuple(layer["out_shape"])})
+                         for layer in raw["layers"]]
+        return NetworkPlan(**raw)
+
+
+def _hw(layer: dict, index: int, fan_in: int) -> dict:
+    hw = {**DEFAULT_HW, **layer.get("hw", {})}
+    unknown = set(hw) - set(DEFAULT_HW)
+    if unknown:
+        raise ConfigError(f"layers[{index}].hw: unknown knob(s) {sorted(unknown)}; "
+                          f"known: {sorted(DEFAULT_HW)}")
+    for knob, value in hw.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"layers[{index}].hw.{knob}: must be an integer >= 1, got {value!r}")
+    if hw["group"] > 32:
+        raise ConfigError(f"layers[{index}].hw.group: at most 32 (a bitmap word travels in the "
+                          f"32-bit configuration port), got {hw['group']}")
+    hw["group"] = min(hw["group"], max(1, fan_in))
+    return hw
+
+
+def plan_network(cfg, wiring_bug: str | None = None) -> NetworkPlan:
+    """Maps a validated config to cores. Raises ConfigError for what no core can build."""
+    cfg = load_config(cfg)
+    if wiring_bug is not None and wiring_bug not in WIRING_BUGS:
+        raise ValueError(f"wiring_bug must be one of {WIRING_BUGS}, got {wiring_bug!r}")
+    steps, v_bits, b_bits = cfg["timesteps"], cfg["membrane_bits"], cfg["weight_bits"]
+    shapes = layer_shapes(cfg)
+    pixels = cfg["input"]["kind"] == "pixels"
+    a_bits = cfg["input"]["bits"]
+    last = len(cfg["layers"]) - 1
+    cores: list[CorePlan] = []
+    for i, (layer, (in_shape, out_shape)) in enumerate(zip(cfg["layers"], shapes)):
+        kind = layer["kind"]
+        has_neuron = int("neuron" in layer)
+        out_format = "spikes" if has_neuron or kind == "maxpool" else "currents"
+        if kind == "maxpool":
+            c, h, w = in_shape
+            cores.append(CorePlan(i, kind, "spike_maxpool",
+                                  {"Channels": c, "Height": h, "Width": w,
+                                   "Pool": layer["kernel"], "Timesteps": steps},
+                                  in_shape, out_shape, c, c, "spikes", "spikes"))
+            continue
+        if kind == "linear":
+            if i == 0 and pixels:
+                raise ConfigError("layers[0]: a pixels network must start with a conv layer "
+                                  "(the dense input core); a linear first layer needs spikes")
+            c, h, w = in_shape if len(in_shape) == 3 else (in_shape[0], 1, 1)
+            fan_in, outs = c * h * w, out_shape[0]
+            hw = _hw(layer, i, fan_in)
+            current_bits = clog2((1 << (v_bits - 1)) + fan_in * (1 << (b_bits - 1))) + 1
+            params = {"InChannels": c, "InHeight": h, "InWidth": w, "OutFeatures": outs,
+                      "Timesteps": steps, "Parallel": hw["parallel"], "Lanes": hw["lanes"],
+                      "GroupWidth": hw["group"], "WeightBits": b_bits, "MembraneBits": v_bits,
+                      "HasNeuron": has_neuron}
+            module, min_span = "sparse_linear_core", 3
+        else:  # conv
+            c, h, w = in_shape
+            k, outs = layer["kernel"], layer["out_channels"]
+            fan_in = c * k * k
+            hw = _hw(layer, i, fan_in)
+            params = {"InChannels": c, "OutChannels": outs, "Height": h, "Width": w,
+                      "Kernel": k, "Timesteps": steps, "Parallel": hw["parallel"],
+                      "Lanes": hw["lanes"], "GroupWidth": hw["group"], "WeightBits": b_bits,
+                      "MembraneBits": v_bits, "HasNeuron": has_neuron}
+            if i == 0 and pixels:
+                module, min_span = "dense_input_core", 4
+                params = {"InChannels": c, "PixelBits": a_bits,
+                          **{k: v for k, v in params.items() if k != "InChannels"}}
+                current_bits = clog2((1 << (v_bits - 1))
+                                     + fan_in * ((1 << a_bits) - 1) * (1 << (b_bits - 1))) + 1
+            else:
+                module, min_span = "sparse_conv_core", 3
+                current_bits = max(v_bits, b_bits + clog2(fan_in)) + 1
+        rows = -(-outs // hw["parallel"])
+        addr_bits = clog2(max(rows * fan_in, outs, min_span))
+        in_width = c * a_bits if (i == 0 and pixels) else c
+        out_width = outs if has_neuron else outs * current_bits
+        cores.append(CorePlan(i, kind, module, params, in_shape, out_shape, in_width, out_width,
+                              "pixels" if (i == 0 and pixels) else "spikes", out_format,
+                              current_bits, addr_bits, max(1, clog2(hw["parallel"])), True))
+    final = cores[last]
+    channels = final.out_shape[0]
+    pixels_out = math.prod(final.out_shape[1:]) if len(final.out_shape) == 3 else 1
+    mode = 0 if final.out_format == "spikes" else 1
+    readout_bits = clog2(steps + 1) + 1 if mode == 0 else final.current_bits + clog2(steps)
+    readout = {"module": "readout_core",
+               "parameters": {"Channels": channels, "Pixels": pixels_out, "Timesteps": steps,
+                              "Mode": mode, "CurrentBits": max(final.current_bits, 2)},
+               "readout_bits": readout_bits, "out_width": channels * readout_bits,
+               "pixels": pixels_out, "channels": channels}
+    memory_cores = [c for c in cores if c.has_memory]
+    name = cfg.get("name", "unnamed")
+    return NetworkPlan(
+        name=name,
+        top="dualspike_top",
+        timesteps=steps,
+        layers=cores,
+        readout=readout,
+        fifo_depth=2 * steps,
+        cfg_addr_bits=max(c.addr_bits for c in memory_cores),
+        cfg_bank_bits=max(c.bank_bits for c in memory_cores),
+        cfg_layer_bits=max(1, clog2(len(cores))),
+        wiring_bug=wiring_bug,
+    )
+
+
+def _param_list(parameters: dict) -> str:
+    return ", ".join(f".{k}({v})" for k, v in parameters.items())
+
+
+def render_top(plan: NetworkPlan) -> str:
+    """The SystemVerilog of the top level (same SV subset and style as the hand-written RTL)."""
+    lines = [
+        "// Generated by vectors/network_top.py from the network config: do not edit; re-run",
+        "// the generator (docs/network.md). Network: " + plan.name,
+        "//",
+        "// Streams: in = layer 0's input stream; out = the readout stream; tap<i> = the output",
+        "// stream of layer i (observed where it enters the FIFO to the next core; the",
+        "// readout's stream is `out`). Configuration: cfg_layer_i selects the core whose",
+        "// memory a cfg write goes to (docs/cores.md section 3).",
+        f"// FIFO depth {plan.fifo_depth} beats (2*T) between cores.",
+    ]
+    if plan.wiring_bug:
+        lines.append(f"// PLANTED WIRING BUG for the test suite: {plan.wiring_bug}")
+    first, final = plan.layers[0], plan.layers[-1]
+    ports = [
+        "  input  logic clk_i",
+        "  input  logic rst_ni",
+        "  input  logic cfg_valid_i",
+        f"  input  logic [{plan.cfg_layer_bits - 1}:0] cfg_layer_i",
+        "  input  logic [1:0] cfg_sel_i",
+        f"  input  logic [{plan.cfg_bank_bits - 1}:0] cfg_bank_i",
+        f"  input  logic [{plan.cfg_addr_bits - 1}:0] cfg_addr_i",
+        "  input  logic [31:0] cfg_data_i",
+        "  input  logic in_valid_i",
+        "  output logic in_ready_o",
+        f"  input  logic [{first.in_width - 1}:0] in_data_i",
+        "  input  logic in_last_i",
+        "  output logic out_valid_o",
+        "  input  logic out_ready_i",
+        f"  output logic [{plan.readout['out_width'] - 1}:0] out_data_o",
+        "  output logic out_last_o",
+    ]
+    for core in plan.layers:
+        i = core.index
+        ports += [f"  output logic tap{i}_valid_o", f"  output logic tap{i}_ready_o",
+                  f"  output logic [{core.out_width - 1}:0] tap{i}_data_o",
+                  f"  output logic tap{i}_last_o"]
+    lines += [f"module {plan.top} (", ",\n".join(ports), ");", ""]
+
+    # s<i>: the stream into core i (s0 = the top's input); l<i>: core i's output stream.
+    lines += ["  logic s0_valid, s0_ready, s0_last;", f"  logic [{first.in_width - 1}:0] s0_data;",
+              "  assign s0_valid = in_valid_i;", "  assign in_ready_o = s0_ready;",
+              "  assign s0_data = in_data_i;", "  assign s0_last = in_last_i;", ""]
+    for core in plan.layers:
+        i, width = core.index, core.out_width
+        lines += [f"  // layer {i}: {core.kind} {list(core.in_shape)} -> {list(core.out_shape)}",
+                  f"  logic l{i}_valid, l{i}_ready, l{i}_last;",
+                  f"  logic [{width - 1}:0] l{i}_data;",
+                  f"  logic s{i + 1}_valid, s{i + 1}_ready, s{i + 1}_last;",
+                  f"  logic [{width - 1}:0] s{i + 1}_data;"]
+        conns = ["    .clk_i(clk_i)", "    .rst_ni(rst_ni)"]
+        if core.has_memory:
+            conns += [f"    .cfg_valid_i(cfg_valid_i && (cfg_layer_i == "
+                      f"{plan.cfg_layer_bits}'d{i}))",
+                      "    .cfg_sel_i(cfg_sel_i)",
+                      f"    .cfg_bank_i(cfg_bank_i[{core.bank_bits - 1}:0])",
+                      f"    .cfg_addr_i(cfg_addr_i[{core.addr_bits - 1}:0])",
+                      "    .cfg_data_i(cfg_data_i)"]
+        in_data = f"s{i}_data"
+        if plan.wiring_bug == "reverse_channels" and i == len(plan.layers) - 1 and i > 0:
+            # Planted: the bus into the last core has its channels in reverse order.
+            lines.append(f"  logic [{core.in_width - 1}:0] s{i}_data_reversed;")
+            lines.append("  always_comb begin")
+            lines.append(f"    for (int b = 0; b < {core.in_width}; b++) "
+                         f"s{i}_data_reversed[b] = s{i}_data[{core.in_width - 1} - b];")
+            lines.append("  end")
+            in_data = f"s{i}_data_reversed"
+        conns += [f"    .in_valid_i(s{i}_valid)", f"    .in_ready_o(s{i}_ready)",
+                  f"    .in_data_i({in_data})", f"    .in_last_i(s{i}_last)",
+                  f"    .out_valid_o(l{i}_valid)", f"    .out_ready_i(l{i}_ready)",
+                  f"    .out_data_o(l{i}_data)", f"    .out_last_o(l{i}_last)"]
+        lines += [f"  {core.module} #({_param_list(core.parameters)}) u_layer{i} (",
+                  ",\n".join(conns), "  );"]
+        lines += [f"  stream_fifo #(.Width({width + 1}), .Depth({plan.fifo_depth})) u_fifo{i} (",
+                  "    .clk_i(clk_i), .rst_ni(rst_ni),",
+                  f"    .in_valid_i(l{i}_valid), .in_ready_o(l{i}_ready),",
+                  f"    .in_data_i({{l{i}_last, l{i}_data}}),",
+                  f"    .out_valid_o(s{i + 1}_valid), .out_ready_i(s{i + 1}_ready),",
+                  f"    .out_data_o({{s{i + 1}_last, s{i + 1}_data}})",
+                  "  );",
+                  f"  assign tap{i}_valid_o = l{i}_valid;",
+                  f"  assign tap{i}_ready_o = l{i}_ready;",
+                  f"  assign tap{i}_data_o = l{i}_data;",
+                  f"  assign tap{i}_last_o = l{i}_last;", ""]
+    n = len(plan.layers)
+    lines += [f"  readout_core #({_param_list(plan.readout['parameters'])}) u_readout (",
+              "    .clk_i(clk_i), .rst_ni(rst_ni),",
+              f"    .in_valid_i(s{n}_valid), .in_ready_o(s{n}_ready),",
+              f"    .in_data_i(s{n}_data), .in_last_i(s{n}_last),",
+              "    .out_valid_o(out_valid_o), .out_ready_i(out_ready_i),",
+              "    .out_data_o(out_data_o), .out_last_o(out_last_o)",
+              "  );", "", "endmodule", ""]
+    return "\n".join(lines)
+
+
+def network_writes(cfg, weights, plan: NetworkPlan) -> list[tuple[int, int, int, int, int]]:
+    """Every configuration write ``(layer, sel, bank, addr, data)`` that loads the network."""
+    writes = []
+    for core, layer in zip(plan.layers, cfg["layers"]):
+        if not core.has_memory:
+            continue
+        i = core.index
+        neuron = NeuronParams.from_config(layer["neuron"]) if "neuron" in layer else None
+        images = layer_images(weights[f"L{i}.weight"], weights[f"L{i}.bias"], neuron,
+                              core.parameters["GroupWidth"], core.parameters["Parallel"])
+        writes += [(i, *w) for w in config_writes(images)]
+    return writes
+
+
+def generate(cfg_source, weights_source, out_dir: Path, wiring_bug: str | None = None,
+             overwrite: bool = False) -> NetworkPlan:
+    """Validates, then writes ``<top>.sv``, ``network.json``, ``config.json``, ``weights.npz``
+    and ``config_writes.mem`` into ``out_dir`` (atomically: a temporary folder renamed)."""
+    cfg = load_config(cfg_source)
+    if isinstance(weights_source, (str, Path)):
+        with np.load(weights_source) as archive:
+            weights_source = {k: archive[k] for k in archive.files}
+    weights = validate_weights(cfg, weights_source)
+    plan = plan_network(cfg, wiring_bug)
+    writes = network_writes(cfg, weights, plan)
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not overwrite:
+        raise FileExistsError(f"{out_dir}: already exists (pass overwrite=True to replace it)")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
+    try:
+        (staging / f"{plan.top}.sv").write_text(render_top(plan))
+        (staging / "network.json").write_text(plan.to_json())
+        (staging / "config.json").write_text(json.dumps(cfg, indent=2))
+        np.savez(staging / "weights.npz", **weights)
+        (staging / "config_writes.mem").write_text(format_config_writes(writes, plan))
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return plan
+
+
+def config_write_word_layout(plan: NetworkPlan) -> list[tuple[str, int]]:
+    """Fields of one packed configuration-write word, MSB first: layer, sel, bank, addr, data."""
+    return [("layer", plan.cfg_layer_bits), ("sel", 2), ("bank", plan.cfg_bank_bits),
+            ("addr", plan.cfg_addr_bits), ("data", 32)]
+
+
+def format_config_writes(writes, plan: NetworkPlan) -> str:
+    """``$readmemh`` text, one packed write per line (fields of :func:`config_write_word_layout`)."""
+    layout = config_write_word_layout(plan)
+    total = sum(width for _, width in layout)
+    digits = -(-total // 4)
+    out = []
+    for write in writes:
+        word = 0
+        for (name, width), value in zip(layout, write):
+            if value >> width:
+                raise ValueError(f"config write {write}: {name} {value} does not fit {width} bits")
+            word = (word << width) | value
+        out.append(f"{word:0{digits}x}\n")
+    return "".join(out)
