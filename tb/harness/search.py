@@ -76,7 +76,7 @@ async def run_search(given_test: Callable, name: str, max_examples: int | None =
         print_blob=True,
         report_multiple_bugs=False,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                               HealthCheck.filter_too_much],
+                               HealthCheck.filter_too_much, HealthCheck.large_base_example],
         phases=_phases(),
     )(given_test)
     seeded = seed(cocotb.RANDOM_SEED)(configured)

@@ -1,0 +1,547 @@
+// Copyright dualspike contributors.
+//
+// dense_input_core: the first layer of a direct-coded (multi-bit pixel) network: a conv layer
+// (stride 1, zero padding K//2, odd K) with a neuron, computing each output pixel's current ONCE
+// and running the neuron T times on it (the DATE'25 hybrid architecture recomputes it per
+// timestep). Interfaces: docs/cores.md (pixel stream in, spike or current stream out, the
+// configuration write port); design and schedule: docs/dense_input_core.md.
+//
+// Equation (SPEC section 2, the same pixel frame x at every t):
+//   I[co][y][x] = b[co] + sum_{ci,ky,kx} w[co][ci][ky][kx] * x[ci][y+ky-P][x+kx-P]  (0 outside)
+//   HasNeuron = 1: per output neuron, v = 0 at the pixel's start, for t = 0 .. T-1:
+//     "if":  u = sat_V(v + I);  "lif": u = sat_V(v + ((I - v) >>> k));  s[t] = u >= theta;
+//     hard: v = s ? 0 : u;  soft: v = s ? u - theta : u               (lif_unit)
+//   HasNeuron = 0 ("readout": "accumulate"): beat t carries I (the same for every t).
+// Golden: golden.layers.conv_currents(x broadcast over T) + golden.neuron.run_neuron.
+// CurrentBits (exact): |I| <= 2^(V-1) + F * (2^A - 1) * 2^(B-1) =: M, F = C*K*K, so
+//   CurrentBits = $clog2(M) + 1 (the golden's config.current_bounds; -M itself is reachable).
+//
+// Dual-side sparsity on pixels: per group of G fan-in positions the weight bitmap is ANDed with
+// the window's non-zero-pixel bitmap (zero pixels and padding are skipped like absent spikes);
+// each effectual pair multiplies the pixel by its packed weight (dense_bank).
+//
+// Schedule (all stages overlap; free-running streams):
+//   input    dense_line_buffer: one pixel per cycle into K row slots;
+//   window   taken when its pixels are in, every bank has accepted the last group of the previous
+//            window and one of the two current buffers is free; registered with its non-zero map;
+//   banks    P banks (channel co in bank co % P, row co / P) each walk their rows x NG groups
+//            through a sparsity_detector: max(1, ceil(pairs / L)) cycles per group, banks
+//            independent within a pixel, synchronised only when the next window is taken;
+//   currents ping-pong: pixel n's Co currents go to buffer n % 2;
+//   neuron   once a buffer is complete, Co lif_units emit the T beats of the pixel (time-inner)
+//            while the banks compute the next pixel into the other buffer.
+// Cycles per pixel ~ max(T, max over banks of the beats of its groups) (+ 3 cycles of pipeline
+// latency at the start of a frame): golden/cycles/dense_input.py models them exactly.
+// Latency: window taken at edge e -> first group accepted at e+1 -> beats e+2.. -> currents
+// complete one cycle after the last beat -> first output beat valid the cycle after that.
+//
+// Planted bug (test-suite self-check only): `define DUALSPIKE_BUG_DENSE_LOST_LAST_TIMESTEP
+// repeats the previous beat's data at t = T-1 (the spikes of T-2, or for T = 1 the previous
+// pixel's beat).
+
+module dense_input_core #(
+  parameter int InChannels   = 1,   // C
+  parameter int PixelBits    = 8,   // A, 1..16
+  parameter int OutChannels  = 4,   // Co
+  parameter int Height       = 4,   // H
+  parameter int Width        = 4,   // W
+  parameter int Kernel       = 3,   // K, odd
+  parameter int Timesteps    = 2,   // T
+  parameter int Parallel     = 2,   // P, any (need not divide Co)
+  parameter int Lanes        = 2,   // L
+  parameter int GroupWidth   = 8,   // G, 1..32 (a bitmap word goes through cfg_data_i)
+  parameter int WeightBits   = 4,   // B, 2..8
+  parameter int MembraneBits = 16,  // V, 4..32
+  parameter int HasNeuron    = 1    // 0: emit the current stream ("readout": "accumulate")
+) (
+  input  logic clk_i,
+  input  logic rst_ni,
+  // Configuration write port (docs/cores.md section 3). BankBits = max(1, clog2(P));
+  // AddrBits = clog2(max(4, Co, ceil(Co/P) * C*K*K)) (the expressions below: Icarus 11 has no
+  // localparam in a port list).
+  input  logic                                                  cfg_valid_i,
+  input  logic [1:0]                                            cfg_sel_i,
+  input  logic [((Parallel > 1) ? $clog2(Parallel) : 1)-1:0]    cfg_bank_i,
+  input  logic [$clog2(
+      ((((OutChannels + Parallel - 1) / Parallel) * InChannels * Kernel * Kernel) > OutChannels)
+        ? ((((OutChannels + Parallel - 1) / Parallel) * InChannels * Kernel * Kernel) > 4
+           ? (((OutChannels + Parallel - 1) / Parallel) * InChannels * Kernel * Kernel) : 4)
+        : ((OutChannels > 4) ? OutChannels : 4))-1:0]            cfg_addr_i,
+  input  logic [31:0]                                           cfg_data_i,
+  // Pixel stream: channel c unsigned at [c*A +: A]; last on pixel H*W-1.
+  input  logic                                                  in_valid_i,
+  output logic                                                  in_ready_o,
+  input  logic [InChannels*PixelBits-1:0]                       in_data_i,
+  input  logic                                                  in_last_i,
+  // Output stream, T beats per pixel: HasNeuron = 1: Co spike bits; HasNeuron = 0: Co currents
+  // of CurrentBits (two's complement) at [co*CurrentBits +: CurrentBits].
+  output logic                                                  out_valid_o,
+  input  logic                                                  out_ready_i,
+  output logic [((HasNeuron != 0) ? OutChannels : OutChannels * ($clog2(
+      (64'd1 << (MembraneBits - 1)) + 64'(InChannels * Kernel * Kernel) *
+      ((64'd1 << PixelBits) - 64'd1) * (64'd1 << (WeightBits - 1))) + 1))-1:0] out_data_o,
+  output logic                                                  out_last_o
+);
+
+  // ---------------------------------------------------------------------------------------------
+  // Derived sizes
+  // ---------------------------------------------------------------------------------------------
+  localparam int FanIn       = InChannels * Kernel * Kernel;
+  localparam int NumGroups   = (FanIn + GroupWidth - 1) / GroupWidth;
+  localparam int WinPixels   = NumGroups * GroupWidth;
+  localparam int Rows        = (OutChannels + Parallel - 1) / Parallel;
+  localparam int RowBits     = (Rows > 1) ? $clog2(Rows) : 1;
+  localparam int CoBits      = (OutChannels > 1) ? $clog2(OutChannels) : 1;
+  localparam int BankBits    = (Parallel > 1) ? $clog2(Parallel) : 1;
+  localparam int WeightDepth = Rows * FanIn;
+  localparam int AddrSpan    = (WeightDepth > OutChannels)
+                               ? ((WeightDepth > 4) ? WeightDepth : 4)
+                               : ((OutChannels > 4) ? OutChannels : 4);
+  localparam int AddrBits    = $clog2(AddrSpan);
+  localparam longint CurrentBound = (64'd1 << (MembraneBits - 1)) + 64'(FanIn) *
+                                    ((64'd1 << PixelBits) - 64'd1) * (64'd1 << (WeightBits - 1));
+  localparam int CurrentBits = $clog2(CurrentBound) + 1;
+  localparam int ShiftBits   = $clog2(MembraneBits);
+  localparam int TBits       = (Timesteps > 1) ? $clog2(Timesteps) : 1;
+  localparam int OutBits     = (HasNeuron != 0) ? OutChannels : OutChannels * CurrentBits;
+
+  localparam logic [TBits-1:0] TLast = TBits'(Timesteps - 1);
+
+  // Banks p >= Co hold no channel; the others hold rows 0 .. ceil((Co - p) / P) - 1.
+  function automatic int bank_rows(int p);
+    return (p < OutChannels) ? (OutChannels - p + Parallel - 1) / Parallel : 0;
+  endfunction
+
+
+  // ---------------------------------------------------------------------------------------------
+  // Configuration: bias and neuron registers (bitmap and weight memories live in the banks)
+  // ---------------------------------------------------------------------------------------------
+  logic [MembraneBits-1:0] bias_q [OutChannels];
+  logic                    bias_we;
+
+  assign bias_we = cfg_valid_i && (cfg_sel_i == 2'd2) && (int'(cfg_addr_i) < OutChannels);
+
+  always_ff @(posedge clk_i) begin : p_bias_mem
+    if (bias_we) begin
+      bias_q[cfg_addr_i[CoBits-1:0]] <= cfg_data_i[MembraneBits-1:0];
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Line buffer and window
+  // ---------------------------------------------------------------------------------------------
+  logic                             win_avail;
+  logic                             take;
+  logic [WinPixels*PixelBits-1:0]   win_pixels;
+  logic                             win_frame_last;
+  logic [WinPixels*PixelBits-1:0]   window_d, window_q;
+  logic [WinPixels-1:0]             win_nonzero;
+  logic [WinPixels-1:0]             nonzero_d, nonzero_q;
+  logic                             win_buf_d, win_buf_q;  // buffer of the window being fed
+
+  dense_line_buffer #(
+    .InChannels   (InChannels),
+    .PixelBits    (PixelBits),
+    .Height       (Height),
+    .Width        (Width),
+    .Kernel       (Kernel),
+    .WindowPixels (WinPixels)
+  ) u_line_buffer (
+    .clk_i            (clk_i),
+    .rst_ni           (rst_ni),
+    .in_valid_i       (in_valid_i),
+    .in_ready_o       (in_ready_o),
+    .in_data_i        (in_data_i),
+    .in_last_i        (in_last_i),
+    .win_valid_o      (win_avail),
+    .win_take_i       (take),
+    .win_pixels_o     (win_pixels),
+    .win_frame_last_o (win_frame_last)
+  );
+
+  for (genvar j = 0; j < WinPixels; j++) begin : g_nonzero
+    assign win_nonzero[j] = |win_pixels[j * PixelBits +: PixelBits];
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Banks
+  // ---------------------------------------------------------------------------------------------
+  logic [Parallel-1:0]                   feed_done_next;
+  logic [Parallel-1:0]                   bank_wr_valid;
+  logic [Parallel-1:0][RowBits-1:0]      bank_wr_row;
+  logic [Parallel-1:0]                   bank_wr_buf;
+  logic [Parallel-1:0][CurrentBits-1:0]  bank_wr_current;
+  logic [Parallel-1:0]                   bank_pix_done;
+  logic [Parallel-1:0]                   bank_empty;  // constant: the bank holds no channel
+
+  for (genvar p = 0; p < Parallel; p++) begin : g_bank
+    if (bank_rows(p) > 0) begin : g_active
+      logic                    bitmap_we;
+      logic                    weight_we;
+      logic [RowBits-1:0]      bias_row;
+      logic [MembraneBits-1:0] bias;
+      logic                    feed_done;
+
+      assign bank_empty[p] = 1'b0;
+
+      assign bitmap_we = cfg_valid_i && (cfg_sel_i == 2'd0) && (cfg_bank_i == BankBits'(p));
+      assign weight_we = cfg_valid_i && (cfg_sel_i == 2'd1) && (cfg_bank_i == BankBits'(p));
+      assign bias      = bias_q[int'(bias_row) * Parallel + p];
+
+      dense_bank #(
+        .PixelBits    (PixelBits),
+        .WeightBits   (WeightBits),
+        .GroupWidth   (GroupWidth),
+        .Lanes        (Lanes),
+        .FanIn        (FanIn),
+        .NumGroups    (NumGroups),
+        .Rows         (Rows),
+        .BankRows     (bank_rows(p)),
+        .MembraneBits (MembraneBits),
+        .CurrentBits  (CurrentBits),
+        .CfgAddrBits  (AddrBits)
+      ) u_bank (
+        .clk_i            (clk_i),
+        .rst_ni           (rst_ni),
+        .bitmap_we_i      (bitmap_we),
+        .weight_we_i      (weight_we),
+        .cfg_addr_i       (cfg_addr_i),
+        .cfg_data_i       (cfg_data_i),
+        .start_i          (take),
+        .buf_i            (win_buf_q),
+        .win_pixels_i     (window_q),
+        .win_nonzero_i    (nonzero_q),
+        .feed_done_o      (feed_done),
+        .feed_done_next_o (feed_done_next[p]),
+        .bias_row_o       (bias_row),
+        .bias_i           (bias),
+        .wr_valid_o       (bank_wr_valid[p]),
+        .wr_row_o         (bank_wr_row[p]),
+        .wr_buf_o         (bank_wr_buf[p]),
+        .wr_current_o     (bank_wr_current[p]),
+        .pix_done_o       (bank_pix_done[p])
+      );
+
+      logic unused_feed_done;
+      assign unused_feed_done = feed_done;
+    end else begin : g_empty
+      assign bank_empty[p]      = 1'b1;
+      assign feed_done_next[p]  = 1'b1;
+      assign bank_wr_valid[p]   = 1'b0;
+      assign bank_wr_row[p]     = '0;
+      assign bank_wr_buf[p]     = 1'b0;
+      assign bank_wr_current[p] = '0;
+      assign bank_pix_done[p]   = 1'b0;
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Current buffers (ping-pong; storage, not reset: a buffer is emitted only once complete)
+  // ---------------------------------------------------------------------------------------------
+  logic [1:0][OutChannels-1:0][CurrentBits-1:0] cur_q;
+
+  for (genvar b = 0; b < 2; b++) begin : g_cur_buf
+    for (genvar co = 0; co < OutChannels; co++) begin : g_cur
+      logic                   we;
+      logic [CurrentBits-1:0] current_q;
+      assign we = bank_wr_valid[co % Parallel] &&
+                  (int'(bank_wr_row[co % Parallel]) == co / Parallel) &&
+                  (bank_wr_buf[co % Parallel] == (b == 1));
+      always_ff @(posedge clk_i) begin : p_cur
+        if (we) begin
+          current_q <= bank_wr_current[co % Parallel];
+        end
+      end
+      assign cur_q[b][co] = current_q;
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Buffer bookkeeping and window take
+  // ---------------------------------------------------------------------------------------------
+  logic [1:0]                busy_d, busy_q;   // allocated to a pixel, not yet emitted
+  logic [1:0]                last_d, last_q;   // the pixel is its frame's last
+  logic [1:0][Parallel-1:0]  done_d, done_q;   // bank p wrote its last row of the pixel
+  logic [1:0][Parallel-1:0]  done_now;
+  logic [1:0]                full;             // complete (after this edge)
+  logic                      next_buf;
+  logic                      emit_free;        // the emitted buffer is released at this edge
+  logic                      emit_active_d, emit_active_q;
+  logic                      emit_buf_d, emit_buf_q;
+  logic [TBits-1:0]          t_d, t_q;
+  logic                      out_fire;
+
+  assign next_buf  = ~win_buf_q;
+  assign out_fire  = emit_active_q & out_ready_i;
+  assign emit_free = out_fire & (t_q == TLast);
+  assign take      = win_avail && (&feed_done_next) &&
+                     !(busy_q[next_buf] && !(emit_free && (emit_buf_q == next_buf)));
+
+  for (genvar b = 0; b < 2; b++) begin : g_full
+    assign done_now[b] = bank_pix_done & ~(bank_wr_buf ^ {Parallel{b == 1}});
+    assign full[b]     = busy_q[b] && (&(done_q[b] | done_now[b] | bank_empty));
+  end
+
+  always_comb begin : p_window
+    window_d  = window_q;
+    nonzero_d = nonzero_q;
+    win_buf_d = win_buf_q;
+    if (take) begin
+      window_d  = win_pixels;
+      nonzero_d = win_nonzero;
+      win_buf_d = next_buf;
+    end
+  end
+
+  always_comb begin : p_buffers
+    busy_d = busy_q;
+    last_d = last_q;
+    done_d = done_q | done_now;
+    if (emit_free) begin
+      busy_d[emit_buf_q] = 1'b0;
+    end
+    if (take) begin
+      busy_d[next_buf] = 1'b1;
+      last_d[next_buf] = win_frame_last;
+      done_d[next_buf] = '0;
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Emission: T beats per pixel from a complete buffer
+  // ---------------------------------------------------------------------------------------------
+  logic [OutChannels-1:0][CurrentBits-1:0] cur_emit;
+  logic [OutBits-1:0]                      beat_data;
+
+  assign cur_emit = cur_q[emit_buf_q];
+
+  always_comb begin : p_emit
+    emit_active_d = emit_active_q;
+    emit_buf_d    = emit_buf_q;
+    t_d           = t_q;
+    if (out_fire) begin
+      t_d = t_q + TBits'(1);
+      if (t_q == TLast) begin
+        emit_active_d = 1'b0;
+        emit_buf_d    = ~emit_buf_q;
+      end
+    end
+    if (!emit_active_d && full[emit_buf_d]) begin
+      emit_active_d = 1'b1;
+      t_d           = '0;
+    end
+  end
+
+  if (HasNeuron != 0) begin : g_neuron
+    logic                                      thr_we, leak_we, flags_we;
+    logic [MembraneBits-1:0]                   threshold_d, threshold_q;
+    logic [ShiftBits-1:0]                      leak_shift_d, leak_shift_q;
+    logic                                      model_lif_d, model_lif_q;
+    logic                                      reset_soft_d, reset_soft_q;
+    logic [OutChannels-1:0][MembraneBits-1:0]  v_d, v_q, v_next;
+    logic [OutChannels-1:0]                    spikes;
+    logic                                      starting;
+
+    assign thr_we   = cfg_valid_i && (cfg_sel_i == 2'd3) && (int'(cfg_addr_i) == 0);
+    assign leak_we  = cfg_valid_i && (cfg_sel_i == 2'd3) && (int'(cfg_addr_i) == 1);
+    assign flags_we = cfg_valid_i && (cfg_sel_i == 2'd3) && (int'(cfg_addr_i) == 2);
+
+    // Word fields outside always_comb (Icarus 11: no constant selects in always_* sensitivity).
+    logic [MembraneBits-1:0] cfg_threshold;
+    logic [ShiftBits-1:0]    cfg_leak_shift;
+    logic                    cfg_model_lif, cfg_reset_soft;
+    assign cfg_threshold  = cfg_data_i[MembraneBits-1:0];
+    assign cfg_leak_shift = cfg_data_i[ShiftBits-1:0];
+    assign cfg_model_lif  = cfg_data_i[0];
+    assign cfg_reset_soft = cfg_data_i[1];
+
+    always_comb begin : p_neuron_cfg
+      threshold_d  = threshold_q;
+      leak_shift_d = leak_shift_q;
+      model_lif_d  = model_lif_q;
+      reset_soft_d = reset_soft_q;
+      if (thr_we) begin
+        threshold_d = cfg_threshold;
+      end
+      if (leak_we) begin
+        leak_shift_d = cfg_leak_shift;
+      end
+      if (flags_we) begin
+        model_lif_d  = cfg_model_lif;
+        reset_soft_d = cfg_reset_soft;
+      end
+    end
+
+    for (genvar co = 0; co < OutChannels; co++) begin : g_lif
+      lif_unit #(
+        .MembraneBits (MembraneBits),
+        .CurrentBits  (CurrentBits)
+      ) u_lif (
+        .model_lif_i  (model_lif_q),
+        .reset_soft_i (reset_soft_q),
+        .leak_shift_i (leak_shift_q),
+        .threshold_i  (threshold_q),
+        .v_i          (v_q[co]),
+        .current_i    (cur_emit[co]),
+        .spike_o      (spikes[co]),
+        .v_o          (v_next[co])
+      );
+    end
+
+    // The membrane is 0 at the start of every pixel (no membrane survives a pixel).
+    assign starting = emit_active_d && (!emit_active_q || emit_free);
+    always_comb begin : p_membrane
+      v_d = v_q;
+      if (out_fire) begin
+        v_d = v_next;
+      end
+      if (starting) begin
+        v_d = '0;
+      end
+    end
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_neuron_reg
+      if (!rst_ni) begin
+        threshold_q  <= '0;
+        leak_shift_q <= '0;
+        model_lif_q  <= 1'b0;
+        reset_soft_q <= 1'b0;
+        v_q          <= '0;
+      end else begin
+        threshold_q  <= threshold_d;
+        leak_shift_q <= leak_shift_d;
+        model_lif_q  <= model_lif_d;
+        reset_soft_q <= reset_soft_d;
+        v_q          <= v_d;
+      end
+    end
+
+    assign beat_data = spikes;
+  end else begin : g_current
+    assign beat_data = cur_emit;
+  end
+
+`ifdef DUALSPIKE_BUG_DENSE_LOST_LAST_TIMESTEP
+  // PLANTED BUG: the last timestep repeats the previous beat.
+  logic [OutBits-1:0] bug_prev_d, bug_prev_q;
+  assign bug_prev_d = out_fire ? out_data_o : bug_prev_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_bug_reg
+    if (!rst_ni) begin
+      bug_prev_q <= '0;
+    end else begin
+      bug_prev_q <= bug_prev_d;
+    end
+  end
+  assign out_data_o = (t_q == TLast) ? bug_prev_q : beat_data;
+`else
+  assign out_data_o = beat_data;
+`endif
+
+  assign out_valid_o = emit_active_q;
+  assign out_last_o  = emit_active_q & (t_q == TLast) & last_q[emit_buf_q];
+
+  // ---------------------------------------------------------------------------------------------
+  // Registers
+  // ---------------------------------------------------------------------------------------------
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_reg
+    if (!rst_ni) begin
+      window_q      <= '0;
+      nonzero_q     <= '0;
+      win_buf_q     <= 1'b1;  // the first window goes to buffer 0
+      busy_q        <= '0;
+      last_q        <= '0;
+      done_q        <= '0;
+      emit_active_q <= 1'b0;
+      emit_buf_q    <= 1'b0;
+      t_q           <= '0;
+    end else begin
+      window_q      <= window_d;
+      nonzero_q     <= nonzero_d;
+      win_buf_q     <= win_buf_d;
+      busy_q        <= busy_d;
+      last_q        <= last_d;
+      done_q        <= done_d;
+      emit_active_q <= emit_active_d;
+      emit_buf_q    <= emit_buf_d;
+      t_q           <= t_d;
+    end
+  end
+
+  // Only the low bits of a configuration word are used.
+  logic unused_cfg_data;
+  assign unused_cfg_data = ^cfg_data_i;
+
+  // ---------------------------------------------------------------------------------------------
+  // Parameter checks (Icarus 11 cannot parse elaboration-time $error; Verilator enforces them)
+  // ---------------------------------------------------------------------------------------------
+`ifndef __ICARUS__
+  if (PixelBits < 1 || PixelBits > 16) begin : g_bad_pixel_bits
+    $error("dense_input_core: PixelBits must be in 1..16, got %0d", PixelBits);
+  end
+  if (GroupWidth < 1 || GroupWidth > 32) begin : g_bad_group_width
+    $error("dense_input_core: GroupWidth must be in 1..32 (cfg_data_i width), got %0d",
+           GroupWidth);
+  end
+  if (WeightBits < 2 || WeightBits > 8) begin : g_bad_weight_bits
+    $error("dense_input_core: WeightBits must be in 2..8, got %0d", WeightBits);
+  end
+  if (MembraneBits < 4 || MembraneBits > 32) begin : g_bad_membrane_bits
+    $error("dense_input_core: MembraneBits must be in 4..32, got %0d", MembraneBits);
+  end
+  if (Timesteps < 1 || Parallel < 1 || Lanes < 1 || OutChannels < 1 || InChannels < 1 ||
+      Height < 1 || Width < 1) begin : g_bad_sizes
+    $error("dense_input_core: sizes must be >= 1");
+  end
+  if (Kernel < 1 || Kernel % 2 == 0) begin : g_bad_kernel
+    $error("dense_input_core: Kernel must be odd and >= 1, got %0d", Kernel);
+  end
+`endif
+
+  // ---------------------------------------------------------------------------------------------
+  // Assertions (simulation only)
+  // ---------------------------------------------------------------------------------------------
+`ifndef SYNTHESIS
+  logic                 sva_armed_q;
+  logic                 sva_stall_q;
+  logic [OutBits-1:0]   sva_data_q;
+  logic                 sva_last_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_sva_reg
+    if (!rst_ni) begin
+      sva_armed_q <= 1'b0;
+      sva_stall_q <= 1'b0;
+      sva_data_q  <= '0;
+      sva_last_q  <= 1'b0;
+    end else begin
+      sva_armed_q <= 1'b1;
+      sva_stall_q <= out_valid_o & ~out_ready_i;
+      sva_data_q  <= out_data_o;
+      sva_last_q  <= out_last_o;
+    end
+  end
+
+  always @(posedge clk_i) begin : p_sva
+    if (sva_armed_q) begin
+      // OutValidHeld_A / OutDataStable_A: a stalled beat stays, unchanged.
+      if (sva_stall_q) begin
+        assert (out_valid_o) else $error("OutValidHeld_A: out_valid_o dropped under backpressure");
+        assert (out_data_o == sva_data_q && out_last_o == sva_last_q)
+          else $error("OutDataStable_A: output beat changed under backpressure");
+      end
+      // CurrentWriteOnce_A: a bank writes only into a buffer allocated to a pixel.
+      for (int p = 0; p < Parallel; p++) begin
+        if (bank_wr_valid[p]) begin
+          assert (busy_q[bank_wr_buf[p]])
+            else $error("CurrentWriteOnce_A: bank %0d writes a free buffer", p);
+        end
+      end
+      // NoCfgInFlight_A: no configuration write while a pixel is being computed or emitted.
+      if (cfg_valid_i) begin
+        assert (busy_q == '0 && (&feed_done_next))
+          else $error("NoCfgInFlight_A: configuration write during a frame");
+      end
+    end
+  end
+`endif
+
+endmodule

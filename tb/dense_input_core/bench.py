@@ -1,0 +1,59 @@
+"""Registry entry of the dense input core testbench (see tb/registry.py)."""
+
+from hypothesis import strategies as st
+
+from tb.registry import Testbench
+
+
+def _params(C, A, Co, H, W, K, T, P, L, G, B, V, N=1):
+    return {"InChannels": C, "PixelBits": A, "OutChannels": Co, "Height": H, "Width": W,
+            "Kernel": K, "Timesteps": T, "Parallel": P, "Lanes": L, "GroupWidth": G,
+            "WeightBits": B, "MembraneBits": V, "HasNeuron": N}
+
+
+#: Small whole parameter sets for random-shape builds (each a few seconds to build and run).
+SHAPES = st.builds(
+    _params,
+    C=st.integers(1, 3), A=st.sampled_from([1, 2, 4, 8, 12, 16]), Co=st.integers(1, 6),
+    H=st.integers(1, 5), W=st.integers(1, 5), K=st.sampled_from([1, 3, 5]),
+    T=st.integers(1, 4), P=st.integers(1, 4), L=st.integers(1, 4), G=st.integers(1, 32),
+    B=st.integers(2, 8), V=st.integers(4, 32), N=st.sampled_from([1, 1, 1, 0]),
+)
+
+TESTBENCH = Testbench(
+    block="dense_input_core",
+    toplevel="dense_input_core",
+    sources=("popcount.sv", "sparsity_detector.sv", "lif_unit.sv", "dense_line_buffer.sv",
+             "dense_bank.sv", "dense_input_core.sv"),
+    sweep=(
+        # P = 3 does not divide Co = 4; G = 5 is not a power of two.
+        _params(C=1, A=8, Co=4, H=4, W=5, K=3, T=3, P=3, L=2, G=5, B=4, V=12),
+        # H = 1, K = 5 (taller than the frame), A = 1, L = 3 > pairs of most groups.
+        _params(C=2, A=1, Co=3, H=1, W=6, K=5, T=2, P=2, L=3, G=7, B=2, V=6),
+        # K = 1, accumulate readout (the current stream), L = 1, P = 4 does not divide Co = 5.
+        _params(C=3, A=8, Co=5, H=3, W=3, K=1, T=4, P=4, L=1, G=3, B=8, V=16, N=0),
+        # W = 1, T = 1, P > Co (an empty bank), V = 4, G = 9 > F = 9 ... exactly one group.
+        _params(C=1, A=4, Co=2, H=2, W=1, K=3, T=1, P=4, L=4, G=9, B=3, V=4),
+        # A = 16, V = 32: the widest current; G = 6 cuts F = 18 into 3 groups.
+        _params(C=2, A=16, Co=6, H=5, W=4, K=3, T=2, P=2, L=2, G=6, B=5, V=32),
+    ),
+    regression=(
+        # The digits network's first layer (8x8 pixels, 8 bits, 3x3, 4-bit weights).
+        _params(C=1, A=8, Co=8, H=8, W=8, K=3, T=4, P=4, L=2, G=9, B=4, V=16),
+        # RGB-like input, one group holding the whole fan-in (G = F = 27).
+        _params(C=3, A=8, Co=6, H=6, W=6, K=3, T=2, P=4, L=3, G=27, B=4, V=16),
+        # Single-layer network with an accumulate readout, K = 5.
+        _params(C=2, A=4, Co=3, H=4, W=4, K=5, T=3, P=2, L=2, G=10, B=6, V=20, N=0),
+        # The planted-bug set (T >= 2, a neuron).
+        _params(C=1, A=8, Co=4, H=4, W=4, K=3, T=3, P=2, L=2, G=8, B=4, V=12),
+    ),
+    sim_examples=200,
+    test_examples=30,
+    planted_bugs={
+        "DUALSPIKE_BUG_DENSE_LOST_LAST_TIMESTEP":
+            "repeats the previous beat at t = T-1 (the spikes of T-2; the previous pixel's for "
+            "T = 1)",
+    },
+    shapes=SHAPES,
+    random_shapes=1,
+)
