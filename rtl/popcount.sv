@@ -22,11 +22,15 @@ module popcount #(
 
   localparam int CountBits = $clog2(Width + 1);
 
-  always_comb begin
-    count_o = '0;
+  // The running sum is a block-local variable: an always_comb that reads a signal it assigns is
+  // re-evaluated by Icarus after every update, which made whole-core simulations crawl.
+  always_comb begin : p_count
+    logic [CountBits-1:0] sum;
+    sum = '0;
     for (int i = 0; i < Width; i++) begin
-      count_o = count_o + CountBits'(bits_i[i]);
+      sum = sum + CountBits'(bits_i[i]);
     end
+    count_o = sum;
   end
 
 `ifndef __ICARUS__

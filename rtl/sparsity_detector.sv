@@ -100,18 +100,25 @@ module sparsity_detector #(
     logic [GroupWidth-2:0]             wlow_d, wlow_q;
     logic [GroupWidth-2:0]             wlow_in;
     logic [Lanes-1:0][GroupWidth-1:0]  lane_onehot;  // lowest remaining set bit per lane (or 0)
-    logic [GroupWidth-1:0]             rem;          // p_pick's running remainder
 
     assign wlow_in = wbitmap_i[GroupWidth-2:0];
 
     // Chain of L lowest-set-bit finders: lane l takes the lowest bit left by lanes 0..l-1.
+    // Block-local temporaries only: an always_comb that reads what it assigns is re-evaluated
+    // by Icarus after every update (a several-fold slowdown of every core).
     always_comb begin : p_pick
-      rem = eff_q;
+      logic [GroupWidth-1:0]            rem;
+      logic [GroupWidth-1:0]            lowest;
+      logic [Lanes-1:0][GroupWidth-1:0] onehots;
+      rem     = eff_q;
+      onehots = '0;
       for (int l = 0; l < Lanes; l++) begin
-        lane_onehot[l] = rem & (~rem + GroupWidth'(1));  // x & -x; 0 if nothing is left
-        rem            = rem & ~lane_onehot[l];
+        lowest     = rem & (~rem + GroupWidth'(1));  // x & -x; 0 if nothing is left
+        onehots[l] = lowest;
+        rem        = rem & ~lowest;
       end
-      eff_rest = rem;
+      lane_onehot = onehots;
+      eff_rest    = rem;
     end
 
     for (genvar l = 0; l < Lanes; l++) begin : g_lane
@@ -130,12 +137,14 @@ module sparsity_detector #(
 
       // One-hot to binary: OR of the positions whose bit is set (0 for an empty lane).
       always_comb begin : p_encode
-        pos = '0;
+        logic [PosBits-1:0] code;
+        code = '0;
         for (int p = 0; p < GroupWidth; p++) begin
           if (onehot[p]) begin
-            pos = pos | PosBits'(p);
+            code = code | PosBits'(p);
           end
         end
+        pos = code;
       end
 
       popcount #(
