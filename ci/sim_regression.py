@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """`make sim`: the RTL regression on one simulator.
 
-Runs every testbench of tb/registry.py over its regression parameter sets, in parallel, then
-prints a table (per testbench and simulator: examples tried, values compared, pass / fail,
-simulated time, wall time), writes it to build/sim-<SIM>/report.md and a JUnit XML next to it,
-and exits non-zero if anything failed or compared nothing.
+Runs every testbench of tb/registry.py over its regression parameter sets and every network of
+tb/network/networks.py (the digits, MNIST-sized and event networks, plus random networks drawn
+by Hypothesis), in parallel, then prints a table (per testbench and simulator: examples tried,
+values compared, pass / fail, simulated time, wall time) and the networks' performance figures,
+writes them to build/sim-<SIM>/report.md and a JUnit XML next to it, and exits non-zero if
+anything failed or compared nothing.
 """
 
 from __future__ import annotations
@@ -20,10 +22,18 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from tb.harness.runner import BUILD_ROOT, SIMULATORS, TestbenchResult, run_testbench  # noqa: E402
+from tb.network import networks as nets  # noqa: E402
+from tb.network.figures import figures_markdown, network_figures  # noqa: E402
 from tb.registry import TESTBENCHES  # noqa: E402
+
+#: Seeds of the random networks in the regression (each network is a build).
+RANDOM_NETWORK_SEEDS = (11, 12, 13)
 
 
 def _run(job: tuple) -> TestbenchResult:
+    if job[0] == "network":
+        _, network, simulator, examples, seed = job
+        return nets.run(network, simulator, examples=examples, seed=seed)
     testbench, parameters, simulator, examples, seed = job
     return run_testbench(testbench.block, testbench.toplevel, testbench.sources, simulator,
                          parameters=parameters, examples=examples, seed=seed)
@@ -74,14 +84,20 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2, help="parallel simulations")
     parser.add_argument("--examples", type=int, help="examples per search (default: registry)")
     parser.add_argument("--seed", type=int, help="cocotb/Hypothesis seed (default: random)")
-    parser.add_argument("--block", action="append", help="only these blocks (repeatable)")
+    parser.add_argument("--block", action="append",
+                        help="only these blocks (repeatable; 'network' for the networks)")
     args = parser.parse_args()
 
-    unknown = set(args.block or []) - set(TESTBENCHES)
+    unknown = set(args.block or []) - set(TESTBENCHES) - {"network"}
     if unknown:
         parser.error(f"unknown block(s): {', '.join(sorted(unknown))}; "
-                     f"known: {', '.join(TESTBENCHES)}")
-    jobs = [
+                     f"known: {', '.join(TESTBENCHES)}, network")
+    networks = nets.regression_networks() + [nets.random_network(s)
+                                             for s in RANDOM_NETWORK_SEEDS]
+    # Networks first: they are the longest runs, so the pool finishes evenly.
+    jobs = [("network", network, args.sim, args.examples or network.examples, args.seed)
+            for network in networks if not args.block or "network" in args.block]
+    jobs += [
         (tb, params, args.sim, args.examples or tb.sim_examples, args.seed)
         for tb in TESTBENCHES.values() if not args.block or tb.block in args.block
         for params in tb.regression
@@ -97,9 +113,19 @@ def main() -> int:
     table = format_table(results)
     verdict = "PASS" if all(r.passed for r in results) else "FAIL"
     summary = f"{verdict}: {len(results)} runs on {args.sim} in {wall:.1f} s wall"
-    (out_dir / "report.md").write_text(f"# make sim ({args.sim})\n\n{table}\n\n{summary}\n")
+    figures = []
+    for r in results:
+        perf = r.build_dir / "perf.json"
+        if r.block == "network" and r.passed and perf.exists():
+            figures.append(figures_markdown(
+                network_figures(nets.BUILD_ROOT / "networks" / r.tag, perf)))
+    figures_text = "\n## Network figures (clock 200 MHz)\n\n" + "\n".join(figures) \
+        if figures else ""
+    (out_dir / "report.md").write_text(
+        f"# make sim ({args.sim})\n\n{table}\n\n{summary}\n{figures_text}")
     write_junit(results, out_dir / "junit.xml", args.sim)
     print(table)
+    print(figures_text)
     for r in results:
         if not r.passed:
             print("\n" + r.explain())

@@ -1,0 +1,142 @@
+"""Performance figures of a simulated network (``make sim`` prints them; docs/network.md).
+
+Per network: cycles per frame (first input beat to last readout beat), the initiation interval
+(II, mean distance between consecutive frames' last readout beats with frames back to back),
+frames per second at ``CLOCK_HZ``. Per layer: the core's steady-state cycles per frame on the
+real samples streamed back to back into the core alone (from its cycle model, which each core's
+testbench asserts equal to the RTL; for the linear core, whose model gives no absolute times, its
+detector-busy cycles or its input beats, whichever is larger), the effectual-op lower
+bound ``effectual ops / (P*L)`` and the dense cost ``ceil(Co/P) * ceil(F/L)`` per (pixel, t),
+hence utilisation (bound / cycles) and the speed-up from sparsity (dense / cycles); the
+measured weight sparsity and the spike sparsity of the layer's input; and the span measured in
+the network (first to last output beat of the layer in the first frame).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from golden.config import load_config
+from golden.cycles import dense_input, maxpool, sparse_conv, sparse_linear
+from golden.network import run_network
+from golden.sparsity import effectual_ops
+
+CLOCK_HZ = 200e6
+
+
+def _layer_input(context, index: int) -> np.ndarray:
+    return context.layers[index].inp
+
+
+def _steady(last_outputs, fallback: float) -> float:
+    """Mean distance between consecutive frames' last outputs (one frame: ``fallback``)."""
+    return float(np.mean(np.diff(last_outputs))) if len(last_outputs) > 1 else float(fallback)
+
+
+def layer_figures(plan: dict, cfg: dict, weights: dict, samples) -> list[dict]:
+    contexts = [run_network(cfg, weights, x) for x in samples]
+    steps = cfg["timesteps"]
+    rows = []
+    for core in plan["layers"]:
+        i, p = core["index"], core["parameters"]
+        inputs = [_layer_input(c, i) for c in contexts]
+        row = {"layer": i, "kind": core["kind"], "module": core["module"]}
+        if core["module"] == "spike_maxpool":
+            cycles = float(p["Height"] * p["Width"] * steps)  # one input beat per cycle
+            row.update(cycles=cycles, lower_bound=maxpool.lower_bound(p["Height"], p["Width"],
+                                                                      steps),
+                       dense=None, weight_sparsity=None)
+        else:
+            weight = weights[f"L{i}.weight"]
+            par, lanes, group = p["Parallel"], p["Lanes"], p["GroupWidth"]
+            fan_in = int(np.prod(weight.shape[1:]))
+            rows_r = -(-weight.shape[0] // par)
+            if core["module"] == "dense_input_core":
+                frames = [x[0] for x in samples]  # the pixel frame (the same at every t)
+                timing = dense_input.frame_timing(weight, frames, parallel=par, lanes=lanes,
+                                                  group=group, timesteps=steps)
+                cycles = _steady(timing.last_out, timing.cycles[0])
+                ops = np.mean([effectual_ops("conv", f[None], weight) for f in frames])
+                pixels = p["Height"] * p["Width"]
+            elif core["module"] == "sparse_conv_core":
+                timing = sparse_conv.schedule(weight, inputs,
+                                              sparse_conv.ConvHw(par, lanes, group))
+                cycles = _steady([f.output_cycles[-1] for f in timing], timing[0].cycles)
+                ops = np.mean([effectual_ops("conv", x, weight) for x in inputs])
+                pixels = p["Height"] * p["Width"]
+            else:
+                pixels_in = p["InHeight"] * p["InWidth"]
+                linear = sparse_linear.model(weight, inputs, pixels_in, par, lanes, group)
+                cycles = float(max(np.mean(linear.compute_cycles), pixels_in * steps))
+                ops = np.mean([effectual_ops("linear", x.reshape(steps, -1), weight)
+                               for x in inputs])
+                pixels = 1
+            dense = rows_r * -(-fan_in // lanes) * pixels * steps
+            row.update(cycles=cycles, lower_bound=float(ops) / (par * lanes), dense=dense,
+                       weight_sparsity=float(np.mean(weight == 0)))
+        row["input_spike_sparsity"] = (None if core["in_format"] == "pixels"
+                                       else float(1 - np.mean([x.mean() for x in inputs])))
+        rows.append(row)
+    return rows
+
+
+def network_figures(network_dir: Path, perf_path: Path) -> dict:
+    network_dir = Path(network_dir)
+    plan = json.loads((network_dir / "network.json").read_text())
+    cfg = load_config(network_dir / "config.json")
+    with np.load(network_dir / "weights.npz") as archive:
+        weights = {k: archive[k] for k in archive.files}
+    with np.load(network_dir / "samples.npz") as archive:
+        samples = [x.astype(np.int64) for x in archive["x"]]
+    perf = json.loads(Path(perf_path).read_text())
+    samples = samples[: perf["samples"]]
+    layers = layer_figures(plan, cfg, weights, samples)
+    for row, measured in zip(layers, perf["layers"]):
+        row["network_span_first_frame"] = measured["span_cycles"][0]
+    ii = perf["initiation_interval_cycles"]
+    bottleneck = max(layers, key=lambda r: r["cycles"])
+    return {
+        "network": plan["name"], "samples": perf["samples"],
+        "frame_latency_cycles": float(np.mean(perf["frame_latency_cycles"])),
+        "initiation_interval_cycles": ii,
+        "fps_at_200MHz": CLOCK_HZ / ii if ii else None,
+        "bottleneck_layer": bottleneck["layer"], "bottleneck_cycles": bottleneck["cycles"],
+        "ii_over_bottleneck": ii / bottleneck["cycles"] if ii else None,
+        "layers": layers,
+    }
+
+
+def _fmt(value, digits: int = 0) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def figures_markdown(figures: dict) -> str:
+    ii = figures["initiation_interval_cycles"]
+    lines = [
+        f"### {figures['network']} ({figures['samples']} frames back to back)",
+        "",
+        f"- cycles per frame (first input beat to last readout beat): "
+        f"{figures['frame_latency_cycles']:.0f}",
+        f"- initiation interval: {_fmt(ii, 1)} cycles = "
+        f"{_fmt(figures['fps_at_200MHz'], 0)} frames/s at 200 MHz; bottleneck layer "
+        f"{figures['bottleneck_layer']} ({figures['bottleneck_cycles']:.0f} cycles/frame), "
+        f"II / bottleneck = {_fmt(figures['ii_over_bottleneck'], 3)}",
+        "",
+        "| layer | core | cycles/frame | lower bound | utilisation | dense cost | speed-up "
+        "| weight sparsity | input spike sparsity | span in network |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in figures["layers"]:
+        util = r["lower_bound"] / r["cycles"] if r["lower_bound"] is not None else None
+        speed = r["dense"] / r["cycles"] if r["dense"] else None
+        lines.append(
+            f"| {r['layer']} {r['kind']} | {r['module']} | {r['cycles']:.0f} | "
+            f"{_fmt(float(r['lower_bound']), 1)} | {_fmt(util, 3)} | {_fmt(r['dense'])} | "
+            f"{_fmt(speed, 2)} | {_fmt(r['weight_sparsity'], 3)} | "
+            f"{_fmt(r['input_spike_sparsity'], 3)} | {r['network_span_first_frame']} |")
+    return "\n".join(lines) + "\n"
