@@ -34,7 +34,8 @@ def _run(job: tuple) -> TestbenchResult:
     if job[0] == "network":
         _, network, simulator, examples, seed = job
         return nets.run(network, simulator, examples=examples, seed=seed)
-    testbench, parameters, simulator, examples, seed = job
+    block, parameters, simulator, examples, seed = job
+    testbench = TESTBENCHES[block]  # looked up here: Hypothesis strategies do not pickle
     return run_testbench(testbench.block, testbench.toplevel, testbench.sources, simulator,
                          parameters=parameters, examples=examples, seed=seed)
 
@@ -98,7 +99,7 @@ def main() -> int:
     jobs = [("network", network, args.sim, args.examples or network.examples, args.seed)
             for network in networks if not args.block or "network" in args.block]
     jobs += [
-        (tb, params, args.sim, args.examples or tb.sim_examples, args.seed)
+        (tb.block, params, args.sim, args.examples or tb.sim_examples, args.seed)
         for tb in TESTBENCHES.values() if not args.block or tb.block in args.block
         for params in tb.regression
     ]

@@ -178,14 +178,16 @@ def compare_network(plan: NetworkPlan, contexts, expected, observed, label: str)
             continue
         path = RUN_DIR / f"mismatch_{label}.npz"
         write_mismatch_npz(plan, contexts, observed, path)
+        layer = (f"first diverging layer {core.index} ({core.kind}, {core.module})"
+                 if core is not None else "first diverging stream is the readout")
         if problem >= len(flat):
-            raise AssertionError(f"{label}: layer stream {name}: {len(got) - len(flat)} beats "
-                                 f"more than the golden {len(flat)}; tensors in {path}")
+            raise AssertionError(f"{label}: {layer}: {len(got) - len(flat)} beats more than "
+                                 f"the golden {len(flat)}; tensors in {path}")
         sample, beat_index = owners[problem]
         if problem >= len(got):
-            raise AssertionError(f"{label}: layer stream {name}: only {len(got)} of {len(flat)} "
-                                 f"beats arrived (first missing: sample {sample}, beat "
-                                 f"{beat_index}); tensors in {path}")
+            raise AssertionError(f"{label}: {layer}: only {len(got)} of {len(flat)} beats "
+                                 f"arrived (first missing: sample {sample}, beat {beat_index}); "
+                                 f"tensors in {path}")
         if core is None:
             raise AssertionError(
                 f"{label}: first diverging stream is the readout, sample {sample}, pixel "

@@ -1,0 +1,186 @@
+// Copyright dualspike contributors.
+//
+// linear_frame_buffer: the double-buffered input frame store of the sparse linear core.
+//
+// Receives a spike stream (docs/cores.md section 1: one beat per (pixel, timestep), pixels in
+// raster order, time-inner, C bits per beat) and stores it flattened in (c, y, x) order
+// (SPEC section 1): the bit of channel c at pixel p = y*W + x and timestep t is fan-in position
+//   i = c*Pixels + p            of timestep t.
+// The reader sees, per timestep t, the fan-in cut into NG = ceil(F / G) groups of G positions
+// (F = Channels * Pixels); the padding positions i >= F of the last group always read 0.
+//   rd_bits_o = { in[t][g*G + G-1], ..., in[t][g*G] }       (t = rd_t_i, g = rd_g_i)
+// Golden: golden.layers.flatten_chw, golden.sparsity.groups.
+//
+// Two frame buffers (ping-pong): the writer fills one while the reader computes on the other, so
+// the next frame streams in while the current one is computed. Cost: 2 * T * NG * G flops
+// (a single buffer would stall the input for the whole compute of a frame, because the input is
+// time-inner and the compute time-outer).
+//
+// Early start: timestep t of the frame being written is complete as soon as the last pixel's beat
+// of timestep t has been accepted, so the reader may start on it before the frame's last beat:
+//   rd_avail_o = full[rd] || (writing rd && pixel == Pixels-1 && beat t already written).
+// For Pixels = 1 (a linear layer after a linear layer) timestep t is computed while beat t+1
+// arrives.
+//
+// Handshakes:
+//   in_ready_o = !full[wr]: a beat is accepted whenever the write buffer is not full.
+//   rd_release_i: the reader has taken its last group from the read buffer; the buffer is freed
+//   (and may be written again from the next cycle) and the reader moves to the other buffer.
+//   The release must only be given when rd_avail_o = 1 for t = T-1 (the frame is complete).
+//
+// Parameters: Channels C >= 1, Pixels H*W >= 1, Timesteps T >= 1, GroupWidth G >= 1.
+// Latency: a beat accepted at edge k is readable (rd_avail_o, rd_bits_o) from the cycle after k.
+// Throughput: one beat per cycle while a buffer is free.
+
+module linear_frame_buffer #(
+  parameter int Channels   = 4,
+  parameter int Pixels     = 1,
+  parameter int Timesteps  = 4,
+  parameter int GroupWidth = 8
+) (
+  input  logic                                                            clk_i,
+  input  logic                                                            rst_ni,
+  // Spike stream in.
+  input  logic                                                            in_valid_i,
+  output logic                                                            in_ready_o,
+  input  logic [Channels-1:0]                                             in_data_i,
+  input  logic                                                            in_last_i,
+  // Read port: group rd_g_i of timestep rd_t_i of the read buffer (combinational).
+  input  logic [((Timesteps > 1) ? $clog2(Timesteps) : 1)-1:0]            rd_t_i,
+  input  logic [((((Channels * Pixels + GroupWidth - 1) / GroupWidth) > 1)
+                 ? $clog2((Channels * Pixels + GroupWidth - 1) / GroupWidth) : 1)-1:0] rd_g_i,
+  output logic [GroupWidth-1:0]                                           rd_bits_o,
+  output logic                                                            rd_avail_o,
+  input  logic                                                            rd_release_i
+);
+
+  localparam int FanIn    = Channels * Pixels;
+  localparam int Groups   = (FanIn + GroupWidth - 1) / GroupWidth;
+  localparam int Padded   = Groups * GroupWidth;               // positions per timestep
+  localparam int Bits     = 2 * Timesteps * Padded;            // both buffers
+  localparam int IdxBits  = (Bits > 1) ? $clog2(Bits) : 1;
+  localparam int TBits    = (Timesteps > 1) ? $clog2(Timesteps) : 1;
+  localparam int PixBits  = (Pixels > 1) ? $clog2(Pixels) : 1;
+
+  localparam logic [TBits-1:0]   LastT   = TBits'(Timesteps - 1);
+  localparam logic [PixBits-1:0] LastPix = PixBits'(Pixels - 1);
+
+  // Bit (b, t, i) of the store lives at ((b*T + t) * Padded + i). Padding positions are never
+  // written and reset to 0, so a group read past F sees zeros.
+  logic [Bits-1:0]    store_d, store_q;
+  logic [1:0]         full_d, full_q;     // buffer b holds a complete frame
+  logic               wsel_d, wsel_q;     // buffer being written
+  logic               rsel_d, rsel_q;     // buffer being read
+  logic [PixBits-1:0] wpix_d, wpix_q;     // pixel of the next beat
+  logic [TBits-1:0]   wt_d, wt_q;         // timestep of the next beat
+
+  logic               in_fire;
+  logic               wr_frame_end;       // the accepted beat is the frame's last
+  logic [IdxBits-1:0] wr_base;            // store index of (wsel, wt, channel 0, pixel wpix)
+  logic [IdxBits-1:0] rd_base;            // store index of (rsel, rd_t, position g*G)
+
+  assign in_ready_o   = ~full_q[wsel_q];
+  assign in_fire      = in_valid_i & in_ready_o;
+  assign wr_frame_end = (wpix_q == LastPix) && (wt_q == LastT);
+
+  assign wr_base = (IdxBits'(wsel_q) * IdxBits'(Timesteps) + IdxBits'(wt_q)) * IdxBits'(Padded)
+                   + IdxBits'(wpix_q);
+  assign rd_base = (IdxBits'(rsel_q) * IdxBits'(Timesteps) + IdxBits'(rd_t_i)) * IdxBits'(Padded)
+                   + IdxBits'(rd_g_i) * IdxBits'(GroupWidth);
+  assign rd_bits_o = store_q[rd_base +: GroupWidth];
+
+  // Timestep rd_t_i of the read buffer is complete: the frame is, or the writer is on the same
+  // buffer, at the last pixel, past timestep rd_t_i.
+  assign rd_avail_o = full_q[rsel_q] ||
+                      ((wsel_q == rsel_q) && (wpix_q == LastPix) && (wt_q > rd_t_i));
+
+  always_comb begin : p_write
+    store_d = store_q;
+    full_d  = full_q;
+    wsel_d  = wsel_q;
+    wpix_d  = wpix_q;
+    wt_d    = wt_q;
+    rsel_d  = rsel_q;
+    if (in_fire) begin
+      for (int c = 0; c < Channels; c++) begin
+        store_d[wr_base + IdxBits'(c * Pixels)] = in_data_i[c];
+      end
+      wt_d = wt_q + TBits'(1);
+      if (wt_q == LastT) begin
+        wt_d   = '0;
+        wpix_d = wpix_q + PixBits'(1);
+        if (wpix_q == LastPix) begin
+          wpix_d         = '0;
+          full_d[wsel_q] = 1'b1;
+          wsel_d         = ~wsel_q;
+        end
+      end
+    end
+    // The reader frees its buffer; never the one completed above (that one is not yet read).
+    if (rd_release_i) begin
+      full_d[rsel_q] = 1'b0;
+      rsel_d         = ~rsel_q;
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_reg
+    if (!rst_ni) begin
+      store_q <= '0;
+      full_q  <= '0;
+      wsel_q  <= 1'b0;
+      rsel_q  <= 1'b0;
+      wpix_q  <= '0;
+      wt_q    <= '0;
+    end else begin
+      store_q <= store_d;
+      full_q  <= full_d;
+      wsel_q  <= wsel_d;
+      rsel_q  <= rsel_d;
+      wpix_q  <= wpix_d;
+      wt_q    <= wt_d;
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Parameter checks (Icarus 11 cannot parse elaboration-time $error; Verilator enforces them)
+  // ---------------------------------------------------------------------------------------------
+`ifndef __ICARUS__
+  if (Channels < 1 || Pixels < 1 || Timesteps < 1 || GroupWidth < 1) begin : g_bad_params
+    $error("linear_frame_buffer: Channels, Pixels, Timesteps and GroupWidth must be >= 1");
+  end
+`endif
+
+  // ---------------------------------------------------------------------------------------------
+  // Assertions (simulation only)
+  // ---------------------------------------------------------------------------------------------
+`ifndef SYNTHESIS
+  logic sva_armed_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_sva_reg
+    if (!rst_ni) begin
+      sva_armed_q <= 1'b0;
+    end else begin
+      sva_armed_q <= 1'b1;
+    end
+  end
+
+  always @(posedge clk_i) begin : p_sva
+    if (sva_armed_q) begin
+      // InLastMatches_A: the stream's last marks pixel Pixels-1, timestep T-1, and only it.
+      if (in_fire) begin
+        assert (in_last_i == wr_frame_end)
+          else $error("InLastMatches_A: in_last_i = %0d on pixel %0d timestep %0d", in_last_i,
+                      wpix_q, wt_q);
+      end
+      // ReleaseComplete_A: only a complete frame is released.
+      if (rd_release_i) begin
+        assert (full_q[rsel_q])
+          else $error("ReleaseComplete_A: buffer %0d released before it was complete", rsel_q);
+      end
+    end
+  end
+`else
+  logic unused_in_last;
+  assign unused_in_last = in_last_i;
+`endif
+
+endmodule

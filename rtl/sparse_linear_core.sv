@@ -1,0 +1,643 @@
+// Copyright dualspike contributors.
+//
+// sparse_linear_core: a fully connected layer with dual-side sparsity (SPEC sections 2 and 3,
+// docs/cores.md, docs/sparse_linear_core.md).
+//
+// Equation (golden: golden.layers.flatten_chw + linear_currents, then golden.neuron.run_neuron):
+//   in[t][i]  = spike of channel c at pixel p = y*W + x, timestep t,  i = c*H*W + p
+//   I[t][o]   = b[o] + sum_i w[o][i] * in[t][i]                  exact (CurrentBits, see below)
+//   HasNeuron = 1: s[t][o] from the neuron of SPEC 2 (rtl/lif_unit.sv), membrane v = 0 at the
+//                  start of every frame, held over the T timesteps; out beat t = s[t] (O bits).
+//   HasNeuron = 0: out beat t = I[t] (the current stream: O x CurrentBits, o at [o*CB +: CB]).
+// The sum is computed through the bitmaps (SPEC 3): per group g of G fan-in positions,
+// e = wbitmap & sbitmap, and every effectual pair adds the packed weight at
+// (running popcount of the bitmaps walked before) + popcount(wbitmap below the position).
+//
+// CurrentBits = clog2(2^(V-1) + F * 2^(B-1)) + 1: |I| <= 2^(V-1) + F*2^(B-1) =: M and both
+// -M (bias = -2^(V-1), every weight -2^(B-1), every input spiking) and M - 1 fit, and no
+// narrower width holds -M (golden: golden.cycles.sparse_linear.current_bits, which checks it
+// against golden.config.current_bounds).
+//
+// Schedule (per frame; R = ceil(O / P) rows, NG = ceil(F / G) groups):
+//   input: beats are written into a double-buffered frame store (linear_frame_buffer);
+//   for t = 0..T-1, r = 0..R-1, g = 0..NG-1: group g of timestep t goes to the P bank detectors
+//     at once (bank p = feature o = r*P + p, weights of bank p only); each detector emits
+//     max(1, ceil(pairs / L)) beats of up to L pairs; the next group enters when every detector
+//     has emitted its last beat (lock-step), so a group costs max_p max(1, ceil(e_p / L)) cycles;
+//   each beat: the L packed weights at base_p + idx are summed into the bank's accumulator;
+//   after a row's last group: I = bias + accumulator -> row register (one cycle) -> neuron step of
+//     the P features (membranes of all O features are held over the T steps) -> bit o of the
+//     output beat; after the last row of timestep t the beat is emitted.
+//   Timestep t may start once the last pixel's beat of timestep t has arrived (early start).
+// Latency: first group of timestep t accepted the cycle after that beat; output beat of t leaves
+//   2 cycles after the last beat of its last group (row register, output register).
+// Throughput: cycles per frame = sum over (t, r, g) of max_p max(1, ceil(e / L)), plus the input
+//   and the 2-cycle tail; golden.cycles.sparse_linear models it exactly (free-running streams).
+//
+// Config write port (docs/cores.md section 3): sel 0 bitmap[bank][r*NG + g] (G bits), 1
+// weight[bank][running] (B bits), 2 bias[o] (V bits), 3 neuron[0: threshold, 1: leak_shift,
+// 2: model_lif | reset_soft << 1] (HasNeuron = 1 only; ignored otherwise). One write per cycle,
+// never while a frame is in flight. Memories are flops without reset (like lowRISC prim_ram):
+// every word that is read has been written by the load (config_writes writes every bitmap and
+// bias word; unwritten weight words are only read by invalid lanes, which are masked).
+//
+// Parameters:
+//   InChannels C, InHeight H, InWidth W   incoming spike stream (F = C*H*W), each >= 1
+//   OutFeatures O >= 1, Timesteps T >= 1
+//   Parallel P >= 1 (banks, need not divide O), Lanes L >= 1, GroupWidth G in 1..32 (the cfg
+//   port carries a bitmap word in 32 bits), WeightBits B in 2..8, MembraneBits V in 4..32,
+//   HasNeuron 0/1.
+//   CurrentBits, CfgAddrBits: derived, do not override (they are parameters only because Icarus
+//   11 has no localparam in a port list). CfgAddrBits = clog2(max(R*F, O, 3)).
+//
+// Planted bug (test-suite self-check only): `define DUALSPIKE_BUG_LINEAR_LOST_LAST_TIMESTEP
+// computes the last timestep (T-1) from the spikes of timestep T-2 (T >= 2).
+
+module sparse_linear_core #(
+  parameter int InChannels   = 4,
+  parameter int InHeight     = 1,
+  parameter int InWidth      = 1,
+  parameter int OutFeatures  = 4,
+  parameter int Timesteps    = 4,
+  parameter int Parallel     = 2,
+  parameter int Lanes        = 2,
+  parameter int GroupWidth   = 8,
+  parameter int WeightBits   = 4,
+  parameter int MembraneBits = 16,
+  parameter int HasNeuron    = 1,
+  // Derived (do not override).
+  parameter int CurrentBits  = $clog2((64'd1 << (MembraneBits - 1))
+                                      + 64'(InChannels * InHeight * InWidth)
+                                        * (64'd1 << (WeightBits - 1))) + 1,
+  parameter int CfgAddrBits  = $clog2(
+      ((((OutFeatures + Parallel - 1) / Parallel) * InChannels * InHeight * InWidth
+        > OutFeatures) ? ((OutFeatures + Parallel - 1) / Parallel) * InChannels * InHeight
+                         * InWidth : OutFeatures) > 3
+      ? ((((OutFeatures + Parallel - 1) / Parallel) * InChannels * InHeight * InWidth
+          > OutFeatures) ? ((OutFeatures + Parallel - 1) / Parallel) * InChannels * InHeight
+                           * InWidth : OutFeatures)
+      : 3)
+) (
+  input  logic                                                     clk_i,
+  input  logic                                                     rst_ni,
+  // Spike stream in: InChannels bits per beat, H*W pixels x T beats per frame.
+  input  logic                                                     in_valid_i,
+  output logic                                                     in_ready_o,
+  input  logic [InChannels-1:0]                                    in_data_i,
+  input  logic                                                     in_last_i,
+  // Spike stream (HasNeuron = 1) or current stream (HasNeuron = 0) out: T beats per frame.
+  output logic                                                     out_valid_o,
+  input  logic                                                     out_ready_i,
+  output logic [((HasNeuron != 0) ? OutFeatures
+                                  : OutFeatures * CurrentBits)-1:0] out_data_o,
+  output logic                                                     out_last_o,
+  // Configuration write port.
+  input  logic                                                     cfg_valid_i,
+  input  logic [1:0]                                               cfg_sel_i,
+  input  logic [((Parallel > 1) ? $clog2(Parallel) : 1)-1:0]       cfg_bank_i,
+  input  logic [CfgAddrBits-1:0]                                   cfg_addr_i,
+  input  logic [31:0]                                              cfg_data_i
+);
+
+  // ---------------------------------------------------------------------------------------------
+  // Derived sizes
+  // ---------------------------------------------------------------------------------------------
+  localparam int Pixels     = InHeight * InWidth;
+  localparam int FanIn      = InChannels * Pixels;
+  localparam int Groups     = (FanIn + GroupWidth - 1) / GroupWidth;     // NG
+  localparam int Rows       = (OutFeatures + Parallel - 1) / Parallel;   // R
+  localparam int BitmapDep  = Rows * Groups;
+  localparam int WeightDep  = Rows * FanIn;                              // dense worst case
+  localparam int OutBits    = (HasNeuron != 0) ? OutFeatures : OutFeatures * CurrentBits;
+  localparam int CB         = CurrentBits;
+  localparam int PosBits    = (GroupWidth > 1) ? $clog2(GroupWidth) : 1;
+  localparam int BankBits   = (Parallel > 1) ? $clog2(Parallel) : 1;
+  localparam int TBits      = (Timesteps > 1) ? $clog2(Timesteps) : 1;
+  localparam int RBits      = (Rows > 1) ? $clog2(Rows) : 1;
+  localparam int GBits      = (Groups > 1) ? $clog2(Groups) : 1;
+  localparam int BAddrBits  = (BitmapDep > 1) ? $clog2(BitmapDep) : 1;
+  localparam int WAddrBits  = (WeightDep > 1) ? $clog2(WeightDep) : 1;
+  localparam int BaseBits   = $clog2(WeightDep + 1);                     // 0..R*F
+  localparam int CountBits  = $clog2(GroupWidth + 1);
+  localparam int FeatBits   = (Rows * Parallel > 1) ? $clog2(Rows * Parallel) : 1;
+  localparam int OIdxBits   = (OutFeatures > 1) ? $clog2(OutFeatures) : 1;
+  localparam int ShiftBits  = $clog2(MembraneBits);
+  localparam int MemBits    = (HasNeuron != 0) ? MembraneBits : 1;       // membrane width used
+
+  localparam logic [TBits-1:0] LastT = TBits'(Timesteps - 1);
+  localparam logic [RBits-1:0] LastR = RBits'(Rows - 1);
+  localparam logic [GBits-1:0] LastG = GBits'(Groups - 1);
+
+  // ---------------------------------------------------------------------------------------------
+  // Input frame store
+  // ---------------------------------------------------------------------------------------------
+  logic [TBits-1:0]      iss_t_d, iss_t_q;   // issue position: timestep,
+  logic [RBits-1:0]      iss_r_d, iss_r_q;   // row,
+  logic [GBits-1:0]      iss_g_d, iss_g_q;   // group
+  logic [TBits-1:0]      rd_t;               // timestep whose spikes are read
+  logic [GroupWidth-1:0] sbitmap;            // spike bitmap of group (rd_t, iss_g)
+  logic                  avail;              // timestep iss_t of the current frame is complete
+  logic                  iss_last_g, iss_last_r, iss_last_t;
+  logic                  accept;             // the group enters the P detectors
+  logic                  release_frame;
+
+`ifdef DUALSPIKE_BUG_LINEAR_LOST_LAST_TIMESTEP
+  // PLANTED BUG: the last timestep is computed from the spikes of timestep T-2.
+  assign rd_t = (Timesteps > 1 && iss_t_q == LastT) ? iss_t_q - TBits'(1) : iss_t_q;
+`else
+  assign rd_t = iss_t_q;
+`endif
+
+  linear_frame_buffer #(
+    .Channels   (InChannels),
+    .Pixels     (Pixels),
+    .Timesteps  (Timesteps),
+    .GroupWidth (GroupWidth)
+  ) u_frame_buffer (
+    .clk_i,
+    .rst_ni,
+    .in_valid_i,
+    .in_ready_o,
+    .in_data_i,
+    .in_last_i,
+    .rd_t_i       (rd_t),
+    .rd_g_i       (iss_g_q),
+    .rd_bits_o    (sbitmap),
+    .rd_avail_o   (avail),
+    .rd_release_i (release_frame)
+  );
+
+  // ---------------------------------------------------------------------------------------------
+  // Issue: walk (t, r, g); a group enters all P detectors at once when all are free
+  // ---------------------------------------------------------------------------------------------
+  logic [Parallel-1:0]   det_in_ready;       // per bank: detector can take a group
+  logic                  all_free;           // every detector can take a group
+  logic                  row_ready;          // the row register can take a row (or stage 2 stalls)
+
+  // Tags of the group held by the detectors (captured at acceptance, shared by all banks).
+  logic                  grp_busy_d, grp_busy_q;
+  logic [TBits-1:0]      grp_t_d, grp_t_q;
+  logic [RBits-1:0]      grp_r_d, grp_r_q;
+  logic                  grp_last_g_d, grp_last_g_q;
+  logic                  grp_last_r_d, grp_last_r_q;
+  logic                  row_done;           // the last group of a row finishes this cycle
+
+  assign iss_last_g    = (iss_g_q == LastG);
+  assign iss_last_r    = (iss_r_q == LastR);
+  assign iss_last_t    = (iss_t_q == LastT);
+  assign all_free      = &det_in_ready;
+  assign accept        = avail & all_free;
+  assign release_frame = accept & iss_last_g & iss_last_r & iss_last_t;
+  assign row_done      = grp_busy_q & all_free & grp_last_g_q;
+
+  always_comb begin : p_issue
+    iss_t_d      = iss_t_q;
+    iss_r_d      = iss_r_q;
+    iss_g_d      = iss_g_q;
+    grp_busy_d   = grp_busy_q;
+    grp_t_d      = grp_t_q;
+    grp_r_d      = grp_r_q;
+    grp_last_g_d = grp_last_g_q;
+    grp_last_r_d = grp_last_r_q;
+    if (all_free) begin
+      grp_busy_d = 1'b0;
+    end
+    if (accept) begin
+      grp_busy_d   = 1'b1;
+      grp_t_d      = iss_t_q;
+      grp_r_d      = iss_r_q;
+      grp_last_g_d = iss_last_g;
+      grp_last_r_d = iss_last_r;
+      iss_g_d      = iss_g_q + GBits'(1);
+      if (iss_last_g) begin
+        iss_g_d = '0;
+        iss_r_d = iss_r_q + RBits'(1);
+        if (iss_last_r) begin
+          iss_r_d = '0;
+          iss_t_d = iss_t_q + TBits'(1);
+          if (iss_last_t) begin
+            iss_t_d = '0;
+          end
+        end
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_issue_reg
+    if (!rst_ni) begin
+      iss_t_q      <= '0;
+      iss_r_q      <= '0;
+      iss_g_q      <= '0;
+      grp_busy_q   <= 1'b0;
+      grp_t_q      <= '0;
+      grp_r_q      <= '0;
+      grp_last_g_q <= 1'b0;
+      grp_last_r_q <= 1'b0;
+    end else begin
+      iss_t_q      <= iss_t_d;
+      iss_r_q      <= iss_r_d;
+      iss_g_q      <= iss_g_d;
+      grp_busy_q   <= grp_busy_d;
+      grp_t_q      <= grp_t_d;
+      grp_r_q      <= grp_r_d;
+      grp_last_g_q <= grp_last_g_d;
+      grp_last_r_q <= grp_last_r_d;
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Shared memories: bias (O words of V bits) and neuron parameters
+  // ---------------------------------------------------------------------------------------------
+  logic                           cfg_bias_we;
+  logic [MembraneBits-1:0]        bias_mem [OutFeatures];
+
+  assign cfg_bias_we = cfg_valid_i && (cfg_sel_i == 2'd2);
+
+  always_ff @(posedge clk_i) begin : p_bias_mem
+    if (cfg_bias_we && (int'(cfg_addr_i) < OutFeatures)) begin
+      bias_mem[OIdxBits'(cfg_addr_i)] <= cfg_data_i[MembraneBits-1:0];
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Per bank: bitmap and weight memories, detector, running base, accumulator
+  // ---------------------------------------------------------------------------------------------
+  logic [Parallel-1:0][CB-1:0] row_sum;      // per bank: bias + accumulator + this beat
+  logic [Parallel-1:0][CB-1:0] row_cur_d, row_cur_q;  // row register: the P currents
+  logic                        row_valid_d, row_valid_q;
+  logic [TBits-1:0]            row_t_d, row_t_q;
+  logic [RBits-1:0]            row_r_d, row_r_q;
+  logic                        row_last_d, row_last_q;  // last row of its timestep
+
+  for (genvar p = 0; p < Parallel; p++) begin : g_bank
+    logic                              cfg_bitmap_we, cfg_weight_we;
+    logic [GroupWidth-1:0]             bitmap_mem [BitmapDep];
+    logic [WeightBits-1:0]             weight_mem [WeightDep];
+    logic [BAddrBits-1:0]              bitmap_addr;
+    logic [GroupWidth-1:0]             wbitmap;        // weight bitmap of the issued group
+    logic [CountBits-1:0]              wcount;         // its popcount
+    logic [BaseBits-1:0]               run_base_d, run_base_q;  // base of the next group
+    logic [BaseBits-1:0]               grp_base_d, grp_base_q;  // base of the held group
+    logic                              out_valid, out_last, out_fire;
+    logic [Lanes-1:0]                  lane_valid;
+    logic [Lanes*PosBits-1:0]          lane_pos, lane_idx;
+    logic [CB-1:0]                     beat_sum;       // sum of this beat's weights
+    logic [CB-1:0]                     acc_d, acc_q;   // sum of the row's earlier beats
+    logic [FeatBits-1:0]               feat;           // feature of the held group's row
+    logic [CB-1:0]                     bias;
+
+    assign cfg_bitmap_we = cfg_valid_i && (cfg_sel_i == 2'd0) && (cfg_bank_i == BankBits'(p));
+    assign cfg_weight_we = cfg_valid_i && (cfg_sel_i == 2'd1) && (cfg_bank_i == BankBits'(p));
+
+    always_ff @(posedge clk_i) begin : p_bitmap_mem
+      if (cfg_bitmap_we && (int'(cfg_addr_i) < BitmapDep)) begin
+        bitmap_mem[BAddrBits'(cfg_addr_i)] <= cfg_data_i[GroupWidth-1:0];
+      end
+    end
+
+    always_ff @(posedge clk_i) begin : p_weight_mem
+      if (cfg_weight_we && (int'(cfg_addr_i) < WeightDep)) begin
+        weight_mem[WAddrBits'(cfg_addr_i)] <= cfg_data_i[WeightBits-1:0];
+      end
+    end
+
+    assign bitmap_addr = BAddrBits'(iss_r_q) * BAddrBits'(Groups) + BAddrBits'(iss_g_q);
+    assign wbitmap     = bitmap_mem[bitmap_addr];
+
+    popcount #(
+      .Width (GroupWidth)
+    ) u_wcount (
+      .bits_i  (wbitmap),
+      .count_o (wcount)
+    );
+
+    // The group's first packed weight sits at the running popcount of the bitmaps walked
+    // before it in this pass (reset after the last group of every timestep).
+    always_comb begin : p_base
+      run_base_d = run_base_q;
+      grp_base_d = grp_base_q;
+      if (accept) begin
+        grp_base_d = run_base_q;
+        run_base_d = (iss_last_g && iss_last_r) ? '0 : run_base_q + BaseBits'(wcount);
+      end
+    end
+
+    sparsity_detector #(
+      .GroupWidth (GroupWidth),
+      .Lanes      (Lanes)
+    ) u_detector (
+      .clk_i,
+      .rst_ni,
+      .in_valid_i       (accept),
+      .in_ready_o       (det_in_ready[p]),
+      .wbitmap_i        (wbitmap),
+      .sbitmap_i        (sbitmap),
+      .out_valid_o      (out_valid),
+      .out_ready_i      (row_ready),
+      .out_lane_valid_o (lane_valid),
+      .out_pos_o        (lane_pos),
+      .out_idx_o        (lane_idx),
+      .out_last_o       (out_last)
+    );
+
+    assign out_fire = out_valid & row_ready;
+
+    // Sum of the packed weights of the valid lanes (invalid lanes read an unused word: masked).
+    always_comb begin : p_beat_sum
+      beat_sum = '0;
+      for (int l = 0; l < Lanes; l++) begin
+        if (lane_valid[l]) begin
+          beat_sum = beat_sum + CB'($signed(weight_mem[WAddrBits'(
+                       grp_base_q + BaseBits'(lane_idx[l*PosBits +: PosBits]))]));
+        end
+      end
+    end
+
+    assign feat = FeatBits'(grp_r_q) * FeatBits'(Parallel) + FeatBits'(p);
+    assign bias = (int'(feat) < OutFeatures) ? CB'($signed(bias_mem[OIdxBits'(feat)])) : '0;
+
+    always_comb begin : p_acc
+      acc_d = acc_q;
+      if (out_fire) begin
+        acc_d = acc_q + beat_sum;
+      end
+      if (row_done) begin
+        acc_d = '0;
+      end
+    end
+
+    assign row_sum[p] = bias + acc_q + (out_fire ? beat_sum : '0);
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_bank_reg
+      if (!rst_ni) begin
+        run_base_q <= '0;
+        grp_base_q <= '0;
+        acc_q      <= '0;
+      end else begin
+        run_base_q <= run_base_d;
+        grp_base_q <= grp_base_d;
+        acc_q      <= acc_d;
+      end
+    end
+
+    // Only position bits are needed by the core (the packed index addresses the weight).
+    logic unused_bank;
+    assign unused_bank = ^{lane_pos, out_last};
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Row register: the P currents of a finished row
+  // ---------------------------------------------------------------------------------------------
+  logic                  row_fire;          // the row register is consumed this cycle
+  logic                  out_free;          // the output register can take a beat
+
+  assign out_free  = ~out_valid_o | out_ready_i;
+  assign row_fire  = row_valid_q & (~row_last_q | out_free);
+  assign row_ready = ~row_valid_q | row_fire;
+
+  always_comb begin : p_row
+    row_valid_d = row_valid_q;
+    row_cur_d   = row_cur_q;
+    row_t_d     = row_t_q;
+    row_r_d     = row_r_q;
+    row_last_d  = row_last_q;
+    if (row_fire) begin
+      row_valid_d = 1'b0;
+    end
+    // row_done implies row_ready: the last detector beat of the row fired with row_ready = 1.
+    if (row_done) begin
+      row_valid_d = 1'b1;
+      row_cur_d   = row_sum;
+      row_t_d     = grp_t_q;
+      row_r_d     = grp_r_q;
+      row_last_d  = grp_last_r_q;
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_row_reg
+    if (!rst_ni) begin
+      row_valid_q <= 1'b0;
+      row_cur_q   <= '0;
+      row_t_q     <= '0;
+      row_r_q     <= '0;
+      row_last_q  <= 1'b0;
+    end else begin
+      row_valid_q <= row_valid_d;
+      row_cur_q   <= row_cur_d;
+      row_t_q     <= row_t_d;
+      row_r_q     <= row_r_d;
+      row_last_q  <= row_last_d;
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Neuron (or pass-through of the current) and output beat assembly
+  // ---------------------------------------------------------------------------------------------
+  logic [OutBits-1:0]    beat_d, beat_q;    // the output beat being assembled, row by row
+  logic [OutBits-1:0]    merged;            // beat_q with the row register's features filled in
+  logic [OutBits-1:0]    out_data_d, out_data_q;
+  logic                  out_valid_d, out_valid_q;
+  logic                  out_last_d, out_last_q;
+
+  if (HasNeuron != 0) begin : g_neuron
+    logic [MembraneBits-1:0]                   threshold_d, threshold_q;
+    logic [ShiftBits-1:0]                      leak_shift_d, leak_shift_q;
+    logic                                      model_lif_d, model_lif_q;
+    logic                                      reset_soft_d, reset_soft_q;
+    logic [OutFeatures-1:0][MemBits-1:0]       vmem_d, vmem_q;  // membranes of all features
+    logic [Parallel-1:0]                       spike;
+    logic [Parallel-1:0][MembraneBits-1:0]     v_in, v_out;
+    logic [Parallel-1:0][FeatBits-1:0]         row_feat;
+
+    logic                                      cfg_neuron_we;
+    logic [MembraneBits-1:0]                   cfg_threshold;
+    logic [ShiftBits-1:0]                      cfg_leak_shift;
+    logic                                      cfg_lif, cfg_soft;
+
+    // (Selects outside always_comb: Icarus 11 cannot handle constant selects in its sensitivity.)
+    assign cfg_neuron_we  = cfg_valid_i && (cfg_sel_i == 2'd3);
+    assign cfg_threshold  = cfg_data_i[MembraneBits-1:0];
+    assign cfg_leak_shift = cfg_data_i[ShiftBits-1:0];
+    assign cfg_lif        = cfg_data_i[0];
+    assign cfg_soft       = cfg_data_i[1];
+
+    always_comb begin : p_neuron_cfg
+      threshold_d  = threshold_q;
+      leak_shift_d = leak_shift_q;
+      model_lif_d  = model_lif_q;
+      reset_soft_d = reset_soft_q;
+      if (cfg_neuron_we && cfg_addr_i == CfgAddrBits'(0)) begin
+        threshold_d = cfg_threshold;
+      end
+      if (cfg_neuron_we && cfg_addr_i == CfgAddrBits'(1)) begin
+        leak_shift_d = cfg_leak_shift;
+      end
+      if (cfg_neuron_we && cfg_addr_i == CfgAddrBits'(2)) begin
+        model_lif_d  = cfg_lif;
+        reset_soft_d = cfg_soft;
+      end
+    end
+
+    for (genvar p = 0; p < Parallel; p++) begin : g_lif
+      assign row_feat[p] = FeatBits'(row_r_q) * FeatBits'(Parallel) + FeatBits'(p);
+      // The membrane is 0 at the start of every frame: timestep 0 ignores the stored value.
+      assign v_in[p] = (row_t_q == '0 || int'(row_feat[p]) >= OutFeatures)
+                       ? '0 : vmem_q[OIdxBits'(row_feat[p])];
+
+      lif_unit #(
+        .MembraneBits (MembraneBits),
+        .CurrentBits  (CB)
+      ) u_lif (
+        .model_lif_i  (model_lif_q),
+        .reset_soft_i (reset_soft_q),
+        .leak_shift_i (leak_shift_q),
+        .threshold_i  (threshold_q),
+        .v_i          (v_in[p]),
+        .current_i    (row_cur_q[p]),
+        .spike_o      (spike[p]),
+        .v_o          (v_out[p])
+      );
+    end
+
+    // Feature o = r*P + p is bank p's feature in row r: a constant decode per feature.
+    for (genvar o = 0; o < OutFeatures; o++) begin : g_feature
+      logic in_row;  // the row register holds this feature's row
+      assign in_row    = (row_r_q == RBits'(o / Parallel));
+      assign merged[o] = in_row ? spike[o % Parallel] : beat_q[o];
+      assign vmem_d[o] = (in_row && row_fire) ? v_out[o % Parallel] : vmem_q[o];
+    end
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_neuron_reg
+      if (!rst_ni) begin
+        threshold_q  <= '0;
+        leak_shift_q <= '0;
+        model_lif_q  <= 1'b0;
+        reset_soft_q <= 1'b0;
+        vmem_q       <= '0;
+      end else begin
+        threshold_q  <= threshold_d;
+        leak_shift_q <= leak_shift_d;
+        model_lif_q  <= model_lif_d;
+        reset_soft_q <= reset_soft_d;
+        vmem_q       <= vmem_d;
+      end
+    end
+  end else begin : g_current
+    // "readout": "accumulate": the exact current is the output (no neuron memory).
+    for (genvar o = 0; o < OutFeatures; o++) begin : g_feature
+      assign merged[o*CB +: CB] = (row_r_q == RBits'(o / Parallel)) ? row_cur_q[o % Parallel]
+                                                                      : beat_q[o*CB +: CB];
+    end
+  end
+
+  always_comb begin : p_out
+    beat_d      = beat_q;
+    out_valid_d = out_valid_q;
+    out_data_d  = out_data_q;
+    out_last_d  = out_last_q;
+    if (out_valid_q && out_ready_i) begin
+      out_valid_d = 1'b0;
+    end
+    if (row_fire) begin
+      beat_d = merged;
+      if (row_last_q) begin
+        out_valid_d = 1'b1;
+        out_data_d  = merged;
+        out_last_d  = (row_t_q == LastT);
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_out_reg
+    if (!rst_ni) begin
+      beat_q      <= '0;
+      out_valid_q <= 1'b0;
+      out_data_q  <= '0;
+      out_last_q  <= 1'b0;
+    end else begin
+      beat_q      <= beat_d;
+      out_valid_q <= out_valid_d;
+      out_data_q  <= out_data_d;
+      out_last_q  <= out_last_d;
+    end
+  end
+
+  assign out_valid_o = out_valid_q;
+  assign out_data_o  = out_data_q;
+  assign out_last_o  = out_last_q;
+
+  // The cfg data bits above the widest word are not used.
+  logic unused_cfg;
+  assign unused_cfg = ^cfg_data_i;
+
+  // ---------------------------------------------------------------------------------------------
+  // Parameter checks (Icarus 11 cannot parse elaboration-time $error; Verilator enforces them)
+  // ---------------------------------------------------------------------------------------------
+`ifndef __ICARUS__
+  if (InChannels < 1 || InHeight < 1 || InWidth < 1 || OutFeatures < 1 || Timesteps < 1
+      || Parallel < 1 || Lanes < 1) begin : g_bad_sizes
+    $error("sparse_linear_core: every size parameter must be >= 1");
+  end
+  if (GroupWidth < 1 || GroupWidth > 32) begin : g_bad_group_width
+    $error("sparse_linear_core: GroupWidth must be in 1..32 (cfg word), got %0d", GroupWidth);
+  end
+  if (WeightBits < 2 || WeightBits > 8) begin : g_bad_weight_bits
+    $error("sparse_linear_core: WeightBits must be in 2..8, got %0d", WeightBits);
+  end
+  if (MembraneBits < 4 || MembraneBits > 32) begin : g_bad_membrane_bits
+    $error("sparse_linear_core: MembraneBits must be in 4..32, got %0d", MembraneBits);
+  end
+  if (HasNeuron != 0 && HasNeuron != 1) begin : g_bad_has_neuron
+    $error("sparse_linear_core: HasNeuron must be 0 or 1, got %0d", HasNeuron);
+  end
+  if (CurrentBits < $clog2((64'd1 << (MembraneBits - 1)) + 64'(FanIn)
+                           * (64'd1 << (WeightBits - 1))) + 1) begin : g_bad_current_bits
+    $error("sparse_linear_core: CurrentBits is derived; do not override it below the exact width");
+  end
+`endif
+
+  // ---------------------------------------------------------------------------------------------
+  // Assertions (simulation only)
+  // ---------------------------------------------------------------------------------------------
+`ifndef SYNTHESIS
+  logic                 sva_armed_q;
+  logic                 sva_stall_q;
+  logic [OutBits-1:0]   sva_data_q;
+  logic                 sva_last_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_sva_reg
+    if (!rst_ni) begin
+      sva_armed_q <= 1'b0;
+      sva_stall_q <= 1'b0;
+      sva_data_q  <= '0;
+      sva_last_q  <= 1'b0;
+    end else begin
+      sva_armed_q <= 1'b1;
+      sva_stall_q <= out_valid_o & ~out_ready_i;
+      sva_data_q  <= out_data_o;
+      sva_last_q  <= out_last_o;
+    end
+  end
+
+  always @(posedge clk_i) begin : p_sva
+    if (sva_armed_q) begin
+      // OutValidHeld_A / OutDataStable_A: a stalled beat is held unchanged.
+      if (sva_stall_q) begin
+        assert (out_valid_o && out_data_o == sva_data_q && out_last_o == sva_last_q)
+          else $error("OutDataStable_A: output beat dropped or changed under backpressure");
+      end
+      // RowDoneReady_A: a finished row always finds the row register free.
+      if (row_done) begin
+        assert (row_ready)
+          else $error("RowDoneReady_A: a row finished while the row register was full");
+      end
+      // CfgIdle_A: no configuration write while a group is in flight.
+      if (cfg_valid_i) begin
+        assert (!grp_busy_q && !row_valid_q)
+          else $error("CfgIdle_A: configuration write while a frame is being computed");
+      end
+    end
+  end
+`endif
+
+endmodule

@@ -1,0 +1,208 @@
+"""cocotb testbench of rtl/readout_core.sv against golden.layers.readout_count / _accumulate.
+
+Tests:
+- ``random_streams``: Hypothesis draws 1-3 frames of the core's input stream (spikes for Mode 0,
+  currents over the whole CurrentBits range for Mode 1, with a drawn density / magnitude) and
+  source idle / sink backpressure patterns; every readout beat (all C values and the last
+  marker) is compared with the golden readout of its pixel.
+- ``cycles_match_model``: free-running streams; the cycles of each frame (first input beat
+  accepted to last readout beat sent) equal ``golden.cycles.readout.frame_cycles``.
+"""
+
+from __future__ import annotations
+
+import cocotb
+import numpy as np
+from cocotb.simtime import get_sim_time
+from cocotb.task import resume
+from cocotb.triggers import RisingEdge
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from golden.arith import sat_bounds
+from golden.cycles import readout as cycle_model
+from golden.layers import readout_accumulate, readout_count
+from tb.harness.pacing import ALWAYS, pacing_patterns
+from tb.harness.scoreboard import Scoreboard
+from tb.harness.search import checked, counted, examples_budget, run_search
+from tb.harness.stream import StreamSink, StreamSource
+from tb.harness.tb import CLOCK_PERIOD_NS, TB
+
+
+class ReadoutTB(TB):
+    def __init__(self, dut) -> None:
+        super().__init__(dut)
+        p = lambda name: int(getattr(dut, name).value)  # noqa: E731
+        self.channels, self.pixels, self.timesteps = p("Channels"), p("Pixels"), p("Timesteps")
+        self.mode, self.current_bits = p("Mode"), p("CurrentBits")
+        self.readout_bits = p("ReadoutBits")
+        want = cycle_model.readout_bits(self.mode, self.timesteps, self.current_bits)
+        assert self.readout_bits == want, f"ReadoutBits {self.readout_bits}, model says {want}"
+        self.in_bits = 1 if self.mode == 0 else self.current_bits
+        self.source = self.stream(StreamSource(self.clock, dut.in_valid_i, dut.in_ready_o,
+                                               {"data": dut.in_data_i, "last": dut.in_last_i},
+                                               on_accept=self._on_accept))
+        self.sink = self.stream(StreamSink(self.clock, dut.out_valid_o, dut.out_ready_i,
+                                           {"data": dut.out_data_o, "last": dut.out_last_o},
+                                           on_beat=self._on_beat))
+        self.accept_times: list[float] = []
+        self.beat_times: list[float] = []
+
+    def _on_accept(self, _beat) -> None:
+        self.accept_times.append(get_sim_time("ns"))
+
+    def _on_beat(self, _beat) -> None:
+        self.beat_times.append(get_sim_time("ns"))
+
+    def reset_streams(self) -> None:
+        self.accept_times.clear()
+        self.beat_times.clear()
+
+    def frame_beats(self, frame) -> list[dict]:
+        """``frame [Pixels, T, C]`` -> beats, pixels in order, time inner."""
+        mask = (1 << self.in_bits) - 1
+        beats = []
+        for pix in range(self.pixels):
+            for t in range(self.timesteps):
+                data = 0
+                for c in range(self.channels):
+                    data |= (int(frame[pix][t][c]) & mask) << (c * self.in_bits)
+                last = int(pix == self.pixels - 1 and t == self.timesteps - 1)
+                beats.append({"data": data, "last": last})
+        return beats
+
+    async def run(self, frames, source_pacing, sink_pacing):
+        await self.reset()
+        self.source.set_pacing(source_pacing)
+        self.sink.set_pacing(sink_pacing)
+        for frame in frames:
+            for beat in self.frame_beats(frame):
+                self.source.put(beat)
+        want = len(frames) * self.pixels
+        stall = len(source_pacing) + len(sink_pacing) + 2
+        budget = 30 + len(frames) * self.pixels * (self.timesteps + 2) * stall
+        for _ in range(budget):
+            await RisingEdge(self.clock)
+            if len(self.sink.beats) >= want:
+                break
+        for _ in range(3):
+            await RisingEdge(self.clock)
+        return list(self.sink.beats), list(self.accept_times), list(self.beat_times)
+
+    def expected(self, frames) -> list[dict]:
+        items = []
+        for frame in frames:
+            arr = np.asarray(frame, dtype=np.int64)            # [Pixels, T, C]
+            for pix in range(self.pixels):
+                per_t = arr[pix]                                 # [T, C]
+                out = readout_count(per_t) if self.mode == 0 else readout_accumulate(per_t)
+                items.append({"readout": tuple(int(v) for v in out),
+                              "last": int(pix == self.pixels - 1)})
+        return items
+
+    def decode(self, beat: dict) -> dict:
+        rb = self.readout_bits
+        mask, sign = (1 << rb) - 1, 1 << (rb - 1)
+        values = tuple((((beat["data"] >> (c * rb)) & mask) ^ sign) - sign
+                       for c in range(self.channels))
+        return {"readout": values, "last": beat["last"]}
+
+    def compare(self, name, frames, beats) -> None:
+        what = "spike counts" if self.mode == 0 else "accumulated currents"
+
+        def where(index: int) -> str:
+            frame, pix = divmod(index, self.pixels)
+            if frame >= len(frames):
+                return "after the last expected beat"
+            return (f"frame {frame} of {len(frames)}, pixel {pix} of {self.pixels}, {what} "
+                    f"over timesteps 0..{self.timesteps - 1}")
+
+        Scoreboard(name, where).compare(self.expected(frames), [self.decode(b) for b in beats])
+
+
+def frames_strategy(tb: ReadoutTB, max_frames: int = 3):
+    if tb.mode == 0:
+        @st.composite
+        def frame(draw):
+            density = draw(st.one_of(st.sampled_from([0, 100]), st.integers(0, 100)))
+            cells = draw(st.lists(st.integers(0, 99), min_size=tb.pixels * tb.timesteps *
+                                  tb.channels, max_size=tb.pixels * tb.timesteps * tb.channels))
+            flat = [int(k < density) for k in cells]
+            return _shape(tb, flat)
+    else:
+        lo, hi = sat_bounds(tb.current_bits)
+
+        @st.composite
+        def frame(draw):
+            value = draw(st.sampled_from(["small", "full", "extreme"]))
+            element = {"small": st.integers(max(lo, -8), min(hi, 8)),
+                       "full": st.integers(lo, hi),
+                       "extreme": st.sampled_from([lo, hi, 0, -1])}[value]
+            n = tb.pixels * tb.timesteps * tb.channels
+            return _shape(tb, draw(st.lists(element, min_size=n, max_size=n)))
+    return st.lists(frame(), min_size=1, max_size=max_frames)
+
+
+def _shape(tb: ReadoutTB, flat):
+    """Flat values -> ``[Pixels][T][C]`` nested tuples (readable in a shrunk example)."""
+    c, t = tb.channels, tb.timesteps
+    return tuple(tuple(tuple(flat[(p * t + s) * c:(p * t + s + 1) * c]) for s in range(t))
+                 for p in range(tb.pixels))
+
+
+def _const_frame(tb: ReadoutTB, value: int):
+    return _shape(tb, [value] * (tb.pixels * tb.timesteps * tb.channels))
+
+
+@cocotb.test()
+@checked
+async def random_streams(dut):
+    """Random streams and pacings against golden readout_count / readout_accumulate."""
+    tb = ReadoutTB(dut)
+    run = resume(tb.run)
+    top = 1 if tb.mode == 0 else sat_bounds(tb.current_bits)[1]
+    bottom = 0 if tb.mode == 0 else sat_bounds(tb.current_bits)[0]
+
+    @given(frames=frames_strategy(tb), source_pacing=st.one_of(st.just(ALWAYS), pacing_patterns()),
+           sink_pacing=st.one_of(st.just(ALWAYS), pacing_patterns()))
+    # The readout at both ends of its range (all spikes / the extreme currents every timestep).
+    @example(frames=[_const_frame(tb, top), _const_frame(tb, bottom)], source_pacing=ALWAYS,
+             sink_pacing=ALWAYS)
+    @example(frames=[_const_frame(tb, bottom), _const_frame(tb, top)], source_pacing=ALWAYS,
+             sink_pacing=(False, False, True))
+    @counted
+    def check(frames, source_pacing, sink_pacing):
+        beats, _, _ = run(frames, source_pacing, sink_pacing)
+        tb.compare("readout beats", frames, beats)
+
+    await run_search(check, "random_streams")
+
+
+@cocotb.test()
+@checked
+async def cycles_match_model(dut):
+    """Free-running streams: cycles per frame equal golden.cycles.readout.frame_cycles."""
+    tb = ReadoutTB(dut)
+    run = resume(tb.run)
+    timing = Scoreboard("readout cycles per frame (first input accepted to last output sent)",
+                        lambda k: f"frame {k}")
+    per_frame_in = tb.pixels * tb.timesteps
+
+    @given(frames=frames_strategy(tb))
+    @counted
+    def check(frames):
+        beats, accepts, beat_times = run(frames, ALWAYS, ALWAYS)
+        tb.compare("readout beats (cycles)", frames, beats)
+        got = []
+        for k in range(len(frames)):
+            first = accepts[k * per_frame_in] if len(accepts) > k * per_frame_in else None
+            last = (beat_times[(k + 1) * tb.pixels - 1]
+                    if len(beat_times) >= (k + 1) * tb.pixels else None)
+            got.append(-1 if first is None or last is None
+                       else round((last - first) / CLOCK_PERIOD_NS))
+        want = [cycle_model.frame_cycles(tb.pixels, tb.timesteps)] * len(frames)
+        timing.compare(want, got)
+
+    await run_search(check, "cycles_match_model", max_examples=examples_budget(scale=0.25))
+    cocotb.log.info("readout cycles per frame: %d (Pixels * T)",
+                    cycle_model.frame_cycles(tb.pixels, tb.timesteps))

@@ -1,0 +1,110 @@
+"""Pure-Python tests of the cycle models of the sparse linear and readout cores and of the
+widths they derive (golden/cycles/sparse_linear.py, golden/cycles/readout.py).
+
+The models are compared with RTL measurements in the cores' testbenches; here their closed-form
+corners and their relation to the lower bound and the dense cost are pinned down.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from golden.config import current_bounds
+from golden.cycles import readout as readout_model
+from golden.cycles import sparse_linear as linear_model
+from golden.layers import linear_currents, readout_accumulate, readout_count
+
+
+def _cfg(fan_in: int, weight_bits: int, membrane_bits: int) -> dict:
+    return {"timesteps": 1, "input": {"kind": "spikes", "shape": [fan_in, 1, 1]},
+            "weight_bits": weight_bits, "membrane_bits": membrane_bits,
+            "layers": [{"kind": "linear", "out_features": 1, "readout": "accumulate"}]}
+
+
+@given(fan_in=st.integers(1, 5000), weight_bits=st.integers(2, 8),
+       membrane_bits=st.integers(4, 32))
+def test_current_bits_is_the_tight_width_of_the_golden_bound(fan_in, weight_bits, membrane_bits):
+    bits = linear_model.current_bits(membrane_bits, weight_bits, fan_in)
+    bound = current_bounds(_cfg(fan_in, weight_bits, membrane_bits))[0]
+    assert -(1 << (bits - 1)) <= -bound and bound - 1 <= (1 << (bits - 1)) - 1
+    assert -(1 << (bits - 2)) > -bound   # one bit fewer cannot hold -bound
+
+
+def test_current_bits_extremes_are_reachable():
+    """The most negative current (all weights and bias at their minimum, every input spiking)
+    needs every bit of CurrentBits."""
+    fan_in, wb, vb = 12, 4, 8
+    bits = linear_model.current_bits(vb, wb, fan_in)
+    low = linear_currents(np.ones((1, fan_in), dtype=np.int64),
+                          np.full((1, fan_in), -(1 << (wb - 1))), np.array([-(1 << (vb - 1))]))
+    assert int(low[0, 0]) >= -(1 << (bits - 1))
+    assert int(low[0, 0]) < -(1 << (bits - 2))
+
+
+def test_dense_layer_all_spikes_costs_ceil_of_pairs_over_lanes_per_group():
+    o, f, steps, p, lanes, g = 5, 12, 3, 2, 3, 5
+    weight = np.ones((o, f), dtype=np.int64)
+    frame = np.ones((steps, f), dtype=np.int64)
+    costs = linear_model.group_costs(weight, frame, p, lanes, g)
+    # groups hold 5, 5, 2 positions: ceil(5/3) = 2, 2, 1 per row and timestep
+    assert costs.shape == (steps, 3, 3)
+    assert (costs[:, :, 0] == 2).all() and (costs[:, :, 1] == 2).all()
+    assert (costs[:, :, 2] == 1).all()
+
+
+def test_empty_layer_costs_one_cycle_per_group():
+    o, f, steps = 7, 20, 4
+    result = linear_model.model(np.zeros((o, f), dtype=np.int64),
+                                [np.ones((steps, f), dtype=np.int64)], pixels=1, parallel=3,
+                                lanes=2, group=6)
+    rows, groups = 3, 4
+    assert result.compute_cycles == (steps * rows * groups,)
+    assert result.lower_bound == (0.0,)
+    assert result.dense_cost == (rows * 10 * steps,)
+
+
+def test_single_frame_closed_form():
+    """One pixel, one group, one row: start after beat t, one cycle per group, 2-cycle tail."""
+    steps = 4
+    result = linear_model.model(np.zeros((1, 3), dtype=np.int64),
+                                [np.zeros((steps, 3), dtype=np.int64)], pixels=1, parallel=1,
+                                lanes=1, group=8)
+    # beat t is accepted at edge t, so timestep t enters the detector at edge t+1 and its
+    # one-cycle group ends at edge t+2; the last (t = T-1) ends at edge T+1, its beat leaves 2 later.
+    assert result.frame_cycles == (steps + 3,)
+
+
+@given(seed=st.integers(0, 2**32 - 1), pixels=st.integers(1, 4), frames=st.integers(1, 3))
+def test_model_between_lower_bound_and_a_dense_schedule(seed, pixels, frames):
+    rng = np.random.default_rng(seed)
+    o, f, steps, p, lanes, g = 6, 8 * pixels, 3, 2, 2, 4
+    weight = rng.integers(-3, 4, size=(o, f)) * (rng.random((o, f)) < 0.5)
+    spikes = [(rng.random((steps, f)) < 0.5).astype(np.int64) for _ in range(frames)]
+    result = linear_model.model(weight, spikes, pixels, p, lanes, g)
+    rows, groups = 3, f // g
+    for k in range(frames):
+        assert result.compute_cycles[k] >= result.lower_bound[k]
+        assert result.compute_cycles[k] >= steps * rows * groups
+        assert result.compute_cycles[k] <= steps * rows * groups * -(-g // lanes)
+        # a frame takes at least its input and its compute
+        assert result.frame_cycles[k] >= result.compute_cycles[k] + 2
+
+
+def test_readout_bits_hold_the_extremes():
+    for steps in range(1, 20):
+        bits = readout_model.readout_bits(0, steps)
+        assert steps <= (1 << (bits - 1)) - 1
+        count = readout_count(np.ones((steps, 1), dtype=np.int64))
+        assert int(count[0]) == steps
+        for cb in (2, 9, 40):
+            bits = readout_model.readout_bits(1, steps, cb)
+            low = readout_accumulate(np.full((steps, 1), -(1 << (cb - 1)), dtype=np.int64))
+            high = readout_accumulate(np.full((steps, 1), (1 << (cb - 1)) - 1, dtype=np.int64))
+            assert int(low[0]) >= -(1 << (bits - 1)) and int(high[0]) <= (1 << (bits - 1)) - 1
+
+
+def test_readout_frame_cycles():
+    assert readout_model.frame_cycles(5, 3) == 15
+    assert readout_model.frame_cycles(1, 1) == 1
