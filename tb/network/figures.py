@@ -55,7 +55,7 @@ def layer_figures(plan: dict, cfg: dict, weights: dict, samples) -> list[dict]:
             fan_in = int(np.prod(weight.shape[1:]))
             rows_r = -(-weight.shape[0] // par)
             if core["module"] == "dense_input_core":
-                frames = [x[0] for x in samples]  # the pixel frame (the same at every t)
+                frames = list(samples)  # pixel frames [C, H, W] (the same at every t)
                 timing = dense_input.frame_timing(weight, frames, parallel=par, lanes=lanes,
                                                   group=group, timesteps=steps)
                 cycles = _steady(timing.last_out, timing.cycles[0])
