@@ -40,3 +40,30 @@ lint: $(STAMP) ## verilator --lint-only -Wall over rtl/
 clean: ## remove build products (keeps .venv)
 	rm -rf build .pytest_cache .hypothesis
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+# --- training flow (train/, docs/training.md) ---------------------------------------------
+.PHONY: train report-sparsity
+
+train: $(STAMP) ## train + export models/digits (4-bit, Grad R 90 %) and its float baseline; TRAIN_SEED=<n>
+	$(PY) -m train fit --out models/digits $(if $(TRAIN_SEED),--seed $(TRAIN_SEED))
+
+report-sparsity: $(STAMP) ## float/8/4/2-bit x 0/50/85/95 % sparsity study -> reports/sparsity/
+	$(PY) -m train study --out reports/sparsity --jobs $(JOBS) $(if $(TRAIN_SEED),--seed $(TRAIN_SEED))
+
+# --- vector bundles for bring-up (vectors/bundle.py, docs/vectors.md) ---------------------------
+.PHONY: vectors replay verify-vectors
+WEIGHTS ?= random
+SPARSITY ?= 0.8
+SAMPLES ?= 4
+OUT ?= build/vectors/bundle
+BUNDLE ?= $(OUT)
+
+vectors: $(STAMP) ## bundle: CONFIG=<json> WEIGHTS=<npz|random> SPARSITY= SAMPLES= SEED= OUT=<dir>
+	@test -n "$(CONFIG)" || { echo "error: CONFIG=<config.json> is required"; exit 2; }
+	$(PY) -m vectors.bundle make --config $(CONFIG) --weights $(WEIGHTS) --sparsity $(SPARSITY) --samples $(SAMPLES) $(if $(SEED),--seed $(SEED)) --out $(OUT)
+
+verify-vectors: $(STAMP) ## check a bundle's sha256s and re-run the golden model: BUNDLE=<dir>
+	$(PY) -m vectors.bundle verify $(BUNDLE)
+
+replay: $(STAMP) ## plain-SV replay of BUNDLE=<dir> on SIM=icarus|verilator: PASS/FAIL line
+	$(PY) ci/replay.py --bundle $(BUNDLE) --sim $(SIM)

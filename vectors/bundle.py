@@ -1,0 +1,489 @@
+"""Vector bundles for hardware bring-up (SPEC section 4, docs/vectors.md).
+
+``make``: from a config and integer weights (a ``weights.npz`` or ``random`` at a sparsity, drawn
+from the seed) and N inputs (the UCI digits for pixel input, random spikes at a density for spike
+input), writes a self-contained bundle: ``manifest.json`` (config, N, generator version, git
+revision, sha256 of every file), ``golden.npz`` (exactly SPEC 4's arrays, ``run_batch``), the
+generated top with its plan, copies of the RTL it needs, the configuration writes, the input
+stream and every layer's expected stream as ``$readmemh`` text, and ``replay_bundle.svh`` (what
+the plain-SystemVerilog replay bench tb/replay/replay_tb.sv needs to know about this network).
+Everything is written into a temporary folder renamed into place: an error leaves nothing.
+
+``verify``: checks every sha256, re-runs the golden model on the bundle's input and weights,
+re-renders every stream and image and names the first file or value that disagrees.
+
+    python -m vectors.bundle make --config C --weights random --sparsity 0.8 --samples 4 \
+        --seed 1 --out build/vectors/x
+    python -m vectors.bundle verify build/vectors/x
+
+Exit status: 0 ok; 1 verify found a disagreement (``FAIL <file>: <what>``); 2 bad input
+(``error: <what>``), nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from golden.config import ConfigError, WeightError, load_config, validate_weights, weight_shapes
+from golden.memory_images import format_readmemh
+from golden.network import random_weights, run_batch, run_network
+from vectors.network_top import (
+    CORE_SOURCES,
+    NetworkPlan,
+    config_write_word_layout,
+    format_config_writes,
+    network_writes,
+    plan_network,
+    render_top,
+)
+
+GENERATOR = "vectors.bundle"
+GENERATOR_VERSION = "1.0"
+FORMAT = "dualspike-vector-bundle/1"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RTL_DIR = REPO_ROOT / "rtl"
+DEFAULT_DENSITY = 0.3
+
+
+class BundleError(Exception):
+    """Bad input to ``make`` or an unusable bundle: one line, exit status 2."""
+
+
+class VerifyFailure(Exception):
+    """A bundle whose content disagrees with itself or the golden model: exit status 1."""
+
+
+# --------------------------------------------------------------------------- inputs
+
+def digits_inputs(cfg: dict, count: int, rng: np.random.Generator) -> np.ndarray:
+    """``count`` UCI digits (sklearn's copy, 8x8, 0..16) drawn with ``rng``, resampled
+    (nearest) to the config's H x W, scaled to A bits and repeated over the C channels."""
+    from sklearn.datasets import load_digits  # noqa: PLC0415 - only for pixel input
+
+    images = load_digits().images.astype(np.int64)          # [1797, 8, 8]
+    pick = rng.choice(len(images), size=count, replace=count > len(images))
+    chosen = images[pick]
+    channels, height, width = cfg["input"]["shape"]
+    rows = (np.arange(height) * 8) // height
+    cols = (np.arange(width) * 8) // width
+    chosen = chosen[:, rows][:, :, cols]
+    top = (1 << cfg["input"]["bits"]) - 1
+    scale = max(1, top // 16)
+    scaled = chosen * scale if top >= 16 else (chosen * top) // 16
+    return np.repeat(scaled[:, None], channels, axis=1)
+
+
+def spike_inputs(cfg: dict, count: int, rng: np.random.Generator, density: float) -> np.ndarray:
+    shape = (count, cfg["timesteps"], *cfg["input"]["shape"])
+    return (rng.random(shape) < density).astype(np.uint8)
+
+
+# --------------------------------------------------------------------------- rendering
+
+def stream_widths(plan: NetworkPlan) -> dict[str, int]:
+    widths = {"input": plan.layers[0].in_width}
+    widths.update({f"L{c.index}": c.out_width for c in plan.layers})
+    widths["readout"] = plan.readout["out_width"]
+    return widths
+
+
+def render_streams(cfg: dict, plan: NetworkPlan, samples: np.ndarray, weights: dict
+                   ) -> tuple[dict[str, list[int]], dict[str, int]]:
+    """Every stream's words (all samples back to back) and its beats per sample."""
+    from tb.network import streams as S  # noqa: PLC0415 - keeps `--help` fast
+
+    words: dict[str, list[int]] = {"input": []}
+    words.update({f"L{c.index}": [] for c in plan.layers})
+    words["readout"] = []
+    per_sample: dict[str, int] = {}
+    bits = cfg["input"].get("bits", 1)
+    for x in samples:
+        beats = S.input_beats(plan, np.asarray(x), bits)
+        words["input"] += [b["data"] for b in beats]
+        per_sample["input"] = len(beats)
+        ctx = run_network(cfg, weights, x)
+        for name, stream in S.expected_streams(plan, ctx).items():
+            key = "readout" if name == "out" else "L" + name[3:]
+            words[key] += stream
+            per_sample[key] = len(stream)
+    return words, per_sample
+
+
+def replay_include(plan: NetworkPlan, samples: int, per_sample: dict[str, int],
+                   cfg_writes: int) -> str:
+    """``replay_bundle.svh``: this network's constants, the top's instance and one checker per
+    stream, included inside ``module replay_tb`` (tb/replay/replay_tb.sv)."""
+    layout = dict(config_write_word_layout(plan))
+    first = plan.layers[0]
+    n_layers = len(plan.layers)
+    lines = [
+        "// Generated by vectors/bundle.py for the replay bench tb/replay/replay_tb.sv:",
+        f"// network {plan.name}; included inside module replay_tb. Do not edit.",
+        f"localparam int Samples = {samples};",
+        f"localparam int Timesteps = {plan.timesteps};",
+        f"localparam int Layers = {n_layers};",
+        f"localparam int InWidth = {first.in_width};",
+        f"localparam int InBeats = {per_sample['input']};",
+        f"localparam int CfgWrites = {cfg_writes};",
+        f"localparam int CfgLayerBits = {layout['layer']};",
+        f"localparam int CfgBankBits = {layout['bank']};",
+        f"localparam int CfgAddrBits = {layout['addr']};",
+        f"localparam int OutWidth = {plan.readout['out_width']};",
+        f"localparam int OutBeats = {per_sample['readout']};",
+        f"localparam int TotalBeats = {samples * sum(v for k, v in per_sample.items() if k != 'input')};",
+        "",
+        "logic cfg_valid;",
+        "logic [CfgLayerBits-1:0] cfg_layer;",
+        "logic [1:0] cfg_sel;",
+        "logic [CfgBankBits-1:0] cfg_bank;",
+        "logic [CfgAddrBits-1:0] cfg_addr;",
+        "logic [31:0] cfg_data;",
+        "logic in_valid, in_ready, in_last;",
+        "logic [InWidth-1:0] in_data;",
+        "logic out_valid, out_ready, out_last;",
+        "assign out_ready = 1'b1;",
+        "logic [OutWidth-1:0] out_data;",
+    ]
+    for c in plan.layers:
+        i = c.index
+        lines += [f"logic tap{i}_valid, tap{i}_ready, tap{i}_last;",
+                  f"logic [{c.out_width - 1}:0] tap{i}_data;"]
+    lines += [f"logic [{n_layers}:0] bad;   // bit i: stream i disagreed (bit Layers: readout)",
+              f"logic [{n_layers}:0] done;  // bit i: stream i has all its beats", ""]
+    ports = ["    .clk_i(clk), .rst_ni(rst_n)",
+             "    .cfg_valid_i(cfg_valid), .cfg_layer_i(cfg_layer), .cfg_sel_i(cfg_sel)",
+             "    .cfg_bank_i(cfg_bank), .cfg_addr_i(cfg_addr), .cfg_data_i(cfg_data)",
+             "    .in_valid_i(in_valid), .in_ready_o(in_ready), .in_data_i(in_data)",
+             "    .in_last_i(in_last)",
+             "    .out_valid_o(out_valid), .out_ready_i(out_ready), .out_data_o(out_data)",
+             "    .out_last_o(out_last)"]
+    ports += [f"    .tap{c.index}_valid_o(tap{c.index}_valid), .tap{c.index}_ready_o("
+              f"tap{c.index}_ready), .tap{c.index}_data_o(tap{c.index}_data), "
+              f".tap{c.index}_last_o(tap{c.index}_last)" for c in plan.layers]
+    lines += [f"{plan.top} u_dut (", ",\n".join(ports), ");", ""]
+
+    def checker(name: str, layer: int, width: int, beats: int, steps: int, prefix: str,
+                bit: int) -> list[str]:
+        prior = "1'b0" if bit == 0 else f"|bad[{bit - 1}:0]"
+        prior_done = "1'b1" if bit == 0 else f"&done[{bit - 1}:0]"
+        return [f"replay_check #(.Width({width}), .Beats({beats}), .Samples(Samples), "
+                f".Steps({steps}), .Layer({layer}), .File(\"{name}\")) u_check_{name.split('.')[0]} (",
+                f"  .clk_i(clk), .timeout_i(timeout), .prior_bad_i({prior}), .prior_done_i({prior_done}),",
+                f"  .valid_i({prefix}_valid), .ready_i({prefix}_ready),"
+                f" .data_i({prefix}_data), .last_i({prefix}_last),",
+                f"  .bad_o(bad[{bit}]), .done_o(done[{bit}])", ");"]
+
+    for c in plan.layers:
+        lines += checker(f"L{c.index}.expected.mem", c.index, c.out_width,
+                         per_sample[f"L{c.index}"], plan.timesteps, f"tap{c.index}", c.index)
+    lines += checker("readout.expected.mem", -1, plan.readout["out_width"],
+                     per_sample["readout"], 0, "out", n_layers)
+    return "\n".join(lines) + "\n"
+
+
+def render_texts(cfg: dict, weights: dict, samples: np.ndarray
+                 ) -> tuple[dict[str, str], dict]:
+    """Every text file of the bundle (but the manifest) and the stream facts for the manifest."""
+    plan = plan_network(cfg)
+    writes = network_writes(cfg, weights, plan)
+    words, per_sample = render_streams(cfg, plan, samples, weights)
+    widths = stream_widths(plan)
+    texts = {
+        f"{plan.top}.sv": render_top(plan),
+        "network.json": plan.to_json(),
+        "config.json": json.dumps(cfg, indent=2),
+        "config_writes.mem": format_config_writes(writes, plan),
+        "input.mem": format_readmemh(words["input"], widths["input"]),
+    }
+    for c in plan.layers:
+        key = f"L{c.index}"
+        texts[f"{key}.expected.mem"] = format_readmemh(words[key], widths[key])
+    texts["readout.expected.mem"] = format_readmemh(words["readout"], widths["readout"])
+    texts["replay_bundle.svh"] = replay_include(plan, len(samples), per_sample, len(writes))
+    streams = {}
+    for key, name in [("input", "input.mem")] + [
+            (f"L{c.index}", f"L{c.index}.expected.mem") for c in plan.layers] + [
+            ("readout", "readout.expected.mem")]:
+        streams[key] = {"file": name, "width": widths[key], "beats_per_sample": per_sample[key],
+                        "beats": len(words[key])}
+    layout = config_write_word_layout(plan)
+    facts = {"top": plan.top, "streams": streams,
+             "config_writes": {"file": "config_writes.mem", "count": len(writes),
+                               "fields_msb_first": [[n, w] for n, w in layout],
+                               "width": sum(w for _, w in layout)},
+             "rtl": [f"rtl/{s}" for s in plan.sources]}
+    return texts, facts
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def git_revision() -> str:
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                             text=True, timeout=20, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=REPO_ROOT, capture_output=True, text=True, timeout=20
+                               ).stdout.strip()
+        return rev + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+# --------------------------------------------------------------------------- make
+
+def _load_weights(path: Path) -> dict:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if not hasattr(archive, "files"):
+                raise BundleError(f"{path}: not an .npz archive")
+            return {k: archive[k] for k in archive.files}
+    except FileNotFoundError:
+        raise BundleError(f"{path}: no such weights file") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise BundleError(f"{path}: not a readable .npz archive ({exc})") from None
+
+
+def make_bundle(config, weights="random", sparsity: float = 0.8, samples: int = 4,
+                seed: int = 1, out: Path | str = "build/vectors/bundle",
+                density: float = DEFAULT_DENSITY, inputs: np.ndarray | None = None) -> Path:
+    """Writes a bundle into ``out`` (replacing an earlier bundle there, never another folder).
+    Raises BundleError (one line) before anything is written."""
+    out = Path(out)
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        raise BundleError(f"config: {exc}") from None
+    except FileNotFoundError:
+        raise BundleError(f"{config}: no such config file") from None
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+        raise BundleError(f"samples: must be an integer >= 1, got {samples!r}")
+    if not 0.0 <= float(sparsity) <= 1.0:
+        raise BundleError(f"sparsity: must be in [0, 1], got {sparsity}")
+    if not 0.0 <= float(density) <= 1.0:
+        raise BundleError(f"density: must be in [0, 1], got {density}")
+    rng = np.random.default_rng(seed)
+    if isinstance(weights, str) and weights == "random":
+        weight_arrays = random_weights(cfg, rng, float(sparsity))
+        weights_source = f"random (sparsity {sparsity}, seed {seed})"
+    elif isinstance(weights, (str, Path)):
+        weight_arrays = _load_weights(Path(weights))
+        weights_source = str(weights)
+    else:
+        weight_arrays, weights_source = dict(weights), "arrays"
+    try:
+        weight_arrays = validate_weights(cfg, weight_arrays)
+    except WeightError as exc:
+        raise BundleError(f"weights: {exc}") from None
+    try:
+        plan_network(cfg)
+    except ConfigError as exc:
+        raise BundleError(f"config: {exc}") from None
+    if inputs is not None:
+        x, input_source = np.asarray(inputs), "arrays"
+    elif cfg["input"]["kind"] == "pixels":
+        x, input_source = digits_inputs(cfg, samples, rng), "UCI digits (sklearn), resampled"
+    else:
+        x = spike_inputs(cfg, samples, rng, float(density))
+        input_source = f"random spikes (density {density})"
+    try:
+        golden = run_batch(cfg, weight_arrays, x)
+    except (ConfigError, ValueError) as exc:
+        raise BundleError(f"input: {exc}") from None
+    texts, facts = render_texts(cfg, weight_arrays, golden["input"])
+
+    if out.exists() and not (out / "manifest.json").is_file():
+        raise BundleError(f"{out}: exists and is not a bundle (no manifest.json); not replacing it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    try:
+        staging.chmod(0o755)
+        for name, text in texts.items():
+            (staging / name).write_text(text)
+        np.savez(staging / "golden.npz", **golden)
+        (staging / "rtl").mkdir()
+        for source in CORE_SOURCES:
+            shutil.copyfile(RTL_DIR / source, staging / "rtl" / source)
+        names = ["golden.npz", *texts, *facts["rtl"]]
+        manifest = {
+            "format": FORMAT, "generator": GENERATOR, "generator_version": GENERATOR_VERSION,
+            "git_revision": git_revision(), "config": cfg, "samples": int(len(golden["input"])),
+            "seed": seed, "weights": weights_source,
+            "sparsity": float(sparsity) if weights_source.startswith("random") else None,
+            "inputs": input_source, **facts,
+            "cycles": {"expected_per_frame": None,
+                       "note": "not computed by the generator; the replay prints the measured "
+                               "count (INFO cycles ...) for information"},
+            "files": [{"name": n, "bytes": (staging / n).stat().st_size,
+                       "sha256": sha256(staging / n)} for n in names],
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out
+
+
+# --------------------------------------------------------------------------- verify
+
+def _first_text_difference(name: str, got: str, want: str, facts: dict) -> str:
+    got_lines, want_lines = got.splitlines(), want.splitlines()
+    where = ""
+    stream = next((s for s in facts.get("streams", {}).values() if s["file"] == name), None)
+    for number in range(max(len(got_lines), len(want_lines))):
+        g = got_lines[number] if number < len(got_lines) else None
+        w = want_lines[number] if number < len(want_lines) else None
+        if g != w:
+            if stream is not None:
+                sample, beat = divmod(number, stream["beats_per_sample"])
+                where = f" (word {number}: sample {sample}, beat {beat})"
+            if g is None:
+                return f"{name}: line {number + 1}{where}: missing (file ends after " \
+                       f"{len(got_lines)} lines, expected {len(want_lines)})"
+            if w is None:
+                return f"{name}: line {number + 1}: unexpected extra line {g!r}"
+            return f"{name}: line {number + 1}{where}: expected {w}, got {g}"
+    return f"{name}: differs from the regenerated file"
+
+
+def _compare_arrays(name: str, got: dict, want: dict) -> str | None:
+    if set(got) != set(want):
+        missing = sorted(set(want) - set(got))
+        extra = sorted(set(got) - set(want))
+        return (f"{name}: array {missing[0]} missing" if missing
+                else f"{name}: unexpected array {extra[0]}")
+    for key, expected in want.items():
+        actual = got[key]
+        if actual.shape != expected.shape:
+            return f"{name}: {key}: shape {actual.shape}, expected {expected.shape}"
+        if actual.dtype != expected.dtype:
+            return f"{name}: {key}: dtype {actual.dtype}, expected {expected.dtype}"
+        diff = np.argwhere(actual != expected)
+        if len(diff):
+            index = tuple(int(v) for v in diff[0])
+            return (f"{name}: {key}[{', '.join(map(str, index))}]: expected "
+                    f"{expected[index]}, got {actual[index]}")
+    return None
+
+
+def verify_bundle(folder: Path | str) -> str:
+    """Returns a one-line summary; raises VerifyFailure (a disagreement) or BundleError
+    (missing or unreadable files)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise BundleError(f"{folder}: no such bundle folder")
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        raise BundleError(f"{folder}: manifest.json missing")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+        files = {f["name"]: f for f in manifest["files"]}
+        cfg = load_config(manifest["config"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BundleError(f"manifest.json: unreadable or incomplete ({exc})") from None
+    if manifest.get("format") != FORMAT:
+        raise BundleError(f"manifest.json: format {manifest.get('format')!r}, expected {FORMAT!r}")
+    for name in files:
+        if not (folder / name).is_file():
+            raise BundleError(f"{name}: missing (listed in manifest.json)")
+    bad_sha = [n for n, f in files.items() if sha256(folder / n) != f["sha256"]]
+
+    # Re-run the golden model on the bundle's own input and weights.
+    try:
+        with np.load(folder / "golden.npz", allow_pickle=False) as archive:
+            stored = {k: archive[k] for k in archive.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise VerifyFailure(f"golden.npz: unreadable ({exc})") from None
+    for key in ("input", *weight_shapes(cfg)):
+        if key not in stored:
+            raise VerifyFailure(f"golden.npz: array {key} missing")
+    weights = {k: stored[k] for k in weight_shapes(cfg)}
+    try:
+        want_arrays = run_batch(cfg, weights, stored["input"])
+    except (ConfigError, ValueError) as exc:
+        raise VerifyFailure(f"golden.npz: input or weights refused by the golden model: {exc}"
+                            ) from None
+    if int(manifest.get("samples", -1)) != len(stored["input"]):
+        raise VerifyFailure(f"manifest.json: samples {manifest.get('samples')}, golden.npz "
+                            f"holds {len(stored['input'])}")
+    problem = _compare_arrays("golden.npz", stored, want_arrays)
+    if problem:
+        raise VerifyFailure(problem)
+    texts, facts = render_texts(cfg, weights, want_arrays["input"])
+    for name in list(texts) + [n for n in files if n.startswith("rtl/")]:
+        if name not in files:
+            raise VerifyFailure(f"manifest.json: {name} not listed")
+    for name, text in texts.items():
+        got = (folder / name).read_text(errors="replace")
+        if got != text:
+            raise VerifyFailure(_first_text_difference(name, got, text, facts))
+    if bad_sha:
+        raise VerifyFailure(f"{bad_sha[0]}: sha256 differs from manifest.json")
+    return (f"OK {folder}: {len(files)} files, {manifest['samples']} samples, "
+            f"{len(want_arrays)} golden arrays and {len(texts)} streams/images agree")
+
+
+# --------------------------------------------------------------------------- CLI
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m vectors.bundle",
+        description="Vector bundles for hardware bring-up (docs/vectors.md).")
+    sub = parser.add_subparsers(dest="command", required=True)
+    mk = sub.add_parser("make", help="write a bundle",
+                        description="Write a vector bundle (atomically; nothing on error).")
+    mk.add_argument("--config", required=True, help="network config (SPEC section 1), .json")
+    mk.add_argument("--weights", default="random",
+                    help="weights.npz (L{i}.weight, L{i}.bias) or 'random' (default)")
+    mk.add_argument("--sparsity", type=float, default=0.8,
+                    help="fraction of zero weights when --weights random (default 0.8)")
+    mk.add_argument("--samples", type=int, default=4, help="number of input samples N")
+    mk.add_argument("--seed", type=int, default=1, help="seed of weights and inputs")
+    mk.add_argument("--density", type=float, default=DEFAULT_DENSITY,
+                    help="spike density of random spike input (default 0.3)")
+    mk.add_argument("--out", required=True, help="bundle folder to write")
+    vf = sub.add_parser("verify", help="check a bundle",
+                        description="Check every sha256 and re-run the golden model.")
+    vf.add_argument("bundle", help="bundle folder")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "make":
+            out = make_bundle(args.config, args.weights, args.sparsity, args.samples, args.seed,
+                              args.out, args.density)
+            print(f"wrote {out}")
+        else:
+            print(verify_bundle(args.bundle))
+    except BundleError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except VerifyFailure as exc:
+        print(f"FAIL {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
