@@ -53,17 +53,21 @@ def _if(threshold: int, reset: str = "soft") -> dict:
     return {"model": "if", "threshold": threshold, "reset": reset}
 
 
+def _balance(config: dict, knobs: dict[int, dict]) -> None:
+    """Hardware knobs change timing only (SPEC 1): balance the cores of a trained model whose
+    config carries none (more parallel channels where the fan-in is largest)."""
+    for index, hw in knobs.items():
+        if index < len(config["layers"]) and config["layers"][index]["kind"] != "maxpool":
+            config["layers"][index].setdefault("hw", hw)
+
+
 def digits_network() -> Network:
     trained = MODELS / "digits"
     if (trained / "config.json").exists() and (trained / "weights.npz").exists():
         config = json.loads((trained / "config.json").read_text())
-        # Hardware knobs change timing only (SPEC 1): balance the cores of the trained model.
-        knobs = {0: {"parallel": 8, "lanes": 2, "group": 9},
-                 2: {"parallel": 16, "lanes": 2, "group": 32},
-                 4: {"parallel": 5, "lanes": 4, "group": 32}}
-        for index, hw in knobs.items():
-            if index < len(config["layers"]) and config["layers"][index]["kind"] != "maxpool":
-                config["layers"][index].setdefault("hw", hw)
+        _balance(config, {0: {"parallel": 8, "lanes": 2, "group": 9},
+                          2: {"parallel": 16, "lanes": 2, "group": 32},
+                          4: {"parallel": 5, "lanes": 4, "group": 32}})
         return Network("digits", config, trained / "weights.npz", data="digits", samples=8)
     config = {
         "name": "digits-c8-c16-fc10", "timesteps": 4,
@@ -87,6 +91,9 @@ def digits28_network() -> Network:
     trained = MODELS / "digits28"
     if (trained / "config.json").exists() and (trained / "weights.npz").exists():
         config = json.loads((trained / "config.json").read_text())
+        _balance(config, {0: {"parallel": 8, "lanes": 2, "group": 9},
+                          2: {"parallel": 16, "lanes": 2, "group": 32},
+                          4: {"parallel": 5, "lanes": 4, "group": 32}})
         return Network("digits28", config, trained / "weights.npz", data="digits28", samples=2)
     config = {
         "name": "digits28-c4-c8-fc10", "timesteps": 2,

@@ -1,0 +1,823 @@
+// Copyright dualspike contributors.
+//
+// sparse_conv_core: one convolution layer (stride 1, odd kernel K, zero padding K/2) of a spiking
+// network with dual-side sparsity: only the (non-zero weight, spike) pairs are worked on.
+//
+// Equation (SPEC section 2; golden: golden.layers.conv_currents then golden.neuron.run_neuron
+// per output channel):
+//   I[t][co][y][x] = b[co] + sum_{ci,ky,kx} w[co][ci][ky][kx] * in[t][ci][y+ky-P][x+kx-P]
+//                    (P = K/2, terms outside the frame are 0), exact in CurrentBits bits;
+//   HasNeuron = 1: per (co, y, x), v = 0 at t = 0, then lif_unit (charge, fire u >= theta,
+//                  hard/soft reset), output s[t][co][y][x];
+//   HasNeuron = 0: output I[t][co][y][x] itself ("readout": "accumulate" last layer).
+// The sum is taken through the bitmaps (SPEC section 3): fan-in j = (ci*K + ky)*K + kx, groups of
+// G positions; per group, e = wbitmap & sbitmap; each effectual pair p adds packed weight number
+// base + popcount(wbitmap below p), base = running popcount of the bitmaps walked in this pass.
+//
+// Streams (docs/cores.md): input spike stream, one beat of Ci bits per (pixel, t), pixels in
+// raster order, time inner; output spike stream (Co bits) or current stream (Co x CurrentBits,
+// channel c at [c*CurrentBits +: CurrentBits]) in the same order; last on (H-1, W-1, T-1).
+// Configuration write port as in docs/cores.md section 3 (bitmap, weight, bias, neuron memories;
+// bank p holds channels co % P == p as rows r = co / P). Writes must not overlap a frame.
+//
+// Parameters:
+//   InChannels Ci, OutChannels Co, Height H, Width W (any >= 1), Kernel K (odd >= 1),
+//   Timesteps T, Parallel P (output channels per cycle, any >= 1), Lanes L (effectual pairs per
+//   bank and cycle), GroupWidth G (1..32, any), WeightBits B (2..8), MembraneBits V (4..32),
+//   HasNeuron (1: spiking output, 0: exact current output).
+// Derived (localparams; the port widths repeat the expressions, Icarus 11 has no localparam in a
+// port list):
+//   FanIn F = Ci*K*K, Groups NG = ceil(F/G), Rows R = ceil(Co/P)
+//   CurrentBits = max(V, B + clog2(F)) + 1: |I| <= 2^(V-1) + F*2^(B-1) <= 2^max(V-1, B-1+clog2 F)
+//                 * 2, so every partial sum (a bias plus any subset of the F products) fits.
+//   BankBits = max(1, clog2(P)); AddrBits = clog2(max(R*F, Co, 3)).
+//
+// Schedule (docs/sparse_conv_core.md):
+//   line buffer: K row slots x W pixels x (T*Ci) bits, row slot = global row mod K (rows count on
+//     across frames); an input pixel is accepted only if the pixel it overwrites is needed by no
+//     output pixel whose window is still to be captured.
+//   capture: the K x K x Ci x T window of the next output pixel (y, x) is copied into a register
+//     in one cycle (padding = 0) once input pixel (min(y+P, H-1), min(x+P, W-1)) is complete and
+//     the previous pixel has issued its last group.
+//   for t in 0..T-1, for r in 0..R-1, for g in 0..NG-1: issue group g of row r (spike bitmap from
+//     the window, weight bitmap of each bank) to the P sparsity_detectors at once; the next group
+//     is issued in the cycle the slowest bank emits its last beat, so a group costs
+//     max over banks of max(1, ceil(pairs / L)) cycles. Each beat adds up to L packed weights
+//     to the bank's accumulator (the first beat of a row starts from the bias).
+//   one cycle after a row's last beat: P lif_units (or the current) for channels r*P + p, membranes
+//     of the current pixel in registers (Co of them); after the last row of step t the Co-bit
+//     beat moves to the output register.
+// Latency: output beat (pixel m, t = 0) is sent C + 4 cycles after the input beat that completes
+//   pixel m's window is accepted (capture 1, issue 1, groups C = sum of the pass's group costs,
+//   neuron 1, output register 1), when the core is idle and the sink ready.
+// Throughput: per (pixel, t), sum over rows and groups of max over banks of max(1, ceil(pairs/L))
+//   cycles, back to back across timesteps and pixels (no bubble when the input keeps up; the
+//   input is at most ~(K-1) rows + K pixels ahead of the output). Exact model:
+//   golden/cycles/sparse_conv.py.
+// Backpressure: a step's output beat waits in the output register; the datapath stalls only when
+//   the next step's beat is ready and the register is still full. in_ready_o depends on registers
+//   only; out_valid_o / out_data_o / out_last_o come straight from registers.
+//
+// Planted bugs (test-suite self-check only):
+//   `define DUALSPIKE_BUG_CONV_RIGHT_BORDER: the right padding column is read as the border pixel
+//     (column W-1) instead of 0.
+//   `define DUALSPIKE_BUG_CONV_MEMBRANE_CARRY: the membrane is not cleared at t = 0 of a new pixel
+//     (the previous pixel's membrane carries over).
+
+module sparse_conv_core #(
+  parameter int InChannels   = 2,
+  parameter int OutChannels  = 3,
+  parameter int Height       = 4,
+  parameter int Width        = 4,
+  parameter int Kernel       = 3,
+  parameter int Timesteps    = 2,
+  parameter int Parallel     = 2,
+  parameter int Lanes        = 2,
+  parameter int GroupWidth   = 8,
+  parameter int WeightBits   = 4,
+  parameter int MembraneBits = 16,
+  parameter int HasNeuron    = 1
+) (
+  input  logic                                                         clk_i,
+  input  logic                                                         rst_ni,
+  // Configuration write port (docs/cores.md section 3).
+  input  logic                                                         cfg_valid_i,
+  input  logic [1:0]                                                   cfg_sel_i,
+  // BankBits = max(1, clog2(P))
+  input  logic [((Parallel > 1) ? $clog2(Parallel) : 1)-1:0]           cfg_bank_i,
+  // AddrBits = clog2(max(R*F, Co, 3)), R = ceil(Co/P), F = Ci*K*K
+  input  logic [$clog2(
+      ((((OutChannels + Parallel - 1) / Parallel) * InChannels * Kernel * Kernel) > OutChannels
+        ? (((OutChannels + Parallel - 1) / Parallel) * InChannels * Kernel * Kernel)
+        : OutChannels) > 3
+      ? ((((OutChannels + Parallel - 1) / Parallel) * InChannels * Kernel * Kernel) > OutChannels
+        ? (((OutChannels + Parallel - 1) / Parallel) * InChannels * Kernel * Kernel)
+        : OutChannels)
+      : 3)-1:0]                                                        cfg_addr_i,
+  input  logic [31:0]                                                  cfg_data_i,
+  // Input spike stream: Ci bits per (pixel, t).
+  input  logic                                                         in_valid_i,
+  output logic                                                         in_ready_o,
+  input  logic [InChannels-1:0]                                        in_data_i,
+  input  logic                                                         in_last_i,
+  // Output stream: Co spike bits, or Co x CurrentBits (CurrentBits = max(V, B + clog2(F)) + 1).
+  output logic                                                         out_valid_o,
+  input  logic                                                         out_ready_i,
+  output logic [((HasNeuron != 0) ? OutChannels
+                 : OutChannels * (((MembraneBits > WeightBits + $clog2(InChannels * Kernel
+                   * Kernel)) ? MembraneBits : WeightBits + $clog2(InChannels * Kernel * Kernel))
+                   + 1))-1:0]                                          out_data_o,
+  output logic                                                         out_last_o
+);
+
+  // ---------------------------------------------------------------------------------------------
+  // Derived sizes
+  // ---------------------------------------------------------------------------------------------
+  localparam int Pad         = Kernel / 2;
+  localparam int FanIn       = InChannels * Kernel * Kernel;
+  localparam int Groups      = (FanIn + GroupWidth - 1) / GroupWidth;
+  localparam int Rows        = (OutChannels + Parallel - 1) / Parallel;
+  localparam int BmDepth     = Rows * Groups;          // bitmap words per bank
+  localparam int WDepth      = Rows * FanIn;           // weight words per bank (dense worst case)
+  localparam int FanBits     = $clog2(FanIn);
+  localparam int CurrentBits = ((MembraneBits > WeightBits + FanBits) ? MembraneBits
+                                : WeightBits + FanBits) + 1;
+  localparam int OutBits     = (HasNeuron != 0) ? OutChannels : OutChannels * CurrentBits;
+  localparam int BankBits    = (Parallel > 1) ? $clog2(Parallel) : 1;
+  localparam int AddrDepth0  = (WDepth > OutChannels) ? WDepth : OutChannels;
+  localparam int AddrBits    = $clog2((AddrDepth0 > 3) ? AddrDepth0 : 3);
+  localparam int PosBits     = (GroupWidth > 1) ? $clog2(GroupWidth) : 1;
+  localparam int CountBits   = $clog2(GroupWidth + 1);
+  localparam int WAddrBits   = $clog2(WDepth + 1);
+  // Running popcount base: holds the weight count of a bank (<= WDepth) and one group's count.
+  localparam int BaseBits    = (WAddrBits > CountBits) ? WAddrBits : CountBits;
+  localparam int PixBits     = Timesteps * InChannels;  // one line-buffer entry: all t, all ci
+  localparam int WinBits     = Timesteps * FanIn;       // the captured window: bit t*F + j
+  localparam int LbDepth     = Kernel * Width;          // line-buffer entries (K row slots)
+  // Counter widths (each holds its largest value, N-1, and is never zero wide).
+  localparam int TBits       = $clog2(Timesteps + 1);
+  localparam int XBits       = $clog2(Width + 1);
+  localparam int YBits       = $clog2(Height + 1);
+  localparam int SlotBits    = $clog2(Kernel + 1);
+  localparam int EBits       = $clog2(Kernel + 2);
+  localparam int RBits       = $clog2(Rows + 1);
+  localparam int GBits       = $clog2(Groups + 1);
+  localparam int GaBits      = $clog2(BmDepth + 1);
+  localparam int ShiftBits   = $clog2(MembraneBits);
+
+  // ---------------------------------------------------------------------------------------------
+  // Configuration memories
+  // ---------------------------------------------------------------------------------------------
+  logic [Parallel*BmDepth-1:0][GroupWidth-1:0] bm_d, bm_q;   // bank p, word a at p*BmDepth + a
+  logic [Parallel*WDepth-1:0][WeightBits-1:0]  wm_d, wm_q;   // bank p, word a at p*WDepth + a
+  logic [OutChannels-1:0][MembraneBits-1:0]    bias_d, bias_q;
+
+  // The port widths written as expressions must equal the localparams (a mismatch is a width
+  // warning here).
+  logic [BankBits-1:0]     cfg_bank;
+  logic [AddrBits-1:0]     cfg_addr;
+  logic                    unused_cfg_data;  // the bits above G, B and V are ignored
+  assign cfg_bank        = cfg_bank_i;
+  assign cfg_addr        = cfg_addr_i;
+  assign unused_cfg_data = ^cfg_data_i;
+
+  logic [GroupWidth-1:0]   cfg_bitmap_word;
+  logic [WeightBits-1:0]   cfg_weight_word;
+  logic [MembraneBits-1:0] cfg_v_word;
+  assign cfg_bitmap_word = cfg_data_i[GroupWidth-1:0];
+  assign cfg_weight_word = cfg_data_i[WeightBits-1:0];
+  assign cfg_v_word      = cfg_data_i[MembraneBits-1:0];
+
+  always_comb begin : p_cfg
+    int bank;
+    int addr;
+    bm_d   = bm_q;
+    wm_d   = wm_q;
+    bias_d = bias_q;
+    bank   = int'(cfg_bank);
+    addr   = int'(cfg_addr);
+    if (cfg_valid_i) begin
+      case (cfg_sel_i)
+        2'd0: if (bank < Parallel && addr < BmDepth) bm_d[bank * BmDepth + addr] = cfg_bitmap_word;
+        2'd1: if (bank < Parallel && addr < WDepth) wm_d[bank * WDepth + addr] = cfg_weight_word;
+        2'd2: if (addr < OutChannels) bias_d[addr] = cfg_v_word;
+        default: ;  // neuron memory: see g_neuron
+      endcase
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Input side: line buffer writes
+  // ---------------------------------------------------------------------------------------------
+  logic [LbDepth-1:0][PixBits-1:0] lb_d, lb_q;  // slot s, column x at s*W + x
+  logic [TBits-1:0]    ti_d, ti_q;        // input position: timestep of the next beat,
+  logic [XBits-1:0]    xi_d, xi_q;        //   column and row of the pixel being written
+  logic [YBits-1:0]    yi_d, yi_q;
+  logic [SlotBits-1:0] si_d, si_q;        //   its row slot (global row mod K)
+  logic [EBits-1:0]    e_d, e_q;          // global input row - global capture row, in 0..K
+  logic [XBits-1:0]    xc_d, xc_q;        // capture pointer: next output pixel to capture
+  logic [YBits-1:0]    yc_d, yc_q;
+  logic [SlotBits-1:0] sc_d, sc_q;        //   its row slot
+  logic                in_fire;
+  logic                in_row_done;       // the beat completing an input row is accepted
+  logic                cap;               // a window is captured this cycle
+  logic                cap_row_done;      // ... and it is the last pixel of its row
+  logic                cap_ready;         // the window of the capture pointer is complete
+
+  // Accept rule. With the capture pointer at (yc, xc), the oldest pixel still needed is
+  // (row yc - min(yc, P) of the frame, column needed_col); d = input row - that row (global rows).
+  // Input row d < K overwrites an older row: free; d = K overwrites the needed row itself: only
+  // its columns below needed_col are free.
+  logic [EBits:0] in_rows_ahead;  // d: input row - oldest needed row (global rows)
+  logic [XBits:0] needed_col;     // first column of the oldest needed row still needed
+  assign in_rows_ahead = (EBits + 1)'(int'(e_q) + ((int'(yc_q) < Pad) ? int'(yc_q) : Pad));
+  assign needed_col    = (int'(yc_q) >= Pad && int'(xc_q) > Pad) ? (XBits + 1)'(int'(xc_q) - Pad)
+                                                                 : '0;
+  assign in_ready_o    = int'(in_rows_ahead) < Kernel
+                         || (int'(in_rows_ahead) == Kernel && int'(xi_q) < int'(needed_col));
+
+  // Capture rule: input pixel (yc + rows_below, last_col) of this frame is complete.
+  logic [YBits-1:0] rows_below;  // rows of the window below the capture row, in the frame
+  logic [XBits-1:0] last_col;    // last column of the window, in the frame
+  assign rows_below = (Height - 1 - int'(yc_q) > Pad) ? YBits'(Pad)
+                                                      : YBits'(Height - 1 - int'(yc_q));
+  assign last_col   = (int'(xc_q) + Pad > Width - 1) ? XBits'(Width - 1)
+                                                     : XBits'(int'(xc_q) + Pad);
+  assign cap_ready  = int'(e_q) > int'(rows_below)
+                      || (int'(e_q) == int'(rows_below) && int'(xi_q) > int'(last_col));
+
+  assign in_fire     = in_valid_i & in_ready_o;
+  assign in_row_done = in_fire && int'(ti_q) == Timesteps - 1 && int'(xi_q) == Width - 1;
+
+  always_comb begin : p_input
+    logic [PixBits-1:0] entry;
+    lb_d  = lb_q;
+    ti_d  = ti_q;
+    xi_d  = xi_q;
+    yi_d  = yi_q;
+    si_d  = si_q;
+    entry = lb_q[int'(si_q) * Width + int'(xi_q)];
+    if (in_fire) begin
+      entry[int'(ti_q) * InChannels +: InChannels] = in_data_i;
+      lb_d[int'(si_q) * Width + int'(xi_q)] = entry;
+      ti_d = TBits'(int'(ti_q) + 1);
+      if (int'(ti_q) == Timesteps - 1) begin
+        ti_d = '0;
+        xi_d = XBits'(int'(xi_q) + 1);
+        if (int'(xi_q) == Width - 1) begin
+          xi_d = '0;
+          yi_d = (int'(yi_q) == Height - 1) ? '0 : YBits'(int'(yi_q) + 1);
+          si_d = (int'(si_q) == Kernel - 1) ? '0 : SlotBits'(int'(si_q) + 1);
+        end
+      end
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Window of the capture pointer (combinational), captured into win_q
+  // ---------------------------------------------------------------------------------------------
+  logic [WinBits-1:0] window;  // bit t*F + (ci*K + ky)*K + kx
+  logic [WinBits-1:0] win_d, win_q;
+
+  for (genvar ky = 0; ky < Kernel; ky++) begin : g_win_row
+    for (genvar kx = 0; kx < Kernel; kx++) begin : g_win_col
+      // Tap (ky, kx) of the capture pointer's window: input pixel (yc + ky - P, xc + kx - P),
+      // row slot (sc + ky - P) mod K. Continuous assigns rather than an always_comb: Icarus
+      // re-ran such a process several times per cycle, and this mux is on every cycle.
+      logic [PixBits-1:0]  tap;  // in[t][ci][..][..] at bit t*Ci + ci, 0 in the padding
+      logic                row_in, col_in;
+      logic [SlotBits-1:0] slot;
+      logic [XBits-1:0]    col;
+      assign row_in = int'(yc_q) + ky >= Pad && int'(yc_q) + ky - Pad < Height;
+`ifdef DUALSPIKE_BUG_CONV_RIGHT_BORDER
+      // PLANTED BUG: the right padding column reads the border pixel (column W-1).
+      assign col_in = int'(xc_q) + kx >= Pad;
+      assign col    = (int'(xc_q) + kx - Pad > Width - 1) ? XBits'(Width - 1)
+                                                          : XBits'(int'(xc_q) + kx - Pad);
+`else
+      assign col_in = int'(xc_q) + kx >= Pad && int'(xc_q) + kx - Pad < Width;
+      assign col    = XBits'(int'(xc_q) + kx - Pad);
+`endif
+      assign slot   = (int'(sc_q) + ky < Pad) ? SlotBits'(int'(sc_q) + ky - Pad + Kernel)
+                    : (int'(sc_q) + ky - Pad >= Kernel) ? SlotBits'(int'(sc_q) + ky - Pad - Kernel)
+                    : SlotBits'(int'(sc_q) + ky - Pad);
+      assign tap    = (row_in && col_in) ? lb_q[int'(slot) * Width + int'(col)] : '0;
+      for (genvar t = 0; t < Timesteps; t++) begin : g_t
+        for (genvar ci = 0; ci < InChannels; ci++) begin : g_ci
+          assign window[t * FanIn + (ci * Kernel + ky) * Kernel + kx] = tap[t * InChannels + ci];
+        end
+      end
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Group issue
+  // ---------------------------------------------------------------------------------------------
+  logic                loaded_d, loaded_q;     // win_q holds a pixel with groups left to issue
+  logic                pix_last_d, pix_last_q; // ... and it is the frame's last pixel
+  logic [TBits-1:0]    t_d, t_q;               // next group to issue: timestep,
+  logic [RBits-1:0]    r_d, r_q;               //   row,
+  logic [GBits-1:0]    g_d, g_q;               //   group,
+  logic [GaBits-1:0]   ga_d, ga_q;             //   bitmap address r*NG + g
+  logic                issue;                  // a group goes to the P detectors this cycle
+  logic                last_issue;             // ... and it is the pixel's last one
+  logic                stall;                  // the neuron stage waits for the output register
+  logic                all_ready;              // every detector takes a group
+  logic                complete;               // the group in flight ends this cycle
+  logic                gif_d, gif_q;           // a group is in flight in the detectors
+  // Tag of the group in flight.
+  logic [RBits-1:0]    tag_r_d, tag_r_q;
+  logic [TBits-1:0]    tag_t_d, tag_t_q;
+  logic                tag_row_end_d, tag_row_end_q;
+  logic                tag_step_end_d, tag_step_end_q;
+  logic                tag_last_d, tag_last_q;
+  logic                fresh_d, fresh_q;       // the next beat is the first of a row
+  // Neuron stage (one cycle after a row's last beat).
+  logic                nrn_d, nrn_q;
+  logic [RBits-1:0]    nrn_r_d, nrn_r_q;
+  logic [TBits-1:0]    nrn_t_d, nrn_t_q;
+  logic                nrn_step_end_d, nrn_step_end_q;
+  logic                nrn_last_d, nrn_last_q;
+  logic                nrn_fire;               // the neuron stage acts this cycle
+
+  logic [FanIn-1:0]             fan;           // spike vector of timestep t_q
+  logic [Groups*GroupWidth-1:0] fan_padded;
+  logic [GroupWidth-1:0]        sbitmap;
+
+  assign fan = win_q[int'(t_q) * FanIn +: FanIn];
+  assign fan_padded = (Groups * GroupWidth)'(fan);  // zero padding of the last group
+  assign sbitmap = fan_padded[int'(g_q) * GroupWidth +: GroupWidth];
+
+  logic [Parallel-1:0] det_in_ready;
+  assign all_ready  = &det_in_ready;
+  assign stall      = nrn_q & nrn_step_end_q & out_valid_o & ~out_ready_i;
+  assign issue      = loaded_q & all_ready & ~stall;
+  assign complete   = gif_q & all_ready & ~stall;
+  assign last_issue = issue && int'(t_q) == Timesteps - 1 && int'(ga_q) == BmDepth - 1;
+  assign cap        = cap_ready & (~loaded_q | last_issue);
+  assign cap_row_done = cap && int'(xc_q) == Width - 1;
+  assign nrn_fire   = nrn_q & ~stall;
+
+  always_comb begin : p_control
+    win_d          = win_q;
+    loaded_d       = loaded_q;
+    pix_last_d     = pix_last_q;
+    xc_d           = xc_q;
+    yc_d           = yc_q;
+    sc_d           = sc_q;
+    e_d            = EBits'(int'(e_q) + int'(in_row_done) - int'(cap_row_done));
+    t_d            = t_q;
+    r_d            = r_q;
+    g_d            = g_q;
+    ga_d           = ga_q;
+    gif_d          = gif_q;
+    tag_r_d        = tag_r_q;
+    tag_t_d        = tag_t_q;
+    tag_row_end_d  = tag_row_end_q;
+    tag_step_end_d = tag_step_end_q;
+    tag_last_d     = tag_last_q;
+    fresh_d        = fresh_q;
+    nrn_d          = nrn_q;
+    nrn_r_d        = nrn_r_q;
+    nrn_t_d        = nrn_t_q;
+    nrn_step_end_d = nrn_step_end_q;
+    nrn_last_d     = nrn_last_q;
+
+    // Issue a group; the counters walk (t, r, g) and wrap at the pixel's last group.
+    if (last_issue) begin
+      loaded_d = 1'b0;
+    end
+    if (issue) begin
+      tag_r_d        = r_q;
+      tag_t_d        = t_q;
+      tag_row_end_d  = int'(g_q) == Groups - 1;
+      tag_step_end_d = int'(g_q) == Groups - 1 && int'(r_q) == Rows - 1;
+      tag_last_d     = int'(g_q) == Groups - 1 && int'(r_q) == Rows - 1
+                       && int'(t_q) == Timesteps - 1 && pix_last_q;
+      ga_d = (int'(ga_q) == BmDepth - 1) ? '0 : GaBits'(int'(ga_q) + 1);
+      g_d  = GBits'(int'(g_q) + 1);
+      if (int'(g_q) == Groups - 1) begin
+        g_d = '0;
+        r_d = RBits'(int'(r_q) + 1);
+        if (int'(r_q) == Rows - 1) begin
+          r_d = '0;
+          t_d = (int'(t_q) == Timesteps - 1) ? '0 : TBits'(int'(t_q) + 1);
+        end
+      end
+    end
+
+    // Capture the next pixel's window; advance the capture pointer.
+    if (cap) begin
+      win_d      = window;
+      loaded_d   = 1'b1;
+      pix_last_d = int'(yc_q) == Height - 1 && int'(xc_q) == Width - 1;
+      xc_d       = XBits'(int'(xc_q) + 1);
+      if (int'(xc_q) == Width - 1) begin
+        xc_d = '0;
+        yc_d = (int'(yc_q) == Height - 1) ? '0 : YBits'(int'(yc_q) + 1);
+        sc_d = (int'(sc_q) == Kernel - 1) ? '0 : SlotBits'(int'(sc_q) + 1);
+      end
+    end
+
+    // Group in flight, first-beat marker.
+    if (complete) begin
+      gif_d = 1'b0;
+    end
+    if (!stall) begin
+      fresh_d = 1'b0;  // the first beat of a row is consumed in the cycle after its issue
+    end
+    if (issue) begin
+      gif_d = 1'b1;
+      if (int'(g_q) == 0) begin
+        fresh_d = 1'b1;
+      end
+    end
+
+    // Neuron stage: one cycle after the last beat of a row.
+    if (!stall) begin
+      nrn_d          = complete & tag_row_end_q;
+      nrn_r_d        = tag_r_q;
+      nrn_t_d        = tag_t_q;
+      nrn_step_end_d = tag_step_end_q;
+      nrn_last_d     = tag_last_q;
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // P banks: detector, running base, weight read, accumulator
+  // ---------------------------------------------------------------------------------------------
+  logic [Parallel-1:0][CurrentBits-1:0] acc_q;  // row current of bank p (valid in the neuron stage)
+
+  for (genvar p = 0; p < Parallel; p++) begin : g_bank
+    logic [GroupWidth-1:0]      wbitmap;
+    logic [CountBits-1:0]       wcount;
+    logic                       out_valid;
+    logic [Lanes-1:0]           lane_valid;
+    logic [Lanes*PosBits-1:0]   lane_idx;
+    logic [Lanes*PosBits-1:0]   unused_lane_pos;
+    logic                       unused_out_last;
+    logic [BaseBits-1:0]        base_cur_d, base_cur_q;   // first weight of the group in flight
+    logic [BaseBits-1:0]        base_next_d, base_next_q; // first weight of the next group
+    logic [CurrentBits-1:0]     acc_d, acc_r;
+    logic [CurrentBits-1:0]     beat_sum;
+    logic [CurrentBits-1:0]     bias_ext;
+    logic [MembraneBits-1:0]    bias_word;
+    logic [Lanes-1:0][CurrentBits-1:0] lane_weight;  // sign-extended weight of lane l, or 0
+
+    assign wbitmap = bm_q[p * BmDepth + int'(ga_q)];
+
+    popcount #(
+      .Width (GroupWidth)
+    ) u_wcount (
+      .bits_i  (wbitmap),
+      .count_o (wcount)
+    );
+
+    sparsity_detector #(
+      .GroupWidth (GroupWidth),
+      .Lanes      (Lanes)
+    ) u_detector (
+      .clk_i            (clk_i),
+      .rst_ni           (rst_ni),
+      .in_valid_i       (issue),
+      .in_ready_o       (det_in_ready[p]),
+      .wbitmap_i        (wbitmap),
+      .sbitmap_i        (sbitmap),
+      .out_valid_o      (out_valid),
+      .out_ready_i      (~stall),
+      .out_lane_valid_o (lane_valid),
+      .out_pos_o        (unused_lane_pos),
+      .out_idx_o        (lane_idx),
+      .out_last_o       (unused_out_last)
+    );
+
+    // Sum of the beat's packed weights (each sign-extended; invalid lanes add 0).
+    for (genvar l = 0; l < Lanes; l++) begin : g_lane
+      logic [PosBits-1:0]     idx;
+      logic [BaseBits:0]      addr;
+      logic [WeightBits-1:0]  weight;
+      assign idx    = lane_idx[l * PosBits +: PosBits];
+      assign addr   = (BaseBits + 1)'(base_cur_q) + (BaseBits + 1)'(idx);
+      assign weight = (lane_valid[l] && int'(addr) < WDepth) ? wm_q[p * WDepth + int'(addr)]
+                                                              : '0;
+      assign lane_weight[l] = {{(CurrentBits - WeightBits){weight[WeightBits-1]}}, weight};
+    end
+
+    // Sum of the lanes as a chain of continuous assigns (Icarus re-evaluates a process at every
+    // glitch of the detector's lane outputs; a netlist is much cheaper there).
+    logic [Lanes:0][CurrentBits-1:0] lane_partial;
+    assign lane_partial[0] = '0;
+    for (genvar l = 0; l < Lanes; l++) begin : g_lane_sum
+      assign lane_partial[l + 1] = lane_partial[l] + lane_weight[l];
+    end
+    assign beat_sum = lane_partial[Lanes];
+
+    assign bias_word = (int'(tag_r_q) * Parallel + p < OutChannels)
+                       ? bias_q[int'(tag_r_q) * Parallel + p] : '0;
+    assign bias_ext  = {{(CurrentBits - MembraneBits){bias_word[MembraneBits-1]}}, bias_word};
+
+    // Running popcount: at an issue, the group in flight starts where the previous one ended;
+    // the pass restarts at 0 with bitmap address 0.
+    assign base_cur_d  = !issue ? base_cur_q : (int'(ga_q) == 0) ? '0 : base_next_q;
+    assign base_next_d = !issue ? base_next_q : base_cur_d + BaseBits'(wcount);
+
+    // A beat adds its lanes; the first beat of a row starts from the bias.
+    assign acc_d = (out_valid && !stall) ? (fresh_q ? bias_ext : acc_r) + beat_sum : acc_r;
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_bank_reg
+      if (!rst_ni) begin
+        base_cur_q  <= '0;
+        base_next_q <= '0;
+        acc_r       <= '0;
+      end else begin
+        base_cur_q  <= base_cur_d;
+        base_next_q <= base_next_d;
+        acc_r       <= acc_d;
+      end
+    end
+
+    assign acc_q[p] = acc_r;
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Neuron stage and output register
+  // ---------------------------------------------------------------------------------------------
+  logic [OutBits-1:0] beat_d;         // the output beat assembled so far, after this cycle
+  logic               out_valid_d, out_valid_q;
+  logic [OutBits-1:0] out_data_d, out_data_q;
+  logic               out_last_d, out_last_q;
+
+  if (HasNeuron != 0) begin : g_neuron
+    logic [MembraneBits-1:0]                  threshold_d, threshold_q;
+    logic [ShiftBits-1:0]                     leak_shift_d, leak_shift_q;
+    logic                                     model_lif_d, model_lif_q;
+    logic                                     reset_soft_d, reset_soft_q;
+    logic [OutChannels-1:0][MembraneBits-1:0] v_d, v_q;    // membranes of the current pixel
+    logic [OutChannels-1:0]                   spk_d, spk_q;  // spikes of the step so far
+    logic [Parallel-1:0][MembraneBits-1:0]    v_new;
+    logic [Parallel-1:0]                      s_new;
+    logic [ShiftBits-1:0]                     cfg_shift_word;
+    logic                                     cfg_flag_lif;
+    logic                                     cfg_flag_soft;
+
+    assign cfg_shift_word = cfg_data_i[ShiftBits-1:0];
+    assign cfg_flag_lif   = cfg_data_i[0];
+    assign cfg_flag_soft  = cfg_data_i[1];
+
+    for (genvar p = 0; p < Parallel; p++) begin : g_lif
+      logic [MembraneBits-1:0] v_old;
+      logic                    has_channel;
+      assign has_channel = int'(nrn_r_q) * Parallel + p < OutChannels;
+`ifdef DUALSPIKE_BUG_CONV_MEMBRANE_CARRY
+      // PLANTED BUG: t = 0 starts from the previous pixel's membrane instead of 0.
+      assign v_old = has_channel ? v_q[int'(nrn_r_q) * Parallel + p] : '0;
+`else
+      assign v_old = (has_channel && int'(nrn_t_q) != 0) ? v_q[int'(nrn_r_q) * Parallel + p]
+                                                         : '0;
+`endif
+      lif_unit #(
+        .MembraneBits (MembraneBits),
+        .CurrentBits  (CurrentBits)
+      ) u_lif (
+        .model_lif_i  (model_lif_q),
+        .reset_soft_i (reset_soft_q),
+        .leak_shift_i (leak_shift_q),
+        .threshold_i  (threshold_q),
+        .v_i          (v_old),
+        .current_i    (acc_q[p]),
+        .spike_o      (s_new[p]),
+        .v_o          (v_new[p])
+      );
+    end
+
+    always_comb begin : p_neuron
+      logic [OutChannels-1:0][MembraneBits-1:0] v;
+      logic [OutChannels-1:0]                   spk;
+      threshold_d  = threshold_q;
+      leak_shift_d = leak_shift_q;
+      model_lif_d  = model_lif_q;
+      reset_soft_d = reset_soft_q;
+      if (cfg_valid_i && cfg_sel_i == 2'd3) begin
+        case (int'(cfg_addr))
+          0:       threshold_d = cfg_v_word;
+          1:       leak_shift_d = cfg_shift_word;
+          2: begin
+            model_lif_d  = cfg_flag_lif;
+            reset_soft_d = cfg_flag_soft;
+          end
+          default: ;
+        endcase
+      end
+      v   = v_q;
+      spk = spk_q;
+      if (nrn_fire) begin
+        for (int p = 0; p < Parallel; p++) begin
+          if (int'(nrn_r_q) * Parallel + p < OutChannels) begin
+            v[int'(nrn_r_q) * Parallel + p]   = v_new[p];
+            spk[int'(nrn_r_q) * Parallel + p] = s_new[p];
+          end
+        end
+      end
+      v_d   = v;
+      spk_d = spk;  // assigned once: spk_d feeds the output register's logic combinationally
+    end
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_neuron_reg
+      if (!rst_ni) begin
+        threshold_q  <= '0;
+        leak_shift_q <= '0;
+        model_lif_q  <= 1'b0;
+        reset_soft_q <= 1'b0;
+        v_q          <= '0;
+        spk_q        <= '0;
+      end else begin
+        threshold_q  <= threshold_d;
+        leak_shift_q <= leak_shift_d;
+        model_lif_q  <= model_lif_d;
+        reset_soft_q <= reset_soft_d;
+        v_q          <= v_d;
+        spk_q        <= spk_d;
+      end
+    end
+
+    assign beat_d = spk_d;
+
+  end else begin : g_current
+    logic [OutChannels-1:0][CurrentBits-1:0] cur_d, cur_q;  // currents of the step so far
+
+    always_comb begin : p_current
+      logic [OutChannels-1:0][CurrentBits-1:0] cur;
+      cur = cur_q;
+      if (nrn_fire) begin
+        for (int p = 0; p < Parallel; p++) begin
+          if (int'(nrn_r_q) * Parallel + p < OutChannels) begin
+            cur[int'(nrn_r_q) * Parallel + p] = acc_q[p];
+          end
+        end
+      end
+      cur_d = cur;  // assigned once: cur_d feeds the output register's logic combinationally
+    end
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_current_reg
+      if (!rst_ni) begin
+        cur_q <= '0;
+      end else begin
+        cur_q <= cur_d;
+      end
+    end
+
+    assign beat_d = cur_d;
+
+    // No neuron memory: the neuron fields of the write port are ignored.
+    logic unused_nrn_t;
+    assign unused_nrn_t = ^nrn_t_q;
+  end
+
+  // Output register: loaded by the neuron stage at a step's end, emptied by the sink.
+  logic out_load;
+  assign out_load    = nrn_fire & nrn_step_end_q;
+  assign out_valid_d = out_load | (out_valid_q & ~out_ready_i);
+  assign out_data_d  = out_load ? beat_d : out_data_q;
+  assign out_last_d  = out_load ? nrn_last_q : out_last_q;
+
+  assign out_valid_o = out_valid_q;
+  assign out_data_o  = out_data_q;
+  assign out_last_o  = out_last_q;
+
+  // ---------------------------------------------------------------------------------------------
+  // Registers
+  // ---------------------------------------------------------------------------------------------
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_reg
+    if (!rst_ni) begin
+      bm_q           <= '0;
+      wm_q           <= '0;
+      bias_q         <= '0;
+      lb_q           <= '0;
+      ti_q           <= '0;
+      xi_q           <= '0;
+      yi_q           <= '0;
+      si_q           <= '0;
+      e_q            <= '0;
+      xc_q           <= '0;
+      yc_q           <= '0;
+      sc_q           <= '0;
+      win_q          <= '0;
+      loaded_q       <= 1'b0;
+      pix_last_q     <= 1'b0;
+      t_q            <= '0;
+      r_q            <= '0;
+      g_q            <= '0;
+      ga_q           <= '0;
+      gif_q          <= 1'b0;
+      tag_r_q        <= '0;
+      tag_t_q        <= '0;
+      tag_row_end_q  <= 1'b0;
+      tag_step_end_q <= 1'b0;
+      tag_last_q     <= 1'b0;
+      fresh_q        <= 1'b0;
+      nrn_q          <= 1'b0;
+      nrn_r_q        <= '0;
+      nrn_t_q        <= '0;
+      nrn_step_end_q <= 1'b0;
+      nrn_last_q     <= 1'b0;
+      out_valid_q    <= 1'b0;
+      out_data_q     <= '0;
+      out_last_q     <= 1'b0;
+    end else begin
+      bm_q           <= bm_d;
+      wm_q           <= wm_d;
+      bias_q         <= bias_d;
+      lb_q           <= lb_d;
+      ti_q           <= ti_d;
+      xi_q           <= xi_d;
+      yi_q           <= yi_d;
+      si_q           <= si_d;
+      e_q            <= e_d;
+      xc_q           <= xc_d;
+      yc_q           <= yc_d;
+      sc_q           <= sc_d;
+      win_q          <= win_d;
+      loaded_q       <= loaded_d;
+      pix_last_q     <= pix_last_d;
+      t_q            <= t_d;
+      r_q            <= r_d;
+      g_q            <= g_d;
+      ga_q           <= ga_d;
+      gif_q          <= gif_d;
+      tag_r_q        <= tag_r_d;
+      tag_t_q        <= tag_t_d;
+      tag_row_end_q  <= tag_row_end_d;
+      tag_step_end_q <= tag_step_end_d;
+      tag_last_q     <= tag_last_d;
+      fresh_q        <= fresh_d;
+      nrn_q          <= nrn_d;
+      nrn_r_q        <= nrn_r_d;
+      nrn_t_q        <= nrn_t_d;
+      nrn_step_end_q <= nrn_step_end_d;
+      nrn_last_q     <= nrn_last_d;
+      out_valid_q    <= out_valid_d;
+      out_data_q     <= out_data_d;
+      out_last_q     <= out_last_d;
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Parameter checks (Icarus 11 cannot parse elaboration-time $error; Verilator enforces them)
+  // ---------------------------------------------------------------------------------------------
+`ifndef __ICARUS__
+  if (InChannels < 1 || OutChannels < 1 || Height < 1 || Width < 1 || Timesteps < 1)
+  begin : g_bad_size
+    $error("sparse_conv_core: Ci, Co, H, W and T must be >= 1");
+  end
+  if (Kernel < 1 || Kernel % 2 == 0) begin : g_bad_kernel
+    $error("sparse_conv_core: Kernel must be odd and >= 1, got %0d", Kernel);
+  end
+  if (Parallel < 1 || Lanes < 1) begin : g_bad_parallel
+    $error("sparse_conv_core: Parallel and Lanes must be >= 1");
+  end
+  if (GroupWidth < 1 || GroupWidth > 32) begin : g_bad_group_width
+    $error("sparse_conv_core: GroupWidth must be in 1..32 (a cfg word), got %0d", GroupWidth);
+  end
+  if (WeightBits < 2 || WeightBits > 8) begin : g_bad_weight_bits
+    $error("sparse_conv_core: WeightBits must be in 2..8, got %0d", WeightBits);
+  end
+  if (MembraneBits < 4 || MembraneBits > 32) begin : g_bad_membrane_bits
+    $error("sparse_conv_core: MembraneBits must be in 4..32, got %0d", MembraneBits);
+  end
+  if (HasNeuron != 0 && HasNeuron != 1) begin : g_bad_has_neuron
+    $error("sparse_conv_core: HasNeuron must be 0 or 1, got %0d", HasNeuron);
+  end
+`endif
+
+  // ---------------------------------------------------------------------------------------------
+  // Assertions (simulation only; immediate asserts on the clock so Icarus accepts them)
+  // ---------------------------------------------------------------------------------------------
+`ifndef SYNTHESIS
+  logic               sva_armed_q;
+  logic               sva_stall_q;
+  logic [OutBits-1:0] sva_data_q;
+  logic               sva_last_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_sva_reg
+    if (!rst_ni) begin
+      sva_armed_q <= 1'b0;
+      sva_stall_q <= 1'b0;
+      sva_data_q  <= '0;
+      sva_last_q  <= 1'b0;
+    end else begin
+      sva_armed_q <= 1'b1;
+      sva_stall_q <= out_valid_o & ~out_ready_i;
+      sva_data_q  <= out_data_o;
+      sva_last_q  <= out_last_o;
+    end
+  end
+
+  always @(posedge clk_i) begin : p_sva
+    if (sva_stall_q) begin
+      // OutValidHeld_A / OutDataStable_A: a stalled output beat stays, unchanged.
+      assert (out_valid_o)
+        else $error("OutValidHeld_A: out_valid_o dropped under backpressure");
+      assert (out_data_o == sva_data_q && out_last_o == sva_last_q)
+        else $error("OutDataStable_A: output beat changed under backpressure");
+    end
+    if (sva_armed_q && in_valid_i && in_ready_o) begin
+      // InLastPosition_A: in_last_i marks exactly the frame's last beat.
+      assert (in_last_i == (int'(ti_q) == Timesteps - 1 && int'(xi_q) == Width - 1
+                            && int'(yi_q) == Height - 1))
+        else $error("InLastPosition_A: in_last_i = %0d at (y %0d, x %0d, t %0d)", in_last_i,
+                    yi_q, xi_q, ti_q);
+    end
+    if (sva_armed_q && cfg_valid_i) begin
+      // CfgIdle_A: no configuration write while a pixel is being computed.
+      assert (!loaded_q && !gif_q && !nrn_q)
+        else $error("CfgIdle_A: configuration write while a pixel is being computed");
+    end
+    if (sva_armed_q) begin
+      // LineBufferBound_A: the input is never more than K rows ahead of the capture pointer.
+      assert (int'(e_q) <= Kernel)
+        else $error("LineBufferBound_A: e_q = %0d > K", e_q);
+    end
+  end
+`endif
+
+endmodule

@@ -1,0 +1,410 @@
+"""cocotb testbench of rtl/sparse_conv_core.sv against the golden conv layer.
+
+Every example resets the core, loads the layer through the configuration write port
+(``golden.memory_images.config_writes`` of ``layer_images``), streams 1-2 frames of spikes with
+drawn idle cycles, takes the output with drawn backpressure and compares every output beat with
+``golden.layers.conv_currents`` then ``golden.neuron.run_neuron`` per output channel (or the
+currents themselves when HasNeuron = 0). With free-running streams the cycles of every frame are
+also compared with ``golden.cycles.sparse_conv`` (exact).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cocotb
+import numpy as np
+from cocotb.simtime import get_sim_time
+from cocotb.task import resume
+from cocotb.triggers import ClockCycles, RisingEdge
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from golden.arith import sat_bounds
+from golden.cycles.sparse_conv import ConvHw, dense_cost, lower_bound, schedule
+from golden.layers import conv_currents
+from golden.memory_images import config_writes, layer_images
+from golden.neuron import NeuronParams, run_neuron
+from golden.sparsity import effectual_ops
+from golden.strategies import neuron_params
+from tb.harness.pacing import ALWAYS, pacing_patterns
+from tb.harness.scoreboard import Scoreboard
+from tb.harness.search import checked, counted, run_search
+from tb.harness.stream import StreamSink, StreamSource
+from tb.harness.tb import CLOCK_PERIOD_NS, TB
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The core's HDL parameters, as read from the DUT."""
+
+    ci: int
+    co: int
+    h: int
+    w: int
+    k: int
+    t: int
+    p: int
+    lanes: int
+    g: int
+    b: int
+    v: int
+    has_neuron: bool
+
+    @property
+    def fan_in(self) -> int:
+        return self.ci * self.k * self.k
+
+    @property
+    def current_bits(self) -> int:
+        """docs/sparse_conv_core.md: max(V, B + clog2(F)) + 1."""
+        return max(self.v, self.b + math.ceil(math.log2(self.fan_in))) + 1
+
+    @property
+    def hw(self) -> ConvHw:
+        return ConvHw(self.p, self.lanes, self.g)
+
+
+class Case:
+    """One example: the layer's run-time contents, the frames and the stream pacing.
+
+    (A plain class, not a dataclass, so that Hypothesis prints a failing example with the
+    compact ``__repr__`` below: non-zero weights and spike coordinates only.)"""
+
+    def __init__(self, weight: np.ndarray, bias: np.ndarray, neuron: NeuronParams | None,
+                 frames: tuple[np.ndarray, ...], source_pacing: tuple[bool, ...],
+                 sink_pacing: tuple[bool, ...]) -> None:
+        self.weight = weight                  # [Co, Ci, K, K]
+        self.bias = bias                      # [Co]
+        self.neuron = neuron
+        self.frames = frames                  # each [T, Ci, H, W]
+        self.source_pacing = source_pacing
+        self.sink_pacing = sink_pacing
+
+    def __repr__(self) -> str:
+        nonzero = {tuple(int(i) for i in idx): int(self.weight[idx])
+                   for idx in zip(*np.nonzero(self.weight))}
+        spikes = [[tuple(int(i) for i in idx) for idx in zip(*np.nonzero(f))]
+                  for f in self.frames]
+        return (f"Case(nonzero weights {{(co, ci, ky, kx): w}} = {nonzero} "
+                f"(of {self.weight.size}), bias = {self.bias.tolist()}, neuron = {self.neuron}, "
+                f"spikes (t, ci, y, x) per frame = {spikes} "
+                f"(of {self.frames[0].size} each), "
+                f"source_pacing = {tuple(int(x) for x in self.source_pacing)}, "
+                f"sink_pacing = {tuple(int(x) for x in self.sink_pacing)})")
+
+
+class ConvTB(TB):
+    def __init__(self, dut) -> None:
+        super().__init__(dut)
+        s = Shape(ci=int(dut.InChannels.value), co=int(dut.OutChannels.value),
+                  h=int(dut.Height.value), w=int(dut.Width.value), k=int(dut.Kernel.value),
+                  t=int(dut.Timesteps.value), p=int(dut.Parallel.value),
+                  lanes=int(dut.Lanes.value), g=int(dut.GroupWidth.value),
+                  b=int(dut.WeightBits.value), v=int(dut.MembraneBits.value),
+                  has_neuron=bool(int(dut.HasNeuron.value)))
+        self.shape = s
+        width = s.co if s.has_neuron else s.co * s.current_bits
+        if len(dut.out_data_o) != width:
+            raise AssertionError(f"out_data_o is {len(dut.out_data_o)} bits, expected {width}")
+        self.source = self.stream(StreamSource(self.clock, dut.in_valid_i, dut.in_ready_o,
+                                               {"data": dut.in_data_i, "last": dut.in_last_i},
+                                               on_accept=self._on_accept))
+        self.sink = self.stream(StreamSink(self.clock, dut.out_valid_o, dut.out_ready_i,
+                                           {"data": dut.out_data_o, "last": dut.out_last_o},
+                                           on_beat=self._on_beat))
+        for name in ("cfg_valid_i", "cfg_sel_i", "cfg_bank_i", "cfg_addr_i", "cfg_data_i",
+                     "in_data_i", "in_last_i"):
+            getattr(dut, name).value = 0
+        self.accept_times: list[int] = []
+        self.beat_times: list[int] = []
+
+    def _on_accept(self, _beat) -> None:
+        self.accept_times.append(round(get_sim_time("ns") / CLOCK_PERIOD_NS))
+
+    def _on_beat(self, _beat) -> None:
+        self.beat_times.append(round(get_sim_time("ns") / CLOCK_PERIOD_NS))
+
+    def reset_streams(self) -> None:
+        self.accept_times.clear()
+        self.beat_times.clear()
+
+    # -- driving -----------------------------------------------------------------------------
+    async def configure(self, case: Case) -> None:
+        """Loads the layer's memories through the write port, one write per cycle."""
+        s = self.shape
+        images = layer_images(case.weight, case.bias, case.neuron, s.g, s.p)
+        dut = self.dut
+        for sel, bank, addr, data in config_writes(images):
+            dut.cfg_valid_i.value = 1
+            dut.cfg_sel_i.value = sel
+            dut.cfg_bank_i.value = bank
+            dut.cfg_addr_i.value = addr
+            dut.cfg_data_i.value = data
+            await RisingEdge(self.clock)
+        dut.cfg_valid_i.value = 0
+        await RisingEdge(self.clock)
+
+    def input_beats(self, case: Case) -> list[dict]:
+        s = self.shape
+        beats = []
+        for frame in case.frames:
+            for y in range(s.h):
+                for x in range(s.w):
+                    for t in range(s.t):
+                        data = sum(int(frame[t, ci, y, x]) << ci for ci in range(s.ci))
+                        last = int(y == s.h - 1 and x == s.w - 1 and t == s.t - 1)
+                        beats.append({"data": data, "last": last})
+        return beats
+
+    def budget(self, case: Case) -> int:
+        """Cycles to wait at most: the free-running model time, stretched by the pacing."""
+        timing = schedule(case.weight, case.frames, self.shape.hw)
+        free = timing[-1].output_cycles[-1] + 1
+        stretch = (len(case.source_pacing) / sum(case.source_pacing)) * \
+                  (len(case.sink_pacing) / sum(case.sink_pacing))
+        return int(free * stretch * 2) + 200
+
+    async def run(self, case: Case):
+        """Resets, configures, streams ``case``; returns (beats, accept times, beat times)."""
+        await self.reset()
+        await self.configure(case)
+        self.source.set_pacing(case.source_pacing)
+        self.sink.set_pacing(case.sink_pacing)
+        for beat in self.input_beats(case):
+            self.source.put(beat)
+        want = len(case.frames) * self.shape.h * self.shape.w * self.shape.t
+        budget = self.budget(case)
+        waited = 0
+        while len(self.sink.beats) < want and waited < budget:
+            await ClockCycles(self.clock, 8)
+            waited += 8
+        await ClockCycles(self.clock, 6)  # beats beyond the expected ones would show here
+        return list(self.sink.beats), list(self.accept_times), list(self.beat_times)
+
+    # -- checking ----------------------------------------------------------------------------
+    def golden(self, case: Case):
+        """Per frame: currents [T, Co, H, W], and spikes / membranes (None without a neuron)."""
+        out = []
+        for frame in case.frames:
+            currents = conv_currents(frame, case.weight, case.bias)
+            if self.shape.has_neuron:
+                spikes, membranes = run_neuron(currents, case.neuron, self.shape.v)
+            else:
+                spikes, membranes = None, None
+            out.append((currents, spikes, membranes))
+        return out
+
+    def position(self, index: int) -> tuple[int, int, int, int]:
+        s = self.shape
+        frame, rest = divmod(index, s.h * s.w * s.t)
+        pixel, t = divmod(rest, s.t)
+        y, x = divmod(pixel, s.w)
+        return frame, y, x, t
+
+    def decode(self, beat: dict) -> dict:
+        s = self.shape
+        data = beat["data"]
+        if s.has_neuron:
+            channels = tuple((data >> c) & 1 for c in range(s.co))
+        else:
+            cb = s.current_bits
+            raw = [(data >> (c * cb)) & ((1 << cb) - 1) for c in range(s.co)]
+            channels = tuple(r - (1 << cb) if r >> (cb - 1) else r for r in raw)
+        return {"channels": channels, "last": beat["last"]}
+
+    def compare(self, case: Case, beats: list[dict]) -> None:
+        s = self.shape
+        gold = self.golden(case)
+        expected = []
+        for f, (currents, spikes, _) in enumerate(gold):
+            values = spikes if s.has_neuron else currents
+            for y in range(s.h):
+                for x in range(s.w):
+                    for t in range(s.t):
+                        last = int(y == s.h - 1 and x == s.w - 1 and t == s.t - 1)
+                        expected.append({"channels": tuple(int(values[t, c, y, x])
+                                                           for c in range(s.co)),
+                                         "last": last})
+        observed = [self.decode(b) for b in beats]
+
+        def where(index: int) -> str:
+            if index >= len(expected):
+                return "after the last expected beat"
+            f, y, x, t = self.position(index)
+            text = f"frame {f}, pixel (y={y}, x={x}), t={t}"
+            if index < len(observed):
+                want, got = expected[index]["channels"], observed[index]["channels"]
+                currents, _, membranes = gold[f]
+                diffs = []
+                for c in range(s.co):
+                    if want[c] != got[c]:
+                        detail = f"channel {c}: I={int(currents[t, c, y, x])}"
+                        if membranes is not None:
+                            before = int(membranes[t - 1, c, y, x]) if t else 0
+                            detail += (f", v before={before}, "
+                                       f"v after={int(membranes[t, c, y, x])}")
+                        diffs.append(detail)
+                if diffs:
+                    text += "; " + "; ".join(diffs)
+            return text
+
+        Scoreboard("conv output beats", where).compare(expected, observed)
+
+    def compare_cycles(self, case: Case, accepts: list[int], beat_times: list[int],
+                       scoreboard: Scoreboard) -> list[dict]:
+        """Measured vs model cycles per frame (free-running streams only)."""
+        s = self.shape
+        beats_per_frame = s.h * s.w * s.t
+        timing = schedule(case.weight, case.frames, s.hw)
+        measured, model, rows = [], [], []
+        for f, frame_timing in enumerate(timing):
+            first = accepts[f * beats_per_frame]
+            last = beat_times[(f + 1) * beats_per_frame - 1]
+            cycles = last - first + 1
+            measured.append(cycles)
+            model.append(frame_timing.cycles)
+            rows.append({"frame": f, "measured": cycles, "model": frame_timing.cycles,
+                         "lower_bound": lower_bound(case.weight, case.frames[f], s.hw),
+                         "dense": dense_cost(case.weight, case.frames[f], s.hw),
+                         "effectual_ops": effectual_ops("conv", case.frames[f], case.weight)})
+        scoreboard.compare(model, measured)
+        return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Strategies
+# ---------------------------------------------------------------------------------------------
+#: A percentage in [0, 100]; each end one draw in ten.
+_percent = st.integers(0, 9).flatmap(
+    lambda pick: st.just(0) if pick == 0 else st.just(100) if pick == 1 else st.integers(0, 100))
+
+
+def _masked(draw, count: int, percent: int) -> list[bool]:
+    """``count`` flags, each set with probability ``percent`` %; every flag shrinks to unset."""
+    units = draw(st.lists(st.integers(0, 99), min_size=count, max_size=count))
+    return [u >= 100 - percent for u in units]
+
+
+@st.composite
+def weights(draw, s: Shape) -> np.ndarray:
+    lo, hi = sat_bounds(s.b)
+    keep = _masked(draw, s.co * s.fan_in, 100 - draw(_percent))   # weight sparsity drawn
+    values = st.integers(lo, hi).filter(lambda w: w != 0)
+    flat = [draw(values) if k else 0 for k in keep]
+    return np.array(flat, dtype=np.int64).reshape(s.co, s.ci, s.k, s.k)
+
+
+@st.composite
+def biases(draw, s: Shape) -> np.ndarray:
+    v_lo, v_hi = sat_bounds(s.v)
+    small = 1 << (s.b + 1)
+    one = st.one_of(st.integers(max(v_lo, -small), min(v_hi, small)),
+                    st.integers(v_lo, v_hi), st.sampled_from((v_lo, v_hi, 0)))
+    return np.array(draw(st.lists(one, min_size=s.co, max_size=s.co)), dtype=np.int64)
+
+
+@st.composite
+def frames(draw, s: Shape, max_frames: int = 2) -> tuple[np.ndarray, ...]:
+    count = draw(st.integers(1, max_frames))
+    out = []
+    for _ in range(count):
+        density = draw(_percent)
+        flags = _masked(draw, s.t * s.ci * s.h * s.w, density)
+        out.append(np.array(flags, dtype=np.uint8).reshape(s.t, s.ci, s.h, s.w))
+    return tuple(out)
+
+
+@st.composite
+def cases(draw, s: Shape) -> Case:
+    neuron = draw(neuron_params(s.v)) if s.has_neuron else None
+    return Case(weight=draw(weights(s)), bias=draw(biases(s)), neuron=neuron,
+                frames=draw(frames(s)),
+                source_pacing=draw(st.one_of(st.just(ALWAYS), pacing_patterns())),
+                sink_pacing=draw(st.one_of(st.just(ALWAYS), pacing_patterns())))
+
+
+def saturation_case(s: Shape, positive: bool, model: str, reset: str) -> Case:
+    """All weights at one end, every spike 1, the bias at the same end: the membrane runs into
+    sat_V (and the current reaches its extreme, for HasNeuron = 0)."""
+    lo, hi = sat_bounds(s.b)
+    v_lo, v_hi = sat_bounds(s.v)
+    weight = np.full((s.co, s.ci, s.k, s.k), hi if positive else lo, dtype=np.int64)
+    bias = np.full(s.co, v_hi if positive else v_lo, dtype=np.int64)
+    threshold = v_hi if positive else 1
+    neuron = NeuronParams(model, threshold, reset, 1) if s.has_neuron else None
+    frame = np.ones((s.t, s.ci, s.h, s.w), dtype=np.uint8)
+    return Case(weight, bias, neuron, (frame, frame), ALWAYS, ALWAYS)
+
+
+def density_case(s: Shape, sparsity: float, density: float, seed: int,
+                 frames_count: int = 2) -> Case:
+    """A layer with the given weight sparsity and spike density (numpy-drawn, reproducible)."""
+    rng = np.random.default_rng(seed)
+    lo, hi = sat_bounds(s.b)
+    values = rng.integers(lo, hi, size=(s.co, s.ci, s.k, s.k), endpoint=True)
+    values = np.where(values == 0, hi, values)
+    weight = np.where(rng.random(values.shape) >= sparsity, values, 0).astype(np.int64)
+    bias = rng.integers(-(1 << s.b), 1 << s.b, size=s.co, endpoint=True)
+    bias = np.clip(bias, *sat_bounds(s.v)).astype(np.int64)
+    neuron = NeuronParams("lif", min(4, (1 << (s.v - 1)) - 1), "soft", 1) \
+        if s.has_neuron else None
+    frames_ = tuple((rng.random((s.t, s.ci, s.h, s.w)) < density).astype(np.uint8)
+                    for _ in range(frames_count))
+    return Case(weight, bias, neuron, frames_, ALWAYS, ALWAYS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tests
+# ---------------------------------------------------------------------------------------------
+@cocotb.test()
+@checked
+async def random_layers_match_golden(dut):
+    """Drawn weights (0-100 % sparse), biases, neuron, 1-2 frames (0-100 % dense) and pacing;
+    every output beat compared; with free-running streams, the frame cycles too."""
+    tb = ConvTB(dut)
+    s = tb.shape
+    run = resume(tb.run)
+    cycles = Scoreboard("frame cycles (model vs measured, free-running)")
+
+    @given(case=cases(s))
+    @example(case=saturation_case(s, True, "if", "hard"))
+    @example(case=saturation_case(s, False, "if", "soft"))
+    @example(case=saturation_case(s, True, "lif", "soft"))
+    @example(case=saturation_case(s, False, "lif", "hard"))
+    @example(case=density_case(s, 1.0, 1.0, 1))
+    @example(case=density_case(s, 0.0, 1.0, 2))
+    @example(case=density_case(s, 0.9, 0.2, 3))
+    @counted
+    def check(case):
+        beats, accepts, beat_times = run(case)
+        tb.compare(case, beats)
+        if case.source_pacing == ALWAYS and case.sink_pacing == ALWAYS:
+            tb.compare_cycles(case, accepts, beat_times, cycles)
+
+    await run_search(check, "random_layers_match_golden")
+
+
+@cocotb.test()
+@checked
+async def cycles_match_model(dut):
+    """Free-running streams, 2 frames back to back: measured cycles per frame equal the model
+    (golden/cycles/sparse_conv.py); logs the effectual-op lower bound and the dense cost."""
+    tb = ConvTB(dut)
+    s = tb.shape
+    cycles = Scoreboard("frame cycles (model vs measured, free-running)")
+    for name, sparsity, density in (("90% weight sparsity, 20% spike density", 0.9, 0.2),
+                                    ("dense weights, dense spikes", 0.0, 1.0),
+                                    ("50% / 50%", 0.5, 0.5),
+                                    ("all-zero weights", 1.0, 0.5)):
+        case = density_case(s, sparsity, density, seed=7)
+        beats, accepts, beat_times = await tb.run(case)
+        tb.compare(case, beats)
+        rows = tb.compare_cycles(case, accepts, beat_times, cycles)
+        for row in rows:
+            cocotb.log.info(
+                "cycles %s frame %d: measured %d, model %d, lower bound %.1f "
+                "(%d effectual ops / (P*L=%d)), dense %d", name, row["frame"], row["measured"],
+                row["model"], row["lower_bound"], row["effectual_ops"], s.p * s.lanes,
+                row["dense"])
