@@ -276,9 +276,11 @@ class ConvTB(TB):
 # ---------------------------------------------------------------------------------------------
 # Strategies
 # ---------------------------------------------------------------------------------------------
-#: A percentage in [0, 100]; each end one draw in ten.
+#: A percentage in [0, 100]; each end (exactly 0 and 100) one draw in ten. The general branch
+#: comes first so that shrinking lands on a small percentage (a sparse minimal example) rather
+#: than on the "100 %" end, whose per-element draws are all zero.
 _percent = st.integers(0, 9).flatmap(
-    lambda pick: st.just(0) if pick == 0 else st.just(100) if pick == 1 else st.integers(0, 100))
+    lambda pick: st.just(0) if pick == 8 else st.just(100) if pick == 9 else st.integers(0, 100))
 
 
 def _masked(draw, count: int, percent: int) -> list[bool]:
@@ -290,7 +292,7 @@ def _masked(draw, count: int, percent: int) -> list[bool]:
 @st.composite
 def weights(draw, s: Shape) -> np.ndarray:
     lo, hi = sat_bounds(s.b)
-    keep = _masked(draw, s.co * s.fan_in, 100 - draw(_percent))   # weight sparsity drawn
+    keep = _masked(draw, s.co * s.fan_in, draw(_percent))   # 100 - weight sparsity, in %
     values = st.integers(lo, hi).filter(lambda w: w != 0)
     flat = [draw(values) if k else 0 for k in keep]
     return np.array(flat, dtype=np.int64).reshape(s.co, s.ci, s.k, s.k)
