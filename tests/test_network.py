@@ -26,7 +26,8 @@ def test_event_network_matches_golden_layer_by_layer():
 
 def test_reversed_channel_bus_is_caught_at_the_last_layer():
     network = events_network()
-    result = run(network, "verilator", examples=4, samples=2, wiring_bug="reverse_channels")
+    result = run(network, "verilator", examples=4, samples=2, wiring_bug="reverse_channels",
+                 shrink=False)
     assert result.failed > 0, "a reversed channel bus went unnoticed:\n" + result.explain()
     report = "\n".join(result.failures) + open(result.build_dir / "sim.log").read()
     last = len(network.config["layers"]) - 1
@@ -39,7 +40,7 @@ def test_fifo_dropping_when_full_is_caught():
     # FIFO between them fills up (a network whose FIFOs never fill could not show this bug).
     network = digits_network()
     result = run(network, "verilator", examples=4, samples=2,
-                 defines=["DUALSPIKE_BUG_FIFO_DROP_WHEN_FULL"])
+                 defines=["DUALSPIKE_BUG_FIFO_DROP_WHEN_FULL"], shrink=False)
     assert result.failed > 0, "a FIFO dropping beats went unnoticed:\n" + result.explain()
     report = open(result.build_dir / "sim.log").read()
     assert "first diverging layer" in report, result.explain()

@@ -43,10 +43,15 @@ def _database(name: str) -> DirectoryBasedExampleDatabase | None:
 
 def _phases() -> list[Phase]:
     """All phases; ``DUALSPIKE_SKIP_EXPLICIT=1`` drops the hand-written ``@example`` corner cases
-    (the planted-bug tests use it to prove that the random search alone finds and shrinks)."""
+    (the planted-bug tests use it to prove that the random search alone finds and shrinks);
+    ``DUALSPIKE_SKIP_SHRINK=1`` drops shrinking."""
     phases = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
     if os.environ.get("DUALSPIKE_SKIP_EXPLICIT") == "1":
         phases.remove(Phase.explicit)
+    if os.environ.get("DUALSPIKE_SKIP_SHRINK") == "1":
+        # Network wiring-bug tests only need the catch and the diverging layer; shrinking a
+        # whole-network example costs minutes.
+        phases.remove(Phase.shrink)
     return phases
 
 

@@ -216,7 +216,7 @@ def prepare(network: Network, out_dir: Path, wiring_bug: str | None = None) -> P
 
 def run(network: Network, simulator: str, examples: int | None = None,
         wiring_bug: str | None = None, defines=(), samples: int | None = None,
-        seed: int | None = None) -> TestbenchResult:
+        seed: int | None = None, shrink: bool = True) -> TestbenchResult:
     """Generates and simulates ``network``; returns the testbench result."""
     tag = network.name + (f"+{wiring_bug}" if wiring_bug else "") + "".join(
         f"+{d.removeprefix('DUALSPIKE_BUG_')}" for d in defines)
@@ -229,6 +229,8 @@ def run(network: Network, simulator: str, examples: int | None = None,
            else "fixed"}
     if samples is not None:
         env["DUALSPIKE_NETWORK_SAMPLES"] = str(samples)
+    if not shrink:
+        env["DUALSPIKE_SKIP_SHRINK"] = "1"
     return run_testbench("network", "dualspike_top", sources, simulator, defines=defines,
                          examples=examples if examples is not None else network.examples,
                          extra_env=env, tag=tag, seed=seed)
