@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 
@@ -52,15 +53,25 @@ def build(bundle: Path, sim: str, build_root: Path) -> list[str]:
                    "--Mdir", str(out), *map(str, files)]
         run = [str(binary)]
     if not binary.exists():
-        shutil.rmtree(out, ignore_errors=True)
-        out.mkdir(parents=True)
+        # Build in a private folder, then rename it into the cache: two runs of the same bundle
+        # (parallel test workers) never build into, or delete, each other's folder.
+        build_root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=build_root, prefix=f".{sim}-"))
+        staged_command = [str(staging / binary.name) if c == str(binary) else
+                          (str(staging) if c == str(out) else c) for c in command]
         env = dict(os.environ)
-        env.setdefault("OBJCACHE", "ccache" if shutil.which("ccache") else "")
-        result = subprocess.run(command, cwd=out, capture_output=True, text=True, env=env)
-        if result.returncode != 0 or not binary.exists():
+        env["OBJCACHE"] = ""  # plain compiler: ccache's dependency files raced here
+        result = subprocess.run(staged_command, cwd=staging, capture_output=True, text=True,
+                                env=env)
+        if result.returncode != 0 or not (staging / binary.name).exists():
             sys.stderr.write(result.stdout[-4000:] + result.stderr[-4000:])
-            shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(staging, ignore_errors=True)
             raise RuntimeError(f"{sim} build failed (status {result.returncode})")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            staging.rename(out)
+        except OSError:  # another run finished the same build first: use that one
+            shutil.rmtree(staging, ignore_errors=True)
     return run
 
 
