@@ -14,6 +14,8 @@ import pytest
 from tb.harness.runner import SIMULATORS, run_testbench
 from tb.registry import TESTBENCHES
 
+PLANTED_BUG_EXAMPLES = 200
+
 CASES = [
     pytest.param(tb, define, sim, id=f"{tb.block}-{define.removeprefix('DUALSPIKE_BUG_')}-{sim}")
     for tb in TESTBENCHES.values()
@@ -27,7 +29,9 @@ def test_planted_bug_is_caught_and_shrunk(testbench, define, simulator):
     parameters = testbench.regression[-1]
     result = run_testbench(testbench.block, testbench.toplevel, testbench.sources, simulator,
                            parameters=parameters, defines=[define],
-                           examples=testbench.test_examples,
+                           # The random search alone must find the bug: give it room (a run stops
+                           # at the first failure, so a bug found early costs little).
+                           examples=max(testbench.test_examples, PLANTED_BUG_EXAMPLES),
                            extra_env={"DUALSPIKE_SKIP_EXPLICIT": "1"})
     assert result.error is None, result.explain()
     assert result.failed > 0, (
