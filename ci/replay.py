@@ -33,7 +33,8 @@ def sources(bundle: Path) -> list[Path]:
 
 def build_key(bundle: Path, files: list[Path]) -> str:
     digest = hashlib.sha256()
-    for path in files + [bundle / "replay_bundle.svh"]:
+    headers = sorted((bundle / "rtl").glob("*.svh")) + [bundle / "replay_bundle.svh"]
+    for path in files + headers:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -43,13 +44,16 @@ def build(bundle: Path, sim: str, build_root: Path) -> list[str]:
     out = build_root / sim / build_key(bundle, files)
     if sim == "icarus":
         binary = out / "replay_tb.vvp"
-        command = ["iverilog", "-g2012", "-s", "replay_tb", "-I", str(bundle), "-o", str(binary),
+        command = ["iverilog", "-g2012", "-s", "replay_tb", "-I", str(bundle),
+                   "-I", str(bundle / "rtl"), "-o", str(binary),
                    *map(str, files)]
         run = ["vvp", "-n", str(binary)]
     else:
         binary = out / "Vreplay_tb"
         command = ["verilator", "--binary", "-j", "2", "--output-split", "0", "-Wno-fatal",
-                   "-Wno-lint", "-Wno-style", "-CFLAGS", "-std=gnu++20 -fcoroutines", "--top-module", "replay_tb", f"-I{bundle}",
+                   "-Wno-lint", "-Wno-style", "-CFLAGS", "-std=gnu++20 -fcoroutines",
+                   "--top-module", "replay_tb",
+                   f"-I{bundle}", f"-I{bundle / 'rtl'}",
                    "--Mdir", str(out), *map(str, files)]
         run = [str(binary)]
     if not binary.exists():

@@ -96,7 +96,8 @@ def main() -> int:
     networks = nets.regression_networks() + [nets.random_network(s)
                                              for s in RANDOM_NETWORK_SEEDS]
     # Networks first: they are the longest runs, so the pool finishes evenly.
-    jobs = [("network", network, args.sim, args.examples or network.examples, args.seed)
+    # A network's own budget depends on the simulator (networks.run); --examples overrides it.
+    jobs = [("network", network, args.sim, args.examples, args.seed)
             for network in networks if not args.block or "network" in args.block]
     jobs += [
         (tb.block, params, args.sim, args.examples or tb.sim_examples, args.seed)

@@ -28,6 +28,8 @@
 //
 // Planted bug (test-suite self-check only): none here; see dense_input_core.
 
+`include "dualspike_macros.svh"
+
 module dense_bank #(
   parameter int PixelBits    = 8,
   parameter int WeightBits   = 4,
@@ -136,7 +138,7 @@ module dense_bank #(
   assign feed_done_o      = feed_done_q;
   assign feed_done_next_o = feed_done_q | (accept & feed_last);
 
-  always_comb begin : p_feed
+  `DUALSPIKE_ALWAYS_COMB begin : p_feed
     fr_addr_d   = fr_addr_q;
     fr_grp_d    = fr_grp_q;
     fr_row_d    = fr_row_q;
@@ -182,7 +184,7 @@ module dense_bank #(
   logic [Lanes*PosBits-1:0]                  det_idx;
   logic                                      det_last;
 
-  always_comb begin : p_group
+  `DUALSPIKE_ALWAYS_COMB begin : p_group
     grp_pix_d     = grp_pix_q;
     grp_base_d    = grp_base_q;
     grp_row_d     = grp_row_q;
@@ -277,7 +279,7 @@ module dense_bank #(
     end
   end
 
-  always_comb begin : p_lane_sum
+  `DUALSPIKE_ALWAYS_COMB begin : p_lane_sum
     lane_sum = '0;
     for (int l = 0; l < Lanes; l++) begin
       lane_sum = lane_sum + prod_ext[l];

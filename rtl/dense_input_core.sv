@@ -39,6 +39,8 @@
 // repeats the previous beat's data at t = T-1 (the spikes of T-2, or for T = 1 the previous
 // pixel's beat).
 
+`include "dualspike_macros.svh"
+
 module dense_input_core #(
   parameter int InChannels   = 1,   // C
   parameter int PixelBits    = 8,   // A, 1..16
@@ -282,7 +284,7 @@ module dense_input_core #(
     assign full[b]     = busy_q[b] && (&(done_q[b] | done_now[b] | bank_empty));
   end
 
-  always_comb begin : p_window
+  `DUALSPIKE_ALWAYS_COMB begin : p_window
     window_d  = window_q;
     nonzero_d = nonzero_q;
     win_buf_d = win_buf_q;
@@ -293,7 +295,7 @@ module dense_input_core #(
     end
   end
 
-  always_comb begin : p_buffers
+  `DUALSPIKE_ALWAYS_COMB begin : p_buffers
     busy_d = busy_q;
     last_d = last_q;
     done_d = done_q | done_now;
@@ -315,7 +317,7 @@ module dense_input_core #(
 
   assign cur_emit = cur_q[emit_buf_q];
 
-  always_comb begin : p_emit
+  `DUALSPIKE_ALWAYS_COMB begin : p_emit
     emit_active_d = emit_active_q;
     emit_buf_d    = emit_buf_q;
     t_d           = t_q;
@@ -355,7 +357,7 @@ module dense_input_core #(
     assign cfg_model_lif  = cfg_data_i[0];
     assign cfg_reset_soft = cfg_data_i[1];
 
-    always_comb begin : p_neuron_cfg
+    `DUALSPIKE_ALWAYS_COMB begin : p_neuron_cfg
       threshold_d  = threshold_q;
       leak_shift_d = leak_shift_q;
       model_lif_d  = model_lif_q;
@@ -390,7 +392,7 @@ module dense_input_core #(
 
     // The membrane is 0 at the start of every pixel (no membrane survives a pixel).
     assign starting = emit_active_d && (!emit_active_q || emit_free);
-    always_comb begin : p_membrane
+    `DUALSPIKE_ALWAYS_COMB begin : p_membrane
       v_d = v_q;
       if (out_fire) begin
         v_d = v_next;

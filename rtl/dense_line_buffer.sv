@@ -30,6 +30,8 @@
 // Storage: Kernel x W x C x A bits (no extra row: a window needs at most K rows, and the next row
 // may start filling as soon as the last window of the oldest needed row is taken).
 
+`include "dualspike_macros.svh"
+
 module dense_line_buffer #(
   parameter int InChannels   = 1,
   parameter int PixelBits    = 8,
@@ -108,7 +110,7 @@ module dense_line_buffer #(
                        ((int'(in_y_q) == need_y) && (int'(in_x_q) > need_x));
   assign win_frame_last_o = out_frame_end;
 
-  always_comb begin : p_release
+  `DUALSPIKE_ALWAYS_COMB begin : p_release
     release_rows = '0;
     if (win_take_i && out_row_end) begin
       if (out_y_q == YLast) begin
@@ -119,7 +121,7 @@ module dense_line_buffer #(
     end
   end
 
-  always_comb begin : p_next
+  `DUALSPIKE_ALWAYS_COMB begin : p_next
     in_x_d         = in_x_q;
     in_y_d         = in_y_q;
     in_slot_d      = in_slot_q;

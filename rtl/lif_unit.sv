@@ -30,6 +30,8 @@
 //
 // Planted bug (test-suite self-check only): `define DUALSPIKE_BUG_LIF_FIRE_GT fires on u > theta.
 
+`include "dualspike_macros.svh"
+
 module lif_unit #(
   parameter int MembraneBits = 16,
   parameter int CurrentBits  = 24
@@ -75,7 +77,7 @@ module lif_unit #(
   assign current_wide = {{(WideBits - CurrentBits){current_i[CurrentBits-1]}}, current_i};
 
   // Charge.
-  always_comb begin
+  `DUALSPIKE_ALWAYS_COMB begin
     leak_wide   = (current_wide - v_wide) >>> leak_shift_i;  // arithmetic: signed operand
     addend_wide = model_lif_i ? leak_wide : current_wide;
     u_wide      = v_wide + addend_wide;
@@ -87,7 +89,7 @@ module lif_unit #(
   assign u_top = u_wide[WideBits-1:MembraneBits-1];
   assign u_low = u_wide[MembraneBits-1:0];
   assign u_neg = u_wide[WideBits-1];
-  always_comb begin
+  `DUALSPIKE_ALWAYS_COMB begin
     u = u_low;
     if (!((&u_top) || !(|u_top))) begin
       u = u_neg ? VMin : VMax;
@@ -103,7 +105,7 @@ module lif_unit #(
 
   // Reset. Soft: s = 1 means theta <= u <= 2^(V-1)-1 and theta >= 1, so
   // 0 <= u - theta <= 2^(V-1)-2: the V-bit subtraction never overflows.
-  always_comb begin
+  `DUALSPIKE_ALWAYS_COMB begin
     v_o = u;
     if (spike) begin
       v_o = reset_soft_i ? (u - threshold_i) : '0;

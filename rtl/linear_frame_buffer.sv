@@ -32,6 +32,8 @@
 // Latency: a beat accepted at edge k is readable (rd_avail_o, rd_bits_o) from the cycle after k.
 // Throughput: one beat per cycle while a buffer is free.
 
+`include "dualspike_macros.svh"
+
 module linear_frame_buffer #(
   parameter int Channels   = 4,
   parameter int Pixels     = 1,
@@ -94,7 +96,7 @@ module linear_frame_buffer #(
   assign rd_avail_o = full_q[rsel_q] ||
                       ((wsel_q == rsel_q) && (wpix_q == LastPix) && (wt_q > rd_t_i));
 
-  always_comb begin : p_write
+  `DUALSPIKE_ALWAYS_COMB begin : p_write
     store_d = store_q;
     full_d  = full_q;
     wsel_d  = wsel_q;

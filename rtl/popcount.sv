@@ -12,6 +12,8 @@
 // Latency: 0 (combinational).  Throughput: one vector per cycle.
 // The sum is written as a loop; synthesis maps it to a compressor tree.
 
+`include "dualspike_macros.svh"
+
 module popcount #(
   parameter int Width = 8
 ) (
@@ -24,7 +26,7 @@ module popcount #(
 
   // The running sum is a block-local variable: an always_comb that reads a signal it assigns is
   // re-evaluated by Icarus after every update, which made whole-core simulations crawl.
-  always_comb begin : p_count
+  `DUALSPIKE_ALWAYS_COMB begin : p_count
     logic [CountBits-1:0] sum;
     sum = '0;
     for (int i = 0; i < Width; i++) begin

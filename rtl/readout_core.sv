@@ -30,6 +30,8 @@
 // Planted bug (test-suite self-check only): `define DUALSPIKE_BUG_READOUT_SKIP_FIRST_STEP
 // ignores the beat of timestep 0 of every pixel.
 
+`include "dualspike_macros.svh"
+
 module readout_core #(
   parameter int Channels    = 10,
   parameter int Pixels      = 1,
@@ -96,7 +98,7 @@ module readout_core #(
     assign sum[c*RB +: RB] = acc_q[c*RB +: RB] + (take ? wide : '0);
   end
 
-  always_comb begin : p_next
+  `DUALSPIKE_ALWAYS_COMB begin : p_next
     t_d         = t_q;
     pix_d       = pix_q;
     acc_d       = acc_q;

@@ -64,6 +64,8 @@
 //   `define DUALSPIKE_BUG_CONV_MEMBRANE_CARRY: the membrane is not cleared at t = 0 of a new pixel
 //     (the previous pixel's membrane carries over).
 
+`include "dualspike_macros.svh"
+
 module sparse_conv_core #(
   parameter int InChannels   = 2,
   parameter int OutChannels  = 3,
@@ -168,7 +170,7 @@ module sparse_conv_core #(
   assign cfg_weight_word = cfg_data_i[WeightBits-1:0];
   assign cfg_v_word      = cfg_data_i[MembraneBits-1:0];
 
-  always_comb begin : p_cfg
+  `DUALSPIKE_ALWAYS_COMB begin : p_cfg
     int bank;
     int addr;
     bm_d   = bm_q;
@@ -229,7 +231,7 @@ module sparse_conv_core #(
   assign in_fire     = in_valid_i & in_ready_o;
   assign in_row_done = in_fire && int'(ti_q) == Timesteps - 1 && int'(xi_q) == Width - 1;
 
-  always_comb begin : p_input
+  `DUALSPIKE_ALWAYS_COMB begin : p_input
     logic [PixBits-1:0] entry;
     lb_d  = lb_q;
     ti_d  = ti_q;
@@ -338,7 +340,7 @@ module sparse_conv_core #(
   assign cap_row_done = cap && int'(xc_q) == Width - 1;
   assign nrn_fire   = nrn_q & ~stall;
 
-  always_comb begin : p_control
+  `DUALSPIKE_ALWAYS_COMB begin : p_control
     win_d          = win_q;
     loaded_d       = loaded_q;
     pix_last_d     = pix_last_q;
@@ -570,7 +572,7 @@ module sparse_conv_core #(
       );
     end
 
-    always_comb begin : p_neuron
+    `DUALSPIKE_ALWAYS_COMB begin : p_neuron
       logic [OutChannels-1:0][MembraneBits-1:0] v;
       logic [OutChannels-1:0]                   spk;
       threshold_d  = threshold_q;
@@ -625,7 +627,7 @@ module sparse_conv_core #(
   end else begin : g_current
     logic [OutChannels-1:0][CurrentBits-1:0] cur_d, cur_q;  // currents of the step so far
 
-    always_comb begin : p_current
+    `DUALSPIKE_ALWAYS_COMB begin : p_current
       logic [OutChannels-1:0][CurrentBits-1:0] cur;
       cur = cur_q;
       if (nrn_fire) begin

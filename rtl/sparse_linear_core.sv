@@ -53,6 +53,8 @@
 // Planted bug (test-suite self-check only): `define DUALSPIKE_BUG_LINEAR_LOST_LAST_TIMESTEP
 // computes the last timestep (T-1) from the spikes of timestep T-2 (T >= 2).
 
+`include "dualspike_macros.svh"
+
 module sparse_linear_core #(
   parameter int InChannels   = 4,
   parameter int InHeight     = 1,
@@ -190,7 +192,7 @@ module sparse_linear_core #(
   assign release_frame = accept & iss_last_g & iss_last_r & iss_last_t;
   assign row_done      = grp_busy_q & all_free & grp_last_g_q;
 
-  always_comb begin : p_issue
+  `DUALSPIKE_ALWAYS_COMB begin : p_issue
     iss_t_d      = iss_t_q;
     iss_r_d      = iss_r_q;
     iss_g_d      = iss_g_q;
@@ -313,7 +315,7 @@ module sparse_linear_core #(
 
     // The group's first packed weight sits at the running popcount of the bitmaps walked
     // before it in this pass (reset after the last group of every timestep).
-    always_comb begin : p_base
+    `DUALSPIKE_ALWAYS_COMB begin : p_base
       run_base_d = run_base_q;
       grp_base_d = grp_base_q;
       if (accept) begin
@@ -343,7 +345,7 @@ module sparse_linear_core #(
     assign out_fire = out_valid & row_ready;
 
     // Sum of the packed weights of the valid lanes (invalid lanes read an unused word: masked).
-    always_comb begin : p_beat_sum
+    `DUALSPIKE_ALWAYS_COMB begin : p_beat_sum
       beat_sum = '0;
       for (int l = 0; l < Lanes; l++) begin
         if (lane_valid[l]) begin
@@ -356,7 +358,7 @@ module sparse_linear_core #(
     assign feat = FeatBits'(grp_r_q) * FeatBits'(Parallel) + FeatBits'(p);
     assign bias = (int'(feat) < OutFeatures) ? CB'($signed(bias_mem[OIdxBits'(feat)])) : '0;
 
-    always_comb begin : p_acc
+    `DUALSPIKE_ALWAYS_COMB begin : p_acc
       acc_d = acc_q;
       if (out_fire) begin
         acc_d = acc_q + beat_sum;
@@ -395,7 +397,7 @@ module sparse_linear_core #(
   assign row_fire  = row_valid_q & (~row_last_q | out_free);
   assign row_ready = ~row_valid_q | row_fire;
 
-  always_comb begin : p_row
+  `DUALSPIKE_ALWAYS_COMB begin : p_row
     row_valid_d = row_valid_q;
     row_cur_d   = row_cur_q;
     row_t_d     = row_t_q;
@@ -461,7 +463,7 @@ module sparse_linear_core #(
     assign cfg_lif        = cfg_data_i[0];
     assign cfg_soft       = cfg_data_i[1];
 
-    always_comb begin : p_neuron_cfg
+    `DUALSPIKE_ALWAYS_COMB begin : p_neuron_cfg
       threshold_d  = threshold_q;
       leak_shift_d = leak_shift_q;
       model_lif_d  = model_lif_q;
@@ -530,7 +532,7 @@ module sparse_linear_core #(
     end
   end
 
-  always_comb begin : p_out
+  `DUALSPIKE_ALWAYS_COMB begin : p_out
     beat_d      = beat_q;
     out_valid_d = out_valid_q;
     out_data_d  = out_data_q;

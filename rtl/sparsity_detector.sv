@@ -42,6 +42,8 @@
 // Planted bug (test-suite self-check only): `define DUALSPIKE_BUG_DETECTOR_DROP_HIGHEST masks
 // bit G-1 of e, i.e. drops the highest position of every group.
 
+`include "dualspike_macros.svh"
+
 module sparsity_detector #(
   parameter int GroupWidth = 8,
   parameter int Lanes      = 2
@@ -106,7 +108,7 @@ module sparsity_detector #(
     // Chain of L lowest-set-bit finders: lane l takes the lowest bit left by lanes 0..l-1.
     // Block-local temporaries only: an always_comb that reads what it assigns is re-evaluated
     // by Icarus after every update (a several-fold slowdown of every core).
-    always_comb begin : p_pick
+    `DUALSPIKE_ALWAYS_COMB begin : p_pick
       logic [GroupWidth-1:0]            rem;
       logic [GroupWidth-1:0]            lowest;
       logic [Lanes-1:0][GroupWidth-1:0] onehots;
@@ -136,7 +138,7 @@ module sparsity_detector #(
       assign below  = onehot[GroupWidth-2:0] - (GroupWidth - 1)'(1);
 
       // One-hot to binary: OR of the positions whose bit is set (0 for an empty lane).
-      always_comb begin : p_encode
+      `DUALSPIKE_ALWAYS_COMB begin : p_encode
         logic [PosBits-1:0] code;
         code = '0;
         for (int p = 0; p < GroupWidth; p++) begin
@@ -159,7 +161,7 @@ module sparsity_detector #(
       assign out_idx_o[l*PosBits +: PosBits] = valid ? idx : '0;
     end
 
-    always_comb begin : p_wlow
+    `DUALSPIKE_ALWAYS_COMB begin : p_wlow
       wlow_d = wlow_q;
       if (accept) begin
         wlow_d = wlow_in;
@@ -185,7 +187,7 @@ module sparsity_detector #(
   assign in_ready_o  = ~busy_q | (out_fire & last);
   assign accept      = in_valid_i & in_ready_o;
 
-  always_comb begin : p_next
+  `DUALSPIKE_ALWAYS_COMB begin : p_next
     busy_d = busy_q;
     eff_d  = eff_q;
     if (out_fire) begin

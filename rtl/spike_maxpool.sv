@@ -26,6 +26,8 @@
 // Planted bug (test-suite self-check only): `define DUALSPIKE_BUG_MAXPOOL_DROP_LAST_ROW_OF_WINDOW
 // ignores the input of the window's last row (dy = S-1).
 
+`include "dualspike_macros.svh"
+
 module spike_maxpool #(
   parameter int Channels  = 2,  // C
   parameter int Height    = 4,  // H, divisible by Pool
@@ -121,7 +123,7 @@ module spike_maxpool #(
   // ---------------------------------------------------------------------------------------------
   // Next state
   // ---------------------------------------------------------------------------------------------
-  always_comb begin : p_input
+  `DUALSPIKE_ALWAYS_COMB begin : p_input
     in_t_d  = in_t_q;
     in_dx_d = in_dx_q;
     in_ox_d = in_ox_q;
@@ -148,7 +150,7 @@ module spike_maxpool #(
     end
   end
 
-  always_comb begin : p_emit
+  `DUALSPIKE_ALWAYS_COMB begin : p_emit
     emit_active_d = emit_active_q;
     emit_ox_d     = emit_ox_q;
     emit_t_d      = emit_t_q;

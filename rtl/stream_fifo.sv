@@ -15,6 +15,8 @@
 // Planted bug (test-suite self-check only): `define DUALSPIKE_BUG_FIFO_DROP_WHEN_FULL keeps
 // in_ready_o high and silently drops a beat written while the FIFO is full.
 
+`include "dualspike_macros.svh"
+
 module stream_fifo #(
   parameter int Width = 8,
   parameter int Depth = 2
@@ -59,7 +61,7 @@ module stream_fifo #(
 `endif
   assign pop         = out_valid_o && out_ready_i;
 
-  always_comb begin
+  `DUALSPIKE_ALWAYS_COMB begin
     wr_ptr_d = wr_ptr_q;
     rd_ptr_d = rd_ptr_q;
     count_d  = count_q;

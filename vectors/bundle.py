@@ -39,6 +39,7 @@ from golden.config import ConfigError, WeightError, load_config, validate_weight
 from golden.memory_images import format_readmemh
 from golden.network import random_weights, run_batch, run_network
 from vectors.network_top import (
+    CORE_INCLUDES,
     CORE_SOURCES,
     NetworkPlan,
     config_write_word_layout,
@@ -222,7 +223,7 @@ def render_texts(cfg: dict, weights: dict, samples: np.ndarray
              "config_writes": {"file": "config_writes.mem", "count": len(writes),
                                "fields_msb_first": [[n, w] for n, w in layout],
                                "width": sum(w for _, w in layout)},
-             "rtl": [f"rtl/{s}" for s in plan.sources]}
+             "rtl": [f"rtl/{s}" for s in (*CORE_INCLUDES, *plan.sources)]}
     return texts, facts
 
 
@@ -318,7 +319,7 @@ def make_bundle(config, weights="random", sparsity: float = 0.8, samples: int = 
             (staging / name).write_text(text)
         np.savez(staging / "golden.npz", **golden)
         (staging / "rtl").mkdir()
-        for source in CORE_SOURCES:
+        for source in CORE_INCLUDES + CORE_SOURCES:
             shutil.copyfile(RTL_DIR / source, staging / "rtl" / source)
         names = ["golden.npz", *texts, *facts["rtl"]]
         manifest = {

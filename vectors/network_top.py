@@ -37,6 +37,8 @@ CORE_SOURCES = ("popcount.sv", "sparsity_detector.sv", "lif_unit.sv", "stream_fi
                 "dense_bank.sv", "dense_line_buffer.sv", "dense_input_core.sv",
                 "sparse_conv_core.sv", "linear_frame_buffer.sv", "sparse_linear_core.sv",
                 "spike_maxpool.sv", "readout_core.sv")
+#: Headers those files include (found on the include path rtl/, or a bundle's rtl/).
+CORE_INCLUDES = ("dualspike_macros.svh",)
 #: Planted wiring bugs the generator can insert (the network tests prove each is caught).
 WIRING_BUGS = ("reverse_channels",)
 

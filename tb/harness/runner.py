@@ -178,6 +178,10 @@ def run_testbench(
 
     if results_xml.exists():
         result.tests, result.failed = get_results(results_xml)
+    assertion_errors = rtl_assertion_errors(build_dir / "sim.log")
+    if assertion_errors and result.error is None:
+        result.error = (f"{len(assertion_errors)} RTL assertion failure(s); the first:\n"
+                        + "\n".join(assertion_errors[:3]))
     elif result.error is None:
         result.error = f"no results file; see {build_dir}/sim.log"
     if summary_path.exists():
@@ -192,6 +196,21 @@ def run_testbench(
     if result.failed and not result.failures:
         result.failures.append(_failure_lines(build_dir / "sim.log"))
     return result
+
+
+#: How the simulators print a failed immediate assertion's $error: Icarus ``ERROR: <file>:<line>:
+#: <message>`` (and it carries on), Verilator ``%Error: <file>:<line>: Assertion failed ...``
+#: (and it stops, which cocotb reports as a failed test too).
+_ASSERTION_ERROR = re.compile(r"^(?:\[\d+\] )?(?:ERROR: |%Error: .*Assertion failed)")
+
+
+def rtl_assertion_errors(log: Path) -> list[str]:
+    """The RTL assertion failures a simulator log reports. Icarus only prints them and goes on,
+    so without this scan a violated assertion would pass on Icarus."""
+    if not log.exists():
+        return []
+    return [line.strip() for line in log.read_text(errors="replace").splitlines()
+            if _ASSERTION_ERROR.match(line)]
 
 
 def _failure_lines(log: Path) -> str:

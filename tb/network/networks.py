@@ -42,6 +42,11 @@ class Network:
     #: Weights drawn per Hypothesis example too (random networks).
     random_weights_per_example: bool = False
     examples: int = 10
+    #: Icarus runs these networks 10-50x slower than Verilator (it interprets the design;
+    #: docs/network.md has the measurements), so ``make sim SIM=icarus`` gives each network a
+    #: smaller budget: fewer Hypothesis examples and fewer real samples back to back.
+    icarus_examples: int = 3
+    icarus_samples: int = 2
     extra: dict = field(default_factory=dict)
 
 
@@ -227,10 +232,14 @@ def run(network: Network, simulator: str, examples: int | None = None,
     env = {"DUALSPIKE_NETWORK_DIR": str(out_dir),
            "DUALSPIKE_NETWORK_WEIGHTS": "random" if network.random_weights_per_example
            else "fixed"}
+    if samples is None and simulator == "icarus":
+        samples = network.icarus_samples
+    if examples is None:
+        examples = network.icarus_examples if simulator == "icarus" else network.examples
     if samples is not None:
         env["DUALSPIKE_NETWORK_SAMPLES"] = str(samples)
     if not shrink:
         env["DUALSPIKE_SKIP_SHRINK"] = "1"
     return run_testbench("network", "dualspike_top", sources, simulator, defines=defines,
-                         examples=examples if examples is not None else network.examples,
+                         examples=examples,
                          extra_env=env, tag=tag, seed=seed)
