@@ -775,46 +775,34 @@ module sparse_conv_core #(
   // Assertions (simulation only; immediate asserts on the clock so Icarus accepts them)
   // ---------------------------------------------------------------------------------------------
 `ifndef SYNTHESIS
-  logic               sva_armed_q;
-  logic               sva_stall_q;
-  logic [OutBits-1:0] sva_data_q;
-  logic               sva_last_q;
+  logic sva_armed;  // 1 from the first clock edge after reset
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin : p_sva_reg
-    if (!rst_ni) begin
-      sva_armed_q <= 1'b0;
-      sva_stall_q <= 1'b0;
-      sva_data_q  <= '0;
-      sva_last_q  <= 1'b0;
-    end else begin
-      sva_armed_q <= 1'b1;
-      sva_stall_q <= out_valid_o & ~out_ready_i;
-      sva_data_q  <= out_data_o;
-      sva_last_q  <= out_last_o;
-    end
-  end
+  // OutValidHeld / OutDataStable: a stalled output beat stays offered, unchanged.
+  stream_stable_checker #(
+    .Width (OutBits + 1)
+  ) u_out_stable (
+    .clk_i   (clk_i),
+    .rst_ni  (rst_ni),
+    .valid_i (out_valid_o),
+    .ready_i (out_ready_i),
+    .data_i  ({out_last_o, out_data_o}),
+    .armed_o (sva_armed)
+  );
 
   always @(posedge clk_i) begin : p_sva
-    if (sva_stall_q) begin
-      // OutValidHeld_A / OutDataStable_A: a stalled output beat stays, unchanged.
-      assert (out_valid_o)
-        else $error("OutValidHeld_A: out_valid_o dropped under backpressure");
-      assert (out_data_o == sva_data_q && out_last_o == sva_last_q)
-        else $error("OutDataStable_A: output beat changed under backpressure");
-    end
-    if (sva_armed_q && in_valid_i && in_ready_o) begin
+    if (sva_armed && in_valid_i && in_ready_o) begin
       // InLastPosition_A: in_last_i marks exactly the frame's last beat.
       assert (in_last_i == (int'(ti_q) == Timesteps - 1 && int'(xi_q) == Width - 1
                             && int'(yi_q) == Height - 1))
         else $error("InLastPosition_A: in_last_i = %0d at (y %0d, x %0d, t %0d)", in_last_i,
                     yi_q, xi_q, ti_q);
     end
-    if (sva_armed_q && cfg_valid_i) begin
+    if (sva_armed && cfg_valid_i) begin
       // CfgIdle_A: no configuration write while a pixel is being computed.
       assert (!loaded_q && !gif_q && !nrn_q)
         else $error("CfgIdle_A: configuration write while a pixel is being computed");
     end
-    if (sva_armed_q) begin
+    if (sva_armed) begin
       // LineBufferBound_A: the input is never more than K rows ahead of the capture pointer.
       assert (int'(e_q) <= Kernel)
         else $error("LineBufferBound_A: e_q = %0d > K", e_q);

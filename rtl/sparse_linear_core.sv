@@ -602,32 +602,22 @@ module sparse_linear_core #(
   // Assertions (simulation only)
   // ---------------------------------------------------------------------------------------------
 `ifndef SYNTHESIS
-  logic                 sva_armed_q;
-  logic                 sva_stall_q;
-  logic [OutBits-1:0]   sva_data_q;
-  logic                 sva_last_q;
+  logic sva_armed;  // 1 from the first clock edge after reset
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin : p_sva_reg
-    if (!rst_ni) begin
-      sva_armed_q <= 1'b0;
-      sva_stall_q <= 1'b0;
-      sva_data_q  <= '0;
-      sva_last_q  <= 1'b0;
-    end else begin
-      sva_armed_q <= 1'b1;
-      sva_stall_q <= out_valid_o & ~out_ready_i;
-      sva_data_q  <= out_data_o;
-      sva_last_q  <= out_last_o;
-    end
-  end
+  // OutValidHeld / OutDataStable: a stalled output beat stays offered, unchanged.
+  stream_stable_checker #(
+    .Width (OutBits + 1)
+  ) u_out_stable (
+    .clk_i   (clk_i),
+    .rst_ni  (rst_ni),
+    .valid_i (out_valid_o),
+    .ready_i (out_ready_i),
+    .data_i  ({out_last_o, out_data_o}),
+    .armed_o (sva_armed)
+  );
 
   always @(posedge clk_i) begin : p_sva
-    if (sva_armed_q) begin
-      // OutValidHeld_A / OutDataStable_A: a stalled beat is held unchanged.
-      if (sva_stall_q) begin
-        assert (out_valid_o && out_data_o == sva_data_q && out_last_o == sva_last_q)
-          else $error("OutDataStable_A: output beat dropped or changed under backpressure");
-      end
+    if (sva_armed) begin
       // RowDoneReady_A: a finished row always finds the row register free.
       if (row_done) begin
         assert (row_ready)

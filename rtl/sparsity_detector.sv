@@ -224,50 +224,26 @@ module sparsity_detector #(
 
   // ---------------------------------------------------------------------------------------------
   // Assertions (simulation only; immediate asserts on the clock so Icarus accepts them; the name of
-// each is the first word of its message, as Icarus 11 rejects labelled immediate assertions)
+  // each is the first word of its message, as Icarus 11 rejects labelled immediate assertions)
   // ---------------------------------------------------------------------------------------------
 `ifndef SYNTHESIS
-  // Shadow of the previous cycle's output beat. sva_armed_q is 0 (or X) until the first reset, so
-  // nothing is checked before the design has been reset. The checks themselves sit in a plain
-  // `always`: Icarus warns about system tasks in always_ff, and rst_ni is not sampled there
-  // (Verilator would flag a net used both as an asynchronous and a synchronous reset).
-  logic                         sva_armed_q;
-  logic                         sva_stall_q;
-  logic [Lanes-1:0]             sva_lane_valid_q;
-  logic [Lanes*PosBits-1:0]     sva_pos_q;
-  logic [Lanes*PosBits-1:0]     sva_idx_q;
-  logic                         sva_last_q;
+  logic sva_armed;  // 1 from the first clock edge after reset
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin : p_sva_reg
-    if (!rst_ni) begin
-      sva_armed_q      <= 1'b0;
-      sva_stall_q      <= 1'b0;
-      sva_lane_valid_q <= '0;
-      sva_pos_q        <= '0;
-      sva_idx_q        <= '0;
-      sva_last_q       <= 1'b0;
-    end else begin
-      sva_armed_q      <= 1'b1;
-      sva_stall_q      <= out_valid_o & ~out_ready_i;
-      sva_lane_valid_q <= out_lane_valid_o;
-      sva_pos_q        <= out_pos_o;
-      sva_idx_q        <= out_idx_o;
-      sva_last_q       <= out_last_o;
-    end
-  end
+  // OutValidHeld / OutDataStable: a stalled beat stays offered, unchanged (lanes and last).
+  stream_stable_checker #(
+    .Width (Lanes + 2 * Lanes * PosBits + 1)
+  ) u_out_stable (
+    .clk_i   (clk_i),
+    .rst_ni  (rst_ni),
+    .valid_i (out_valid_o),
+    .ready_i (out_ready_i),
+    .data_i  ({out_lane_valid_o, out_pos_o, out_idx_o, out_last_o}),
+    .armed_o (sva_armed)
+  );
 
   always @(posedge clk_i) begin : p_sva
-    // OutValidHeld_A: a stalled beat is still offered ...
-    if (sva_stall_q) begin
-      assert (out_valid_o)
-        else $error("OutValidHeld_A: out_valid_o dropped under backpressure");
-      // OutDataStable_A: ... unchanged.
-      assert (out_lane_valid_o == sva_lane_valid_q && out_pos_o == sva_pos_q &&
-              out_idx_o == sva_idx_q && out_last_o == sva_last_q)
-        else $error("OutDataStable_A: output beat changed under backpressure");
-    end
     // LaneThermometer_A: the valid lanes are 0..n-1.
-    if (sva_armed_q) begin
+    if (sva_armed) begin
       assert ((out_lane_valid_o & (out_lane_valid_o + Lanes'(1))) == '0)
         else $error("LaneThermometer_A: out_lane_valid_o = %b is not a thermometer",
                     out_lane_valid_o);

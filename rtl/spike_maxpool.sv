@@ -215,37 +215,26 @@ module spike_maxpool #(
   // Assertions (simulation only)
   // ---------------------------------------------------------------------------------------------
 `ifndef SYNTHESIS
-  logic                sva_armed_q;
-  logic                sva_stall_q;
-  logic [Channels-1:0] sva_data_q;
-  logic                sva_last_q;
+  logic sva_armed;  // 1 from the first clock edge after reset
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin : p_sva_reg
-    if (!rst_ni) begin
-      sva_armed_q <= 1'b0;
-      sva_stall_q <= 1'b0;
-      sva_data_q  <= '0;
-      sva_last_q  <= 1'b0;
-    end else begin
-      sva_armed_q <= 1'b1;
-      sva_stall_q <= out_valid_o & ~out_ready_i;
-      sva_data_q  <= out_data_o;
-      sva_last_q  <= out_last_o;
-    end
-  end
+  // OutValidHeld / OutDataStable: a stalled output beat stays offered, unchanged.
+  stream_stable_checker #(
+    .Width (Channels + 1)
+  ) u_out_stable (
+    .clk_i   (clk_i),
+    .rst_ni  (rst_ni),
+    .valid_i (out_valid_o),
+    .ready_i (out_ready_i),
+    .data_i  ({out_last_o, out_data_o}),
+    .armed_o (sva_armed)
+  );
 
   always @(posedge clk_i) begin : p_sva
-    if (sva_armed_q) begin
+    if (sva_armed) begin
       // InLastMatches_A: the input's last marks the frame's final beat.
       if (in_fire) begin
         assert (in_last_i == (complete && (in_ox_q == OxLast) && (in_oy_q == OyLast)))
           else $error("InLastMatches_A: in_last_i = %0d", in_last_i);
-      end
-      // OutValidHeld_A / OutDataStable_A: a stalled beat stays, unchanged.
-      if (sva_stall_q) begin
-        assert (out_valid_o) else $error("OutValidHeld_A: out_valid_o dropped under backpressure");
-        assert (out_data_o == sva_data_q && out_last_o == sva_last_q)
-          else $error("OutDataStable_A: output beat changed under backpressure");
       end
     end
   end

@@ -33,8 +33,8 @@ from golden.neuron import NeuronParams
 #: hw knobs of a conv / linear layer and their defaults.
 DEFAULT_HW = {"parallel": 2, "lanes": 2, "group": 16}
 #: RTL files every generated top needs, in compilation order.
-CORE_SOURCES = ("popcount.sv", "sparsity_detector.sv", "lif_unit.sv", "stream_fifo.sv",
-                "dense_bank.sv", "dense_line_buffer.sv", "dense_input_core.sv",
+CORE_SOURCES = ("stream_stable_checker.sv", "popcount.sv", "sparsity_detector.sv", "lif_unit.sv",
+                "stream_fifo.sv", "dense_bank.sv", "dense_line_buffer.sv", "dense_input_core.sv",
                 "sparse_conv_core.sv", "linear_frame_buffer.sv", "sparse_linear_core.sv",
                 "spike_maxpool.sv", "readout_core.sv")
 #: Headers those files include (found on the include path rtl/, or a bundle's rtl/).

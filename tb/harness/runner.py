@@ -178,12 +178,12 @@ def run_testbench(
 
     if results_xml.exists():
         result.tests, result.failed = get_results(results_xml)
+    elif result.error is None:
+        result.error = f"no results file; see {build_dir}/sim.log"
     assertion_errors = rtl_assertion_errors(build_dir / "sim.log")
     if assertion_errors and result.error is None:
         result.error = (f"{len(assertion_errors)} RTL assertion failure(s); the first:\n"
                         + "\n".join(assertion_errors[:3]))
-    elif result.error is None:
-        result.error = f"no results file; see {build_dir}/sim.log"
     if summary_path.exists():
         summary = json.loads(summary_path.read_text())
         result.examples = summary["examples"]

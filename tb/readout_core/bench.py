@@ -22,7 +22,8 @@ def _shapes(draw) -> dict:
 TESTBENCH = Testbench(
     block="readout_core",
     toplevel="readout_core",
-    sources=("readout_core.sv",),
+    sources=("stream_stable_checker.sv",
+             "readout_core.sv"),
     sweep=(
         _params(1, 1, 1, 0),          # degenerate: one channel, one pixel, T = 1
         _params(10, 1, 4, 1, 9),      # a linear last layer, accumulate

@@ -30,7 +30,8 @@ def _params(c, h, w, o, t, p, lanes, g, b, v, n) -> dict:
 TESTBENCH = Testbench(
     block="sparse_linear_core",
     toplevel="sparse_linear_core",
-    sources=("popcount.sv", "sparsity_detector.sv", "lif_unit.sv", "linear_frame_buffer.sv",
+    sources=("stream_stable_checker.sv",
+             "popcount.sv", "sparsity_detector.sv", "lif_unit.sv", "linear_frame_buffer.sv",
              "sparse_linear_core.sv"),
     sweep=(
         # Degenerate: one input, one feature, one timestep, G = L = P = 1, narrowest widths.

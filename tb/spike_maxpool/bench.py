@@ -19,7 +19,8 @@ def _shapes(draw):
 TESTBENCH = Testbench(
     block="spike_maxpool",
     toplevel="spike_maxpool",
-    sources=("spike_maxpool.sv",),
+    sources=("stream_stable_checker.sv",
+             "spike_maxpool.sv"),
     sweep=(
         _params(C=1, H=2, W=2, S=2, T=1),     # one window, one channel, one timestep
         _params(C=3, H=4, W=6, S=2, T=3),
