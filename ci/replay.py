@@ -80,11 +80,13 @@ def build(bundle: Path, sim: str, build_root: Path) -> list[str]:
 
 
 def replay(bundle: Path, sim: str, build_root: Path = REPO / "build" / "replay",
-           max_cycles: int | None = None) -> tuple[int, str, str]:
-    """Returns (exit status, the verdict line, the whole output)."""
+           max_cycles: int | None = None, stall: int = 0) -> tuple[int, str, str]:
+    """Returns (exit status, the verdict line, the whole output). ``stall``: percent of cycles
+    with the input withheld and out_ready low (0..99)."""
     bundle = bundle.resolve()
     run = build(bundle, sim, build_root)
-    run += [f"+bundle={bundle}"] + ([f"+max_cycles={max_cycles}"] if max_cycles else [])
+    run += [f"+bundle={bundle}", f"+stall={stall}"]
+    run += [f"+max_cycles={max_cycles}"] if max_cycles else []
     result = subprocess.run(run, capture_output=True, text=True)
     output = result.stdout + result.stderr
     verdicts = [line for line in output.splitlines() if line.startswith(("PASS ", "FAIL "))]
@@ -102,12 +104,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bundle", required=True, type=Path, help="bundle folder")
     parser.add_argument("--sim", default="verilator", choices=("icarus", "verilator"))
     parser.add_argument("--max-cycles", type=int, default=None, help="simulation budget")
+    parser.add_argument("--stall", type=int, default=0, metavar="PERCENT",
+                        help="withhold input / drop out_ready in about PERCENT %% of the cycles "
+                             "(0..99; default 0)")
     args = parser.parse_args(argv)
+    if not 0 <= args.stall <= 99:
+        parser.error(f"--stall must be 0..99, got {args.stall}")
     if not (args.bundle / "replay_bundle.svh").is_file():
         print(f"error: {args.bundle}: not a bundle (no replay_bundle.svh)", file=sys.stderr)
         return 2
     try:
-        status, verdict, output = replay(args.bundle, args.sim, max_cycles=args.max_cycles)
+        status, verdict, output = replay(args.bundle, args.sim, max_cycles=args.max_cycles,
+                                         stall=args.stall)
     except (RuntimeError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

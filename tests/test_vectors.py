@@ -4,6 +4,7 @@ every kind of bad input (one message, non-zero exit, nothing written)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -258,10 +259,16 @@ def test_bad_numbers_and_foreign_folder(tmp_path):
 @pytest.mark.xdist_group("replay")
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
 def test_replay_passes(bundles, sim, tmp_path):
-    status, verdict, output = R.replay(bundles["k5t7"], sim, build_root=REPO / "build" / "replay")
+    """Free-running, then with 40 % stalls on the input and on out_ready: the same words, later."""
     manifest = json.loads((bundles["k5t7"] / "manifest.json").read_text())
     beats = sum(s["beats"] for k, s in manifest["streams"].items() if k != "input")
-    assert (status, verdict) == (0, f"PASS {beats} beats"), output[-2000:]
+    cycles = {}
+    for stall in (0, 40):
+        status, verdict, output = R.replay(bundles["k5t7"], sim, stall=stall,
+                                           build_root=REPO / "build" / "replay")
+        assert (status, verdict) == (0, f"PASS {beats} beats"), output[-2000:]
+        cycles[stall] = int(re.search(r"^INFO cycles (\d+)", output, re.M).group(1))
+    assert cycles[40] > cycles[0], cycles
 
 
 @pytest.mark.xdist_group("replay")

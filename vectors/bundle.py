@@ -50,7 +50,7 @@ from vectors.network_top import (
 )
 
 GENERATOR = "vectors.bundle"
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "1.1"  # 1.1: out_ready is driven by the replay bench (+stall)
 FORMAT = "dualspike-vector-bundle/1"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RTL_DIR = REPO_ROOT / "rtl"
@@ -152,8 +152,7 @@ def replay_include(plan: NetworkPlan, samples: int, per_sample: dict[str, int],
         "logic [31:0] cfg_data;",
         "logic in_valid, in_ready, in_last;",
         "logic [InWidth-1:0] in_data;",
-        "logic out_valid, out_ready, out_last;",
-        "assign out_ready = 1'b1;",
+        "logic out_valid, out_ready, out_last;  // out_ready: driven by the bench (+stall)",
         "logic [OutWidth-1:0] out_data;",
     ]
     for c in plan.layers:

@@ -153,7 +153,7 @@ def random_network(seed: int) -> Network:
             layer["hw"] = {"parallel": rng.randint(1, 3), "lanes": rng.randint(1, 3),
                            "group": rng.choice([3, 5, 8, 9, 16])}
     return Network(f"random-{seed}", config, seed=seed, data="random", samples=2,
-                   random_weights_per_example=True, examples=8)
+                   random_weights_per_example=True, examples=8, icarus_examples=8)
 
 
 def _draw_configs(strategy, seed: int, count: int) -> list[dict]:
