@@ -6,6 +6,7 @@ SIM ?= verilator
 # Examples per Hypothesis search (overrides each testbench's default); empty = the defaults.
 EXAMPLES ?=
 SEED ?=
+NETWORK_SEEDS ?=
 JOBS ?= 2
 
 VENV := .venv
@@ -21,7 +22,8 @@ RTL := $(sort $(wildcard rtl/*.sv))
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
-	@echo "variables: SIM=verilator|icarus (default verilator), EXAMPLES=<n>, SEED=<n>, JOBS=<n>"
+	@echo "variables: SIM=verilator|icarus (default verilator), EXAMPLES=<n>, SEED=<n>, JOBS=<n>,"
+	@echo "           NETWORK_SEEDS='<s> ...' (the random networks of make sim; default: new each run)"
 
 bootstrap: $(STAMP) ## install apt packages when missing and the pinned .venv
 
@@ -29,7 +31,8 @@ $(STAMP): requirements.txt ci/bootstrap.sh
 	@./ci/bootstrap.sh
 
 sim: $(STAMP) ## RTL regression on $(SIM): table, JUnit XML in build/sim-$(SIM)/
-	$(PY) ci/sim_regression.py --sim $(SIM) --jobs $(JOBS) $(if $(EXAMPLES),--examples $(EXAMPLES)) $(if $(SEED),--seed $(SEED))
+	$(PY) ci/sim_regression.py --sim $(SIM) --jobs $(JOBS) $(if $(EXAMPLES),--examples $(EXAMPLES)) $(if $(SEED),--seed $(SEED)) \
+		$(foreach s,$(NETWORK_SEEDS),--network-seed $(s))
 
 test: $(STAMP) ## the test suite: golden model, testbenches on both simulators, planted bugs
 	$(PY) -m pytest -n $(JOBS) --dist loadgroup -p no:cacheprovider tests/
@@ -60,7 +63,8 @@ BUNDLE ?= $(OUT)
 
 vectors: $(STAMP) ## bundle: CONFIG=<json> WEIGHTS=<npz|random> SPARSITY= SAMPLES= SEED= OUT=<dir>
 	@test -n "$(CONFIG)" || { echo "error: CONFIG=<config.json> is required"; exit 2; }
-	$(PY) -m vectors.bundle make --config $(CONFIG) --weights $(WEIGHTS) --sparsity $(SPARSITY) --samples $(SAMPLES) $(if $(SEED),--seed $(SEED)) --out $(OUT)
+	$(PY) -m vectors.bundle make --config $(CONFIG) --weights $(WEIGHTS) --sparsity $(SPARSITY) --samples $(SAMPLES) $(if $(SEED),--seed $(SEED)) \
+		$(foreach s,$(NETWORK_SEEDS),--network-seed $(s)) --out $(OUT)
 
 verify-vectors: $(STAMP) ## check a bundle's sha256s and re-run the golden model: BUNDLE=<dir>
 	$(PY) -m vectors.bundle verify $(BUNDLE)

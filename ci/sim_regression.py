@@ -12,6 +12,7 @@ anything failed or compared nothing.
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import time
 import xml.etree.ElementTree as ET
@@ -26,8 +27,8 @@ from tb.network import networks as nets  # noqa: E402
 from tb.network.figures import figures_markdown, network_figures  # noqa: E402
 from tb.registry import TESTBENCHES  # noqa: E402
 
-#: Seeds of the random networks in the regression (each network is a build).
-RANDOM_NETWORK_SEEDS = (11, 12, 13)
+#: How many random networks a run draws (each network is a build).
+RANDOM_NETWORKS = 3
 
 
 def _run(job: tuple) -> TestbenchResult:
@@ -87,14 +88,20 @@ def main() -> int:
     parser.add_argument("--seed", type=int, help="cocotb/Hypothesis seed (default: random)")
     parser.add_argument("--block", action="append",
                         help="only these blocks (repeatable; 'network' for the networks)")
+    parser.add_argument("--network-seed", type=int, action="append", dest="network_seeds",
+                        help="random network seeds (repeatable; default: %d new ones per run, "
+                             "drawn from --seed when given)" % RANDOM_NETWORKS)
     args = parser.parse_args()
 
     unknown = set(args.block or []) - set(TESTBENCHES) - {"network"}
     if unknown:
         parser.error(f"unknown block(s): {', '.join(sorted(unknown))}; "
                      f"known: {', '.join(TESTBENCHES)}, network")
-    networks = nets.regression_networks() + [nets.random_network(s)
-                                             for s in RANDOM_NETWORK_SEEDS]
+    # New random networks every run (more of the space over many CI runs); the report names each
+    # by its seed, and --network-seed rebuilds exactly that network.
+    network_seeds = args.network_seeds or random.Random(args.seed).sample(
+        range(1, 1_000_000), RANDOM_NETWORKS)
+    networks = nets.regression_networks() + [nets.random_network(s) for s in network_seeds]
     # Networks first: they are the longest runs, so the pool finishes evenly.
     # A network's own budget depends on the simulator (networks.run); --examples overrides it.
     jobs = [("network", network, args.sim, args.examples, args.seed)
@@ -106,6 +113,9 @@ def main() -> int:
     ]
     started = time.monotonic()
     print(f"make sim: {len(jobs)} testbench runs on {args.sim}, {args.jobs} in parallel")
+    if any(job[0] == "network" for job in jobs):
+        print("random networks: " + ", ".join(f"random-{s}" for s in network_seeds)
+              + " (rebuild one: --network-seed <seed>)")
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         results = list(pool.map(_run, jobs))
     wall = time.monotonic() - started
