@@ -1,6 +1,6 @@
 // Copyright dualspike contributors.
 //
-// dualspike_macros.svh: macros shared by every RTL file (included before each module).
+// dualspike_macros.svh: macros shared by the RTL files (included before each module).
 //
 // `DUALSPIKE_ALWAYS_COMB opens a combinational process. It is `always_comb` everywhere except
 // under Icarus, where it is `always @*`: Icarus 11 re-evaluates an always_comb block far more
@@ -19,5 +19,22 @@
 `else
   `define DUALSPIKE_ALWAYS_COMB always_comb
 `endif
+
+// `DUALSPIKE_CHECK_OUT_STREAM(PayloadBits) (simulation only, inside `ifndef SYNTHESIS): declares
+// sva_armed (1 from the first clock edge after reset) and checks a core's output stream
+// (out_valid_o, out_ready_i, {out_last_o, out_data_o}; PayloadBits = data bits + 1) with
+// stream_stable_checker. Every core has that stream, so the port map is written here once.
+`define DUALSPIKE_CHECK_OUT_STREAM(PayloadBits) \
+  logic sva_armed; \
+  stream_stable_checker #( \
+    .Width (PayloadBits) \
+  ) u_out_stable ( \
+    .clk_i   (clk_i), \
+    .rst_ni  (rst_ni), \
+    .valid_i (out_valid_o), \
+    .ready_i (out_ready_i), \
+    .data_i  ({out_last_o, out_data_o}), \
+    .armed_o (sva_armed) \
+  );
 
 `endif  // DUALSPIKE_MACROS_SVH

@@ -775,19 +775,8 @@ module sparse_conv_core #(
   // Assertions (simulation only; immediate asserts on the clock so Icarus accepts them)
   // ---------------------------------------------------------------------------------------------
 `ifndef SYNTHESIS
-  logic sva_armed;  // 1 from the first clock edge after reset
-
   // OutValidHeld / OutDataStable: a stalled output beat stays offered, unchanged.
-  stream_stable_checker #(
-    .Width (OutBits + 1)
-  ) u_out_stable (
-    .clk_i   (clk_i),
-    .rst_ni  (rst_ni),
-    .valid_i (out_valid_o),
-    .ready_i (out_ready_i),
-    .data_i  ({out_last_o, out_data_o}),
-    .armed_o (sva_armed)
-  );
+  `DUALSPIKE_CHECK_OUT_STREAM(OutBits + 1)
 
   always @(posedge clk_i) begin : p_sva
     if (sva_armed && in_valid_i && in_ready_o) begin

@@ -215,19 +215,8 @@ module spike_maxpool #(
   // Assertions (simulation only)
   // ---------------------------------------------------------------------------------------------
 `ifndef SYNTHESIS
-  logic sva_armed;  // 1 from the first clock edge after reset
-
   // OutValidHeld / OutDataStable: a stalled output beat stays offered, unchanged.
-  stream_stable_checker #(
-    .Width (Channels + 1)
-  ) u_out_stable (
-    .clk_i   (clk_i),
-    .rst_ni  (rst_ni),
-    .valid_i (out_valid_o),
-    .ready_i (out_ready_i),
-    .data_i  ({out_last_o, out_data_o}),
-    .armed_o (sva_armed)
-  );
+  `DUALSPIKE_CHECK_OUT_STREAM(Channels + 1)
 
   always @(posedge clk_i) begin : p_sva
     if (sva_armed) begin
