@@ -18,7 +18,7 @@ export PYTEST_DISABLE_PLUGIN_AUTOLOAD :=
 
 RTL := $(sort $(wildcard rtl/*.sv))
 
-.PHONY: help bootstrap sim test lint clean
+.PHONY: help bootstrap sim test lint mutate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -39,6 +39,11 @@ test: $(STAMP) ## the test suite: golden model, testbenches on both simulators, 
 
 lint: $(STAMP) ## verilator --lint-only -Wall over rtl/
 	$(PY) ci/lint.py
+
+MUTANTS ?= 12
+mutate: $(STAMP) ## mutation testing: MUTANTS faults per block written into the RTL, how many the testbenches kill
+	$(PY) ci/mutate.py --sim $(if $(filter command line,$(origin SIM)),$(SIM),icarus) --mutants $(MUTANTS) \
+		--jobs $(JOBS) $(if $(SEED),--seed $(SEED)) $(if $(EXAMPLES),--examples $(EXAMPLES))
 
 clean: ## remove build products (keeps .venv)
 	rm -rf build .pytest_cache .hypothesis

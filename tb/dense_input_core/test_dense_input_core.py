@@ -34,6 +34,7 @@ from golden.layers import conv_currents
 from golden.memory_images import config_writes, layer_images
 from golden.neuron import NeuronParams, run_neuron
 from golden.strategies import neuron_params
+from tb.harness.config import config_orders, drive_config_writes, in_order
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, examples_budget, run_search
@@ -146,15 +147,7 @@ class DenseTB(TB):
 
     # -- driving ------------------------------------------------------------------------------
     async def load(self, writes) -> None:
-        dut = self.dut
-        for sel, bank, addr, data in writes:
-            dut.cfg_sel_i.value = sel
-            dut.cfg_bank_i.value = bank
-            dut.cfg_addr_i.value = addr
-            dut.cfg_data_i.value = data
-            dut.cfg_valid_i.value = 1
-            await RisingEdge(self.clock)
-        dut.cfg_valid_i.value = 0
+        await drive_config_writes(self.dut, self.clock, writes)
 
     def writes(self, weight, bias, params) -> list:
         images = layer_images(weight, bias, params if self.neuron else None, self.G, self.P)
@@ -168,10 +161,12 @@ class DenseTB(TB):
         # Pacing patterns have at least one active cycle in 8: 8x on each side.
         return 100 + 64 * frames * self.H * self.W * per_pixel
 
-    async def run(self, weight, bias, params, frames, source_pacing, sink_pacing):
-        """Reset, load, stream ``frames``; returns (output beats, accept times, beat times)."""
+    async def run(self, weight, bias, params, frames, source_pacing, sink_pacing,
+                  config_order=None):
+        """Reset, load (in ``config_order``), stream ``frames``; returns (output beats, accept
+        times, beat times)."""
         await self.reset()
-        await self.load(self.writes(weight, bias, params))
+        await self.load(in_order(self.writes(weight, bias, params), config_order))
         self.source.set_pacing(source_pacing)
         self.sink.set_pacing(sink_pacing)
         for frame in frames:
@@ -316,17 +311,19 @@ async def random_frames_match_golden(dut):
     run = resume(tb.run)
     pacing = st.one_of(st.just(ALWAYS), pacing_patterns())
 
-    def test(weight, bias, params, frames, source_pacing, sink_pacing):
+    def test(weight, bias, params, frames, source_pacing, sink_pacing, config_order):
         _note_example(weight, bias, params, frames)
-        beats, _, _ = run(weight, bias, params, frames, source_pacing, sink_pacing)
+        beats, _, _ = run(weight, bias, params, frames, source_pacing, sink_pacing, config_order)
         tb.compare("dense_input_core beats", weight, bias, params, frames, beats)
 
     check = counted(test)
-    check = given(**draws(tb), source_pacing=pacing, sink_pacing=pacing)(check)
+    check = given(**draws(tb), source_pacing=pacing, sink_pacing=pacing,
+                  config_order=config_orders())(check)
     for case in saturation_examples(tb):
-        check = example(**case, source_pacing=ALWAYS, sink_pacing=ALWAYS)(check)
+        check = example(**case, source_pacing=ALWAYS, sink_pacing=ALWAYS,
+                        config_order=None)(check)
         check = example(**case, source_pacing=(True, False, True),
-                        sink_pacing=(False, True, True, False))(check)
+                        sink_pacing=(False, True, True, False), config_order=1)(check)
     await run_search(check, "random_frames_match_golden")
 
 

@@ -28,6 +28,7 @@ from golden.memory_images import config_writes, layer_images
 from golden.neuron import NeuronParams, run_neuron
 from golden.sparsity import effectual_ops
 from golden.strategies import neuron_params
+from tb.harness.config import config_orders, drive_config_writes, in_order
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, run_search
@@ -74,13 +75,14 @@ class Case:
 
     def __init__(self, weight: np.ndarray, bias: np.ndarray, neuron: NeuronParams | None,
                  frames: tuple[np.ndarray, ...], source_pacing: tuple[bool, ...],
-                 sink_pacing: tuple[bool, ...]) -> None:
+                 sink_pacing: tuple[bool, ...], config_order: int | None = None) -> None:
         self.weight = weight                  # [Co, Ci, K, K]
         self.bias = bias                      # [Co]
         self.neuron = neuron
         self.frames = frames                  # each [T, Ci, H, W]
         self.source_pacing = source_pacing
         self.sink_pacing = sink_pacing
+        self.config_order = config_order      # None or the seed of a shuffle (harness/config)
 
     def __repr__(self) -> str:
         nonzero = {tuple(int(i) for i in idx): int(self.weight[idx])
@@ -92,7 +94,8 @@ class Case:
                 f"spikes (t, ci, y, x) per frame = {spikes} "
                 f"(of {self.frames[0].size} each), "
                 f"source_pacing = {tuple(int(x) for x in self.source_pacing)}, "
-                f"sink_pacing = {tuple(int(x) for x in self.sink_pacing)})")
+                f"sink_pacing = {tuple(int(x) for x in self.sink_pacing)}, "
+                f"config_order = {self.config_order})")
 
 
 class ConvTB(TB):
@@ -135,15 +138,8 @@ class ConvTB(TB):
         """Loads the layer's memories through the write port, one write per cycle."""
         s = self.shape
         images = layer_images(case.weight, case.bias, case.neuron, s.g, s.p)
-        dut = self.dut
-        for sel, bank, addr, data in config_writes(images):
-            dut.cfg_valid_i.value = 1
-            dut.cfg_sel_i.value = sel
-            dut.cfg_bank_i.value = bank
-            dut.cfg_addr_i.value = addr
-            dut.cfg_data_i.value = data
-            await RisingEdge(self.clock)
-        dut.cfg_valid_i.value = 0
+        await drive_config_writes(self.dut, self.clock,
+                                  in_order(config_writes(images), case.config_order))
         await RisingEdge(self.clock)
 
     def input_beats(self, case: Case) -> list[dict]:
@@ -324,7 +320,8 @@ def cases(draw, s: Shape) -> Case:
     return Case(weight=draw(weights(s)), bias=draw(biases(s)), neuron=neuron,
                 frames=draw(frames(s)),
                 source_pacing=draw(st.one_of(st.just(ALWAYS), pacing_patterns())),
-                sink_pacing=draw(st.one_of(st.just(ALWAYS), pacing_patterns())))
+                sink_pacing=draw(st.one_of(st.just(ALWAYS), pacing_patterns())),
+                config_order=draw(config_orders()))
 
 
 def saturation_case(s: Shape, positive: bool, model: str, reset: str) -> Case:

@@ -32,6 +32,7 @@ from golden.cycles import sparse_linear as cycle_model
 from golden.layers import flatten_chw, linear_currents
 from golden.memory_images import config_writes, layer_images
 from golden.neuron import NeuronParams, run_neuron
+from tb.harness.config import config_orders, drive_config_writes, in_order
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.report import STATS
 from tb.harness.scoreboard import Scoreboard
@@ -93,23 +94,17 @@ class LinearTB(TB):
         return beats
 
     async def load(self, writes) -> None:
-        dut = self.dut
-        for sel, bank, addr, data in writes:
-            dut.cfg_valid_i.value = 1
-            dut.cfg_sel_i.value = sel
-            dut.cfg_bank_i.value = bank
-            dut.cfg_addr_i.value = addr
-            dut.cfg_data_i.value = data
-            await RisingEdge(self.clock)
-        dut.cfg_valid_i.value = 0
+        await drive_config_writes(self.dut, self.clock, writes)
 
-    async def run(self, weights, bias, neuron, frames, source_pacing, sink_pacing):
-        """Resets, loads the layer, streams ``frames``; returns (beats, accept and beat times)."""
+    async def run(self, weights, bias, neuron, frames, source_pacing, sink_pacing,
+                  config_order=None):
+        """Resets, loads the layer (writes in ``config_order``), streams ``frames``; returns
+        (beats, accept and beat times)."""
         await self.reset()
         images = layer_images(np.asarray(weights, dtype=np.int64).reshape(
             self.out_features, self.fan_in), np.asarray(bias, dtype=np.int64),
             neuron if self.has_neuron else None, self.group, self.parallel)
-        await self.load(config_writes(images))
+        await self.load(in_order(config_writes(images), config_order))
         self.source.set_pacing(source_pacing)
         self.sink.set_pacing(sink_pacing)
         for frame in frames:
@@ -290,28 +285,29 @@ async def random_layers(dut):
            neuron=neurons(tb.membrane_bits, tb.weight_bits),
            frames=st.lists(spike_frame(steps, f), min_size=1, max_size=2),
            source_pacing=st.one_of(st.just(ALWAYS), pacing_patterns()),
-           sink_pacing=st.one_of(st.just(ALWAYS), pacing_patterns()))
+           sink_pacing=st.one_of(st.just(ALWAYS), pacing_patterns()),
+           config_order=config_orders())
     # Saturation at the top: every weight and input at the maximum, bias max; soft reset keeps
     # the excess, so a missing saturation shows in the following timesteps.
     @example(weights=full_pos, bias=(v_hi,) * o, neuron=NeuronParams("if", v_hi, "soft", 1),
-             frames=[all_spikes], source_pacing=ALWAYS, sink_pacing=ALWAYS)
+             frames=[all_spikes], source_pacing=ALWAYS, sink_pacing=ALWAYS, config_order=None)
     @example(weights=full_pos, bias=(v_hi,) * o, neuron=NeuronParams("lif", 1, "soft", 1),
              frames=[all_spikes, all_spikes], source_pacing=(True, False),
-             sink_pacing=(False, True))
+             sink_pacing=(False, True), config_order=None)
     # Saturation at the bottom: the membrane sits at -2^(V-1) and must climb back from there.
     @example(weights=full_neg, bias=(v_lo,) * o, neuron=NeuronParams("if", 1, "hard", 1),
              frames=[all_spikes, no_spikes],
-             source_pacing=ALWAYS, sink_pacing=ALWAYS)
+             source_pacing=ALWAYS, sink_pacing=ALWAYS, config_order=None)
     @example(weights=full_neg, bias=(v_lo,) * o,
              neuron=NeuronParams("lif", 1, "hard", tb.membrane_bits - 1),
-             frames=[all_spikes], source_pacing=ALWAYS, sink_pacing=(True, False, False))
+             frames=[all_spikes], source_pacing=ALWAYS, sink_pacing=(True, False, False), config_order=None)
     # Empty layer and silent input: only the bias drives the neuron.
     @example(weights=Sparse(o, f, {}), bias=tuple(range(o)),
              neuron=NeuronParams("if", 1, "hard", 1), frames=[no_spikes], source_pacing=ALWAYS,
-             sink_pacing=ALWAYS)
+             sink_pacing=ALWAYS, config_order=None)
     @counted
-    def check(weights, bias, neuron, frames, source_pacing, sink_pacing):
-        beats, _, _ = run(weights, bias, neuron, frames, source_pacing, sink_pacing)
+    def check(weights, bias, neuron, frames, source_pacing, sink_pacing, config_order):
+        beats, _, _ = run(weights, bias, neuron, frames, source_pacing, sink_pacing, config_order)
         tb.compare("linear output beats", weights, bias, neuron, frames, beats)
 
     await run_search(check, "random_layers")

@@ -31,7 +31,9 @@ class FifoTB(TB):
         self.sink.set_pacing(sink_pacing)
         for word in words:
             self.source.put({"data": word})
-        for _ in range(20 + 12 * len(words)):
+        # 12 cycles a word covers the sparsest paced rate; a burst pattern can open with a long
+        # stall on each side, hence its length on top.
+        for _ in range(20 + 12 * len(words) + len(source_pacing) + len(sink_pacing)):
             await RisingEdge(self.clock)
             if self.source.idle and len(self.sink.beats) >= len(words):
                 break

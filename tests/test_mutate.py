@@ -1,0 +1,61 @@
+"""Mutation testing (ci/mutate.py): only design logic is mutated, a mutant is one edit, and a
+real fault in the LIF unit is killed by its testbench while the unmutated file survives."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "ci"))
+import mutate as M  # noqa: E402
+
+SAMPLE = """// a comment with a == b and 1'b1
+module m (input logic a_i, b_i, output logic y_o, z_o);
+`ifdef DUALSPIKE_BUG_SAMPLE
+  assign y_o = a_i == b_i;
+`else
+  assign y_o = a_i != b_i;
+`endif
+  assign z_o = a_i && b_i;  // trailing || comment
+`ifndef SYNTHESIS
+  always @(posedge a_i) assert (y_o == 1'b0) else $error("x");
+`endif
+endmodule
+"""
+
+
+def test_sites_are_only_in_design_logic():
+    sites = M.candidate_sites("sample", "m.sv", SAMPLE)
+    described = sorted((m.operator, m.line) for m in sites)
+    # Line 6 (the normal branch) and line 8; not the comment, the planted-bug branch, the
+    # trailing comment or the assertion section.
+    assert described == [("and-to-or", 8), ("ne-to-eq", 6)]
+
+
+def test_a_mutant_is_one_edit():
+    site = next(m for m in M.candidate_sites("sample", "m.sv", SAMPLE) if m.operator == "and-to-or")
+    mutated = site.apply(SAMPLE)
+    assert mutated.replace("a_i || b_i", "a_i && b_i") == SAMPLE
+    assert mutated.count("||") == SAMPLE.count("||") + 1
+
+
+@pytest.mark.parametrize("operator", ["ge-to-gt", "drop-not"])
+def test_lif_unit_mutant_is_killed(operator, tmp_path):
+    text = (M.RTL_DIR / "lif_unit.sv").read_text()
+    site = next(m for m in M.candidate_sites("lif_unit", "lif_unit.sv", text)
+                if m.operator == operator)
+    mutant, verdict, detail = M.run_isolated((site, "icarus", 60, 1, 300))
+    assert verdict == "killed", f"{mutant.describe()} survived"
+
+
+def test_unmutated_lif_unit_survives():
+    """The control: the same run with an edit that changes nothing must pass."""
+    text = (M.RTL_DIR / "lif_unit.sv").read_text()
+    site = M.candidate_sites("lif_unit", "lif_unit.sv", text)[0]
+    identity = M.Mutant(**{**site.__dict__, "index": 99,
+                           "replacement": text[site.start:site.end]})
+    _, verdict, detail = M.run_isolated((identity, "icarus", 60, 1, 300))
+    assert verdict == "survived", detail
