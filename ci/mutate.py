@@ -120,6 +120,7 @@ def target_file(block: str) -> str:
 def run_mutant(mutant: Mutant, simulator: str, examples: int, seed: int) -> tuple[str, str]:
     """Builds and runs one mutant (in this process); returns (verdict, detail)."""
     testbench = TESTBENCHES[mutant.block]
+    (BUILD_ROOT / "mutation").mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"mutant-{mutant.block}-{mutant.index}-",
                                  dir=BUILD_ROOT / "mutation"))
     try:
@@ -154,17 +155,18 @@ def run_isolated(job: tuple) -> tuple[Mutant, str, str]:
     mutant, simulator, examples, seed, limit = job
     command = [sys.executable, __file__, "--run-one", json.dumps(
         {"mutant": mutant.__dict__, "sim": simulator, "examples": examples, "seed": seed})]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, start_new_session=True)
     try:
-        out, _ = child.communicate(timeout=limit)
+        out, err = child.communicate(timeout=limit)
     except subprocess.TimeoutExpired:
         os.killpg(child.pid, signal.SIGKILL)
         child.communicate()
         return mutant, "killed", f"hung: no verdict in {limit} s"
     lines = out.strip().splitlines()
     if child.returncode != 0 or not lines:
-        return mutant, "stillborn", f"mutation runner exited with {child.returncode}"
+        tail = " | ".join(err.strip().splitlines()[-3:])
+        return mutant, "stillborn", f"mutation runner exited with {child.returncode}: {tail}"
     verdict, detail = json.loads(lines[-1])
     return mutant, verdict, detail
 

@@ -48,7 +48,7 @@ def test_lif_unit_mutant_is_killed(operator, tmp_path):
     site = next(m for m in M.candidate_sites("lif_unit", "lif_unit.sv", text)
                 if m.operator == operator)
     mutant, verdict, detail = M.run_isolated((site, "icarus", 60, 1, 300))
-    assert verdict == "killed", f"{mutant.describe()} survived"
+    assert verdict == "killed", f"{mutant.describe()}: {verdict} ({detail})"
 
 
 def test_unmutated_lif_unit_survives():
