@@ -134,7 +134,7 @@ def run_mutant(mutant: Mutant, simulator: str, examples: int, seed: int) -> tupl
             simulator, parameters=testbench.regression[-1], examples=examples, seed=seed,
             extra_env={"DUALSPIKE_SKIP_SHRINK": "1"}, tag=work.name)
         if result.error and result.tests == 0 and "simulator exited" not in result.error \
-                and "RTL assertion" not in result.error:
+                and not result.assertion_failures:
             verdict = "stillborn"  # did not compile
         elif result.passed:
             verdict = "survived"
@@ -143,7 +143,9 @@ def run_mutant(mutant: Mutant, simulator: str, examples: int, seed: int) -> tupl
         shutil.rmtree(result.build_dir, ignore_errors=True)
         shutil.rmtree(BUILD_ROOT / "hypothesis" / simulator / mutant.block / work.name,
                       ignore_errors=True)
-        return verdict, (result.error or "").splitlines()[0] if result.error else ""
+        reasons = ([result.error.splitlines()[0]] if result.error else []) + \
+            result.assertion_failures[:1]
+        return verdict, " | ".join(reasons)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -41,12 +41,15 @@ class TestbenchResult:
     wall_s: float = 0.0
     build_dir: Path = Path()
     failures: list[str] = field(default_factory=list)
+    #: A build error or a simulator crash (not a failing check).
     error: str | None = None
+    #: RTL assertion messages from the simulator log (a failing check, like a mismatch).
+    assertion_failures: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
         return (self.error is None and self.tests > 0 and self.failed == 0
-                and self.compared_values > 0)
+                and self.compared_values > 0 and not self.assertion_failures)
 
     def explain(self) -> str:
         """One paragraph for a human: what failed and the minimal example, or why nothing ran."""
@@ -56,6 +59,9 @@ class TestbenchResult:
         lines = [head]
         if self.error:
             lines.append(f"error: {self.error}")
+        if self.assertion_failures:
+            lines.append(f"{len(self.assertion_failures)} RTL assertion failure(s); the first:")
+            lines += self.assertion_failures[:3]
         lines += self.failures
         if self.tests and not self.failed and self.compared_values == 0:
             lines.append("the testbench compared no value: a test that checks nothing fails")
@@ -156,8 +162,13 @@ def run_testbench(
             timescale=("1ns", "1ps"),
             log_file=build_dir / "build.log",
         )
+        # Verilator stops at its first failed assertion by default; let it carry on like Icarus,
+        # so that Hypothesis can still shrink the failing example (the log scan below fails the
+        # run on any assertion message either way).
+        plusargs = ["+verilator+error+limit+1000000"] if simulator == "verilator" else []
         with _simulation_context(block):
             runner.test(
+                plusargs=plusargs,
                 test_module=test_module or f"test_{block}",
                 hdl_toplevel=toplevel,
                 build_dir=build_dir,
@@ -180,10 +191,7 @@ def run_testbench(
         result.tests, result.failed = get_results(results_xml)
     elif result.error is None:
         result.error = f"no results file; see {build_dir}/sim.log"
-    assertion_errors = rtl_assertion_errors(build_dir / "sim.log")
-    if assertion_errors and result.error is None:
-        result.error = (f"{len(assertion_errors)} RTL assertion failure(s); the first:\n"
-                        + "\n".join(assertion_errors[:3]))
+    result.assertion_failures = rtl_assertion_errors(build_dir / "sim.log")
     if summary_path.exists():
         summary = json.loads(summary_path.read_text())
         result.examples = summary["examples"]
