@@ -124,13 +124,11 @@ def run_mutant(mutant: Mutant, simulator: str, examples: int, seed: int) -> tupl
     work = Path(tempfile.mkdtemp(prefix=f"mutant-{mutant.block}-{mutant.index}-",
                                  dir=BUILD_ROOT / "mutation"))
     try:
-        for source in testbench.sources:
-            text = (RTL_DIR / source).read_text()
-            if source == mutant.file:
-                text = mutant.apply(text)
-            (work / source).write_text(text)
+        # Only the mutated file is copied; the other sources are the repository's.
+        (work / mutant.file).write_text(mutant.apply((RTL_DIR / mutant.file).read_text()))
+        sources = [str(work / s) if s == mutant.file else s for s in testbench.sources]
         result = run_testbench(
-            testbench.block, testbench.toplevel, [str(work / s) for s in testbench.sources],
+            testbench.block, testbench.toplevel, sources,
             simulator, parameters=testbench.regression[-1], examples=examples, seed=seed,
             extra_env={"DUALSPIKE_SKIP_SHRINK": "1"}, tag=work.name)
         if result.error and result.tests == 0 and "simulator exited" not in result.error \

@@ -372,14 +372,7 @@ module dense_bank #(
   // Assertions (simulation only)
   // ---------------------------------------------------------------------------------------------
 `ifndef SYNTHESIS
-  logic sva_armed_q;
-  always_ff @(posedge clk_i or negedge rst_ni) begin : p_sva_reg
-    if (!rst_ni) begin
-      sva_armed_q <= 1'b0;
-    end else begin
-      sva_armed_q <= 1'b1;
-    end
-  end
+  `DUALSPIKE_SVA_ARMED
 
   always @(posedge clk_i) begin : p_sva
     if (sva_armed_q) begin

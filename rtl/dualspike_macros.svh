@@ -37,4 +37,17 @@
     .armed_o (sva_armed) \
   );
 
+// `DUALSPIKE_SVA_ARMED (simulation only, inside `ifndef SYNTHESIS): declares the flop
+// sva_armed_q, 0 in reset and 1 from the first clock edge after it (X before the first reset),
+// which gates a block's assertions so that nothing is checked before the design was reset.
+`define DUALSPIKE_SVA_ARMED \
+  logic sva_armed_q; \
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_sva_reg \
+    if (!rst_ni) begin \
+      sva_armed_q <= 1'b0; \
+    end else begin \
+      sva_armed_q <= 1'b1; \
+    end \
+  end
+
 `endif  // DUALSPIKE_MACROS_SVH
