@@ -8,7 +8,6 @@ config. Decisions SPEC leaves open are listed in ``docs/golden.md``.
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import numbers
@@ -37,6 +36,10 @@ NEURON_MODELS = ("if", "lif")
 RESET_MODES = ("hard", "soft")
 INPUT_KINDS = ("pixels", "spikes")
 READOUT_MODES = ("accumulate",)
+#: Per-layer hardware knobs (SPEC 1 "hw") and their defaults: output channels in parallel (P),
+#: effectual pairs per bank and cycle (L), bitmap group width (G). docs/network.md.
+HW_KNOBS = {"parallel": 2, "lanes": 2, "group": 16}
+HW_GROUP_MAX = 32
 
 TIMESTEPS_MIN = 1
 WEIGHT_BITS_RANGE = (2, 8)
@@ -160,15 +163,27 @@ def _validate_neuron(field: str, neuron, membrane_bits: int) -> dict:
     return out
 
 
-def _validate_hw(field: str, hw) -> dict:
-    # Hardware knobs change timing only (SPEC 1); their names belong to the hardware generator,
-    # so the golden model only checks that they form a JSON object with string keys.
+def check_hw_knobs(field: str, hw) -> dict:
+    """The one rule for a layer's ``hw`` knobs, whatever the layer kind: an object whose keys are
+    known knobs (``HW_KNOBS``), each an integer >= 1, ``group`` at most ``HW_GROUP_MAX``.
+    Knobs larger than the layer are clipped by the generator (``vectors.network_top._hw``,
+    docs/network.md), not here: the golden model does not know the cores."""
     if not isinstance(hw, Mapping):
         _fail(field, f"must be an object, not {_describe_type(hw)}")
-    for key in hw:
-        if not isinstance(key, str):
-            _fail(field, "keys must be strings", key)
-    return copy.deepcopy(dict(hw))
+    for key, value in hw.items():
+        if key not in HW_KNOBS:
+            _fail(field, f"unknown knob {key!r} (known: " + ", ".join(HW_KNOBS) + ")")
+        _int_field(f"{field}.{key}", value, 1)
+    if hw.get("group", 1) > HW_GROUP_MAX:
+        _fail(f"{field}.group", f"at most {HW_GROUP_MAX} (a bitmap word travels in the 32-bit "
+                                "configuration port)", hw["group"])
+    return {key: int(value) for key, value in hw.items()}
+
+
+def _validate_hw(field: str, hw) -> dict:
+    # Hardware knobs change timing only (SPEC 1); still, a misspelt or nonsensical knob is
+    # refused here, on every layer kind, so no tool accepts a config another refuses.
+    return check_hw_knobs(field, hw)
 
 
 def _validate_input(inp) -> dict:

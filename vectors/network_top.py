@@ -26,12 +26,19 @@ from pathlib import Path
 
 import numpy as np
 
-from golden.config import ConfigError, layer_shapes, load_config, validate_weights
+from golden.config import (
+    HW_KNOBS,
+    ConfigError,
+    check_hw_knobs,
+    layer_shapes,
+    load_config,
+    validate_weights,
+)
 from golden.memory_images import config_writes, layer_images
 from golden.neuron import NeuronParams
 
-#: hw knobs of a conv / linear layer and their defaults.
-DEFAULT_HW = {"parallel": 2, "lanes": 2, "group": 16}
+#: hw knobs of a conv / linear layer and their defaults (one rule for all: golden.config).
+DEFAULT_HW = HW_KNOBS
 #: RTL files every generated top needs, in compilation order.
 CORE_SOURCES = ("stream_stable_checker.sv", "popcount.sv", "sparsity_detector.sv", "lif_unit.sv",
                 "stream_fifo.sv", "dense_bank.sv", "dense_line_buffer.sv", "dense_input_core.sv",
@@ -67,6 +74,9 @@ class CorePlan:
     addr_bits: int = 0
     bank_bits: int = 0
     has_memory: bool = False
+    #: knobs of the config the core could not use as given: {knob: {"requested", "used"}}
+    #: ("used" null: the core has no such knob), docs/network.md.
+    hw_clipped: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -95,20 +105,22 @@ class NetworkPlan:
         return NetworkPlan(**raw)
 
 
-def _hw(layer: dict, index: int, fan_in: int) -> dict:
-    hw = {**DEFAULT_HW, **layer.get("hw", {})}
-    unknown = set(hw) - set(DEFAULT_HW)
-    if unknown:
-        raise ConfigError(f"layers[{index}].hw: unknown knob(s) {sorted(unknown)}; "
-                          f"known: {sorted(DEFAULT_HW)}")
-    for knob, value in hw.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"layers[{index}].hw.{knob}: must be an integer >= 1, got {value!r}")
-    if hw["group"] > 32:
-        raise ConfigError(f"layers[{index}].hw.group: at most 32 (a bitmap word travels in the "
-                          f"32-bit configuration port), got {hw['group']}")
+def _hw(layer: dict, index: int, fan_in: int, outputs: int) -> dict:
+    """The knobs a conv / linear core is built with: the config's (checked by the one rule,
+    golden.config.check_hw_knobs), defaults for the rest, each clipped to what the layer can
+    use: parallel <= output channels, group <= fan-in, lanes <= group (docs/network.md)."""
+    hw = {**DEFAULT_HW, **check_hw_knobs(f"layers[{index}].hw", layer.get("hw", {}))}
+    hw["parallel"] = min(hw["parallel"], outputs)
     hw["group"] = min(hw["group"], max(1, fan_in))
+    hw["lanes"] = min(hw["lanes"], hw["group"])
     return hw
+
+
+def _hw_clipped(layer: dict, used: dict) -> dict:
+    """The config's knobs that differ from the ones used (``used`` empty: a core without knobs,
+    the spike max-pool, which handles every channel each cycle)."""
+    return {knob: {"requested": value, "used": used.get(knob)}
+            for knob, value in layer.get("hw", {}).items() if used.get(knob) != value}
 
 
 def plan_network(cfg, wiring_bug: str | None = None) -> NetworkPlan:
@@ -131,7 +143,8 @@ def plan_network(cfg, wiring_bug: str | None = None) -> NetworkPlan:
             cores.append(CorePlan(i, kind, "spike_maxpool",
                                   {"Channels": c, "Height": h, "Width": w,
                                    "Pool": layer["kernel"], "Timesteps": steps},
-                                  in_shape, out_shape, c, c, "spikes", "spikes"))
+                                  in_shape, out_shape, c, c, "spikes", "spikes",
+                                  hw_clipped=_hw_clipped(layer, {})))
             continue
         if kind == "linear":
             if i == 0 and pixels:
@@ -139,7 +152,7 @@ def plan_network(cfg, wiring_bug: str | None = None) -> NetworkPlan:
                                   "(the dense input core); a linear first layer needs spikes")
             c, h, w = in_shape if len(in_shape) == 3 else (in_shape[0], 1, 1)
             fan_in, outs = c * h * w, out_shape[0]
-            hw = _hw(layer, i, fan_in)
+            hw = _hw(layer, i, fan_in, outs)
             current_bits = clog2((1 << (v_bits - 1)) + fan_in * (1 << (b_bits - 1))) + 1
             params = {"InChannels": c, "InHeight": h, "InWidth": w, "OutFeatures": outs,
                       "Timesteps": steps, "Parallel": hw["parallel"], "Lanes": hw["lanes"],
@@ -150,7 +163,7 @@ def plan_network(cfg, wiring_bug: str | None = None) -> NetworkPlan:
             c, h, w = in_shape
             k, outs = layer["kernel"], layer["out_channels"]
             fan_in = c * k * k
-            hw = _hw(layer, i, fan_in)
+            hw = _hw(layer, i, fan_in, outs)
             params = {"InChannels": c, "OutChannels": outs, "Height": h, "Width": w,
                       "Kernel": k, "Timesteps": steps, "Parallel": hw["parallel"],
                       "Lanes": hw["lanes"], "GroupWidth": hw["group"], "WeightBits": b_bits,
@@ -170,7 +183,8 @@ def plan_network(cfg, wiring_bug: str | None = None) -> NetworkPlan:
         out_width = outs if has_neuron else outs * current_bits
         cores.append(CorePlan(i, kind, module, params, in_shape, out_shape, in_width, out_width,
                               "pixels" if (i == 0 and pixels) else "spikes", out_format,
-                              current_bits, addr_bits, max(1, clog2(hw["parallel"])), True))
+                              current_bits, addr_bits, max(1, clog2(hw["parallel"])), True,
+                              _hw_clipped(layer, hw)))
     final = cores[last]
     channels = final.out_shape[0]
     pixels_out = math.prod(final.out_shape[1:]) if len(final.out_shape) == 3 else 1
