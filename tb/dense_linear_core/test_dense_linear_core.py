@@ -1,0 +1,297 @@
+"""cocotb testbench of rtl/dense_linear_core.sv against the golden model.
+
+Golden: ``golden.layers.flatten_chw`` + ``linear_currents`` on the pixel frame broadcast over T
+(a pixels network's first layer sees the same frame at every t, SPEC 2), then
+``golden.neuron.run_neuron`` (HasNeuron = 1: the spike beats) or the currents themselves
+(HasNeuron = 0: the current stream). Every example resets the core, loads its weights through the
+configuration port (``golden.memory_images.layer_images`` / ``config_writes``, in a drawn order),
+streams 1-2 pixel frames (docs/cores.md "Pixel stream") and compares every output beat (all O
+values and the last marker) through the Scoreboard.
+
+Tests:
+- ``random_layers``: Hypothesis draws weights with sparsity 0..100 % (the sparse linear core's
+  strategies), biases, neuron parameters, pixel frames (uniform, all zero, all maximum, sparse;
+  the dense input core's strategy), source idle and sink backpressure patterns. Explicit
+  examples drive the current to +M and -M and the membrane to saturation at both ends.
+- ``cycles_match_model``: free-running streams; the cycles from a frame's first pixel accepted
+  to its last output beat sent equal ``golden.cycles.dense_linear.frame_cycles`` exactly; then
+  the reference measurement of docs/dense_linear_core.md (90 % weight sparsity, uniform pixels).
+"""
+
+from __future__ import annotations
+
+import cocotb
+import numpy as np
+from cocotb.simtime import get_sim_time
+from cocotb.task import resume
+from cocotb.triggers import RisingEdge
+from hypothesis import example, given, note
+from hypothesis import strategies as st
+
+from golden.arith import sat_bounds
+from golden.cycles import dense_linear as cycle_model
+from golden.layers import flatten_chw, linear_currents
+from golden.memory_images import config_writes, layer_images
+from golden.neuron import NeuronParams, run_neuron
+from tb.dense_input_core.test_dense_input_core import pixel_arrays
+from tb.harness.config import config_orders, drive_config_writes, in_order
+from tb.harness.pacing import ALWAYS, pacing_patterns
+from tb.harness.report import STATS
+from tb.harness.scoreboard import Scoreboard
+from tb.harness.search import checked, counted, examples_budget, run_search
+from tb.harness.stream import StreamSink, StreamSource
+from tb.harness.tb import CLOCK_PERIOD_NS, TB
+from tb.sparse_linear_core.test_sparse_linear_core import Sparse, biases, neurons, sparse_matrix
+
+
+class DenseLinearTB(TB):
+    """Clock, reset, the pixel stream in, the output stream out and the configuration port."""
+
+    def __init__(self, dut) -> None:
+        super().__init__(dut)
+        p = lambda name: int(getattr(dut, name).value)  # noqa: E731
+        self.channels, self.pixel_bits = p("InChannels"), p("PixelBits")
+        self.height, self.width = p("InHeight"), p("InWidth")
+        self.out_features, self.timesteps = p("OutFeatures"), p("Timesteps")
+        self.parallel, self.lanes, self.group = p("Parallel"), p("Lanes"), p("GroupWidth")
+        self.weight_bits, self.membrane_bits = p("WeightBits"), p("MembraneBits")
+        self.has_neuron = bool(p("HasNeuron"))
+        self.pixels = self.height * self.width
+        self.fan_in = self.channels * self.pixels
+        self.frame_shape = (self.channels, self.height, self.width)
+        self.current_bits = cycle_model.current_bits(self.fan_in, self.pixel_bits,
+                                                     self.weight_bits, self.membrane_bits)
+        want = self.out_features * (1 if self.has_neuron else self.current_bits)
+        assert len(dut.out_data_o) == want, (
+            f"out_data_o is {len(dut.out_data_o)} bits, expected {want} "
+            f"(CurrentBits {self.current_bits})")
+        for name in ("cfg_valid_i", "cfg_sel_i", "cfg_bank_i", "cfg_addr_i", "cfg_data_i"):
+            getattr(dut, name).value = 0
+        self.source = self.stream(StreamSource(self.clock, dut.in_valid_i, dut.in_ready_o,
+                                               {"data": dut.in_data_i, "last": dut.in_last_i},
+                                               on_accept=self._on_accept))
+        self.sink = self.stream(StreamSink(self.clock, dut.out_valid_o, dut.out_ready_i,
+                                           {"data": dut.out_data_o, "last": dut.out_last_o},
+                                           on_beat=self._on_beat))
+        self.accept_times: list[float] = []
+        self.beat_times: list[float] = []
+
+    def _on_accept(self, _beat) -> None:
+        self.accept_times.append(get_sim_time("ns"))
+
+    def _on_beat(self, _beat) -> None:
+        self.beat_times.append(get_sim_time("ns"))
+
+    def reset_streams(self) -> None:
+        self.accept_times.clear()
+        self.beat_times.clear()
+
+    # -- stimulus -------------------------------------------------------------------------------
+    def frame_beats(self, frame) -> list[dict]:
+        """Beats of one pixel frame ``[C, H, W]``: raster order, channel c at [c*A +: A]."""
+        frame = np.asarray(frame, dtype=np.int64)
+        beats = []
+        for y in range(self.height):
+            for x in range(self.width):
+                data = sum(int(frame[c, y, x]) << (c * self.pixel_bits)
+                           for c in range(self.channels))
+                beats.append({"data": data,
+                              "last": int(y == self.height - 1 and x == self.width - 1)})
+        return beats
+
+    async def load(self, writes) -> None:
+        await drive_config_writes(self.dut, self.clock, writes)
+
+    async def run(self, weights, bias, neuron, frames, source_pacing, sink_pacing,
+                  config_order=None):
+        """Resets, loads the layer (writes in ``config_order``), streams ``frames``; returns
+        (beats, accept and beat times)."""
+        await self.reset()
+        images = layer_images(np.asarray(weights, dtype=np.int64),
+                              np.asarray(bias, dtype=np.int64),
+                              neuron if self.has_neuron else None, self.group, self.parallel)
+        await self.load(in_order(config_writes(images), config_order))
+        self.source.set_pacing(source_pacing)
+        self.sink.set_pacing(sink_pacing)
+        for frame in frames:
+            for beat in self.frame_beats(frame):
+                self.source.put(beat)
+        want = len(frames) * self.timesteps
+        rows = -(-self.out_features // self.parallel)
+        groups = -(-self.fan_in // self.group)
+        worst = rows * groups * (1 + -(-self.group // self.lanes))
+        stall = len(source_pacing) + len(sink_pacing) + 2
+        budget = 50 + len(frames) * stall * (self.pixels + worst + self.timesteps + 8)
+        for _ in range(budget):
+            await RisingEdge(self.clock)
+            if len(self.sink.beats) >= want:
+                break
+        for _ in range(3):  # catch beats emitted after the expected end
+            await RisingEdge(self.clock)
+        return list(self.sink.beats), list(self.accept_times), list(self.beat_times)
+
+    # -- golden ---------------------------------------------------------------------------------
+    def expected(self, weights, bias, neuron, frames) -> list[dict]:
+        w = np.asarray(weights, dtype=np.int64)
+        b = np.asarray(bias, dtype=np.int64)
+        items = []
+        for frame in frames:
+            inp = np.broadcast_to(np.asarray(frame, dtype=np.int64),
+                                  (self.timesteps, *self.frame_shape))
+            currents = linear_currents(flatten_chw(inp), w, b)            # [T, O]
+            values = run_neuron(currents, neuron, self.membrane_bits)[0] if self.has_neuron \
+                else currents
+            for t in range(self.timesteps):
+                items.append({"out": tuple(int(v) for v in values[t]),
+                              "last": int(t == self.timesteps - 1)})
+        return items
+
+    def decode(self, beat: dict) -> dict:
+        data = beat["data"]
+        if self.has_neuron:
+            out = tuple((data >> o) & 1 for o in range(self.out_features))
+        else:
+            cb = self.current_bits
+            mask, sign = (1 << cb) - 1, 1 << (cb - 1)
+            out = tuple((((data >> (o * cb)) & mask) ^ sign) - sign
+                        for o in range(self.out_features))
+        return {"out": out, "last": beat["last"]}
+
+    def compare(self, name, weights, bias, neuron, frames, beats) -> None:
+        def where(index: int) -> str:
+            frame, t = divmod(index, self.timesteps)
+            if frame >= len(frames):
+                return "after the last expected beat"
+            active = int(np.count_nonzero(np.asarray(frames[frame])))
+            what = "spikes s[t][o]" if self.has_neuron else "currents I[t][o]"
+            return (f"frame {frame} of {len(frames)}, timestep {t} of {self.timesteps}, "
+                    f"{what}; {active} of {self.fan_in} pixels non-zero")
+
+        Scoreboard(name, where).compare(self.expected(weights, bias, neuron, frames),
+                                        [self.decode(b) for b in beats])
+
+    # -- cycles ---------------------------------------------------------------------------------
+    def measured_cycles(self, frames: int, accepts, beats) -> list[int]:
+        """Per frame: first pixel accepted to last beat sent, inclusive (-1: beats missing)."""
+        cycles = []
+        for f in range(frames):
+            if len(accepts) < (f + 1) * self.pixels or len(beats) < (f + 1) * self.timesteps:
+                cycles.append(-1)
+                continue
+            first, last = accepts[f * self.pixels], beats[(f + 1) * self.timesteps - 1]
+            cycles.append(round((last - first) / CLOCK_PERIOD_NS) + 1)
+        return cycles
+
+    def model_cycles(self, weights, frames) -> list[int]:
+        return cycle_model.frame_cycles(np.asarray(weights, dtype=np.int64), frames,
+                                        parallel=self.parallel, lanes=self.lanes,
+                                        group=self.group, timesteps=self.timesteps)
+
+
+def _note_example(weights, bias, neuron, frames) -> None:
+    note(f"weights = {weights!r}\nbias = {bias}\nneuron = {neuron}\n"
+         f"frames[f][c][y][x] = {[np.asarray(f).tolist() for f in frames]}")
+
+
+@cocotb.test()
+@checked
+async def random_layers(dut):
+    """Random layers, pixel frames and pacings against the golden model."""
+    tb = DenseLinearTB(dut)
+    o, f = tb.out_features, tb.fan_in
+    w_lo, w_hi = sat_bounds(tb.weight_bits)
+    v_lo, v_hi = sat_bounds(tb.membrane_bits)
+    top = (1 << tb.pixel_bits) - 1
+    run = resume(tb.run)
+
+    full_pos = Sparse.dense(np.full((o, f), w_hi))
+    full_neg = Sparse.dense(np.full((o, f), w_lo))
+    bright = np.full(tb.frame_shape, top, dtype=np.int64)
+    dark = np.zeros(tb.frame_shape, dtype=np.int64)
+
+    @given(weights=sparse_matrix(o, f, w_lo, w_hi),
+           bias=biases(o, tb.membrane_bits),
+           neuron=neurons(tb.membrane_bits, tb.weight_bits),
+           frames=st.lists(pixel_arrays(tb.frame_shape, tb.pixel_bits), min_size=1, max_size=2),
+           source_pacing=st.one_of(st.just(ALWAYS), pacing_patterns()),
+           sink_pacing=st.one_of(st.just(ALWAYS), pacing_patterns()),
+           config_order=config_orders())
+    # The largest current +M - 1 (every weight, pixel and the bias at the maximum); soft reset
+    # keeps the excess, so a missing saturation shows in the following timesteps.
+    @example(weights=full_pos, bias=(v_hi,) * o, neuron=NeuronParams("if", v_hi, "soft", 1),
+             frames=[bright], source_pacing=ALWAYS, sink_pacing=ALWAYS, config_order=None)
+    @example(weights=full_pos, bias=(v_hi,) * o, neuron=NeuronParams("lif", 1, "soft", 1),
+             frames=[bright, bright], source_pacing=(True, False),
+             sink_pacing=(False, True), config_order=None)
+    # The most negative current -M: the membrane sits at -2^(V-1) and must climb back.
+    @example(weights=full_neg, bias=(v_lo,) * o, neuron=NeuronParams("if", 1, "hard", 1),
+             frames=[bright, dark], source_pacing=ALWAYS, sink_pacing=ALWAYS, config_order=None)
+    @example(weights=full_neg, bias=(v_lo,) * o,
+             neuron=NeuronParams("lif", 1, "hard", tb.membrane_bits - 1), frames=[bright],
+             source_pacing=ALWAYS, sink_pacing=(True, False, False), config_order=None)
+    # Empty layer and a dark frame: only the bias drives the neuron.
+    @example(weights=Sparse(o, f, {}), bias=tuple(range(o)),
+             neuron=NeuronParams("if", 1, "hard", 1), frames=[dark], source_pacing=ALWAYS,
+             sink_pacing=ALWAYS, config_order=None)
+    @counted
+    def check(weights, bias, neuron, frames, source_pacing, sink_pacing, config_order):
+        _note_example(weights, bias, neuron, frames)
+        beats, _, _ = run(weights, bias, neuron, frames, source_pacing, sink_pacing, config_order)
+        tb.compare("dense linear output beats", weights, bias, neuron, frames, beats)
+
+    await run_search(check, "random_layers")
+
+
+@cocotb.test()
+@checked
+async def cycles_match_model(dut):
+    """Free-running streams: measured cycles per frame equal golden.cycles.dense_linear."""
+    tb = DenseLinearTB(dut)
+    o, f = tb.out_features, tb.fan_in
+    w_lo, w_hi = sat_bounds(tb.weight_bits)
+    run = resume(tb.run)
+    neuron = NeuronParams("if", 1, "hard", 1)
+    bias = (0,) * o
+    timing = Scoreboard("cycles per frame (first pixel accepted to last output sent)",
+                        lambda k: f"frame {k}")
+
+    @given(weights=sparse_matrix(o, f, w_lo, w_hi),
+           frames=st.lists(pixel_arrays(tb.frame_shape, tb.pixel_bits), min_size=1, max_size=3))
+    @example(weights=Sparse.dense(np.full((o, f), w_hi)),
+             frames=[np.full(tb.frame_shape, (1 << tb.pixel_bits) - 1, dtype=np.int64)] * 3)
+    @counted
+    def check(weights, frames):
+        _note_example(weights, bias, neuron, frames)
+        beats, accepts, times = run(weights, bias, neuron, frames, ALWAYS, ALWAYS)
+        tb.compare("dense linear output beats (free-running)", weights, bias, neuron, frames,
+                   beats)
+        timing.compare(tb.model_cycles(weights, frames),
+                       tb.measured_cycles(len(frames), accepts, times))
+
+    await run_search(check, "cycles_match_model", max_examples=examples_budget(scale=0.3))
+
+    # The reference measurement of docs/dense_linear_core.md: 90 % weight sparsity, uniform
+    # pixels, one frame, free-running streams.
+    STATS.add_example()
+    rng = np.random.default_rng(2026)
+    weights = rng.integers(w_lo, w_hi + 1, size=(o, f))
+    weights[weights == 0] = 1
+    weights[rng.random(weights.shape) < 0.9] = 0
+    frame = rng.integers(0, 1 << tb.pixel_bits, size=tb.frame_shape)
+    beats, accepts, times = await tb.run(weights, bias, neuron, [frame], ALWAYS, ALWAYS)
+    tb.compare("dense linear output beats (90 % sparse)", weights, bias, neuron, [frame], beats)
+    got = tb.measured_cycles(1, accepts, times)
+    want = tb.model_cycles(weights, [frame])
+    timing.compare(want, got)
+    cocotb.log.info(
+        "CYCLES 90%% (C=%d A=%d H=%d W=%d O=%d T=%d P=%d L=%d G=%d): measured %d, model %d, "
+        "lower bound %.2f (effectual ops / (P*L)), dense once %d, dense per timestep %d, "
+        "group walk floor %d, input %d beats",
+        tb.channels, tb.pixel_bits, tb.height, tb.width, o, tb.timesteps, tb.parallel,
+        tb.lanes, tb.group, got[0], want[0],
+        cycle_model.lower_bound(weights, frame, parallel=tb.parallel, lanes=tb.lanes),
+        cycle_model.dense_cost(weights, parallel=tb.parallel, lanes=tb.lanes),
+        cycle_model.dense_cost(weights, parallel=tb.parallel, lanes=tb.lanes,
+                               timesteps=tb.timesteps),
+        cycle_model.group_walk_floor(weights, parallel=tb.parallel, group=tb.group),
+        tb.pixels)
