@@ -45,6 +45,9 @@ class TestbenchResult:
     error: str | None = None
     #: RTL assertion messages from the simulator log (a failing check, like a mismatch).
     assertion_failures: list[str] = field(default_factory=list)
+    #: Waveform of the minimal failing example (a failing run re-run once with tracing on), or
+    #: why there is none; empty for a passing run.
+    waveform: str = ""
 
     @property
     def passed(self) -> bool:
@@ -63,6 +66,8 @@ class TestbenchResult:
             lines.append(f"{len(self.assertion_failures)} RTL assertion failure(s); the first:")
             lines += self.assertion_failures[:3]
         lines += self.failures
+        if self.waveform:
+            lines.append(f"waveform of the minimal failing example: {self.waveform}")
         if self.tests and not self.failed and self.compared_values == 0:
             lines.append("the testbench compared no value: a test that checks nothing fails")
         lines.append(f"logs: {self.build_dir}")
@@ -113,9 +118,104 @@ def run_testbench(
     test_module: str | None = None,
     extra_env: Mapping[str, str] | None = None,
     tag: str | None = None,
+    waves_on_failure: bool | None = None,
 ) -> TestbenchResult:
     """Builds ``sources`` (paths relative to ``rtl/``, or absolute for generated RTL) and runs
-    ``tb/<block>/test_<block>.py``. ``tag`` names the build folder (default: the parameters)."""
+    ``tb/<block>/test_<block>.py``. ``tag`` names the build folder (default: the parameters).
+
+    With ``waves_on_failure`` (default: the ``DUALSPIKE_WAVES_ON_FAILURE=1`` environment, which
+    ``make sim`` sets) a run that fails a check is re-run once with tracing on, replaying the
+    minimal failing example from the example database (:func:`_record_failure_waves`)."""
+    result = _run_once(block, toplevel, sources, simulator, parameters, defines, examples, seed,
+                       test_module, extra_env, tag, waves=False)
+    if waves_on_failure is None:
+        waves_on_failure = os.environ.get(WAVES_ON_FAILURE_ENV) == "1"
+    if waves_on_failure and not result.passed and result.error is None \
+            and (result.failed or result.assertion_failures):
+        _record_failure_waves(result, toplevel, sources, parameters, defines, seed, test_module,
+                              extra_env)
+    return result
+
+
+#: The environment switch of :func:`run_testbench`'s ``waves_on_failure``.
+WAVES_ON_FAILURE_ENV = "DUALSPIKE_WAVES_ON_FAILURE"
+
+
+def _record_failure_waves(result: TestbenchResult, toplevel: str, sources: Sequence[str],
+                          parameters, defines, seed, test_module, extra_env) -> None:
+    """Re-runs the failing tests of ``result`` once with tracing on and stores the waveform path
+    in ``result.waveform``.
+
+    Each failing search is replayed from the ``@reproduce_failure`` blob of its minimal example
+    (``DUALSPIKE_REPLAY``, read by :func:`tb.harness.search.run_search`), with shrinking off:
+    the trace holds the hand-written ``@example``s (a failure among them comes first anyway)
+    and then the shrunk example, where the test stops. Only the failing cocotb tests run. The
+    traced build has its own folder (Verilator needs ``--trace-fst`` at build time), so passing
+    runs keep their speed and their build."""
+    failing = _failing_tests(result.build_dir / "results.xml")
+    summary = result.build_dir / "summary.json"
+    replays = {}
+    if summary.exists():
+        for name, test in json.loads(summary.read_text())["tests"].items():
+            blob = _REPRODUCE_BLOB.search(test.get("minimal_failing_example") or "")
+            if blob:
+                replays[name] = [blob["version"], blob["blob"]]
+    env = {**(extra_env or {}), "DUALSPIKE_REPLAY": json.dumps(replays),
+           "DUALSPIKE_EXAMPLES": "1", "DUALSPIKE_SKIP_SHRINK": "1"}
+    wave = _waves_file(BUILD_ROOT / result.simulator / result.block / (result.tag + "+waves"),
+                       result.simulator, toplevel)
+    wave.unlink(missing_ok=True)  # a trace of an earlier failure is not this one's
+    traced = _run_once(result.block, toplevel, sources, result.simulator, parameters, defines,
+                       1, seed, test_module, env, result.tag + "+waves", waves=True,
+                       test_filter=r"\.(" + "|".join(map(re.escape, failing)) + r")$"
+                       if failing else None)
+    if traced.error:
+        result.waveform = f"none: the traced re-run failed to run ({traced.error.splitlines()[0]})"
+    elif wave.exists() and wave.stat().st_size > 0:
+        result.waveform = str(wave)
+        if traced.passed:
+            result.waveform += " (the re-run passed: the failure did not replay)"
+    else:
+        result.waveform = f"none: {wave} was not written"
+
+
+#: Hypothesis' replay line in a failure report (``print_blob=True``).
+_REPRODUCE_BLOB = re.compile(r"@reproduce_failure\('(?P<version>[^']+)', b'(?P<blob>[^']+)'\)")
+
+
+#: Verilator's FST writer (5.48) compiles against lz4 (Debian: liblz4-dev); without its header
+#: the traced build writes a VCD instead of failing.
+_VERILATOR_FST = Path("/usr/include/lz4.h").exists()
+
+
+def _waves_file(build_dir: Path, simulator: str, toplevel: str) -> Path:
+    """Where each simulator writes its trace: cocotb's Icarus dump module writes
+    ``<toplevel>.fst``, cocotb's Verilator main ``dump.fst`` (or ``dump.vcd``) in the test
+    folder."""
+    if simulator == "icarus":
+        return build_dir / f"{toplevel}.fst"
+    return build_dir / ("dump.fst" if _VERILATOR_FST else "dump.vcd")
+
+
+def _database_dir(simulator: str, block: str, tag: str) -> str:
+    return str(BUILD_ROOT / "hypothesis" / simulator / block / tag)
+
+
+def _failing_tests(results_xml: Path) -> list[str]:
+    """Names of the cocotb tests that failed, from the runner's JUnit results."""
+    if not results_xml.exists():
+        return []
+    import xml.etree.ElementTree as ET  # noqa: PLC0415 - only on failure
+
+    return [case.get("name") for case in ET.parse(results_xml).iter("testcase")
+            if case.find("failure") is not None or case.find("error") is not None]
+
+
+def _run_once(block: str, toplevel: str, sources: Sequence[str], simulator: str,
+              parameters: Mapping[str, object] | None, defines: Sequence[str],
+              examples: int | None, seed: int | None, test_module: str | None,
+              extra_env: Mapping[str, str] | None, tag: str | None, waves: bool,
+              test_filter: str | None = None) -> TestbenchResult:
     if simulator not in SIMULATORS:
         raise ValueError(f"SIM must be one of {', '.join(SIMULATORS)}, got {simulator!r}")
     parameters = dict(parameters or {})
@@ -136,7 +236,7 @@ def run_testbench(
         os.environ.setdefault("CCACHE_DIR", str(BUILD_ROOT / "ccache"))
     env = {
         "DUALSPIKE_SUMMARY": str(summary_path),
-        "DUALSPIKE_HYPOTHESIS_DB": str(BUILD_ROOT / "hypothesis" / simulator / block / tag),
+        "DUALSPIKE_HYPOTHESIS_DB": _database_dir(simulator, block, tag),
         # cocotb imports pytest for assertion rewriting; keep Hypothesis' plugin out of it.
         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
         **({"DUALSPIKE_EXAMPLES": str(examples)} if examples is not None else {}),
@@ -151,6 +251,8 @@ def run_testbench(
         # not found").
         build_args = ["-Wno-fatal", "--assert", "--x-assign", "unique", "--x-initial", "unique",
                       "--output-split", "0"] if simulator == "verilator" else []
+        if waves and simulator == "verilator" and _VERILATOR_FST:
+            build_args.append("--trace-fst")  # cocotb's waves=True alone gives a VCD
         runner.build(
             sources=[RTL_DIR / s for s in sources],
             hdl_toplevel=toplevel,
@@ -161,6 +263,7 @@ def run_testbench(
             build_args=build_args,
             timescale=("1ns", "1ps"),
             log_file=build_dir / "build.log",
+            waves=waves,
         )
         # Verilator stops at its first failed assertion by default; let it carry on like Icarus,
         # so that Hypothesis can still shrink the failing example (the log scan below fails the
@@ -178,6 +281,8 @@ def run_testbench(
                 seed=seed,
                 parameters=parameters,
                 log_file=build_dir / "sim.log",
+                waves=waves,
+                test_filter=test_filter,
             )
     except SystemExit as stop:  # the runner exits on a simulator crash
         result.error = f"simulator exited with status {stop.code}; see {build_dir}/sim.log"

@@ -12,6 +12,7 @@ example is logged, stored in the run summary and re-raised so the cocotb test fa
 from __future__ import annotations
 
 import functools
+import json
 import os
 import traceback
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from pathlib import Path
 import cocotb
 from cocotb.simtime import get_sim_time
 from cocotb.task import bridge
-from hypothesis import HealthCheck, Phase, seed, settings
+from hypothesis import HealthCheck, Phase, reproduce_failure, seed, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from tb.harness.report import STATS
@@ -85,6 +86,11 @@ async def run_search(given_test: Callable, name: str, max_examples: int | None =
         phases=_phases(),
     )(given_test)
     seeded = seed(cocotb.RANDOM_SEED)(configured)
+    replay = json.loads(os.environ.get("DUALSPIKE_REPLAY", "{}")).get(STATS.current)
+    if replay:
+        # The runner's traced re-run of a failure: exactly the shrunk example, from its blob
+        # (``@seed`` turns Hypothesis' example database off, so the blob is the replay).
+        seeded = reproduce_failure(replay[0], replay[1].encode())(seeded)
     try:
         await bridge(seeded)()
     except BaseException as error:
