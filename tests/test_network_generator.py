@@ -21,6 +21,7 @@ from tb.network import streams as S
 from golden.strategies import small_configs
 from tb.network.networks import (
     _buildable,
+    digits_mlp_network,
     events_network,
     random_network,
     regression_networks,
@@ -63,12 +64,35 @@ def test_unknown_hw_knob_is_refused(tmp_path):
         generate(cfg, weights, tmp_path / "net")
 
 
-def test_pixels_into_linear_first_layer_is_refused():
-    cfg = {"timesteps": 2, "input": {"kind": "pixels", "shape": [1, 2, 2], "bits": 4},
+def test_pixels_into_linear_first_layer_is_the_dense_linear_core(tmp_path):
+    """An MLP on images (legal, SPEC 1): layer 0 is the dense linear core with the pixel stream
+    in, and a one-layer network's readout accumulates its exact current width."""
+    from golden.cycles.dense_linear import current_bits
+
+    cfg = {"timesteps": 2, "input": {"kind": "pixels", "shape": [2, 2, 3], "bits": 4},
            "weight_bits": 4, "membrane_bits": 8,
            "layers": [{"kind": "linear", "out_features": 3, "readout": "accumulate"}]}
-    with pytest.raises(ConfigError, match=r"layers\[0\]: a pixels network must start"):
-        plan_network(cfg)
+    plan = plan_network(cfg)
+    core = plan.layers[0]
+    assert (core.module, core.in_format, core.out_format) == ("dense_linear_core", "pixels",
+                                                              "currents")
+    assert core.parameters["PixelBits"] == 4 and core.in_width == 2 * 4
+    assert core.current_bits == current_bits(12, 4, 4, 8)
+    assert core.out_width == 3 * core.current_bits
+    assert plan.readout["parameters"]["CurrentBits"] == core.current_bits
+    assert "dense_linear_core.sv" in plan.sources and "pixel_frame_gather.sv" in plan.sources
+    weights = random_weights(load_config(cfg), np.random.default_rng(3), 0.5)
+    generate(cfg, weights, tmp_path / "net")
+    assert "dense_linear_core #(" in (tmp_path / "net" / "dualspike_top.sv").read_text()
+
+
+def test_digits_mlp_config_builds(tmp_path):
+    network = digits_mlp_network()
+    cfg = load_config(network.config)
+    plan = generate(cfg, random_weights(cfg, np.random.default_rng(0), network.sparsity),
+                    tmp_path / "mlp")
+    assert [c.module for c in plan.layers] == ["dense_linear_core", "sparse_linear_core"]
+    assert plan.layers[0].out_width == 32 and plan.layers[1].in_shape == (32,)
 
 
 @settings(max_examples=40, deadline=None)

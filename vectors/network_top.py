@@ -7,8 +7,9 @@ config and weights first, then writes the top, the memory images and ``network.j
 which the network testbench and the replay bench read), into a temporary folder renamed into
 place. Deploying another network is re-running this, never editing RTL.
 
-Cores: the first conv layer of a ``pixels`` network is the dense input core; other conv layers
-are sparse conv cores, linear layers sparse linear cores, maxpool layers spike max-pools; the
+Cores: the first conv layer of a ``pixels`` network is the dense input core (a first linear
+layer, an MLP on images, the dense linear core); other conv layers are sparse conv cores, linear
+layers sparse linear cores, maxpool layers spike max-pools; the
 last layer feeds the readout core (spike counts, or accumulated currents when the last layer
 carries ``"readout": "accumulate"``). FIFO depth rule (docs/network.md): ``2*T`` beats between
 cores, so a producer can finish one pixel's T timesteps while the consumer is still on the
@@ -42,6 +43,7 @@ DEFAULT_HW = HW_KNOBS
 #: RTL files every generated top needs, in compilation order.
 CORE_SOURCES = ("stream_stable_checker.sv", "popcount.sv", "sparsity_detector.sv", "lif_unit.sv",
                 "stream_fifo.sv", "dense_bank.sv", "dense_line_buffer.sv", "dense_input_core.sv",
+                "pixel_frame_gather.sv", "dense_linear_core.sv",
                 "sparse_conv_core.sv", "linear_frame_buffer.sv", "sparse_linear_core.sv",
                 "spike_maxpool.sv", "readout_core.sv")
 #: Headers those files include (found on the include path rtl/, or a bundle's rtl/).
@@ -147,18 +149,23 @@ def plan_network(cfg, wiring_bug: str | None = None) -> NetworkPlan:
                                   hw_clipped=_hw_clipped(layer, {})))
             continue
         if kind == "linear":
-            if i == 0 and pixels:
-                raise ConfigError("layers[0]: a pixels network must start with a conv layer "
-                                  "(the dense input core); a linear first layer needs spikes")
             c, h, w = in_shape if len(in_shape) == 3 else (in_shape[0], 1, 1)
             fan_in, outs = c * h * w, out_shape[0]
             hw = _hw(layer, i, fan_in, outs)
-            current_bits = clog2((1 << (v_bits - 1)) + fan_in * (1 << (b_bits - 1))) + 1
             params = {"InChannels": c, "InHeight": h, "InWidth": w, "OutFeatures": outs,
                       "Timesteps": steps, "Parallel": hw["parallel"], "Lanes": hw["lanes"],
                       "GroupWidth": hw["group"], "WeightBits": b_bits, "MembraneBits": v_bits,
                       "HasNeuron": has_neuron}
-            module, min_span = "sparse_linear_core", 3
+            if i == 0 and pixels:
+                # An MLP on images: the dense input core as a 1x1 conv over the gathered frame.
+                module, min_span = "dense_linear_core", 4
+                params = {"InChannels": c, "PixelBits": a_bits,
+                          **{k: v for k, v in params.items() if k != "InChannels"}}
+                current_bits = clog2((1 << (v_bits - 1))
+                                     + fan_in * ((1 << a_bits) - 1) * (1 << (b_bits - 1))) + 1
+            else:
+                module, min_span = "sparse_linear_core", 3
+                current_bits = clog2((1 << (v_bits - 1)) + fan_in * (1 << (b_bits - 1))) + 1
         else:  # conv
             c, h, w = in_shape
             k, outs = layer["kernel"], layer["out_channels"]

@@ -4,6 +4,7 @@
   else random sparse weights), run on real test images;
 - ``digits28``: an MNIST-sized 28x28 network on the digits resampled to 28x28;
 - ``events``: a spike-input network, event-camera-like frames with 2 polarity channels, T = 8;
+- ``digits-mlp``: an MLP on the 8x8 digits (linear first layer on pixels: the dense linear core);
 - ``random-<seed>``: small networks of mixed kinds drawn by Hypothesis (golden.strategies).
 
 ``prepare(network, out_dir)`` writes the generated top, the memory images and ``samples.npz``;
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from golden import inputs
 from golden.config import load_config
 from golden.network import random_weights
 from tb.harness.runner import BUILD_ROOT, REPO_ROOT, RTL_DIR, TestbenchResult, run_testbench
@@ -134,8 +136,25 @@ def events_network() -> Network:
     return Network("events", config, data="events", samples=3, sparsity=0.8)
 
 
+def digits_mlp_network() -> Network:
+    """An MLP on images: the 8x8 digits straight into a linear layer (the dense linear core),
+    then a linear readout layer; random sparse weights, real test images."""
+    config = {
+        "name": "digits-mlp-fc32-fc10", "timesteps": 4,
+        "input": {"kind": "pixels", "shape": [1, 8, 8], "bits": 5},
+        "weight_bits": 4, "membrane_bits": 16,
+        "layers": [
+            {"kind": "linear", "out_features": 32, "neuron": _lif(40),
+             "hw": {"parallel": 8, "lanes": 2, "group": 16}},
+            {"kind": "linear", "out_features": 10, "readout": "accumulate",
+             "hw": {"parallel": 5, "lanes": 2, "group": 32}},
+        ],
+    }
+    return Network("digits-mlp", config, data="digits", samples=8, sparsity=0.8)
+
+
 def regression_networks() -> list[Network]:
-    return [digits_network(), digits28_network(), events_network()]
+    return [digits_network(), digits28_network(), events_network(), digits_mlp_network()]
 
 
 def random_network(seed: int) -> Network:
@@ -175,35 +194,23 @@ def _draw_configs(strategy, seed: int, count: int) -> list[dict]:
 
 
 def _buildable(cfg: dict) -> bool:
-    """2-5 layers (the regression wants real chains); the cores cover every config except a
-    pixels network whose first layer is linear."""
-    return len(cfg["layers"]) >= 2 and not (
-        cfg["input"]["kind"] == "pixels" and cfg["layers"][0]["kind"] == "linear")
+    """2-5 layers (the regression wants real chains); the cores cover every legal config."""
+    return len(cfg["layers"]) >= 2
 
 
 def _samples(network: Network, cfg: dict) -> np.ndarray:
+    """The real samples of ``network`` (golden.inputs, the one input path): the first test images
+    of the trained model's data set (train/data.py's split), event frames, or random input."""
     rng = np.random.default_rng(network.seed)
     if network.data in ("digits", "digits28"):
         from train.data import load  # noqa: PLC0415 - torch import only when needed
 
-        split = load(network.data)
-        return split.x_test[: network.samples]
-    shape = tuple(cfg["input"]["shape"])
+        return load(network.data).x_test[: network.samples]
     if network.data == "events":
-        # Event-camera-like: a moving bar of ON events with a trailing OFF edge, plus noise.
-        steps = cfg["timesteps"]
-        frames = np.zeros((network.samples, steps, *shape), dtype=np.int64)
-        for n in range(network.samples):
-            column, speed = rng.integers(0, shape[2]), rng.choice([-1, 1])
-            for t in range(steps):
-                x = (column + speed * t) % shape[2]
-                frames[n, t, 0, :, x] = rng.random(shape[1]) < 0.8
-                frames[n, t, 1, :, (x - speed) % shape[2]] = rng.random(shape[1]) < 0.5
-            frames[n] |= (rng.random((steps, *shape)) < 0.03).astype(np.int64)
-        return frames
+        return inputs.event_inputs(cfg, network.samples, rng)
     if cfg["input"]["kind"] == "pixels":
-        return rng.integers(0, 1 << cfg["input"]["bits"], size=(network.samples, *shape))
-    return (rng.random((network.samples, cfg["timesteps"], *shape)) < 0.3).astype(np.int64)
+        return inputs.random_pixels(cfg, network.samples, rng)
+    return inputs.spike_inputs(cfg, network.samples, rng, 0.3).astype(np.int64)
 
 
 def prepare(network: Network, out_dir: Path, wiring_bug: str | None = None) -> Path:
