@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
 """Build and run the plain-SystemVerilog replay bench (tb/replay/replay_tb.sv) on a vector bundle.
 
-    python ci/replay.py --bundle build/vectors/x --sim icarus|verilator
+    python ci/replay.py --bundle build/vectors/x --sim icarus|verilator [--no-verify]
 
-Compiles the bundle's own RTL copies (rtl/, in network.json's order), its generated top and the
-bench with the bundle on the include path (for replay_bundle.svh), runs it with
-``+bundle=<dir>``, prints the bench's INFO and PASS/FAIL lines (the simulator's own lines only
-when no verdict appears) and exits with the simulation's status (0 PASS, 1 FAIL, 2 build error).
-Builds are cached per bundle content under build/replay/<sim>/<key>/.
+First checks every file the manifest lists against its size and sha256 (the cheap part of
+``python -m vectors.bundle verify``; ``--no-verify`` skips it). Then compiles the bundle's own RTL
+copies (rtl/, in network.json's order), its generated top and the bench with the bundle on the
+include path (for replay_bundle.svh), runs it with ``+bundle=<dir>`` and, before believing a
+PASS, checks the run itself: no ``$readmemh`` warning from the simulator; the samples, input
+beats, configuration writes and beats per stream the bench counted equal manifest.json's; the
+measured cycles agree with the manifest's ``cycles`` (docs/vectors.md, "What the replay
+checks"). Prints the bench's INFO lines and one verdict (PASS/FAIL); exits 0 PASS, 1 FAIL,
+2 build error or bad input. Builds are cached per bundle content and defines under
+build/replay/<sim>/<key>/.
 """
 
 from __future__ import annotations
@@ -16,14 +21,19 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import sys
 from pathlib import Path
+from typing import Sequence
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "tb" / "replay" / "replay_tb.sv"
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+from vectors.bundle import sha256  # noqa: E402
 
 
 def sources(bundle: Path) -> list[Path]:
@@ -31,21 +41,23 @@ def sources(bundle: Path) -> list[Path]:
     return [bundle / "rtl" / s for s in plan["sources"]] + [bundle / f"{plan['top']}.sv", BENCH]
 
 
-def build_key(bundle: Path, files: list[Path]) -> str:
+def build_key(bundle: Path, files: list[Path], defines: Sequence[str] = ()) -> str:
     digest = hashlib.sha256()
+    digest.update("\0".join(defines).encode() + b"\0\0")
     headers = sorted((bundle / "rtl").glob("*.svh")) + [bundle / "replay_bundle.svh"]
     for path in files + headers:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
-def build(bundle: Path, sim: str, build_root: Path) -> list[str]:
+def build(bundle: Path, sim: str, build_root: Path, defines: Sequence[str] = ()) -> list[str]:
     files = sources(bundle)
-    out = build_root / sim / build_key(bundle, files)
+    out = build_root / sim / build_key(bundle, files, defines)
+    flags = [f"-D{d}" for d in defines]
     if sim == "icarus":
         binary = out / "replay_tb.vvp"
         command = ["iverilog", "-g2012", "-s", "replay_tb", "-I", str(bundle),
-                   "-I", str(bundle / "rtl"), "-o", str(binary),
+                   "-I", str(bundle / "rtl"), *flags, "-o", str(binary),
                    *map(str, files)]
         run = ["vvp", "-n", str(binary)]
     else:
@@ -53,7 +65,7 @@ def build(bundle: Path, sim: str, build_root: Path) -> list[str]:
         command = ["verilator", "--binary", "-j", "2", "--output-split", "0", "-Wno-fatal",
                    "-Wno-lint", "-Wno-style", "-CFLAGS", "-std=gnu++20 -fcoroutines",
                    "--top-module", "replay_tb",
-                   f"-I{bundle}", f"-I{bundle / 'rtl'}",
+                   f"-I{bundle}", f"-I{bundle / 'rtl'}", *flags,
                    "--Mdir", str(out), *map(str, files)]
         run = [str(binary)]
     if not binary.exists():
@@ -80,11 +92,13 @@ def build(bundle: Path, sim: str, build_root: Path) -> list[str]:
 
 
 def replay(bundle: Path, sim: str, build_root: Path = REPO / "build" / "replay",
-           max_cycles: int | None = None, stall: int = 0) -> tuple[int, str, str]:
+           max_cycles: int | None = None, stall: int = 0,
+           defines: Sequence[str] = ()) -> tuple[int, str, str]:
     """Returns (exit status, the verdict line, the whole output). ``stall``: percent of cycles
-    with the input withheld and out_ready low (0..99)."""
+    with the input withheld and out_ready low (0..99). ``defines``: ``-D<define>`` for every
+    compiled file (e.g. a planted ``DUALSPIKE_BUG_*``), part of the build key."""
     bundle = bundle.resolve()
-    run = build(bundle, sim, build_root)
+    run = build(bundle, sim, build_root, defines)
     run += [f"+bundle={bundle}", f"+stall={stall}"]
     run += [f"+max_cycles={max_cycles}"] if max_cycles else []
     result = subprocess.run(run, capture_output=True, text=True)
@@ -96,7 +110,113 @@ def replay(bundle: Path, sim: str, build_root: Path = REPO / "build" / "replay",
         status = 1 if status == 0 else status
     if not verdict:
         status = status or 1
+    if status == 0:
+        problem = check_run(bundle, output, stall)
+        if problem:
+            status, verdict = 1, f"FAIL {problem}"
+            output += verdict + "\n"
     return status, verdict, output
+
+
+def verify_files(bundle: Path) -> str | None:
+    """The cheap part of ``vectors.bundle verify``: every file manifest.json lists is present
+    with its size and sha256, and every file the bench reads is listed. Returns the first
+    problem (``<file>: <what>``) or None."""
+    try:
+        manifest = json.loads((bundle / "manifest.json").read_text())
+        files = {f["name"]: f for f in manifest["files"]}
+        read_by_bench = ["replay_bundle.svh", manifest["config_writes"]["file"],
+                         *(s["file"] for s in manifest["streams"].values())]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"manifest.json: unreadable or incomplete ({exc})"
+    for name in read_by_bench:
+        if name not in files:
+            return f"{name}: not listed in manifest.json"
+    for name, entry in files.items():
+        path = bundle / name
+        if not path.is_file():
+            return f"{name}: missing (listed in manifest.json)"
+        if path.stat().st_size != entry["bytes"]:
+            return f"{name}: {path.stat().st_size} bytes, manifest.json says {entry['bytes']}"
+        if sha256(path) != entry["sha256"]:
+            return f"{name}: sha256 differs from manifest.json"
+    return None
+
+
+#: A simulator's complaint about a $readmemh (Icarus: "WARNING: ...: $readmemh(...): Not enough
+#: words ...", "ERROR: Unable to open ..."; Verilator: "%Warning: ...: $readmem file not found").
+READMEM_COMPLAINT = re.compile(r"(warning|error|unable).*readmem|readmem.*(warning|not found|"
+                               r"not enough|too many|ended before|invalid|unable)", re.I)
+MEM_FILE = re.compile(r"([\w.+-]+\.mem)\b")
+
+
+def _info(output: str, pattern: str) -> list[tuple[str, ...]]:
+    return re.findall(rf"^INFO {pattern}$", output, re.M)
+
+
+def check_run(bundle: Path, output: str, stall: int) -> str | None:
+    """What a PASS must also satisfy (docs/vectors.md): returns the first problem or None."""
+    for line in output.splitlines():
+        if READMEM_COMPLAINT.search(line):
+            named = MEM_FILE.search(line)
+            return (f"{named.group(1) if named else 'a .mem file'}: the simulator complained "
+                    f"about $readmemh: {line.strip()}")
+    try:
+        manifest = json.loads((bundle / "manifest.json").read_text())
+        samples, streams = int(manifest["samples"]), manifest["streams"]
+        writes = int(manifest["config_writes"]["count"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"manifest.json: unreadable or incomplete ({exc})"
+    counted = {"samples": _info(output, r"samples (\d+)"),
+               "config": _info(output, r"config (\d+) writes"),
+               "input": _info(output, r"input (\d+) beats")}
+    for what, want in (("samples", samples), ("config", writes),
+                       ("input", streams["input"]["beats"])):
+        if len(counted[what]) != 1 or int(counted[what][0]) != want:
+            got = counted[what][0] if len(counted[what]) == 1 else "nothing"
+            return (f"replay_bundle.svh: the bench counted {got} {what} "
+                    f"({'samples' if what == 'samples' else 'beats/writes'}), "
+                    f"manifest.json says {want}")
+    seen = {name: (int(beats), int(stalled), file) for name, beats, stalled, file in
+            _info(output, r"stream (\S+) beats (\d+) stalled (\d+) file (\S+)")}
+    for name, stream in streams.items():
+        if name == "input":
+            continue
+        if name not in seen:
+            return f"{stream['file']}: the bench printed no count for stream {name}"
+        if seen[name][0] != stream["beats"]:
+            return (f"{stream['file']}: the bench checked {seen[name][0]} beats, manifest.json "
+                    f"says {stream['beats']}")
+    if set(seen) != set(streams) - {"input"}:
+        return f"replay_bundle.svh: the bench checked streams {sorted(seen)}, manifest.json " \
+               f"lists {sorted(set(streams) - {'input'})}"
+    return check_cycles(manifest, output, stall, seen)
+
+
+def check_cycles(manifest: dict, output: str, stall: int, seen: dict) -> str | None:
+    """Layer 0's cycles per frame: equal to the model when nothing paused it (STALL=0 and tap 0
+    never backpressured), else at least the model; the whole run at least the lower bound."""
+    facts = manifest.get("cycles") or {}
+    if "layer0_per_frame" not in facts or "total_lower_bound" not in facts:
+        return "manifest.json: no cycles.layer0_per_frame / cycles.total_lower_bound " \
+               "(a bundle from before generator 1.2: make it again)"
+    first_in = {int(s): int(c) for s, c in _info(output, r"first_in (\d+) (\d+)")}
+    last_l0 = {int(s): int(c) for s, c in _info(output, r"last L0 (\d+) (\d+)")}
+    total = _info(output, r"cycles (\d+) \(.*\)")
+    expected = facts["layer0_per_frame"]
+    if len(total) != 1 or len(first_in) != len(expected) or len(last_l0) != len(expected):
+        return "cycles: the bench printed no complete cycle counts"
+    measured = [last_l0[s] - first_in[s] + 1 for s in range(len(expected))]
+    exact = stall == 0 and seen["L0"][1] == 0
+    for sample, (got, want) in enumerate(zip(measured, expected)):
+        if got != want if exact else got < want:
+            return (f"cycles: layer 0, sample {sample}: measured {got}, model "
+                    f"{'' if exact else 'lower bound '}{want} (manifest.json cycles."
+                    f"layer0_per_frame)")
+    if int(total[0]) < facts["total_lower_bound"]:
+        return (f"cycles: measured {total[0]} in all, below the lower bound "
+                f"{facts['total_lower_bound']} (manifest.json cycles.total_lower_bound)")
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,9 +227,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stall", type=int, default=0, metavar="PERCENT",
                         help="withhold input / drop out_ready in about PERCENT %% of the cycles "
                              "(0..99; default 0)")
+    parser.add_argument("--no-verify", action="store_true",
+                        help="skip the size and sha256 check of the bundle's files (for a "
+                             "bundle already verified)")
     args = parser.parse_args(argv)
     if not 0 <= args.stall <= 99:
         parser.error(f"--stall must be 0..99, got {args.stall}")
+    if not (args.bundle / "manifest.json").is_file():
+        print(f"error: {args.bundle}: not a bundle (no manifest.json)", file=sys.stderr)
+        return 2
+    problem = None if args.no_verify else verify_files(args.bundle)
+    if problem:
+        print(f"FAIL {problem}")
+        return 1
     if not (args.bundle / "replay_bundle.svh").is_file():
         print(f"error: {args.bundle}: not a bundle (no replay_bundle.svh)", file=sys.stderr)
         return 2
@@ -126,8 +256,16 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(output[-4000:])
         print(f"FAIL no verdict from the bench (status {status})")
     else:
-        print(verdict)
+        print(verdict + _where(verdict))
     return status
+
+
+def _where(verdict: str) -> str:
+    """For a word the bench found wrong, the file and line holding the expected word."""
+    found = re.match(r"FAIL (L\d+|readout) \d+ \S+ (\d+) expected", verdict)
+    if not found:
+        return ""
+    return f" ({found.group(1)}.expected.mem line {int(found.group(2)) + 1})"
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from golden.config import ConfigError, WeightError, load_config, validate_weights, weight_shapes
+from golden.cycles.network import network_cycles
 from golden.memory_images import format_readmemh
 from golden.network import random_weights, run_batch, run_network
 from vectors.network_top import (
@@ -179,7 +180,8 @@ def replay_include(plan: NetworkPlan, samples: int, per_sample: dict[str, int],
         prior_done = "1'b1" if bit == 0 else f"&done[{bit - 1}:0]"
         return [f"replay_check #(.Width({width}), .Beats({beats}), .Samples(Samples), "
                 f".Steps({steps}), .Layer({layer}), .File(\"{name}\")) u_check_{name.split('.')[0]} (",
-                f"  .clk_i(clk), .timeout_i(timeout), .prior_bad_i({prior}), .prior_done_i({prior_done}),",
+                f"  .clk_i(clk), .cycle_i(cycle), .report_i(report), .timeout_i(timeout),",
+                f"  .prior_bad_i({prior}), .prior_done_i({prior_done}),",
                 f"  .valid_i({prefix}_valid), .ready_i({prefix}_ready),"
                 f" .data_i({prefix}_data), .last_i({prefix}_last),",
                 f"  .bad_o(bad[{bit}]), .done_o(done[{bit}])", ");"]
@@ -327,9 +329,9 @@ def make_bundle(config, weights="random", sparsity: float = 0.8, samples: int = 
             "seed": seed, "weights": weights_source,
             "sparsity": float(sparsity) if weights_source.startswith("random") else None,
             "inputs": input_source, **facts,
-            "cycles": {"expected_per_frame": None,
-                       "note": "not computed by the generator; the replay prints the measured "
-                               "count (INFO cycles ...) for information"},
+            # What ci/replay.py checks the measured cycles against (docs/vectors.md).
+            "cycles": network_cycles(json.loads(texts["network.json"]), cfg, weight_arrays,
+                                     golden["input"]),
             "files": [{"name": n, "bytes": (staging / n).stat().st_size,
                        "sha256": sha256(staging / n)} for n in names],
         }

@@ -20,57 +20,38 @@ from pathlib import Path
 import numpy as np
 
 from golden.config import load_config
-from golden.cycles import dense_input, maxpool, sparse_conv, sparse_linear
-from golden.network import run_network
+from golden.cycles import maxpool
+from golden.cycles.network import layer_models
 from golden.sparsity import effectual_ops
 
 CLOCK_HZ = 200e6
 
 
-def _layer_input(context, index: int) -> np.ndarray:
-    return context.layers[index].inp
-
-
-def _steady(last_outputs, fallback: float) -> float:
-    """Mean distance between consecutive frames' last outputs (one frame: ``fallback``)."""
-    return float(np.mean(np.diff(last_outputs))) if len(last_outputs) > 1 else float(fallback)
-
-
 def layer_figures(plan: dict, cfg: dict, weights: dict, samples) -> list[dict]:
-    contexts = [run_network(cfg, weights, x) for x in samples]
     steps = cfg["timesteps"]
     rows = []
-    for core in plan["layers"]:
+    for core, model in zip(plan["layers"], layer_models(plan, cfg, weights, samples)):
         i, p = core["index"], core["parameters"]
-        inputs = [_layer_input(c, i) for c in contexts]
+        inputs = model.inputs
+        cycles = model.steady
         row = {"layer": i, "kind": core["kind"], "module": core["module"]}
         if core["module"] == "spike_maxpool":
-            cycles = float(p["Height"] * p["Width"] * steps)  # one input beat per cycle
             row.update(cycles=cycles, lower_bound=maxpool.lower_bound(p["Height"], p["Width"],
                                                                       steps),
                        dense=None, weight_sparsity=None)
         else:
             weight = weights[f"L{i}.weight"]
-            par, lanes, group = p["Parallel"], p["Lanes"], p["GroupWidth"]
+            par, lanes = p["Parallel"], p["Lanes"]
             fan_in = int(np.prod(weight.shape[1:]))
             rows_r = -(-weight.shape[0] // par)
             if core["module"] == "dense_input_core":
-                frames = list(samples)  # pixel frames [C, H, W] (the same at every t)
-                timing = dense_input.frame_timing(weight, frames, parallel=par, lanes=lanes,
-                                                  group=group, timesteps=steps)
-                cycles = _steady(timing.last_out, timing.cycles[0])
-                ops = np.mean([effectual_ops("conv", f[None], weight) for f in frames])
+                ops = np.mean([effectual_ops("conv", np.asarray(f)[None], weight)
+                               for f in samples])
                 pixels = p["Height"] * p["Width"]
             elif core["module"] == "sparse_conv_core":
-                timing = sparse_conv.schedule(weight, inputs,
-                                              sparse_conv.ConvHw(par, lanes, group))
-                cycles = _steady([f.output_cycles[-1] for f in timing], timing[0].cycles)
                 ops = np.mean([effectual_ops("conv", x, weight) for x in inputs])
                 pixels = p["Height"] * p["Width"]
             else:
-                pixels_in = p["InHeight"] * p["InWidth"]
-                linear = sparse_linear.model(weight, inputs, pixels_in, par, lanes, group)
-                cycles = float(max(np.mean(linear.compute_cycles), pixels_in * steps))
                 ops = np.mean([effectual_ops("linear", x.reshape(steps, -1), weight)
                                for x in inputs])
                 pixels = 1

@@ -1,0 +1,120 @@
+"""Cycle figures of a whole network, built on the per-core models of this package.
+
+Each core model is exact for its core alone with free-running streams: a beat offered every
+cycle from the frame's first beat, frames back to back, the output always ready. In the
+network only layer 0 is fed that way (by the source); every later core gets its input at the
+pace of the core before it, and a slow core backpressures the one before it through the
+2*T-beat FIFO. The core models take no arrival times, so they do not compose into an exact
+network count. What is exact, and what is a bound:
+
+- **layer 0, per frame** (:func:`network_cycles` ``layer0_per_frame``): the cycles from the
+  input beat accepting a frame's first input beat to tap 0's beat sending that frame's last
+  output beat, both counted, with frames back to back and the source never pausing. Exact
+  whenever tap 0 was never backpressured (``tap0_valid && !tap0_ready`` never seen): then layer
+  0 runs exactly as its core model assumes.
+- **whole bundle, lower bound** (``total_lower_bound``): from the first input beat accepted to
+  the last readout beat, the network cannot be faster than any of its layers alone with
+  free-running streams (every model is a max-plus recurrence, so later inputs or a stalled
+  output only delay its events, and the readout's last beat follows every layer's last beat).
+  Per layer: its span for all N frames back to back (the dense input and conv models give
+  absolute edges; the max-pool takes ``N*H*W*T + T``; the linear core at least its input beats
+  plus its output tail ``N*H*W*T + 2``; the readout ``N*pixels*T``).
+
+``layer_models`` also gives each layer's steady-state cycles per frame for the performance
+figures of ``make sim`` (tb/network/figures.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from golden.cycles import dense_input, maxpool, sparse_conv, sparse_linear
+from golden.network import run_network
+
+
+@dataclass(frozen=True)
+class LayerModel:
+    """One layer fed alone with free-running streams, the network's samples back to back."""
+
+    index: int
+    module: str
+    #: Per frame: first input beat accepted to last output beat sent, both counted.
+    frame_cycles: tuple[int, ...]
+    #: First input beat of frame 0 to the last output beat of the last frame, both counted,
+    #: or a lower bound of it where the core model gives no absolute edges (linear).
+    span: int
+    #: Steady-state cycles per frame (mean distance of consecutive frames' last outputs; for
+    #: the linear core, its detector-busy cycles or its input beats, whichever is larger).
+    steady: float
+    #: The layer's input per frame (golden model), for the figures.
+    inputs: tuple
+
+
+def _steady(last_outputs, fallback: float) -> float:
+    """Mean distance between consecutive frames' last outputs (one frame: ``fallback``)."""
+    return float(np.mean(np.diff(last_outputs))) if len(last_outputs) > 1 else float(fallback)
+
+
+def layer_models(plan: dict, cfg: dict, weights: dict, samples) -> list[LayerModel]:
+    """Every layer's core model on ``samples`` (the network's inputs) streamed back to back;
+    ``plan`` is the network plan (network.json)."""
+    samples = [np.asarray(x).astype(np.int64) for x in samples]
+    contexts = [run_network(cfg, weights, x) for x in samples]
+    steps = cfg["timesteps"]
+    frames = len(samples)
+    models = []
+    for core in plan["layers"]:
+        i, p, module = core["index"], core["parameters"], core["module"]
+        inputs = tuple(c.layers[i].inp for c in contexts)
+        if module == "spike_maxpool":
+            per_frame = maxpool.frame_cycles(p["Height"], p["Width"], p["Pool"], steps)
+            beats = p["Height"] * p["Width"] * steps
+            models.append(LayerModel(i, module, (per_frame,) * frames,
+                                     frames * beats + steps, float(beats), inputs))
+            continue
+        weight = weights[f"L{i}.weight"]
+        par, lanes, group = p["Parallel"], p["Lanes"], p["GroupWidth"]
+        if module == "dense_input_core":
+            timing = dense_input.frame_timing(weight, samples, parallel=par, lanes=lanes,
+                                              group=group, timesteps=steps)
+            models.append(LayerModel(i, module, timing.cycles,
+                                     timing.last_out[-1] - timing.first_in[0] + 1,
+                                     _steady(timing.last_out, timing.cycles[0]), inputs))
+        elif module == "sparse_conv_core":
+            timing = sparse_conv.schedule(weight, inputs, sparse_conv.ConvHw(par, lanes, group))
+            last = [f.output_cycles[-1] for f in timing]
+            models.append(LayerModel(i, module, tuple(f.cycles for f in timing),
+                                     last[-1] - timing[0].first_input + 1,
+                                     _steady(last, timing[0].cycles), inputs))
+        else:
+            pixels_in = p["InHeight"] * p["InWidth"]
+            linear = sparse_linear.model(weight, inputs, pixels_in, par, lanes, group)
+            models.append(LayerModel(
+                i, module, linear.frame_cycles,
+                frames * pixels_in * steps + sparse_linear.OUTPUT_TAIL,
+                float(max(np.mean(linear.compute_cycles), pixels_in * steps)), inputs))
+    return models
+
+
+def network_cycles(plan: dict, cfg: dict, weights: dict, samples) -> dict:
+    """The cycle facts of a bundle's manifest (``cycles``): see the module docstring."""
+    models = layer_models(plan, cfg, weights, samples)
+    readout_span = len(samples) * plan["readout"]["pixels"] * cfg["timesteps"]
+    spans = [m.span for m in models] + [readout_span]
+    return {
+        "definition": "cycles counted inclusively between two clock edges of the replay bench: "
+                      "per frame, the edge accepting its first input beat to the edge sending "
+                      "its last beat on the named stream; total, the first input beat of "
+                      "sample 0 to the last readout beat",
+        "layer0_module": models[0].module,
+        "layer0_per_frame": [int(c) for c in models[0].frame_cycles],
+        "layer0_exact_when": "tap 0 is never backpressured and the input never pauses "
+                             "(STALL=0); otherwise a lower bound",
+        "layer_span_lower_bounds": [int(s) for s in spans],
+        "total_lower_bound": int(max(spans)),
+        "total_exact": None,
+        "note": "no exact whole-network count: the core models assume free-running streams, "
+                "which only layer 0 gets (golden/cycles/network.py)",
+    }
