@@ -74,5 +74,5 @@ vectors: $(STAMP) ## bundle: CONFIG=<json> WEIGHTS=<npz|random> SPARSITY= SAMPLE
 verify-vectors: $(STAMP) ## check a bundle's sha256s and re-run the golden model: BUNDLE=<dir>
 	$(PY) -m vectors.bundle verify $(BUNDLE)
 
-replay: $(STAMP) ## plain-SV replay of BUNDLE=<dir> on SIM=icarus|verilator [STALL=<percent>]: PASS/FAIL line
-	$(PY) ci/replay.py --bundle $(BUNDLE) --sim $(SIM) $(if $(STALL),--stall $(STALL))
+replay: $(STAMP) ## verify sizes/sha256, then plain-SV replay of BUNDLE=<dir> on SIM=icarus|verilator [STALL=<percent>] [NO_VERIFY=1]
+	$(PY) ci/replay.py --bundle "$(BUNDLE)" --sim "$(SIM)" $(if $(STALL),--stall "$(STALL)") $(if $(NO_VERIFY),--no-verify)
