@@ -18,12 +18,14 @@ export PYTEST_DISABLE_PLUGIN_AUTOLOAD :=
 
 RTL := $(sort $(wildcard rtl/*.sv))
 
-.PHONY: help bootstrap sim test lint mutate clean
+.PHONY: help bootstrap sim sim-merge test lint mutate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
 	@echo "variables: SIM=verilator|icarus (default verilator), EXAMPLES=<n>, SEED=<n>, JOBS=<n>,"
 	@echo "           NETWORK_SEEDS='<s> ...' (the random networks of make sim; default: new each run)"
+	@echo "           make sim: BLOCKS=<a,b,...> (a subset), CHANGED=<git rev> (only what changed),"
+	@echo "           SHARD=<k>/<N> (part k of N; make sim-merge joins them)"
 
 bootstrap: $(STAMP) ## install apt packages when missing and the pinned .venv
 
@@ -32,7 +34,11 @@ $(STAMP): requirements.txt ci/bootstrap.sh
 
 sim: $(STAMP) ## RTL regression on $(SIM): table, JUnit XML in build/sim-$(SIM)/
 	$(PY) ci/sim_regression.py --sim $(SIM) --jobs $(JOBS) $(if $(EXAMPLES),--examples $(EXAMPLES)) $(if $(SEED),--seed $(SEED)) \
-		$(foreach s,$(NETWORK_SEEDS),--network-seed $(s))
+		$(foreach s,$(NETWORK_SEEDS),--network-seed $(s)) $(if $(BLOCKS),--block $(BLOCKS)) \
+		$(if $(CHANGED),--changed $(CHANGED)) $(if $(SHARD),--shard $(SHARD))
+
+sim-merge: $(STAMP) ## join the reports of make sim SHARD=k/N runs (SHARDS='<dirs>'; default build/sim-$(SIM)/shard-*)
+	$(PY) ci/sim_merge.py --sim $(SIM) $(SHARDS)
 
 test: $(STAMP) ## the test suite: golden model, testbenches on both simulators, planted bugs
 	$(PY) -m pytest -n $(JOBS) --dist loadgroup -p no:cacheprovider tests/
