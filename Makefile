@@ -47,9 +47,10 @@ lint: $(STAMP) ## verilator --lint-only -Wall over rtl/
 	$(PY) ci/lint.py
 
 MUTANTS ?= 12
-mutate: $(STAMP) ## mutation testing: MUTANTS faults per block written into the RTL, how many the testbenches kill
+mutate: $(STAMP) ## mutation testing: MUTANTS faults per block written into the RTL, how many the testbenches kill; MIN_SCORE=<0..1> fails below it
 	$(PY) ci/mutate.py --sim $(if $(filter command line,$(origin SIM)),$(SIM),icarus) --mutants $(MUTANTS) \
-		--jobs $(JOBS) $(if $(SEED),--seed $(SEED)) $(if $(EXAMPLES),--examples $(EXAMPLES))
+		--jobs $(JOBS) $(if $(SEED),--seed $(SEED)) $(if $(EXAMPLES),--examples $(EXAMPLES)) \
+		$(if $(MIN_SCORE),--min-score $(MIN_SCORE))
 
 clean: ## remove build products (keeps .venv)
 	rm -rf build .pytest_cache .hypothesis

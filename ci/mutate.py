@@ -29,12 +29,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
+
+sys.path.insert(0, str(REPO_ROOT / "ci"))
+
+from progress import Progress  # noqa: E402
 
 from tb.harness.runner import BUILD_ROOT, RTL_DIR, SIMULATORS, run_testbench  # noqa: E402
 from tb.registry import TESTBENCHES  # noqa: E402
@@ -171,6 +175,10 @@ def run_isolated(job: tuple) -> tuple[Mutant, str, str]:
     return mutant, verdict, detail
 
 
+def _key(mutant: Mutant) -> str:
+    return f"{mutant.block}#{mutant.index}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--block", action="append", help="blocks to mutate (default: all)")
@@ -208,8 +216,17 @@ def main() -> int:
     print(f"make mutate: {len(jobs)} mutants of {len(blocks)} blocks on {args.sim}, "
           f"{args.examples} examples each, {args.jobs} in parallel")
     started = time.monotonic()
+    # Live: a line per mutant as its verdict comes (a survivor is a finding: its line says so).
+    progress = Progress({_key(job[0]): 1.0 for job in jobs})
+    outcomes = []
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        outcomes = list(pool.map(run_isolated, jobs))
+        for future in as_completed([pool.submit(run_isolated, job) for job in jobs]):
+            mutant, verdict, detail = future.result()
+            outcomes.append((mutant, verdict, detail))
+            progress.finished(_key(mutant), f"{verdict.upper():9} {mutant.describe()}"
+                              + (f" ({detail})" if detail else ""))
+    progress.close()
+    outcomes.sort(key=lambda outcome: (outcome[0].block, outcome[0].index))
     wall = time.monotonic() - started
 
     rows = ["| block | file | mutants | killed | survived | stillborn | score |",

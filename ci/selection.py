@@ -31,6 +31,7 @@ SHARED_PATHS = ("tb/harness/", "tb/registry.py", "tb/__init__.py", "ci/sim_regre
 #: The selection unit of the networks (every network of tb/network/networks.py).
 NETWORK = "network"
 
+_SHARED = " (shared by every run)"
 _INCLUDE = re.compile(r'^\s*`include\s+"([^"]+)"', re.M)
 
 
@@ -160,7 +161,7 @@ def select(changed: Iterable[str], units: dict[str, set[str]] | None = None
     shared = [p for p in changed if any(_matches(p, s) for s in SHARED_PATHS)]
     selected: dict[str, list[str]] = {}
     for unit, deps in units.items():
-        reasons = [f"{p} (shared by every run)" for p in shared]
+        reasons = [f"{p}{_SHARED}" for p in shared]
         reasons += [f"{p} ({_kind(p)})" for p in changed
                     if p not in shared and any(_matches(p, d) for d in deps)]
         if reasons:
@@ -169,12 +170,21 @@ def select(changed: Iterable[str], units: dict[str, set[str]] | None = None
 
 
 def describe(selected: dict[str, list[str]], revision: str, changed_count: int) -> str:
-    """What ``make sim CHANGED=`` prints before it runs."""
+    """What ``make sim CHANGED=`` prints before it runs: the units and why (the files every
+    run shares once, not per unit)."""
     if not selected:
         return f"CHANGED={revision}: {changed_count} changed file(s), no testbench affected"
     lines = [f"CHANGED={revision}: {changed_count} changed file(s) select "
              f"{len(selected)} unit(s):"]
+
+    def listed(items: list[str]) -> str:
+        more = f" and {len(items) - 4} more" if len(items) > 4 else ""
+        return ", ".join(items[:4]) + more
+
+    shared = [r.removesuffix(_SHARED) for r in next(iter(selected.values())) if r.endswith(_SHARED)]
+    if shared:
+        lines.append(f"  every unit: {listed(shared)} (shared by every run)")
     for unit, reasons in selected.items():
-        more = f" and {len(reasons) - 3} more" if len(reasons) > 3 else ""
-        lines.append(f"  {unit}: {', '.join(reasons[:3])}{more}")
+        own = [r for r in reasons if not r.endswith(_SHARED)]
+        lines.append(f"  {unit}: {listed(own) if own else 'the shared files'}")
     return "\n".join(lines)
