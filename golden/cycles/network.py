@@ -16,9 +16,9 @@ network count. What is exact, and what is a bound:
   the last readout beat, the network cannot be faster than any of its layers alone with
   free-running streams (every model is a max-plus recurrence, so later inputs or a stalled
   output only delay its events, and the readout's last beat follows every layer's last beat).
-  Per layer: its span for all N frames back to back (the dense input and conv models give
-  absolute edges; the max-pool takes ``N*H*W*T + T``; the linear core at least its input beats
-  plus its output tail ``N*H*W*T + 2``; the readout ``N*pixels*T``).
+  Per layer: its span for all N frames back to back (the dense input, dense linear and conv
+  models give absolute edges; the max-pool takes ``N*H*W*T + T``; the sparse linear core at
+  least its input beats plus its output tail ``N*H*W*T + 2``; the readout ``N*pixels*T``).
 
 ``layer_models`` also gives each layer's steady-state cycles per frame for the performance
 figures of ``make sim`` (tb/network/figures.py).
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from golden.cycles import dense_input, maxpool, sparse_conv, sparse_linear
+from golden.cycles import dense_input, dense_linear, maxpool, sparse_conv, sparse_linear
 from golden.network import run_network
 
 
@@ -76,9 +76,10 @@ def layer_models(plan: dict, cfg: dict, weights: dict, samples) -> list[LayerMod
             continue
         weight = weights[f"L{i}.weight"]
         par, lanes, group = p["Parallel"], p["Lanes"], p["GroupWidth"]
-        if module == "dense_input_core":
-            timing = dense_input.frame_timing(weight, samples, parallel=par, lanes=lanes,
-                                              group=group, timesteps=steps)
+        if module in ("dense_input_core", "dense_linear_core"):
+            core_model = dense_input if module == "dense_input_core" else dense_linear
+            timing = core_model.frame_timing(weight, samples, parallel=par, lanes=lanes,
+                                             group=group, timesteps=steps)
             models.append(LayerModel(i, module, timing.cycles,
                                      timing.last_out[-1] - timing.first_in[0] + 1,
                                      _steady(timing.last_out, timing.cycles[0]), inputs))

@@ -48,6 +48,10 @@ def layer_figures(plan: dict, cfg: dict, weights: dict, samples) -> list[dict]:
                 ops = np.mean([effectual_ops("conv", np.asarray(f)[None], weight)
                                for f in samples])
                 pixels = p["Height"] * p["Width"]
+            elif core["module"] == "dense_linear_core":  # the current once per frame too
+                ops = np.mean([effectual_ops("linear", np.asarray(f).reshape(1, -1), weight)
+                               for f in samples])
+                pixels = 1
             elif core["module"] == "sparse_conv_core":
                 ops = np.mean([effectual_ops("conv", x, weight) for x in inputs])
                 pixels = p["Height"] * p["Width"]
