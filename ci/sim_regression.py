@@ -5,9 +5,10 @@ Runs every testbench of tb/registry.py over its regression parameter sets and ev
 tb/network/networks.py (the digits, MNIST-sized and event networks, plus random networks drawn
 by Hypothesis), in parallel, printing a line per finished run (a failure in full, at once) with
 the time left; then prints a table (per testbench and simulator: examples tried, values compared,
-pass / fail, simulated time, wall time) and the networks' performance figures, writes them to
-build/sim-<SIM>/report.md, report.json and a JUnit XML next to them, and exits non-zero if
-anything failed or compared nothing.
+pass / fail, simulated time, wall time), the networks' performance figures and the functional
+coverage of the blocks that declare coverpoints, writes them to build/sim-<SIM>/report.md,
+report.json, coverage.json and a JUnit XML next to them, and exits non-zero if anything failed or
+compared nothing.
 
 Subsets: ``--block`` (a list of blocks), ``--changed <rev>`` (only what a change since a git
 revision can affect, ci/selection.py), ``--shard k/N`` (a cost-balanced part for one machine of
@@ -153,6 +154,22 @@ def write_junit(results: list[TestbenchResult], path: Path, simulator: str) -> N
     tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
+def format_coverage(results: list[TestbenchResult]) -> str:
+    """Functional coverage per run that declares it: bins hit / total per coverpoint and
+    cross, the first missed bins, and the block's total (docs/harness.md)."""
+    rows = ["| testbench | parameters | coverpoint | bins hit | missed (first) |",
+            "|---|---|---|---|---|"]
+    for r in results:
+        for name, item in r.coverage.items():
+            point = name.partition(".")[2] or "all (bins of every point and cross)"
+            missed = ", ".join(item.get("missed", []))
+            if item.get("missed_count", 0) > len(item.get("missed", [])):
+                missed += f" and {item['missed_count'] - len(item['missed'])} more"
+            rows.append(f"| {r.block} | {r.tag} | {point} | {item['hit']}/{item['total']} | "
+                        f"{missed} |")
+    return "\n".join(rows) if len(rows) > 2 else ""
+
+
 def run_record(job: Job, result: TestbenchResult) -> dict:
     """One run as report.json keeps it: everything the table, the JUnit file and the failure
     text need, plus the network figures (so a merge needs no build folder)."""
@@ -183,15 +200,22 @@ def write_reports(out_dir: Path, report: dict) -> str:
     figures = [run["figures"] for run in report["runs"] if run["figures"]]
     figures_text = ("\n## Network figures (clock 200 MHz)\n\n" + "\n".join(figures)
                     if figures else "")
+    coverage = format_coverage(results)
+    coverage_text = f"\n## Functional coverage\n\n{coverage}\n" if coverage else ""
     failures = [r.explain() for r in results if not r.passed]
     failures_text = ("\n## Failures\n\n" + "\n\n".join(f"```\n{f}\n```" for f in failures)
                      if failures else "")
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.md").write_text(
-        f"# make sim ({simulator})\n\n{table}\n\n{summary}\n{figures_text}{failures_text}\n")
+        f"# make sim ({simulator})\n\n{table}\n\n{summary}\n{figures_text}{coverage_text}"
+        f"{failures_text}\n")
     (out_dir / "report.json").write_text(json.dumps(report, indent=1))
+    (out_dir / "coverage.json").write_text(json.dumps(
+        {run["key"]: {"block": run["block"], "parameters": run["tag"],
+                      "coverage": run["coverage"]}
+         for run in report["runs"] if run["coverage"]}, indent=1))
     write_junit(results, out_dir / "junit.xml", simulator)
-    return "\n".join([table, figures_text] + ["\n" + f for f in failures]
+    return "\n".join([table, figures_text, coverage_text] + ["\n" + f for f in failures]
                      + [f"\n{summary}; report: {out_dir / 'report.md'}, "
                         f"JUnit: {out_dir / 'junit.xml'}"])
 

@@ -174,7 +174,7 @@ def test_three_shards_merge_to_the_unsharded_table(tmp_path):
     lines = [ln for ln in whole.stdout.splitlines() if re.match(r"\[\s*\d+/5\] ", ln)]
     assert len(lines) == 5 and all("PASS" in ln and "eta" in ln for ln in lines), whole.stdout
     (out / "whole").mkdir()
-    for name in ("report.md", "report.json", "junit.xml"):
+    for name in ("report.md", "report.json", "junit.xml", "coverage.json"):
         (out / name).rename(out / "whole" / name)
 
     ran = []
@@ -192,6 +192,11 @@ def test_three_shards_merge_to_the_unsharded_table(tmp_path):
     assert _table_without_wall(out / "report.md") == _table_without_wall(
         out / "whole" / "report.md")
     assert _junit_cases(out / "junit.xml") == _junit_cases(out / "whole" / "junit.xml")
+    # The LIF unit's functional coverage travels through the shards into coverage.json.
+    coverage = json.loads((out / "coverage.json").read_text())
+    assert coverage == json.loads((out / "whole" / "coverage.json").read_text())
+    lif = [v["coverage"] for k, v in coverage.items() if k.startswith("lif_unit/")]
+    assert len(lif) == 3 and all(c["lif_unit"]["total"] == 34 for c in lif)
     # Passing runs are never traced: no waveform, no traced build.
     assert all(run["waveform"] == "" for run in merged["runs"])
     assert not list(tmp_path.glob("icarus/*/*+waves"))
@@ -221,6 +226,42 @@ def test_a_failure_is_rerun_with_its_waveform(simulator):
             first_line = test["minimal_failing_example"].splitlines()[0]
             assert traced[name]["minimal_failing_example"].splitlines()[0] == first_line
             assert traced[name]["examples"] == 1
+
+
+# --- functional coverage -------------------------------------------------------------------
+
+
+def test_lif_unit_coverage_crosses_model_reset_threshold_and_saturation():
+    testbench = TESTBENCHES["lif_unit"]
+    result = run_testbench(testbench.block, testbench.toplevel, testbench.sources, "icarus",
+                           parameters=testbench.regression[0], examples=5)
+    assert result.passed, result.explain()
+    points = result.coverage
+    assert {name: item["total"] for name, item in points.items()} == {
+        "lif_unit": 34, "lif_unit.model": 2, "lif_unit.reset": 2, "lif_unit.threshold": 3,
+        "lif_unit.saturation": 3,
+        # 2 x 2 x 3 x 3 less the 3 x 4 that cannot occur (a saturated-low u is below theta, a
+        # saturated-high one is not).
+        "lif_unit.model_reset_threshold_saturation": 24}
+    # The directed threshold test alone reaches below and at for both resets.
+    assert points["lif_unit.threshold"]["hit"] >= 2
+    cross = points["lif_unit.model_reset_threshold_saturation"]
+    assert 0 < cross["hit"] <= 24 and cross["missed_count"] == 24 - cross["hit"]
+
+
+def test_detector_coverage_counts_pairs_beats_lanes_and_backpressure():
+    testbench = TESTBENCHES["sparsity_detector"]
+    parameters = {"GroupWidth": 9, "Lanes": 2}
+    result = run_testbench(testbench.block, testbench.toplevel, testbench.sources, "icarus",
+                           parameters=parameters, examples=5)
+    assert result.passed, result.explain()
+    points = result.coverage
+    assert points["sparsity_detector.pairs_per_group"]["total"] == 10      # 0..G
+    assert points["sparsity_detector.beats_per_group"]["total"] == 5       # 1..ceil(G/L)
+    assert points["sparsity_detector.lanes_in_last_beat"]["total"] == 3    # 0..L
+    # The named pacings stall the sink while a beat is valid: backpressure is always reached.
+    assert points["sparsity_detector.output_cycle"] == {
+        "hit": 3, "total": 3, "missed": [], "missed_count": 0}
 
 
 # --- live progress ------------------------------------------------------------------------

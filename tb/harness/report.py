@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -54,6 +55,9 @@ class RunStats:
             "compared_values": sum(t.compared_values for t in self.tests.values()),
             "tests": {name: asdict(t) for name, t in self.tests.items()},
         }
+        coverage = sys.modules.get("tb.harness.coverage")  # only when the testbench covers
+        if coverage is not None:
+            payload["coverage"] = coverage.summary()
         tmp = Path(path).with_suffix(".tmp")
         tmp.write_text(json.dumps(payload, indent=2))
         tmp.replace(path)

@@ -48,6 +48,8 @@ class TestbenchResult:
     #: Waveform of the minimal failing example (a failing run re-run once with tracing on), or
     #: why there is none; empty for a passing run.
     waveform: str = ""
+    #: Functional coverage per coverpoint (``tb.harness.coverage.summary``), when declared.
+    coverage: dict = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -302,6 +304,7 @@ def _run_once(block: str, toplevel: str, sources: Sequence[str], simulator: str,
         result.examples = summary["examples"]
         result.compared_values = summary["compared_values"]
         result.sim_time_ns = summary["sim_time_ns"]
+        result.coverage = summary.get("coverage", {})
         for name, test in summary["tests"].items():
             if test.get("minimal_failing_example"):
                 result.failures.append(

@@ -16,10 +16,46 @@ from hypothesis import strategies as st
 
 from golden.arith import sat_bounds
 from golden.neuron import NeuronParams, run_neuron, step
+from tb.harness.coverage import CoverCross, CoverPoint
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, run_search
 
 SETTLE_NS = 1
+
+
+def coverage_sampler(membrane_bits: int):
+    """The LIF unit's coverpoints: model x reset x where the charged membrane u lands against
+    the threshold (below, at, above) x which end of the V-bit range the charge saturated at
+    (low, high, none). A saturated u is the range's end: low (negative) is always below theta
+    >= 1, and high (2^(V-1)-1 >= theta) never below, so those 3 of 9 pairs cannot occur and are
+    left out of the cross (24 reachable bins)."""
+    v_lo, v_hi = sat_bounds(membrane_bits)
+
+    def raw_charge(params: NeuronParams, v: int, current: int) -> int:
+        # SPEC 2 before sat_V (Python's >> floors like >>>).
+        return v + current if params.model == "if" else v + ((current - v) >> params.leak_shift)
+
+    def saturation(params, v, current) -> str:
+        u = raw_charge(params, v, current)
+        return "low" if u < v_lo else "high" if u > v_hi else "none"
+
+    def against_threshold(params, v, current) -> str:
+        u = min(max(raw_charge(params, v, current), v_lo), v_hi)
+        return "below" if u < params.threshold else "at" if u == params.threshold else "above"
+
+    @CoverPoint("lif_unit.model", xf=lambda p, v, i: p.model, bins=["if", "lif"])
+    @CoverPoint("lif_unit.reset", xf=lambda p, v, i: p.reset, bins=["hard", "soft"])
+    @CoverPoint("lif_unit.threshold", xf=against_threshold, bins=["below", "at", "above"])
+    @CoverPoint("lif_unit.saturation", xf=saturation, bins=["low", "high", "none"])
+    @CoverCross("lif_unit.model_reset_threshold_saturation",
+                items=["lif_unit.model", "lif_unit.reset", "lif_unit.threshold",
+                       "lif_unit.saturation"],
+                ign_bins=[(None, None, "at", "low"), (None, None, "above", "low"),
+                          (None, None, "below", "high")])
+    def sample(params: NeuronParams, v: int, current: int) -> None:
+        pass
+
+    return sample
 
 
 class LifTB:
@@ -29,8 +65,10 @@ class LifTB:
         self.dut = dut
         self.membrane_bits = int(dut.MembraneBits.value)
         self.current_bits = int(dut.CurrentBits.value)
+        self.cover = coverage_sampler(self.membrane_bits)
 
     async def apply(self, params: NeuronParams, v: int, current: int) -> tuple[int, int]:
+        self.cover(params, v, current)
         dut = self.dut
         dut.model_lif_i.value = int(params.model == "lif")
         dut.reset_soft_i.value = int(params.reset == "soft")

@@ -17,6 +17,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from golden.sparsity import detector_beats
+from tb.harness.coverage import CoverPoint
 from tb.harness.pacing import ALWAYS, NAMED_PACINGS, pacing_patterns
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, run_search
@@ -24,11 +25,41 @@ from tb.harness.stream import StreamSink, StreamSource
 from tb.harness.tb import CLOCK_PERIOD_NS, TB
 
 
+def group_sampler(group_width: int, lanes: int):
+    """Per group: its effectual pairs (0..G), its beats (1..ceil(G/L): an empty group still
+    takes one) and the lanes its last beat fills (0 for an empty group, else 1..L)."""
+    def pairs(w: int, s: int) -> int:
+        return bin(w & s).count("1")
+
+    def beats(w: int, s: int) -> int:
+        return max(1, -(-pairs(w, s) // lanes))
+
+    def last_lanes(w: int, s: int) -> int:
+        return pairs(w, s) - (beats(w, s) - 1) * lanes
+
+    @CoverPoint("sparsity_detector.pairs_per_group", xf=pairs, bins=list(range(group_width + 1)))
+    @CoverPoint("sparsity_detector.beats_per_group", xf=beats,
+                bins=list(range(1, -(-group_width // lanes) + 1)))
+    @CoverPoint("sparsity_detector.lanes_in_last_beat", xf=last_lanes,
+                bins=list(range(lanes + 1)))
+    def sample(w: int, s: int) -> None:
+        pass
+
+    return sample
+
+
+@CoverPoint("sparsity_detector.output_cycle", bins=["transfer", "backpressure", "idle"])
+def sample_output_cycle(state: str) -> None:
+    """Per clock on the output: a beat taken, a beat held back by the sink while valid
+    (backpressure), or no beat."""
+
+
 class DetectorTB(TB):
     def __init__(self, dut) -> None:
         super().__init__(dut)
         self.group_width = int(dut.GroupWidth.value)
         self.lanes = int(dut.Lanes.value)
+        self.cover_group = group_sampler(self.group_width, self.lanes)
         self.pos_bits = len(dut.out_pos_o) // self.lanes
         self.source = self.stream(StreamSource(self.clock, dut.in_valid_i, dut.in_ready_o,
                                    {"w": dut.wbitmap_i, "s": dut.sbitmap_i},
@@ -45,6 +76,11 @@ class DetectorTB(TB):
 
     def _on_beat(self, _beat) -> None:
         self.beat_times.append(get_sim_time("ns"))
+
+    def _cover_output_cycle(self) -> None:
+        valid, ready = int(self.dut.out_valid_o.value), int(self.dut.out_ready_i.value)
+        sample_output_cycle("transfer" if valid and ready else "backpressure" if valid
+                            else "idle")
 
     def reset_streams(self) -> None:
         self.accept_times.clear()
@@ -94,12 +130,14 @@ class DetectorTB(TB):
         self.source.set_pacing(source_pacing)
         self.sink.set_pacing(sink_pacing)
         for w, s in groups:
+            self.cover_group(w, s)
             self.source.put({"w": w, "s": s})
         want_lasts = len(groups)
         # Generous bound: every beat may wait for a whole pacing pattern on both sides.
         budget = 20 + (len(groups) * (self.group_width // self.lanes + 2)) * 16
         for _ in range(budget):
             await RisingEdge(self.clock)
+            self._cover_output_cycle()
             if sum(b["last"] for b in self.sink.beats) >= want_lasts:
                 break
         for _ in range(3):  # catch beats emitted after the group's end
