@@ -110,8 +110,9 @@ def replay(bundle: Path, sim: str, build_root: Path = REPO / "build" / "replay",
         status = 1 if status == 0 else status
     if not verdict:
         status = status or 1
-    if status == 0:
-        problem = check_run(bundle, output, stall)
+    complaint = readmem_complaint(output)
+    if status == 0 or complaint and not verdict.startswith("FAIL"):
+        problem = complaint or check_run(bundle, output, stall)
         if problem:
             status, verdict = 1, f"FAIL {problem}"
             output += verdict + "\n"
@@ -154,13 +155,21 @@ def _info(output: str, pattern: str) -> list[tuple[str, ...]]:
     return re.findall(rf"^INFO {pattern}$", output, re.M)
 
 
-def check_run(bundle: Path, output: str, stall: int) -> str | None:
-    """What a PASS must also satisfy (docs/vectors.md): returns the first problem or None."""
+def readmem_complaint(output: str) -> str | None:
+    """The first simulator line about a $readmemh, as a problem naming the file, or None."""
     for line in output.splitlines():
-        if READMEM_COMPLAINT.search(line):
+        if READMEM_COMPLAINT.search(line) and not line.startswith(("INFO ", "PASS ", "FAIL ")):
             named = MEM_FILE.search(line)
             return (f"{named.group(1) if named else 'a .mem file'}: the simulator complained "
                     f"about $readmemh: {line.strip()}")
+    return None
+
+
+def check_run(bundle: Path, output: str, stall: int) -> str | None:
+    """What a PASS must also satisfy (docs/vectors.md): returns the first problem or None."""
+    complaint = readmem_complaint(output)
+    if complaint:
+        return complaint
     try:
         manifest = json.loads((bundle / "manifest.json").read_text())
         samples, streams = int(manifest["samples"]), manifest["streams"]

@@ -142,6 +142,28 @@ def run_batch(cfg, weights, samples) -> dict[str, np.ndarray]:
     return arrays
 
 
+def run_traces(cfg, weights, samples) -> dict[str, np.ndarray]:
+    """Every neuron layer's internals for N samples, for debugging a diverging neuron (the
+    bundle's ``traces.npz``, docs/vectors.md): ``L{i}.current`` (synaptic currents) and, for a
+    layer with a neuron, ``L{i}.membrane`` (v after reset), both int64 ``[N, T, C, H, W]``
+    (conv) or ``[N, T, F]`` (linear), in the same order as run_batch's ``L{i}.out``."""
+    cfg = load_config(cfg)
+    weights = validate_weights(cfg, weights)
+    contexts = [_run_validated(cfg, weights, validate_input(cfg, x)) for x in samples]
+    if not contexts:
+        raise ValueError("samples: need at least one sample")
+    arrays: dict[str, np.ndarray] = {}
+    for i, layer in enumerate(cfg["layers"]):
+        if layer["kind"] == "maxpool":
+            continue
+        arrays[f"L{i}.current"] = np.stack([c.layers[i].current for c in contexts]
+                                           ).astype(np.int64)
+        if "neuron" in layer:
+            arrays[f"L{i}.membrane"] = np.stack([c.layers[i].membranes for c in contexts]
+                                                ).astype(np.int64)
+    return arrays
+
+
 def _nonzero_uniform(rng: np.random.Generator, lo: int, hi: int, shape) -> np.ndarray:
     """Uniform over ``[lo, hi]`` without 0 (lo < 0 < hi): draw among the hi - lo values and
     skip 0 by shifting the non-negative half up by one."""

@@ -38,7 +38,7 @@ import numpy as np
 from golden.config import ConfigError, WeightError, load_config, validate_weights, weight_shapes
 from golden.cycles.network import network_cycles
 from golden.memory_images import format_readmemh
-from golden.network import random_weights, run_batch, run_network
+from golden.network import random_weights, run_batch, run_network, run_traces
 from vectors.network_top import (
     CORE_INCLUDES,
     CORE_SOURCES,
@@ -51,7 +51,8 @@ from vectors.network_top import (
 )
 
 GENERATOR = "vectors.bundle"
-GENERATOR_VERSION = "1.1"  # 1.1: out_ready is driven by the replay bench (+stall)
+GENERATOR_VERSION = "1.2"  # 1.1: out_ready is driven by the replay bench (+stall); 1.2: manifest
+#                            cycles from golden/cycles/network.py, checkers print their counts
 FORMAT = "dualspike-vector-bundle/1"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RTL_DIR = REPO_ROOT / "rtl"
@@ -319,10 +320,13 @@ def make_bundle(config, weights="random", sparsity: float = 0.8, samples: int = 
         for name, text in texts.items():
             (staging / name).write_text(text)
         np.savez(staging / "golden.npz", **golden)
+        # Debug traces (currents, membranes) of every neuron layer: docs/vectors.md.
+        np.savez_compressed(staging / "traces.npz",
+                            **run_traces(cfg, weight_arrays, golden["input"]))
         (staging / "rtl").mkdir()
         for source in CORE_INCLUDES + CORE_SOURCES:
             shutil.copyfile(RTL_DIR / source, staging / "rtl" / source)
-        names = ["golden.npz", *texts, *facts["rtl"]]
+        names = ["golden.npz", "traces.npz", *texts, *facts["rtl"]]
         manifest = {
             "format": FORMAT, "generator": GENERATOR, "generator_version": GENERATOR_VERSION,
             "git_revision": git_revision(), "config": cfg, "samples": int(len(golden["input"])),
@@ -332,6 +336,9 @@ def make_bundle(config, weights="random", sparsity: float = 0.8, samples: int = 
             # What ci/replay.py checks the measured cycles against (docs/vectors.md).
             "cycles": network_cycles(json.loads(texts["network.json"]), cfg, weight_arrays,
                                      golden["input"]),
+            "traces": {"file": "traces.npz",
+                       "arrays": "L{i}.current, L{i}.membrane (neuron layers), int64 "
+                                 "[N, T, ...] like golden.npz L{i}.out"},
             "files": [{"name": n, "bytes": (staging / n).stat().st_size,
                        "sha256": sha256(staging / n)} for n in names],
         }

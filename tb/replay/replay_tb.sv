@@ -31,12 +31,16 @@
 
 // Checks that a $readmemh file holds exactly `Words` words, one per line, each `Digits`
 // lower-case hex digits whose value fits `Width` bits; the last line may lack its line end.
-// On a violation it prints `FAIL <File>: <what>` and ends the run ($fatal) at time 0.
+// On a violation it prints `FAIL <File>: <what>` and ends the run ($fatal) at time 0; else it
+// raises ok_o, and only then may the file be given to $readmemh (Verilator stops with an error
+// of its own on a file longer than the array).
 module replay_file_check #(
   parameter int Width = 8,
   parameter int Words = 1,
   parameter File = "x.mem"
-) ();
+) (
+  output logic ok_o
+);
   localparam int Digits = (Width + 3) / 4;
   // The leading digit may only use the bits of Width that are left over above the others.
   localparam int TopDigitLimit = (Width % 4 == 0) ? 16 : (1 << (Width % 4));
@@ -47,6 +51,7 @@ module replay_file_check #(
   string dir, path, problem;
   int fd, got, lines, length, c, k;
   bit at_end;
+  initial ok_o = 1'b0;
 
   function automatic int hex_value(input int ch);
     if (ch >= 48 && ch <= 57) return ch - 48;    // 0-9
@@ -94,11 +99,13 @@ module replay_file_check #(
     end
     if (fd != 0) $fclose(fd);
     if (problem == "" && lines != Words)
-      problem = $sformatf("%0d words, expected %0d", lines, Words);
+      problem = $sformatf("%0d words, expected %0d (the constants of replay_bundle.svh)",
+                          lines, Words);
     if (problem != "") begin
       $display("FAIL %0s: %0s", File, problem);
       $fatal(1);
     end
+    ok_o = 1'b1;
   end
 endmodule
 
@@ -135,14 +142,16 @@ module replay_check #(
   logic fail_extra = 1'b0, fail_last = 1'b0, fail_got_last = 1'b0;
   string dir, path;
 
+  // The file must hold exactly Total words (a $readmemh of a short file leaves words unset).
+  logic file_ok;
+  replay_file_check #(.Width(Width), .Words(Total), .File(File)) u_file (.ok_o(file_ok));
+
   initial begin
     if (!$value$plusargs("bundle=%s", dir)) dir = ".";
     path = $sformatf("%s/%s", dir, File);
+    wait (file_ok);
     $readmemh(path, mem);
   end
-
-  // The file must hold exactly Total words (a $readmemh of a short file leaves words unset).
-  replay_file_check #(.Width(Width), .Words(Total), .File(File)) u_file ();
 
   assign bad_o = bad_q;
   assign done_o = (count >= Total);
@@ -222,8 +231,11 @@ module replay_tb;
   string dir, path;
 
   // Every file the bench reads must hold exactly the words the constants above promise.
-  replay_file_check #(.Width(CfgWidth), .Words(CfgWrites), .File("config_writes.mem")) u_cfg_file ();
-  replay_file_check #(.Width(InWidth), .Words(InTotal), .File("input.mem")) u_in_file ();
+  logic cfg_file_ok, in_file_ok;
+  replay_file_check #(.Width(CfgWidth), .Words(CfgWrites), .File("config_writes.mem"))
+      u_cfg_file (.ok_o(cfg_file_ok));
+  replay_file_check #(.Width(InWidth), .Words(InTotal), .File("input.mem"))
+      u_in_file (.ok_o(in_file_ok));
 
   assign cfg_valid = loading && (cfg_idx < CfgWrites);
   assign {cfg_layer, cfg_sel, cfg_bank, cfg_addr, cfg_data} =
@@ -266,6 +278,7 @@ module replay_tb;
     if (!$value$plusargs("max_cycles=%d", max_cycles))
       // Both sides stall: each beat waits about 1 / (1 - p) longer on each.
       max_cycles = longint'(200000) * Samples * 10000 / ((100 - stall_pct) * (100 - stall_pct));
+    wait (cfg_file_ok && in_file_ok);
     path = $sformatf("%s/config_writes.mem", dir);
     if (CfgWrites > 0) $readmemh(path, cfg_mem);
     path = $sformatf("%s/input.mem", dir);
