@@ -73,13 +73,17 @@ SAMPLES ?= 4
 OUT ?= build/vectors/bundle
 BUNDLE ?= $(OUT)
 
-vectors: $(STAMP) ## bundle: CONFIG=<json> WEIGHTS=<npz|random> SPARSITY= SAMPLES= SEED= OUT=<dir>
-	@test -n "$(CONFIG)" || { echo "error: CONFIG=<config.json> is required"; exit 2; }
-	$(PY) -m vectors.bundle make --config $(CONFIG) --weights $(WEIGHTS) --sparsity $(SPARSITY) --samples $(SAMPLES) $(if $(SEED),--seed $(SEED)) \
-		$(foreach s,$(NETWORK_SEEDS),--network-seed $(s)) --out $(OUT)
+# $(call shell_quote,<text>): one single-quoted shell word, so paths with spaces or quotes pass.
+shell_quote = '$(subst ','\'',$(1))'
 
-verify-vectors: $(STAMP) ## check a bundle's sha256s and re-run the golden model: BUNDLE=<dir>
-	$(PY) -m vectors.bundle verify $(BUNDLE)
+vectors: $(STAMP) ## bundle: CONFIG=<json> WEIGHTS=<npz|random> SPARSITY= SAMPLES= SEED= OUT=<dir>
+	@test -n $(call shell_quote,$(CONFIG)) || { echo "error: CONFIG=<config.json> is required" >&2; exit 2; }
+	$(PY) -m vectors.bundle make --config $(call shell_quote,$(CONFIG)) --weights $(call shell_quote,$(WEIGHTS)) \
+		--sparsity $(call shell_quote,$(SPARSITY)) --samples $(call shell_quote,$(SAMPLES)) \
+		$(if $(SEED),--seed $(call shell_quote,$(SEED))) --out $(call shell_quote,$(OUT))
+
+verify-vectors: $(STAMP) ## check a bundle's schema, sha256s and re-run the golden model: BUNDLE=<dir>
+	$(PY) -m vectors.bundle verify $(call shell_quote,$(BUNDLE))
 
 replay: $(STAMP) ## verify sizes/sha256, then plain-SV replay of BUNDLE=<dir> on SIM=icarus|verilator [STALL=<percent>] [NO_VERIFY=1]
 	$(PY) ci/replay.py --bundle "$(BUNDLE)" --sim "$(SIM)" $(if $(STALL),--stall "$(STALL)") $(if $(NO_VERIFY),--no-verify)

@@ -22,15 +22,28 @@ Exit status: 0 ok; 1 verify found a disagreement (``FAIL <file>: <what>``); 2 ba
 
 from __future__ import annotations
 
+import signal
+import sys
+
+
+def _exit_interrupted(*_) -> None:
+    print("error: interrupted; nothing written", file=sys.stderr)
+    sys.exit(130)
+
+
+if __name__ == "__main__":  # Ctrl-C while the modules below load: one line, not a traceback
+    signal.signal(signal.SIGINT, _exit_interrupted)
+
 import argparse
 import hashlib
 import io
 import json
+import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -251,36 +264,235 @@ def git_revision() -> str:
 
 # --------------------------------------------------------------------------- make
 
-def _load_weights(path: Path) -> dict:
+#: What reading a damaged .npz may raise (zlib.error: a corrupt deflated member).
+_NPZ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
+
+
+def _load_npz(path: Path, what: str) -> dict:
+    """Every array of an .npz archive (no pickles); BundleError naming ``path`` otherwise."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not hasattr(archive, "files"):
-                raise BundleError(f"{path}: not an .npz archive")
-            return {k: archive[k] for k in archive.files}
+        with open(path, "rb") as handle:
+            magic = handle.read(6)
+        if magic == b"\x93NUMPY":
+            raise BundleError(f"{path}: a single array (.npy), not an .npz archive of named "
+                              f"arrays")
+        if not magic.startswith(b"PK"):
+            raise BundleError(f"{path}: not an .npz archive (no zip header)")
+        archive = np.load(path, allow_pickle=False)
     except FileNotFoundError:
-        raise BundleError(f"{path}: no such weights file") from None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise BundleError(f"{path}: no such {what} file") from None
+    except _NPZ_ERRORS as exc:
         raise BundleError(f"{path}: not a readable .npz archive ({exc})") from None
+    with archive:
+        try:
+            return {k: archive[k] for k in archive.files}
+        except _NPZ_ERRORS as exc:
+            raise BundleError(f"{path}: not a readable .npz archive ({exc})") from None
+
+
+def _load_weights(path: Path) -> dict:
+    return _load_npz(path, "weights")
+
+
+def _read_json(path: Path, label: str):
+    """A JSON file's value; BundleError for what is not (binary, too deeply nested, ...)."""
+    try:
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise BundleError(f"{label}: not UTF-8 text (byte {exc.start})") from None
+    except RecursionError:
+        raise BundleError(f"{label}: JSON nested too deeply") from None
+    except ValueError as exc:
+        raise BundleError(f"{label}: not valid JSON ({exc})") from None
+
+
+def _load_config(config, label: str = "config") -> dict:
+    """``load_config`` with every way a config file can be unusable turned into BundleError."""
+    try:
+        return load_config(config)
+    except ConfigError as exc:
+        message = str(exc).removeprefix("config: ")   # file-level problems say "config:" too
+        raise BundleError(f"{label}: {message}") from None
+    except UnicodeDecodeError as exc:
+        raise BundleError(f"{label}: {config}: not UTF-8 text (byte {exc.start})") from None
+    except RecursionError:
+        raise BundleError(f"{label}: {config}: JSON nested too deeply") from None
+    except ValueError as exc:   # e.g. an integer beyond Python's digit limit
+        raise BundleError(f"{label}: {config}: {exc}") from None
+
+
+def _check_numbers(samples, sparsity, density, seed) -> None:
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+        raise BundleError(f"samples: must be an integer >= 1, got {samples!r}")
+    for name, value in (("sparsity", sparsity), ("density", density)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not 0.0 <= float(value) <= 1.0:
+            raise BundleError(f"{name}: must be a number in [0, 1], got {value!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise BundleError(f"seed: must be an integer >= 0, got {seed!r}")
+
+
+# Replacing a bundle. The old one is renamed aside, the new one renamed into place, then the old
+# one removed: an interrupt at any moment leaves OUT holding the old bundle or the new one, whole
+# (or OUT missing and the old one aside, which the next run puts back).
+
+def _aside(out: Path) -> Path:
+    return out.parent / f".{out.name}.replaced"
+
+
+def _move(source: Path, target: Path) -> None:
+    os.rename(source, target)
+
+
+def _remove_tree(path: Path) -> None:
+    shutil.rmtree(path)
+
+
+def _not_our_bundle(folder: Path, complete: bool = False) -> str | None:
+    """Why ``folder`` is not a bundle this tool wrote (None: it is, or it is empty). Ours means:
+    its manifest.json names this generator and lists every file in the folder (no symlinks);
+    ``complete`` also wants every listed file present with its size."""
+    entries = sorted(folder.rglob("*"))
+    if not entries:
+        return None
+    links = [p for p in entries if p.is_symlink()]
+    if links:
+        return f"holds the symbolic link {links[0].relative_to(folder)}"
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        return "no manifest.json"
+    try:
+        manifest = _read_json(manifest_path, "manifest.json")
+    except BundleError as exc:
+        return str(exc)
+    if not isinstance(manifest, dict):
+        return "its manifest.json is not a JSON object"
+    if manifest.get("generator") != GENERATOR:
+        return f"its manifest.json names the generator {manifest.get('generator')!r}"
+    files = manifest.get("files")
+    if not isinstance(files, list) or not all(
+            isinstance(f, dict) and isinstance(f.get("name"), str) for f in files):
+        return "its manifest.json has no usable file list"
+    listed = {f["name"]: f.get("bytes") for f in files} | {"manifest.json": None}
+    for path in entries:
+        name = path.relative_to(folder).as_posix()
+        if path.is_file() and name not in listed:
+            return f"holds {name}, not listed in its manifest.json"
+    if complete:
+        for name, size in listed.items():
+            if not (folder / name).is_file() or (
+                    size is not None and (folder / name).stat().st_size != size):
+                return f"{name} is missing or incomplete"
+    return None
+
+
+def _recover_aside(out: Path) -> str | None:
+    """A bundle moved aside by an interrupted run: put back when OUT is missing, removed when OUT
+    holds the new one. Returns a note for the user; BundleError when it cannot tell."""
+    aside = _aside(out)
+    if not (aside.exists() or aside.is_symlink()):
+        return None
+    if aside.is_symlink() or not aside.is_dir():
+        raise BundleError(f"{aside}: in the way of replacing {out} and not a folder; remove it")
+    if out.exists() or out.is_symlink():
+        if _not_our_bundle(aside) is not None:
+            raise BundleError(f"{aside}: left by an interrupted run but not a bundle; "
+                              f"move it away")
+        _remove_tree(aside)
+        return f"removed {aside}, the old bundle an interrupted run had already replaced"
+    reason = _not_our_bundle(aside, complete=True)
+    if reason is not None:
+        raise BundleError(f"{aside}: left by an interrupted run and cannot be put back as "
+                          f"{out} ({reason}); move it away")
+    _move(aside, out)
+    return f"put back {out} from {aside} (an interrupted run had moved it aside)"
+
+
+def _check_out(out: Path) -> list[str]:
+    """Refuses an OUT this tool may not write (before any work); returns notes for the user."""
+    if out.is_symlink():
+        raise BundleError(f"{out}: is a symbolic link; give the real folder")
+    if out.name in ("", ".", ".."):
+        raise BundleError(f"{out}: not a usable bundle folder name")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise BundleError(f"{parent}: not a folder (in OUT {out})")
+            break
+    notes = [n for n in [_recover_aside(out)] if n]
+    if out.exists():
+        if not out.is_dir():
+            raise BundleError(f"{out}: exists and is not a folder; not replacing it")
+        reason = _not_our_bundle(out)
+        if reason is not None:
+            raise BundleError(f"{out}: exists and is not a bundle written by {GENERATOR} "
+                              f"({reason}); not replacing it")
+    return notes
+
+
+def _make_parents(out: Path) -> Path | None:
+    """Creates OUT's missing parents; returns the topmost one created (None: none were)."""
+    missing = [p for p in reversed(out.parents) if not p.exists()]
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return missing[0] if missing else None
+    except OSError as exc:
+        raise BundleError(f"{out.parent}: cannot create the folder ({exc.strerror})") from None
+
+
+def _remove_empty_parents(out: Path, topmost: Path | None) -> None:
+    if topmost is None:
+        return
+    for parent in out.parents:
+        try:
+            parent.rmdir()
+        except OSError:
+            return
+        if parent == topmost:
+            return
+
+
+def _new_staging(out: Path) -> Path:
+    try:
+        staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new-"))
+    except OSError as exc:
+        raise BundleError(f"{out.parent}: not writable ({exc.strerror})") from None
+    staging.chmod(0o755)
+    return staging
+
+
+def _put_in_place(staging: Path, out: Path) -> None:
+    aside = _aside(out)
+    had_old = out.exists()
+    try:
+        if had_old:
+            _move(out, aside)
+        _move(staging, out)
+    except BaseException:
+        if had_old and not out.exists() and aside.exists():
+            _move(aside, out)
+        raise
+    if had_old:
+        _remove_tree(aside)
+
+
+def _hw_clips(plan: NetworkPlan) -> dict:
+    """Every knob the generator clipped, by field: ``{"layers[0].hw.parallel": {...}}``."""
+    return {f"layers[{c.index}].hw.{knob}": clip for c in plan.layers
+            for knob, clip in c.hw_clipped.items()}
 
 
 def make_bundle(config, weights="random", sparsity: float = 0.8, samples: int = 4,
                 seed: int = 1, out: Path | str = "build/vectors/bundle",
                 density: float = DEFAULT_DENSITY, inputs: np.ndarray | None = None) -> Path:
     """Writes a bundle into ``out`` (replacing an earlier bundle there, never another folder).
-    Raises BundleError (one line) before anything is written."""
+    Raises BundleError (one line) before anything is written. An existing ``out`` is replaced
+    only when it is a bundle this tool wrote (``_not_our_bundle``); see ``_put_in_place``."""
     out = Path(out)
-    try:
-        cfg = load_config(config)
-    except ConfigError as exc:
-        raise BundleError(f"config: {exc}") from None
-    except FileNotFoundError:
-        raise BundleError(f"{config}: no such config file") from None
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        raise BundleError(f"samples: must be an integer >= 1, got {samples!r}")
-    if not 0.0 <= float(sparsity) <= 1.0:
-        raise BundleError(f"sparsity: must be in [0, 1], got {sparsity}")
-    if not 0.0 <= float(density) <= 1.0:
-        raise BundleError(f"density: must be in [0, 1], got {density}")
+    cfg = _load_config(config)
+    _check_numbers(samples, sparsity, density, seed)
+    for note in _check_out(out):
+        print(f"note: {note}", file=sys.stderr)
     rng = np.random.default_rng(seed)
     if isinstance(weights, str) and weights == "random":
         weight_arrays = random_weights(cfg, rng, float(sparsity))
@@ -295,7 +507,7 @@ def make_bundle(config, weights="random", sparsity: float = 0.8, samples: int = 
     except WeightError as exc:
         raise BundleError(f"weights: {exc}") from None
     try:
-        plan_network(cfg)
+        plan = plan_network(cfg)
     except ConfigError as exc:
         raise BundleError(f"config: {exc}") from None
     if inputs is not None:
@@ -311,12 +523,10 @@ def make_bundle(config, weights="random", sparsity: float = 0.8, samples: int = 
         raise BundleError(f"input: {exc}") from None
     texts, facts = render_texts(cfg, weight_arrays, golden["input"])
 
-    if out.exists() and not (out / "manifest.json").is_file():
-        raise BundleError(f"{out}: exists and is not a bundle (no manifest.json); not replacing it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    created = _make_parents(out)
+    staging = None
     try:
-        staging.chmod(0o755)
+        staging = _new_staging(out)
         for name, text in texts.items():
             (staging / name).write_text(text)
         np.savez(staging / "golden.npz", **golden)
@@ -332,7 +542,7 @@ def make_bundle(config, weights="random", sparsity: float = 0.8, samples: int = 
             "git_revision": git_revision(), "config": cfg, "samples": int(len(golden["input"])),
             "seed": seed, "weights": weights_source,
             "sparsity": float(sparsity) if weights_source.startswith("random") else None,
-            "inputs": input_source, **facts,
+            "inputs": input_source, **facts, "hw_clipped": _hw_clips(plan),
             # What ci/replay.py checks the measured cycles against (docs/vectors.md).
             "cycles": network_cycles(json.loads(texts["network.json"]), cfg, weight_arrays,
                                      golden["input"]),
@@ -343,11 +553,12 @@ def make_bundle(config, weights="random", sparsity: float = 0.8, samples: int = 
                        "sha256": sha256(staging / n)} for n in names],
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
+        _put_in_place(staging, out)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        if not out.exists():
+            _remove_empty_parents(out, created)
         raise
     return out
 
@@ -394,33 +605,154 @@ def _compare_arrays(name: str, got: dict, want: dict) -> str | None:
     return None
 
 
+SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
+
+
+def _schema_problem(value, schema_name: str) -> str | None:
+    """The first way ``value`` breaks vectors/schema/<schema_name> as ``<json path>: <what>``
+    (None: it conforms). Validated with the pinned jsonschema (draft 2020-12)."""
+    import jsonschema  # noqa: PLC0415 - only verify needs it
+    from referencing import Registry, Resource  # noqa: PLC0415
+
+    schemas = {p.name: json.loads(p.read_text()) for p in SCHEMA_DIR.glob("*.schema.json")}
+    registry = Registry().with_resources(
+        (s["$id"], Resource.from_contents(s)) for s in schemas.values())
+    validator = jsonschema.Draft202012Validator(schemas[schema_name], registry=registry)
+    errors = sorted(validator.iter_errors(value), key=lambda e: (list(map(str, e.path)),
+                                                                 e.message))
+    if not errors:
+        return None
+    error = errors[0]
+    path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.path)
+    message = error.message
+    if error.validator == "pattern" and "description" in error.schema:
+        message = f"{error.instance!r} is not {error.schema['description']}"
+    message = message if len(message) <= 160 else message[:157] + "..."
+    return f"{path}: {message}"
+
+
+def _member(folder: Path, name: str, field: str) -> Path:
+    """The bundle file ``name`` (a manifest entry), refused when it could lead outside the
+    bundle: absolute, a ``..`` part, or a symbolic link on the way."""
+    parts = name.split("/")
+    if name.startswith("/") or "\\" in name or any(p in ("", ".", "..") for p in parts):
+        raise BundleError(f"manifest.json: {field}: {name!r} is not a plain relative path "
+                          f"inside the bundle")
+    path = folder
+    for part in parts:
+        path = path / part
+        if path.is_symlink():
+            raise BundleError(f"manifest.json: {field}: {name!r} goes through the symbolic "
+                              f"link {path.relative_to(folder)}")
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise BundleError(f"manifest.json: {field}: {name!r} resolves outside the bundle")
+    return path
+
+
+def _plan_widths(plan_json: dict) -> dict[str, tuple[str, int]]:
+    """Stream widths as network.json states them: stream -> (where, width)."""
+    layers = plan_json["layers"]
+    widths = {"input": ("layers[0].in_width", layers[0]["in_width"])}
+    widths.update({f"L{i}": (f"layers[{i}].out_width", layer["out_width"])
+                   for i, layer in enumerate(layers)})
+    widths["readout"] = ("readout.out_width", plan_json["readout"]["out_width"])
+    return widths
+
+
+def _check_widths(manifest: dict, plan: NetworkPlan, plan_json: dict | None) -> None:
+    """The widths a loader reads from manifest.json agree with the config's plan and with
+    network.json (a disagreement is a FAIL)."""
+    want = stream_widths(plan)
+    streams = manifest["streams"]
+    if set(streams) != set(want):
+        raise VerifyFailure(f"manifest.json: streams are {sorted(streams)}, the config's plan "
+                            f"has {sorted(want)}")
+    for key, width in want.items():
+        if streams[key]["width"] != width:
+            raise VerifyFailure(f"manifest.json: streams.{key}.width {streams[key]['width']}, "
+                                f"the config's plan gives {width}")
+    if plan_json is not None:
+        stated = _plan_widths(plan_json)
+        if set(stated) != set(want):
+            raise VerifyFailure(f"network.json: {len(plan_json['layers'])} layers, the config "
+                                f"has {len(plan.layers)}")
+        for key, (where, width) in stated.items():
+            if width != want[key]:
+                raise VerifyFailure(f"network.json: {where} {width}, the config's plan gives "
+                                    f"{want[key]} (manifest.json streams.{key}.width)")
+        fields = dict(config_write_word_layout(plan))
+        for name, width in manifest["config_writes"]["fields_msb_first"]:
+            key = f"cfg_{name}_bits"
+            if key in plan_json and plan_json[key] != width:
+                raise VerifyFailure(f"manifest.json: config_writes.fields_msb_first {name} "
+                                    f"{width}, network.json {key} {plan_json[key]}")
+            if fields.get(name) != width:
+                raise VerifyFailure(f"manifest.json: config_writes.fields_msb_first {name} "
+                                    f"{width}, the config's plan gives {fields.get(name)}")
+
+
+def _first_fact_difference(where: str, got, want) -> str | None:
+    if isinstance(got, dict) and isinstance(want, dict):
+        for key in sorted(set(want) | set(got)):
+            problem = _first_fact_difference(f"{where}.{key}", got.get(key), want.get(key))
+            if problem:
+                return problem
+        return None
+    return None if got == want else f"{where} is {got!r}, regenerated {want!r}"
+
+
+def _compare_facts(manifest: dict, facts: dict) -> None:
+    """Every stream and configuration-write fact of manifest.json against the regenerated one."""
+    for group in ("top", "streams", "config_writes", "rtl", "hw_clipped"):
+        if group == "hw_clipped" and group not in manifest:
+            continue            # bundles of generator 1.1 carry no hw_clipped
+        problem = _first_fact_difference(group, manifest.get(group), facts.get(group))
+        if problem:
+            raise VerifyFailure(f"manifest.json: {problem}")
+
+
 def verify_bundle(folder: Path | str) -> str:
-    """Returns a one-line summary; raises VerifyFailure (a disagreement) or BundleError
-    (missing or unreadable files)."""
+    """Returns a one-line summary; raises VerifyFailure (a disagreement: exit status 1) or
+    BundleError (missing, unreadable, malformed or unsafe files: exit status 2)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise BundleError(f"{folder}: no such bundle folder")
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
         raise BundleError(f"{folder}: manifest.json missing")
+    manifest = _read_json(manifest_path, "manifest.json")
+    problem = _schema_problem(manifest, "manifest.schema.json")
+    if problem:
+        raise BundleError(f"manifest.json: {problem}")
+    cfg = _load_config(manifest["config"], "manifest.json: $.config")
     try:
-        manifest = json.loads(manifest_path.read_text())
-        files = {f["name"]: f for f in manifest["files"]}
-        cfg = load_config(manifest["config"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise BundleError(f"manifest.json: unreadable or incomplete ({exc})") from None
-    if manifest.get("format") != FORMAT:
-        raise BundleError(f"manifest.json: format {manifest.get('format')!r}, expected {FORMAT!r}")
+        plan = plan_network(cfg)
+    except ConfigError as exc:
+        raise BundleError(f"manifest.json: $.config: {exc}") from None
+    files = {}
+    for index, entry in enumerate(manifest["files"]):
+        if entry["name"] in files or entry["name"] == "manifest.json":
+            raise BundleError(f"manifest.json: $.files[{index}].name: {entry['name']!r} "
+                              f"listed twice")
+        _member(folder, entry["name"], f"$.files[{index}].name")
+        files[entry["name"]] = entry
     for name in files:
         if not (folder / name).is_file():
             raise BundleError(f"{name}: missing (listed in manifest.json)")
+    plan_json = None
+    if "network.json" in files:
+        plan_json = _read_json(folder / "network.json", "network.json")
+        problem = _schema_problem(plan_json, "network.schema.json")
+        if problem:
+            raise BundleError(f"network.json: {problem}")
+    _check_widths(manifest, plan, plan_json)
     bad_sha = [n for n, f in files.items() if sha256(folder / n) != f["sha256"]]
+    bad_size = [n for n, f in files.items() if (folder / n).stat().st_size != f["bytes"]]
 
     # Re-run the golden model on the bundle's own input and weights.
     try:
-        with np.load(folder / "golden.npz", allow_pickle=False) as archive:
-            stored = {k: archive[k] for k in archive.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        stored = _load_npz(folder / "golden.npz", "golden")
+    except BundleError as exc:
         raise VerifyFailure(f"golden.npz: unreadable ({exc})") from None
     for key in ("input", *weight_shapes(cfg)):
         if key not in stored:
@@ -431,13 +763,14 @@ def verify_bundle(folder: Path | str) -> str:
     except (ConfigError, ValueError) as exc:
         raise VerifyFailure(f"golden.npz: input or weights refused by the golden model: {exc}"
                             ) from None
-    if int(manifest.get("samples", -1)) != len(stored["input"]):
-        raise VerifyFailure(f"manifest.json: samples {manifest.get('samples')}, golden.npz "
+    if manifest["samples"] != len(stored["input"]):
+        raise VerifyFailure(f"manifest.json: samples {manifest['samples']}, golden.npz "
                             f"holds {len(stored['input'])}")
     problem = _compare_arrays("golden.npz", stored, want_arrays)
     if problem:
         raise VerifyFailure(problem)
     texts, facts = render_texts(cfg, weights, want_arrays["input"])
+    facts["hw_clipped"] = _hw_clips(plan)
     for name in list(texts) + [n for n in files if n.startswith("rtl/")]:
         if name not in files:
             raise VerifyFailure(f"manifest.json: {name} not listed")
@@ -445,40 +778,65 @@ def verify_bundle(folder: Path | str) -> str:
         got = (folder / name).read_text(errors="replace")
         if got != text:
             raise VerifyFailure(_first_text_difference(name, got, text, facts))
+    _compare_facts(manifest, facts)
     if bad_sha:
         raise VerifyFailure(f"{bad_sha[0]}: sha256 differs from manifest.json")
+    if bad_size:
+        raise VerifyFailure(f"{bad_size[0]}: {(folder / bad_size[0]).stat().st_size} bytes, "
+                            f"manifest.json says {files[bad_size[0]]['bytes']}")
     return (f"OK {folder}: {len(files)} files, {manifest['samples']} samples, "
             f"{len(want_arrays)} golden arrays and {len(texts)} streams/images agree")
 
 
 # --------------------------------------------------------------------------- CLI
 
+#: Exit statuses (docs/vectors.md).
+EXIT_OK, EXIT_DISAGREEMENT, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors as BundleError: one ``error:`` line, exit status 2."""
+
+    def error(self, message: str):
+        raise BundleError(f"{self.prog}: {message} (see --help)")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m vectors.bundle",
-        description="Vector bundles for hardware bring-up (docs/vectors.md).")
+        description="Vector bundles for hardware bring-up (docs/vectors.md). Exit status: 0 ok, "
+                    "1 verify found a disagreement, 2 bad input, 130 interrupted.")
     sub = parser.add_subparsers(dest="command", required=True)
     mk = sub.add_parser("make", help="write a bundle",
-                        description="Write a vector bundle (atomically; nothing on error).")
+                        description="Write a vector bundle (atomically; nothing on error). An "
+                                    "existing OUT is replaced only if it is a bundle written by "
+                                    "this tool.")
     mk.add_argument("--config", required=True, help="network config (SPEC section 1), .json")
     mk.add_argument("--weights", default="random",
                     help="weights.npz (L{i}.weight, L{i}.bias) or 'random' (default)")
     mk.add_argument("--sparsity", type=float, default=0.8,
                     help="fraction of zero weights when --weights random (default 0.8)")
     mk.add_argument("--samples", type=int, default=4, help="number of input samples N")
-    mk.add_argument("--seed", type=int, default=1, help="seed of weights and inputs")
+    mk.add_argument("--seed", type=int, default=1, help="seed of weights and inputs (>= 0)")
     mk.add_argument("--density", type=float, default=DEFAULT_DENSITY,
                     help="spike density of random spike input (default 0.3)")
     mk.add_argument("--out", required=True, help="bundle folder to write")
     vf = sub.add_parser("verify", help="check a bundle",
-                        description="Check every sha256 and re-run the golden model.")
+                        description="Check the manifest's schema, every sha256, and re-run the "
+                                    "golden model.")
     vf.add_argument("bundle", help="bundle folder")
     return parser
 
 
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    if signal.getsignal(signal.SIGINT) is _exit_interrupted:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
+        args = _parser().parse_args(argv)
         if args.command == "make":
             out = make_bundle(args.config, args.weights, args.sparsity, args.samples, args.seed,
                               args.out, args.density)
@@ -486,12 +844,20 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(verify_bundle(args.bundle))
     except BundleError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except VerifyFailure as exc:
-        print(f"FAIL {exc}", file=sys.stderr)
-        return 1
-    return 0
+        print(f"FAIL {_one_line(exc)}", file=sys.stderr)
+        return EXIT_DISAGREEMENT
+    except OSError as exc:   # e.g. a full disk while writing: the staging folder is gone
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{_one_line(exc.strerror or exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing half-written (OUT holds the old bundle or the new "
+              "one, whole)", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK
 
 
 if __name__ == "__main__":
