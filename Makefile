@@ -87,3 +87,17 @@ verify-vectors: $(STAMP) ## check a bundle's schema, sha256s and re-run the gold
 
 replay: $(STAMP) ## verify sizes/sha256, then plain-SV replay of BUNDLE=<dir> on SIM=icarus|verilator [STALL=<percent>] [NO_VERIFY=1]
 	$(PY) ci/replay.py --bundle "$(BUNDLE)" --sim "$(SIM)" $(if $(STALL),--stall "$(STALL)") $(if $(NO_VERIFY),--no-verify)
+
+# --- synthesis and place and route (ci/synth.py, ci/pnr.py, docs/synthesis.md) -----------------
+.PHONY: synth pnr
+SYNTH_TARGET ?= both
+NETWORK ?=
+PNR_CORES ?=
+PNR_FREQ ?= 200
+
+synth: $(STAMP) ## Yosys: every core + network, SYNTH_TARGET=xcup|ecp5|both NETWORK=digits|digits28|events|<config> -> build/synth/
+	$(PY) ci/synth.py --target "$(SYNTH_TARGET)" $(foreach n,$(NETWORK),--network "$(n)") --jobs $(JOBS)
+
+pnr: $(STAMP) ## nextpnr ECP5-85F speed 6: NETWORK (default digits), PNR_CORES=<synth run names>; records ci/pnr_results.json
+	$(PY) ci/pnr.py $(foreach n,$(or $(NETWORK),$(if $(PNR_CORES),,digits)),--network "$(n)") \
+		$(foreach c,$(PNR_CORES),--core "$(c)") --freq "$(PNR_FREQ)" --record

