@@ -185,10 +185,11 @@ def test_missing_truncated_altered_files(bundles, tmp_path):
 def bad_config_cases() -> list[tuple[str, dict, str]]:
     no_layers = {**K5_T7, "layers": []}
     bad_steps = {**K5_T7, "timesteps": 0}
-    linear_first = {**K5_T7, "layers": [K5_T7["layers"][2]]}
+    big_group = json.loads(json.dumps(K5_T7))
+    big_group["layers"][0]["hw"]["group"] = 33
     return [("no_layers", no_layers, "error: config: "),
             ("timesteps", bad_steps, "error: config: timesteps"),
-            ("pixels_linear_first", linear_first, "error: config: layers[0]")]
+            ("group_over_32", big_group, "error: config: layers[0].hw.group: at most 32")]
 
 
 @pytest.mark.parametrize("case", bad_config_cases(), ids=lambda c: c[0])
@@ -289,3 +290,189 @@ def test_replay_names_tampered_word(bundles, sim, tmp_path):
     assert status == 1, output[-2000:]
     assert verdict == f"FAIL {where} expected {int(new, 16):x} got {int(old, 16):x}", \
         output[-2000:]
+
+
+# ------------------------------------------------------------------ replacing a bundle: nothing lost
+
+from test_bundle_errors import SMALL  # noqa: E402 - the quick network of the bad-input cases
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+class Interrupter:
+    """Raises KeyboardInterrupt at the ``step``-th step of writing a bundle: the first sha256
+    (files are being written), each rename, the removal of the old bundle."""
+
+    def __init__(self, monkeypatch, step: int, partial_remove: bool = False):
+        self.step, self.calls, self.partial_remove = step, 0, partial_remove
+        self.sha_seen = False
+        real_move, real_remove, real_sha = B._move, B._remove_tree, B.sha256
+
+        def tick() -> bool:
+            self.calls += 1
+            return self.calls == self.step
+
+        def move(source, target):
+            if tick():
+                raise KeyboardInterrupt
+            real_move(source, target)
+
+        def remove(path):
+            if tick():
+                if self.partial_remove:   # interrupted half-way through the removal
+                    for victim in sorted(Path(path).rglob("*.mem"))[:3]:
+                        victim.unlink()
+                raise KeyboardInterrupt
+            real_remove(path)
+
+        def sha(path):
+            if not self.sha_seen:
+                self.sha_seen = True
+                if tick():
+                    raise KeyboardInterrupt
+            return real_sha(path)
+
+        monkeypatch.setattr(B, "_move", move)
+        monkeypatch.setattr(B, "_remove_tree", remove)
+        monkeypatch.setattr(B, "sha256", sha)
+
+
+def leftovers(out: Path) -> list[str]:
+    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
+
+
+@pytest.mark.parametrize("partial_remove", [False, True], ids=["remove", "half-removed"])
+def test_interrupt_at_every_step_loses_nothing(tmp_path, monkeypatch, partial_remove):
+    out = tmp_path / "b"
+    old = tree_bytes(B.make_bundle(SMALL, samples=1, seed=1, out=out))
+    new = tree_bytes(B.make_bundle(SMALL, samples=1, seed=2, out=tmp_path / "reference"))
+    assert old != new
+    finished, step = False, 0
+    while not finished:
+        step += 1
+        assert step < 10, "the interrupter never let make_bundle finish"
+        with monkeypatch.context() as patch:
+            Interrupter(patch, step, partial_remove)
+            try:
+                B.make_bundle(SMALL, samples=1, seed=2, out=out)
+                finished = True
+            except KeyboardInterrupt:
+                pass
+        assert not [n for n in leftovers(out) if ".new-" in n], leftovers(out)
+        if finished:
+            assert tree_bytes(out) == new and leftovers(out) == []
+            break
+        if out.exists():
+            assert tree_bytes(out) in (old, new), f"step {step}: OUT is neither bundle, whole"
+        else:
+            assert tree_bytes(B._aside(out)) == old, f"step {step}: the old bundle is not aside"
+        # The next run puts back or removes what the interrupted one left, then replaces.
+        state = "new" if out.exists() and tree_bytes(out) == new else "old"
+        B.make_bundle(SMALL, samples=1, seed=1, out=out)
+        assert tree_bytes(out) == old and leftovers(out) == [], (step, state)
+    assert step >= 4   # writing, old aside, new in place, old removed: every step was hit
+
+
+def test_stale_aside_is_put_back_or_reported(tmp_path, capsys):
+    out = tmp_path / "b"
+    old = tree_bytes(B.make_bundle(SMALL, samples=1, seed=1, out=out))
+    B._move(out, B._aside(out))                    # as an interrupt after the first rename
+    assert B.main(["verify", str(out)]) == 2       # verify does not guess
+    assert B._check_out(out) == [f"put back {out} from {B._aside(out)} (an interrupted run had "
+                                 f"moved it aside)"]
+    assert tree_bytes(out) == old and leftovers(out) == []
+
+    B._move(out, B._aside(out))
+    (B._aside(out) / "input.mem").unlink()        # not whole: it cannot be put back
+    with pytest.raises(B.BundleError, match=r"\.b\.replaced: left by an interrupted run and "
+                                            r"cannot be put back .*input\.mem is missing"):
+        B.make_bundle(SMALL, samples=1, seed=1, out=out)
+    assert not out.exists() and leftovers(out) == [".b.replaced"]
+
+
+def test_replaces_only_its_own_bundle(tmp_path):
+    out = tmp_path / "b"
+    B.make_bundle(SMALL, samples=1, seed=1, out=out)
+    B.make_bundle(SMALL, samples=1, seed=2, out=out)           # its own: replaced
+    assert json.loads((out / "manifest.json").read_text())["seed"] == 2
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    B.make_bundle(SMALL, samples=1, seed=1, out=empty)         # an empty folder holds nothing
+    edited = json.loads((out / "manifest.json").read_text())
+    edited["generator"] = "someone.else"
+    (out / "manifest.json").write_text(json.dumps(edited))
+    before = tree_bytes(out)
+    with pytest.raises(B.BundleError, match="names the generator 'someone.else'"):
+        B.make_bundle(SMALL, samples=1, seed=3, out=out)
+    assert tree_bytes(out) == before
+
+
+def test_ctrl_c_is_one_line(tmp_path):
+    """A real SIGINT at several moments (loading, computing, writing): exit 130 with one line, or
+    the run finished first; OUT holds the old bundle or the new one, whole; no staging left."""
+    import signal
+    import time
+
+    out = tmp_path / "b"
+    old = tree_bytes(B.make_bundle(K5_T7, samples=2, seed=1, out=out))
+    config = write_config(tmp_path, K5_T7)
+    interrupted = 0
+    for delay in (0.3, 1.0, 2.0, 3.5):
+        process = subprocess.Popen([sys.executable, "-m", "vectors.bundle", "make", "--config",
+                                    str(config), "--samples", "2", "--seed", "2", "--out",
+                                    str(out)], cwd=REPO, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=300)
+        assert "Traceback" not in stderr, stderr
+        errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+        if process.returncode == 130:
+            interrupted += 1
+            assert errors and errors[0].startswith("error: interrupted") and len(errors) == 1
+        else:
+            assert process.returncode == 0 and not errors, (process.returncode, stderr)
+        assert tree_bytes(out) == old or B.verify_bundle(out).startswith("OK")
+        assert leftovers(out) == []
+        old = tree_bytes(out)
+    assert interrupted >= 1
+
+
+# ------------------------------------------------------------------ hw knobs and the schemas
+
+def test_hw_knobs_clipped_and_recorded(tmp_path):
+    cfg = json.loads(json.dumps(SMALL))
+    cfg["layers"][0]["hw"] = {"parallel": 1000, "group": 32, "lanes": 64}   # Co 3, fan-in 18
+    cfg["layers"][1]["hw"] = {"parallel": 4}                                # maxpool: no knobs
+    out = B.make_bundle(cfg, samples=1, seed=1, out=tmp_path / "b")
+    plan = json.loads((out / "network.json").read_text())
+    assert plan["layers"][0]["parameters"]["Parallel"] == 3
+    assert plan["layers"][0]["parameters"]["GroupWidth"] == 18
+    assert plan["layers"][0]["parameters"]["Lanes"] == 18
+    assert plan["layers"][0]["hw_clipped"] == {
+        "parallel": {"requested": 1000, "used": 3}, "group": {"requested": 32, "used": 18},
+        "lanes": {"requested": 64, "used": 18}}
+    assert plan["layers"][1]["hw_clipped"] == {"parallel": {"requested": 4, "used": None}}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["hw_clipped"]["layers[0].hw.parallel"] == {"requested": 1000, "used": 3}
+    assert manifest["hw_clipped"]["layers[1].hw.parallel"] == {"requested": 4, "used": None}
+    assert B.verify_bundle(out).startswith("OK")
+    edited = dict(manifest, hw_clipped={})
+    (out / "manifest.json").write_text(json.dumps(edited))
+    with pytest.raises(B.VerifyFailure, match=r"hw_clipped\.layers\[0\]\.hw\.group"):
+        B.verify_bundle(out)
+
+
+def test_generated_json_follows_the_schemas(bundles):
+    for folder in bundles.values():
+        manifest = json.loads((folder / "manifest.json").read_text())
+        assert B._schema_problem(manifest, "manifest.schema.json") is None
+        plan = json.loads((folder / "network.json").read_text())
+        assert B._schema_problem(plan, "network.schema.json") is None
+        for field in ("samples", "streams", "files", "config_writes"):
+            broken = {k: v for k, v in manifest.items() if k != field}
+            assert B._schema_problem(broken, "manifest.schema.json") == \
+                f"$: '{field}' is a required property"
