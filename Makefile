@@ -65,6 +65,17 @@ train: $(STAMP) ## train + export models/digits (4-bit, Grad R 90 %) and its flo
 report-sparsity: $(STAMP) ## float/8/4/2-bit x 0/50/85/95 % sparsity study -> reports/sparsity/
 	$(PY) -m train study --out reports/sparsity --jobs $(JOBS) $(if $(TRAIN_SEED),--seed $(TRAIN_SEED))
 
+# --- NIR import (train/nir_import.py, docs/nir.md) ------------------------------------------------
+.PHONY: import-nir
+import-nir: $(STAMP) ## NIR graph -> config + weights: NIR=<file.nir> OUT=<dir> TIMESTEPS= INPUT=pixels:BITS[:SCALE]|spikes WEIGHT_BITS= [MEMBRANE_BITS= DT= FIRE= RESET='<node>=soft ...' APPROX_LEAK=1 NAME=]
+	@test -n "$(NIR)" || { echo "error: NIR=<file.nir> is required" >&2; exit 2; }
+	@test "$(origin OUT)" != file || { echo "error: OUT=<dir> is required" >&2; exit 2; }
+	$(PY) -m train.nir_import "$(NIR)" --out "$(OUT)" $(if $(TIMESTEPS),--timesteps "$(TIMESTEPS)") \
+		$(if $(INPUT),--input "$(INPUT)") $(if $(WEIGHT_BITS),--weight-bits "$(WEIGHT_BITS)") \
+		$(if $(MEMBRANE_BITS),--membrane-bits "$(MEMBRANE_BITS)") $(if $(DT),--dt "$(DT)") \
+		$(if $(FIRE),--fire "$(FIRE)") $(foreach r,$(RESET),--reset "$(r)") \
+		$(if $(APPROX_LEAK),--approx-leak) $(if $(NAME),--name "$(NAME)")
+
 # --- vector bundles for bring-up (vectors/bundle.py, docs/vectors.md) ---------------------------
 .PHONY: vectors replay verify-vectors
 WEIGHTS ?= random
