@@ -68,13 +68,16 @@ report-sparsity: $(STAMP) ## float/8/4/2-bit x 0/50/85/95 % sparsity study -> re
 # --- NIR import (train/nir_import.py, docs/nir.md) ------------------------------------------------
 .PHONY: import-nir
 import-nir: $(STAMP) ## NIR graph -> config + weights: NIR=<file.nir> OUT=<dir> TIMESTEPS= INPUT=pixels:BITS[:SCALE]|spikes WEIGHT_BITS= [MEMBRANE_BITS= DT= FIRE= RESET='<node>=soft ...' APPROX_LEAK=1 NAME=]
-	@test -n "$(NIR)" || { echo "error: NIR=<file.nir> is required" >&2; exit 2; }
+	@test -n $(call shell_quote,$(NIR)) || { echo "error: NIR=<file.nir> is required" >&2; exit 2; }
 	@test "$(origin OUT)" != file || { echo "error: OUT=<dir> is required" >&2; exit 2; }
-	$(PY) -m train.nir_import "$(NIR)" --out "$(OUT)" $(if $(TIMESTEPS),--timesteps "$(TIMESTEPS)") \
-		$(if $(INPUT),--input "$(INPUT)") $(if $(WEIGHT_BITS),--weight-bits "$(WEIGHT_BITS)") \
-		$(if $(MEMBRANE_BITS),--membrane-bits "$(MEMBRANE_BITS)") $(if $(DT),--dt "$(DT)") \
-		$(if $(FIRE),--fire "$(FIRE)") $(foreach r,$(RESET),--reset "$(r)") \
-		$(if $(APPROX_LEAK),--approx-leak) $(if $(NAME),--name "$(NAME)")
+	$(PY) -m train.nir_import $(call shell_quote,$(NIR)) --out $(call shell_quote,$(OUT)) \
+		$(if $(TIMESTEPS),--timesteps $(call shell_quote,$(TIMESTEPS))) \
+		$(if $(INPUT),--input $(call shell_quote,$(INPUT))) \
+		$(if $(WEIGHT_BITS),--weight-bits $(call shell_quote,$(WEIGHT_BITS))) \
+		$(if $(MEMBRANE_BITS),--membrane-bits $(call shell_quote,$(MEMBRANE_BITS))) \
+		$(if $(DT),--dt $(call shell_quote,$(DT))) $(if $(FIRE),--fire $(call shell_quote,$(FIRE))) \
+		$(foreach r,$(RESET),--reset $(call shell_quote,$(r))) $(if $(APPROX_LEAK),--approx-leak) \
+		$(if $(NAME),--name $(call shell_quote,$(NAME)))
 
 # --- vector bundles for bring-up (vectors/bundle.py, docs/vectors.md) ---------------------------
 .PHONY: vectors replay verify-vectors
