@@ -116,6 +116,8 @@ def replay(bundle: Path, sim: str, build_root: Path = REPO / "build" / "replay",
         if problem:
             status, verdict = 1, f"FAIL {problem}"
             output += verdict + "\n"
+        elif status == 0:
+            output += cycles_summary(bundle, output, stall) + "\n"
     return status, verdict, output
 
 
@@ -226,6 +228,22 @@ def check_cycles(manifest: dict, output: str, stall: int, seen: dict) -> str | N
         return (f"cycles: measured {total[0]} in all, below the lower bound "
                 f"{facts['total_lower_bound']} (manifest.json cycles.total_lower_bound)")
     return None
+
+
+def cycles_summary(bundle: Path, output: str, stall: int) -> str:
+    """One INFO line saying what the cycle check of a passing run compared."""
+    facts = json.loads((bundle / "manifest.json").read_text())["cycles"]
+    first_in = dict(_info(output, r"first_in (\d+) (\d+)"))
+    last_l0 = dict(_info(output, r"last L0 (\d+) (\d+)"))
+    measured = [int(last_l0[s]) - int(first_in[s]) + 1 for s in sorted(first_in, key=int)]
+    stalled = _info(output, r"stream L0 beats \d+ stalled (\d+) file \S+")
+    exact = stall == 0 and stalled == ["0"]
+    why = "" if exact else f" (a bound: {'stalls' if stall else 'tap 0 backpressured'})"
+    total = _info(output, r"cycles (\d+) \(.*\)")[0]
+    return (f"INFO checked layer 0 cycles per frame {' '.join(map(str, measured))} "
+            f"{'==' if exact else '>='} model "
+            f"{' '.join(map(str, facts['layer0_per_frame']))}{why}; all {total} >= lower bound "
+            f"{facts['total_lower_bound']}")
 
 
 def main(argv: list[str] | None = None) -> int:
