@@ -7,17 +7,21 @@ revision, sha256 of every file), ``golden.npz`` (exactly SPEC 4's arrays, ``run_
 generated top with its plan, copies of the RTL it needs, the configuration writes, the input
 stream and every layer's expected stream as ``$readmemh`` text, and ``replay_bundle.svh`` (what
 the plain-SystemVerilog replay bench tb/replay/replay_tb.sv needs to know about this network).
-Everything is written into a temporary folder renamed into place: an error leaves nothing.
+Everything is written into a temporary folder renamed into place: an error leaves nothing. An
+existing OUT is replaced only when it is a bundle this tool wrote, and the old one is removed only
+after the new one is in place (``_put_in_place``).
 
-``verify``: checks every sha256, re-runs the golden model on the bundle's input and weights,
-re-renders every stream and image and names the first file or value that disagrees.
+``verify``: checks the manifest and network.json against vectors/schema/, that no file name leads
+outside the bundle, the stream widths against the plan, every sha256, re-runs the golden model on
+the bundle's input and weights, re-renders every stream and image and names the first file or
+value that disagrees.
 
     python -m vectors.bundle make --config C --weights random --sparsity 0.8 --samples 4 \
         --seed 1 --out build/vectors/x
     python -m vectors.bundle verify build/vectors/x
 
 Exit status: 0 ok; 1 verify found a disagreement (``FAIL <file>: <what>``); 2 bad input
-(``error: <what>``), nothing written.
+(``error: <what>``), nothing written; 130 interrupted (one ``error:`` line, nothing half-written).
 """
 
 from __future__ import annotations
@@ -352,14 +356,10 @@ def _not_our_bundle(folder: Path, complete: bool = False) -> str | None:
     """Why ``folder`` is not a bundle this tool wrote (None: it is, or it is empty). Ours means:
     its manifest.json names this generator and lists every file in the folder (no symlinks);
     ``complete`` also wants every listed file present with its size."""
-    entries = sorted(folder.rglob("*"))
-    if not entries:
+    if not any(folder.iterdir()):
         return None
-    links = [p for p in entries if p.is_symlink()]
-    if links:
-        return f"holds the symbolic link {links[0].relative_to(folder)}"
     manifest_path = folder / "manifest.json"
-    if not manifest_path.is_file():
+    if manifest_path.is_symlink() or not manifest_path.is_file():
         return "no manifest.json"
     try:
         manifest = _read_json(manifest_path, "manifest.json")
@@ -374,6 +374,10 @@ def _not_our_bundle(folder: Path, complete: bool = False) -> str | None:
             isinstance(f, dict) and isinstance(f.get("name"), str) for f in files):
         return "its manifest.json has no usable file list"
     listed = {f["name"]: f.get("bytes") for f in files} | {"manifest.json": None}
+    entries = sorted(folder.rglob("*"))
+    links = [p for p in entries if p.is_symlink()]
+    if links:
+        return f"holds the symbolic link {links[0].relative_to(folder)}"
     for path in entries:
         name = path.relative_to(folder).as_posix()
         if path.is_file() and name not in listed:
