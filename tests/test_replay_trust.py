@@ -17,10 +17,13 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from golden.config import load_config
 from golden.cycles import dense_input
+from golden.network import run_traces
+from golden.neuron import NeuronParams, run_neuron
 from tests.test_vectors import K5_T7
 from vectors import bundle as B
 
@@ -136,7 +139,6 @@ def test_layer0_cycles_are_the_core_model(bundle):
     manifest = json.loads((bundle / "manifest.json").read_text())
     cfg = load_config(manifest["config"])
     hw = cfg["layers"][0]["hw"]
-    import numpy as np  # noqa: PLC0415
     with np.load(bundle / "golden.npz") as golden:
         timing = dense_input.frame_timing(golden["L0.weight"], list(golden["input"]),
                                           parallel=hw["parallel"], lanes=hw["lanes"],
@@ -241,7 +243,8 @@ def passing_output(bundle: Path) -> str:
            "INFO first_in 0 100", "INFO first_in 1 200"]
     for name, stream in streams.items():
         if name != "input":
-            out.append(f"INFO stream {name} beats {stream['beats']} stalled 0 file {stream['file']}")
+            out.append(f"INFO stream {name} beats {stream['beats']} stalled 0 "
+                       f"file {stream['file']}")
     per_frame = manifest["cycles"]["layer0_per_frame"]
     out += [f"INFO last L0 0 {100 + per_frame[0] - 1}", f"INFO last L0 1 {200 + per_frame[1] - 1}",
             f"INFO cycles {manifest['cycles']['total_lower_bound']} (first input beat ...)",
@@ -295,10 +298,6 @@ def test_traces_side_file(bundle):
     """traces.npz (listed with its sha256) holds every neuron layer's currents and membranes,
     in golden.npz's order: the neuron run on the stored currents gives back the stored spikes
     and membranes."""
-    import numpy as np  # noqa: PLC0415
-    from golden.neuron import NeuronParams, run_neuron  # noqa: PLC0415
-    from golden.network import run_traces  # noqa: PLC0415
-
     manifest = json.loads((bundle / "manifest.json").read_text())
     listed = {f["name"]: f["sha256"] for f in manifest["files"]}
     assert listed["traces.npz"] == B.sha256(bundle / "traces.npz")
@@ -325,9 +324,6 @@ def test_traces_side_file(bundle):
 
 
 def test_run_traces_refuses_no_samples(bundle):
-    import numpy as np  # noqa: PLC0415
-    from golden.network import run_traces  # noqa: PLC0415
-
     manifest = json.loads((bundle / "manifest.json").read_text())
     with np.load(bundle / "golden.npz") as archive:
         weights = {k: archive[k] for k in archive.files if k.endswith((".weight", ".bias"))}
