@@ -328,9 +328,10 @@ def test_the_ci_workflow_is_a_valid_sharded_regression():
     sim, merge = workflow["jobs"]["sim"], workflow["jobs"]["merge"]
     shard_count = int(workflow["env"]["SHARDS"])
     assert sim["strategy"]["matrix"]["shard"] == list(range(1, shard_count + 1))
-    script = "\n".join(step.get("run", "") for step in sim["steps"])
-    assert "CHANGED=$BASE" in script and "SEED=" in script
-    assert "SHARD=${{ matrix.shard }}/$SHARDS" in script
+    run = next(step for step in sim["steps"] if step.get("name") == "make sim")
+    assert 'make sim CHANGED="$BASE"' in run["run"] and 'make sim SEED="$RUN' in run["run"]
+    assert run["env"]["SHARD"] == "${{ matrix.shard }}/${{ env.SHARDS }}"
+    assert run["env"]["SIM"] == "${{ matrix.sim }}"
     assert merge["needs"] == "sim" and "make sim-merge" in str(merge["steps"])
     makefile = (REPO / "Makefile").read_text()
     assert re.search(r"^sim-merge:", makefile, re.M) and "--changed $(CHANGED)" in makefile
