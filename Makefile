@@ -80,7 +80,7 @@ import-nir: $(STAMP) ## NIR graph -> config + weights: NIR=<file.nir> OUT=<dir> 
 		$(if $(NAME),--name $(call shell_quote,$(NAME)))
 
 # --- vector bundles for bring-up (vectors/bundle.py, docs/vectors.md) ---------------------------
-.PHONY: vectors replay verify-vectors
+.PHONY: vectors replay verify-vectors bundle-sensitivity
 WEIGHTS ?= random
 SPARSITY ?= 0.8
 SAMPLES ?= 4
@@ -90,11 +90,16 @@ BUNDLE ?= $(OUT)
 # $(call shell_quote,<text>): one single-quoted shell word, so paths with spaces or quotes pass.
 shell_quote = '$(subst ','\'',$(1))'
 
-vectors: $(STAMP) ## bundle: CONFIG=<json> WEIGHTS=<npz|random> SPARSITY= SAMPLES= SEED= OUT=<dir>
+vectors: $(STAMP) ## bundle: CONFIG=<json> WEIGHTS=<npz|random> SPARSITY= SAMPLES= SEED= OUT=<dir> [ALLOW_DEGENERATE=1] [SENSITIVITY=1 SIM=]
 	@test -n $(call shell_quote,$(CONFIG)) || { echo "error: CONFIG=<config.json> is required" >&2; exit 2; }
 	$(PY) -m vectors.bundle make --config $(call shell_quote,$(CONFIG)) --weights $(call shell_quote,$(WEIGHTS)) \
 		--sparsity $(call shell_quote,$(SPARSITY)) --samples $(call shell_quote,$(SAMPLES)) \
-		$(if $(SEED),--seed $(call shell_quote,$(SEED))) --out $(call shell_quote,$(OUT))
+		$(if $(SEED),--seed $(call shell_quote,$(SEED))) --out $(call shell_quote,$(OUT)) \
+		$(if $(ALLOW_DEGENERATE),--allow-degenerate)
+	$(if $(SENSITIVITY),$(PY) -m vectors.sensitivity $(call shell_quote,$(OUT)) --sim $(call shell_quote,$(SIM)))
+
+bundle-sensitivity: $(STAMP) ## replay BUNDLE=<dir> against every planted RTL bug of its cores on SIM=: caught/total
+	$(PY) -m vectors.sensitivity $(call shell_quote,$(BUNDLE)) --sim $(call shell_quote,$(SIM))
 
 verify-vectors: $(STAMP) ## check a bundle's schema, sha256s and re-run the golden model: BUNDLE=<dir>
 	$(PY) -m vectors.bundle verify $(call shell_quote,$(BUNDLE))

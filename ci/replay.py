@@ -201,49 +201,63 @@ def check_run(bundle: Path, output: str, stall: int) -> str | None:
     if set(seen) != set(streams) - {"input"}:
         return f"replay_bundle.svh: the bench checked streams {sorted(seen)}, manifest.json " \
                f"lists {sorted(set(streams) - {'input'})}"
-    return check_cycles(manifest, output, stall, seen)
+    return check_cycles(manifest, output, stall)
 
 
-def check_cycles(manifest: dict, output: str, stall: int, seen: dict) -> str | None:
-    """Layer 0's cycles per frame: equal to the model when nothing paused it (STALL=0 and tap 0
-    never backpressured), else at least the model; the whole run at least the lower bound."""
+def _layer0_cycles(manifest: dict, output: str, stall: int
+                   ) -> tuple[list[int], list[bool], str] | str:
+    """Per sample: layer 0's measured cycles and whether the model is exact for it (STALL=0
+    and tap 0 never backpressured up to that sample's last beat), and the whole run's count;
+    or a problem."""
     facts = manifest.get("cycles") or {}
     if "layer0_per_frame" not in facts or "total_lower_bound" not in facts:
         return "manifest.json: no cycles.layer0_per_frame / cycles.total_lower_bound " \
                "(a bundle from before generator 1.2: make it again)"
     first_in = {int(s): int(c) for s, c in _info(output, r"first_in (\d+) (\d+)")}
-    last_l0 = {int(s): int(c) for s, c in _info(output, r"last L0 (\d+) (\d+)")}
+    last_l0 = {int(s): (int(c), int(b)) for s, c, b in
+               _info(output, r"last L0 (\d+) (\d+) (\d+)")}
     total = _info(output, r"cycles (\d+) \(.*\)")
-    expected = facts["layer0_per_frame"]
-    if len(total) != 1 or len(first_in) != len(expected) or len(last_l0) != len(expected):
+    frames = len(facts["layer0_per_frame"])
+    if len(total) != 1 or sorted(first_in) != list(range(frames)) or \
+            sorted(last_l0) != list(range(frames)):
         return "cycles: the bench printed no complete cycle counts"
-    measured = [last_l0[s] - first_in[s] + 1 for s in range(len(expected))]
-    exact = stall == 0 and seen["L0"][1] == 0
-    for sample, (got, want) in enumerate(zip(measured, expected)):
-        if got != want if exact else got < want:
+    measured = [last_l0[s][0] - first_in[s] + 1 for s in range(frames)]
+    exact = [stall == 0 and last_l0[s][1] == 0 for s in range(frames)]
+    return measured, exact, total[0]
+
+
+def check_cycles(manifest: dict, output: str, stall: int) -> str | None:
+    """Layer 0's cycles per frame: equal to the model for every frame nothing paused (STALL=0,
+    tap 0 not backpressured before the frame's last beat), else at least the model; the whole
+    run at least the lower bound."""
+    found = _layer0_cycles(manifest, output, stall)
+    if isinstance(found, str):
+        return found
+    measured, exact, total = found
+    expected = manifest["cycles"]["layer0_per_frame"]
+    for sample, (got, want, is_exact) in enumerate(zip(measured, expected, exact)):
+        if got != want if is_exact else got < want:
             return (f"cycles: layer 0, sample {sample}: measured {got}, model "
-                    f"{'' if exact else 'lower bound '}{want} (manifest.json cycles."
+                    f"{'' if is_exact else 'lower bound '}{want} (manifest.json cycles."
                     f"layer0_per_frame)")
-    if int(total[0]) < facts["total_lower_bound"]:
-        return (f"cycles: measured {total[0]} in all, below the lower bound "
-                f"{facts['total_lower_bound']} (manifest.json cycles.total_lower_bound)")
+    bound = manifest["cycles"]["total_lower_bound"]
+    if int(total) < bound:
+        return (f"cycles: measured {total} in all, below the lower bound {bound} "
+                f"(manifest.json cycles.total_lower_bound)")
     return None
 
 
 def cycles_summary(bundle: Path, output: str, stall: int) -> str:
     """One INFO line saying what the cycle check of a passing run compared."""
-    facts = json.loads((bundle / "manifest.json").read_text())["cycles"]
-    first_in = dict(_info(output, r"first_in (\d+) (\d+)"))
-    last_l0 = dict(_info(output, r"last L0 (\d+) (\d+)"))
-    measured = [int(last_l0[s]) - int(first_in[s]) + 1 for s in sorted(first_in, key=int)]
-    stalled = _info(output, r"stream L0 beats \d+ stalled (\d+) file \S+")
-    exact = stall == 0 and stalled == ["0"]
-    why = "" if exact else f" (a bound: {'stalls' if stall else 'tap 0 backpressured'})"
-    total = _info(output, r"cycles (\d+) \(.*\)")[0]
-    return (f"INFO checked layer 0 cycles per frame {' '.join(map(str, measured))} "
-            f"{'==' if exact else '>='} model "
-            f"{' '.join(map(str, facts['layer0_per_frame']))}{why}; all {total} >= lower bound "
-            f"{facts['total_lower_bound']}")
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    measured, exact, total = _layer0_cycles(manifest, output, stall)
+    expected = manifest["cycles"]["layer0_per_frame"]
+    per_frame = ", ".join(f"{got} {'==' if is_exact else '>='} {want}"
+                          for got, want, is_exact in zip(measured, expected, exact))
+    why = ("" if all(exact) else
+           " (>=: a bound, " + ("stalls" if stall else "tap 0 was backpressured") + ")")
+    return (f"INFO checked layer 0 cycles per frame, measured vs model: {per_frame}{why}; "
+            f"all {total} >= lower bound {manifest['cycles']['total_lower_bound']}")
 
 
 def main(argv: list[str] | None = None) -> int:

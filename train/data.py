@@ -7,7 +7,8 @@ scored on the same test images.
 
 ``digits28`` resamples each 8x8 image bilinearly to 28x28 (MNIST size, torch
 ``interpolate(mode="bilinear", align_corners=False)`` in float64) and maps 0..16 to 8-bit
-integers: ``round(v * 255 / 16)``.
+integers: ``round(v * 255 / 16)``. Both go through ``golden.inputs.digit_pixels``, the one
+preprocessing the vector bundles and the network testbench use too.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
+
+from golden.inputs import digit_images, digit_pixels
 
 SPLIT_SEED = 0
 TEST_FRACTION = 0.2
@@ -44,19 +46,15 @@ class Split:
 
 def resample28(images: np.ndarray) -> np.ndarray:
     """``[N, 1, 8, 8]`` digits (0..16) -> ``[N, 1, 28, 28]`` int64 in 0..255 (bilinear)."""
-    x = torch.from_numpy(np.asarray(images, dtype=np.float64))
-    up = F.interpolate(x, size=(28, 28), mode="bilinear", align_corners=False)
-    return torch.round(up * (255.0 / 16.0)).clamp(0, 255).to(torch.int64).numpy()
+    return digit_pixels(images, (1, 28, 28), 8)
 
 
 def load(name: str = "digits", split_seed: int = SPLIT_SEED) -> Split:
     """The fixed train/test split of ``name`` ("digits" 8x8, 5 bits; "digits28" 28x28, 8 bits)."""
     if name not in DATASETS:
         raise ValueError(f"dataset: must be one of {DATASETS}, got {name!r}")
-    bunch = load_digits()
-    images = bunch.images.astype(np.int64)[:, None]            # [N, 1, 8, 8], 0..16
-    labels = bunch.target.astype(np.int64)
-    assert images.min() >= 0 and images.max() <= 16
+    images, labels = digit_images()
+    images = images[:, None]                                   # [N, 1, 8, 8], 0..16
     x_tr, x_te, y_tr, y_te = train_test_split(images, labels, test_size=TEST_FRACTION,
                                               random_state=split_seed, stratify=labels)
     if name == "digits":

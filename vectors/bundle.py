@@ -54,6 +54,7 @@ import numpy as np
 
 from golden.config import ConfigError, WeightError, load_config, validate_weights, weight_shapes
 from golden.cycles.network import network_cycles
+from golden.inputs import digits_inputs, spike_inputs
 from golden.memory_images import format_readmemh
 from golden.network import random_weights, run_batch, run_network, run_traces
 from vectors.network_top import (
@@ -66,6 +67,7 @@ from vectors.network_top import (
     plan_network,
     render_top,
 )
+from vectors.power import DegenerateError, ensure_power, power_lines
 
 GENERATOR = "vectors.bundle"
 GENERATOR_VERSION = "1.2"  # 1.1: out_ready is driven by the replay bench (+stall); 1.2: manifest
@@ -86,27 +88,8 @@ class VerifyFailure(Exception):
 
 # --------------------------------------------------------------------------- inputs
 
-def digits_inputs(cfg: dict, count: int, rng: np.random.Generator) -> np.ndarray:
-    """``count`` UCI digits (sklearn's copy, 8x8, 0..16) drawn with ``rng``, resampled
-    (nearest) to the config's H x W, scaled to A bits and repeated over the C channels."""
-    from sklearn.datasets import load_digits  # noqa: PLC0415 - only for pixel input
-
-    images = load_digits().images.astype(np.int64)          # [1797, 8, 8]
-    pick = rng.choice(len(images), size=count, replace=count > len(images))
-    chosen = images[pick]
-    channels, height, width = cfg["input"]["shape"]
-    rows = (np.arange(height) * 8) // height
-    cols = (np.arange(width) * 8) // width
-    chosen = chosen[:, rows][:, :, cols]
-    top = (1 << cfg["input"]["bits"]) - 1
-    scale = max(1, top // 16)
-    scaled = chosen * scale if top >= 16 else (chosen * top) // 16
-    return np.repeat(scaled[:, None], channels, axis=1)
-
-
-def spike_inputs(cfg: dict, count: int, rng: np.random.Generator, density: float) -> np.ndarray:
-    shape = (count, cfg["timesteps"], *cfg["input"]["shape"])
-    return (rng.random(shape) < density).astype(np.uint8)
+# The inputs come from golden.inputs (digits_inputs, spike_inputs): the one input path of
+# training, bundles and the network testbench.
 
 
 # --------------------------------------------------------------------------- rendering
@@ -488,7 +471,8 @@ def _hw_clips(plan: NetworkPlan) -> dict:
 
 def make_bundle(config, weights="random", sparsity: float = 0.8, samples: int = 4,
                 seed: int = 1, out: Path | str = "build/vectors/bundle",
-                density: float = DEFAULT_DENSITY, inputs: np.ndarray | None = None) -> Path:
+                density: float = DEFAULT_DENSITY, inputs: np.ndarray | None = None,
+                allow_degenerate: bool = False) -> Path:
     """Writes a bundle into ``out`` (replacing an earlier bundle there, never another folder).
     Raises BundleError (one line) before anything is written. An existing ``out`` is replaced
     only when it is a bundle this tool wrote (``_not_our_bundle``); see ``_put_in_place``."""
@@ -517,7 +501,7 @@ def make_bundle(config, weights="random", sparsity: float = 0.8, samples: int = 
     if inputs is not None:
         x, input_source = np.asarray(inputs), "arrays"
     elif cfg["input"]["kind"] == "pixels":
-        x, input_source = digits_inputs(cfg, samples, rng), "UCI digits (sklearn), resampled"
+        x, input_source = digits_inputs(cfg, samples, rng), "UCI digits (sklearn), golden.inputs"
     else:
         x = spike_inputs(cfg, samples, rng, float(density))
         input_source = f"random spikes (density {density})"
@@ -525,6 +509,15 @@ def make_bundle(config, weights="random", sparsity: float = 0.8, samples: int = 
         golden = run_batch(cfg, weight_arrays, x)
     except (ConfigError, ValueError) as exc:
         raise BundleError(f"input: {exc}") from None
+    try:  # spike rates and distinct readouts; random weights calibrated (vectors/power.py)
+        weight_arrays, golden, power_record, warnings = ensure_power(
+            cfg, weight_arrays, golden, allow_degenerate=allow_degenerate, sparsity=sparsity,
+            random_seed=seed if weights_source.startswith("random") else None)
+    except DegenerateError as exc:
+        raise BundleError(f"power: {exc}") from None
+    print("\n".join(f"power: {line}" for line in power_lines(power_record)))
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     texts, facts = render_texts(cfg, weight_arrays, golden["input"])
 
     created = _make_parents(out)
@@ -546,7 +539,7 @@ def make_bundle(config, weights="random", sparsity: float = 0.8, samples: int = 
             "git_revision": git_revision(), "config": cfg, "samples": int(len(golden["input"])),
             "seed": seed, "weights": weights_source,
             "sparsity": float(sparsity) if weights_source.startswith("random") else None,
-            "inputs": input_source, **facts, "hw_clipped": _hw_clips(plan),
+            "inputs": input_source, "power": power_record, **facts, "hw_clipped": _hw_clips(plan),
             # What ci/replay.py checks the measured cycles against (docs/vectors.md).
             "cycles": network_cycles(json.loads(texts["network.json"]), cfg, weight_arrays,
                                      golden["input"]),
@@ -825,6 +818,9 @@ def _parser() -> argparse.ArgumentParser:
     mk.add_argument("--density", type=float, default=DEFAULT_DENSITY,
                     help="spike density of random spike input (default 0.3)")
     mk.add_argument("--out", required=True, help="bundle folder to write")
+    mk.add_argument("--allow-degenerate", action="store_true",
+                    help="keep random weights whose bundle stays degenerate (a layer spiking "
+                         "outside 2-60 %%, identical readouts), with a warning")
     vf = sub.add_parser("verify", help="check a bundle",
                         description="Check the manifest's schema, every sha256, and re-run the "
                                     "golden model.")
@@ -843,7 +839,7 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         if args.command == "make":
             out = make_bundle(args.config, args.weights, args.sparsity, args.samples, args.seed,
-                              args.out, args.density)
+                              args.out, args.density, allow_degenerate=args.allow_degenerate)
             print(f"wrote {out}")
         else:
             print(verify_bundle(args.bundle))

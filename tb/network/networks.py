@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from golden import inputs
 from golden.config import load_config
 from golden.network import random_weights
 from tb.harness.runner import BUILD_ROOT, REPO_ROOT, RTL_DIR, TestbenchResult, run_testbench
@@ -198,28 +199,18 @@ def _buildable(cfg: dict) -> bool:
 
 
 def _samples(network: Network, cfg: dict) -> np.ndarray:
+    """The real samples of ``network`` (golden.inputs, the one input path): the first test images
+    of the trained model's data set (train/data.py's split), event frames, or random input."""
     rng = np.random.default_rng(network.seed)
     if network.data in ("digits", "digits28"):
         from train.data import load  # noqa: PLC0415 - torch import only when needed
 
-        split = load(network.data)
-        return split.x_test[: network.samples]
-    shape = tuple(cfg["input"]["shape"])
+        return load(network.data).x_test[: network.samples]
     if network.data == "events":
-        # Event-camera-like: a moving bar of ON events with a trailing OFF edge, plus noise.
-        steps = cfg["timesteps"]
-        frames = np.zeros((network.samples, steps, *shape), dtype=np.int64)
-        for n in range(network.samples):
-            column, speed = rng.integers(0, shape[2]), rng.choice([-1, 1])
-            for t in range(steps):
-                x = (column + speed * t) % shape[2]
-                frames[n, t, 0, :, x] = rng.random(shape[1]) < 0.8
-                frames[n, t, 1, :, (x - speed) % shape[2]] = rng.random(shape[1]) < 0.5
-            frames[n] |= (rng.random((steps, *shape)) < 0.03).astype(np.int64)
-        return frames
+        return inputs.event_inputs(cfg, network.samples, rng)
     if cfg["input"]["kind"] == "pixels":
-        return rng.integers(0, 1 << cfg["input"]["bits"], size=(network.samples, *shape))
-    return (rng.random((network.samples, cfg["timesteps"], *shape)) < 0.3).astype(np.int64)
+        return inputs.random_pixels(cfg, network.samples, rng)
+    return inputs.spike_inputs(cfg, network.samples, rng, 0.3).astype(np.int64)
 
 
 def prepare(network: Network, out_dir: Path, wiring_bug: str | None = None) -> Path:

@@ -26,6 +26,7 @@ from cocotb.triggers import RisingEdge
 from hypothesis import given
 from hypothesis import strategies as st
 
+from golden import inputs
 from golden.config import load_config
 from golden.network import random_weights, run_network
 from golden.neuron import NeuronParams
@@ -283,12 +284,10 @@ async def back_to_back_samples(dut):
 
 
 def draw_samples(cfg, rng, count: int) -> list[np.ndarray]:
-    shape = tuple(cfg["input"]["shape"])
-    if cfg["input"]["kind"] == "pixels":
-        top = (1 << cfg["input"]["bits"]) - 1
-        return [rng.integers(0, top + 1, size=shape) for _ in range(count)]
-    return [(rng.random((cfg["timesteps"], *shape)) < 0.2).astype(np.int64)
-            for _ in range(count)]
+    """Uniform pixels or 20 % spikes, from golden.inputs (the one input path)."""
+    frames = (inputs.random_pixels(cfg, count, rng) if cfg["input"]["kind"] == "pixels"
+              else inputs.spike_inputs(cfg, count, rng, 0.2).astype(np.int64))
+    return list(frames)
 
 
 def write_performance(plan: NetworkPlan, samples, contexts, observed) -> None:

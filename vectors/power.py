@@ -1,0 +1,203 @@
+"""Does a bundle exercise its network? Spike rates, distinct readouts and the calibration of
+random weights (docs/vectors.md, "Power").
+
+A bundle whose layer never spikes, or whose samples all give the same readout, replays PASS on
+RTL with a planted bug in that layer's neuron: it tests nothing. So ``make vectors`` reports
+
+- per layer with spikes, the **spike rate**: the fraction of its neuron-timesteps
+  (sample x timestep x channel x pixel) that spike, from golden.npz's ``L{i}.out`` /
+  ``L{i}.spikes``;
+- the number of **distinct readouts** among the N samples,
+
+and calls a bundle *degenerate* when a layer with spikes (a neuron or a maxpool) spikes outside
+[``MIN_RATE``, ``MAX_RATE``] or when N >= 2 samples give fewer than 2 distinct readouts.
+
+Random weights are calibrated so the bundle is not degenerate: layer by layer, on the bundle's
+own samples, a neuron layer whose rate (or that of the maxpool right after it) is out of range
+gets new biases, per output channel the smallest bias (bisection over the V-bit range) at which
+that channel spikes in at least ``TARGET_RATE`` of its neuron-timesteps, or, before a maxpool of
+kernel k, in at least ``1 - (1 - TARGET_RATE_POOLED)^(1/k^2)`` (>= ``MIN_TARGET_RATE``), so the
+pool's OR does not saturate; the weights keep their draw (the sparsity asked for).
+If the result is still degenerate, all weights are redrawn from ``default_rng([seed, attempt])``
+and calibrated again, up to ``ATTEMPTS`` draws. Thresholds stay those of the config (they are
+the network's definition, not a free parameter of the bundle).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from golden.arith import sat_bounds
+from golden.network import _run_validated, random_weights, run_batch
+from golden.neuron import NeuronParams, run_neuron
+
+MIN_RATE = 0.02
+MAX_RATE = 0.60
+TARGET_RATE = 0.15
+TARGET_RATE_POOLED = 0.3
+MIN_TARGET_RATE = 0.03
+ATTEMPTS = 8
+
+
+@dataclass
+class Power:
+    """Per layer ``rates[i]`` (None: no spikes, an accumulate readout layer), the number of
+    distinct readouts among ``samples`` samples, and what makes it degenerate (empty: fine)."""
+
+    rates: list[float | None]
+    kinds: list[str]
+    distinct_readouts: int
+    samples: int
+    problems: list[str]
+
+    def to_json(self) -> dict:
+        return {"spike_rate": {f"L{i}": (None if r is None else round(r, 6))
+                               for i, r in enumerate(self.rates)},
+                "distinct_readouts": self.distinct_readouts, "samples": self.samples,
+                "rate_range": [MIN_RATE, MAX_RATE], "degenerate": self.problems}
+
+
+def measure(cfg: dict, golden: dict[str, np.ndarray]) -> Power:
+    """Spike rates and distinct readouts of a bundle's golden arrays (``run_batch``)."""
+    layers = cfg["layers"]
+    last = len(layers) - 1
+    rates: list[float | None] = []
+    problems: list[str] = []
+    for i, layer in enumerate(layers):
+        key = f"L{i}.spikes" if i == last else f"L{i}.out"
+        if i == last and "neuron" not in layer:
+            rates.append(None)
+            continue
+        rate = float(np.mean(golden[key]))
+        rates.append(rate)
+        if not MIN_RATE <= rate <= MAX_RATE:
+            problems.append(f"layer L{i} ({layer['kind']}) spikes in {100 * rate:.1f} % of its "
+                            f"neuron-timesteps (need {100 * MIN_RATE:g}-{100 * MAX_RATE:g} %)")
+    readouts = golden[f"L{last}.out"]
+    samples = len(readouts)
+    distinct = len({r.tobytes() for r in readouts})
+    if samples >= 2 and distinct < 2:
+        problems.append(f"all {samples} readouts are identical")
+    return Power(rates, [layer["kind"] for layer in layers], distinct, samples, problems)
+
+
+def _layer_currents(cfg: dict, weights: dict, samples, index: int) -> np.ndarray:
+    """Layer ``index``'s synaptic currents without bias, all samples: ``[T, N, ...]``."""
+    zero_bias = dict(weights)
+    zero_bias[f"L{index}.bias"] = np.zeros_like(weights[f"L{index}.bias"])
+    currents = [_run_validated(cfg, zero_bias, x).layers[index].current for x in samples]
+    return np.stack(currents, axis=1)
+
+
+def _target_rate(cfg: dict, index: int) -> float:
+    """Per-channel spike rate to calibrate layer ``index`` to (module docstring)."""
+    layers = cfg["layers"]
+    if index + 1 < len(layers) and layers[index + 1]["kind"] == "maxpool":
+        window = layers[index + 1]["kernel"] ** 2
+        return max(MIN_TARGET_RATE, 1.0 - (1.0 - TARGET_RATE_POOLED) ** (1.0 / window))
+    return TARGET_RATE
+
+
+def _calibrate_biases(cfg: dict, weights: dict, samples, index: int) -> np.ndarray:
+    """Per output channel, the smallest bias in the V-bit range at which the channel spikes in at
+    least ``_target_rate`` of its neuron-timesteps (spike counts grow with the bias)."""
+    target = _target_rate(cfg, index)
+    params = NeuronParams.from_config(cfg["layers"][index]["neuron"])
+    bits = cfg["membrane_bits"]
+    base = _layer_currents(cfg, weights, samples, index)          # [T, N, C, ...]
+    channels = base.shape[2]
+    shape = (1, 1, channels) + (1,) * (base.ndim - 3)
+    lo_bound, hi_bound = sat_bounds(bits)
+    lo = np.full(channels, lo_bound, dtype=np.int64)
+    hi = np.full(channels, hi_bound, dtype=np.int64)
+
+    def channel_rates(bias: np.ndarray) -> np.ndarray:
+        spikes, _ = run_neuron(base + bias.reshape(shape), params, bits)
+        return spikes.swapaxes(0, 2).reshape(channels, -1).mean(axis=1)
+
+    while np.any(lo < hi):                  # invariant: the answer is in [lo, hi]
+        mid = (lo + hi) // 2
+        enough = channel_rates(mid) >= target
+        hi = np.where(enough, mid, hi)
+        lo = np.where(enough, lo, mid + 1)
+    return lo
+
+
+def calibrate(cfg: dict, weights: dict, samples) -> tuple[dict, list[str]]:
+    """``weights`` with the biases of every out-of-range neuron layer recalibrated, layer by
+    layer in network order (a layer's rate depends on the layers before it), and the names of
+    the layers recalibrated."""
+    weights = dict(weights)
+    changed = []
+    for index, layer in enumerate(cfg["layers"]):
+        if "neuron" not in layer:
+            continue
+        contexts = [_run_validated(cfg, weights, x) for x in samples]
+        judged = [index] + ([index + 1] if index + 1 < len(cfg["layers"])
+                            and cfg["layers"][index + 1]["kind"] == "maxpool" else [])
+        if all(MIN_RATE <= float(np.mean([c.layers[j].spikes for c in contexts])) <= MAX_RATE
+               for j in judged):
+            continue
+        weights[f"L{index}.bias"] = _calibrate_biases(cfg, weights, samples, index)
+        changed.append(f"L{index}")
+    return weights, changed
+
+
+def calibrated_random_weights(cfg: dict, weights: dict, samples, seed: int, sparsity: float
+                              ) -> tuple[dict, dict, Power, dict]:
+    """Calibrates the drawn ``weights`` on ``samples``; redraws from ``default_rng([seed,
+    attempt])`` while the bundle stays degenerate. Returns (weights, golden arrays, power, what
+    was done): the first draw that is not degenerate, else the last one."""
+    for attempt in range(ATTEMPTS):
+        if attempt:
+            weights = random_weights(cfg, np.random.default_rng([seed, attempt]), sparsity)
+        weights, changed = calibrate(cfg, weights, samples)
+        golden = run_batch(cfg, weights, samples)
+        power = measure(cfg, golden)
+        if not power.problems:
+            break
+    return weights, golden, power, {"draws": attempt + 1, "recalibrated_biases": changed,
+                                    "target_rate": {f"L{i}": round(_target_rate(cfg, i), 4)
+                                                    for i in map(lambda n: int(n[1:]), changed)}}
+
+
+def power_lines(record: dict) -> list[str]:
+    """The report ``make vectors`` prints, from the manifest's ``power`` record."""
+    lines = [f"{layer} spike rate " + ("-" if rate is None else f"{100 * rate:.1f} %")
+             for layer, rate in record["spike_rate"].items()]
+    lines.append(f"{record['distinct_readouts']} distinct readouts of {record['samples']} samples")
+    if "calibration" in record:
+        done = record["calibration"]
+        lines.append(f"random weights: draw {done['draws']}, biases recalibrated in "
+                     f"{', '.join(done['recalibrated_biases']) or 'no layer'}")
+    return lines
+
+
+class DegenerateError(ValueError):
+    """Random weights that stay degenerate after every calibrated draw (one line)."""
+
+
+def ensure_power(cfg: dict, weights: dict, golden: dict, *, random_seed: int | None,
+                 sparsity: float, allow_degenerate: bool
+                 ) -> tuple[dict, dict, dict, list[str]]:
+    """The bundle's weights and golden arrays after calibration (random weights only: pass their
+    ``random_seed``; trained weights are never changed), the manifest's ``power`` record and the
+    warnings to print. Raises DegenerateError for degenerate random weights unless
+    ``allow_degenerate``; a degenerate trained bundle only warns."""
+    record: dict = {}
+    if random_seed is not None:
+        weights, golden, power, record["calibration"] = calibrated_random_weights(
+            cfg, weights, golden["input"], random_seed, sparsity)
+    else:
+        power = measure(cfg, golden)
+    record = {**power.to_json(), **record}
+    warnings = []
+    if power.problems:
+        what = "; ".join(power.problems)
+        if random_seed is not None and not allow_degenerate:
+            raise DegenerateError(f"{what} (random weights, {ATTEMPTS} calibrated draws); "
+                                  "--allow-degenerate keeps such a bundle")
+        warnings.append(f"degenerate bundle, it may miss faults: {what}")
+    return weights, golden, record, warnings

@@ -1,0 +1,181 @@
+"""Fault-detection power of a vector bundle: replay it against every planted RTL bug of the cores
+it contains and count the bugs it catches (docs/vectors.md, "Sensitivity").
+
+The planted bugs are the ``DUALSPIKE_BUG_*`` defines of the testbenches (tb/registry.py) whose
+module the bundle's generated top instantiates, directly or through another core (found by
+scanning the bundle's own RTL copies, so ``lif_unit`` counts when a conv core uses it). Each bug
+is one replay (ci/replay.py ``replay``) of the bundle with ``-D<define>``: the define reaches the
+bundle's rtl/ copies because the simulator compiles exactly those files. A bug is caught when the
+bench prints a ``FAIL`` verdict (a wrong, missing or extra beat); a run that ends without a
+verdict counts as missed and is shown with its last output line. The clean replay must PASS
+first, else the figures would mean nothing.
+
+The result is written to the bundle's ``sensitivity.json`` (one entry per simulator, merged with
+earlier runs) and listed in ``manifest.json`` like every other file (name, bytes, sha256), with a
+short summary under ``manifest["sensitivity"]``; so ``verify`` still checks the whole bundle.
+
+    python -m vectors.sensitivity BUNDLE [--sim verilator|icarus] [--max-cycles N] [--bug DEFINE]
+
+Exit status: 0 every bug caught; 1 a bug was missed (or the clean replay failed); 2 bad input
+(``error: ...``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SENSITIVITY_FILE = "sensitivity.json"
+
+
+class SensitivityError(Exception):
+    """Unusable bundle or a build that failed: one line, exit status 2."""
+
+
+def _replay_module():
+    sys.path.insert(0, str(REPO_ROOT / "ci"))
+    try:
+        import replay  # noqa: PLC0415 - ci/ is a script folder, not a package
+    finally:
+        sys.path.pop(0)
+    return replay
+
+
+def _strip_comments(text: str) -> str:
+    return re.sub(r"//[^\n]*", "", re.sub(r"/\*.*?\*/", "", text, flags=re.S))
+
+
+def instantiated_modules(bundle: Path) -> list[str]:
+    """Modules the bundle's top instantiates, transitively, among its rtl/ copies (each
+    ``rtl/<module>.sv`` holds module ``<module>``), in discovery order."""
+    plan = json.loads((bundle / "network.json").read_text())
+    texts = {p.stem: _strip_comments(p.read_text()) for p in sorted((bundle / "rtl").glob("*.sv"))}
+    pending = [_strip_comments((bundle / f"{plan['top']}.sv").read_text())]
+    found: list[str] = []
+    while pending:
+        text = pending.pop()
+        for module, body in texts.items():
+            if module not in found and re.search(rf"\b{module}\s*(#\s*\(|\w+\s*\()", text):
+                found.append(module)
+                pending.append(body)
+    return found
+
+
+def planted_bugs(bundle: Path) -> list[tuple[str, str, str]]:
+    """``(define, block, what it does)`` of every planted bug of the bundle's cores."""
+    from tb.registry import TESTBENCHES  # noqa: PLC0415 - imports every bench (Hypothesis)
+
+    modules = set(instantiated_modules(bundle))
+    return [(define, tb.block, what) for tb in TESTBENCHES.values() if tb.toplevel in modules
+            for define, what in tb.planted_bugs.items()]
+
+
+def run_sensitivity(bundle: Path | str, sim: str = "verilator", max_cycles: int | None = None,
+                    only: tuple[str, ...] = (), log=print) -> dict:
+    """Replays the bundle clean, then once per planted bug (``only``: just these defines);
+    returns this simulator's entry of sensitivity.json (and records it in the bundle)."""
+    bundle = Path(bundle)
+    if not (bundle / "manifest.json").is_file() or not (bundle / "network.json").is_file():
+        raise SensitivityError(f"{bundle}: not a bundle (no manifest.json / network.json)")
+    replay = _replay_module()
+
+    def one(defines: tuple[str, ...]) -> tuple[int, str]:
+        try:
+            status, verdict, output = replay.replay(bundle, sim, max_cycles=max_cycles,
+                                                    defines=defines)
+        except (RuntimeError, OSError) as exc:
+            raise SensitivityError(f"{bundle}: {sim} {' '.join(defines) or 'clean'}: {exc}"
+                                   ) from None
+        if not verdict:
+            last = next((l for l in reversed(output.splitlines()) if l.strip()), "")
+            verdict = f"no verdict (status {status}): {last.strip()[:200]}"
+        return status, verdict
+
+    status, baseline = one(())
+    log(f"clean: {baseline}")
+    entry = {"simulator": sim, "selected": list(only) or "all", "baseline": baseline,
+             "bugs": [], "caught": 0, "total": 0}
+    if status != 0 or not baseline.startswith("PASS"):
+        entry["error"] = "the clean replay does not pass: sensitivity not measured"
+        _record(bundle, sim, entry)
+        return entry
+    bugs = planted_bugs(bundle)
+    unknown = sorted(set(only) - {define for define, _, _ in bugs})
+    if unknown:
+        raise SensitivityError(f"--bug {unknown[0]}: not a planted bug of this bundle's cores")
+    for define, block, what in bugs:
+        if only and define not in only:
+            continue
+        status, verdict = one((define,))
+        caught = status != 0 and verdict.startswith("FAIL")
+        entry["bugs"].append({"define": define, "block": block, "what": what,
+                              "caught": caught, "verdict": verdict})
+        log(f"{'caught' if caught else 'MISSED'} {define} ({block}): {verdict}")
+    entry["caught"] = sum(b["caught"] for b in entry["bugs"])
+    entry["total"] = len(entry["bugs"])
+    log(f"sensitivity {entry['caught']}/{entry['total']} planted bugs caught on {sim}")
+    _record(bundle, sim, entry)
+    return entry
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def _record(bundle: Path, sim: str, entry: dict) -> None:
+    """Merges ``entry`` into sensitivity.json and lists that file (bytes, sha256) in the manifest,
+    with a caught/total summary per simulator."""
+    from vectors.bundle import sha256  # noqa: PLC0415
+
+    path = bundle / SENSITIVITY_FILE
+    runs = json.loads(path.read_text()) if path.is_file() else {}
+    runs[sim] = entry
+    _write_atomic(path, json.dumps(runs, indent=2) + "\n")
+    manifest_path = bundle / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    files = [f for f in manifest["files"] if f["name"] != SENSITIVITY_FILE]
+    files.append({"name": SENSITIVITY_FILE, "bytes": path.stat().st_size, "sha256": sha256(path)})
+    manifest["files"] = files
+    manifest["sensitivity"] = {
+        "file": SENSITIVITY_FILE,
+        **{s: (e["error"] if "error" in e else f"{e['caught']}/{e['total']}"
+               + ("" if e.get("selected", "all") == "all" else " (selected bugs only)"))
+           for s, e in runs.items()}}
+    _write_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m vectors.sensitivity",
+        description="Replay a bundle against every planted RTL bug of its cores; count the "
+                    "bugs caught (docs/vectors.md).")
+    parser.add_argument("bundle", type=Path, help="bundle folder")
+    parser.add_argument("--sim", default="verilator", choices=("verilator", "icarus"))
+    parser.add_argument("--max-cycles", type=int, default=None,
+                        help="simulation budget per replay (default: the bench's)")
+    parser.add_argument("--bug", action="append", default=[], metavar="DEFINE",
+                        help="only this planted bug (repeatable; default: all of them)")
+    args = parser.parse_args(argv)
+    try:
+        entry = run_sensitivity(args.bundle, args.sim, args.max_cycles, tuple(args.bug))
+    except SensitivityError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if "error" in entry:
+        print(f"FAIL {entry['error']}: {entry['baseline']}", file=sys.stderr)
+        return 1
+    return 0 if entry["caught"] == entry["total"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
