@@ -26,9 +26,9 @@ import snntorch.utils
 import torch
 import torch.nn as nn
 
-from golden.network import run_batch, run_network
+from golden.network import run_batch
 from train import nir_export
-from train.nir_import import NirImportError, Options, import_graph, main
+from train.nir_import import NirImportError, Options, import_graph
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -398,7 +398,8 @@ def test_per_channel_threshold_folds_into_that_channels_weights():
     assert report["layers"][0]["threshold_ratio"] == [2.0, 1.0]
     w = weights["L0.weight"]
     assert np.all(w[0] == 2 * w[1]) and w[1].min() > 0
-    assert cfg["layers"][0]["neuron"]["threshold"] == math.floor(2.0 / report["layers"][0]["unit"]) + 1
+    unit = report["layers"][0]["unit"]
+    assert cfg["layers"][0]["neuron"]["threshold"] == math.floor(2.0 / unit) + 1
 
 
 @pytest.mark.parametrize("kind,threshold", [(nir.SumPool2d, 0.0), (nir.SumPool2d, 0.5),

@@ -300,10 +300,10 @@ def _dt_auto(items) -> tuple[float | None, list]:
 
 def _neuron(name: str, node, out_shape, dt: float | None, opts: Options) -> _Neuron:
     channels = out_shape[0]
-    v_reset = _arr(node.v_reset)
+    v_reset = _arr(node.v_reset).reshape(-1)
     if np.any(v_reset != 0):
-        _fail(f"node '{name}': v_reset must be 0, got {float(v_reset.reshape(-1)[v_reset.reshape(-1) != 0][0]):g}"
-              " (SPEC resets to 0 or subtracts the threshold)")
+        _fail(f"node '{name}': v_reset must be 0, got {float(v_reset[v_reset != 0][0]):g} "
+              "(SPEC resets to 0 or subtracts the threshold)")
     threshold = _per_channel(name, "v_threshold", node.v_threshold, out_shape)
     if np.any(~np.isfinite(threshold)) or np.any(threshold <= 0):
         bad = threshold[~(np.isfinite(threshold) & (threshold > 0))][0]
@@ -434,12 +434,14 @@ def _maxpool(name: str, node, thr_name: str, thr_node, shape, opts: Options) -> 
     # the threshold must separate n = 0 from n = 1 for the pair to be an OR.
     one = 1.0 if isinstance(node, nir.SumPool2d) else 1.0 / (k * k)
     thr = _arr(thr_node.threshold).reshape(-1)
-    ok = (thr >= 0) & (thr < one) if opts.fire == ">" else (thr > 0) & (thr <= one)
+    if opts.fire == ">":
+        ok, needs = (thr >= 0) & (thr < one), f"0 <= thr < {one:g}"
+    else:
+        ok, needs = (thr > 0) & (thr <= one), f"0 < thr <= {one:g}"
     if not ok.all():
-        bad = float(thr[~ok][0])
-        _fail(f"node '{thr_name}': threshold {bad:g} after the {k}x{k} {type(node).__name__} "
-              f"'{name}' does not fire on exactly one spike (needs {'0 <= thr < ' if opts.fire == '>' else '0 < thr <= '}"
-              f"{one:g} with fire {opts.fire}): not a max-pool")
+        _fail(f"node '{thr_name}': threshold {float(thr[~ok][0]):g} after the {k}x{k} "
+              f"{type(node).__name__} '{name}' does not fire on exactly one spike (needs "
+              f"{needs} with fire {opts.fire}): not a max-pool")
     return k
 
 
@@ -475,8 +477,9 @@ def _choose_step(weights: np.ndarray, bits: int) -> tuple[float, str]:
     return need, "max-abs (largest |weight| on the largest integer)"
 
 
-def _quantize_layer(index: int, kind: str, weight: np.ndarray, bias: np.ndarray,
-                    neuron: _Neuron | None, in_scale: float, opts: Options) -> dict:
+def _quantize_layer(weight: np.ndarray, bias: np.ndarray, neuron: _Neuron | None,
+                    in_scale: float, opts: Options) -> dict:
+    """Integer weights, bias and neuron of one conv/linear layer, and what was decided."""
     channels = weight.shape[0]
     gain = neuron.gain if neuron else np.ones(channels)
     offset = neuron.offset if neuron else np.zeros(channels)
@@ -517,9 +520,11 @@ def _quantize_layer(index: int, kind: str, weight: np.ndarray, bias: np.ndarray,
     if neuron:
         ratio_units = theta_ref / unit
         if opts.fire == ">":
-            theta_int, rule = math.floor(ratio_units) + 1, "floor(theta / unit) + 1 (source fires on >)"
+            theta_int = math.floor(ratio_units) + 1
+            rule = "floor(theta / unit) + 1 (source fires on >)"
         else:
-            theta_int, rule = max(1, math.ceil(ratio_units)), "ceil(theta / unit) (source fires on >=)"
+            theta_int = max(1, math.ceil(ratio_units))
+            rule = "ceil(theta / unit) (source fires on >=)"
         spec_neuron = {"model": neuron.model}
         if neuron.model == "lif":
             spec_neuron["leak_shift"] = neuron.leak_shift
@@ -620,9 +625,7 @@ def import_graph(graph: nir.NIRGraph, opts: Options) -> tuple[dict, dict, dict]:
                 _fail(f"node '{name}': followed by '{nxt_name}' ({type(nxt).__name__}); every "
                       "conv/linear but the last needs a spiking neuron (LIF, IF, CubaLIF) next")
             in_scale = opts.input_scale if (index == 0 and not spikes_in) else 1.0
-            if kind == "linear" and weight.shape[1] != int(np.prod(shape)):
-                _fail(f"node '{name}': shape mismatch")
-            result = _quantize_layer(index, kind, weight, bias, neuron, in_scale, opts)
+            result = _quantize_layer(weight, bias, neuron, in_scale, opts)
             layer = {"kind": kind}
             if kind == "conv":
                 layer["out_channels"] = int(out_shape[0])
