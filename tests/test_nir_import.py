@@ -248,8 +248,9 @@ def test_imported_network_runs_on_the_simulators(imported_pixel_net, simulator):
     from tb.network.networks import Network, run  # noqa: PLC0415 - simulator tests only
 
     cfg = json.loads((imported_pixel_net / "config.json").read_text())
-    network = Network("nir-import", cfg, imported_pixel_net / "weights.npz", data="random",
-                      samples=2)
+    # one build folder per simulator: the two may run at once under xdist
+    network = Network(f"nir-import-{simulator}", cfg, imported_pixel_net / "weights.npz",
+                      data="random", samples=2)
     result = run(network, simulator, examples=2, samples=2)
     assert result.passed, result.explain()
 
