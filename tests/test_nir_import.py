@@ -484,6 +484,28 @@ def test_linear_input_weights_rounding_and_membrane_bits():
         import_graph(g, opts(weight_bits=4, membrane_bits=v - 1))
 
 
+def test_snntorch_neuron_options_through_the_export_helper():
+    """Leaky beta 7/8 -> lif k = 3; beta 1 with snnTorch's subtract reset -> if, soft once the
+    helper's --reset overrides are passed; Synaptic alpha 0 -> lif with gain r * w_in."""
+    net = nn.Sequential(
+        nn.Conv2d(1, 2, 3, padding=1), snn.Leaky(beta=0.875, init_hidden=True,
+                                                  reset_mechanism="zero"),
+        nn.Conv2d(2, 2, 3, padding=1), snn.Leaky(beta=1.0, init_hidden=True),
+        nn.Flatten(), nn.Linear(128, 4), snn.Synaptic(alpha=0.0, beta=0.5, init_hidden=True,
+                                                       reset_mechanism="zero"))
+    g = nir_export.export_sequential(net, torch.zeros(1, 1, 8, 8))
+    overrides = nir_export.reset_overrides(net)
+    assert overrides == ["3=soft"]
+    resets = dict(item.split("=") for item in overrides)
+    cfg, _, report = import_graph(g, opts(resets=resets))
+    neurons = [layer["neuron"] for layer in cfg["layers"]]
+    assert [(n["model"], n.get("leak_shift"), n["reset"]) for n in neurons] == [
+        ("lif", 3, "hard"), ("if", None, "soft"), ("lif", 1, "hard")]
+    assert report["layers"][0]["input_gain"] == pytest.approx(8.0)
+    assert report["layers"][2]["input_gain"] == pytest.approx(2.0)     # r = 2, w_in = 1
+    assert isinstance(g.nodes["6"], nir.CubaLIF)
+
+
 # ----------------------------------------------------------------------------- refusals
 
 REFUSALS = {
