@@ -83,12 +83,17 @@ def main() -> int:
         reports = []
         for file in files:
             try:
-                reports.append(json.loads(file.read_text()))
+                report = json.loads(file.read_text())
             except (OSError, ValueError) as error:
                 raise MergeError(f"{file}: {error}") from None
+            missing = {"simulator", "shard", "selected", "runs", "wall_s"} - set(report)
+            if missing:
+                raise MergeError(f"{file}: not a report of make sim (no "
+                                 f"{', '.join(sorted(missing))})")
+            reports.append(report)
         merged = merge(reports)
-    except (MergeError, KeyError) as error:
-        print(f"error: sim-merge: {error}")
+    except MergeError as error:
+        print(f"error: sim-merge: {error}", file=sys.stderr)
         return 2
     print(f"sim-merge: {merged['merged_shards']} shards, {len(merged['runs'])} runs")
     print(write_reports(BUILD_ROOT / f"sim-{merged['simulator']}", merged))

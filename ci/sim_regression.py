@@ -254,13 +254,13 @@ def main() -> int:
     try:
         shard = shards.parse_shard(args.shard) if args.shard else None
     except shards.ShardError as error:
-        print(f"error: {error}")
+        print(f"error: {error}", file=sys.stderr)
         return 2
     if args.changed:
         try:
             changed = selection.changed_paths(args.changed)
         except selection.RevisionError as error:
-            print(f"error: CHANGED: {error}")
+            print(f"error: CHANGED: {error}", file=sys.stderr)
             return 2
         chosen = selection.select(changed)
         print(selection.describe(chosen, args.changed, len(changed)))

@@ -96,9 +96,18 @@ def test_make_sim_rejects_an_unknown_revision_in_one_line():
     done = subprocess.run([sys.executable, str(REPO / "ci" / "sim_regression.py"),
                            "--changed", "no-such-revision"], capture_output=True, text=True)
     assert done.returncode == 2
-    assert done.stdout.strip().splitlines() == [
+    assert done.stderr.strip().splitlines() == [
         "error: CHANGED: unknown revision 'no-such-revision'"]
-    assert "Traceback" not in done.stderr
+
+
+def test_merge_of_nothing_is_a_one_line_error(tmp_path):
+    done = subprocess.run([sys.executable, str(REPO / "ci" / "sim_merge.py"), "--sim", "icarus"],
+                          capture_output=True, text=True,
+                          env={**os.environ, "DUALSPIKE_BUILD": str(tmp_path)})
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: sim-merge: no shard report found (run make sim SHARD=k/N first)"]
+    assert not list(tmp_path.glob("sim-icarus/report.*"))
 
 
 # --- shards -------------------------------------------------------------------------------

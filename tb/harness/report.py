@@ -19,6 +19,8 @@ class TestStats:
     compared_items: int = 0
     compared_values: int = 0
     minimal_failing_example: str | None = None
+    #: The search (``run_search`` name) that failed, for the runner's traced replay.
+    failing_search: str | None = None
 
 
 @dataclass
@@ -41,8 +43,9 @@ class RunStats:
         self._now.compared_items += items
         self._now.compared_values += values
 
-    def record_failure(self, text: str) -> None:
+    def record_failure(self, text: str, search: str | None = None) -> None:
         self._now.minimal_failing_example = text
+        self._now.failing_search = search
 
     def write(self, sim_time_ns: float) -> None:
         path = os.environ.get("DUALSPIKE_SUMMARY")

@@ -127,7 +127,7 @@ def run_testbench(
 
     With ``waves_on_failure`` (default: the ``DUALSPIKE_WAVES_ON_FAILURE=1`` environment, which
     ``make sim`` sets) a run that fails a check is re-run once with tracing on, replaying the
-    minimal failing example from the example database (:func:`_record_failure_waves`)."""
+    minimal failing example from its Hypothesis blob (:func:`_record_failure_waves`)."""
     result = _run_once(block, toplevel, sources, simulator, parameters, defines, examples, seed,
                        test_module, extra_env, tag, waves=False)
     if waves_on_failure is None:
@@ -158,10 +158,10 @@ def _record_failure_waves(result: TestbenchResult, toplevel: str, sources: Seque
     summary = result.build_dir / "summary.json"
     replays = {}
     if summary.exists():
-        for name, test in json.loads(summary.read_text())["tests"].items():
+        for test in json.loads(summary.read_text())["tests"].values():
             blob = _REPRODUCE_BLOB.search(test.get("minimal_failing_example") or "")
-            if blob:
-                replays[name] = [blob["version"], blob["blob"]]
+            if blob and test.get("failing_search"):
+                replays[test["failing_search"]] = [blob["version"], blob["blob"]]
     env = {**(extra_env or {}), "DUALSPIKE_REPLAY": json.dumps(replays),
            "DUALSPIKE_EXAMPLES": "1", "DUALSPIKE_SKIP_SHRINK": "1"}
     wave = _waves_file(BUILD_ROOT / result.simulator / result.block / (result.tag + "+waves"),

@@ -86,7 +86,7 @@ async def run_search(given_test: Callable, name: str, max_examples: int | None =
         phases=_phases(),
     )(given_test)
     seeded = seed(cocotb.RANDOM_SEED)(configured)
-    replay = json.loads(os.environ.get("DUALSPIKE_REPLAY", "{}")).get(STATS.current)
+    replay = json.loads(os.environ.get("DUALSPIKE_REPLAY", "{}")).get(name)
     if replay:
         # The runner's traced re-run of a failure: exactly the shrunk example, from its blob
         # (``@seed`` turns Hypothesis' example database off, so the blob is the replay).
@@ -96,7 +96,7 @@ async def run_search(given_test: Callable, name: str, max_examples: int | None =
     except BaseException as error:
         notes = "\n".join(getattr(error, "__notes__", []))
         text = f"{type(error).__name__}: {error}\n{notes}".strip()
-        STATS.record_failure(text)
+        STATS.record_failure(text, name)
         cocotb.log.error(
             "MINIMAL FAILING EXAMPLE of %s (shrunk by Hypothesis, seed %s):\n%s\n%s",
             name, cocotb.RANDOM_SEED, text, "".join(traceback.format_exception(error)[-3:]),
