@@ -23,6 +23,7 @@ Exit status: 0 every bug caught; 1 a bug was missed (or the clean replay failed)
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import re
@@ -137,6 +138,16 @@ def _record(bundle: Path, sim: str, entry: dict) -> None:
     with a caught/total summary per simulator."""
     from vectors.bundle import sha256  # noqa: PLC0415
 
+    # Runs on two simulators at once may finish together: one read-modify-write at a time.
+    lock = os.open(bundle, os.O_RDONLY)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _merge(bundle, sim, entry, sha256)
+    finally:
+        os.close(lock)
+
+
+def _merge(bundle: Path, sim: str, entry: dict, sha256) -> None:
     path = bundle / SENSITIVITY_FILE
     runs = json.loads(path.read_text()) if path.is_file() else {}
     runs[sim] = entry
