@@ -126,10 +126,11 @@ def test_intact_bundle_passes_with_exact_layer0_cycles(bundle, sim, capsys):
     assert (status, verdict_of(out)) == (0, "PASS 1136 beats"), out
     manifest = json.loads((bundle / "manifest.json").read_text())
     first = {int(s): int(c) for s, c in re.findall(r"^INFO first_in (\d+) (\d+)$", out, re.M)}
-    last = {int(s): int(c) for s, c in re.findall(r"^INFO last L0 (\d+) (\d+)$", out, re.M)}
+    last = {int(s): int(c) for s, c in re.findall(r"^INFO last L0 (\d+) (\d+) 0$", out, re.M)}
     measured = [last[s] - first[s] + 1 for s in range(2)]
     assert measured == manifest["cycles"]["layer0_per_frame"], out
     assert re.search(r"^INFO stream L0 beats 896 stalled 0 ", out, re.M), out
+    assert f"measured vs model: {measured[0]} == {measured[0]}, {measured[1]} == " in out, out
     total = int(re.search(r"^INFO cycles (\d+) ", out, re.M).group(1))
     assert total >= manifest["cycles"]["total_lower_bound"]
 
@@ -246,7 +247,8 @@ def passing_output(bundle: Path) -> str:
             out.append(f"INFO stream {name} beats {stream['beats']} stalled 0 "
                        f"file {stream['file']}")
     per_frame = manifest["cycles"]["layer0_per_frame"]
-    out += [f"INFO last L0 0 {100 + per_frame[0] - 1}", f"INFO last L0 1 {200 + per_frame[1] - 1}",
+    out += [f"INFO last L0 0 {100 + per_frame[0] - 1} 0",
+            f"INFO last L0 1 {200 + per_frame[1] - 1} 0",
             f"INFO cycles {manifest['cycles']['total_lower_bound']} (first input beat ...)",
             "PASS 1136 beats"]
     return "\n".join(out) + "\n"
@@ -282,11 +284,18 @@ def test_check_run_refuses(bundle, change, expected):
 def test_stalled_layer0_is_a_lower_bound(bundle):
     """With stalls (or tap 0 backpressured) a slower layer 0 passes, a faster one fails."""
     output = passing_output(bundle)
-    slower = re.sub(r"^INFO last L0 1 (\d+)$", lambda m: f"INFO last L0 1 {int(m[1]) + 5}",
+    slower = re.sub(r"^INFO last L0 1 (\d+) 0$", lambda m: f"INFO last L0 1 {int(m[1]) + 5} 0",
                     output, flags=re.M)
     assert slower != output
-    assert R.check_run(bundle, slower, stall=0) is not None        # exact at STALL=0
+    assert R.check_run(bundle, slower, stall=0).startswith("cycles: layer 0, sample 1: "
+                                                           "measured")  # exact at STALL=0
     assert R.check_run(bundle, slower, stall=30) is None            # a bound under stalls
+    # Tap 0 backpressured before sample 1's last beat: a bound for sample 1 only.
+    pressed = re.sub(r"^(INFO last L0 1 \d+) 0$", r"\1 7", slower, flags=re.M)
+    assert R.check_run(bundle, pressed, stall=0) is None
+    late0 = re.sub(r"^INFO last L0 0 (\d+) 0$", lambda m: f"INFO last L0 0 {int(m[1]) + 1} 0",
+                   pressed, flags=re.M)
+    assert R.check_run(bundle, late0, stall=0).startswith("cycles: layer 0, sample 0: ")
     first = "INFO first_in 1 200"
     faster = output.replace(first, "INFO first_in 1 201")
     assert R.check_run(bundle, faster, stall=30).startswith("cycles: layer 0, sample 1")

@@ -10,8 +10,8 @@ network count. What is exact, and what is a bound:
 - **layer 0, per frame** (:func:`network_cycles` ``layer0_per_frame``): the cycles from the
   input beat accepting a frame's first input beat to tap 0's beat sending that frame's last
   output beat, both counted, with frames back to back and the source never pausing. Exact
-  whenever tap 0 was never backpressured (``tap0_valid && !tap0_ready`` never seen): then layer
-  0 runs exactly as its core model assumes.
+  for every frame before whose last beat tap 0 was never backpressured (``tap0_valid &&
+  !tap0_ready`` not seen so far): up to then layer 0 runs exactly as its core model assumes.
 - **whole bundle, lower bound** (``total_lower_bound``): from the first input beat accepted to
   the last readout beat, the network cannot be faster than any of its layers alone with
   free-running streams (every model is a max-plus recurrence, so later inputs or a stalled
@@ -111,8 +111,9 @@ def network_cycles(plan: dict, cfg: dict, weights: dict, samples) -> dict:
                       "sample 0 to the last readout beat",
         "layer0_module": models[0].module,
         "layer0_per_frame": [int(c) for c in models[0].frame_cycles],
-        "layer0_exact_when": "tap 0 is never backpressured and the input never pauses "
-                             "(STALL=0); otherwise a lower bound",
+        "layer0_exact_when": "the input never pauses (STALL=0) and tap 0 was not "
+                             "backpressured before the frame's last beat; otherwise a lower "
+                             "bound",
         "layer_span_lower_bounds": [int(s) for s in spans],
         "total_lower_bound": int(max(spans)),
         "total_exact": None,

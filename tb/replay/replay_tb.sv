@@ -133,6 +133,7 @@ module replay_check #(
   localparam int Total = Beats * Samples;
   logic [Width-1:0] mem [0:Total-1];
   logic [63:0] last_cycle [0:Samples-1];  // cycle of each sample's last beat
+  longint stalled_before [0:Samples-1];   // backpressured cycles before it (0: never so far)
   int count = 0;
   longint stalled = 0;  // cycles with valid high and ready low (backpressure on this stream)
   bit reported = 1'b0;
@@ -165,7 +166,10 @@ module replay_check #(
       end else if (last_i !== ((count % Beats) == Beats - 1)) begin
         bad_q <= 1'b1; fail_index <= count; fail_last <= 1'b1; fail_got_last <= last_i;
       end
-      if (count < Total && (count % Beats) == Beats - 1) last_cycle[count / Beats] <= cycle_i;
+      if (count < Total && (count % Beats) == Beats - 1) begin
+        last_cycle[count / Beats] <= cycle_i;
+        stalled_before[count / Beats] <= stalled;
+      end
       count <= count + 1;
     end
     if (valid_i && !ready_i) stalled <= stalled + 1;
@@ -177,8 +181,9 @@ module replay_check #(
     else $write("INFO stream readout");
     $display(" beats %0d stalled %0d file %s", count, stalled, File);
     for (s = 0; s < Samples; s = s + 1)
-      if (Layer >= 0) $display("INFO last L%0d %0d %0d", Layer, s, last_cycle[s]);
-      else $display("INFO last readout %0d %0d", s, last_cycle[s]);
+      if (Layer >= 0)
+        $display("INFO last L%0d %0d %0d %0d", Layer, s, last_cycle[s], stalled_before[s]);
+      else $display("INFO last readout %0d %0d %0d", s, last_cycle[s], stalled_before[s]);
   endtask
 
   task automatic report(input int index, input bit missing);
