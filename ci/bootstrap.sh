@@ -18,6 +18,8 @@ command -v make >/dev/null || missing+=(make)
 command -v perl >/dev/null || missing+=(perl)
 # Not required, but it saves ~15 s per Verilator build (tb/harness/runner.py uses it if present).
 command -v ccache >/dev/null || missing+=(ccache)
+# Verilator writes FST waveforms of a failing example only with the lz4 headers (else VCD).
+[ -f /usr/include/lz4.h ] || missing+=(liblz4-dev)
 if ((${#missing[@]})); then
   echo "bootstrap: installing apt packages: ${missing[*]}"
   sudo_cmd=()
