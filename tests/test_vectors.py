@@ -410,6 +410,22 @@ def test_replaces_only_its_own_bundle(tmp_path):
     assert tree_bytes(out) == before
 
 
+def handles_interrupts(pid: int) -> None:
+    """Waits until the command has installed its Ctrl-C handler (it catches SIGALRM then, Linux
+    /proc/<pid>/status SigCgt): a Ctrl-C before, while Python itself starts, is Python's."""
+    import signal
+    import time
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = Path(f"/proc/{pid}/status").read_text()
+        caught = int(re.search(r"^SigCgt:\s*([0-9a-f]+)", status, re.M).group(1), 16)
+        if caught >> (signal.SIGALRM - 1) & 1:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the command never installed its interrupt handler")
+
+
 def test_ctrl_c_is_one_line(tmp_path):
     """A real SIGINT at several moments (loading, computing, writing): exit 130 with one line, or
     the run finished first; OUT holds the old bundle or the new one, whole; no staging left."""
@@ -420,11 +436,12 @@ def test_ctrl_c_is_one_line(tmp_path):
     old = tree_bytes(B.make_bundle(K5_T7, samples=2, seed=1, out=out))
     config = write_config(tmp_path, K5_T7)
     interrupted = 0
-    for delay in (0.3, 1.0, 2.0, 3.5):
+    for delay in (0.0, 0.5, 1.5, 3.0):
         process = subprocess.Popen([sys.executable, "-m", "vectors.bundle", "make", "--config",
                                     str(config), "--samples", "2", "--seed", "2", "--out",
                                     str(out)], cwd=REPO, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True)
+        handles_interrupts(process.pid)
         time.sleep(delay)
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=300)

@@ -30,13 +30,27 @@ import signal
 import sys
 
 
-def _exit_interrupted(*_) -> None:
-    print("error: interrupted; nothing written", file=sys.stderr)
-    sys.exit(130)
+_interrupt = {"pending": False, "main_running": False}
+
+
+def _on_interrupt(_signum, frame) -> None:
+    """Ctrl-C of the command line: KeyboardInterrupt, but never inside an import (numpy turns
+    one into an ImportError with its own traceback) nor before main() runs (a traceback): then
+    it waits, retried every 50 ms (SIGALRM) once main() runs."""
+    importing = False
+    while frame is not None and not importing:
+        importing = frame.f_code.co_filename.startswith("<frozen importlib")
+        frame = frame.f_back
+    if _interrupt["main_running"] and not importing:
+        raise KeyboardInterrupt
+    _interrupt["pending"] = True
+    if _interrupt["main_running"]:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
 
 
 if __name__ == "__main__":  # Ctrl-C while the modules below load: one line, not a traceback
-    signal.signal(signal.SIGINT, _exit_interrupted)
+    signal.signal(signal.SIGINT, _on_interrupt)
+    signal.signal(signal.SIGALRM, _on_interrupt)
 
 import argparse
 import hashlib
@@ -833,9 +847,10 @@ def _one_line(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    if signal.getsignal(signal.SIGINT) is _exit_interrupted:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    _interrupt["main_running"] = True
     try:
+        if _interrupt["pending"]:
+            raise KeyboardInterrupt
         args = _parser().parse_args(argv)
         if args.command == "make":
             out = make_bundle(args.config, args.weights, args.sparsity, args.samples, args.seed,
@@ -857,6 +872,10 @@ def main(argv: list[str] | None = None) -> int:
         print("error: interrupted; nothing half-written (OUT holds the old bundle or the new "
               "one, whole)", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        _interrupt["main_running"] = False
+        if signal.getsignal(signal.SIGALRM) is _on_interrupt:
+            signal.setitimer(signal.ITIMER_REAL, 0)
     return EXIT_OK
 
 
