@@ -672,6 +672,11 @@ def test_cli_refusal_is_one_line_exit_2_and_writes_nothing(tmp_path):
     result = run_cli(tmp_path / "missing.nir", "--out", tmp_path / "out", "--timesteps", 4,
                      "--input", "spikes", "--weight-bits", 4)
     assert result.returncode == 2 and "no such file" in result.stderr
+    (tmp_path / "a-file").write_text("")
+    nir_export.write(tmp_path / "good.nir", pixel_net(), torch.zeros(1, 1, 8, 8))
+    result = run_cli(tmp_path / "good.nir", "--out", tmp_path / "a-file", "--timesteps", 4,
+                     "--input", "pixels:4", "--weight-bits", 4)
+    assert result.returncode == 2 and "exists and is not a folder" in result.stderr
 
 
 def test_help():

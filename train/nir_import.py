@@ -797,16 +797,22 @@ def import_file(path: Path, out: Path, opts: Options) -> dict:
         **report,
     }
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.import."))
+    if out.exists() and not out.is_dir():
+        _fail(f"--out {out}: exists and is not a folder")
+    staging = None
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.import."))
         save(staging, cfg, weights)
         (staging / "import.json").write_text(json.dumps(full, indent=2) + "\n")
         out.mkdir(exist_ok=True)
         for name in ("config.json", "weights.npz", "import.json"):
             os.replace(staging / name, out / name)
+    except OSError as err:
+        _fail(f"--out {out}: cannot write ({err.strerror or err})")
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     return full
 
 
