@@ -294,7 +294,7 @@ def test_replay_names_tampered_word(bundles, sim, tmp_path):
 
 # ------------------------------------------------------------------ replacing a bundle: nothing lost
 
-from test_bundle_errors import SMALL  # noqa: E402 - the quick network of the bad-input cases
+from tests.test_bundle_errors import SMALL  # noqa: E402 - the quick network of the bad-input cases
 
 
 def tree_bytes(folder: Path) -> dict[str, bytes]:
