@@ -13,9 +13,11 @@ and calls a bundle *degenerate* when a layer with spikes (a neuron or a maxpool)
 [``MIN_RATE``, ``MAX_RATE``] or when N >= 2 samples give fewer than 2 distinct readouts.
 
 Random weights are calibrated so the bundle is not degenerate: layer by layer, on the bundle's
-own samples, a neuron layer whose rate (or that of the maxpool right after it) is out of range
-gets new biases, per output channel the smallest bias (bisection over the V-bit range) at which
-that channel spikes in at least ``TARGET_RATE`` of its neuron-timesteps, or, before a maxpool of
+own samples, every neuron layer gets new biases, per output channel the smallest bias (bisection
+over the V-bit range) at which that channel spikes in at least ``TARGET_RATE`` of its
+neuron-timesteps (a layer's mean rate in range is not enough: a random linear layer whose
+neurons are each stuck on or off for every input passes 50 % and tests nothing), or, before a
+maxpool of
 kernel k, in at least ``1 - (1 - TARGET_RATE_POOLED)^(1/k^2)`` (>= ``MIN_TARGET_RATE``), so the
 pool's OR does not saturate; the weights keep their draw (the sparsity asked for).
 If the result is still degenerate, all weights are redrawn from ``default_rng([seed, attempt])``
@@ -126,19 +128,12 @@ def _calibrate_biases(cfg: dict, weights: dict, samples, index: int) -> np.ndarr
 
 
 def calibrate(cfg: dict, weights: dict, samples) -> tuple[dict, list[str]]:
-    """``weights`` with the biases of every out-of-range neuron layer recalibrated, layer by
-    layer in network order (a layer's rate depends on the layers before it), and the names of
-    the layers recalibrated."""
+    """``weights`` with the biases of every neuron layer recalibrated, layer by layer in network
+    order (a layer's rate depends on the layers before it), and the names of those layers."""
     weights = dict(weights)
     changed = []
     for index, layer in enumerate(cfg["layers"]):
         if "neuron" not in layer:
-            continue
-        contexts = [_run_validated(cfg, weights, x) for x in samples]
-        judged = [index] + ([index + 1] if index + 1 < len(cfg["layers"])
-                            and cfg["layers"][index + 1]["kind"] == "maxpool" else [])
-        if all(MIN_RATE <= float(np.mean([c.layers[j].spikes for c in contexts])) <= MAX_RATE
-               for j in judged):
             continue
         weights[f"L{index}.bias"] = _calibrate_biases(cfg, weights, samples, index)
         changed.append(f"L{index}")
