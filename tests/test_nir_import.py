@@ -28,7 +28,7 @@ import torch.nn as nn
 
 from golden.network import run_batch
 from train import nir_export
-from train.nir_import import NirImportError, Options, import_graph
+from train.nir_import import NirImportError, Options, import_graph, main
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -106,8 +106,9 @@ def run_cli(*args) -> subprocess.CompletedProcess:
 
 
 def import_cli(nir_file: Path, out: Path, *options) -> tuple[dict, dict, dict]:
-    result = run_cli(nir_file, "--out", out, *options)
-    assert result.returncode == 0, result.stderr
+    """The command line's ``main`` in this process (a subprocess per call costs a torch import;
+    ``test_cli_refusal_...`` and ``test_help`` run the real ``python -m``)."""
+    assert main([str(a) for a in (nir_file, "--out", out, *options)]) == 0
     cfg = json.loads((out / "config.json").read_text())
     with np.load(out / "weights.npz") as data:
         weights = {k: data[k] for k in data.files}
@@ -660,23 +661,42 @@ def test_cli_refusal_is_one_line_exit_2_and_writes_nothing(tmp_path):
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: node 'n0': stride")
     assert not (tmp_path / "out").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["bad.nir"]
-    for args, message in [
-        (("--input", "pixels"), "error: --input: must be pixels:BITS[:SCALE] or spikes"),
-        (("--input", "spikes", "--dt", "x"), "error: --dt: must be a float or auto"),
-        (("--input", "spikes", "--reset", "n1"), "error: --reset: must be NODE=soft"),
-        (("--input", "spikes", "--weight-bits", "9"), "error: --weight-bits: must be in [2, 8]"),
-    ]:
-        full = ["--timesteps", "4", "--weight-bits", "4", *args]
-        result = run_cli(tmp_path / "bad.nir", "--out", tmp_path / "out", *full)
-        assert result.returncode == 2 and result.stderr.startswith(message), result.stderr
-    result = run_cli(tmp_path / "missing.nir", "--out", tmp_path / "out", "--timesteps", 4,
-                     "--input", "spikes", "--weight-bits", 4)
-    assert result.returncode == 2 and "no such file" in result.stderr
+
+
+def cli_error(capsys, *args) -> str:
+    """``main`` in this process: exit status 2 and the one stderr line."""
+    try:
+        status = main([str(a) for a in args])
+    except SystemExit as stop:        # argparse's own errors
+        status = stop.code
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1, (status, err)
+    return err
+
+
+@pytest.mark.parametrize("args,message", [
+    (("--input", "pixels"), "error: --input: must be pixels:BITS[:SCALE] or spikes"),
+    (("--input", "spikes", "--dt", "x"), "error: --dt: must be a float or auto"),
+    (("--input", "spikes", "--reset", "n1"), "error: --reset: must be NODE=soft"),
+    (("--input", "spikes", "--weight-bits", "9"), "error: --weight-bits: must be in [2, 8]"),
+    (("--input", "spikes", "--fire", "<"), "error: argument --fire: invalid choice"),
+])
+def test_bad_options(capsys, tmp_path, args, message):
+    nir_export.write(tmp_path / "g.nir", pixel_net(), torch.zeros(1, 1, 8, 8))
+    err = cli_error(capsys, tmp_path / "g.nir", "--out", tmp_path / "out", "--timesteps", 4,
+                    "--weight-bits", 4, *args)
+    assert err.startswith(message), err
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_files(capsys, tmp_path):
+    options = ("--timesteps", 4, "--input", "pixels:4", "--weight-bits", 4)
+    err = cli_error(capsys, tmp_path / "missing.nir", "--out", tmp_path / "out", *options)
+    assert "no such file" in err
     (tmp_path / "a-file").write_text("")
     nir_export.write(tmp_path / "good.nir", pixel_net(), torch.zeros(1, 1, 8, 8))
-    result = run_cli(tmp_path / "good.nir", "--out", tmp_path / "a-file", "--timesteps", 4,
-                     "--input", "pixels:4", "--weight-bits", 4)
-    assert result.returncode == 2 and "exists and is not a folder" in result.stderr
+    err = cli_error(capsys, tmp_path / "good.nir", "--out", tmp_path / "a-file", *options)
+    assert "exists and is not a folder" in err
 
 
 def test_help():
@@ -689,7 +709,7 @@ def test_help():
 
 # ----------------------------------------------------------------------------- export helper
 
-def test_snntorch_gaps_and_the_export_helper(tmp_path):
+def test_snntorch_gaps_and_the_export_helper(capsys, tmp_path):
     convert = nir_export._snntorch_converter()
     # Gap 1: no converter for MaxPool2d (snnTorch prints a warning and returns nothing).
     assert convert(nn.MaxPool2d(2)) is None
@@ -705,9 +725,9 @@ def test_snntorch_gaps_and_the_export_helper(tmp_path):
     # (nir.write's default gzip refuses scalar datasets too; uncompressed it writes)
     broken = nir.NIRGraph(nodes=nodes, edges=edges, type_check=False)
     nir.write(str(tmp_path / "broken.nir"), broken, compression=None)
-    result = run_cli(tmp_path / "broken.nir", "--out", tmp_path / "out", "--timesteps", 2,
-                     "--input", "spikes", "--weight-bits", 4)
-    assert result.returncode == 2 and "train.nir_export" in result.stderr, result.stderr
+    err = cli_error(capsys, tmp_path / "broken.nir", "--out", tmp_path / "out", "--timesteps", 2,
+                    "--input", "spikes", "--weight-bits", 4)
+    assert "NIR cannot read it" in err and "train.nir_export" in err, err
     # The helper: per-neuron parameters, and the max-pool as SumPool2d + Threshold(0).
     net = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), snn.Leaky(beta=0.5, init_hidden=True),
                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32, 3))

@@ -892,6 +892,7 @@ def main(argv: list[str] | None = None) -> int:
                        dt=_parse_auto("--dt", args.dt, float), fire=args.fire,
                        resets=_parse_resets(args.reset), approx_leak=args.approx_leak,
                        name=args.name)
+        opts.check()
         report = import_file(args.nir_file, args.out, opts)
     except NirImportError as err:
         print(f"error: {err}", file=sys.stderr)
