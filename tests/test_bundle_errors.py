@@ -466,6 +466,10 @@ CASES = [
          manifest_edit(beats_per_sample), 1, "manifest.json: streams.readout.beats_per_sample is 2, regenerated 1"),
     Case("verify-bytes", "a file's size differs from the manifest", manifest_edit(wrong_bytes),
          1, "bytes, manifest.json says"),
+    Case("verify-golden-unlisted", "golden.npz not listed in the manifest",
+         manifest_edit(lambda m: m.update(files=[f for f in m["files"]
+                                                 if f["name"] != "golden.npz"])), 1,
+         "manifest.json: golden.npz not listed"),
     Case("verify-word", "a flipped word in readout.expected.mem",
          verify_after(lambda b: flip_first_word(b / "readout.expected.mem")), 1,
          "readout.expected.mem: line 1"),

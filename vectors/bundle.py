@@ -56,6 +56,7 @@ import argparse
 import hashlib
 import io
 import json
+import numbers
 import os
 import shutil
 import subprocess
@@ -323,13 +324,16 @@ def _load_config(config, label: str = "config") -> dict:
 
 
 def _check_numbers(samples, sparsity, density, seed) -> None:
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+    def integer(value) -> bool:
+        return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+    if not integer(samples) or samples < 1:
         raise BundleError(f"samples: must be an integer >= 1, got {samples!r}")
     for name, value in (("sparsity", sparsity), ("density", density)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
                 or not 0.0 <= float(value) <= 1.0:
             raise BundleError(f"{name}: must be a number in [0, 1], got {value!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if not integer(seed) or seed < 0:
         raise BundleError(f"seed: must be an integer >= 0, got {seed!r}")
 
 
@@ -761,6 +765,8 @@ def verify_bundle(folder: Path | str) -> str:
     bad_size = [n for n, f in files.items() if (folder / n).stat().st_size != f["bytes"]]
 
     # Re-run the golden model on the bundle's own input and weights.
+    if "golden.npz" not in files:
+        raise VerifyFailure("manifest.json: golden.npz not listed")
     try:
         stored = _load_npz(folder / "golden.npz", "golden")
     except BundleError as exc:
