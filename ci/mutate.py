@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
 """`make mutate`: mutation testing of the RTL, a measure of how many bugs the testbenches catch.
 
-For each block, small faults are written into a copy of its RTL file, one at a time (a relational
+For every RTL file, small faults are written into a copy of it, one at a time (a relational
 operator off by one, == / != swapped, && / || swapped, & / | swapped, a 1'b0 / 1'b1 constant
-flipped, a logical negation dropped), each mutant is built and its testbench run with a small
-Hypothesis budget, and the mutant is *killed* when the run fails. Mutants that do not compile
+flipped, a logical negation dropped), each mutant is built and the testbench of the smallest
+block holding the file is run with a small Hypothesis budget (a sub-block without a testbench of
+its own, such as dense_bank.sv, through the core that instantiates it), and the mutant is
+*killed* when the run fails. Mutants that do not compile
 are *stillborn* and not counted. Survivors are listed with their line: either a gap in the
-testbench or an equivalent mutant (one that does not change behaviour), for a human to judge.
+testbench or an equivalent mutant (one that does not change behaviour). Mutants reviewed as
+equivalent are listed with the reason in ci/equivalent_mutants.json (keyed by file and
+mutation); they are reported apart and left out of the score.
 
 Only the design logic is mutated: comments and the simulation-only assertion sections
 (`ifndef SYNTHESIS ... `endif) are left alone. Mutants are picked at random (seeded) among all
 candidate sites of the file, so repeated runs with other seeds cover other sites.
 
-Writes build/mutation/report.md (per block: mutants, killed, survived, stillborn, score, and
-the survivors) and exits non-zero if a block scores below --min-score.
+Writes build/mutation/report.md and report.json (per file: mutants, killed, survived,
+equivalent, stillborn, score = killed / (killed + real survivors), and the survivors) and exits
+with status 1 if a file scores below --min-score.
 """
 
 from __future__ import annotations
@@ -61,6 +66,10 @@ OPERATORS = (
 )
 
 
+#: Reviewed equivalent mutants: {file: {mutation key: why it cannot change behaviour}}.
+EQUIVALENT_FILE = REPO_ROOT / "ci" / "equivalent_mutants.json"
+
+
 @dataclass(frozen=True)
 class Mutant:
     block: str
@@ -72,6 +81,14 @@ class Mutant:
     end: int
     replacement: str
     original_line: str
+    #: Which site of this operator on this line (0: the first), when a line has several.
+    occurrence: int = 0
+
+    def key(self) -> str:
+        """Names the mutation independently of line numbers (edits elsewhere move them):
+        the operator and the source line, plus the site's rank when the line has several."""
+        rank = f" #{self.occurrence + 1}" if self.occurrence else ""
+        return f"{self.operator}{rank} `{self.original_line.strip()}`"
 
     def apply(self, text: str) -> str:
         return text[:self.start] + self.replacement + text[self.end:]
@@ -109,16 +126,45 @@ def candidate_sites(block: str, file: str, text: str) -> list[Mutant]:
     lines = text.splitlines()
     sites = []
     for name, pattern, replacement in OPERATORS:
+        per_line: dict[int, int] = {}
         for match in pattern.finditer(code):
             line = code.count("\n", 0, match.start()) + 1
             sites.append(Mutant(block, file, 0, name, line, match.start(), match.end(),
-                                replacement, lines[line - 1]))
+                                replacement, lines[line - 1], per_line.get(line, 0)))
+            per_line[line] = per_line.get(line, 0) + 1
     return sites
 
 
-def target_file(block: str) -> str:
-    """The block's own RTL file (the last source: sub-blocks come first)."""
-    return TESTBENCHES[block].sources[-1]
+def testing_block(file: str) -> str | None:
+    """The block whose testbench checks ``file``: the one with the fewest sources holding it
+    (its own testbench, else the smallest core that instantiates it); None if none does."""
+    holders = [tb for tb in TESTBENCHES.values() if file in tb.sources]
+    return min(holders, key=lambda tb: (len(tb.sources), tb.block)).block if holders else None
+
+
+def mutable_files() -> dict[str, str]:
+    """{RTL file: its testing block} for every file with design logic to mutate (a file that
+    is all simulation-only checker, such as stream_stable_checker.sv, has no sites)."""
+    found = {}
+    for path in sorted(RTL_DIR.glob("*.sv")):
+        block = testing_block(path.name)
+        if block and candidate_sites(block, path.name, path.read_text()):
+            found[path.name] = block
+    return found
+
+
+def load_equivalent(path: Path = EQUIVALENT_FILE) -> dict[str, dict[str, str]]:
+    """The reviewed equivalent mutants; one `error:` line and exit 2 when the file is bad."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        sys.exit(print(f"error: {path}: {exc}", file=sys.stderr) or 2)
+    if not isinstance(data, dict) or not all(
+            isinstance(v, dict) and all(isinstance(r, str) and r for r in v.values())
+            for k, v in data.items() if not k.startswith("_")):
+        print(f"error: {path}: expected {{file: {{mutation: reason}}}}", file=sys.stderr)
+        sys.exit(2)
+    return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
 def run_mutant(mutant: Mutant, simulator: str, examples: int, seed: int) -> tuple[str, str]:
@@ -181,15 +227,20 @@ def _key(mutant: Mutant) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--block", action="append", help="blocks to mutate (default: all)")
-    parser.add_argument("--mutants", type=int, default=12, help="mutants per block")
+    parser.add_argument("--block", action="append",
+                        help="mutate the RTL files this block's testbench checks (default: all)")
+    parser.add_argument("--file", action="append", help="RTL files to mutate (default: all)")
+    parser.add_argument("--mutants", type=int, default=12, help="mutants per file")
     parser.add_argument("--examples", type=int, default=60, help="Hypothesis examples per run")
     parser.add_argument("--sim", choices=SIMULATORS, default="icarus")
     parser.add_argument("--seed", type=int, default=1, help="picks the mutants and seeds the runs")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--min-score", type=float, default=0.0,
-                        help="fail when a block kills fewer than this fraction of its mutants")
+                        help="fail when a file kills fewer than this fraction of its "
+                             "non-equivalent mutants")
     parser.add_argument("--limit", type=int, default=600, help="seconds per mutant")
+    parser.add_argument("--out", type=Path, default=BUILD_ROOT / "mutation",
+                        help="folder of report.md and report.json")
     parser.add_argument("--run-one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run_one:
@@ -197,23 +248,29 @@ def main() -> int:
         verdict = run_mutant(Mutant(**job["mutant"]), job["sim"], job["examples"], job["seed"])
         print(json.dumps(verdict))
         return 0
-    blocks = args.block or list(TESTBENCHES)
-    unknown = set(blocks) - set(TESTBENCHES)
+    files = mutable_files()
+    unknown = set(args.block or ()) - set(TESTBENCHES)
     if unknown:
         parser.error(f"unknown block(s): {', '.join(sorted(unknown))}; known: "
                      f"{', '.join(TESTBENCHES)}")
+    unknown = set(args.file or ()) - set(files)
+    if unknown:
+        parser.error(f"unknown RTL file(s): {', '.join(sorted(unknown))}; known: "
+                     f"{', '.join(files)}")
+    if args.block or args.file:
+        files = {f: b for f, b in files.items() if f in (args.file or ()) or b in (args.block or ())}
+    equivalent = load_equivalent()
 
-    rng = random.Random(args.seed)
     jobs = []
-    for block in blocks:
-        file = target_file(block)
+    for file, block in files.items():
         sites = candidate_sites(block, file, (RTL_DIR / file).read_text())
-        picked = rng.sample(sites, min(args.mutants, len(sites)))
+        # One generator per file: a file's mutants do not depend on which other files run.
+        picked = random.Random(f"{args.seed}:{file}").sample(sites, min(args.mutants, len(sites)))
         for index, site in enumerate(sorted(picked, key=lambda m: m.start)):
             mutant = Mutant(**{**site.__dict__, "index": index})
             jobs.append((mutant, args.sim, args.examples, args.seed, args.limit))
-    (BUILD_ROOT / "mutation").mkdir(parents=True, exist_ok=True)
-    print(f"make mutate: {len(jobs)} mutants of {len(blocks)} blocks on {args.sim}, "
+    args.out.mkdir(parents=True, exist_ok=True)
+    print(f"make mutate: {len(jobs)} mutants of {len(files)} RTL files on {args.sim}, "
           f"{args.examples} examples each, {args.jobs} in parallel")
     started = time.monotonic()
     # Live: a line per mutant as its verdict comes (a survivor is a finding: its line says so).
@@ -222,39 +279,57 @@ def main() -> int:
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         for future in as_completed([pool.submit(run_isolated, job) for job in jobs]):
             mutant, verdict, detail = future.result()
+            if verdict == "survived" and mutant.key() in equivalent.get(mutant.file, {}):
+                verdict = "equivalent"
             outcomes.append((mutant, verdict, detail))
-            progress.finished(_key(mutant), f"{verdict.upper():9} {mutant.describe()}"
+            progress.finished(_key(mutant), f"{verdict.upper():10} {mutant.describe()}"
                               + (f" ({detail})" if detail else ""))
     progress.close()
-    outcomes.sort(key=lambda outcome: (outcome[0].block, outcome[0].index))
+    outcomes.sort(key=lambda outcome: (outcome[0].file, outcome[0].index))
     wall = time.monotonic() - started
 
-    rows = ["| block | file | mutants | killed | survived | stillborn | score |",
-            "|---|---|---|---|---|---|---|"]
-    survivors, low = [], []
-    for block in blocks:
-        mine = [(m, v) for m, v, _ in outcomes if m.block == block]
-        killed = sum(v == "killed" for _, v in mine)
-        survived = [m for m, v in mine if v == "survived"]
-        stillborn = sum(v == "stillborn" for _, v in mine)
-        counted = killed + len(survived)
-        score = killed / counted if counted else float("nan")
-        if counted and score < args.min_score:
-            low.append(block)
-        rows.append(f"| {block} | {target_file(block)} | {counted} | {killed} | "
-                    f"{len(survived)} | {stillborn} | {score:.2f} |")
-        survivors += [m.describe() for m in survived]
-    total_killed = sum(v == "killed" for _, v, _ in outcomes)
-    total_counted = sum(v in ("killed", "survived") for _, v, _ in outcomes)
-    summary = (f"{total_killed} of {total_counted} mutants killed "
-               f"({total_killed / max(1, total_counted):.0%}) on {args.sim} in {wall:.0f} s; "
-               f"seed {args.seed}, {args.examples} examples per run")
+    rows = ["| file | tested by | mutants | killed | survived | equivalent | stillborn | score |",
+            "|---|---|---|---|---|---|---|---|"]
+    per_file, survivors, equivalents, contradicted, low = {}, [], [], [], []
+    for file, block in files.items():
+        mine = [(m, v) for m, v, _ in outcomes if m.file == file]
+        count = {v: sum(verdict == v for _, verdict in mine)
+                 for v in ("killed", "survived", "equivalent", "stillborn")}
+        counted = count["killed"] + count["survived"]
+        score = count["killed"] / counted if counted else None
+        if score is not None and score < args.min_score:
+            low.append(file)
+        rows.append(f"| {file} | {block} | {len(mine)} | {count['killed']} | {count['survived']} "
+                    f"| {count['equivalent']} | {count['stillborn']} | "
+                    + (f"{score:.2f} |" if score is not None else "- |"))
+        survivors += [m.describe() for m, v in mine if v == "survived"]
+        equivalents += [f"{m.describe()}: {equivalent[file][m.key()]}"
+                        for m, v in mine if v == "equivalent"]
+        # A mutant reviewed as equivalent that a run kills was reviewed wrongly: say so.
+        contradicted += [m.describe() for m, v in mine
+                         if v == "killed" and m.key() in equivalent.get(file, {})]
+        per_file[file] = {"block": block, **count, "score": score,
+                          "survivors": [m.key() for m, v in mine if v == "survived"]}
+    killed = sum(v == "killed" for _, v, _ in outcomes)
+    counted = sum(v in ("killed", "survived") for _, v, _ in outcomes)
+    summary = (f"{killed} of {counted} non-equivalent mutants killed "
+               f"({killed / max(1, counted):.1%}) on {args.sim} in {wall:.0f} s; "
+               f"{sum(v == 'equivalent' for _, v, _ in outcomes)} equivalent; "
+               f"seed {args.seed}, {args.mutants} mutants per file, {args.examples} examples per run")
     text = ("# make mutate\n\n" + "\n".join(rows) + f"\n\n{summary}\n\n## Survivors\n\n"
-            + ("\n".join(f"- {s}" for s in survivors) or "none") + "\n")
-    out = BUILD_ROOT / "mutation" / "report.md"
-    out.write_text(text)
+            + ("\n".join(f"- {s}" for s in survivors) or "none")
+            + "\n\n## Equivalent (reviewed: ci/equivalent_mutants.json)\n\n"
+            + ("\n".join(f"- {s}" for s in equivalents) or "none") + "\n")
+    if contradicted:
+        text += ("\n## Listed as equivalent but killed (review the entry)\n\n"
+                 + "\n".join(f"- {s}" for s in contradicted) + "\n")
+    (args.out / "report.md").write_text(text)
+    (args.out / "report.json").write_text(json.dumps(
+        {"sim": args.sim, "seed": args.seed, "mutants_per_file": args.mutants,
+         "examples": args.examples, "wall_s": round(wall, 1), "killed": killed,
+         "counted": counted, "files": per_file}, indent=1) + "\n")
     print(text)
-    print(f"report: {out}")
+    print(f"report: {args.out / 'report.md'}")
     if low:
         print(f"below --min-score {args.min_score}: {', '.join(low)}")
         return 1

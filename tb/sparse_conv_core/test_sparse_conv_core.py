@@ -26,9 +26,10 @@ from golden.cycles.sparse_conv import ConvHw, dense_cost, lower_bound, schedule
 from golden.layers import conv_currents
 from golden.memory_images import config_writes, layer_images
 from golden.neuron import NeuronParams, run_neuron
-from golden.sparsity import effectual_ops
+from golden.sparsity import conv_fanin_inputs, effectual_ops, fanin_weights
 from golden.strategies import neuron_params
 from tb.harness.config import config_orders, drive_config_writes, in_order
+from tb.harness.coverage import CoreCoverage
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, run_search
@@ -122,6 +123,10 @@ class ConvTB(TB):
             getattr(dut, name).value = 0
         self.accept_times: list[int] = []
         self.beat_times: list[int] = []
+        self.cover = CoreCoverage("sparse_conv_core", s.t, s.h, s.w, s.g,
+                                  s.v if s.has_neuron else None)
+        self.cover.watch(self.clock, dut.in_valid_i, dut.in_ready_o, dut.out_valid_o,
+                         dut.out_ready_i)
 
     def _on_accept(self, _beat) -> None:
         self.accept_times.append(round(get_sim_time("ns") / CLOCK_PERIOD_NS))
@@ -213,6 +218,11 @@ class ConvTB(TB):
     def compare(self, case: Case, beats: list[dict]) -> None:
         s = self.shape
         gold = self.golden(case)
+        for frame, (currents, spikes, membranes) in zip(case.frames, gold):
+            self.cover.outputs(spikes if s.has_neuron else currents)
+            if s.has_neuron:
+                self.cover.membranes(currents, membranes, case.neuron)
+            self.cover.groups(fanin_weights(case.weight), conv_fanin_inputs(frame, s.k))
         expected = []
         for f, (currents, spikes, _) in enumerate(gold):
             values = spikes if s.has_neuron else currents
