@@ -81,12 +81,13 @@ class Mutant:
     end: int
     replacement: str
     original_line: str
-    #: Which site of this operator on this line (0: the first), when a line has several.
+    #: Which site of this operator on this line text (0: the first in the file), when the
+    #: same text holds several (two sites on one line, or repeated lines such as a reset `if`).
     occurrence: int = 0
 
     def key(self) -> str:
         """Names the mutation independently of line numbers (edits elsewhere move them):
-        the operator and the source line, plus the site's rank when the line has several."""
+        the operator and the source line, plus the site's rank when that text has several."""
         rank = f" #{self.occurrence + 1}" if self.occurrence else ""
         return f"{self.operator}{rank} `{self.original_line.strip()}`"
 
@@ -126,12 +127,13 @@ def candidate_sites(block: str, file: str, text: str) -> list[Mutant]:
     lines = text.splitlines()
     sites = []
     for name, pattern, replacement in OPERATORS:
-        per_line: dict[int, int] = {}
+        seen: dict[str, int] = {}   # same operator on the same line text, in file order
         for match in pattern.finditer(code):
             line = code.count("\n", 0, match.start()) + 1
+            text_of_line = lines[line - 1].strip()
             sites.append(Mutant(block, file, 0, name, line, match.start(), match.end(),
-                                replacement, lines[line - 1], per_line.get(line, 0)))
-            per_line[line] = per_line.get(line, 0) + 1
+                                replacement, lines[line - 1], seen.get(text_of_line, 0)))
+            seen[text_of_line] = seen.get(text_of_line, 0) + 1
     return sites
 
 

@@ -3,6 +3,7 @@ real fault in the LIF unit is killed by its testbench while the unmutated file s
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -59,3 +60,45 @@ def test_unmutated_lif_unit_survives():
                            "replacement": text[site.start:site.end]})
     _, verdict, detail = M.run_isolated((identity, "icarus", 60, 1, 300))
     assert verdict == "survived", detail
+
+
+def test_every_rtl_file_with_logic_is_mutated_through_a_testbench():
+    """Sub-blocks without a testbench of their own are reached through the core holding them."""
+    files = M.mutable_files()
+    for name in ("dense_bank.sv", "dense_line_buffer.sv", "linear_frame_buffer.sv", "popcount.sv"):
+        assert name in files, name
+        assert name in M.TESTBENCHES[files[name]].sources
+    assert files["linear_frame_buffer.sv"] == "sparse_linear_core"
+    with_sites = {p.name for p in M.RTL_DIR.glob("*.sv")
+                  if M.candidate_sites("x", p.name, p.read_text())}
+    assert set(files) == with_sites
+
+
+def test_mutation_keys_name_each_site_once():
+    for path in sorted(M.RTL_DIR.glob("*.sv")):
+        keys = [m.key() for m in M.candidate_sites("x", path.name, path.read_text())]
+        assert len(keys) == len(set(keys)), path.name
+
+
+def test_reviewed_equivalent_mutants_are_current():
+    """Every entry of ci/equivalent_mutants.json names a mutation the file still has, with a
+    reason (a stale entry would hide nothing, but would mislead the reader)."""
+    for file, entries in M.load_equivalent().items():
+        text = (M.RTL_DIR / file).read_text()
+        keys = {m.key() for m in M.candidate_sites("x", file, text)}
+        for key, reason in entries.items():
+            assert key in keys, f"{file}: {key} is not a mutation of the file"
+            assert len(reason) > 20, f"{file}: {key}: say why it is equivalent"
+
+
+def test_quick_gate(tmp_path):
+    """The CI gate: a few mutants of small files, every non-equivalent one must be killed."""
+    import subprocess
+    out = subprocess.run(
+        [sys.executable, str(REPO / "ci" / "mutate.py"), "--file", "lif_unit.sv", "--file",
+         "stream_fifo.sv", "--file", "popcount.sv", "--mutants", "4", "--examples", "40",
+         "--jobs", "2", "--min-score", "0.95", "--limit", "300", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["counted"] >= 8 and report["killed"] >= report["counted"] * 0.95

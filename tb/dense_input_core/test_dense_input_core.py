@@ -35,6 +35,7 @@ from golden.memory_images import config_writes, layer_images
 from golden.neuron import NeuronParams, run_neuron
 from golden.strategies import neuron_params
 from tb.harness.config import config_orders, drive_config_writes, in_order
+from tb.harness.coverage import CoreCoverage
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, examples_budget, run_search
@@ -82,6 +83,10 @@ class DenseTB(TB):
         dut.cfg_data_i.value = 0
         self.accept_times: list[float] = []
         self.beat_times: list[float] = []
+        self.cover = CoreCoverage("dense_input_core", self.T, self.H, self.W,
+                                  membrane_bits=self.V if self.neuron else None)
+        self.cover.watch(self.clock, dut.in_valid_i, dut.in_ready_o, dut.out_valid_o,
+                         dut.out_ready_i)
 
     # -- streams ------------------------------------------------------------------------------
     def _on_accept(self, _beat) -> None:
@@ -110,9 +115,11 @@ class DenseTB(TB):
         for frame in frames:
             currents = conv_currents(np.broadcast_to(frame, (self.T, *frame.shape)), weight, bias)
             if self.neuron:
-                values, _ = run_neuron(currents, params, self.V)
+                values, membranes = run_neuron(currents, params, self.V)
+                self.cover.membranes(currents, membranes, params)
             else:
                 values = currents
+            self.cover.outputs(values)
             for y in range(self.H):
                 for x in range(self.W):
                     for t in range(self.T):

@@ -35,6 +35,7 @@ from golden.memory_images import config_writes, layer_images
 from golden.neuron import NeuronParams, run_neuron
 from tb.dense_input_core.test_dense_input_core import pixel_arrays
 from tb.harness.config import config_orders, drive_config_writes, in_order
+from tb.harness.coverage import CoreCoverage
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.report import STATS
 from tb.harness.scoreboard import Scoreboard
@@ -75,6 +76,10 @@ class DenseLinearTB(TB):
                                            on_beat=self._on_beat))
         self.accept_times: list[float] = []
         self.beat_times: list[float] = []
+        self.cover = CoreCoverage("dense_linear_core", self.timesteps,
+                                  membrane_bits=self.membrane_bits if self.has_neuron else None)
+        self.cover.watch(self.clock, dut.in_valid_i, dut.in_ready_o, dut.out_valid_o,
+                         dut.out_ready_i)
 
     def _on_accept(self, _beat) -> None:
         self.accept_times.append(get_sim_time("ns"))
@@ -139,8 +144,12 @@ class DenseLinearTB(TB):
             inp = np.broadcast_to(np.asarray(frame, dtype=np.int64),
                                   (self.timesteps, *self.frame_shape))
             currents = linear_currents(flatten_chw(inp), w, b)            # [T, O]
-            values = run_neuron(currents, neuron, self.membrane_bits)[0] if self.has_neuron \
-                else currents
+            if self.has_neuron:
+                values, membranes = run_neuron(currents, neuron, self.membrane_bits)
+                self.cover.membranes(currents, membranes, neuron)
+            else:
+                values = currents
+            self.cover.outputs(values)
             for t in range(self.timesteps):
                 items.append({"out": tuple(int(v) for v in values[t]),
                               "last": int(t == self.timesteps - 1)})

@@ -31,6 +31,7 @@ from golden.config import load_config
 from golden.network import random_weights, run_network
 from golden.neuron import NeuronParams
 from golden.strategies import neuron_params
+from tb.harness.coverage import CoverPoint
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.report import STATS
 from tb.harness.search import checked, counted, run_search
@@ -224,6 +225,36 @@ def draw_inputs(draw, cfg, count: int) -> list[np.ndarray]:
     return frames
 
 
+def _option(name: str, bins: list[str]):
+    @CoverPoint(f"network.{name}", xf=lambda value: value, bins=bins)
+    def sample(value: str) -> None:
+        pass
+
+    return sample
+
+
+#: SPEC's layer kinds and neuron options, each exercised by some network (a network run covers
+#: the options of its own configuration; the union over the regression's networks is the goal).
+_COVER_NETWORK = {"layer_kind": _option("layer_kind", ["conv", "linear", "maxpool"]),
+                  "neuron_model": _option("neuron_model", ["if", "lif"]),
+                  "neuron_reset": _option("neuron_reset", ["hard", "soft"]),
+                  "readout": _option("readout", ["accumulate", "spike-count"]),
+                  "input": _option("input", ["pixels", "spikes"])}
+
+
+def cover_network(cfg) -> None:
+    """Samples the network coverpoints of one configuration (as simulated in an example)."""
+    _COVER_NETWORK["input"](cfg["input"]["kind"])
+    for layer in cfg["layers"]:
+        _COVER_NETWORK["layer_kind"](layer["kind"])
+        if "neuron" in layer:
+            _COVER_NETWORK["neuron_model"](layer["neuron"]["model"])
+            _COVER_NETWORK["neuron_reset"](layer["neuron"]["reset"])
+    last = cfg["layers"][-1]
+    _COVER_NETWORK["readout"]("accumulate" if last.get("readout") == "accumulate"
+                              else "spike-count")
+
+
 @cocotb.test()
 @checked
 async def random_examples(dut):
@@ -255,6 +286,7 @@ async def random_examples(dut):
     @counted
     def check(case):
         cfg, weights, frames, (source_pacing, sink_pacing) = case
+        cover_network(cfg)
         contexts, expected = golden_streams(tb.plan, cfg, weights, frames)
         observed = run(network_writes(cfg, weights, tb.plan), frames, source_pacing, sink_pacing)
         compare_network(tb.plan, contexts, expected, observed, "random_examples")

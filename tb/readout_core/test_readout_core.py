@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from golden.arith import sat_bounds
 from golden.cycles import readout as cycle_model
 from golden.layers import readout_accumulate, readout_count
+from tb.harness.coverage import CoreCoverage, CoverPoint
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, examples_budget, run_search
@@ -47,6 +48,11 @@ class ReadoutTB(TB):
                                            on_beat=self._on_beat))
         self.accept_times: list[float] = []
         self.beat_times: list[float] = []
+        # "fired" here: a timestep whose input beat carries a spike / a non-zero current.
+        self.cover = CoreCoverage("readout_core", self.timesteps)
+        self.cover.watch(self.clock, dut.in_valid_i, dut.in_ready_o, dut.out_valid_o,
+                         dut.out_ready_i)
+        self.cover_readout = readout_sampler(self.mode, self.timesteps, self.current_bits)
 
     def _on_accept(self, _beat) -> None:
         self.accept_times.append(get_sim_time("ns"))
@@ -96,6 +102,9 @@ class ReadoutTB(TB):
             for pix in range(self.pixels):
                 per_t = arr[pix]                                 # [T, C]
                 out = readout_count(per_t) if self.mode == 0 else readout_accumulate(per_t)
+                self.cover.outputs(per_t)
+                for value in out:
+                    self.cover_readout(int(value))
                 items.append({"readout": tuple(int(v) for v in out),
                               "last": int(pix == self.pixels - 1)})
         return items
@@ -120,6 +129,21 @@ class ReadoutTB(TB):
         Scoreboard(name, where).compare(self.expected(frames), [self.decode(b) for b in beats])
 
 
+def readout_sampler(mode: int, timesteps: int, current_bits: int):
+    """``readout_core.value``: a channel's readout at the ends of its range (a count of 0 or of
+    every timestep; a sum of T lowest or T highest currents) or in between."""
+    lo, hi = sat_bounds(current_bits)
+    ends = {0: "none", timesteps: "every-timestep"} if mode == 0 else \
+        {timesteps * lo: "lowest", 0: "zero", timesteps * hi: "highest"}
+
+    @CoverPoint("readout_core.value", xf=lambda v: ends.get(v, "between"),
+                bins=list(ends.values()) + ["between"])
+    def sample(value: int) -> None:
+        pass
+
+    return sample
+
+
 def frames_strategy(tb: ReadoutTB, max_frames: int = 3):
     if tb.mode == 0:
         @st.composite
@@ -134,10 +158,13 @@ def frames_strategy(tb: ReadoutTB, max_frames: int = 3):
 
         @st.composite
         def frame(draw):
-            value = draw(st.sampled_from(["small", "full", "extreme"]))
+            value = draw(st.sampled_from(["small", "full", "extreme", "ends"]))
+            # "ends": only the range's two ends, so that some channel sums T lowest or T
+            # highest currents (readout_core.value) in a few examples.
             element = {"small": st.integers(max(lo, -8), min(hi, 8)),
                        "full": st.integers(lo, hi),
-                       "extreme": st.sampled_from([lo, hi, 0, -1])}[value]
+                       "extreme": st.sampled_from([lo, hi, 0, -1]),
+                       "ends": st.sampled_from([lo, hi])}[value]
             n = tb.pixels * tb.timesteps * tb.channels
             return _shape(tb, draw(st.lists(element, min_size=n, max_size=n)))
     return st.lists(frame(), min_size=1, max_size=max_frames)

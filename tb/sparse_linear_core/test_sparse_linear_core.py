@@ -33,6 +33,7 @@ from golden.layers import flatten_chw, linear_currents
 from golden.memory_images import config_writes, layer_images
 from golden.neuron import NeuronParams, run_neuron
 from tb.harness.config import config_orders, drive_config_writes, in_order
+from tb.harness.coverage import CoreCoverage
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.report import STATS
 from tb.harness.scoreboard import Scoreboard
@@ -67,6 +68,11 @@ class LinearTB(TB):
                                            on_beat=self._on_beat))
         self.accept_times: list[float] = []
         self.beat_times: list[float] = []
+        self.cover = CoreCoverage("sparse_linear_core", self.timesteps,
+                                  group_width=self.group,
+                                  membrane_bits=self.membrane_bits if self.has_neuron else None)
+        self.cover.watch(self.clock, dut.in_valid_i, dut.in_ready_o, dut.out_valid_o,
+                         dut.out_ready_i)
 
     def _on_accept(self, _beat) -> None:
         self.accept_times.append(get_sim_time("ns"))
@@ -134,9 +140,12 @@ class LinearTB(TB):
                 self.timesteps, self.channels, self.height, self.width)
             currents = linear_currents(flatten_chw(spikes), w, b)       # [T, O]
             if self.has_neuron:
-                values, _ = run_neuron(currents, neuron, self.membrane_bits)
+                values, membranes = run_neuron(currents, neuron, self.membrane_bits)
+                self.cover.membranes(currents, membranes, neuron)
             else:
                 values = currents
+            self.cover.outputs(values)
+            self.cover.groups(w, flatten_chw(spikes))
             for t in range(self.timesteps):
                 items.append({"out": tuple(int(v) for v in values[t]),
                               "last": int(t == self.timesteps - 1)})

@@ -19,6 +19,7 @@ from hypothesis.extra.numpy import arrays
 
 from golden.cycles import maxpool as cycle_model
 from golden.layers import maxpool_spikes
+from tb.harness.coverage import CoreCoverage
 from tb.harness.pacing import ALWAYS, NAMED_PACINGS, pacing_patterns
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, examples_budget, run_search
@@ -44,6 +45,9 @@ class MaxpoolTB(TB):
                                            on_beat=self._on_beat))
         self.accept_times: list[float] = []
         self.beat_times: list[float] = []
+        self.cover = CoreCoverage("spike_maxpool", self.T, self.OH, self.OW)
+        self.cover.watch(self.clock, dut.in_valid_i, dut.in_ready_o, dut.out_valid_o,
+                         dut.out_ready_i)
 
     def _on_accept(self, _beat) -> None:
         self.accept_times.append(get_sim_time("ns"))
@@ -69,7 +73,10 @@ class MaxpoolTB(TB):
         return beats
 
     def expected(self, frames) -> list[dict]:
-        return [beat for f in frames for beat in self.stream_beats(maxpool_spikes(f, self.S))]
+        pooled = [maxpool_spikes(f, self.S) for f in frames]
+        for frame in pooled:
+            self.cover.outputs(frame)
+        return [beat for frame in pooled for beat in self.stream_beats(frame)]
 
     def describe(self, index: int) -> str:
         per_frame = self.OH * self.OW * self.T

@@ -8,6 +8,7 @@ from cocotb.triggers import RisingEdge
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from tb.harness.coverage import CoverPoint, watch_handshake
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, run_search
@@ -24,6 +25,32 @@ class FifoTB(TB):
                                                {"data": dut.in_data_i}))
         self.sink = self.stream(StreamSink(self.clock, dut.out_valid_o, dut.out_ready_i,
                                            {"data": dut.out_data_o}))
+        watch_handshake("stream_fifo.in_handshake", self.clock, dut.in_valid_i, dut.in_ready_o)
+        watch_handshake("stream_fifo.out_handshake", self.clock, dut.out_valid_o, dut.out_ready_i)
+        cocotb.start_soon(self._watch_occupancy())
+
+    async def _watch_occupancy(self) -> None:
+        """``stream_fifo.occupancy`` per clock: empty, in between, or full (Depth words held),
+        counted from the handshakes (words in minus words out since the last reset)."""
+        bins = ["empty", "partial", "full"] if self.depth > 1 else ["empty", "full"]
+
+        @CoverPoint("stream_fifo.occupancy", xf=lambda held: "empty" if held == 0 else
+                    "full" if held == self.depth else "partial", bins=bins)
+        def sample(held: int) -> None:
+            pass
+
+        dut, held = self.dut, 0
+        while True:
+            await RisingEdge(self.clock)
+            try:
+                if not int(dut.rst_ni.value):
+                    held = 0
+                    continue
+                held += int(dut.in_valid_i.value) & int(dut.in_ready_o.value)
+                held -= int(dut.out_valid_o.value) & int(dut.out_ready_i.value)
+            except ValueError:  # X before the first reset
+                continue
+            sample(held)
 
     async def run(self, words, source_pacing, sink_pacing) -> list[int]:
         await self.reset()
