@@ -238,6 +238,12 @@ async def random_layers(dut):
     @example(weights=full_neg, bias=(v_lo,) * o,
              neuron=NeuronParams("lif", 1, "hard", tb.membrane_bits - 1), frames=[bright],
              source_pacing=ALWAYS, sink_pacing=(True, False, False), config_order=None)
+    # Five frames into a slow sink (one beat in 33 cycles): the emission falls behind the pixel
+    # rate, the window register, the line buffer and the gather all hold a frame and the input
+    # stalls (random draws have at most 2 frames, too few to fill the three stores).
+    @example(weights=full_pos, bias=(0,) * o, neuron=NeuronParams("if", 1, "soft", 1),
+             frames=[bright, dark, bright, dark, bright], source_pacing=ALWAYS,
+             sink_pacing=(True,) + (False,) * 32, config_order=None)
     # Empty layer and a dark frame: only the bias drives the neuron.
     @example(weights=Sparse(o, f, {}), bias=tuple(range(o)),
              neuron=NeuronParams("if", 1, "hard", 1), frames=[dark], source_pacing=ALWAYS,
