@@ -6,9 +6,12 @@ module the bundle's generated top instantiates, directly or through another core
 scanning the bundle's own RTL copies, so ``lif_unit`` counts when a conv core uses it). Each bug
 is one replay (ci/replay.py ``replay``) of the bundle with ``-D<define>``: the define reaches the
 bundle's rtl/ copies because the simulator compiles exactly those files. A bug is caught when the
-bench prints a ``FAIL`` verdict (a wrong, missing or extra beat); a run that ends without a
-verdict counts as missed and is shown with its last output line. The clean replay must PASS
-first, else the figures would mean nothing.
+replay FAILs on what the bundle checks: a stream's word (``FAIL L<i> ...`` / ``FAIL readout ...``:
+a wrong, missing or extra beat) or a measured cycle count against the manifest's model
+(``FAIL cycles: layer 0 ...`` / ``FAIL cycles: measured ...``). Any other ending (no verdict, the
+bench's counts incomplete, a $readmemh complaint) is a broken run, not a detection: it counts as
+missed and is shown with its verdict. The clean replay must PASS first, else the figures would
+mean nothing.
 
 The result is written to the bundle's ``sensitivity.json`` (one entry per simulator, merged with
 earlier runs) and listed in ``manifest.json`` like every other file (name, bytes, sha256), with a
@@ -33,6 +36,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SENSITIVITY_FILE = "sensitivity.json"
+#: Verdicts that are a detection (module docstring).
+DETECTION = re.compile(r"^FAIL ((L\d+|readout) |cycles: (layer 0,|measured ))")
 
 
 class SensitivityError(Exception):
@@ -114,7 +119,7 @@ def run_sensitivity(bundle: Path | str, sim: str = "verilator", max_cycles: int 
         if only and define not in only:
             continue
         status, verdict = one((define,))
-        caught = status != 0 and verdict.startswith("FAIL")
+        caught = status != 0 and bool(DETECTION.match(verdict))
         entry["bugs"].append({"define": define, "block": block, "what": what,
                               "caught": caught, "verdict": verdict})
         log(f"{'caught' if caught else 'MISSED'} {define} ({block}): {verdict}")
