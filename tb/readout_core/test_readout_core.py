@@ -53,6 +53,30 @@ class ReadoutTB(TB):
         self.cover.watch(self.clock, dut.in_valid_i, dut.in_ready_o, dut.out_valid_o,
                          dut.out_ready_i)
         self.cover_readout = readout_sampler(self.mode, self.timesteps, self.current_bits)
+        self.ready_expected: list[int] = []
+        self.ready_observed: list[int] = []
+        self.accepted = 0
+        cocotb.start_soon(self._watch_ready())
+
+    async def _watch_ready(self) -> None:
+        """The input ready contract (rtl/readout_core.sv): in_ready_o = (t != T-1) ||
+        !out_valid_o || out_ready_i, t the timestep of the next input beat; checked every
+        clock out of reset (a stricter ready only slows the core, which the data never shows)."""
+        dut = self.dut
+        while True:
+            await RisingEdge(self.clock)
+            try:
+                if not int(dut.rst_ni.value):
+                    self.accepted = 0
+                    continue
+                ready, valid = int(dut.in_ready_o.value), int(dut.in_valid_i.value)
+                want = int(self.accepted % self.timesteps != self.timesteps - 1
+                           or not int(dut.out_valid_o.value) or bool(int(dut.out_ready_i.value)))
+            except ValueError:  # X before the first reset
+                continue
+            self.ready_expected.append(want)
+            self.ready_observed.append(ready)
+            self.accepted += ready & valid
 
     def _on_accept(self, _beat) -> None:
         self.accept_times.append(get_sim_time("ns"))
@@ -63,6 +87,8 @@ class ReadoutTB(TB):
     def reset_streams(self) -> None:
         self.accept_times.clear()
         self.beat_times.clear()
+        self.ready_expected.clear()
+        self.ready_observed.clear()
 
     def frame_beats(self, frame) -> list[dict]:
         """``frame [Pixels, T, C]`` -> beats, pixels in order, time inner."""
@@ -127,6 +153,9 @@ class ReadoutTB(TB):
                     f"over timesteps 0..{self.timesteps - 1}")
 
         Scoreboard(name, where).compare(self.expected(frames), [self.decode(b) for b in beats])
+        Scoreboard(f"{name}: in_ready_o per clock (1 = ready)",
+                   lambda k: f"clock {k} after reset").compare(list(self.ready_expected),
+                                                               list(self.ready_observed))
 
 
 def readout_sampler(mode: int, timesteps: int, current_bits: int):

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from golden.arith import sat_bounds
 from golden.cycles import sparse_linear as cycle_model
 from golden.layers import flatten_chw, linear_currents
-from golden.memory_images import config_writes, layer_images
+from golden.memory_images import SEL_BIAS, SEL_BITMAP, SEL_WEIGHT, config_writes, layer_images
 from golden.neuron import NeuronParams, run_neuron
 from tb.harness.config import config_orders, drive_config_writes, in_order
 from tb.harness.coverage import CoreCoverage
@@ -99,6 +99,18 @@ class LinearTB(TB):
                     beats.append({"data": data, "last": last})
         return beats
 
+    def stray_writes(self) -> list[tuple[int, int, int, int]]:
+        """All-ones writes one past the end of every memory (bitmaps, weights per bank; biases),
+        after the real ones: the core must ignore them (its address guards), so a guard off by
+        one corrupts an entry (the address wraps to 0 when the depth is a power of two)."""
+        rows = -(-self.out_features // self.parallel)
+        depths = {SEL_BITMAP: rows * -(-self.fan_in // self.group),
+                  SEL_WEIGHT: rows * self.fan_in}
+        writes = [(sel, bank, depth, 0xFFFF_FFFF) for sel, depth in depths.items()
+                  for bank in range(self.parallel)] + [(SEL_BIAS, 0, self.out_features,
+                                                        0xFFFF_FFFF)]
+        return [w for w in writes if w[2] < 1 << len(self.dut.cfg_addr_i)]
+
     async def load(self, writes) -> None:
         await drive_config_writes(self.dut, self.clock, writes)
 
@@ -110,7 +122,7 @@ class LinearTB(TB):
         images = layer_images(np.asarray(weights, dtype=np.int64).reshape(
             self.out_features, self.fan_in), np.asarray(bias, dtype=np.int64),
             neuron if self.has_neuron else None, self.group, self.parallel)
-        await self.load(in_order(config_writes(images), config_order))
+        await self.load(in_order(config_writes(images), config_order) + self.stray_writes())
         self.source.set_pacing(source_pacing)
         self.sink.set_pacing(sink_pacing)
         for frame in frames:
