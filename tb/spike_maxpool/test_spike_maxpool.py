@@ -48,6 +48,49 @@ class MaxpoolTB(TB):
         self.cover = CoreCoverage("spike_maxpool", self.T, self.OH, self.OW)
         self.cover.watch(self.clock, dut.in_valid_i, dut.in_ready_o, dut.out_valid_o,
                          dut.out_ready_i)
+        self.ready_expected: list[int] = []
+        self.ready_observed: list[int] = []
+        cocotb.start_soon(self._watch_ready())
+
+    async def _watch_ready(self) -> None:
+        """The input ready contract of rtl/spike_maxpool.sv, from the handshakes alone: the
+        input stalls for a window's completing beat while another window is being emitted, and
+        for a beat of the entry being emitted at a timestep that has not left (t > emitted t,
+        or t == emitted t without an output handshake this cycle). Checked every clock out of
+        reset: a stricter ready only slows the core, which the data never shows."""
+        dut = self.dut
+        per_in, per_out = self.H * self.W * self.T, self.OH * self.OW * self.T
+        accepted = sent = completed = 0
+        while True:
+            await RisingEdge(self.clock)
+            try:
+                if not int(dut.rst_ni.value):
+                    accepted = sent = completed = 0
+                    continue
+                in_valid, ready = int(dut.in_valid_i.value), int(dut.in_ready_o.value)
+                out_fire = int(dut.out_valid_o.value) & int(dut.out_ready_i.value)
+            except ValueError:  # X before the first reset
+                continue
+            pixel, in_t = divmod(accepted % per_in, self.T)
+            y, x = divmod(pixel, self.W)
+            complete = (x % self.S == self.S - 1 and y % self.S == self.S - 1
+                        and in_t == self.T - 1)
+            emitting = completed * self.T > sent
+            pooled, emit_t = divmod(sent % per_out, self.T)
+            busy_after = emitting and not (out_fire and emit_t == self.T - 1)
+            conflict = (emitting and x // self.S == pooled % self.OW
+                        and not (in_t < emit_t or (in_t == emit_t and out_fire)))
+            self.ready_expected.append(int(not (complete and busy_after) and not conflict))
+            self.ready_observed.append(ready)
+            if in_valid and ready:
+                accepted += 1
+                completed += complete
+            sent += out_fire
+
+    def check_ready(self) -> None:
+        Scoreboard("spike_maxpool in_ready_o per clock (1 = ready)",
+                   lambda k: f"clock {k} after reset").compare(list(self.ready_expected),
+                                                               list(self.ready_observed))
 
     def _on_accept(self, _beat) -> None:
         self.accept_times.append(get_sim_time("ns"))
@@ -58,6 +101,8 @@ class MaxpoolTB(TB):
     def reset_streams(self) -> None:
         self.accept_times.clear()
         self.beat_times.clear()
+        self.ready_expected.clear()
+        self.ready_observed.clear()
 
     @staticmethod
     def stream_beats(spikes: np.ndarray) -> list[dict]:
@@ -148,6 +193,7 @@ async def random_spikes_match_golden(dut):
         note(f"frames[f][t][c][y][x] = {[f.tolist() for f in frames]}")
         beats, _, _ = run(frames, source_pacing, sink_pacing)
         scoreboard.compare(tb.expected(frames), beats)
+        tb.check_ready()
 
     await run_search(check, "random_spikes_match_golden")
 
@@ -169,6 +215,7 @@ async def cycles_match_model(dut):
     def check(frames):
         beats, accepts, times = run(frames, ALWAYS, ALWAYS)
         values.compare(tb.expected(frames), beats)
+        tb.check_ready()
         cycles.compare([model] * len(frames), tb.measured_cycles(len(frames), accepts, times))
 
     await run_search(check, "cycles_match_model", max_examples=examples_budget(scale=0.25))
