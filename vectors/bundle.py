@@ -69,7 +69,7 @@ import numpy as np
 
 from golden.config import ConfigError, WeightError, load_config, validate_weights, weight_shapes
 from golden.cycles.network import network_cycles
-from golden.inputs import digits_inputs, spike_inputs
+from golden.inputs import spike_inputs
 from golden.memory_images import format_readmemh
 from golden.network import random_weights, run_batch, run_network, run_traces
 from vectors.network_top import (
@@ -82,7 +82,7 @@ from vectors.network_top import (
     plan_network,
     render_top,
 )
-from vectors.power import DegenerateError, ensure_power, power_lines
+from vectors.power import DegenerateError, choose_digits, ensure_power, power_lines
 
 GENERATOR = "vectors.bundle"
 GENERATOR_VERSION = "1.2"  # 1.1: out_ready is driven by the replay bench (+stall); 1.2: manifest
@@ -104,7 +104,7 @@ class VerifyFailure(Exception):
 # --------------------------------------------------------------------------- inputs
 
 # The inputs come from golden.inputs (digits_inputs, spike_inputs): the one input path of
-# training, bundles and the network testbench.
+# training, bundles and the network testbench; vectors.power.choose_digits picks among them.
 
 
 # --------------------------------------------------------------------------- rendering
@@ -519,7 +519,8 @@ def make_bundle(config, weights="random", sparsity: float = 0.8, samples: int = 
     if inputs is not None:
         x, input_source = np.asarray(inputs), "arrays"
     elif cfg["input"]["kind"] == "pixels":
-        x, input_source = digits_inputs(cfg, samples, rng), "UCI digits (sklearn), golden.inputs"
+        x = choose_digits(cfg, weight_arrays, samples, rng)
+        input_source = "UCI digits (sklearn), golden.inputs, chosen for coverage (vectors/power.py)"
     else:
         x = spike_inputs(cfg, samples, rng, float(density))
         input_source = f"random spikes (density {density})"

@@ -196,3 +196,78 @@ def ensure_power(cfg: dict, weights: dict, golden: dict, *, random_seed: int | N
                                   "--allow-degenerate keeps such a bundle")
         warnings.append(f"degenerate bundle, it may miss faults: {what}")
     return weights, golden, record, warnings
+
+
+# --------------------------------------------------------------------------- choosing samples
+
+#: Digits drawn per sample wanted, among which ``choose_digits`` keeps the best (at most
+#: MAX_CANDIDATES in all).
+CANDIDATES_PER_SAMPLE = 8
+MAX_CANDIDATES = 32
+
+
+def coverage_features(cfg: dict, weights: dict, x) -> set[tuple]:
+    """Corners one sample exercises, from the golden model: per spike-input conv layer the input
+    borders that carry a spike (padding logic), per neuron layer a membrane exactly at the
+    threshold (the ``>=``) and a last timestep that differs from the one before, per maxpool a
+    window decided by its last row, per linear layer an input that changes at the last step;
+    and the sample's readout (distinct readouts)."""
+    from golden.layers import maxpool_spikes  # noqa: PLC0415
+    from golden.neuron import charge  # noqa: PLC0415
+
+    ctx = _run_validated(cfg, weights, x)
+    bits = cfg["membrane_bits"]
+    found: set[tuple] = {("readout", ctx.readout.tobytes())}
+    for i, (layer, result) in enumerate(zip(cfg["layers"], ctx.layers)):
+        spike_input = i > 0 or cfg["input"]["kind"] == "spikes"
+        if layer["kind"] == "conv" and spike_input:
+            inp = result.inp
+            for side, edge in (("top", inp[:, :, 0]), ("bottom", inp[:, :, -1]),
+                               ("left", inp[:, :, :, 0]), ("right", inp[:, :, :, -1])):
+                if edge.any():
+                    found.add((i, side))
+        if layer["kind"] == "maxpool":
+            k = layer["kernel"]
+            without_last_row = result.inp.copy()
+            without_last_row[:, :, k - 1::k] = 0
+            if not np.array_equal(maxpool_spikes(without_last_row, k), result.spikes):
+                found.add((i, "last_row"))
+        if layer["kind"] == "linear" and len(result.inp) > 1 and \
+                not np.array_equal(result.inp[-1], result.inp[-2]):
+            found.add((i, "last_input"))
+        if "neuron" in layer:
+            params = NeuronParams.from_config(layer["neuron"])
+            v = np.zeros(result.current.shape[1:], dtype=np.int64)
+            for t in range(len(result.current)):
+                if np.any(charge(v, result.current[t], params, bits) == params.threshold):
+                    found.add((i, "threshold"))
+                    break
+                v = result.membranes[t]
+            if len(result.spikes) > 1 and not np.array_equal(result.spikes[-1], result.spikes[-2]):
+                found.add((i, "last_step"))
+    return found
+
+
+def choose_digits(cfg: dict, weights: dict, count: int, rng: np.random.Generator
+                  ) -> np.ndarray:
+    """``count`` digits for a pixel-input bundle: ``CANDIDATES_PER_SAMPLE`` times as many are
+    drawn with ``rng`` (golden.inputs, training's preprocessing) and the samples kept greedily,
+    each covering the most ``coverage_features`` not yet covered (ties: draw order). A digit's
+    ink rarely reaches the frame's border, so a random pick can leave a conv core's border logic
+    untested (models/digits28: its second conv never saw a spike in its right column)."""
+    from golden.inputs import digits_inputs  # noqa: PLC0415
+
+    drawn = digits_inputs(cfg, min(MAX_CANDIDATES, max(count, CANDIDATES_PER_SAMPLE * count)),
+                          rng)
+    features = [coverage_features(cfg, weights, x) for x in drawn]
+    covered: set[tuple] = set()
+    kept: list[int] = []
+    while len(kept) < min(count, len(drawn)):
+        best = max((i for i in range(len(drawn)) if i not in kept),
+                   key=lambda i: (len(features[i] - covered), -i))
+        kept.append(best)
+        covered |= features[best]
+    picks = [drawn[i] for i in kept]
+    while len(picks) < count:   # more samples than candidates: repeat in order
+        picks.append(drawn[len(picks) % len(drawn)])
+    return np.stack(picks)
