@@ -3,8 +3,8 @@ type check) accepts: snnTorch 1.0's per-module converter, with its two gaps repa
 
 snnTorch 1.0's ``export_to_nir`` cannot be used as it is (docs/nir.md, "Exporters' gaps"):
 
-- it needs ``nirtorch``, which this project does not install (the per-module converter
-  ``snntorch.export_nir._extract_snntorch_module`` does not use it);
+- its graph tracing (nirtorch) keeps the empty nodes below; the chain of an
+  ``nn.Sequential`` is built here instead, from snnTorch's per-module converter;
 - ``nn.MaxPool2d`` has no converter: the module becomes an *empty* node and the export fails.
   Here it is written as what it computes on spikes: a ``SumPool2d`` (kernel = stride, no
   padding) followed by ``Threshold(0)`` (fire when at least one input spiked), as a subgraph
@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import copy
 import importlib
-import sys
-import types
 from pathlib import Path
 
 import nir
@@ -37,20 +35,9 @@ import torch.nn as nn
 
 
 def _snntorch_converter():
-    """``snntorch.export_nir._extract_snntorch_module``; ``snntorch.export_nir`` imports
-    ``nirtorch`` at its top although the converter never uses it, so a placeholder stands in
-    for the import when nirtorch is absent (and is removed again)."""
-    try:
-        module = importlib.import_module("snntorch.export_nir")
-    except ModuleNotFoundError as err:
-        if err.name != "nirtorch":
-            raise
-        sys.modules["nirtorch"] = types.ModuleType("nirtorch")
-        try:
-            module = importlib.import_module("snntorch.export_nir")
-        finally:
-            del sys.modules["nirtorch"]
-    return module._extract_snntorch_module
+    """snnTorch's per-module converter ``snntorch.export_nir._extract_snntorch_module`` (the
+    graph is chained here, so nirtorch's tracing of ``export_to_nir`` is not needed)."""
+    return importlib.import_module("snntorch.export_nir")._extract_snntorch_module
 
 
 # Neuron parameters snnTorch's converter reads, per module kind.
