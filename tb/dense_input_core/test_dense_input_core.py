@@ -41,6 +41,7 @@ from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, examples_budget, run_search
 from tb.harness.stream import StreamSink, StreamSource
 from tb.harness.tb import CLOCK_PERIOD_NS, TB
+from tb.sparse_linear_core.test_sparse_linear_core import stray_writes
 
 PARAMETERS = ("InChannels", "PixelBits", "OutChannels", "Height", "Width", "Kernel", "Timesteps",
               "Parallel", "Lanes", "GroupWidth", "WeightBits", "MembraneBits", "HasNeuron")
@@ -160,6 +161,12 @@ class DenseTB(TB):
         images = layer_images(weight, bias, params if self.neuron else None, self.G, self.P)
         return config_writes(images)
 
+    def stray_writes(self) -> list[tuple[int, int, int, int]]:
+        fan_in = self.C * self.K * self.K
+        rows = -(-self.Co // self.P)
+        return stray_writes(rows * -(-fan_in // self.G), rows * fan_in, self.Co, self.P,
+                            len(self.dut.cfg_addr_i))
+
     def cycle_budget(self, frames: int) -> int:
         fan_in = self.C * self.K * self.K
         groups = -(-fan_in // self.G)
@@ -173,7 +180,8 @@ class DenseTB(TB):
         """Reset, load (in ``config_order``), stream ``frames``; returns (output beats, accept
         times, beat times)."""
         await self.reset()
-        await self.load(in_order(self.writes(weight, bias, params), config_order))
+        await self.load(in_order(self.writes(weight, bias, params), config_order)
+                        + self.stray_writes())
         self.source.set_pacing(source_pacing)
         self.sink.set_pacing(sink_pacing)
         for frame in frames:

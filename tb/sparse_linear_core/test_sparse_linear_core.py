@@ -42,6 +42,18 @@ from tb.harness.stream import StreamSink, StreamSource
 from tb.harness.tb import CLOCK_PERIOD_NS, TB
 
 
+def stray_writes(bitmap_depth: int, weight_depth: int, bias_depth: int, banks: int,
+                 addr_bits: int) -> list[tuple[int, int, int, int]]:
+    """All-ones configuration writes one past the end of every memory (bitmaps and weights per
+    bank, biases), for after the real ones: a core must ignore them (its address guards), so a
+    guard off by one corrupts an entry (the address wraps to 0 when the depth is a power of
+    two). Addresses the port cannot carry are left out."""
+    writes = [(sel, bank, depth, 0xFFFF_FFFF)
+              for sel, depth in ((SEL_BITMAP, bitmap_depth), (SEL_WEIGHT, weight_depth))
+              for bank in range(banks)] + [(SEL_BIAS, 0, bias_depth, 0xFFFF_FFFF)]
+    return [w for w in writes if w[2] < 1 << addr_bits]
+
+
 class LinearTB(TB):
     """Clock, reset, the spike stream in, the output stream out and the configuration port."""
 
@@ -100,16 +112,9 @@ class LinearTB(TB):
         return beats
 
     def stray_writes(self) -> list[tuple[int, int, int, int]]:
-        """All-ones writes one past the end of every memory (bitmaps, weights per bank; biases),
-        after the real ones: the core must ignore them (its address guards), so a guard off by
-        one corrupts an entry (the address wraps to 0 when the depth is a power of two)."""
         rows = -(-self.out_features // self.parallel)
-        depths = {SEL_BITMAP: rows * -(-self.fan_in // self.group),
-                  SEL_WEIGHT: rows * self.fan_in}
-        writes = [(sel, bank, depth, 0xFFFF_FFFF) for sel, depth in depths.items()
-                  for bank in range(self.parallel)] + [(SEL_BIAS, 0, self.out_features,
-                                                        0xFFFF_FFFF)]
-        return [w for w in writes if w[2] < 1 << len(self.dut.cfg_addr_i)]
+        return stray_writes(rows * -(-self.fan_in // self.group), rows * self.fan_in,
+                            self.out_features, self.parallel, len(self.dut.cfg_addr_i))
 
     async def load(self, writes) -> None:
         await drive_config_writes(self.dut, self.clock, writes)
