@@ -134,8 +134,9 @@ def place_and_route(job: SynthJob, out_root: Path, freq_mhz: float, timeout: flo
         shutil.copy(RTL / name, work / name)
     for name, text in job.generated.items():
         (work / name).write_text(text)
-    row = {"name": job.name, "kind": job.kind, "top": job.top, "parameters": job.parameters,
-           "used_in": job.used_in, **DEVICE, "constraint_mhz": freq_mhz, "seed": seed}
+    row = {"name": job.name, "kind": job.kind, "top": job.top, "network": job.network,
+           "parameters": job.parameters, "used_in": job.used_in, **DEVICE,
+           "constraint_mhz": freq_mhz, "seed": seed}
     overrides = " ".join(f"-G {k}={v}" for k, v in job.parameters.items())
     read = f"read_slang -j 1 -D SYNTHESIS --top {job.top} {overrides} {' '.join(job.files)}"
     status = _run([str(YOSYS), "-q", "-p", f"{read}; tee -q -o ports.txt portlist -m {job.top}"],

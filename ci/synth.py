@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`make synth`: Yosys synthesis of every core and whole network, resource table (docs/synthesis.md).
+"""`make synth`: Yosys synthesis of every core and network, resource tables (docs/synthesis.md).
 
 Runs: each core at the parameter sets it has in the regression networks (tb/network/networks.py,
 planned by vectors/network_top.py), and each whole generated network, for a Xilinx UltraScale+
@@ -48,6 +48,14 @@ CORE_FILES = {
     "readout_core": ("readout_core.sv",),
     "stream_fifo": ("stream_fifo.sv",),
 }
+
+
+def core_files(module: str) -> tuple[str, ...]:
+    """The files of ``module``: its entry above, or every file a generated top needs."""
+    return CORE_FILES.get(module, tuple(f for f in CORE_SOURCES
+                                        if f != "stream_stable_checker.sv"))
+
+
 # Checked in the elaborated, flattened design before technology mapping.
 LATCH_CELLS = "t:$dlatch t:$adlatch t:$dlatchsr t:$_DLATCH_* t:$_DLATCHSR_*"
 
@@ -64,6 +72,7 @@ class SynthJob:
     files: tuple[str, ...]  # under rtl/, or the generated top's file name
     generated: dict = field(default_factory=dict)  # file name -> text written into the run folder
     used_in: list[str] = field(default_factory=list)
+    network: str = ""  # the plan's name, for a whole network
 
 
 def _param_label(parameters: dict) -> str:
@@ -204,14 +213,14 @@ def network_jobs(networks: list[str], targets: list[str], cores: bool,
                     key = (target, module, tuple(sorted(params.items())))
                     if key not in jobs:
                         jobs[key] = SynthJob(f"{module}-{label}-{layer}", "core", module,
-                                             dict(params), target, CORE_FILES[module])
+                                             dict(params), target, core_files(module))
                     jobs[key].used_in.append(f"{label} {layer}")
             if whole:
                 top_file = f"{plan.top}.sv"
                 files = tuple(f for f in CORE_SOURCES if f != "stream_stable_checker.sv")
                 jobs[(target, "network", label)] = SynthJob(
                     f"network-{label}", "network", plan.top, {}, target,
-                    files + (top_file,), {top_file: render_top(plan)}, [label])
+                    files + (top_file,), {top_file: render_top(plan)}, [label], plan.name)
     return list(jobs.values())
 
 

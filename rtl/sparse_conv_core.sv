@@ -44,12 +44,14 @@
 //     is issued in the cycle the slowest bank emits its last beat, so a group costs
 //     max over banks of max(1, ceil(pairs / L)) cycles. Each beat adds up to L packed weights
 //     to the bank's accumulator (the first beat of a row starts from the bias).
-//   one cycle after a row's last beat: P lif_units (or the current) for channels r*P + p, membranes
-//     of the current pixel in registers (Co of them); after the last row of step t the Co-bit
-//     beat moves to the output register.
-// Latency: output beat (pixel m, t = 0) is sent C + 4 cycles after the input beat that completes
+//   the beat's weights are read from the bank's memories at its edge (synchronous block/LUT
+//     RAM) and added in the following cycle, the weight stage;
+//   one cycle after a row's last beat left the weight stage: P lif_units (or the current) for
+//     channels r*P + p, membranes of the current pixel in registers (R per bank); after the last
+//     row of step t the Co-bit beat moves to the output register.
+// Latency: output beat (pixel m, t = 0) is sent C + 5 cycles after the input beat that completes
 //   pixel m's window is accepted (capture 1, issue 1, groups C = sum of the pass's group costs,
-//   neuron 1, output register 1), when the core is idle and the sink ready.
+//   weight stage 1, neuron 1, output register 1), when the core is idle and the sink ready.
 // Throughput: per (pixel, t), sum over rows and groups of max over banks of max(1, ceil(pairs/L))
 //   cycles, back to back across timesteps and pixels (no bubble when the input keeps up; the
 //   input is at most ~(K-1) rows + K pixels ahead of the output). Exact model:
@@ -147,12 +149,17 @@ module sparse_conv_core #(
   localparam int GaBits      = $clog2(BmDepth + 1);
   localparam int ShiftBits   = $clog2(MembraneBits);
 
+  // Address widths of the per-bank memories (sdp_ram: never zero wide).
+  localparam int BmIdxBits   = (BmDepth > 1) ? $clog2(BmDepth) : 1;
+  localparam int WIdxBits    = (WDepth > 1) ? $clog2(WDepth) : 1;
+  localparam int RIdxBits    = (Rows > 1) ? $clog2(Rows) : 1;
+
   // ---------------------------------------------------------------------------------------------
-  // Configuration memories
+  // Configuration memories: per bank p, an sdp_ram each for the bitmaps (word a = row r group g
+  // at a = r*NG + g), the packed weights (one copy per lane: a lane is a read port) and the
+  // biases (row r = channel r*P + p). Synchronous reads, no reset: block RAM or LUT RAM
+  // (docs/synthesis.md). Written from the configuration port in g_bank.
   // ---------------------------------------------------------------------------------------------
-  logic [Parallel*BmDepth-1:0][GroupWidth-1:0] bm_d, bm_q;   // bank p, word a at p*BmDepth + a
-  logic [Parallel*WDepth-1:0][WeightBits-1:0]  wm_d, wm_q;   // bank p, word a at p*WDepth + a
-  logic [OutChannels-1:0][MembraneBits-1:0]    bias_d, bias_q;
 
   // The port widths written as expressions must equal the localparams (a mismatch is a width
   // warning here).
@@ -170,23 +177,12 @@ module sparse_conv_core #(
   assign cfg_weight_word = cfg_data_i[WeightBits-1:0];
   assign cfg_v_word      = cfg_data_i[MembraneBits-1:0];
 
-  `DUALSPIKE_ALWAYS_COMB begin : p_cfg
-    int bank;
-    int addr;
-    bm_d   = bm_q;
-    wm_d   = wm_q;
-    bias_d = bias_q;
-    bank   = int'(cfg_bank);
-    addr   = int'(cfg_addr);
-    if (cfg_valid_i) begin
-      case (cfg_sel_i)
-        2'd0: if (bank < Parallel && addr < BmDepth) bm_d[bank * BmDepth + addr] = cfg_bitmap_word;
-        2'd1: if (bank < Parallel && addr < WDepth) wm_d[bank * WDepth + addr] = cfg_weight_word;
-        2'd2: if (addr < OutChannels) bias_d[addr] = cfg_v_word;
-        default: ;  // neuron memory: see g_neuron
-      endcase
-    end
-  end
+  // Which memory a configuration write goes to (the bank is matched in g_bank; the neuron
+  // memory is in g_neuron).
+  logic cfg_bitmap_we, cfg_weight_we, cfg_bias_we;
+  assign cfg_bitmap_we = cfg_valid_i && cfg_sel_i == 2'd0 && int'(cfg_addr) < BmDepth;
+  assign cfg_weight_we = cfg_valid_i && cfg_sel_i == 2'd1 && int'(cfg_addr) < WDepth;
+  assign cfg_bias_we   = cfg_valid_i && cfg_sel_i == 2'd2 && int'(cfg_addr) < OutChannels;
 
   // ---------------------------------------------------------------------------------------------
   // Input side: line buffer writes
@@ -314,6 +310,14 @@ module sparse_conv_core #(
   logic                tag_step_end_d, tag_step_end_q;
   logic                tag_last_d, tag_last_q;
   logic                fresh_d, fresh_q;       // the next beat is the first of a row
+  // Weight stage (the cycle after a detector beat: the weights read from the memories reach
+  // the lane adders and the accumulator).
+  logic                wst_fresh_d, wst_fresh_q;  // its beat is the first of a row
+  logic                wst_nrn_d, wst_nrn_q;      // a row's last beat is in it
+  logic [RBits-1:0]    wst_r_d, wst_r_q;
+  logic [TBits-1:0]    wst_t_d, wst_t_q;
+  logic                wst_step_end_d, wst_step_end_q;
+  logic                wst_last_d, wst_last_q;
   // Neuron stage (one cycle after a row's last beat).
   logic                nrn_d, nrn_q;
   logic [RBits-1:0]    nrn_r_d, nrn_r_q;
@@ -359,6 +363,12 @@ module sparse_conv_core #(
     tag_step_end_d = tag_step_end_q;
     tag_last_d     = tag_last_q;
     fresh_d        = fresh_q;
+    wst_fresh_d    = wst_fresh_q;
+    wst_nrn_d      = wst_nrn_q;
+    wst_r_d        = wst_r_q;
+    wst_t_d        = wst_t_q;
+    wst_step_end_d = wst_step_end_q;
+    wst_last_d     = wst_last_q;
     nrn_d          = nrn_q;
     nrn_r_d        = nrn_r_q;
     nrn_t_d        = nrn_t_q;
@@ -415,13 +425,20 @@ module sparse_conv_core #(
       end
     end
 
-    // Neuron stage: one cycle after the last beat of a row.
+    // Weight stage one cycle after a beat; neuron stage one cycle after a row's last beat
+    // left the weight stage. A stall holds both.
     if (!stall) begin
-      nrn_d          = complete & tag_row_end_q;
-      nrn_r_d        = tag_r_q;
-      nrn_t_d        = tag_t_q;
-      nrn_step_end_d = tag_step_end_q;
-      nrn_last_d     = tag_last_q;
+      wst_fresh_d    = fresh_q;
+      wst_nrn_d      = complete & tag_row_end_q;
+      wst_r_d        = tag_r_q;
+      wst_t_d        = tag_t_q;
+      wst_step_end_d = tag_step_end_q;
+      wst_last_d     = tag_last_q;
+      nrn_d          = wst_nrn_q;
+      nrn_r_d        = wst_r_q;
+      nrn_t_d        = wst_t_q;
+      nrn_step_end_d = wst_step_end_q;
+      nrn_last_d     = wst_last_q;
     end
   end
 
@@ -444,9 +461,45 @@ module sparse_conv_core #(
     logic [CurrentBits-1:0]     beat_sum;
     logic [CurrentBits-1:0]     bias_ext;
     logic [MembraneBits-1:0]    bias_word;
+    logic [MembraneBits-1:0]    bias_rd;
+    logic                       bank_sel;       // the configuration write is for this bank
+    logic                       bias_sel;       // ... and, for a bias, for a channel of it
+    logic                       wst_valid_q;    // the weight stage holds a beat of this bank
+    logic                       wst_has_bias_q; // ... of a row with a channel in this bank
+    logic [Lanes-1:0]           wst_lane_ok_q;  // ... whose lane l carries a weight
     logic [Lanes-1:0][CurrentBits-1:0] lane_weight;  // sign-extended weight of lane l, or 0
 
-    assign wbitmap = bm_q[p * BmDepth + int'(ga_q)];
+    assign bank_sel = int'(cfg_bank) == p;
+    assign bias_sel = int'(cfg_addr) % Parallel == p;
+
+    // Bitmap of the group at ga_q: read at the edge that loads ga_q (address ga_d), so it is
+    // there when the group issues.
+    sdp_ram #(
+      .Width (GroupWidth),
+      .Depth (BmDepth)
+    ) u_bitmap_mem (
+      .clk_i   (clk_i),
+      .we_i    (cfg_bitmap_we && bank_sel),
+      .waddr_i (BmIdxBits'(cfg_addr)),
+      .wdata_i (cfg_bitmap_word),
+      .re_i    (1'b1),
+      .raddr_i (BmIdxBits'(ga_d)),
+      .rdata_o (wbitmap)
+    );
+
+    // Bias of the row in flight, read with the beat so it is there in the weight stage.
+    sdp_ram #(
+      .Width (MembraneBits),
+      .Depth (Rows)
+    ) u_bias_mem (
+      .clk_i   (clk_i),
+      .we_i    (cfg_bias_we && bias_sel),
+      .waddr_i (RIdxBits'(int'(cfg_addr) / Parallel)),
+      .wdata_i (cfg_v_word),
+      .re_i    (~stall),
+      .raddr_i (RIdxBits'(tag_r_q)),
+      .rdata_o (bias_rd)
+    );
 
     popcount #(
       .Width (GroupWidth)
@@ -473,15 +526,35 @@ module sparse_conv_core #(
       .out_last_o       (unused_out_last)
     );
 
-    // Sum of the beat's packed weights (each sign-extended; invalid lanes add 0).
+    // Packed weight of each lane: read at the beat's edge, summed in the weight stage (each
+    // sign-extended; invalid lanes add 0).
     for (genvar l = 0; l < Lanes; l++) begin : g_lane
       logic [PosBits-1:0]     idx;
       logic [BaseBits:0]      addr;
+      logic [WeightBits-1:0]  weight_rd;
       logic [WeightBits-1:0]  weight;
       assign idx    = lane_idx[l * PosBits +: PosBits];
       assign addr   = (BaseBits + 1)'(base_cur_q) + (BaseBits + 1)'(idx);
-      assign weight = (lane_valid[l] && int'(addr) < WDepth) ? wm_q[p * WDepth + int'(addr)]
-                                                              : '0;
+      sdp_ram #(
+        .Width (WeightBits),
+        .Depth (WDepth)
+      ) u_weight_mem (
+        .clk_i   (clk_i),
+        .we_i    (cfg_weight_we && bank_sel),
+        .waddr_i (WIdxBits'(cfg_addr)),
+        .wdata_i (cfg_weight_word),
+        .re_i    (~stall),
+        .raddr_i (WIdxBits'(addr)),
+        .rdata_o (weight_rd)
+      );
+      always_ff @(posedge clk_i or negedge rst_ni) begin : p_lane_reg
+        if (!rst_ni) begin
+          wst_lane_ok_q[l] <= 1'b0;
+        end else if (!stall) begin
+          wst_lane_ok_q[l] <= lane_valid[l] && int'(addr) < WDepth;
+        end
+      end
+      assign weight = wst_lane_ok_q[l] ? weight_rd : '0;
       assign lane_weight[l] = {{(CurrentBits - WeightBits){weight[WeightBits-1]}}, weight};
     end
 
@@ -494,8 +567,7 @@ module sparse_conv_core #(
     end
     assign beat_sum = lane_partial[Lanes];
 
-    assign bias_word = (int'(tag_r_q) * Parallel + p < OutChannels)
-                       ? bias_q[int'(tag_r_q) * Parallel + p] : '0;
+    assign bias_word = wst_has_bias_q ? bias_rd : '0;
     assign bias_ext  = {{(CurrentBits - MembraneBits){bias_word[MembraneBits-1]}}, bias_word};
 
     // Running popcount: at an issue, the group in flight starts where the previous one ended;
@@ -503,18 +575,25 @@ module sparse_conv_core #(
     assign base_cur_d  = !issue ? base_cur_q : (int'(ga_q) == 0) ? '0 : base_next_q;
     assign base_next_d = !issue ? base_next_q : base_cur_d + BaseBits'(wcount);
 
-    // A beat adds its lanes; the first beat of a row starts from the bias.
-    assign acc_d = (out_valid && !stall) ? (fresh_q ? bias_ext : acc_r) + beat_sum : acc_r;
+    // A beat adds its lanes in the weight stage; the first beat of a row starts from the bias.
+    assign acc_d = (wst_valid_q && !stall) ? (wst_fresh_q ? bias_ext : acc_r) + beat_sum
+                                           : acc_r;
 
     always_ff @(posedge clk_i or negedge rst_ni) begin : p_bank_reg
       if (!rst_ni) begin
-        base_cur_q  <= '0;
-        base_next_q <= '0;
-        acc_r       <= '0;
+        base_cur_q     <= '0;
+        base_next_q    <= '0;
+        acc_r          <= '0;
+        wst_valid_q    <= 1'b0;
+        wst_has_bias_q <= 1'b0;
       end else begin
         base_cur_q  <= base_cur_d;
         base_next_q <= base_next_d;
         acc_r       <= acc_d;
+        if (!stall) begin
+          wst_valid_q    <= out_valid;
+          wst_has_bias_q <= int'(tag_r_q) * Parallel + p < OutChannels;
+        end
       end
     end
 
@@ -534,10 +613,8 @@ module sparse_conv_core #(
     logic [ShiftBits-1:0]                     leak_shift_d, leak_shift_q;
     logic                                     model_lif_d, model_lif_q;
     logic                                     reset_soft_d, reset_soft_q;
-    logic [OutChannels-1:0][MembraneBits-1:0] v_d, v_q;    // membranes of the current pixel
-    logic [OutChannels-1:0]                   spk_d, spk_q;  // spikes of the step so far
-    logic [Parallel-1:0][MembraneBits-1:0]    v_new;
-    logic [Parallel-1:0]                      s_new;
+    logic [Parallel-1:0][Rows-1:0]            spk_d;   // spikes of the step so far: [p][r] is
+                                                       // channel r*P + p
     logic [ShiftBits-1:0]                     cfg_shift_word;
     logic                                     cfg_flag_lif;
     logic                                     cfg_flag_soft;
@@ -546,16 +623,22 @@ module sparse_conv_core #(
     assign cfg_flag_lif   = cfg_data_i[0];
     assign cfg_flag_soft  = cfg_data_i[1];
 
+    // Per bank: the membranes of its R rows (channels r*P + p) of the current pixel and their
+    // spikes of this step. The neuron stage selects among R rows (no r*P + p arithmetic and no
+    // Co-way multiplexer in front of the LIF unit).
     for (genvar p = 0; p < Parallel; p++) begin : g_lif
-      logic [MembraneBits-1:0] v_old;
-      logic                    has_channel;
-      assign has_channel = int'(nrn_r_q) * Parallel + p < OutChannels;
+      logic [Rows-1:0][MembraneBits-1:0] v_d, v_q;
+      logic [Rows-1:0]                   spk_bank_d, spk_bank_q;
+      logic [MembraneBits-1:0]           v_old;
+      logic [MembraneBits-1:0]           v_new;
+      logic                              s_new;
+      logic                              has_channel;
+      assign has_channel = int'(nrn_r_q) < (OutChannels - p + Parallel - 1) / Parallel;
 `ifdef DUALSPIKE_BUG_CONV_MEMBRANE_CARRY
       // PLANTED BUG: t = 0 starts from the previous pixel's membrane instead of 0.
-      assign v_old = has_channel ? v_q[int'(nrn_r_q) * Parallel + p] : '0;
+      assign v_old = has_channel ? v_q[RIdxBits'(nrn_r_q)] : '0;
 `else
-      assign v_old = (has_channel && int'(nrn_t_q) != 0) ? v_q[int'(nrn_r_q) * Parallel + p]
-                                                         : '0;
+      assign v_old = (has_channel && int'(nrn_t_q) != 0) ? v_q[RIdxBits'(nrn_r_q)] : '0;
 `endif
       lif_unit #(
         .MembraneBits (MembraneBits),
@@ -567,14 +650,33 @@ module sparse_conv_core #(
         .threshold_i  (threshold_q),
         .v_i          (v_old),
         .current_i    (acc_q[p]),
-        .spike_o      (s_new[p]),
-        .v_o          (v_new[p])
+        .spike_o      (s_new),
+        .v_o          (v_new)
       );
+
+      `DUALSPIKE_ALWAYS_COMB begin : p_bank_neuron
+        v_d        = v_q;
+        spk_bank_d = spk_bank_q;
+        if (nrn_fire && has_channel) begin
+          v_d[RIdxBits'(nrn_r_q)]        = v_new;
+          spk_bank_d[RIdxBits'(nrn_r_q)] = s_new;
+        end
+      end
+
+      always_ff @(posedge clk_i or negedge rst_ni) begin : p_bank_neuron_reg
+        if (!rst_ni) begin
+          v_q        <= '0;
+          spk_bank_q <= '0;
+        end else begin
+          v_q        <= v_d;
+          spk_bank_q <= spk_bank_d;
+        end
+      end
+
+      assign spk_d[p] = spk_bank_d;
     end
 
-    `DUALSPIKE_ALWAYS_COMB begin : p_neuron
-      logic [OutChannels-1:0][MembraneBits-1:0] v;
-      logic [OutChannels-1:0]                   spk;
+    `DUALSPIKE_ALWAYS_COMB begin : p_neuron_cfg
       threshold_d  = threshold_q;
       leak_shift_d = leak_shift_q;
       model_lif_d  = model_lif_q;
@@ -590,18 +692,6 @@ module sparse_conv_core #(
           default: ;
         endcase
       end
-      v   = v_q;
-      spk = spk_q;
-      if (nrn_fire) begin
-        for (int p = 0; p < Parallel; p++) begin
-          if (int'(nrn_r_q) * Parallel + p < OutChannels) begin
-            v[int'(nrn_r_q) * Parallel + p]   = v_new[p];
-            spk[int'(nrn_r_q) * Parallel + p] = s_new[p];
-          end
-        end
-      end
-      v_d   = v;
-      spk_d = spk;  // assigned once: spk_d feeds the output register's logic combinationally
     end
 
     always_ff @(posedge clk_i or negedge rst_ni) begin : p_neuron_reg
@@ -610,45 +700,50 @@ module sparse_conv_core #(
         leak_shift_q <= '0;
         model_lif_q  <= 1'b0;
         reset_soft_q <= 1'b0;
-        v_q          <= '0;
-        spk_q        <= '0;
       end else begin
         threshold_q  <= threshold_d;
         leak_shift_q <= leak_shift_d;
         model_lif_q  <= model_lif_d;
         reset_soft_q <= reset_soft_d;
-        v_q          <= v_d;
-        spk_q        <= spk_d;
       end
     end
 
-    assign beat_d = spk_d;
+    // The step's beat so far: channel co = r*P + p (spk_d feeds the output register's logic
+    // combinationally, so the beat that completes a step is sent with its last row).
+    for (genvar co = 0; co < OutChannels; co++) begin : g_beat
+      assign beat_d[co] = spk_d[co % Parallel][co / Parallel];
+    end
 
   end else begin : g_current
-    logic [OutChannels-1:0][CurrentBits-1:0] cur_d, cur_q;  // currents of the step so far
+    // Currents of the step so far, per bank like the membranes: [r] of bank p is channel r*P + p.
+    logic [Parallel-1:0][Rows-1:0][CurrentBits-1:0] cur_d;
 
-    `DUALSPIKE_ALWAYS_COMB begin : p_current
-      logic [OutChannels-1:0][CurrentBits-1:0] cur;
-      cur = cur_q;
-      if (nrn_fire) begin
-        for (int p = 0; p < Parallel; p++) begin
-          if (int'(nrn_r_q) * Parallel + p < OutChannels) begin
-            cur[int'(nrn_r_q) * Parallel + p] = acc_q[p];
-          end
+    for (genvar p = 0; p < Parallel; p++) begin : g_bank_current
+      logic [Rows-1:0][CurrentBits-1:0] cur_bank_d, cur_bank_q;
+      logic                             has_channel;
+      assign has_channel = int'(nrn_r_q) < (OutChannels - p + Parallel - 1) / Parallel;
+
+      `DUALSPIKE_ALWAYS_COMB begin : p_current
+        cur_bank_d = cur_bank_q;
+        if (nrn_fire && has_channel) begin
+          cur_bank_d[RIdxBits'(nrn_r_q)] = acc_q[p];
         end
       end
-      cur_d = cur;  // assigned once: cur_d feeds the output register's logic combinationally
-    end
 
-    always_ff @(posedge clk_i or negedge rst_ni) begin : p_current_reg
-      if (!rst_ni) begin
-        cur_q <= '0;
-      end else begin
-        cur_q <= cur_d;
+      always_ff @(posedge clk_i or negedge rst_ni) begin : p_current_reg
+        if (!rst_ni) begin
+          cur_bank_q <= '0;
+        end else begin
+          cur_bank_q <= cur_bank_d;
+        end
       end
+
+      assign cur_d[p] = cur_bank_d;
     end
 
-    assign beat_d = cur_d;
+    for (genvar co = 0; co < OutChannels; co++) begin : g_beat
+      assign beat_d[co * CurrentBits +: CurrentBits] = cur_d[co % Parallel][co / Parallel];
+    end
 
     // No neuron memory: the neuron fields of the write port are ignored.
     logic unused_nrn_t;
@@ -671,9 +766,6 @@ module sparse_conv_core #(
   // ---------------------------------------------------------------------------------------------
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_reg
     if (!rst_ni) begin
-      bm_q           <= '0;
-      wm_q           <= '0;
-      bias_q         <= '0;
       lb_q           <= '0;
       ti_q           <= '0;
       xi_q           <= '0;
@@ -697,6 +789,12 @@ module sparse_conv_core #(
       tag_step_end_q <= 1'b0;
       tag_last_q     <= 1'b0;
       fresh_q        <= 1'b0;
+      wst_fresh_q    <= 1'b0;
+      wst_nrn_q      <= 1'b0;
+      wst_r_q        <= '0;
+      wst_t_q        <= '0;
+      wst_step_end_q <= 1'b0;
+      wst_last_q     <= 1'b0;
       nrn_q          <= 1'b0;
       nrn_r_q        <= '0;
       nrn_t_q        <= '0;
@@ -706,9 +804,6 @@ module sparse_conv_core #(
       out_data_q     <= '0;
       out_last_q     <= 1'b0;
     end else begin
-      bm_q           <= bm_d;
-      wm_q           <= wm_d;
-      bias_q         <= bias_d;
       lb_q           <= lb_d;
       ti_q           <= ti_d;
       xi_q           <= xi_d;
@@ -732,6 +827,12 @@ module sparse_conv_core #(
       tag_step_end_q <= tag_step_end_d;
       tag_last_q     <= tag_last_d;
       fresh_q        <= fresh_d;
+      wst_fresh_q    <= wst_fresh_d;
+      wst_nrn_q      <= wst_nrn_d;
+      wst_r_q        <= wst_r_d;
+      wst_t_q        <= wst_t_d;
+      wst_step_end_q <= wst_step_end_d;
+      wst_last_q     <= wst_last_d;
       nrn_q          <= nrn_d;
       nrn_r_q        <= nrn_r_d;
       nrn_t_q        <= nrn_t_d;
@@ -788,7 +889,7 @@ module sparse_conv_core #(
     end
     if (sva_armed && cfg_valid_i) begin
       // CfgIdle_A: no configuration write while a pixel is being computed.
-      assert (!loaded_q && !gif_q && !nrn_q)
+      assert (!loaded_q && !gif_q && !wst_nrn_q && !nrn_q)
         else $error("CfgIdle_A: configuration write while a pixel is being computed");
     end
     if (sva_armed) begin

@@ -45,16 +45,16 @@ def layers(draw, max_size: int = 5):
 
 
 def test_single_pixel_known_answer():
-    """1x1 frame, one tap, one channel: accept 0, capture 1, issue 2, group ends 3, neuron 4,
-    output register 5: 6 cycles counted from the first input beat to the output beat."""
+    """1x1 frame, one tap, one channel: accept 0, capture 1, issue 2, group ends 3, weight
+    stage 4, neuron 5, output register 6: 7 cycles from the first input beat to the output beat."""
     weight = np.ones((1, 1, 1, 1), dtype=np.int64)
     frame = np.ones((1, 1, 1, 1), dtype=np.uint8)
-    assert frame_cycles(weight, [frame], ConvHw(1, 1, 1)) == [6]
+    assert frame_cycles(weight, [frame], ConvHw(1, 1, 1)) == [7]
     run = trace(weight, [frame, frame], ConvHw(1, 1, 1))
     # The one-slot line buffer takes the next frame's pixel once the window was captured.
     assert run.first_accept == (0, 2)
     assert run.capture == (1, 3)
-    assert run.outputs == (5, 7)
+    assert run.outputs == (6, 8)
 
 
 def test_group_cost_counts_detector_beats():

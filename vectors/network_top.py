@@ -42,6 +42,7 @@ from golden.neuron import NeuronParams
 DEFAULT_HW = HW_KNOBS
 #: RTL files every generated top needs, in compilation order.
 CORE_SOURCES = ("stream_stable_checker.sv", "popcount.sv", "sparsity_detector.sv", "lif_unit.sv",
+                "sdp_ram.sv",
                 "stream_fifo.sv", "dense_bank.sv", "dense_line_buffer.sv", "dense_input_core.sv",
                 "pixel_frame_gather.sv", "dense_linear_core.sv",
                 "sparse_conv_core.sv", "linear_frame_buffer.sv", "sparse_linear_core.sv",

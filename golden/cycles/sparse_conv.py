@@ -27,8 +27,9 @@ The schedule it models (cycle 0 = the cycle the first input beat is accepted):
   share that cycle).
 * **Issue.** The first group of pixel m is issued at ``max(cap[m] + 1, end of the previous
   group)``; every other group at the end of the previous one (``issue + cost``).
-* **Output.** The output beat of (pixel, t) is sent 2 cycles after the end of the pass's last
-  group (``issue + cost``): one cycle in the neuron stage, one in the output register.
+* **Output.** The output beat of (pixel, t) is sent 3 cycles after the end of the pass's last
+  group (``issue + cost``): one cycle in the weight stage (the weights come from synchronous
+  memories), one in the neuron stage, one in the output register.
 
 ``lower_bound`` and ``dense_cost`` are the reference figures of docs/cores.md section 4.
 """
@@ -179,7 +180,7 @@ def trace(weight, frames, hw: ConvHw) -> Trace:
             for cost in costs[frame][local, t]:
                 last = issue
                 issue += int(cost)
-            outputs.append(issue + 2)
+            outputs.append(issue + 3)
         busy_until = issue
         last_issue.append(last)
     return Trace(tuple(first_accept), tuple(last_accept), tuple(captures), tuple(first_issue),

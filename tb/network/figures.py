@@ -25,6 +25,23 @@ from golden.cycles.network import layer_models
 from golden.sparsity import effectual_ops
 
 CLOCK_HZ = 200e6
+#: Place-and-route results recorded by `make pnr` (ci/pnr.py --record; docs/synthesis.md): make
+#: sim quotes frames/s at the Fmax a network reached there, without running place and route.
+PNR_RESULTS = Path(__file__).resolve().parents[2] / "ci" / "pnr_results.json"
+
+
+def reached_fmax(network_name: str, results: Path = PNR_RESULTS) -> dict | None:
+    """The recorded place-and-route result of the whole network ``network_name`` (its plan's
+    name): Fmax in MHz and the target, or None when none is recorded."""
+    if not results.exists():
+        return None
+    recorded = json.loads(results.read_text())
+    for design in recorded.get("designs", []):
+        if design.get("network") == network_name and design.get("status") == "ok":
+            return {"fmax_mhz": design["fmax_mhz"],
+                    "target": f"{design['device']} speed {design['speed']} "
+                              f"({recorded.get('tool', 'nextpnr')})"}
+    return None
 
 
 def layer_figures(plan: dict, cfg: dict, weights: dict, samples) -> list[dict]:
@@ -83,11 +100,15 @@ def network_figures(network_dir: Path, perf_path: Path) -> dict:
         row["network_span_first_frame"] = measured["span_cycles"][0]
     ii = perf["initiation_interval_cycles"]
     bottleneck = max(layers, key=lambda r: r["cycles"])
+    placed = reached_fmax(plan["name"])
     return {
         "network": plan["name"], "samples": perf["samples"],
         "frame_latency_cycles": float(np.mean(perf["frame_latency_cycles"])),
         "initiation_interval_cycles": ii,
         "fps_at_200MHz": CLOCK_HZ / ii if ii else None,
+        "fmax_reached_mhz": placed["fmax_mhz"] if placed else None,
+        "fmax_target": placed["target"] if placed else None,
+        "fps_at_fmax": placed["fmax_mhz"] * 1e6 / ii if placed and ii else None,
         "bottleneck_layer": bottleneck["layer"], "bottleneck_cycles": bottleneck["cycles"],
         "ii_over_bottleneck": ii / bottleneck["cycles"] if ii else None,
         "layers": layers,
@@ -111,6 +132,11 @@ def figures_markdown(figures: dict) -> str:
         f"{_fmt(figures['fps_at_200MHz'], 0)} frames/s at 200 MHz; bottleneck layer "
         f"{figures['bottleneck_layer']} ({figures['bottleneck_cycles']:.0f} cycles/frame), "
         f"II / bottleneck = {_fmt(figures['ii_over_bottleneck'], 3)}",
+        (f"- at the Fmax reached by place and route, {figures['fmax_reached_mhz']} MHz on "
+         f"{figures['fmax_target']}: {_fmt(figures['fps_at_fmax'], 0)} frames/s "
+         f"(ci/pnr_results.json, from make pnr)" if figures.get("fmax_reached_mhz")
+         else "- Fmax reached: no place-and-route result recorded for this network "
+              "(make pnr writes ci/pnr_results.json)"),
         "",
         "| layer | core | cycles/frame | lower bound | utilisation | dense cost | speed-up "
         "| weight sparsity | input spike sparsity | span in network |",

