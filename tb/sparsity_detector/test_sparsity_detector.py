@@ -155,18 +155,34 @@ def bitmaps(width: int) -> st.SearchStrategy[int]:
     )
 
 
-@st.composite
-def groups_with_pairs(draw, width: int) -> tuple[int, int]:
-    """A (weight, spike) bitmap pair with a drawn number of effectual pairs (0..G, each count
-    as likely as the next), the other bits set on one side only:
-    independent bitmaps give about G/4 pairs, so dense groups (many beats) came only from the
-    corner strategies (sparsity_detector.pairs_per_group)."""
+def _group_with_pairs(draw, width: int, count: int) -> tuple[int, int]:
+    """A (weight, spike) bitmap pair with exactly ``count`` effectual pairs, the other bits set
+    on one side only."""
     full = (1 << width) - 1
-    count = draw(st.sampled_from(range(width + 1)))  # uniform: integers() favours small ends
     both = sum(1 << p for p in draw(st.permutations(range(width)))[:count])
     w_only = draw(st.integers(0, full)) & ~both
     s_only = draw(st.integers(0, full)) & ~both & ~w_only
     return both | w_only, both | s_only
+
+
+@st.composite
+def groups_with_pairs(draw, width: int) -> tuple[int, int]:
+    """A group with a drawn number of effectual pairs (0..G, uniform): independent bitmaps give
+    about G/4 pairs, so dense groups (many beats) came only from the corner strategies."""
+    return _group_with_pairs(draw, width, draw(st.sampled_from(range(width + 1))))
+
+
+@st.composite
+def pair_count_sweeps(draw, width: int) -> list[tuple[int, int]]:
+    """Up to 12 groups whose pair counts step through 0..G from a drawn start by a drawn stride
+    coprime-ish to G + 1: each example lands on many distinct counts, so every count of a wide
+    group (65 at G = 64) is reached in a regression's budget, not just most of them
+    (sparsity_detector.pairs_per_group)."""
+    start = draw(st.sampled_from(range(width + 1)))
+    stride = draw(st.sampled_from([1, 7, 11, 17]))
+    count = draw(st.integers(1, 12))
+    return [_group_with_pairs(draw, width, (start + i * stride) % (width + 1))
+            for i in range(count)]
 
 
 @cocotb.test()
@@ -179,7 +195,7 @@ async def random_group_streams(dut):
     run = resume(tb.run_groups)
 
     @given(groups=st.lists(st.tuples(bitmaps(g), bitmaps(g)) | groups_with_pairs(g), min_size=1,
-                           max_size=12),
+                           max_size=12) | pair_count_sweeps(g),
            source_pacing=st.one_of(st.just(ALWAYS), pacing_patterns()),
            sink_pacing=st.one_of(st.just(ALWAYS), pacing_patterns()))
     @example(groups=[(full, full)], source_pacing=ALWAYS, sink_pacing=ALWAYS)
