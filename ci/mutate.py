@@ -260,7 +260,8 @@ def main() -> int:
         parser.error(f"unknown RTL file(s): {', '.join(sorted(unknown))}; known: "
                      f"{', '.join(files)}")
     if args.block or args.file:
-        files = {f: b for f, b in files.items() if f in (args.file or ()) or b in (args.block or ())}
+        files = {f: b for f, b in files.items()
+                 if f in (args.file or ()) or b in (args.block or ())}
     equivalent = load_equivalent()
 
     jobs = []
@@ -317,7 +318,8 @@ def main() -> int:
     summary = (f"{killed} of {counted} non-equivalent mutants killed "
                f"({killed / max(1, counted):.1%}) on {args.sim} in {wall:.0f} s; "
                f"{sum(v == 'equivalent' for _, v, _ in outcomes)} equivalent; "
-               f"seed {args.seed}, {args.mutants} mutants per file, {args.examples} examples per run")
+               f"seed {args.seed}, {args.mutants} mutants per file, "
+               f"{args.examples} examples per run")
     text = ("# make mutate\n\n" + "\n".join(rows) + f"\n\n{summary}\n\n## Survivors\n\n"
             + ("\n".join(f"- {s}" for s in survivors) or "none")
             + "\n\n## Equivalent (reviewed: ci/equivalent_mutants.json)\n\n"
