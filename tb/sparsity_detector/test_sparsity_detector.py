@@ -174,16 +174,14 @@ def groups_with_pairs(draw, width: int) -> tuple[int, int]:
 
 @st.composite
 def pair_count_sweeps(draw, width: int) -> list[tuple[int, int]]:
-    """Up to 13 groups whose pair counts step through 0..G from a drawn start by a drawn stride
-    (mostly (G + 1) / 13, so 13 groups span the range): each example lands on many distinct
-    counts, so every count of a wide group (65 at G = 64) is reached in a regression's budget,
-    not just most of them (sparsity_detector.pairs_per_group)."""
-    start = draw(st.sampled_from(range(width + 1)))
-    spread = max(1, (width + 1) // 13)  # 13 groups a stride apart span the whole range
-    stride = draw(st.sampled_from([spread, spread, 1, 7]))
-    count = draw(st.integers(1, 13))
-    return [_group_with_pairs(draw, width, (start + i * stride) % (width + 1))
-            for i in range(count)]
+    """Groups whose pair counts step through 0..G by a stride of (G + 1) / 13 (at least 1) from
+    a drawn start below the stride: one example reaches every count of its residue, so every
+    count of a wide group (65 at G = 64, 5 residues) is reached in a regression's budget.
+    Independent draws of the count reached 58-61 of 65 in 300 examples (a coupon collector)
+    (sparsity_detector.pairs_per_group)."""
+    stride = max(1, (width + 1) // 13)
+    start = draw(st.sampled_from(range(stride)))
+    return [_group_with_pairs(draw, width, count) for count in range(start, width + 1, stride)]
 
 
 @cocotb.test()
