@@ -104,8 +104,8 @@ bundle-sensitivity: $(STAMP) ## replay BUNDLE=<dir> against every planted RTL bu
 verify-vectors: $(STAMP) ## check a bundle's schema, sha256s and re-run the golden model: BUNDLE=<dir>
 	$(PY) -m vectors.bundle verify $(call shell_quote,$(BUNDLE))
 
-replay: $(STAMP) ## verify sizes/sha256, then plain-SV replay of BUNDLE=<dir> on SIM=icarus|verilator [STALL=<percent>] [NO_VERIFY=1]
-	$(PY) ci/replay.py --bundle "$(BUNDLE)" --sim "$(SIM)" $(if $(STALL),--stall "$(STALL)") $(if $(NO_VERIFY),--no-verify)
+replay: $(STAMP) ## verify sizes/sha256, then plain-SV replay of BUNDLE=<dir> on SIM=icarus|verilator [STALL=<percent>] [NO_VERIFY=1] [PRELOAD=1]
+	$(PY) ci/replay.py --bundle "$(BUNDLE)" --sim "$(SIM)" $(if $(STALL),--stall "$(STALL)") $(if $(NO_VERIFY),--no-verify) $(if $(PRELOAD),--preload)
 
 # --- synthesis and place and route (ci/synth.py, ci/pnr.py, docs/synthesis.md) -----------------
 .PHONY: synth pnr

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build and run the plain-SystemVerilog replay bench (tb/replay/replay_tb.sv) on a vector bundle.
 
-    python ci/replay.py --bundle build/vectors/x --sim icarus|verilator [--no-verify]
+    python ci/replay.py --bundle build/vectors/x --sim icarus|verilator [--no-verify] [--preload]
 
 First checks every file the manifest lists against its size and sha256 (the cheap part of
 ``python -m vectors.bundle verify``; ``--no-verify`` skips it). Then compiles the bundle's own RTL
@@ -12,7 +12,9 @@ beats, configuration writes and beats per stream the bench counted equal manifes
 measured cycles agree with the manifest's ``cycles`` (docs/vectors.md, "What the replay
 checks"). Prints the bench's INFO lines and one verdict (PASS/FAIL); exits 0 PASS, 1 FAIL,
 2 build error or bad input. Builds are cached per bundle content and defines under
-build/replay/<sim>/<key>/.
+build/replay/<sim>/<key>/. ``--preload``: the top preloads its memories from the bundle's
+preload/ images and the bench drives only config_writes.registers.mem (docs/vectors.md,
+"Preloading memories"); the same streams and checks must pass.
 """
 
 from __future__ import annotations
@@ -91,13 +93,21 @@ def build(bundle: Path, sim: str, build_root: Path, defines: Sequence[str] = ())
     return run
 
 
+def preload_defines(bundle: Path) -> list[str]:
+    """The defines that build the preloaded variant (replay_bundle.svh) of ``bundle``."""
+    return ["DUALSPIKE_PRELOAD", f'DUALSPIKE_PRELOAD_DIR="{bundle.resolve() / "preload"}"']
+
+
 def replay(bundle: Path, sim: str, build_root: Path = REPO / "build" / "replay",
            max_cycles: int | None = None, stall: int = 0,
-           defines: Sequence[str] = ()) -> tuple[int, str, str]:
+           defines: Sequence[str] = (), preload: bool = False) -> tuple[int, str, str]:
     """Returns (exit status, the verdict line, the whole output). ``stall``: percent of cycles
     with the input withheld and out_ready low (0..99). ``defines``: ``-D<define>`` for every
-    compiled file (e.g. a planted ``DUALSPIKE_BUG_*``), part of the build key."""
+    compiled file (e.g. a planted ``DUALSPIKE_BUG_*``), part of the build key. ``preload``:
+    the preloaded top, driven with the register writes only."""
     bundle = bundle.resolve()
+    if preload:
+        defines = [*defines, *preload_defines(bundle)]
     run = build(bundle, sim, build_root, defines)
     run += [f"+bundle={bundle}", f"+stall={stall}"]
     run += [f"+max_cycles={max_cycles}"] if max_cycles else []
@@ -112,7 +122,7 @@ def replay(bundle: Path, sim: str, build_root: Path = REPO / "build" / "replay",
         status = status or 1
     complaint = readmem_complaint(output)
     if status == 0 or complaint and not verdict.startswith("FAIL"):
-        problem = complaint or check_run(bundle, output, stall)
+        problem = complaint or check_run(bundle, output, stall, preload)
         if problem:
             status, verdict = 1, f"FAIL {problem}"
             output += verdict + "\n"
@@ -121,15 +131,18 @@ def replay(bundle: Path, sim: str, build_root: Path = REPO / "build" / "replay",
     return status, verdict, output
 
 
-def verify_files(bundle: Path) -> str | None:
+def verify_files(bundle: Path, preload: bool = False) -> str | None:
     """The cheap part of ``vectors.bundle verify``: every file manifest.json lists is present
-    with its size and sha256, and every file the bench reads is listed. Returns the first
-    problem (``<file>: <what>``) or None."""
+    with its size and sha256, and every file the bench reads is listed (with ``preload``, the
+    images and the register writes). Returns the first problem (``<file>: <what>``) or None."""
     try:
         manifest = json.loads((bundle / "manifest.json").read_text())
         files = {f["name"]: f for f in manifest["files"]}
         read_by_bench = ["replay_bundle.svh", manifest["config_writes"]["file"],
                          *(s["file"] for s in manifest["streams"].values())]
+        if preload:
+            read_by_bench += [manifest["preload"]["register_writes"]["file"],
+                              *(f["name"] for f in manifest["preload"]["files"])]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return f"manifest.json: unreadable or incomplete ({exc})"
     for name in read_by_bench:
@@ -167,15 +180,17 @@ def readmem_complaint(output: str) -> str | None:
     return None
 
 
-def check_run(bundle: Path, output: str, stall: int) -> str | None:
-    """What a PASS must also satisfy (docs/vectors.md): returns the first problem or None."""
+def check_run(bundle: Path, output: str, stall: int, preload: bool = False) -> str | None:
+    """What a PASS must also satisfy (docs/vectors.md): returns the first problem or None.
+    ``preload``: the bench drove the register writes only."""
     complaint = readmem_complaint(output)
     if complaint:
         return complaint
     try:
         manifest = json.loads((bundle / "manifest.json").read_text())
         samples, streams = int(manifest["samples"]), manifest["streams"]
-        writes = int(manifest["config_writes"]["count"])
+        writes = int(manifest["preload"]["register_writes"]["count"] if preload else
+                     manifest["config_writes"]["count"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return f"manifest.json: unreadable or incomplete ({exc})"
     counted = {"samples": _info(output, r"samples (\d+)"),
@@ -271,13 +286,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-verify", action="store_true",
                         help="skip the size and sha256 check of the bundle's files (for a "
                              "bundle already verified)")
+    parser.add_argument("--preload", action="store_true",
+                        help="build the top with its memories preloaded from preload/ and "
+                             "drive only config_writes.registers.mem")
     args = parser.parse_args(argv)
     if not 0 <= args.stall <= 99:
         parser.error(f"--stall must be 0..99, got {args.stall}")
     if not (args.bundle / "manifest.json").is_file():
         print(f"error: {args.bundle}: not a bundle (no manifest.json)", file=sys.stderr)
         return 2
-    problem = None if args.no_verify else verify_files(args.bundle)
+    problem = None if args.no_verify else verify_files(args.bundle, args.preload)
     if problem:
         print(f"FAIL {problem}")
         return 1
@@ -286,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         status, verdict, output = replay(args.bundle, args.sim, max_cycles=args.max_cycles,
-                                         stall=args.stall)
+                                         stall=args.stall, preload=args.preload)
     except (RuntimeError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

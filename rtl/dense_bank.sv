@@ -25,6 +25,8 @@
 //
 // Memories (written by the core's configuration port, never reset): bitmap Rows*NG x G bits,
 // weight Rows*FanIn x B bits (dense worst case). Rows >= BankRows: the image may hold empty rows.
+// InitBitmapFile / InitWeightFile: $readmemh images loaded at time 0 ("" = none; the core names
+// them, docs/vectors.md "Preloading memories").
 //
 // Planted bug (test-suite self-check only): none here; see dense_input_core.
 
@@ -41,7 +43,9 @@ module dense_bank #(
   parameter int BankRows     = 1,   // rows this bank computes, 1 .. Rows
   parameter int MembraneBits = 16,
   parameter int CurrentBits  = 24,
-  parameter int CfgAddrBits  = 8
+  parameter int CfgAddrBits  = 8,
+  parameter     InitBitmapFile = "",
+  parameter     InitWeightFile = ""
 ) (
   input  logic                                       clk_i,
   input  logic                                       rst_ni,
@@ -93,6 +97,15 @@ module dense_bank #(
   // ---------------------------------------------------------------------------------------------
   logic [GroupWidth-1:0] bitmap_q [BitmapDepth];
   logic [WeightBits-1:0] weight_q [WeightDepth];
+
+  initial begin : p_mem_init
+    if (InitBitmapFile != "") begin
+      $readmemh(InitBitmapFile, bitmap_q, 0, BitmapDepth - 1);
+    end
+    if (InitWeightFile != "") begin
+      $readmemh(InitWeightFile, weight_q, 0, WeightDepth - 1);
+    end
+  end
 
   always_ff @(posedge clk_i) begin : p_bitmap_mem
     if (bitmap_we_i && int'(cfg_addr_i) < BitmapDepth) begin

@@ -54,7 +54,11 @@ module dense_input_core #(
   parameter int GroupWidth   = 8,   // G, 1..32 (a bitmap word goes through cfg_data_i)
   parameter int WeightBits   = 4,   // B, 2..8
   parameter int MembraneBits = 16,  // V, 4..32
-  parameter int HasNeuron    = 1    // 0: emit the current stream ("readout": "accumulate")
+  parameter int HasNeuron    = 1,   // 0: emit the current stream ("readout": "accumulate")
+  // "" = memories loaded by the configuration port; else $readmemh images {InitPrefix}bias.mem,
+  // {InitPrefix}bitmap_b<pp>.mem, {InitPrefix}weight_b<pp>.mem (pp = bank, two digits) at
+  // time 0 (docs/vectors.md, "Preloading memories"); the neuron registers still need the port.
+  parameter     InitPrefix   = ""
 ) (
   input  logic clk_i,
   input  logic rst_ni,
@@ -123,6 +127,12 @@ module dense_input_core #(
 
   assign bias_we = cfg_valid_i && (cfg_sel_i == 2'd2) && (int'(cfg_addr_i) < OutChannels);
 
+  initial begin : p_bias_init
+    if (InitPrefix != "") begin
+      $readmemh({InitPrefix, "bias.mem"}, bias_q, 0, OutChannels - 1);
+    end
+  end
+
   always_ff @(posedge clk_i) begin : p_bias_mem
     if (bias_we) begin
       bias_q[cfg_addr_i[CoBits-1:0]] <= cfg_data_i[MembraneBits-1:0];
@@ -190,6 +200,9 @@ module dense_input_core #(
       assign weight_we = cfg_valid_i && (cfg_sel_i == 2'd1) && (cfg_bank_i == BankBits'(p));
       assign bias      = bias_q[int'(bias_row) * Parallel + p];
 
+      // Preload image names: "_b" and the bank in two decimal digits (docs/vectors.md).
+      localparam logic [31:0] BankTag = {"_b", 8'(48 + p / 10), 8'(48 + p % 10)};
+
       dense_bank #(
         .PixelBits    (PixelBits),
         .WeightBits   (WeightBits),
@@ -201,7 +214,9 @@ module dense_input_core #(
         .BankRows     (bank_rows(p)),
         .MembraneBits (MembraneBits),
         .CurrentBits  (CurrentBits),
-        .CfgAddrBits  (AddrBits)
+        .CfgAddrBits  (AddrBits),
+        .InitBitmapFile ((InitPrefix == "") ? "" : {InitPrefix, "bitmap", BankTag, ".mem"}),
+        .InitWeightFile ((InitPrefix == "") ? "" : {InitPrefix, "weight", BankTag, ".mem"})
       ) u_bank (
         .clk_i            (clk_i),
         .rst_ni           (rst_ni),

@@ -34,7 +34,8 @@
 //
 // Parameters: InChannels C, InHeight H, InWidth W (>= 1), PixelBits A in 1..16, OutFeatures O,
 // Timesteps T, Parallel P, Lanes L (>= 1), GroupWidth G in 1..32, WeightBits B in 2..8,
-// MembraneBits V in 4..32, HasNeuron 0/1. Configuration address width:
+// MembraneBits V in 4..32, HasNeuron 0/1, InitPrefix (memory images, as the dense input
+// core's). Configuration address width:
 // clog2(max(4, O, ceil(O/P) * C*H*W)), as the dense input core's.
 //
 // Planted bugs (test-suite self-check only): see pixel_frame_gather
@@ -54,7 +55,8 @@ module dense_linear_core #(
   parameter int GroupWidth   = 8,   // G, 1..32
   parameter int WeightBits   = 4,   // B, 2..8
   parameter int MembraneBits = 16,  // V, 4..32
-  parameter int HasNeuron    = 1    // 0: emit the current stream ("readout": "accumulate")
+  parameter int HasNeuron    = 1,   // 0: emit the current stream ("readout": "accumulate")
+  parameter     InitPrefix   = ""   // "" or the prefix of the memory images (dense_input_core)
 ) (
   input  logic clk_i,
   input  logic rst_ni,
@@ -121,7 +123,8 @@ module dense_linear_core #(
     .GroupWidth   (GroupWidth),
     .WeightBits   (WeightBits),
     .MembraneBits (MembraneBits),
-    .HasNeuron    (HasNeuron)
+    .HasNeuron    (HasNeuron),
+    .InitPrefix   (InitPrefix)
   ) u_core (
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),

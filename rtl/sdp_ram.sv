@@ -34,7 +34,8 @@ module sdp_ram #(
 
   initial begin
     if (InitFile != "") begin
-      $readmemh(InitFile, mem);
+      // Explicit range: Icarus warns about a bare $readmemh into an array declared [Depth].
+      $readmemh(InitFile, mem, 0, Depth - 1);
     end
   end
 

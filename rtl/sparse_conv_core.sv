@@ -25,6 +25,11 @@
 //   Timesteps T, Parallel P (output channels per cycle, any >= 1), Lanes L (effectual pairs per
 //   bank and cycle), GroupWidth G (1..32, any), WeightBits B (2..8), MembraneBits V (4..32),
 //   HasNeuron (1: spiking output, 0: exact current output).
+//   InitPrefix: "" (default) = the memories start empty and the configuration port loads them;
+//     else each memory loads the $readmemh image {InitPrefix}<memory>_b<pp>.mem at time 0
+//     (bitmap, weight, bias; pp = bank, two digits; every lane's weight copy loads the bank's
+//     image) and only the neuron registers still need the port (docs/vectors.md, "Preloading
+//     memories").
 // Derived (localparams; the port widths repeat the expressions, Icarus 11 has no localparam in a
 // port list):
 //   FanIn F = Ci*K*K, Groups NG = ceil(F/G), Rows R = ceil(Co/P)
@@ -80,7 +85,8 @@ module sparse_conv_core #(
   parameter int GroupWidth   = 8,
   parameter int WeightBits   = 4,
   parameter int MembraneBits = 16,
-  parameter int HasNeuron    = 1
+  parameter int HasNeuron    = 1,
+  parameter     InitPrefix   = ""
 ) (
   input  logic                                                         clk_i,
   input  logic                                                         rst_ni,
@@ -472,11 +478,15 @@ module sparse_conv_core #(
     assign bank_sel = int'(cfg_bank) == p;
     assign bias_sel = int'(cfg_addr) % Parallel == p;
 
+    // Preload image names: "_b" and the bank in two decimal digits (docs/vectors.md).
+    localparam logic [31:0] BankTag = {"_b", 8'(48 + p / 10), 8'(48 + p % 10)};
+
     // Bitmap of the group at ga_q: read at the edge that loads ga_q (address ga_d), so it is
     // there when the group issues.
     sdp_ram #(
       .Width (GroupWidth),
-      .Depth (BmDepth)
+      .Depth    (BmDepth),
+      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "bitmap", BankTag, ".mem"})
     ) u_bitmap_mem (
       .clk_i   (clk_i),
       .we_i    (cfg_bitmap_we && bank_sel),
@@ -490,7 +500,8 @@ module sparse_conv_core #(
     // Bias of the row in flight, read with the beat so it is there in the weight stage.
     sdp_ram #(
       .Width (MembraneBits),
-      .Depth (Rows)
+      .Depth    (Rows),
+      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "bias", BankTag, ".mem"})
     ) u_bias_mem (
       .clk_i   (clk_i),
       .we_i    (cfg_bias_we && bias_sel),
@@ -537,7 +548,8 @@ module sparse_conv_core #(
       assign addr   = (BaseBits + 1)'(base_cur_q) + (BaseBits + 1)'(idx);
       sdp_ram #(
         .Width (WeightBits),
-        .Depth (WDepth)
+        .Depth    (WDepth),
+        .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "weight", BankTag, ".mem"})
       ) u_weight_mem (
         .clk_i   (clk_i),
         .we_i    (cfg_weight_we && bank_sel),

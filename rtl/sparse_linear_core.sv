@@ -47,6 +47,10 @@
 //   Parallel P >= 1 (banks, need not divide O), Lanes L >= 1, GroupWidth G in 1..32 (the cfg
 //   port carries a bitmap word in 32 bits), WeightBits B in 2..8, MembraneBits V in 4..32,
 //   HasNeuron 0/1.
+//   InitPrefix: "" (default) = the memories start empty and the configuration port loads them;
+//     else each memory loads the $readmemh image {InitPrefix}<memory>.mem at time 0 (bitmap_b<pp>,
+//     weight_b<pp>: bank pp in two digits; bias) and only the neuron registers still need the
+//     port (docs/vectors.md, "Preloading memories").
 //   CurrentBits, CfgAddrBits: derived, do not override (they are parameters only because Icarus
 //   11 has no localparam in a port list). CfgAddrBits = clog2(max(R*F, O, 3)).
 //
@@ -67,6 +71,7 @@ module sparse_linear_core #(
   parameter int WeightBits   = 4,
   parameter int MembraneBits = 16,
   parameter int HasNeuron    = 1,
+  parameter     InitPrefix   = "",
   // Derived (do not override).
   parameter int CurrentBits  = $clog2((64'd1 << (MembraneBits - 1))
                                       + 64'(InChannels * InHeight * InWidth)
@@ -255,6 +260,12 @@ module sparse_linear_core #(
 
   assign cfg_bias_we = cfg_valid_i && (cfg_sel_i == 2'd2);
 
+  initial begin : p_bias_init
+    if (InitPrefix != "") begin
+      $readmemh({InitPrefix, "bias.mem"}, bias_mem, 0, OutFeatures - 1);
+    end
+  end
+
   always_ff @(posedge clk_i) begin : p_bias_mem
     if (cfg_bias_we && (int'(cfg_addr_i) < OutFeatures)) begin
       bias_mem[OIdxBits'(cfg_addr_i)] <= cfg_data_i[MembraneBits-1:0];
@@ -290,6 +301,15 @@ module sparse_linear_core #(
 
     assign cfg_bitmap_we = cfg_valid_i && (cfg_sel_i == 2'd0) && (cfg_bank_i == BankBits'(p));
     assign cfg_weight_we = cfg_valid_i && (cfg_sel_i == 2'd1) && (cfg_bank_i == BankBits'(p));
+
+    // Preload image names: "_b" and the bank in two decimal digits (docs/vectors.md).
+    localparam logic [31:0] BankTag = {"_b", 8'(48 + p / 10), 8'(48 + p % 10)};
+    initial begin : p_mem_init
+      if (InitPrefix != "") begin
+        $readmemh({InitPrefix, "bitmap", BankTag, ".mem"}, bitmap_mem, 0, BitmapDep - 1);
+        $readmemh({InitPrefix, "weight", BankTag, ".mem"}, weight_mem, 0, WeightDep - 1);
+      end
+    end
 
     always_ff @(posedge clk_i) begin : p_bitmap_mem
       if (cfg_bitmap_we && (int'(cfg_addr_i) < BitmapDep)) begin

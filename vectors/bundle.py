@@ -82,11 +82,13 @@ from vectors.network_top import (
     plan_network,
     render_top,
 )
+from vectors.preload import PRELOAD_DIR, REGISTER_WRITES, preload_images, register_writes
 from vectors.power import DegenerateError, choose_digits, ensure_power, power_lines
 
 GENERATOR = "vectors.bundle"
-GENERATOR_VERSION = "1.2"  # 1.1: out_ready is driven by the replay bench (+stall); 1.2: manifest
-#                            cycles from golden/cycles/network.py, checkers print their counts
+GENERATOR_VERSION = "1.3"  # 1.1: out_ready is driven by the replay bench (+stall); 1.2: manifest
+#                            cycles from golden/cycles/network.py, checkers print their counts;
+#                            1.3: preload/ memory images, config_writes.registers.mem
 FORMAT = "dualspike-vector-bundle/1"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RTL_DIR = REPO_ROOT / "rtl"
@@ -139,9 +141,11 @@ def render_streams(cfg: dict, plan: NetworkPlan, samples: np.ndarray, weights: d
 
 
 def replay_include(plan: NetworkPlan, samples: int, per_sample: dict[str, int],
-                   cfg_writes: int) -> str:
+                   cfg_writes: int, cfg_register_writes: int) -> str:
     """``replay_bundle.svh``: this network's constants, the top's instance and one checker per
-    stream, included inside ``module replay_tb`` (tb/replay/replay_tb.sv)."""
+    stream, included inside ``module replay_tb`` (tb/replay/replay_tb.sv). With
+    ``DUALSPIKE_PRELOAD`` defined (and ``DUALSPIKE_PRELOAD_DIR`` the quoted folder of the
+    images) the top preloads its memories and the bench drives only the register writes."""
     layout = dict(config_write_word_layout(plan))
     first = plan.layers[0]
     n_layers = len(plan.layers)
@@ -153,7 +157,13 @@ def replay_include(plan: NetworkPlan, samples: int, per_sample: dict[str, int],
         f"localparam int Layers = {n_layers};",
         f"localparam int InWidth = {first.in_width};",
         f"localparam int InBeats = {per_sample['input']};",
+        "`ifdef DUALSPIKE_PRELOAD",
+        f"localparam int CfgWrites = {cfg_register_writes};",
+        f"localparam CfgFile = \"{REGISTER_WRITES}\";",
+        "`else",
         f"localparam int CfgWrites = {cfg_writes};",
+        "localparam CfgFile = \"config_writes.mem\";",
+        "`endif",
         f"localparam int CfgLayerBits = {layout['layer']};",
         f"localparam int CfgBankBits = {layout['bank']};",
         f"localparam int CfgAddrBits = {layout['addr']};",
@@ -188,7 +198,9 @@ def replay_include(plan: NetworkPlan, samples: int, per_sample: dict[str, int],
     ports += [f"    .tap{c.index}_valid_o(tap{c.index}_valid), .tap{c.index}_ready_o("
               f"tap{c.index}_ready), .tap{c.index}_data_o(tap{c.index}_data), "
               f".tap{c.index}_last_o(tap{c.index}_last)" for c in plan.layers]
-    lines += [f"{plan.top} u_dut (", ",\n".join(ports), ");", ""]
+    lines += ["`ifdef DUALSPIKE_PRELOAD",
+              f"{plan.top} #(.PreloadDir(`DUALSPIKE_PRELOAD_DIR)) u_dut (",
+              "`else", f"{plan.top} u_dut (", "`endif", ",\n".join(ports), ");", ""]
 
     def checker(name: str, layer: int, width: int, beats: int, steps: int, prefix: str,
                 bit: int) -> list[str]:
@@ -228,7 +240,12 @@ def render_texts(cfg: dict, weights: dict, samples: np.ndarray
         key = f"L{c.index}"
         texts[f"{key}.expected.mem"] = format_readmemh(words[key], widths[key])
     texts["readout.expected.mem"] = format_readmemh(words["readout"], widths["readout"])
-    texts["replay_bundle.svh"] = replay_include(plan, len(samples), per_sample, len(writes))
+    registers = register_writes(writes)
+    texts[REGISTER_WRITES] = format_config_writes(registers, plan)
+    images = preload_images(cfg, weights, plan)
+    texts.update({image.name: image.text for image in images})
+    texts["replay_bundle.svh"] = replay_include(plan, len(samples), per_sample, len(writes),
+                                                len(registers))
     streams = {}
     for key, name in [("input", "input.mem")] + [
             (f"L{c.index}", f"L{c.index}.expected.mem") for c in plan.layers] + [
@@ -240,7 +257,11 @@ def render_texts(cfg: dict, weights: dict, samples: np.ndarray
              "config_writes": {"file": "config_writes.mem", "count": len(writes),
                                "fields_msb_first": [[n, w] for n, w in layout],
                                "width": sum(w for _, w in layout)},
-             "rtl": [f"rtl/{s}" for s in (*CORE_INCLUDES, *plan.sources)]}
+             "rtl": [f"rtl/{s}" for s in (*CORE_INCLUDES, *plan.sources)],
+             # docs/vectors.md, "Preloading memories".
+             "preload": {"folder": PRELOAD_DIR, "files": [image.entry() for image in images],
+                         "register_writes": {"file": REGISTER_WRITES,
+                                             "count": len(registers)}}}
     return texts, facts
 
 
@@ -543,6 +564,7 @@ def make_bundle(config, weights="random", sparsity: float = 0.8, samples: int = 
     staging = None
     try:
         staging = _new_staging(out)
+        (staging / PRELOAD_DIR).mkdir()
         for name, text in texts.items():
             (staging / name).write_text(text)
         np.savez(staging / "golden.npz", **golden)
@@ -719,9 +741,9 @@ def _first_fact_difference(where: str, got, want) -> str | None:
 
 def _compare_facts(manifest: dict, facts: dict) -> None:
     """Every stream and configuration-write fact of manifest.json against the regenerated one."""
-    for group in ("top", "streams", "config_writes", "rtl", "hw_clipped"):
-        if group == "hw_clipped" and group not in manifest:
-            continue            # bundles of generator 1.1 carry no hw_clipped
+    for group in ("top", "streams", "config_writes", "rtl", "hw_clipped", "preload"):
+        if group in ("hw_clipped", "preload") and group not in manifest:
+            continue            # bundles of generator 1.1 carry no hw_clipped, of 1.2 no preload
         problem = _first_fact_difference(group, manifest.get(group), facts.get(group))
         if problem:
             raise VerifyFailure(f"manifest.json: {problem}")

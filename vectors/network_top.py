@@ -233,6 +233,9 @@ def render_top(plan: NetworkPlan) -> str:
         "// stream of layer i (observed where it enters the FIFO to the next core; the",
         "// readout's stream is `out`). Configuration: cfg_layer_i selects the core whose",
         "// memory a cfg write goes to (docs/cores.md section 3).",
+        "// PreloadDir: \"\" = the memories are loaded through the configuration port; else the",
+        "// folder of the $readmemh images L<i>_<memory>[_b<pp>].mem every core loads at time 0",
+        "// (docs/vectors.md, \"Preloading memories\"); neuron registers still need the port.",
         f"// FIFO depth {plan.fifo_depth} beats (2*T) between cores.",
     ]
     if plan.wiring_bug:
@@ -261,7 +264,8 @@ def render_top(plan: NetworkPlan) -> str:
         ports += [f"  output logic tap{i}_valid_o", f"  output logic tap{i}_ready_o",
                   f"  output logic [{core.out_width - 1}:0] tap{i}_data_o",
                   f"  output logic tap{i}_last_o"]
-    lines += [f"module {plan.top} (", ",\n".join(ports), ");", ""]
+    lines += [f"module {plan.top} #(", "  parameter PreloadDir = \"\"", ") (",
+              ",\n".join(ports), ");", ""]
 
     # s<i>: the stream into core i (s0 = the top's input); l<i>: core i's output stream.
     lines += ["  logic s0_valid, s0_ready, s0_last;", f"  logic [{first.in_width - 1}:0] s0_data;",
@@ -295,7 +299,11 @@ def render_top(plan: NetworkPlan) -> str:
                   f"    .in_data_i({in_data})", f"    .in_last_i(s{i}_last)",
                   f"    .out_valid_o(l{i}_valid)", f"    .out_ready_i(l{i}_ready)",
                   f"    .out_data_o(l{i}_data)", f"    .out_last_o(l{i}_last)"]
-        lines += [f"  {core.module} #({_param_list(core.parameters)}) u_layer{i} (",
+        parameters = _param_list(core.parameters)
+        if core.has_memory:
+            parameters += (f", .InitPrefix((PreloadDir == \"\") ? \"\" : "
+                           f"{{PreloadDir, \"/L{i}_\"}})")
+        lines += [f"  {core.module} #({parameters}) u_layer{i} (",
                   ",\n".join(conns), "  );"]
         lines += [f"  stream_fifo #(.Width({width + 1}), .Depth({plan.fifo_depth})) u_fifo{i} (",
                   "    .clk_i(clk_i), .rst_ni(rst_ni),",

@@ -1,0 +1,95 @@
+"""Memory images for a loader that preloads block RAM instead of streaming configuration writes
+(docs/vectors.md, "Preloading memories").
+
+Every core with memories loads, when its ``InitPrefix`` parameter is not empty, one ``$readmemh``
+image per memory and bank: ``L<i>_bitmap_b<pp>.mem``, ``L<i>_weight_b<pp>.mem`` and
+``L<i>_bias.mem`` (shared bias memory), or ``L<i>_bias_b<pp>.mem`` for the sparse conv core,
+whose bias memory is per bank (row r of bank p = channel r*P + p). pp is the bank in two
+decimal digits. Each image holds exactly the memory's depth (the RTL's: bitmap R*NG, weight
+R*F, the dense worst case, bias Co or R), unused words 0, so $readmemh fills the whole array.
+The neuron parameters are registers with reset, not memories: they still go through the
+configuration port (``config_writes.registers.mem``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from golden.memory_images import SEL_NEURON, format_readmemh, layer_images
+from golden.neuron import NeuronParams
+
+#: Folder of the images inside a bundle; the replay bench passes it as the top's PreloadDir.
+PRELOAD_DIR = "preload"
+#: The configuration writes a preloaded top still needs (neuron registers only).
+REGISTER_WRITES = "config_writes.registers.mem"
+#: Cores whose bias memory is per bank (``bias_b<pp>``); the others share one (``bias``).
+PER_BANK_BIAS = ("sparse_conv_core",)
+#: The RTL names a bank with two decimal digits.
+MAX_BANKS = 100
+
+
+@dataclass(frozen=True)
+class PreloadImage:
+    """One memory image: ``name`` relative to the bundle, ``bank`` None for a shared memory."""
+
+    name: str
+    layer: int
+    memory: str
+    bank: int | None
+    depth: int
+    width: int
+    text: str
+
+    def entry(self) -> dict:
+        return {"name": self.name, "layer": self.layer, "memory": self.memory,
+                "bank": self.bank, "depth": self.depth, "width": self.width}
+
+
+def _padded(words, depth: int) -> list[int]:
+    words = list(words)
+    if len(words) > depth:
+        raise ValueError(f"{len(words)} words do not fit a memory of {depth}")
+    return words + [0] * (depth - len(words))
+
+
+def image_name(layer: int, memory: str, bank: int | None) -> str:
+    tag = "" if bank is None else f"_b{bank:02d}"
+    return f"{PRELOAD_DIR}/L{layer}_{memory}{tag}.mem"
+
+
+def preload_images(cfg: dict, weights: dict, plan) -> list[PreloadImage]:
+    """The images of every memory of every core of ``plan`` (a vectors.network_top plan)."""
+    images = []
+    weight_bits, membrane_bits = cfg["weight_bits"], cfg["membrane_bits"]
+    for core, layer in zip(plan.layers, cfg["layers"]):
+        if not core.has_memory:
+            continue
+        i, parallel = core.index, core.parameters["Parallel"]
+        if parallel > MAX_BANKS:
+            raise ValueError(f"layer {i}: {parallel} banks, preload image names hold at most "
+                             f"{MAX_BANKS}")
+        neuron = NeuronParams.from_config(layer["neuron"]) if "neuron" in layer else None
+        mem = layer_images(weights[f"L{i}.weight"], weights[f"L{i}.bias"], neuron,
+                           core.parameters["GroupWidth"], parallel)
+        rows, groups, fan_in = mem.rows, mem.groups, mem.fan_in
+
+        def add(memory: str, bank: int | None, words, depth: int, width: int) -> None:
+            images.append(PreloadImage(image_name(i, memory, bank), i, memory, bank, depth,
+                                       width, format_readmemh(_padded(words, depth), width)))
+
+        for bank in range(parallel):
+            add("bitmap", bank, mem.bitmap[bank], rows * groups, mem.group_width)
+            add("weight", bank, mem.weight[bank], rows * fan_in, weight_bits)
+        if core.module in PER_BANK_BIAS:
+            for bank in range(parallel):
+                add("bias", bank, [mem.bias[c] if c < mem.out_channels else 0
+                                   for c in range(bank, rows * parallel, parallel)],
+                    rows, membrane_bits)
+        else:
+            add("bias", None, mem.bias, mem.out_channels, membrane_bits)
+    return images
+
+
+def register_writes(writes):
+    """The configuration writes ``(layer, sel, bank, addr, data)`` a preloaded top still needs."""
+    return [w for w in writes if w[1] == SEL_NEURON]
