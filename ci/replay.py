@@ -100,16 +100,18 @@ def preload_defines(bundle: Path) -> list[str]:
 
 def replay(bundle: Path, sim: str, build_root: Path = REPO / "build" / "replay",
            max_cycles: int | None = None, stall: int = 0,
-           defines: Sequence[str] = (), preload: bool = False) -> tuple[int, str, str]:
+           defines: Sequence[str] = (), preload: bool = False,
+           out_hold: int = 0) -> tuple[int, str, str]:
     """Returns (exit status, the verdict line, the whole output). ``stall``: percent of cycles
     with the input withheld and out_ready low (0..99). ``defines``: ``-D<define>`` for every
     compiled file (e.g. a planted ``DUALSPIKE_BUG_*``), part of the build key. ``preload``:
-    the preloaded top, driven with the register writes only."""
+    the preloaded top, driven with the register writes only. ``out_hold``: cycles of streaming
+    with out_ready held low first (the network backs up and every FIFO fills)."""
     bundle = bundle.resolve()
     if preload:
         defines = [*defines, *preload_defines(bundle)]
     run = build(bundle, sim, build_root, defines)
-    run += [f"+bundle={bundle}", f"+stall={stall}"]
+    run += [f"+bundle={bundle}", f"+stall={stall}", f"+out_hold={out_hold}"]
     run += [f"+max_cycles={max_cycles}"] if max_cycles else []
     result = subprocess.run(run, capture_output=True, text=True)
     output = result.stdout + result.stderr

@@ -5,7 +5,10 @@ The planted bugs are the ``DUALSPIKE_BUG_*`` defines of the testbenches (tb/regi
 module the bundle's generated top instantiates, directly or through another core (found by
 scanning the bundle's own RTL copies, so ``lif_unit`` counts when a conv core uses it). Each bug
 is one replay (ci/replay.py ``replay``) of the bundle with ``-D<define>``: the define reaches the
-bundle's rtl/ copies because the simulator compiles exactly those files. A bug is caught when the
+bundle's rtl/ copies because the simulator compiles exactly those files. A bug the free-running
+replay misses gets a second replay with the readout's ready held low for the input stream's
+length first (``+out_hold``), so every inter-layer FIFO runs full; the mode that caught it is
+recorded. A bug is caught when the
 replay FAILs on what the bundle checks: a stream's word (``FAIL L<i> ...`` / ``FAIL readout ...``:
 a wrong, missing or extra beat) or a measured cycle count against the manifest's model
 (``FAIL cycles: layer 0 ...`` / ``FAIL cycles: measured ...``). Any other ending (no verdict, the
@@ -82,6 +85,15 @@ def planted_bugs(bundle: Path) -> list[tuple[str, str, str]]:
             for define, what in tb.planted_bugs.items()]
 
 
+def output_hold_cycles(bundle: Path) -> int:
+    """Cycles to hold out_ready low in the backed-up replay mode: the model's lower bound of the
+    whole run plus the input stream's beats, so every layer has produced all it can (and the
+    FIFOs before a blocked layer are full) before the hold ends."""
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    return (int(manifest["cycles"]["total_lower_bound"])
+            + int(manifest["samples"]) * int(manifest["streams"]["input"]["beats_per_sample"]))
+
+
 def run_sensitivity(bundle: Path | str, sim: str = "verilator", max_cycles: int | None = None,
                     only: tuple[str, ...] = (), log=print) -> dict:
     """Replays the bundle clean, then once per planted bug (``only``: just these defines);
@@ -91,10 +103,10 @@ def run_sensitivity(bundle: Path | str, sim: str = "verilator", max_cycles: int 
         raise SensitivityError(f"{bundle}: not a bundle (no manifest.json / network.json)")
     replay = _replay_module()
 
-    def one(defines: tuple[str, ...]) -> tuple[int, str]:
+    def one(defines: tuple[str, ...], out_hold: int = 0) -> tuple[int, str]:
         try:
             status, verdict, output = replay.replay(bundle, sim, max_cycles=max_cycles,
-                                                    defines=defines)
+                                                    defines=defines, out_hold=out_hold)
         except (RuntimeError, OSError) as exc:
             raise SensitivityError(f"{bundle}: {sim} {' '.join(defines) or 'clean'}: {exc}"
                                    ) from None
@@ -112,6 +124,7 @@ def run_sensitivity(bundle: Path | str, sim: str = "verilator", max_cycles: int 
         _record(bundle, sim, entry)
         return entry
     bugs = planted_bugs(bundle)
+    held_cycles = output_hold_cycles(bundle)
     unknown = sorted(set(only) - {define for define, _, _ in bugs})
     if unknown:
         raise SensitivityError(f"--bug {unknown[0]}: not a planted bug of this bundle's cores")
@@ -120,8 +133,16 @@ def run_sensitivity(bundle: Path | str, sim: str = "verilator", max_cycles: int 
             continue
         status, verdict = one((define,))
         caught = status != 0 and bool(DETECTION.match(verdict))
+        mode = "free-running"
+        if not caught:
+            # The second replay mode: the readout held back first, so the network backs up and
+            # every inter-layer FIFO runs full (a full-FIFO bug shows only then when layer 0 is
+            # the slowest layer).
+            status, verdict = one((define,), out_hold=held_cycles)
+            caught = status != 0 and bool(DETECTION.match(verdict))
+            mode = f"out_hold={held_cycles}"
         entry["bugs"].append({"define": define, "block": block, "what": what,
-                              "caught": caught, "verdict": verdict})
+                              "caught": caught, "mode": mode, "verdict": verdict})
         log(f"{'caught' if caught else 'MISSED'} {define} ({block}): {verdict}")
     entry["caught"] = sum(b["caught"] for b in entry["bugs"])
     entry["total"] = len(entry["bugs"])

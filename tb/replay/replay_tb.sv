@@ -14,7 +14,8 @@
 // reported. `+bundle=<dir>` names the bundle folder (default .), `+max_cycles=<n>` the budget.
 // `+stall=<p>` (0..99, default 0) withholds the input and drops out_ready in about p % of the
 // cycles each (a pseudo-random pattern): the same words must come out under backpressure. An
-// offered input beat stays offered until it is taken (valid/ready rule).
+// offered input beat stays offered until it is taken (valid/ready rule). `+out_hold=<n>` keeps
+// out_ready low for the first n cycles of streaming (every inter-layer FIFO fills).
 //
 // Before anything runs, every .mem file is read line by line and must hold exactly the words
 // the bundle's constants promise (Samples x beats), each exactly ceil(width/4) lower-case hex
@@ -257,8 +258,13 @@ module replay_tb;
   logic stall_in, stall_out;
   assign stall_in  = (int'(lfsr[15:0]) % 100) < stall_pct;
   assign stall_out = (int'(lfsr[31:16]) % 100) < stall_pct;
-  assign out_ready = !stall_out;
+  // +out_hold=<n>: out_ready stays low for the first n cycles of streaming, so the network
+  // backs up from the readout to the input and every inter-layer FIFO runs full.
+  longint out_hold = 0;
+  longint held = 0;
+  assign out_ready = !stall_out && (held >= out_hold);
   always @(posedge clk) begin
+    if (streaming && held < out_hold) held <= held + 1;
     lfsr <= {1'b0, lfsr[31:1]} ^ (lfsr[0] ? 32'h8020_0003 : 32'h0);
     if (!in_gate || (in_valid && in_ready)) in_gate <= !stall_in;
   end
@@ -285,9 +291,15 @@ module replay_tb;
       $display("FAIL stall %0d: +stall must be 0..99", stall_pct);
       $fatal(1);
     end
+    if (!$value$plusargs("out_hold=%d", out_hold)) out_hold = 0;
+    if (out_hold < 0) begin
+      $display("FAIL out_hold %0d: +out_hold must be >= 0", out_hold);
+      $fatal(1);
+    end
     if (!$value$plusargs("max_cycles=%d", max_cycles))
       // Both sides stall: each beat waits about 1 / (1 - p) longer on each.
-      max_cycles = longint'(200000) * Samples * 10000 / ((100 - stall_pct) * (100 - stall_pct));
+      max_cycles = out_hold
+          + longint'(200000) * Samples * 10000 / ((100 - stall_pct) * (100 - stall_pct));
     wait (cfg_file_ok && in_file_ok);
     path = $sformatf("%s/%s", dir, CfgFile);
     if (CfgWrites > 0) $readmemh(path, cfg_mem);
