@@ -116,5 +116,7 @@ def test_changed_image_word_fails(bundle, tmp_path):
     image.write_text("\n".join(lines) + "\n")
     assert R.verify_files(damaged, preload=True) == \
         "preload/L1_weight_b00.mem: sha256 differs from manifest.json"
+    with pytest.raises(B.VerifyFailure, match=r"^preload/L1_weight_b00\.mem: line 3: "):
+        B.verify_bundle(damaged)
     status, verdict, output = R.replay(damaged, "icarus", preload=True)
     assert status == 1 and verdict.startswith("FAIL L1 "), output[-2000:]
