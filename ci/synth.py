@@ -133,10 +133,9 @@ def _module_stat(path: Path) -> dict:
     return next(iter(stat["modules"].values()))
 
 
-def run_job(job: SynthJob, out_root: Path, timeout: float,
-            netlist: str | None = None) -> dict:
-    """Runs one job in ``out_root/<target>/<name>/``; returns its row of the report."""
-    work = out_root / job.target / job.name
+def stage_sources(job, work: Path) -> None:
+    """A fresh ``work`` folder holding the job's sources: the yowasp tools see only their
+    working directory."""
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
@@ -147,6 +146,13 @@ def run_job(job: SynthJob, out_root: Path, timeout: float,
         shutil.copy(RTL / name, work / name)
     for name, text in job.generated.items():
         (work / name).write_text(text)
+
+
+def run_job(job: SynthJob, out_root: Path, timeout: float,
+            netlist: str | None = None) -> dict:
+    """Runs one job in ``out_root/<target>/<name>/``; returns its row of the report."""
+    work = out_root / job.target / job.name
+    stage_sources(job, work)
     (work / "synth.ys").write_text(yosys_script(job, netlist))
     row = {"name": job.name, "kind": job.kind, "top": job.top, "target": job.target,
            "parameters": job.parameters, "used_in": job.used_in}

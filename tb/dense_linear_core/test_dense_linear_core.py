@@ -42,7 +42,8 @@ from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, examples_budget, run_search
 from tb.harness.stream import StreamSink, StreamSource
 from tb.harness.tb import CLOCK_PERIOD_NS, TB
-from tb.sparse_linear_core.test_sparse_linear_core import Sparse, biases, neurons, sparse_matrix
+from tb.sparse_linear_core.test_sparse_linear_core import (LinearTB, Sparse, biases, neurons,
+                                                          sparse_matrix)
 
 
 class DenseLinearTB(TB):
@@ -155,16 +156,8 @@ class DenseLinearTB(TB):
                               "last": int(t == self.timesteps - 1)})
         return items
 
-    def decode(self, beat: dict) -> dict:
-        data = beat["data"]
-        if self.has_neuron:
-            out = tuple((data >> o) & 1 for o in range(self.out_features))
-        else:
-            cb = self.current_bits
-            mask, sign = (1 << cb) - 1, 1 << (cb - 1)
-            out = tuple((((data >> (o * cb)) & mask) ^ sign) - sign
-                        for o in range(self.out_features))
-        return {"out": out, "last": beat["last"]}
+    # The output stream is the sparse linear core's (docs/dense_linear_core.md).
+    decode = LinearTB.decode
 
     def compare(self, name, weights, bias, neuron, frames, beats) -> None:
         def where(index: int) -> str:
