@@ -94,18 +94,23 @@ def _sampler(points: list[tuple[str, object, list]], crosses: list[tuple[str, li
 
 
 def watch_handshake(name: str, clock, valid, ready) -> None:
-    """Samples ``<name>`` (``HANDSHAKE_BINS``) on every rising edge of ``clock``, for the rest
-    of the test; a valid or ready still X / Z (before the first reset) is not sampled."""
+    """Samples ``<name>`` (``HANDSHAKE_BINS``) on every rising edge of ``clock`` until every bin
+    is hit; a valid or ready still X / Z (before the first reset) is not sampled."""
     sample = _sampler([(name, lambda state: state, HANDSHAKE_BINS)], [])
 
     async def watch() -> None:
-        while True:
+        # Once every bin is hit, sampling more changes nothing: stop, so the watch does not
+        # cost a Python wake-up per clock for the rest of a long search.
+        unseen = set(HANDSHAKE_BINS)
+        while unseen:
             await RisingEdge(clock)
             try:
                 offered, taken = int(valid.value), int(ready.value)
             except ValueError:
                 continue
-            sample("transfer" if offered and taken else "stall" if offered else "idle")
+            state = "transfer" if offered and taken else "stall" if offered else "idle"
+            sample(state)
+            unseen.discard(state)
 
     cocotb.start_soon(watch())
 
