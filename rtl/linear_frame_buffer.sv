@@ -78,12 +78,15 @@ module linear_frame_buffer #(
 
   logic               in_fire;
   logic               wr_frame_end;       // the accepted beat is the frame's last
+  logic [IdxBits-1:0] wr_base;            // store index of (wsel, wt, channel 0, pixel wpix)
   logic [IdxBits-1:0] rd_base;            // store index of (rsel, rd_t, position g*G)
 
   assign in_ready_o   = ~full_q[wsel_q];
   assign in_fire      = in_valid_i & in_ready_o;
   assign wr_frame_end = (wpix_q == LastPix) && (wt_q == LastT);
 
+  assign wr_base = (IdxBits'(wsel_q) * IdxBits'(Timesteps) + IdxBits'(wt_q)) * IdxBits'(Padded)
+                   + IdxBits'(wpix_q);
   assign rd_base = (IdxBits'(rsel_q) * IdxBits'(Timesteps) + IdxBits'(rd_t_i)) * IdxBits'(Padded)
                    + IdxBits'(rd_g_i) * IdxBits'(GroupWidth);
   assign rd_bits_o = store_q[rd_base +: GroupWidth];
@@ -93,31 +96,17 @@ module linear_frame_buffer #(
   assign rd_avail_o = full_q[rsel_q] ||
                       ((wsel_q == rsel_q) && (wpix_q == LastPix) && (wt_q > rd_t_i));
 
-  // Writes, bit by bit: store bit (b, t, i = c*Pixels + p) takes in_data_i[c] when the beat of
-  // (buffer b, timestep t, pixel p) is accepted. Each bit's position is a constant here, so
-  // synthesis sees one enable per bit (a beat's C bits land Pixels apart: written as variable
-  // indices they became C demultiplexers over the whole store, which Yosys could not build for
-  // the MNIST-sized layer).
-  for (genvar k = 0; k < Bits; k++) begin : g_store_bit
-    localparam int BufIdx = k / (Timesteps * Padded);
-    localparam int StepIdx = (k / Padded) % Timesteps;
-    localparam int Pos = k % Padded;
-    if (Pos < FanIn) begin : g_position
-      assign store_d[k] = (in_fire && int'(wsel_q) == BufIdx && int'(wt_q) == StepIdx
-                           && int'(wpix_q) == Pos % Pixels) ? in_data_i[Pos / Pixels]
-                                                            : store_q[k];
-    end else begin : g_padding
-      assign store_d[k] = store_q[k];
-    end
-  end
-
   `DUALSPIKE_ALWAYS_COMB begin : p_write
+    store_d = store_q;
     full_d  = full_q;
     wsel_d  = wsel_q;
     wpix_d  = wpix_q;
     wt_d    = wt_q;
     rsel_d  = rsel_q;
     if (in_fire) begin
+      for (int c = 0; c < Channels; c++) begin
+        store_d[wr_base + IdxBits'(c * Pixels)] = in_data_i[c];
+      end
       wt_d = wt_q + TBits'(1);
       if (wt_q == LastT) begin
         wt_d   = '0;
