@@ -58,9 +58,10 @@ def test_a_leaf_block_selects_the_cores_that_instantiate_it(units):
 
 def test_a_testbench_or_golden_change_follows_the_python_imports(units):
     assert set(selection.select(["tb/stream_fifo/test_stream_fifo.py"], units)) == {"stream_fifo"}
-    chosen = selection.select(["golden/neuron.py"], units)
-    assert "lif_unit" in chosen and selection.NETWORK in chosen
-    assert "stream_fifo" not in chosen  # the FIFO's testbench does not import the neuron model
+    chosen = selection.select(["golden/cycles/sparse_conv.py"], units)
+    assert "sparse_conv_core" in chosen and selection.NETWORK in chosen
+    # The FIFO's and the LIF unit's testbenches do not import the conv core's cycle model.
+    assert "stream_fifo" not in chosen and "lif_unit" not in chosen
 
 
 def test_changing_the_harness_selects_everything(units):

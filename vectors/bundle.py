@@ -909,4 +909,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    # The work is done and reported: a Ctrl-C now must not kill the interpreter's shutdown (it
+    # restores the default SIGINT action there, which would turn a success into a kill).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(status)
