@@ -256,7 +256,7 @@ def test_imported_network_runs_on_the_simulators(imported_pixel_net, simulator):
     assert result.passed, result.explain()
 
 
-@pytest.mark.xdist_group("replay")
+@pytest.mark.xdist_group("nir-replay")
 @pytest.mark.parametrize("simulator", ["verilator", "icarus"])
 def test_imported_network_replays_as_a_bundle(imported_pixel_net, simulator, tmp_path):
     bundle = tmp_path / "bundle"

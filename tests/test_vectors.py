@@ -257,7 +257,7 @@ def test_bad_numbers_and_foreign_folder(tmp_path):
 
 # ------------------------------------------------------------------ replay (plain SV)
 
-@pytest.mark.xdist_group("replay")
+@pytest.mark.xdist_group("vectors-replay")
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
 def test_replay_passes(bundles, sim, tmp_path):
     """Free-running, then with 40 % stalls on the input and on out_ready: the same words, later."""
@@ -272,7 +272,7 @@ def test_replay_passes(bundles, sim, tmp_path):
     assert cycles[40] > cycles[0], cycles
 
 
-@pytest.mark.xdist_group("replay")
+@pytest.mark.xdist_group("vectors-replay")
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
 def test_replay_names_tampered_word(bundles, sim, tmp_path):
     folder = fresh_copy(bundles["k5t7"], tmp_path)
