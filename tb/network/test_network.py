@@ -44,6 +44,11 @@ NETWORK_DIR = Path(os.environ.get("DUALSPIKE_NETWORK_DIR", "."))
 RUN_DIR = Path(os.environ.get("DUALSPIKE_SUMMARY", "./summary.json")).parent
 
 
+#: Cycles with no beat on any stream after which a run is over (a lost beat stalls the whole
+#: network; the slowest layer of the regression networks moves a beat every few dozen cycles).
+IDLE_CYCLES = 20_000
+
+
 class NetworkTB(TB):
     def __init__(self, dut) -> None:
         super().__init__(dut)
@@ -111,9 +116,17 @@ class NetworkTB(TB):
         cocotb.start_soon(self._drive_out_ready(sink_pacing, stop))
         want = len(samples) * self.plan.readout["pixels"]
         budget = max_cycles or 200_000 * len(samples)
+        progress, idle = -1, 0
         for _ in range(budget):
             await RisingEdge(self.clock)
             if len(self.monitor.beats["out"]) >= want:
+                break
+            # A network that lost a beat waits forever: stop once no stream has moved for
+            # IDLE_CYCLES (every core emits or accepts a beat far more often than that).
+            moved = len(self.accept_cycles) + sum(map(len, self.monitor.beats.values()))
+            idle = 0 if moved != progress else idle + 1
+            progress = moved
+            if idle >= IDLE_CYCLES:
                 break
         for _ in range(4 * self.plan.timesteps + 8):  # beats after the end would show here
             await RisingEdge(self.clock)
