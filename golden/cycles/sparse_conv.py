@@ -222,3 +222,126 @@ def dense_cost(weight, spikes, hw: ConvHw) -> int:
     steps, _, height, width = np.asarray(spikes).shape
     rows = -(-out_channels // hw.parallel)
     return rows * -(-fan_in // hw.lanes) * steps * height * width
+
+
+class SparseConvStepped:
+    """Stepped model (golden.cycles.stepped) of the sparse conv core: the control registers of
+    rtl/sparse_conv_core.sv that decide ``in_ready_o`` and ``out_valid_o``, one edge at a time.
+
+    State, by RTL register: the input position ``ti_q``/``xi_q`` and ``e_q`` (global input row
+    minus global capture row); the capture pointer ``xc_q``/``yc_q``; ``loaded_q`` and the walk
+    position (``t_q``, ``r_q``, ``g_q`` as one index ``(t*R + r)*NG + g``) of the captured
+    pixel; the group in flight as the beats its slowest detector has left (the P detectors'
+    ``busy_q``/``eff_q``; ``gif_q`` is ``beats > 0``) with its tags ``tag_row_end_q`` /
+    ``tag_step_end_q``; the weight and neuron stages ``wst_nrn_q``/``wst_step_end_q``,
+    ``nrn_q``/``nrn_step_end_q``; ``out_valid_q``. The group costs (:func:`group_costs`) are
+    computed up front. ``stall`` freezes issue, completion, both stages and the detectors; the
+    input writes and a capture into an empty window register go on during it.
+    """
+
+    def __init__(self, weight, frames, hw: ConvHw) -> None:
+        frames = [np.asarray(f) for f in frames]
+        if not frames:
+            raise ValueError("frames: at least one")
+        self.steps, _, self.height, self.width = frames[0].shape
+        self.kernel = np.asarray(weight).shape[-1]
+        self.pad = self.kernel // 2
+        # Per captured pixel (global over the frames): its group costs in walk order.
+        self.costs = [pixel.ravel().tolist() for f in frames
+                      for pixel in group_costs(weight, f, hw).reshape(
+                          self.height * self.width, -1)]
+        self.walk_len = len(self.costs[0])
+        self.pass_len = self.walk_len // self.steps       # groups of one (pixel, t): R*NG
+        self.groups = group_count(fanin_weights(weight).shape[1], hw.group)
+        # Input side and capture pointer.
+        self.ti = self.xi = self.e = 0
+        self.xc = self.yc = 0
+        self.captured = 0                                  # pixels captured so far
+        # Issue.
+        self.loaded = False
+        self.pixel = 0                                     # the captured pixel (global)
+        self.walk = 0                                      # its next group to issue
+        self.beats_left = 0                                # of the group in flight
+        self.tag_row_end = self.tag_step_end = False
+        # Weight stage, neuron stage, output register.
+        self.wst_nrn = self.wst_step_end = False
+        self.nrn = self.nrn_step_end = False
+        self.out_valid_q = False
+
+    def out_valid(self) -> bool:
+        return self.out_valid_q
+
+    def in_ready(self, out_ready: bool = True) -> bool:
+        rows_ahead = self.e + min(self.yc, self.pad)
+        needed_col = self.xc - self.pad if self.yc >= self.pad and self.xc > self.pad else 0
+        return rows_ahead < self.kernel or (rows_ahead == self.kernel and self.xi < needed_col)
+
+    def _capture_ready(self) -> bool:
+        rows_below = min(self.pad, self.height - 1 - self.yc)
+        last_col = min(self.xc + self.pad, self.width - 1)
+        return self.e > rows_below or (self.e == rows_below and self.xi > last_col)
+
+    def clock(self, in_valid: bool, out_ready: bool) -> tuple[bool, bool]:
+        stall = self.nrn and self.nrn_step_end and self.out_valid_q and not out_ready
+        detectors_ready = self.beats_left == 0 or (self.beats_left == 1 and not stall)
+        issue = self.loaded and detectors_ready and not stall
+        complete = self.beats_left > 0 and detectors_ready and not stall
+        last_issue = issue and self.walk == self.walk_len - 1
+        capture = self._capture_ready() and (not self.loaded or last_issue)
+        in_fire = bool(in_valid) and self.in_ready(out_ready)
+        out_fire = self.out_valid_q and bool(out_ready)
+        out_load = self.nrn and not stall and self.nrn_step_end
+
+        # Output register, then the neuron and weight stages (held by a stall).
+        self.out_valid_q = out_load or (self.out_valid_q and not out_ready)
+        if not stall:
+            self.nrn, self.nrn_step_end = self.wst_nrn, self.wst_step_end
+            self.wst_nrn = complete and self.tag_row_end
+            self.wst_step_end = self.tag_step_end
+        # Detectors and the walk.
+        if issue:
+            group = self.walk % self.groups
+            self.tag_row_end = group == self.groups - 1
+            self.tag_step_end = self.walk % self.pass_len == self.pass_len - 1
+            self.beats_left = self.costs[self.pixel][self.walk]
+            self.walk = 0 if last_issue else self.walk + 1
+            self.loaded = not last_issue
+        elif not stall and self.beats_left > 0:
+            self.beats_left -= 1
+        # Capture into the window register, input writes, row distance.
+        rows_delta = 0
+        if capture:
+            if self.captured >= len(self.costs):
+                raise ValueError(f"frames: the model has {len(self.costs)} pixels, the core "
+                                 f"captured one more")
+            self.loaded, self.pixel = True, self.captured
+            self.captured += 1
+            self.xc += 1
+            if self.xc == self.width:
+                self.xc, self.yc = 0, (self.yc + 1) % self.height
+                rows_delta -= 1
+        if in_fire:
+            self.ti += 1
+            if self.ti == self.steps:
+                self.ti, self.xi = 0, self.xi + 1
+                if self.xi == self.width:
+                    self.xi = 0
+                    rows_delta += 1
+        self.e += rows_delta
+        return in_fire, out_fire
+
+
+def stepped(parameters: dict, weight, frames, timesteps: int) -> SparseConvStepped:
+    """The stepped model of a sparse conv layer from its HDL parameters (network.json), its
+    weight ``[Co, Ci, K, K]`` and its per-sample inputs ``[T, Ci, H, W]``."""
+    frames = [np.asarray(f) for f in frames]
+    expected = (timesteps, parameters["InChannels"], parameters["Height"], parameters["Width"])
+    for index, frame in enumerate(frames):
+        if frame.shape != expected:
+            raise ValueError(f"frames[{index}]: shape {frame.shape}, the core's parameters "
+                             f"give {expected}")
+    if parameters["Timesteps"] != timesteps:
+        raise ValueError(f"Timesteps: parameter {parameters['Timesteps']}, timesteps "
+                         f"{timesteps}")
+    hw = ConvHw(parameters["Parallel"], parameters["Lanes"], parameters["GroupWidth"])
+    return SparseConvStepped(weight, frames, hw)

@@ -5,7 +5,9 @@ Every example resets the core, loads the layer through the configuration write p
 drawn idle cycles, takes the output with drawn backpressure and compares every output beat with
 ``golden.layers.conv_currents`` then ``golden.neuron.run_neuron`` per output channel (or the
 currents themselves when HasNeuron = 0). With free-running streams the cycles of every frame are
-also compared with ``golden.cycles.sparse_conv`` (exact).
+also compared with ``golden.cycles.sparse_conv`` (exact). Under any pacing, the core's
+``in_ready_o`` and ``out_valid_o`` are compared in every cycle with the stepped model of that
+module (``SparseConvStepped``, fed the recorded ``in_valid_i`` / ``out_ready_i``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from golden.arith import sat_bounds
-from golden.cycles.sparse_conv import ConvHw, dense_cost, lower_bound, schedule
+from golden.cycles.sparse_conv import (ConvHw, SparseConvStepped, dense_cost, lower_bound,
+                                       schedule)
 from golden.layers import conv_currents
 from golden.memory_images import config_writes, layer_images
 from golden.neuron import NeuronParams, run_neuron
@@ -30,6 +33,7 @@ from golden.sparsity import conv_fanin_inputs, effectual_ops, fanin_weights
 from golden.strategies import neuron_params
 from tb.harness.config import config_orders, drive_config_writes, in_order
 from tb.harness.coverage import CoreCoverage
+from tb.harness.handshakes import HandshakeRecorder, compare_handshakes
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, run_search
@@ -127,6 +131,10 @@ class ConvTB(TB):
                                   s.v if s.has_neuron else None)
         self.cover.watch(self.clock, dut.in_valid_i, dut.in_ready_o, dut.out_valid_o,
                          dut.out_ready_i)
+        self.handshakes = HandshakeRecorder(self.clock, dut.in_valid_i, dut.in_ready_o,
+                                            dut.out_valid_o, dut.out_ready_i)
+        #: Cycles of in_ready_o / out_valid_o compared with the stepped model, over all runs.
+        self.handshake_board = Scoreboard("handshakes (in_ready, out_valid) per cycle")
 
     def _on_accept(self, _beat) -> None:
         self.accept_times.append(round(get_sim_time("ns") / CLOCK_PERIOD_NS))
@@ -168,9 +176,12 @@ class ConvTB(TB):
         return int(free * stretch * 2) + 200
 
     async def run(self, case: Case):
-        """Resets, configures, streams ``case``; returns (beats, accept times, beat times)."""
+        """Resets, configures, streams ``case``; returns (beats, accept times, beat times).
+        The handshakes of every cycle from the end of the configuration on are compared with
+        the stepped model (:meth:`compare_handshakes`)."""
         await self.reset()
         await self.configure(case)
+        self.handshakes.start()   # the control registers are still at their reset values
         self.source.set_pacing(case.source_pacing)
         self.sink.set_pacing(case.sink_pacing)
         for beat in self.input_beats(case):
@@ -182,6 +193,7 @@ class ConvTB(TB):
             await ClockCycles(self.clock, 8)
             waited += 8
         await ClockCycles(self.clock, 6)  # beats beyond the expected ones would show here
+        self.compare_handshakes(case, self.handshakes.stop())
         return list(self.sink.beats), list(self.accept_times), list(self.beat_times)
 
     # -- checking ----------------------------------------------------------------------------
@@ -257,6 +269,21 @@ class ConvTB(TB):
             return text
 
         Scoreboard("conv output beats", where).compare(expected, observed)
+
+    def compare_handshakes(self, case: Case, cycles: list[tuple[bool, bool, bool, bool]]) -> None:
+        """The DUT's in_ready_o / out_valid_o in every recorded cycle against the stepped model
+        fed the same in_valid_i / out_ready_i."""
+        model = SparseConvStepped(case.weight, case.frames, self.shape.hw)
+
+        def where(index: int) -> str:
+            before = cycles[:index]
+            return (f"cycle {index} after the configuration, in_valid_i="
+                    f"{int(cycles[index][0])}, out_ready_i={int(cycles[index][3])}; "
+                    f"{sum(c[0] and c[1] for c in before)} beats accepted and "
+                    f"{sum(c[2] and c[3] for c in before)} sent before it")
+
+        self.handshake_board.describe = where
+        compare_handshakes(model, cycles, self.handshake_board)
 
     def compare_cycles(self, case: Case, accepts: list[int], beat_times: list[int],
                        scoreboard: Scoreboard) -> list[dict]:
