@@ -25,3 +25,35 @@ def readout_bits(mode: int, timesteps: int, current_bits: int = 0) -> int:
 def frame_cycles(pixels: int, timesteps: int) -> int:
     """Cycles of one frame with free-running streams: ``pixels * T``."""
     return pixels * timesteps
+
+
+class ReadoutStepped:
+    """Stepped model (golden.cycles.stepped) of the readout core: its timestep counter ``t_q``
+    and output register ``out_valid_q``, as in rtl/readout_core.sv. The input stalls only on a
+    pixel's last timestep while the previous readout beat is still held:
+    ``in_ready = (t != T-1) || !out_valid || out_ready``."""
+
+    def __init__(self, timesteps: int) -> None:
+        if timesteps < 1:
+            raise ValueError(f"timesteps: must be >= 1, got {timesteps}")
+        self.timesteps = timesteps
+        self.step = 0
+        self.valid = False
+
+    def out_valid(self) -> bool:
+        return self.valid
+
+    def in_ready(self, out_ready: bool) -> bool:
+        return self.step != self.timesteps - 1 or not self.valid or out_ready
+
+    def clock(self, in_valid: bool, out_ready: bool) -> tuple[bool, bool]:
+        in_fire = in_valid and self.in_ready(out_ready)
+        out_fire = self.valid and out_ready
+        if out_fire:
+            self.valid = False
+        if in_fire:
+            self.step += 1
+            if self.step == self.timesteps:
+                self.step = 0
+                self.valid = True
+        return in_fire, out_fire

@@ -5,6 +5,8 @@ Tests:
   currents over the whole CurrentBits range for Mode 1, with a drawn density / magnitude) and
   source idle / sink backpressure patterns; every readout beat (all C values and the last
   marker) is compared with the golden readout of its pixel.
+  Every clock's ``in_ready_o`` and ``out_valid_o`` equal the stepped model's
+  (``golden.cycles.readout.ReadoutStepped``) fed the same ``in_valid_i`` / ``out_ready_i``.
 - ``cycles_match_model``: free-running streams; the cycles of each frame (first input beat
   accepted to last readout beat sent) equal ``golden.cycles.readout.frame_cycles``.
 """
@@ -23,6 +25,7 @@ from golden.arith import sat_bounds
 from golden.cycles import readout as cycle_model
 from golden.layers import readout_accumulate, readout_count
 from tb.harness.coverage import CoreCoverage, CoverPoint
+from tb.harness.handshakes import HandshakeRecorder, compare_handshakes
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, examples_budget, run_search
@@ -53,30 +56,12 @@ class ReadoutTB(TB):
         self.cover.watch(self.clock, dut.in_valid_i, dut.in_ready_o, dut.out_valid_o,
                          dut.out_ready_i)
         self.cover_readout = readout_sampler(self.mode, self.timesteps, self.current_bits)
-        self.ready_expected: list[int] = []
-        self.ready_observed: list[int] = []
-        self.accepted = 0
-        cocotb.start_soon(self._watch_ready())
-
-    async def _watch_ready(self) -> None:
-        """The input ready contract (rtl/readout_core.sv): in_ready_o = (t != T-1) ||
-        !out_valid_o || out_ready_i, t the timestep of the next input beat; checked every
-        clock out of reset (a stricter ready only slows the core, which the data never shows)."""
-        dut = self.dut
-        while True:
-            await RisingEdge(self.clock)
-            try:
-                if not int(dut.rst_ni.value):
-                    self.accepted = 0
-                    continue
-                ready, valid = int(dut.in_ready_o.value), int(dut.in_valid_i.value)
-                want = int(self.accepted % self.timesteps != self.timesteps - 1
-                           or not int(dut.out_valid_o.value) or bool(int(dut.out_ready_i.value)))
-            except ValueError:  # X before the first reset
-                continue
-            self.ready_expected.append(want)
-            self.ready_observed.append(ready)
-            self.accepted += ready & valid
+        # Every cycle's in_ready_o / out_valid_o against the stepped model (golden.cycles.
+        # readout.ReadoutStepped): a stricter ready only slows the core, which the data never
+        # shows, so the handshakes are compared themselves.
+        self.handshakes = HandshakeRecorder(self.clock, dut.in_valid_i, dut.in_ready_o,
+                                            dut.out_valid_o, dut.out_ready_i)
+        self.recorded: list = []
 
     def _on_accept(self, _beat) -> None:
         self.accept_times.append(get_sim_time("ns"))
@@ -87,8 +72,6 @@ class ReadoutTB(TB):
     def reset_streams(self) -> None:
         self.accept_times.clear()
         self.beat_times.clear()
-        self.ready_expected.clear()
-        self.ready_observed.clear()
 
     def frame_beats(self, frame) -> list[dict]:
         """``frame [Pixels, T, C]`` -> beats, pixels in order, time inner."""
@@ -105,6 +88,7 @@ class ReadoutTB(TB):
 
     async def run(self, frames, source_pacing, sink_pacing):
         await self.reset()
+        self.handshakes.start()
         self.source.set_pacing(source_pacing)
         self.sink.set_pacing(sink_pacing)
         for frame in frames:
@@ -119,6 +103,7 @@ class ReadoutTB(TB):
                 break
         for _ in range(3):
             await RisingEdge(self.clock)
+        self.recorded = self.handshakes.stop()
         return list(self.sink.beats), list(self.accept_times), list(self.beat_times)
 
     def expected(self, frames) -> list[dict]:
@@ -153,9 +138,9 @@ class ReadoutTB(TB):
                     f"over timesteps 0..{self.timesteps - 1}")
 
         Scoreboard(name, where).compare(self.expected(frames), [self.decode(b) for b in beats])
-        Scoreboard(f"{name}: in_ready_o per clock (1 = ready)",
-                   lambda k: f"clock {k} after reset").compare(list(self.ready_expected),
-                                                               list(self.ready_observed))
+        compare_handshakes(cycle_model.ReadoutStepped(self.timesteps), self.recorded,
+                           Scoreboard(f"{name}: (in_ready_o, out_valid_o) per clock",
+                                      lambda k: f"clock {k} after reset"))
 
 
 def readout_sampler(mode: int, timesteps: int, current_bits: int):

@@ -20,6 +20,7 @@ from hypothesis.extra.numpy import arrays
 from golden.cycles import maxpool as cycle_model
 from golden.layers import maxpool_spikes
 from tb.harness.coverage import CoreCoverage
+from tb.harness.handshakes import HandshakeRecorder, compare_handshakes
 from tb.harness.pacing import ALWAYS, NAMED_PACINGS, pacing_patterns
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, examples_budget, run_search
@@ -48,49 +49,19 @@ class MaxpoolTB(TB):
         self.cover = CoreCoverage("spike_maxpool", self.T, self.OH, self.OW)
         self.cover.watch(self.clock, dut.in_valid_i, dut.in_ready_o, dut.out_valid_o,
                          dut.out_ready_i)
-        self.ready_expected: list[int] = []
-        self.ready_observed: list[int] = []
-        cocotb.start_soon(self._watch_ready())
-
-    async def _watch_ready(self) -> None:
-        """The input ready contract of rtl/spike_maxpool.sv, from the handshakes alone: the
-        input stalls for a window's completing beat while another window is being emitted, and
-        for a beat of the entry being emitted at a timestep that has not left (t > emitted t,
-        or t == emitted t without an output handshake this cycle). Checked every clock out of
-        reset: a stricter ready only slows the core, which the data never shows."""
-        dut = self.dut
-        per_in, per_out = self.H * self.W * self.T, self.OH * self.OW * self.T
-        accepted = sent = completed = 0
-        while True:
-            await RisingEdge(self.clock)
-            try:
-                if not int(dut.rst_ni.value):
-                    accepted = sent = completed = 0
-                    continue
-                in_valid, ready = int(dut.in_valid_i.value), int(dut.in_ready_o.value)
-                out_fire = int(dut.out_valid_o.value) & int(dut.out_ready_i.value)
-            except ValueError:  # X before the first reset
-                continue
-            pixel, in_t = divmod(accepted % per_in, self.T)
-            y, x = divmod(pixel, self.W)
-            complete = (x % self.S == self.S - 1 and y % self.S == self.S - 1
-                        and in_t == self.T - 1)
-            emitting = completed * self.T > sent
-            pooled, emit_t = divmod(sent % per_out, self.T)
-            busy_after = emitting and not (out_fire and emit_t == self.T - 1)
-            conflict = (emitting and x // self.S == pooled % self.OW
-                        and not (in_t < emit_t or (in_t == emit_t and out_fire)))
-            self.ready_expected.append(int(not (complete and busy_after) and not conflict))
-            self.ready_observed.append(ready)
-            if in_valid and ready:
-                accepted += 1
-                completed += complete
-            sent += out_fire
+        # Every clock's in_ready_o / out_valid_o against the stepped model (golden.cycles.
+        # maxpool.MaxpoolStepped: the input stalls for a window's completing beat while another
+        # window is emitted, and for a beat of the entry being emitted): a stricter ready only
+        # slows the core, which the data never shows, so the handshakes are compared themselves.
+        self.handshakes = HandshakeRecorder(self.clock, dut.in_valid_i, dut.in_ready_o,
+                                            dut.out_valid_o, dut.out_ready_i)
+        self.recorded: list = []
 
     def check_ready(self) -> None:
-        Scoreboard("spike_maxpool in_ready_o per clock (1 = ready)",
-                   lambda k: f"clock {k} after reset").compare(list(self.ready_expected),
-                                                               list(self.ready_observed))
+        compare_handshakes(cycle_model.MaxpoolStepped(self.H, self.W, self.S, self.T),
+                           self.recorded,
+                           Scoreboard("spike_maxpool (in_ready_o, out_valid_o) per clock",
+                                      lambda k: f"clock {k} after reset"))
 
     def _on_accept(self, _beat) -> None:
         self.accept_times.append(get_sim_time("ns"))
@@ -101,8 +72,6 @@ class MaxpoolTB(TB):
     def reset_streams(self) -> None:
         self.accept_times.clear()
         self.beat_times.clear()
-        self.ready_expected.clear()
-        self.ready_observed.clear()
 
     @staticmethod
     def stream_beats(spikes: np.ndarray) -> list[dict]:
@@ -132,6 +101,7 @@ class MaxpoolTB(TB):
 
     async def run(self, frames, source_pacing, sink_pacing):
         await self.reset()
+        self.handshakes.start()
         self.source.set_pacing(source_pacing)
         self.sink.set_pacing(sink_pacing)
         for frame in frames:
@@ -145,6 +115,7 @@ class MaxpoolTB(TB):
                 break
         for _ in range(2 * self.T + 4):  # catch beats after the last expected one
             await RisingEdge(self.clock)
+        self.recorded = self.handshakes.stop()
         return list(self.sink.beats), list(self.accept_times), list(self.beat_times)
 
     def measured_cycles(self, frames: int, accepts, beats) -> list[int]:

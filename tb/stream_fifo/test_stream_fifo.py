@@ -1,4 +1,6 @@
-"""cocotb testbench of rtl/stream_fifo.sv: what goes in comes out, in order, under any pacing."""
+"""cocotb testbench of rtl/stream_fifo.sv: what goes in comes out, in order, under any pacing,
+and every clock's ``in_ready_o`` / ``out_valid_o`` equal the stepped model the network cycle
+model uses (``golden.cycles.fifo.FifoStepped``)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ from cocotb.triggers import RisingEdge
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from golden.cycles.fifo import FifoStepped
 from tb.harness.coverage import CoverPoint, watch_handshake
+from tb.harness.handshakes import HandshakeRecorder, compare_handshakes
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, run_search
@@ -28,6 +32,8 @@ class FifoTB(TB):
         watch_handshake("stream_fifo.in_handshake", self.clock, dut.in_valid_i, dut.in_ready_o)
         watch_handshake("stream_fifo.out_handshake", self.clock, dut.out_valid_o, dut.out_ready_i)
         cocotb.start_soon(self._watch_occupancy())
+        self.handshakes = HandshakeRecorder(self.clock, dut.in_valid_i, dut.in_ready_o,
+                                            dut.out_valid_o, dut.out_ready_i)
 
     async def _watch_occupancy(self) -> None:
         """``stream_fifo.occupancy`` per clock: empty, in between, or full (Depth words held),
@@ -54,6 +60,7 @@ class FifoTB(TB):
 
     async def run(self, words, source_pacing, sink_pacing) -> list[int]:
         await self.reset()
+        self.handshakes.start()
         self.source.set_pacing(source_pacing)
         self.sink.set_pacing(sink_pacing)
         for word in words:
@@ -66,6 +73,9 @@ class FifoTB(TB):
                 break
         for _ in range(self.depth + 2):  # anything duplicated would show up here
             await RisingEdge(self.clock)
+        compare_handshakes(FifoStepped(self.depth), self.handshakes.stop(),
+                           Scoreboard("stream_fifo (in_ready_o, out_valid_o) per clock",
+                                      lambda k: f"clock {k} after reset"))
         return [beat["data"] for beat in self.sink.beats]
 
 
