@@ -25,6 +25,16 @@ edge 0 accepts the first pixel. With ``S = K`` row slots, ``P = K // 2`` and, fo
 
 ``recompute_per_timestep=True`` models the same core walking every group T times per pixel (the
 current recomputed at every timestep, as the DATE'25 paper's RTL does), for the speed-up figure.
+
+:class:`DenseInputStepped` (factory :func:`stepped`) is the core's stepped model
+(golden.cycles.stepped): exact under any input pacing and output backpressure. It mirrors the
+control registers of the RTL one edge at a time: the line buffer's counters (``in_x/in_y``,
+``out_x/out_y``, ``rows_ahead``, ``frames_ahead``: ``in_ready_o``, ``win_valid_o``), per bank the
+feeder (``feed_done``, the group walked) and the detector (beats left of its group, whether it is
+the pass's last, its buffer) and the MAC stage's ``pix_done``, and the core's ping-pong
+bookkeeping (``win_buf``, ``busy``, ``done``) and emitter (``emit_active``, ``emit_buf``, ``t``:
+``out_valid_o``). The data-dependent cost, the beats of every group of every window, comes from
+:func:`window_beats` up front.
 """
 
 from __future__ import annotations
@@ -38,11 +48,14 @@ from golden.sparsity import bitmap_of, effectual_ops, fanin_weights, group_count
 
 @dataclass(frozen=True)
 class DenseInputTiming:
-    """Model output: per frame the predicted cycles and the edges they span."""
+    """Model output: per frame the predicted cycles and the edges they span; every pixel's
+    acceptance edge and every output beat's edge (all frames, in stream order)."""
 
     cycles: tuple[int, ...]
     first_in: tuple[int, ...]
     last_out: tuple[int, ...]
+    accepts: tuple[int, ...] = ()
+    sends: tuple[int, ...] = ()
 
 
 def _bank_rows(out_channels: int, parallel: int) -> list[list[int]]:
@@ -72,6 +85,24 @@ def _receptive_field(frame: np.ndarray, kernel: int, y: int, x: int) -> np.ndarr
     return padded[:, y:y + kernel, x:x + kernel].reshape(channels * kernel * kernel)
 
 
+def window_beats(weight, frames, *, parallel: int, lanes: int, group: int) -> list[list[list[int]]]:
+    """Per window (output pixel in raster order, ``frames`` back to back) and per bank holding a
+    channel, the beat count of each of the bank's groups in (row, group) order."""
+    weight = np.asarray(weight, dtype=np.int64)
+    out_channels, _, kernel, _ = weight.shape
+    rows_w = fanin_weights(weight)
+    banks = [b for b in _bank_rows(out_channels, parallel) if b]
+    beats = []
+    for frame in frames:
+        frame = np.asarray(frame, dtype=np.int64)
+        _, height, width = frame.shape
+        for y in range(height):
+            for x in range(width):
+                field = _receptive_field(frame, kernel, y, x)
+                beats.append(_pixel_beats(rows_w, field, banks, group, lanes))
+    return beats
+
+
 def frame_timing(weight, frames, *, parallel: int, lanes: int, group: int, timesteps: int,
                  recompute_per_timestep: bool = False) -> DenseInputTiming:
     """Predicted cycles of each frame of ``frames`` (a list of ``[C, H, W]`` pixel frames),
@@ -83,7 +114,7 @@ def frame_timing(weight, frames, *, parallel: int, lanes: int, group: int, times
     _, height, width = frames[0].shape
     pad = kernel // 2
     slots = kernel
-    rows_w = fanin_weights(weight)
+    window_costs = window_beats(weight, frames, parallel=parallel, lanes=lanes, group=group)
     banks = [b for b in _bank_rows(out_channels, parallel) if b]
     per_frame = height * width
     total = len(frames) * per_frame
@@ -130,12 +161,8 @@ def frame_timing(weight, frames, *, parallel: int, lanes: int, group: int, times
             edge = max(edge, emit_end[n - 2])
         taken[n] = edge
         released.append((released[-1] if released else 0) + releases(n))
-        f, k = divmod(n, per_frame)
-        y, x = divmod(k, width)
-        field = _receptive_field(frames[f], kernel, y, x)
-        beats = _pixel_beats(rows_w, field, banks, group, lanes)
         full = 0
-        for b, bank_beats in enumerate(beats):
+        for b, bank_beats in enumerate(window_costs[n]):
             if recompute_per_timestep:
                 bank_beats = bank_beats * timesteps
             acc = max(edge + 1, det_free[b])
@@ -150,8 +177,9 @@ def frame_timing(weight, frames, *, parallel: int, lanes: int, group: int, times
 
     first_in = tuple(accepted[f * per_frame] for f in range(len(frames)))
     last_out = tuple(emit_end[(f + 1) * per_frame - 1] for f in range(len(frames)))
+    sends = tuple(end - timesteps + 1 + t for end in emit_end for t in range(timesteps))
     return DenseInputTiming(tuple(lo - fi + 1 for fi, lo in zip(first_in, last_out)),
-                            first_in, last_out)
+                            first_in, last_out, tuple(accepted), sends)
 
 
 def frame_cycles(weight, frames, **knobs) -> list[int]:
@@ -181,3 +209,194 @@ def group_walk_floor(weight, height: int, width: int, *, parallel: int, group: i
     rows_w = fanin_weights(weight)
     out_channels, fan_in = rows_w.shape
     return height * width * (-(-out_channels // parallel)) * group_count(fan_in, group)
+
+
+class _BankControl:
+    """One bank's control registers (rtl/dense_bank.sv and its sparsity_detector): the feeder's
+    group walk and ``feed_done_q``; the detector's beats left of the group it holds (0: idle),
+    whether that group is the pass's last (``grp_pixlast_q``) and its buffer (``grp_buf_q``); the
+    MAC stage's ``mac_valid_q & mac_pixend_q`` (``pix_done_o``) and ``mac_buf_q``."""
+
+    def __init__(self) -> None:
+        self.groups: list[int] = []   # beats of the current window's groups
+        self.next_group = 0
+        self.feed_done = True
+        self.beats_left = 0
+        self.holds_last = False
+        self.held_buf = 0
+        self.pix_done = False
+        self.pix_done_buf = 0
+
+    def accept(self) -> bool:
+        """The detector takes the next group in this cycle (its out_ready is tied high, so it is
+        ready on its group's last beat)."""
+        return not self.feed_done and self.beats_left <= 1
+
+    def fed_after_edge(self) -> bool:
+        """``feed_done_next_o``."""
+        return self.feed_done or (self.accept() and self.next_group == len(self.groups) - 1)
+
+    def clock(self, start: list[int] | None, window_buf: int) -> None:
+        accept = self.accept()
+        self.pix_done = self.beats_left == 1 and self.holds_last
+        self.pix_done_buf = self.held_buf
+        if self.beats_left:
+            self.beats_left -= 1
+        if accept:
+            self.beats_left = self.groups[self.next_group]
+            self.holds_last = self.next_group == len(self.groups) - 1
+            self.held_buf = window_buf
+            self.next_group += 1
+            self.feed_done = self.holds_last
+        if start is not None:
+            self.groups, self.next_group, self.feed_done = start, 0, False
+
+
+class DenseInputStepped:
+    """Stepped model (golden.cycles.stepped) of rtl/dense_input_core.sv: see the module
+    docstring. ``window_costs[n][b]``: the beats of bank b's groups for window n (windows of
+    all frames in stream order, :func:`window_beats`)."""
+
+    def __init__(self, window_costs: list[list[list[int]]], height: int, width: int,
+                 kernel: int, timesteps: int) -> None:
+        self.window_costs = window_costs
+        self.height, self.width, self.timesteps = height, width, timesteps
+        self.pad = kernel // 2
+        self.slots = kernel
+        self.accepted = 0     # pixels accepted (the model knows len(window_costs) of them)
+        # dense_line_buffer
+        self.in_x = self.in_y = self.out_x = self.out_y = 0
+        self.rows_ahead = self.frames_ahead = 0
+        # banks (those holding a channel: an empty bank is always done)
+        self.banks = [_BankControl() for _ in (window_costs[0] if window_costs else [])]
+        self.taken = 0
+        # current buffers and emitter
+        self.win_buf = 1      # the first window goes to buffer 0
+        self.busy = [False, False]
+        self.done = [[False] * len(self.banks) for _ in range(2)]
+        self.emit_active = False
+        self.emit_buf = 0
+        self.t = 0
+
+    def out_valid(self) -> bool:
+        return self.emit_active
+
+    def in_ready(self, out_ready: bool = True) -> bool:
+        return self.rows_ahead < self.slots
+
+    def _window_valid(self) -> bool:
+        need_y = min(self.out_y + self.pad, self.height - 1)
+        need_x = min(self.out_x + self.pad, self.width - 1)
+        return (self.frames_ahead > 0 or self.in_y > need_y
+                or (self.in_y == need_y and self.in_x > need_x))
+
+    def _emit_free(self, out_ready: bool) -> bool:
+        return self.emit_active and out_ready and self.t == self.timesteps - 1
+
+    def _take(self, out_ready: bool) -> bool:
+        next_buf = 1 - self.win_buf
+        return (self._window_valid() and all(b.fed_after_edge() for b in self.banks)
+                and not (self.busy[next_buf]
+                         and not (self._emit_free(out_ready) and self.emit_buf == next_buf)))
+
+    def clock(self, in_valid: bool, out_ready: bool) -> tuple[bool, bool]:
+        in_fire = in_valid and self.in_ready()
+        if in_fire:
+            if self.accepted == len(self.window_costs):
+                raise ValueError(f"pixel {self.accepted} accepted, but only "
+                                 f"{self.accepted // (self.height * self.width)} frames given")
+            self.accepted += 1
+        out_fire = self.emit_active and out_ready
+        emit_free = self._emit_free(out_ready)
+        take = self._take(out_ready)
+        next_buf = 1 - self.win_buf
+        # full[b]: allocated and every bank done, counting the banks' pix_done of this cycle.
+        done_now = [[b.pix_done and b.pix_done_buf == buf for b in self.banks] for buf in (0, 1)]
+        self.done = [[d or n for d, n in zip(self.done[buf], done_now[buf])] for buf in (0, 1)]
+        full = [self.busy[buf] and all(self.done[buf]) for buf in (0, 1)]
+        # p_buffers
+        if emit_free:
+            self.busy[self.emit_buf] = False
+        if take:
+            self.busy[next_buf] = True
+            self.done[next_buf] = [False] * len(self.banks)
+        # p_emit
+        if out_fire:
+            self.t += 1
+            if self.t == self.timesteps:
+                self.emit_active, self.emit_buf = False, 1 - self.emit_buf
+        if not self.emit_active and full[self.emit_buf]:
+            self.emit_active, self.t = True, 0
+        # banks (dense_bank: start_i = take, buf_i = win_buf_q)
+        starts = self.window_costs[self.taken] if take else [None] * len(self.banks)
+        for bank, start in zip(self.banks, starts):
+            bank.clock(start, self.win_buf)
+        if take:
+            self.win_buf = next_buf
+            self.taken += 1
+        self._clock_line_buffer(in_fire, take)
+        return in_fire, out_fire
+
+    def _clock_line_buffer(self, in_fire: bool, take: bool) -> None:
+        """dense_line_buffer's p_release and p_next."""
+        released = 0
+        out_row_end = self.out_x == self.width - 1
+        if take and out_row_end:
+            if self.out_y == self.height - 1:
+                released = min(self.height, self.pad + 1)
+            elif self.out_y >= self.pad:
+                released = 1
+        self.rows_ahead -= released
+        if in_fire:
+            self.in_x += 1
+            if self.in_x == self.width:
+                self.in_x = 0
+                if self.in_y == self.height - 1:
+                    self.in_y = 0
+                    self.frames_ahead += 1
+                else:
+                    self.in_y += 1
+                self.rows_ahead += 1
+        if take:
+            self.out_x += 1
+            if self.out_x == self.width:
+                self.out_x = 0
+                if self.out_y == self.height - 1:
+                    self.out_y = 0
+                    self.frames_ahead -= 1
+                else:
+                    self.out_y += 1
+
+
+def pixel_frame(frame, shape: tuple[int, ...], timesteps: int, name: str) -> np.ndarray:
+    """A pixel frame of ``shape`` from ``frame`` given as that shape (in any layout of the same
+    order, e.g. flat) or, as ``run_network`` gives a layer's input, repeated over the T
+    timesteps (``[T, ...]``, the same pixels at every t)."""
+    frame = np.asarray(frame, dtype=np.int64)
+    size = int(np.prod(shape))
+    if frame.size == size:
+        return frame.reshape(shape)
+    if frame.size == timesteps * size:
+        per_step = frame.reshape(timesteps, *shape)
+        if (per_step == per_step[0]).all():
+            return per_step[0]
+        raise ValueError(f"{name}: the pixel frame differs between timesteps")
+    raise ValueError(f"{name}: shape {frame.shape}, expected {shape} or {(timesteps, *shape)}")
+
+
+def stepped(parameters: dict, weight, frames, timesteps: int) -> DenseInputStepped:
+    """The stepped model of a dense input core from its HDL parameters (network.json), its
+    ``[Co, C, K, K]`` weight and the pixel frames it will be fed (``[C, H, W]``, or
+    ``[T, C, H, W]`` as ``run_network`` gives layer 0's input)."""
+    p = parameters
+    if timesteps != p["Timesteps"]:
+        raise ValueError(f"timesteps {timesteps} != the core's Timesteps {p['Timesteps']}")
+    want = (p["OutChannels"], p["InChannels"], p["Kernel"], p["Kernel"])
+    if np.shape(weight) != want:
+        raise ValueError(f"weight: shape {np.shape(weight)}, expected {want}")
+    shape = (p["InChannels"], p["Height"], p["Width"])
+    frames = [pixel_frame(frame, shape, timesteps, f"frames[{i}]")
+              for i, frame in enumerate(frames)]
+    costs = window_beats(weight, frames, parallel=p["Parallel"], lanes=p["Lanes"],
+                         group=p["GroupWidth"])
+    return DenseInputStepped(costs, p["Height"], p["Width"], p["Kernel"], timesteps)

@@ -22,6 +22,11 @@ Event recurrences (edges are integers; edge 0 accepts the first pixel; ``HW = H*
 
 The dense core's own recurrences (take, banks, emission) are those of dense_input.py for
 H = W = K = 1; the testbench asserts measured == model on both simulators.
+
+:class:`DenseLinearStepped` (factory :func:`stepped`) is the core's stepped model
+(golden.cycles.stepped), exact under any pacing: the gather's ``count_q`` and ``held_q``
+(``in_ready_o = !held || frame_ready``) in front of the dense input core's stepped model for
+H = W = K = 1 (:class:`golden.cycles.dense_input.DenseInputStepped`, which gives ``out_valid_o``).
 """
 
 from __future__ import annotations
@@ -30,33 +35,44 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from golden.cycles.dense_input import _bank_rows, _pixel_beats
+from golden.cycles.dense_input import DenseInputStepped, pixel_frame, window_beats
 from golden.sparsity import effectual_ops, fanin_weights, group_count
 
 
 @dataclass(frozen=True)
 class DenseLinearTiming:
-    """Model output: per frame the predicted cycles and the edges they span."""
+    """Model output: per frame the predicted cycles and the edges they span; every pixel's
+    acceptance edge and every output beat's edge (all frames, in stream order)."""
 
     cycles: tuple[int, ...]
     first_in: tuple[int, ...]
     last_out: tuple[int, ...]
+    accepts: tuple[int, ...] = ()
+    sends: tuple[int, ...] = ()
+
+
+def frame_beats(weight, frames, *, parallel: int, lanes: int, group: int) -> list[list[list[int]]]:
+    """Per frame and per bank holding a feature, the beat count of each of the bank's groups in
+    (row, group) order: the dense input core's windows of the 1x1 conv on the flattened frame."""
+    rows_w = fanin_weights(weight)
+    flat = [np.asarray(f, dtype=np.int64).reshape(-1, 1, 1) for f in frames]
+    return window_beats(rows_w.reshape(*rows_w.shape, 1, 1), flat, parallel=parallel,
+                        lanes=lanes, group=group)
 
 
 def frame_timing(weight, frames, *, parallel: int, lanes: int, group: int,
                  timesteps: int) -> DenseLinearTiming:
     """Predicted cycles of each frame of ``frames`` (``[C, H, W]`` pixel frames) streamed back to
     back; ``weight`` is the linear ``[O, C*H*W]``."""
-    rows_w = fanin_weights(weight)
-    banks = [b for b in _bank_rows(rows_w.shape[0], parallel) if b]
     frames = [np.asarray(f, dtype=np.int64) for f in frames]
     pixels = frames[0].shape[1] * frames[0].shape[2]
+    costs = frame_beats(weight, frames, parallel=parallel, lanes=lanes, group=group)
     first_in, last_out = [], []
     gathered_prev = entered_prev = taken_prev = None
     emit_end = [0, 0]                        # EmitEnd of frames f-2, f-1
-    last_acc = [0] * len(banks)
-    det_free = [0] * len(banks)
-    for f, frame in enumerate(frames):
+    last_acc = [0] * len(costs[0])
+    det_free = [0] * len(costs[0])
+    for f, beats in enumerate(costs):
         start = 0 if f == 0 else max(gathered_prev + 1, entered_prev)
         gathered = start + pixels - 1            # A[f][HW-1]
         entered = gathered + 1 if f == 0 else max(gathered + 1, taken_prev + 1)
@@ -65,7 +81,6 @@ def frame_timing(weight, frames, *, parallel: int, lanes: int, group: int,
             taken = max(taken, *last_acc)
         if f >= 2:
             taken = max(taken, emit_end[0])
-        beats = _pixel_beats(rows_w, frame.reshape(-1), banks, group, lanes)
         full = 0
         for b, bank_beats in enumerate(beats):
             acc = max(taken + 1, det_free[b]) + sum(bank_beats[:-1])
@@ -77,8 +92,10 @@ def frame_timing(weight, frames, *, parallel: int, lanes: int, group: int,
         first_in.append(start)
         last_out.append(end)
         gathered_prev, entered_prev, taken_prev = gathered, entered, taken
+    accepts = tuple(start + j for start in first_in for j in range(pixels))
+    sends = tuple(end - timesteps + 1 + t for end in last_out for t in range(timesteps))
     return DenseLinearTiming(tuple(lo - fi + 1 for fi, lo in zip(first_in, last_out)),
-                             tuple(first_in), tuple(last_out))
+                             tuple(first_in), tuple(last_out), accepts, sends)
 
 
 def frame_cycles(weight, frames, **knobs) -> list[int]:
@@ -112,3 +129,58 @@ def current_bits(fan_in: int, pixel_bits: int, weight_bits: int, membrane_bits: 
     bound = (1 << (membrane_bits - 1)) + fan_in * ((1 << pixel_bits) - 1) \
         * (1 << (weight_bits - 1))
     return (bound - 1).bit_length() + 1
+
+
+class DenseLinearStepped:
+    """Stepped model (golden.cycles.stepped) of rtl/dense_linear_core.sv: see the module
+    docstring. ``frame_costs[f][b]``: the beats of bank b's groups for frame f
+    (:func:`frame_beats`)."""
+
+    def __init__(self, frame_costs: list[list[list[int]]], pixels: int, timesteps: int) -> None:
+        self.core = DenseInputStepped(frame_costs, 1, 1, 1, timesteps)
+        self.pixels = pixels
+        self.frames = len(frame_costs)
+        self.accepted = 0     # pixels accepted
+        self.count = 0        # pixel_frame_gather count_q
+        self.held = False     # held_q: a gathered frame is offered to the dense core
+
+    def out_valid(self) -> bool:
+        return self.core.out_valid()
+
+    def in_ready(self, out_ready: bool = True) -> bool:
+        return not self.held or self.core.in_ready(out_ready)
+
+    def clock(self, in_valid: bool, out_ready: bool) -> tuple[bool, bool]:
+        in_fire = in_valid and self.in_ready(out_ready)
+        if in_fire:
+            if self.accepted == self.frames * self.pixels:
+                raise ValueError(f"pixel {self.accepted} accepted, but only {self.frames} "
+                                 "frames given")
+            self.accepted += 1
+        frame_fire, out_fire = self.core.clock(self.held, out_ready)
+        if frame_fire:
+            self.held = False
+        if in_fire:
+            self.count += 1
+            if self.count == self.pixels:
+                self.count, self.held = 0, True
+        return in_fire, out_fire
+
+
+def stepped(parameters: dict, weight, frames, timesteps: int) -> DenseLinearStepped:
+    """The stepped model of a dense linear core from its HDL parameters (network.json), its
+    ``[O, C*H*W]`` weight and the pixel frames it will be fed (``[C, H, W]`` or flat, or
+    repeated over T as ``run_network`` gives layer 0's input: ``[T, C*H*W]``)."""
+    p = parameters
+    if timesteps != p["Timesteps"]:
+        raise ValueError(f"timesteps {timesteps} != the core's Timesteps {p['Timesteps']}")
+    fan_in = p["InChannels"] * p["InHeight"] * p["InWidth"]
+    if np.shape(weight) != (p["OutFeatures"], fan_in):
+        raise ValueError(f"weight: shape {np.shape(weight)}, expected "
+                         f"{(p['OutFeatures'], fan_in)}")
+    shape = (p["InChannels"], p["InHeight"], p["InWidth"])
+    frames = [pixel_frame(frame, shape, timesteps, f"frames[{i}]")
+              for i, frame in enumerate(frames)]
+    costs = frame_beats(weight, frames, parallel=p["Parallel"], lanes=p["Lanes"],
+                        group=p["GroupWidth"])
+    return DenseLinearStepped(costs, p["InHeight"] * p["InWidth"], timesteps)

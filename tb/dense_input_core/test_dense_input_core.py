@@ -10,7 +10,9 @@ patterns are drawn by Hypothesis inside the simulation.
 
 With free-running streams the cycles of every frame (first pixel accepted to last beat sent) are
 compared exactly with golden/cycles/dense_input.py, and logged with the effectual-op lower bound
-and the dense costs (per timestep, as the DATE'25 RTL; and once per pixel).
+and the dense costs (per timestep, as the DATE'25 RTL; and once per pixel). In every run, under
+any pacing, the core's in_ready_o and out_valid_o are compared in every cycle with its stepped
+model (golden.cycles.dense_input.stepped).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from golden.neuron import NeuronParams, run_neuron
 from golden.strategies import neuron_params
 from tb.harness.config import config_orders, drive_config_writes, in_order
 from tb.harness.coverage import CoreCoverage
+from tb.harness.handshakes import HandshakeRecorder, compare_handshakes
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, examples_budget, run_search
@@ -88,6 +91,8 @@ class DenseTB(TB):
                                   membrane_bits=self.V if self.neuron else None)
         self.cover.watch(self.clock, dut.in_valid_i, dut.in_ready_o, dut.out_valid_o,
                          dut.out_ready_i)
+        self.handshakes = HandshakeRecorder(self.clock, dut.in_valid_i, dut.in_ready_o,
+                                            dut.out_valid_o, dut.out_ready_i)
 
     # -- streams ------------------------------------------------------------------------------
     def _on_accept(self, _beat) -> None:
@@ -184,6 +189,7 @@ class DenseTB(TB):
                         + self.stray_writes())
         self.source.set_pacing(source_pacing)
         self.sink.set_pacing(sink_pacing)
+        self.handshakes.start()  # the core is in its after-reset state (writes move no control)
         for frame in frames:
             for beat in self.pixel_beats(frame):
                 self.source.put(beat)
@@ -194,6 +200,8 @@ class DenseTB(TB):
                 break
         for _ in range(8):  # catch beats after the last expected one
             await RisingEdge(self.clock)
+        check_handshakes("dense_input_core", cycle_model.stepped(self.p, weight, frames, self.T),
+                         self.handshakes.stop())
         return list(self.sink.beats), list(self.accept_times), list(self.beat_times)
 
     # -- cycles -------------------------------------------------------------------------------
@@ -218,6 +226,21 @@ class DenseTB(TB):
                 "dense_once": dense_once,
                 "weight_sparsity": round(float(np.mean(weight == 0)), 3),
                 "pixel_sparsity": [round(float(np.mean(f == 0)), 3) for f in frames]}
+
+
+def check_handshakes(core: str, model, cycles) -> None:
+    """The core's (in_ready, out_valid) in every recorded cycle equal its stepped model's."""
+    accepted, sent = [0], [0]
+    for in_valid, in_ready, out_valid, out_ready in cycles:
+        accepted.append(accepted[-1] + (in_valid and in_ready))
+        sent.append(sent[-1] + (out_valid and out_ready))
+
+    def where(cycle: int) -> str:
+        return (f"cycle {cycle} of the stream, after {accepted[cycle]} input beats accepted and "
+                f"{sent[cycle]} output beats sent")
+
+    compare_handshakes(model, cycles,
+                       Scoreboard(f"{core} handshakes (in_ready, out_valid) per cycle", where))
 
 
 # ------------------------------------------------------------------------------------------------

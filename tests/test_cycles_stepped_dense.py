@@ -1,0 +1,193 @@
+"""The stepped models of the dense input core and the dense linear core
+(golden.cycles.dense_input.DenseInputStepped, golden.cycles.dense_linear.DenseLinearStepped)
+against their closed-form schedules (``frame_timing``) under free-running streams.
+
+The testbenches (tb/dense_input_core, tb/dense_linear_core) check the stepped models against the
+DUT cycle by cycle under drawn pacing; here, with a pixel offered every cycle and the output
+always ready, the stepped model's accept edge of every pixel and send edge of every output beat
+must equal the closed form's (``accepts`` and ``sends``, hence ``first_in``, ``last_out`` and
+the frame cycles). Layers come two ways: drawn directly (the dense model tests' cases, odd sizes,
+empty banks, K > H) and as the first layer of whole pixels networks drawn by ``small_configs``
+through ``plan_network`` and ``run_network`` (the call the network model makes). Under drawn
+pacing the stepped models must keep an offered beat offered and deliver every beat.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from golden.cycles import dense_input, dense_linear
+from golden.cycles.stepped import free_running
+from golden.network import random_input, random_weights, run_network
+from golden.strategies import small_configs
+from tests.test_cycles_dense_maxpool import _cases as dense_cases
+from vectors.network_top import plan_network
+
+MODELS = {"dense_input_core": dense_input, "dense_linear_core": dense_linear}
+
+
+def _conv_parameters(weight, frames, knobs) -> dict:
+    out_channels, channels, kernel, _ = weight.shape
+    _, height, width = frames[0].shape
+    return {"InChannels": channels, "OutChannels": out_channels, "Height": height,
+            "Width": width, "Kernel": kernel, "Timesteps": knobs["timesteps"],
+            "Parallel": knobs["parallel"], "Lanes": knobs["lanes"],
+            "GroupWidth": knobs["group"]}
+
+
+@st.composite
+def linear_cases(draw):
+    """(parameters, ``[O, C*H*W]`` weight, 1-3 ``[C, H, W]`` frames) with drawn sparsity."""
+    c, h, w = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    outs = draw(st.integers(1, 7))
+    parameters = {"InChannels": c, "InHeight": h, "InWidth": w, "OutFeatures": outs,
+                  "Timesteps": draw(st.integers(1, 4)), "Parallel": draw(st.integers(1, 4)),
+                  "Lanes": draw(st.integers(1, 4)), "GroupWidth": draw(st.integers(1, 12))}
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    sparsity = draw(st.sampled_from([0.0, 0.5, 0.9, 1.0]))
+    weight = np.where(rng.random((outs, c * h * w)) < sparsity, 0,
+                      rng.integers(-8, 8, size=(outs, c * h * w)))
+    frames = [rng.integers(0, 4, size=(c, h, w)) for _ in range(draw(st.integers(1, 3)))]
+    return parameters, weight, frames
+
+
+def _pixels(module: str, parameters: dict) -> int:
+    if module == "dense_input_core":
+        return parameters["Height"] * parameters["Width"]
+    return parameters["InHeight"] * parameters["InWidth"]
+
+
+def _check_free_running(module: str, parameters: dict, weight, frames,
+                        layer_inputs=None) -> None:
+    """``frames``: ``[C, H, W]`` (the closed form's); ``layer_inputs``: the stepped model's, if
+    not the same (``run_network``'s ``[T, ...]``)."""
+    steps = parameters["Timesteps"]
+    model_module = MODELS[module]
+    closed = model_module.frame_timing(weight, frames, parallel=parameters["Parallel"],
+                                       lanes=parameters["Lanes"],
+                                       group=parameters["GroupWidth"], timesteps=steps)
+    model = model_module.stepped(parameters, weight,
+                                 frames if layer_inputs is None else layer_inputs, steps)
+    outputs_per_frame = steps * (parameters["Height"] * parameters["Width"]
+                                 if module == "dense_input_core" else 1)
+    accepts, sends = free_running(model, len(frames) * _pixels(module, parameters),
+                                  len(frames) * outputs_per_frame)
+    assert tuple(accepts) == closed.accepts
+    assert tuple(sends) == closed.sends
+
+
+@given(dense_cases())
+def test_dense_input_free_running_equals_the_closed_form(case):
+    weight, frames, knobs = case
+    _check_free_running("dense_input_core", _conv_parameters(weight, frames, knobs), weight,
+                        frames)
+
+
+@given(linear_cases())
+def test_dense_linear_free_running_equals_the_closed_form(case):
+    _check_free_running("dense_linear_core", *case)
+
+
+@settings(max_examples=30)
+@given(cfg=small_configs(max_layers=2, max_size=5, max_timesteps=4, input_kinds=("pixels",)),
+       seed=st.integers(0, 10_000), samples=st.integers(1, 3))
+def test_network_first_layer_free_running_equals_the_closed_form(cfg, seed, samples):
+    """Layer 0 of a pixels network as ``plan_network`` builds it (network.json's parameters,
+    ``weights["L0.weight"]``, the layer inputs ``run_network`` gives)."""
+    core = plan_network(cfg).layers[0]
+    rng = np.random.default_rng(seed)
+    weights = random_weights(cfg, rng, 0.5)
+    samples = [random_input(cfg, rng) for _ in range(samples)]
+    inputs = [run_network(cfg, weights, x).layers[0].inp for x in samples]
+    _check_free_running(core.module, core.parameters, weights["L0.weight"], samples, inputs)
+
+
+@settings(max_examples=40)
+@given(case=dense_cases(), valid=st.lists(st.booleans(), min_size=1, max_size=6),
+       ready=st.lists(st.booleans(), min_size=1, max_size=6))
+def test_paced_runs_hold_offered_beats_and_deliver_every_beat(case, valid, ready):
+    """Drawn input pacing and output backpressure (each pattern repeated, with at least one
+    active cycle): an offered output beat stays offered until it is taken, and every pixel in
+    and every beat out moves."""
+    weight, frames, knobs = case
+    parameters = _conv_parameters(weight, frames, knobs)
+    valid, ready = valid + [True], ready + [True]
+    model = dense_input.stepped(parameters, weight, frames, knobs["timesteps"])
+    pixels = len(frames) * frames[0].shape[1] * frames[0].shape[2]
+    beats = pixels * knobs["timesteps"]
+    accepted = sent = cycle = 0
+    offered = False
+    while sent < beats:
+        cycle += 1
+        assert cycle < 100 * (pixels + beats) * len(valid) * len(ready), "no progress"
+        out_ready = ready[cycle % len(ready)]
+        assert not offered or model.out_valid(), f"cycle {cycle}: offered beat withdrawn"
+        offered = model.out_valid() and not out_ready
+        in_fire, out_fire = model.clock(accepted < pixels and valid[cycle % len(valid)],
+                                        out_ready)
+        accepted += in_fire
+        sent += out_fire
+    assert accepted == pixels
+
+
+def _linear_parameters() -> dict:
+    return {"InChannels": 1, "InHeight": 1, "InWidth": 2, "OutFeatures": 1, "Timesteps": 2,
+            "Parallel": 1, "Lanes": 1, "GroupWidth": 2}
+
+
+def test_known_answer_with_the_output_stalled():
+    """dense_linear_core, 2 pixels, one feature, one group of one beat, T = 2, the output
+    never ready (cycle i ends at edge i). Frame 0: pixels at edges 0, 1; gathered frame into the
+    one-row line buffer at 2, window taken into buffer 0 at 3, group at 4, beat 5, currents
+    complete in cycle 6: out_valid from cycle 7 on, held. Frame 1: pixels at 2, 3, into the line
+    buffer at 4, taken into buffer 1 at 5 (complete, then waiting). Frame 2: pixels at 4, 5,
+    held by the gather; into the line buffer at 6, which then stays full (both buffers busy);
+    frame 3's pixels at 6, 7 fill the gather, and from cycle 8 on the input is not ready."""
+    parameters = _linear_parameters()
+    frames = [np.ones((1, 1, 2), dtype=np.int64)] * 5
+    model = dense_linear.stepped(parameters, np.zeros((1, 2), dtype=np.int64), frames, 2)
+    readies, valids = [], []
+    for _ in range(14):
+        readies.append(model.in_ready(False))
+        valids.append(model.out_valid())
+        model.clock(True, False)
+    assert valids == [False] * 7 + [True] * 7
+    assert readies == [True] * 8 + [False] * 6
+
+
+def test_more_pixels_than_frames_are_refused():
+    parameters = _linear_parameters()
+    model = dense_linear.stepped(parameters, np.ones((1, 2)), [np.ones((1, 1, 2))], 2)
+    model.clock(True, True)
+    model.clock(True, True)
+    with pytest.raises(ValueError, match="only 1 frames given"):
+        model.clock(True, True)
+    conv = {"InChannels": 1, "OutChannels": 1, "Height": 1, "Width": 1, "Kernel": 1,
+            "Timesteps": 1, "Parallel": 1, "Lanes": 1, "GroupWidth": 1}
+    model = dense_input.stepped(conv, np.ones((1, 1, 1, 1)), [np.ones((1, 1, 1))], 1)
+    with pytest.raises(ValueError, match="only 1 frames given"):
+        for _ in range(10):     # the one-row line buffer frees its row once the window is taken
+            model.clock(True, True)
+
+
+def test_mismatched_parameters_are_refused():
+    parameters = _linear_parameters()
+    with pytest.raises(ValueError, match="weight: shape"):
+        dense_linear.stepped(parameters, np.ones((1, 3)), [], 2)
+    with pytest.raises(ValueError, match="Timesteps 2"):
+        dense_linear.stepped(parameters, np.ones((1, 2)), [], 3)
+    with pytest.raises(ValueError, match=r"frames\[0\]: shape"):
+        dense_linear.stepped(parameters, np.ones((1, 2)), [np.ones((3, 2))], 2)
+    conv = {"InChannels": 2, "OutChannels": 1, "Height": 2, "Width": 2, "Kernel": 3,
+            "Timesteps": 1, "Parallel": 1, "Lanes": 1, "GroupWidth": 4}
+    with pytest.raises(ValueError, match="weight: shape"):
+        dense_input.stepped(conv, np.ones((1, 1, 3, 3)), [], 1)
+    with pytest.raises(ValueError, match=r"frames\[0\]: shape"):
+        dense_input.stepped(conv, np.ones((1, 2, 3, 3)), [np.ones((2, 2, 3))], 1)
+    frames = np.ones((2, 2, 2, 2))
+    frames[1, 0, 0, 0] = 0
+    with pytest.raises(ValueError, match="differs between timesteps"):
+        dense_input.stepped({**conv, "Timesteps": 2}, np.ones((1, 2, 3, 3)), [frames], 2)
