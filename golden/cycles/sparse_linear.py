@@ -18,6 +18,20 @@ sends its last output beat.
 
 Reported with it (docs/cores.md section 4): the effectual-op lower bound
 ``golden.sparsity.effectual_ops / (P*L)`` and the dense cost ``ceil(O/P) * ceil(F/L) * T``.
+``model`` also gives the absolute edges under free-running streams: every frame's first input
+beat (its H*W*T beats are accepted back to back) and every output beat.
+
+Stepped model (``SteppedLinear``, factory ``stepped``; protocol: ``golden.cycles.stepped``): the
+same core under any input pacing and output backpressure, one clock edge at a time. Its state
+mirrors the RTL's control registers: the frame buffer's ``full_q[2]``, ``wsel_q``, ``rsel_q``,
+``wpix_q``, ``wt_q`` (``in_ready_o = !full_q[wsel_q]``; ``rd_avail_o``, the early start); the issue
+position ``iss_t/r/g_q``; the P detectors in lock-step as the beats left of the held group (the
+group's cost from ``group_costs``, computed up front per frame; ``all_free`` when at most one is
+left and the row register can take it) with ``grp_last_g_q`` / ``grp_last_r_q``; the row register
+(``row_valid_q``, ``row_last_q``, stalled by a held output beat when it holds a timestep's last
+row); the output register (``out_valid_q``). ``HasNeuron`` changes only the data path, so one model
+serves both (spike or current stream out). Checked against the DUT cycle by cycle in
+tb/sparse_linear_core, and against ``model`` in tests/test_cycles_stepped_sparse_linear.py.
 """
 
 from __future__ import annotations
@@ -74,6 +88,11 @@ class LinearCycles:
     lower_bound: tuple[float, ...]
     #: Per frame: ceil(O/P) * ceil(F/L) * T.
     dense_cost: tuple[int, ...]
+    #: Per frame: the edge accepting its first input beat (frame 0's is edge 0); its H*W*T
+    #: beats are accepted on consecutive edges from there.
+    first_input: tuple[int, ...] = ()
+    #: Per frame: the edge sending each of its T output beats.
+    output_cycles: tuple[tuple[int, ...], ...] = ()
 
 
 def group_costs(weight, frame, parallel: int, lanes: int, group: int) -> np.ndarray:
@@ -117,7 +136,7 @@ def model(weight, frames: Sequence, pixels: int, parallel: int, lanes: int,
     core with weights ``weight [O, F]``; ``pixels = H*W`` beats per timestep of the input."""
     w = np.asarray(weight)
     out_features, fan_in = w.shape
-    frame_cycles, compute, bounds, dense = [], [], [], []
+    frame_cycles, compute, bounds, dense, firsts, outputs = [], [], [], [], [], []
     cur = 0                       # earliest edge at which the next group can enter
     last_beat_prev = None         # edge of the previous frame's last input beat
     released: list[int] = []      # per frame: edge at which its last group entered
@@ -130,17 +149,22 @@ def model(weight, frames: Sequence, pixels: int, parallel: int, lanes: int,
         if k >= 2:
             first = max(first, released[k - 2] + 1)
         last_beat_prev = first + pixels * steps - 1
+        sends = []
         for t in range(steps):
             ready = first + (pixels - 1) * steps + t + 1
             for cost in costs[t].reshape(-1):
                 start = max(cur, ready)
                 cur = start + int(cost)
+            sends.append(cur + OUTPUT_TAIL)
         released.append(start)
+        firsts.append(first)
+        outputs.append(tuple(sends))
         frame_cycles.append(cur + OUTPUT_TAIL - first)
         compute.append(int(costs.sum()))
         bounds.append(lower_bound(w, frame, parallel, lanes))
         dense.append(dense_cost(out_features, fan_in, steps, parallel, lanes))
-    return LinearCycles(tuple(frame_cycles), tuple(compute), tuple(bounds), tuple(dense))
+    return LinearCycles(tuple(frame_cycles), tuple(compute), tuple(bounds), tuple(dense),
+                        tuple(firsts), tuple(outputs))
 
 
 def groups_of(fan_in: int, group: int) -> int:
@@ -151,3 +175,123 @@ def groups_of(fan_in: int, group: int) -> int:
 def rows_of(out_features: int, parallel: int) -> int:
     """R = ceil(O / P)."""
     return math.ceil(out_features / parallel)
+
+
+class SteppedLinear:
+    """The linear core's handshakes one clock edge at a time (protocol: ``golden.cycles.stepped``).
+
+    Control state only, each field named after the RTL register it mirrors; the data enters
+    as ``costs``: per frame, ``group_costs`` ``[T, R, NG]`` (the detector beats of every group).
+    """
+
+    def __init__(self, costs: Sequence[np.ndarray], pixels: int, steps: int, rows: int,
+                 groups: int) -> None:
+        self.costs = [np.asarray(c, dtype=np.int64) for c in costs]
+        for k, c in enumerate(self.costs):
+            if c.shape != (steps, rows, groups):
+                raise ValueError(f"costs[{k}]: shape {c.shape}, expected (T, R, NG) = "
+                                 f"{(steps, rows, groups)}")
+        self.pixels, self.steps, self.rows, self.groups = pixels, steps, rows, groups
+        # linear_frame_buffer: full_q, wsel_q, rsel_q, wpix_q, wt_q; plus the frames accepted.
+        self.full = [False, False]
+        self.write_buffer = self.read_buffer = 0
+        self.write_pixel = self.write_step = 0
+        self.frames_in = 0
+        # Issue position iss_t_q / iss_r_q / iss_g_q and the frame being read (releases so far).
+        self.issue_t = self.issue_r = self.issue_g = 0
+        self.frame_read = 0
+        # The detectors in lock-step: beats left of the held group (0: grp_busy_q = 0), and its
+        # tags grp_last_g_q / grp_last_r_q.
+        self.beats_left = 0
+        self.group_last_g = self.group_last_r = False
+        # Row register (row_valid_q, row_last_q) and output register (out_valid_q).
+        self.row_valid = self.row_last = False
+        self.out_valid_q = False
+
+    def out_valid(self) -> bool:
+        return self.out_valid_q
+
+    def in_ready(self, out_ready: bool) -> bool:
+        return not self.full[self.write_buffer]
+
+    def _avail(self) -> bool:
+        """rd_avail_o: timestep issue_t of the read buffer is complete (early start)."""
+        return self.full[self.read_buffer] or (
+            self.write_buffer == self.read_buffer and self.write_pixel == self.pixels - 1
+            and self.write_step > self.issue_t)
+
+    def clock(self, in_valid: bool, out_ready: bool) -> tuple[bool, bool]:
+        in_fire = bool(in_valid) and not self.full[self.write_buffer]
+        out_fire = self.out_valid_q and bool(out_ready)
+        out_free = not self.out_valid_q or bool(out_ready)
+        row_fire = self.row_valid and (not self.row_last or out_free)
+        row_ready = not self.row_valid or row_fire
+        all_free = self.beats_left == 0 or (self.beats_left == 1 and row_ready)
+        row_done = self.beats_left == 1 and row_ready and self.group_last_g
+        accept = all_free and self._avail()
+        last_g = self.issue_g == self.groups - 1
+        last_r = self.issue_r == self.rows - 1
+        release = accept and last_g and last_r and self.issue_t == self.steps - 1
+
+        # Output register, then the row register (row_done loads what the detectors finish).
+        if out_fire:
+            self.out_valid_q = False
+        if row_fire:
+            self.row_valid = False
+            if self.row_last:
+                self.out_valid_q = True
+        if row_done:
+            self.row_valid, self.row_last = True, self.group_last_r
+        # Detectors and issue.
+        if self.beats_left and row_ready:
+            self.beats_left -= 1
+        if accept:
+            if self.frame_read >= len(self.costs):
+                raise ValueError(f"frame {self.frame_read} issued, only {len(self.costs)} given")
+            self.beats_left = int(self.costs[self.frame_read][self.issue_t, self.issue_r,
+                                                               self.issue_g])
+            self.group_last_g, self.group_last_r = last_g, last_r
+            self.issue_g += 1
+            if last_g:
+                self.issue_g = 0
+                self.issue_r += 1
+                if last_r:
+                    self.issue_r = 0
+                    self.issue_t = (self.issue_t + 1) % self.steps
+        # Frame buffer: write one beat (time inner), then the release (clears after the set).
+        if in_fire:
+            if self.frames_in >= len(self.costs):
+                raise ValueError(f"input beat of frame {self.frames_in}, only "
+                                 f"{len(self.costs)} frames given")
+            self.write_step += 1
+            if self.write_step == self.steps:
+                self.write_step = 0
+                self.write_pixel += 1
+                if self.write_pixel == self.pixels:
+                    self.write_pixel = 0
+                    self.full[self.write_buffer] = True
+                    self.write_buffer ^= 1
+                    self.frames_in += 1
+        if release:
+            self.full[self.read_buffer] = False
+            self.read_buffer ^= 1
+            self.frame_read += 1
+        return in_fire, out_fire
+
+
+def stepped(parameters: dict, weight, frames, timesteps: int) -> SteppedLinear:
+    """The stepped model of a ``sparse_linear_core`` with HDL ``parameters`` (as in network.json;
+    both ``HasNeuron`` values: the output path's timing does not depend on it) fed ``frames``
+    (each ``[T, C, H, W]`` or ``[T, F]``) through a layer of weights ``weight [O, F]``."""
+    p = parameters
+    w = np.asarray(weight)
+    fan_in = p["InChannels"] * p["InHeight"] * p["InWidth"]
+    if w.shape != (p["OutFeatures"], fan_in):
+        raise ValueError(f"weight: shape {w.shape}, parameters give ({p['OutFeatures']}, {fan_in})")
+    if p["Timesteps"] != timesteps:
+        raise ValueError(f"timesteps: {timesteps}, parameters give Timesteps {p['Timesteps']}")
+    costs = [group_costs(w, frame, p["Parallel"], p["Lanes"], p["GroupWidth"])
+             for frame in frames]
+    return SteppedLinear(costs, p["InHeight"] * p["InWidth"], timesteps,
+                         rows_of(p["OutFeatures"], p["Parallel"]),
+                         groups_of(fan_in, p["GroupWidth"]))

@@ -15,6 +15,11 @@ Tests:
   accepted to its last output beat sent equal ``golden.cycles.sparse_linear.model`` exactly;
   logs the effectual-op lower bound and the dense cost, and a 90 % weight sparsity / 20 % spike
   density measurement.
+
+Every run of both tests also checks the stepped timing model
+(``golden.cycles.sparse_linear.stepped``) cycle by cycle: ``in_ready_o`` and ``out_valid_o`` in
+every cycle from the end of the configuration load (the after-reset state) to the end of the
+run, under the run's pacing (``tb.harness.handshakes``).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from golden.memory_images import SEL_BIAS, SEL_BITMAP, SEL_WEIGHT, config_writes
 from golden.neuron import NeuronParams, run_neuron
 from tb.harness.config import config_orders, drive_config_writes, in_order
 from tb.harness.coverage import CoreCoverage
+from tb.harness.handshakes import HandshakeRecorder, compare_handshakes
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.report import STATS
 from tb.harness.scoreboard import Scoreboard
@@ -85,6 +91,10 @@ class LinearTB(TB):
                                   membrane_bits=self.membrane_bits if self.has_neuron else None)
         self.cover.watch(self.clock, dut.in_valid_i, dut.in_ready_o, dut.out_valid_o,
                          dut.out_ready_i)
+        self.recorder = HandshakeRecorder(self.clock, dut.in_valid_i, dut.in_ready_o,
+                                          dut.out_valid_o, dut.out_ready_i)
+        self.handshakes: list[tuple[bool, bool, bool, bool]] = []
+        self.handshake_cycles = 0  # cycles compared with the stepped model, all runs
 
     def _on_accept(self, _beat) -> None:
         self.accept_times.append(get_sim_time("ns"))
@@ -128,6 +138,9 @@ class LinearTB(TB):
             self.out_features, self.fan_in), np.asarray(bias, dtype=np.int64),
             neuron if self.has_neuron else None, self.group, self.parallel)
         await self.load(in_order(config_writes(images), config_order) + self.stray_writes())
+        # The configuration writes leave the control state as reset left it: the stepped
+        # model's cycle 0 is the next cycle.
+        self.recorder.start()
         self.source.set_pacing(source_pacing)
         self.sink.set_pacing(sink_pacing)
         for frame in frames:
@@ -145,6 +158,7 @@ class LinearTB(TB):
                 break
         for _ in range(3):  # catch beats emitted after the expected end
             await RisingEdge(self.clock)
+        self.handshakes = self.recorder.stop()
         return list(self.sink.beats), list(self.accept_times), list(self.beat_times)
 
     # -- golden ---------------------------------------------------------------------------------
@@ -192,6 +206,27 @@ class LinearTB(TB):
 
         Scoreboard(name, where).compare(self.expected(weights, bias, neuron, frames),
                                         [self.decode(b) for b in beats])
+
+    def compare_handshakes(self, weights, frames) -> None:
+        """The last run's recorded handshakes against the stepped model, cycle by cycle."""
+        parameters = {name: int(getattr(self.dut, name).value) for name in (
+            "InChannels", "InHeight", "InWidth", "OutFeatures", "Timesteps", "Parallel",
+            "Lanes", "GroupWidth", "WeightBits", "MembraneBits", "HasNeuron")}
+        weight = np.asarray(weights, dtype=np.int64).reshape(self.out_features, self.fan_in)
+        model = cycle_model.stepped(parameters, weight, [np.asarray(x) for x in frames],
+                                    self.timesteps)
+        cycles = self.handshakes
+
+        def where(cycle: int) -> str:
+            before = cycles[:cycle]
+            accepted = sum(1 for v, r, _, _ in before if v and r)
+            sent = sum(1 for _, _, v, r in before if v and r)
+            return (f"cycle {cycle} after the load; {accepted} input beats accepted and {sent} "
+                    f"output beats sent before it")
+
+        compare_handshakes(model, cycles,
+                           Scoreboard("handshakes (in_ready, out_valid) per cycle", where))
+        self.handshake_cycles += len(cycles)
 
 
 # -- strategies ---------------------------------------------------------------------------------
@@ -335,8 +370,10 @@ async def random_layers(dut):
     def check(weights, bias, neuron, frames, source_pacing, sink_pacing, config_order):
         beats, _, _ = run(weights, bias, neuron, frames, source_pacing, sink_pacing, config_order)
         tb.compare("linear output beats", weights, bias, neuron, frames, beats)
+        tb.compare_handshakes(weights, frames)
 
     await run_search(check, "random_layers")
+    cocotb.log.info("stepped model: %d cycles of handshakes compared", tb.handshake_cycles)
 
 
 def _measure(tb: LinearTB, frames, accepts, beat_times) -> list[int]:
@@ -379,6 +416,7 @@ async def cycles_match_model(dut):
         bias = (0,) * o
         beats, accepts, beat_times = run(weights, bias, neuron, frames, ALWAYS, ALWAYS)
         tb.compare(f"linear output beats ({label})", weights, bias, neuron, frames, beats)
+        tb.compare_handshakes(weights, frames)
         want = cycle_model.model(np.asarray(weights), [np.asarray(x) for x in frames],
                                  tb.pixels, tb.parallel, tb.lanes, tb.group)
         got = _measure(tb, frames, accepts, beat_times)
@@ -411,6 +449,7 @@ async def cycles_match_model(dut):
         tb.channels, tb.height, tb.width, o, steps, tb.parallel, tb.lanes, tb.group, got[0],
         want.frame_cycles[0], want.compute_cycles[0], want.lower_bound[0], want.dense_cost[0],
         tb.pixels * steps)
+    cocotb.log.info("stepped model: %d cycles of handshakes compared", tb.handshake_cycles)
 
 
 async def tb_measure(tb: LinearTB, weights, frames, timing: Scoreboard):
@@ -419,6 +458,7 @@ async def tb_measure(tb: LinearTB, weights, frames, timing: Scoreboard):
     bias = (0,) * tb.out_features
     beats, accepts, beat_times = await tb.run(weights, bias, neuron, frames, ALWAYS, ALWAYS)
     tb.compare("linear output beats (90/20 measurement)", weights, bias, neuron, frames, beats)
+    tb.compare_handshakes(weights, frames)
     want = cycle_model.model(weights, frames, tb.pixels, tb.parallel, tb.lanes, tb.group)
     got = _measure(tb, frames, accepts, beat_times)
     timing.compare(list(want.frame_cycles), got)

@@ -1,0 +1,123 @@
+"""The sparse linear core's stepped model (golden.cycles.sparse_linear.SteppedLinear) against
+its closed-form schedule (``model``) under free-running streams.
+
+The testbench (tb/sparse_linear_core) checks the stepped model against the DUT cycle by cycle
+under drawn pacing; here, with a beat offered every cycle and the output always ready, every
+accept edge and every send edge of the stepped model must equal the closed form's: the frames'
+input beats on consecutive edges from its ``first_input``, its ``output_cycles``, and so its
+``frame_cycles``. Layers come two ways: drawn directly (parameters as network.json spells them,
+both ``HasNeuron`` values, odd sizes) and from whole networks drawn by ``small_configs`` through
+``plan_network`` and ``run_network`` (the call the network model makes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from golden.cycles import sparse_linear
+from golden.cycles.stepped import free_running, replay_handshakes
+from golden.network import random_input, random_weights, run_network
+from golden.strategies import small_configs
+from vectors.network_top import plan_network
+
+
+@st.composite
+def layers(draw):
+    """(parameters, weight, frames): a small linear layer with drawn sparsity and density, 1-3
+    frames, ``[T, C, H, W]`` or ``[T, F]``."""
+    c, h, w = draw(st.integers(1, 5)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    outs, steps = draw(st.integers(1, 7)), draw(st.integers(1, 4))
+    parameters = {"InChannels": c, "InHeight": h, "InWidth": w, "OutFeatures": outs,
+                  "Timesteps": steps, "Parallel": draw(st.integers(1, 4)),
+                  "Lanes": draw(st.integers(1, 4)), "GroupWidth": draw(st.integers(1, 12)),
+                  "WeightBits": 4, "MembraneBits": 8, "HasNeuron": draw(st.integers(0, 1))}
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    sparsity, density = draw(st.floats(0, 1)), draw(st.floats(0, 1))
+    weight = rng.integers(-8, 8, size=(outs, c * h * w))
+    weight = np.where(rng.random(weight.shape) >= sparsity, weight, 0)
+    shape = (steps, c, h, w) if draw(st.booleans()) else (steps, c * h * w)
+    frames = [(rng.random(shape) < density).astype(np.int64)
+              for _ in range(draw(st.integers(1, 3)))]
+    return parameters, weight, frames
+
+
+def _check_free_running(parameters: dict, weight, frames) -> None:
+    steps, pixels = parameters["Timesteps"], parameters["InHeight"] * parameters["InWidth"]
+    closed = sparse_linear.model(weight, frames, pixels, parameters["Parallel"],
+                                 parameters["Lanes"], parameters["GroupWidth"])
+    model = sparse_linear.stepped(parameters, weight, frames, steps)
+    beats_in = pixels * steps
+    accepts, sends = free_running(model, len(frames) * beats_in, len(frames) * steps)
+    want_accepts = [first + j for first in closed.first_input for j in range(beats_in)]
+    want_sends = [edge for frame in closed.output_cycles for edge in frame]
+    assert accepts == want_accepts
+    assert sends == want_sends
+    frame_cycles = tuple(sends[(k + 1) * steps - 1] - accepts[k * beats_in]
+                         for k in range(len(frames)))
+    assert frame_cycles == closed.frame_cycles
+
+
+@given(layer=layers())
+def test_free_running_equals_the_closed_form(layer):
+    _check_free_running(*layer)
+
+
+@settings(max_examples=40)
+@given(cfg=small_configs(max_layers=3, max_size=4, max_timesteps=4),
+       seed=st.integers(0, 10_000), samples=st.integers(1, 3))
+def test_network_layers_free_running_equal_the_closed_form(cfg, seed, samples):
+    """Every sparse linear core ``plan_network`` builds, with network.json's parameters and the
+    layer inputs ``run_network`` gives (the network model's call)."""
+    plan = plan_network(cfg)
+    rng = np.random.default_rng(seed)
+    weights = random_weights(cfg, rng, 0.5)
+    contexts = [run_network(cfg, weights, random_input(cfg, rng, 0.4)) for _ in range(samples)]
+    for core in plan.layers:
+        if core.module == "sparse_linear_core":
+            i = core.index
+            _check_free_running(core.parameters, weights[f"L{i}.weight"],
+                                [c.layers[i].inp for c in contexts])
+
+
+def test_known_answer_with_the_output_stalled():
+    """One pixel, one feature, one group of cost 1, T = 2, the output never ready (cycle i
+    ends at edge i). Frame 0: beats at edges 0, 1; timestep 0 enters the detector at edge 1, its
+    row is in the row register at edge 2 and in the output register at edge 3 (out_valid from
+    cycle 4 on, held). Timestep 1 enters at edge 2, which frees buffer 0; its row reaches the row
+    register at edge 3 and waits there. Frame 1 (edges 2, 3) has its timestep 0 taken by the
+    detector at edge 3, which then stalls behind the full row register; frame 2 (edges 4, 5)
+    fills buffer 0 again, and with both buffers full the input stops: in_ready low from cycle 6."""
+    parameters = {"InChannels": 1, "InHeight": 1, "InWidth": 1, "OutFeatures": 1,
+                  "Timesteps": 2, "Parallel": 1, "Lanes": 1, "GroupWidth": 1,
+                  "WeightBits": 2, "MembraneBits": 4, "HasNeuron": 1}
+    frames = [np.zeros((2, 1), dtype=np.int64)] * 4
+    model = sparse_linear.stepped(parameters, np.zeros((1, 1), dtype=np.int64), frames, 2)
+    readies, valids = replay_handshakes(model, [True] * 12, [False] * 12)
+    assert valids == [False] * 4 + [True] * 8
+    assert readies == [True] * 6 + [False] * 6
+
+
+def test_more_beats_than_frames_is_refused():
+    parameters = {"InChannels": 2, "InHeight": 1, "InWidth": 1, "OutFeatures": 1,
+                  "Timesteps": 1, "Parallel": 1, "Lanes": 1, "GroupWidth": 2,
+                  "WeightBits": 2, "MembraneBits": 4, "HasNeuron": 0}
+    model = sparse_linear.stepped(parameters, np.ones((1, 2), dtype=np.int64),
+                                  [np.ones((1, 2), dtype=np.int64)], 1)
+    model.clock(True, True)
+    with pytest.raises(ValueError, match="only 1 frames given"):
+        model.clock(True, True)
+
+
+def test_mismatched_parameters_are_refused():
+    parameters = {"InChannels": 2, "InHeight": 1, "InWidth": 1, "OutFeatures": 1,
+                  "Timesteps": 2, "Parallel": 1, "Lanes": 1, "GroupWidth": 2,
+                  "WeightBits": 2, "MembraneBits": 4, "HasNeuron": 0}
+    with pytest.raises(ValueError, match="weight: shape"):
+        sparse_linear.stepped(parameters, np.ones((1, 3)), [], 2)
+    with pytest.raises(ValueError, match="Timesteps 2"):
+        sparse_linear.stepped(parameters, np.ones((1, 2)), [], 3)
+    with pytest.raises(ValueError, match=r"costs\[0\]: shape"):
+        sparse_linear.stepped(parameters, np.ones((1, 2)), [np.ones((3, 2))], 2)
