@@ -16,6 +16,8 @@ Tests:
 - ``cycles_match_model``: free-running streams; the cycles from a frame's first pixel accepted
   to its last output beat sent equal ``golden.cycles.dense_linear.frame_cycles`` exactly; then
   the reference measurement of docs/dense_linear_core.md (90 % weight sparsity, uniform pixels).
+In every run, under any pacing, the core's in_ready_o and out_valid_o are compared in every cycle
+with its stepped model (golden.cycles.dense_linear.stepped).
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ from golden.cycles import dense_linear as cycle_model
 from golden.layers import flatten_chw, linear_currents
 from golden.memory_images import config_writes, layer_images
 from golden.neuron import NeuronParams, run_neuron
-from tb.dense_input_core.test_dense_input_core import pixel_arrays
+from tb.dense_input_core.test_dense_input_core import check_handshakes, pixel_arrays
 from tb.harness.config import config_orders, drive_config_writes, in_order
 from tb.harness.coverage import CoreCoverage
+from tb.harness.handshakes import HandshakeRecorder
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.report import STATS
 from tb.harness.scoreboard import Scoreboard
@@ -81,6 +84,12 @@ class DenseLinearTB(TB):
                                   membrane_bits=self.membrane_bits if self.has_neuron else None)
         self.cover.watch(self.clock, dut.in_valid_i, dut.in_ready_o, dut.out_valid_o,
                          dut.out_ready_i)
+        self.handshakes = HandshakeRecorder(self.clock, dut.in_valid_i, dut.in_ready_o,
+                                            dut.out_valid_o, dut.out_ready_i)
+        self.parameters = {"InChannels": self.channels, "InHeight": self.height,
+                           "InWidth": self.width, "OutFeatures": self.out_features,
+                           "Timesteps": self.timesteps, "Parallel": self.parallel,
+                           "Lanes": self.lanes, "GroupWidth": self.group}
 
     def _on_accept(self, _beat) -> None:
         self.accept_times.append(get_sim_time("ns"))
@@ -119,6 +128,7 @@ class DenseLinearTB(TB):
         await self.load(in_order(config_writes(images), config_order))
         self.source.set_pacing(source_pacing)
         self.sink.set_pacing(sink_pacing)
+        self.handshakes.start()  # the core is in its after-reset state (writes move no control)
         for frame in frames:
             for beat in self.frame_beats(frame):
                 self.source.put(beat)
@@ -134,6 +144,9 @@ class DenseLinearTB(TB):
                 break
         for _ in range(3):  # catch beats emitted after the expected end
             await RisingEdge(self.clock)
+        model = cycle_model.stepped(self.parameters, np.asarray(weights, dtype=np.int64), frames,
+                                    self.timesteps)
+        check_handshakes("dense_linear_core", model, self.handshakes.stop())
         return list(self.sink.beats), list(self.accept_times), list(self.beat_times)
 
     # -- golden ---------------------------------------------------------------------------------
