@@ -124,12 +124,12 @@ def replay(bundle: Path, sim: str, build_root: Path = REPO / "build" / "replay",
         status = status or 1
     complaint = readmem_complaint(output)
     if status == 0 or complaint and not verdict.startswith("FAIL"):
-        problem = complaint or check_run(bundle, output, stall, preload)
+        problem = complaint or check_run(bundle, output, stall, preload, out_hold)
         if problem:
             status, verdict = 1, f"FAIL {problem}"
             output += verdict + "\n"
         elif status == 0:
-            output += cycles_summary(bundle, output, stall) + "\n"
+            output += cycles_summary(bundle, output, stall, out_hold) + "\n"
     return status, verdict, output
 
 
@@ -182,7 +182,8 @@ def readmem_complaint(output: str) -> str | None:
     return None
 
 
-def check_run(bundle: Path, output: str, stall: int, preload: bool = False) -> str | None:
+def check_run(bundle: Path, output: str, stall: int, preload: bool = False,
+              out_hold: int = 0) -> str | None:
     """What a PASS must also satisfy (docs/vectors.md): returns the first problem or None.
     ``preload``: the bench drove the register writes only."""
     complaint = readmem_complaint(output)
@@ -218,63 +219,105 @@ def check_run(bundle: Path, output: str, stall: int, preload: bool = False) -> s
     if set(seen) != set(streams) - {"input"}:
         return f"replay_bundle.svh: the bench checked streams {sorted(seen)}, manifest.json " \
                f"lists {sorted(set(streams) - {'input'})}"
-    return check_cycles(manifest, output, stall)
+    return check_cycles(manifest, output, stall, out_hold)
 
 
-def _layer0_cycles(manifest: dict, output: str, stall: int
-                   ) -> tuple[list[int], list[bool], str] | str:
-    """Per sample: layer 0's measured cycles and whether the model is exact for it (STALL=0
-    and tap 0 never backpressured up to that sample's last beat), and the whole run's count;
-    or a problem."""
-    facts = manifest.get("cycles") or {}
-    if "layer0_per_frame" not in facts or "total_lower_bound" not in facts:
-        return "manifest.json: no cycles.layer0_per_frame / cycles.total_lower_bound " \
-               "(a bundle from before generator 1.2: make it again)"
+def _exact_edges(manifest: dict, output: str) -> list[tuple[str, int, int]] | str:
+    """Every edge the network model gives exactly (cycles after sample 0's first input beat):
+    ``(what, measured, model)`` per sample's first input beat, per stream and sample its last
+    beat, and the total; or a problem."""
+    facts = manifest["cycles"]
     first_in = {int(s): int(c) for s, c in _info(output, r"first_in (\d+) (\d+)")}
-    last_l0 = {int(s): (int(c), int(b)) for s, c, b in
-               _info(output, r"last L0 (\d+) (\d+) (\d+)")}
+    last = {(name, int(s)): int(c) for name, s, c, _ in
+            _info(output, r"last (\S+) (\d+) (\d+) (\d+)")}
+    total = _info(output, r"cycles (\d+) \(.*\)")
+    frames = len(facts["first_in"])
+    if len(total) != 1 or sorted(first_in) != list(range(frames)):
+        return "cycles: the bench printed no complete cycle counts"
+    start = first_in[0]
+    wanted = [(f"sample {s}, first input beat", ("in", s), "first_in", c)
+              for s, c in enumerate(facts["first_in"])]
+    wanted += [(f"L{i} sample {s}, last beat", (f"L{i}", s), f"tap_last[{i}]", c)
+               for i, tap in enumerate(facts["tap_last"]) for s, c in enumerate(tap)]
+    wanted += [(f"readout sample {s}, last beat", ("readout", s), "readout_last", c)
+               for s, c in enumerate(facts["readout_last"])]
+    edges = []
+    for what, key, field, want in wanted:
+        got = first_in[key[1]] if key[0] == "in" else last.get(key)
+        if got is None:
+            return f"cycles: the bench printed no cycle for {what}"
+        edges.append((f"{what} (manifest.json cycles.{field})", got - start, want))
+    edges.append(("in all (manifest.json cycles.total_exact)", int(total[0]),
+                  facts["total_exact"]))
+    return edges
+
+
+def _is_exact(stall: int, out_hold: int) -> bool:
+    """The network model's edges are exact for this run: free-running streams."""
+    return stall == 0 and out_hold == 0
+
+
+def _bounds(manifest: dict, output: str) -> tuple[list[int], int] | str:
+    """Under stalls: layer 0's measured cycles per sample and the whole run's; or a problem."""
+    facts = manifest["cycles"]
+    first_in = {int(s): int(c) for s, c in _info(output, r"first_in (\d+) (\d+)")}
+    last_l0 = {int(s): int(c) for s, c, _ in _info(output, r"last L0 (\d+) (\d+) (\d+)")}
     total = _info(output, r"cycles (\d+) \(.*\)")
     frames = len(facts["layer0_per_frame"])
     if len(total) != 1 or sorted(first_in) != list(range(frames)) or \
             sorted(last_l0) != list(range(frames)):
         return "cycles: the bench printed no complete cycle counts"
-    measured = [last_l0[s][0] - first_in[s] + 1 for s in range(frames)]
-    exact = [stall == 0 and last_l0[s][1] == 0 for s in range(frames)]
-    return measured, exact, total[0]
+    return [last_l0[s] - first_in[s] + 1 for s in range(frames)], int(total[0])
 
 
-def check_cycles(manifest: dict, output: str, stall: int) -> str | None:
-    """Layer 0's cycles per frame: equal to the model for every frame nothing paused (STALL=0,
-    tap 0 not backpressured before the frame's last beat), else at least the model; the whole
-    run at least the lower bound."""
-    found = _layer0_cycles(manifest, output, stall)
+def check_cycles(manifest: dict, output: str, stall: int, out_hold: int = 0) -> str | None:
+    """Free-running streams: every sample's first input beat, every stream's last beat per
+    sample and the whole run equal the network model (manifest.json ``cycles``). Under stalls
+    (or out_hold) the model's figures are lower bounds: layer 0's cycles per frame at least its
+    core model's (``layer0_per_frame``), the whole run at least ``total_lower_bound``."""
+    facts = manifest.get("cycles")
+    needed = ("total_exact", "first_in", "tap_last", "readout_last", "layer0_per_frame",
+              "total_lower_bound")
+    if not isinstance(facts, dict) or any(key not in facts for key in needed):
+        return ("manifest.json: no complete cycles facts (a bundle from before generator 1.4: "
+                "make it again)")
+    if _is_exact(stall, out_hold):
+        edges = _exact_edges(manifest, output)
+        if isinstance(edges, str):
+            return edges
+        for what, got, want in edges:
+            if got != want:
+                return f"cycles: {what}: measured {got}, model {want}"
+        return None
+    found = _bounds(manifest, output)
     if isinstance(found, str):
         return found
-    measured, exact, total = found
-    expected = manifest["cycles"]["layer0_per_frame"]
-    for sample, (got, want, is_exact) in enumerate(zip(measured, expected, exact)):
-        if got != want if is_exact else got < want:
-            return (f"cycles: layer 0, sample {sample}: measured {got}, model "
-                    f"{'' if is_exact else 'lower bound '}{want} (manifest.json cycles."
-                    f"layer0_per_frame)")
+    measured, total = found
+    for sample, (got, want) in enumerate(zip(measured, manifest["cycles"]["layer0_per_frame"])):
+        if got < want:
+            return (f"cycles: layer 0, sample {sample}: measured {got}, below the model's "
+                    f"{want} (manifest.json cycles.layer0_per_frame)")
     bound = manifest["cycles"]["total_lower_bound"]
-    if int(total) < bound:
+    if total < bound:
         return (f"cycles: measured {total} in all, below the lower bound {bound} "
                 f"(manifest.json cycles.total_lower_bound)")
     return None
 
 
-def cycles_summary(bundle: Path, output: str, stall: int) -> str:
+def cycles_summary(bundle: Path, output: str, stall: int, out_hold: int = 0) -> str:
     """One INFO line saying what the cycle check of a passing run compared."""
     manifest = json.loads((bundle / "manifest.json").read_text())
-    measured, exact, total = _layer0_cycles(manifest, output, stall)
-    expected = manifest["cycles"]["layer0_per_frame"]
-    per_frame = ", ".join(f"{got} {'==' if is_exact else '>='} {want}"
-                          for got, want, is_exact in zip(measured, expected, exact))
-    why = ("" if all(exact) else
-           " (>=: a bound, " + ("stalls" if stall else "tap 0 was backpressured") + ")")
-    return (f"INFO checked layer 0 cycles per frame, measured vs model: {per_frame}{why}; "
-            f"all {total} >= lower bound {manifest['cycles']['total_lower_bound']}")
+    if _is_exact(stall, out_hold):
+        edges = _exact_edges(manifest, output)
+        return (f"INFO checked {len(edges)} cycle counts exactly against the network model "
+                f"(every sample's first input beat, every stream's last beat per sample): "
+                f"all {edges[-1][1]} == model {edges[-1][2]}")
+    measured, total = _bounds(manifest, output)
+    per_frame = ", ".join(f"{got} >= {want}" for got, want in
+                          zip(measured, manifest["cycles"]["layer0_per_frame"]))
+    return (f"INFO checked lower bounds (stalls or out_hold: the exact counts do not apply): "
+            f"layer 0 cycles per frame {per_frame}; all {total} >= "
+            f"{manifest['cycles']['total_lower_bound']}")
 
 
 def main(argv: list[str] | None = None) -> int:

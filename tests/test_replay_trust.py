@@ -121,18 +121,28 @@ def test_damages_listed_as_expected(bundle):
 
 @pytest.mark.xdist_group("replay")
 @pytest.mark.parametrize("sim", SIMS)
-def test_intact_bundle_passes_with_exact_layer0_cycles(bundle, sim, capsys):
+def test_intact_bundle_passes_with_exact_cycles(bundle, sim, capsys):
+    """Free-running: every sample's first input beat, every stream's last beat per sample and
+    the total are the network model's (golden.cycles.network.stepped_network), exactly."""
     status, out = cli(bundle, sim, capsys)
     assert (status, verdict_of(out)) == (0, "PASS 1136 beats"), out
-    manifest = json.loads((bundle / "manifest.json").read_text())
+    cycles = json.loads((bundle / "manifest.json").read_text())["cycles"]
     first = {int(s): int(c) for s, c in re.findall(r"^INFO first_in (\d+) (\d+)$", out, re.M)}
-    last = {int(s): int(c) for s, c in re.findall(r"^INFO last L0 (\d+) (\d+) 0$", out, re.M)}
-    measured = [last[s] - first[s] + 1 for s in range(2)]
-    assert measured == manifest["cycles"]["layer0_per_frame"], out
-    assert re.search(r"^INFO stream L0 beats 896 stalled 0 ", out, re.M), out
-    assert f"measured vs model: {measured[0]} == {measured[0]}, {measured[1]} == " in out, out
+    last = {(name, int(s)): int(c) for name, s, c in
+            re.findall(r"^INFO last (\S+) (\d+) (\d+) \d+$", out, re.M)}
+    start = first[0]
+    assert [first[s] - start for s in range(2)] == cycles["first_in"]
+    taps = len(cycles["tap_last"])
+    assert taps == 3
+    assert [[last[(f"L{i}", s)] - start for s in range(2)] for i in range(taps)] == \
+        cycles["tap_last"]
+    assert [last[("readout", s)] - start for s in range(2)] == cycles["readout_last"]
     total = int(re.search(r"^INFO cycles (\d+) ", out, re.M).group(1))
-    assert total >= manifest["cycles"]["total_lower_bound"]
+    assert total == cycles["total_exact"] == cycles["readout_last"][-1] + 1
+    # 2 first beats, 3 x 2 tap ends, 2 readout ends and the total.
+    assert "INFO checked 11 cycle counts exactly against the network model " in out, out
+    # Layer 0 alone is also its closed-form core model (it is never backpressured here).
+    assert [last[("L0", s)] - first[s] + 1 for s in range(2)] == cycles["layer0_per_frame"]
 
 
 def test_layer0_cycles_are_the_core_model(bundle):
@@ -185,29 +195,26 @@ def test_corrupted_word_fails_naming_file_and_line(bundle, sim, tmp_path, capsys
 @pytest.mark.xdist_group("replay")
 @pytest.mark.parametrize("sim", SIMS)
 def test_tampered_expected_cycles_fail(bundle, sim, tmp_path, capsys):
-    """An expected layer-0 count one off, then a lower bound one above the measured total."""
+    """An expected edge of one tap one cycle off, then the expected total: each fails, named."""
     folder = copy_of(bundle, tmp_path)
     path = folder / "manifest.json"
-    manifest = json.loads(path.read_text())
-    good = json.dumps(manifest)
-    manifest["cycles"]["layer0_per_frame"][1] += 1
+    good = path.read_text()
+    manifest = json.loads(good)
+    manifest["cycles"]["tap_last"][1][1] += 1
     path.write_text(json.dumps(manifest))
     status, out = cli(folder, sim, capsys)   # the manifest itself has no sha256
-    want = manifest["cycles"]["layer0_per_frame"][1]
+    want = manifest["cycles"]["tap_last"][1][1]
     assert status == 1, out
-    assert verdict_of(out) == (f"FAIL cycles: layer 0, sample 1: measured {want - 1}, model "
-                               f"{want} (manifest.json cycles.layer0_per_frame)"), out
+    assert verdict_of(out) == (f"FAIL cycles: L1 sample 1, last beat (manifest.json cycles."
+                               f"tap_last[1]): measured {want - 1}, model {want}"), out
     manifest = json.loads(good)
-    path.write_text(good)
-    status, out = cli(folder, sim, capsys)
-    assert status == 0, out
-    total = int(re.search(r"^INFO cycles (\d+) ", out, re.M).group(1))
-    manifest["cycles"]["total_lower_bound"] = total + 1
+    manifest["cycles"]["total_exact"] -= 1
     path.write_text(json.dumps(manifest))
     status, out = cli(folder, sim, capsys)
+    want = manifest["cycles"]["total_exact"]
     assert status == 1, out
-    assert verdict_of(out) == (f"FAIL cycles: measured {total} in all, below the lower bound "
-                               f"{total + 1} (manifest.json cycles.total_lower_bound)"), out
+    assert verdict_of(out) == (f"FAIL cycles: in all (manifest.json cycles.total_exact): "
+                               f"measured {want + 1}, model {want}"), out
 
 
 @pytest.mark.xdist_group("replay")
@@ -241,16 +248,17 @@ def passing_output(bundle: Path) -> str:
     out = [f"INFO samples {manifest['samples']}",
            f"INFO config {manifest['config_writes']['count']} writes",
            f"INFO input {streams['input']['beats']} beats",
-           "INFO first_in 0 100", "INFO first_in 1 200"]
+           *(f"INFO first_in {s} {100 + c}" for s, c in
+             enumerate(manifest["cycles"]["first_in"]))]
     for name, stream in streams.items():
         if name != "input":
             out.append(f"INFO stream {name} beats {stream['beats']} stalled 0 "
                        f"file {stream['file']}")
-    per_frame = manifest["cycles"]["layer0_per_frame"]
-    out += [f"INFO last L0 0 {100 + per_frame[0] - 1} 0",
-            f"INFO last L0 1 {200 + per_frame[1] - 1} 0",
-            f"INFO cycles {manifest['cycles']['total_lower_bound']} (first input beat ...)",
-            "PASS 1136 beats"]
+    cycles = manifest["cycles"]
+    for i, tap in enumerate(cycles["tap_last"]):
+        out += [f"INFO last L{i} {s} {100 + c} 0" for s, c in enumerate(tap)]
+    out += [f"INFO last readout {s} {100 + c} 0" for s, c in enumerate(cycles["readout_last"])]
+    out += [f"INFO cycles {cycles['total_exact']} (first input beat ...)", "PASS 1136 beats"]
     return "\n".join(out) + "\n"
 
 
@@ -281,24 +289,35 @@ def test_check_run_refuses(bundle, change, expected):
     assert problem is not None and problem.startswith(expected), problem
 
 
-def test_stalled_layer0_is_a_lower_bound(bundle):
-    """With stalls (or tap 0 backpressured) a slower layer 0 passes, a faster one fails."""
+def test_stalled_counts_are_lower_bounds(bundle):
+    """Free-running, one cycle late anywhere fails naming the edge; under stalls (or out_hold)
+    a slower run passes and one faster than a lower bound fails."""
     output = passing_output(bundle)
     slower = re.sub(r"^INFO last L0 1 (\d+) 0$", lambda m: f"INFO last L0 1 {int(m[1]) + 5} 0",
                     output, flags=re.M)
     assert slower != output
-    assert R.check_run(bundle, slower, stall=0).startswith("cycles: layer 0, sample 1: "
-                                                           "measured")  # exact at STALL=0
-    assert R.check_run(bundle, slower, stall=30) is None            # a bound under stalls
-    # Tap 0 backpressured before sample 1's last beat: a bound for sample 1 only.
-    pressed = re.sub(r"^(INFO last L0 1 \d+) 0$", r"\1 7", slower, flags=re.M)
-    assert R.check_run(bundle, pressed, stall=0) is None
-    late0 = re.sub(r"^INFO last L0 0 (\d+) 0$", lambda m: f"INFO last L0 0 {int(m[1]) + 1} 0",
-                   pressed, flags=re.M)
-    assert R.check_run(bundle, late0, stall=0).startswith("cycles: layer 0, sample 0: ")
-    first = "INFO first_in 1 200"
-    faster = output.replace(first, "INFO first_in 1 201")
-    assert R.check_run(bundle, faster, stall=30).startswith("cycles: layer 0, sample 1")
+    assert R.check_run(bundle, slower, stall=0).startswith(
+        "cycles: L0 sample 1, last beat (manifest.json cycles.tap_last[0]): measured")
+    assert R.check_run(bundle, slower, stall=30) is None
+    assert R.check_run(bundle, slower, stall=0, out_hold=50) is None
+    cycles = json.loads((bundle / "manifest.json").read_text())["cycles"]
+    first = f"INFO first_in 1 {100 + cycles['first_in'][1]}"
+    later = output.replace(first, f"INFO first_in 1 {101 + cycles['first_in'][1]}")
+    assert R.check_run(bundle, later, stall=30).startswith(
+        "cycles: layer 0, sample 1: measured"), "a layer-0 frame faster than its model"
+    total = f"INFO cycles {cycles['total_exact']} "
+    below = output.replace(total, f"INFO cycles {cycles['total_lower_bound'] - 1} ")
+    assert R.check_run(bundle, below, stall=30).startswith(
+        "cycles: measured") and "below the lower bound" in R.check_run(bundle, below, stall=30)
+
+
+def test_manifest_without_exact_cycles_is_refused(bundle, tmp_path):
+    folder = copy_of(bundle, tmp_path)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    del manifest["cycles"]["total_exact"]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    assert R.check_run(folder, passing_output(bundle), stall=0).startswith(
+        "manifest.json: no complete cycles facts")
 
 
 # ------------------------------------------------------------ debug traces

@@ -31,7 +31,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from golden.cycles import dense_input, dense_linear, maxpool, sparse_conv, sparse_linear
+from golden.cycles.fifo import FifoStepped
+from golden.cycles.readout import ReadoutStepped
+from golden.cycles.stepped import ModelDeadlock
 from golden.network import run_network
+
+#: The closed-form module of each layer core, whose ``stepped(parameters, weight, frames,
+#: timesteps)`` builds the core's stepped model (golden.cycles.stepped).
+CORE_MODELS = {"dense_input_core": dense_input, "dense_linear_core": dense_linear,
+               "sparse_conv_core": sparse_conv, "sparse_linear_core": sparse_linear,
+               "spike_maxpool": maxpool}
 
 
 @dataclass(frozen=True)
@@ -104,11 +113,20 @@ def network_cycles(plan: dict, cfg: dict, weights: dict, samples) -> dict:
     models = layer_models(plan, cfg, weights, samples)
     readout_span = len(samples) * plan["readout"]["pixels"] * cfg["timesteps"]
     spans = [m.span for m in models] + [readout_span]
+    run = stepped_network(plan, cfg, weights, samples)
+    start = run.first_in[0]
     return {
         "definition": "cycles counted inclusively between two clock edges of the replay bench: "
                       "per frame, the edge accepting its first input beat to the edge sending "
                       "its last beat on the named stream; total, the first input beat of "
                       "sample 0 to the last readout beat",
+        "total_exact": run.total,
+        "exact_when": "the input is offered every cycle and out_ready is high every cycle "
+                      "(replay STALL=0, no out_hold); otherwise total_exact and every per-"
+                      "sample edge are lower bounds",
+        "first_in": [c - start for c in run.first_in],
+        "tap_last": [[c - start for c in tap] for tap in run.tap_last],
+        "readout_last": [c - start for c in run.readout_last],
         "layer0_module": models[0].module,
         "layer0_per_frame": [int(c) for c in models[0].frame_cycles],
         "layer0_exact_when": "the input never pauses (STALL=0) and tap 0 was not "
@@ -116,7 +134,90 @@ def network_cycles(plan: dict, cfg: dict, weights: dict, samples) -> dict:
                              "bound",
         "layer_span_lower_bounds": [int(s) for s in spans],
         "total_lower_bound": int(max(spans)),
-        "total_exact": None,
-        "note": "no exact whole-network count: the core models assume free-running streams, "
-                "which only layer 0 gets (golden/cycles/network.py)",
     }
+
+
+def _pixels(shape) -> int:
+    """Pixels per sample of a stream of this layer shape (``[C, H, W]``, or ``[F]``: one)."""
+    return int(np.prod(shape[1:])) if len(shape) == 3 else 1
+
+
+@dataclass(frozen=True)
+class NetworkRun:
+    """Every stream's handshakes in a stepped run of a generated top (cycle 0 = the first cycle
+    the source offers a beat; the cycle of a beat is the clock edge that takes it)."""
+
+    #: Per sample: the cycle accepting its first input beat.
+    first_in: tuple[int, ...]
+    #: Per layer, per sample: the cycle of the sample's last beat on tap ``i`` (core i's output).
+    tap_last: tuple[tuple[int, ...], ...]
+    #: Per sample: the cycle of its last readout beat.
+    readout_last: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        """First input beat of sample 0 to the last readout beat, both counted."""
+        return self.readout_last[-1] - self.first_in[0] + 1
+
+
+def stepped_network(plan: dict, cfg: dict, weights: dict, samples, *, out_hold: int = 0,
+                    idle_limit: int = 200_000) -> NetworkRun:
+    """Steps every core, FIFO and the readout of the generated top (vectors/network_top.py)
+    together, one clock edge at a time, as the replay bench drives it: the input offered every
+    cycle from cycle 0 until all samples' beats are taken, ``out_ready`` low for the first
+    ``out_hold`` cycles and high after. Exact wherever the per-core stepped models are (each is
+    checked cycle by cycle against its core in the core's testbench)."""
+    samples = [np.asarray(x).astype(np.int64) for x in samples]
+    contexts = [run_network(cfg, weights, x) for x in samples]
+    steps = cfg["timesteps"]
+    layers = plan["layers"]
+    # A pixels input core gets the samples themselves ([C, H, W]), as its closed form does.
+    cores = [CORE_MODELS[core["module"]].stepped(
+                 core["parameters"], weights.get(f"L{core['index']}.weight"),
+                 samples if core["in_format"] == "pixels"
+                 else [c.layers[core["index"]].inp for c in contexts], steps)
+             for core in layers]
+    fifos = [FifoStepped(plan["fifo_depth"]) for _ in layers]
+    readout = ReadoutStepped(steps)
+    first = layers[0]
+    in_per_sample = _pixels(first["in_shape"]) * (1 if first["in_format"] == "pixels" else steps)
+    out_per_sample = [_pixels(core["out_shape"]) * steps for core in layers]
+    readout_per_sample = plan["readout"]["pixels"]
+    frames = len(samples)
+    in_total = frames * in_per_sample
+    accepted, taps, readouts = [], [[] for _ in layers], []
+    cycle = idle = 0
+    while len(readouts) < frames * readout_per_sample:
+        sink_ready = cycle >= out_hold
+        # Every value before the edge: FIFO flags are registers, so only the readout's ready
+        # depends on this cycle's sink.
+        in_valid = [len(accepted) < in_total] + [f.out_valid() for f in fifos[:-1]]
+        out_ready = [f.in_ready(True) for f in fifos]
+        readout_in_valid = fifos[-1].out_valid()
+        fired = False
+        pops = []
+        for i, core in enumerate(cores):
+            in_fire, out_fire = core.clock(in_valid[i], out_ready[i])
+            pops.append(in_fire)
+            if out_fire:
+                taps[i].append(cycle)
+            fired |= in_fire or out_fire
+        readout_in, readout_out = readout.clock(readout_in_valid, sink_ready)
+        pops.append(readout_in)
+        if pops[0]:
+            accepted.append(cycle)
+        if readout_out:
+            readouts.append(cycle)
+        for i, fifo in enumerate(fifos):
+            fifo.clock(bool(taps[i]) and taps[i][-1] == cycle, pops[i + 1])
+        idle = 0 if fired or readout_in or readout_out else idle + 1
+        if idle > idle_limit:
+            raise ModelDeadlock(f"network model: no handshake for {idle_limit} cycles at cycle "
+                                f"{cycle} ({len(accepted)}/{in_total} input beats, "
+                                f"{[len(t) for t in taps]} tap beats, {len(readouts)} readouts)")
+        cycle += 1
+    return NetworkRun(
+        tuple(accepted[s * in_per_sample] for s in range(frames)),
+        tuple(tuple(t[(s + 1) * n - 1] for s in range(frames))
+              for t, n in zip(taps, out_per_sample)),
+        tuple(readouts[(s + 1) * readout_per_sample - 1] for s in range(frames)))
