@@ -236,7 +236,9 @@ class SparseConvStepped:
     ``tag_step_end_q``; the weight and neuron stages ``wst_nrn_q``/``wst_step_end_q``,
     ``nrn_q``/``nrn_step_end_q``; ``out_valid_q``. The group costs (:func:`group_costs`) are
     computed up front. ``stall`` freezes issue, completion, both stages and the detectors; the
-    input writes and a capture into an empty window register go on during it.
+    input writes and a capture into an empty window register go on during it. ``stalled`` (the
+    cycle before the last edge was a stall), ``loaded`` and :meth:`capture_ready` let the
+    testbench pick a pacing that captures a window during a stall.
     """
 
     def __init__(self, weight, frames, hw: ConvHw) -> None:
@@ -267,6 +269,7 @@ class SparseConvStepped:
         self.wst_nrn = self.wst_step_end = False
         self.nrn = self.nrn_step_end = False
         self.out_valid_q = False
+        self.stalled = False                               # the last cycle was a stall
 
     def out_valid(self) -> bool:
         return self.out_valid_q
@@ -276,7 +279,8 @@ class SparseConvStepped:
         needed_col = self.xc - self.pad if self.yc >= self.pad and self.xc > self.pad else 0
         return rows_ahead < self.kernel or (rows_ahead == self.kernel and self.xi < needed_col)
 
-    def _capture_ready(self) -> bool:
+    def capture_ready(self) -> bool:
+        """``cap_ready``: the window of the capture pointer is complete."""
         rows_below = min(self.pad, self.height - 1 - self.yc)
         last_col = min(self.xc + self.pad, self.width - 1)
         return self.e > rows_below or (self.e == rows_below and self.xi > last_col)
@@ -287,10 +291,11 @@ class SparseConvStepped:
         issue = self.loaded and detectors_ready and not stall
         complete = self.beats_left > 0 and detectors_ready and not stall
         last_issue = issue and self.walk == self.walk_len - 1
-        capture = self._capture_ready() and (not self.loaded or last_issue)
+        capture = self.capture_ready() and (not self.loaded or last_issue)
         in_fire = bool(in_valid) and self.in_ready(out_ready)
         out_fire = self.out_valid_q and bool(out_ready)
         out_load = self.nrn and not stall and self.nrn_step_end
+        self.stalled = stall
 
         # Output register, then the neuron and weight stages (held by a stall).
         self.out_valid_q = out_load or (self.out_valid_q and not out_ready)

@@ -34,7 +34,7 @@ from golden.strategies import neuron_params
 from tb.harness.config import config_orders, drive_config_writes, in_order
 from tb.harness.coverage import CoreCoverage
 from tb.harness.handshakes import HandshakeRecorder, compare_handshakes
-from tb.harness.pacing import ALWAYS, pacing_patterns
+from tb.harness.pacing import ALWAYS, cycle_pattern, pacing_patterns
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, run_search
 from tb.harness.stream import StreamSink, StreamSource
@@ -391,6 +391,53 @@ def density_case(s: Shape, sparsity: float, density: float, seed: int,
     return Case(weight, bias, neuron, frames_, ALWAYS, ALWAYS)
 
 
+def _captures_during_stall(model: SparseConvStepped, beats: int, source_pacing, sink_pacing,
+                           limit: int = 20_000) -> bool:
+    """Runs ``model`` as :meth:`ConvTB.run` drives the core (the source presents beat n from the
+    cycle after its pacing allows it and holds it until accepted; cycle c >= 1 has the sink's
+    ready of pattern entry c-1): is a window complete while the window register is empty in a
+    stalled cycle (so the core captures it during the stall)?"""
+    source, sink = cycle_pattern(source_pacing), cycle_pattern(sink_pacing)
+    holding, accepted, sent, out_ready = False, 0, 0, False
+    for _ in range(limit):
+        capture = not model.loaded and model.capture_ready()
+        in_fire, out_fire = model.clock(holding, out_ready)
+        if capture and model.stalled:
+            return True
+        sent += out_fire
+        if in_fire:
+            holding, accepted = False, accepted + 1
+        if not holding and accepted < beats and next(source):
+            holding = True
+        out_ready = next(sink)
+        if sent == beats:
+            break
+    return False
+
+
+def stall_capture_case(s: Shape) -> Case:
+    """Zero weights (every (pixel, t) costs C = R*NG cycles), dense spikes, three frames, and a
+    source and a sink each active one cycle in about C + 1, searched (sink first) until the
+    stepped model captures a window while the datapath is stalled: a stall does not freeze the
+    input writes nor a capture into an empty window register, and drawn pacings line the two up
+    only rarely. (Free-running streams if no pacing of the search does it.)"""
+    weight = np.zeros((s.co, s.ci, s.k, s.k), dtype=np.int64)
+    bias = np.zeros(s.co, dtype=np.int64)
+    neuron = NeuronParams("if", 1, "hard", 1) if s.has_neuron else None
+    frames_ = (np.ones((s.t, s.ci, s.h, s.w), dtype=np.uint8),) * 3
+    beats = len(frames_) * s.h * s.w * s.t
+    step_cycles = -(-s.co // s.p) * -(-s.fan_in // s.g)
+    for sink_idle in range(step_cycles, 2 * step_cycles + 3):
+        for source_idle in range(step_cycles - 1, 2 * step_cycles + 3):
+            for source_active in (1, 2):
+                source_pacing = (True,) * source_active + (False,) * source_idle
+                sink_pacing = (False,) * sink_idle + (True,)
+                model = SparseConvStepped(weight, frames_, s.hw)
+                if _captures_during_stall(model, beats, source_pacing, sink_pacing):
+                    return Case(weight, bias, neuron, frames_, source_pacing, sink_pacing)
+    return Case(weight, bias, neuron, frames_, ALWAYS, ALWAYS)
+
+
 # ---------------------------------------------------------------------------------------------
 # Tests
 # ---------------------------------------------------------------------------------------------
@@ -412,6 +459,7 @@ async def random_layers_match_golden(dut):
     @example(case=density_case(s, 1.0, 1.0, 1))
     @example(case=density_case(s, 0.0, 1.0, 2))
     @example(case=density_case(s, 0.9, 0.2, 3))
+    @example(case=stall_capture_case(s))
     @counted
     def check(case):
         beats, accepts, beat_times = run(case)
