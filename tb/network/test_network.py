@@ -8,8 +8,9 @@ and RTL tensors of every layer is written next to the run for offline study.
 
 Tests: ``random_examples`` (Hypothesis: frames, and with ``DUALSPIKE_NETWORK_WEIGHTS=random``
 also weights, sparsity and neuron parameters, loaded through the configuration port per example),
-``back_to_back_samples`` (the real samples streamed back to back: correctness, cycles per frame,
-initiation interval, written to ``perf.json``), ``reset_mid_frame``.
+``back_to_back_samples`` (the real samples streamed back to back: correctness; every stream's
+last beat per sample equal to the network cycle model, golden.cycles.network.stepped_network;
+cycles per frame and initiation interval written to ``perf.json``), ``reset_mid_frame``.
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ from hypothesis import strategies as st
 
 from golden import inputs
 from golden.config import load_config
+from golden.cycles.network import stepped_network
 from golden.network import random_weights, run_network
 from golden.neuron import NeuronParams
 from golden.strategies import neuron_params
 from tb.harness.coverage import CoverPoint
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.report import STATS
+from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, run_search
 from tb.harness.stream import MultiStreamMonitor, StreamSource
 from tb.harness.tb import TB
@@ -67,6 +70,8 @@ class NetworkTB(TB):
                 for c in self.plan.layers}
         taps["out"] = (dut.out_valid_o, dut.out_ready_i,
                        {"data": dut.out_data_o, "last": dut.out_last_o})
+        # The input's handshakes on the same cycle count as the taps' (the cycle figures).
+        taps["in"] = (dut.in_valid_i, dut.in_ready_o, {"last": dut.in_last_i})
         self.monitor = self.stream(MultiStreamMonitor(self.clock, taps))
         self.out_ready_pacing = iter(())
         dut.out_ready_i.value = 0
@@ -325,7 +330,33 @@ async def back_to_back_samples(dut):
     contexts, expected = golden_streams(tb.plan, tb.cfg, tb.weights, samples)
     observed = await tb.run(network_writes(tb.cfg, tb.weights, tb.plan), samples)
     compare_network(tb.plan, contexts, expected, observed, "back_to_back_samples")
+    compare_cycles_with_model(tb, samples, observed)
     write_performance(tb.plan, samples, contexts, observed)
+
+
+def compare_cycles_with_model(tb: NetworkTB, samples, observed) -> None:
+    """Free-running streams: every sample's first input beat, every tap's and the readout's
+    last beat per sample equal the network cycle model (golden.cycles.network.stepped_network,
+    the figures a bundle's manifest carries), counted from sample 0's first input beat."""
+    plan = json.loads((NETWORK_DIR / "network.json").read_text())
+    model = stepped_network(plan, tb.cfg, tb.weights, samples)
+    accepts = [cycle for cycle, _ in observed["in"]]
+    per_input = len(accepts) // len(samples)
+    start = accepts[0] if accepts else 0
+    measured = [("first input beat", n, accepts[n * per_input] - start)
+                for n in range(len(samples)) if len(accepts) > n * per_input]
+    expected = [("first input beat", n, c - model.first_in[0])
+                for n, c in enumerate(model.first_in)]
+    streams = [(f"tap{core.index}", model.tap_last[i]) for i, core in enumerate(tb.plan.layers)]
+    streams.append(("out", model.readout_last))
+    for name, lasts in streams:
+        cycles = [c for c, _ in observed[name]]
+        per = len(cycles) // len(samples) if cycles else 0
+        measured += [(f"{name} last beat", n, cycles[(n + 1) * per - 1] - start)
+                     for n in range(len(samples)) if per]
+        expected += [(f"{name} last beat", n, c - model.first_in[0]) for n, c in enumerate(lasts)]
+    Scoreboard("network cycles (model vs measured, free-running, cycles after sample 0's "
+               "first input beat)").compare(expected, measured)
 
 
 def draw_samples(cfg, rng, count: int) -> list[np.ndarray]:
