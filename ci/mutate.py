@@ -16,6 +16,11 @@ Only the design logic is mutated: comments and the simulation-only assertion sec
 (`ifndef SYNTHESIS ... `endif) are left alone. Mutants are picked at random (seeded) among all
 candidate sites of the file, so repeated runs with other seeds cover other sites.
 
+Each mutant runs on the smallest regression parameter set of its block; one that survives
+there (and is not listed as equivalent) is run on the block's other parameter sets, the sweep
+and the regression ones, until one kills it: those hold the odd sizes one set lacks. A kill on
+another set counts only if the unmutated design passes that same run (checked once per set).
+
 Writes build/mutation/report.md and report.json (per file: mutants, killed, survived,
 equivalent, stillborn, score = killed / (killed + real survivors), and the survivors) and exits
 with status 1 if a file scores below --min-score.
@@ -169,8 +174,65 @@ def load_equivalent(path: Path = EQUIVALENT_FILE) -> dict[str, dict[str, str]]:
     return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
+def parameter_sets(block: str) -> list[dict]:
+    """The parameter sets a mutant of ``block``'s files is run on, in order: the smallest
+    regression set first, then every other set the regression runs (``make test``'s sweep,
+    ``make sim``'s regression sets), which hold the odd and degenerate sizes (a bank without
+    a channel, groups that tile the fan-in exactly, a power-of-two depth) that one set lacks."""
+    testbench = TESTBENCHES[block]
+    first = testbench.regression[-1]
+    return [first] + [params for params in testbench.parameter_sets() if params != first]
+
+
 def run_mutant(mutant: Mutant, simulator: str, examples: int, seed: int) -> tuple[str, str]:
-    """Builds and runs one mutant (in this process); returns (verdict, detail)."""
+    """Builds and runs one mutant (in this process); returns (verdict, detail). A mutant the
+    first parameter set does not kill is run on the block's other sets until one kills it,
+    unless it is listed as equivalent (reviewed: no set can kill it)."""
+    sets = parameter_sets(mutant.block)
+    if mutant.key() in load_equivalent().get(mutant.file, {}):
+        sets = sets[:1]
+    outcome = ("stillborn", "no parameter set")
+    for number, parameters in enumerate(sets):
+        verdict, detail = run_on(mutant, simulator, examples, seed, parameters)
+        if verdict == "killed" and number and not control_passes(mutant, simulator, examples,
+                                                                 seed, parameters):
+            return "survived", (f"parameter set {number + 1} {parameters} fails without the "
+                                f"mutation too: {detail}")
+        if verdict == "killed":
+            return verdict, (f"parameter set {number + 1} of {len(sets)} {parameters}: "
+                             if number else "") + detail
+        if number == 0:
+            outcome = (verdict, detail)  # stillborn on the first set: it is not counted
+            if verdict == "stillborn":
+                break
+    return outcome
+
+
+#: The unmutated runs of :func:`control_passes`, kept for the rest of one `make mutate` run.
+CONTROLS_FILE = BUILD_ROOT / "mutation" / "controls.json"
+
+
+def control_passes(mutant: Mutant, simulator: str, examples: int, seed: int,
+                   parameters: dict) -> bool:
+    """Whether the unmutated design passes the same run (a set that kills a mutant must not
+    fail on its own); the answer is kept per block, set and budget for the other mutants."""
+    key = json.dumps([simulator, mutant.block, parameters, examples, seed], sort_keys=True)
+    known = json.loads(CONTROLS_FILE.read_text()) if CONTROLS_FILE.exists() else {}
+    if key not in known:
+        original = (RTL_DIR / mutant.file).read_text()[mutant.start:mutant.end]
+        identity = Mutant(**{**mutant.__dict__, "replacement": original})
+        passed = run_on(identity, simulator, examples, seed, parameters)[0] == "survived"
+        known = json.loads(CONTROLS_FILE.read_text()) if CONTROLS_FILE.exists() else {}
+        known[key] = passed
+        partial = CONTROLS_FILE.with_suffix(f".{os.getpid()}")
+        partial.write_text(json.dumps(known, indent=1) + "\n")
+        partial.replace(CONTROLS_FILE)  # whole or not at all: parallel mutants read it
+    return known[key]
+
+
+def run_on(mutant: Mutant, simulator: str, examples: int, seed: int,
+           parameters: dict) -> tuple[str, str]:
+    """Builds and runs one mutant on one parameter set; returns (verdict, detail)."""
     testbench = TESTBENCHES[mutant.block]
     (BUILD_ROOT / "mutation").mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"mutant-{mutant.block}-{mutant.index}-",
@@ -181,7 +243,7 @@ def run_mutant(mutant: Mutant, simulator: str, examples: int, seed: int) -> tupl
         sources = [str(work / s) if s == mutant.file else s for s in testbench.sources]
         result = run_testbench(
             testbench.block, testbench.toplevel, sources,
-            simulator, parameters=testbench.regression[-1], examples=examples, seed=seed,
+            simulator, parameters=parameters, examples=examples, seed=seed,
             extra_env={"DUALSPIKE_SKIP_SHRINK": "1"}, tag=work.name)
         if result.error and result.tests == 0 and "simulator exited" not in result.error \
                 and not result.assertion_failures:
@@ -205,6 +267,7 @@ def run_isolated(job: tuple) -> tuple[Mutant, str, str]:
     combinational loop that never settles, which hangs the simulator (counted as killed: a
     regression run would notice, by its own time limit)."""
     mutant, simulator, examples, seed, limit = job
+    limit *= len(parameter_sets(mutant.block))  # a survivor is tried on every set
     command = [sys.executable, __file__, "--run-one", json.dumps(
         {"mutant": mutant.__dict__, "sim": simulator, "examples": examples, "seed": seed})]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -263,6 +326,7 @@ def main() -> int:
         files = {f: b for f, b in files.items()
                  if f in (args.file or ()) or b in (args.block or ())}
     equivalent = load_equivalent()
+    CONTROLS_FILE.unlink(missing_ok=True)  # the sources may have changed since the last run
 
     jobs = []
     for file, block in files.items():
