@@ -9,6 +9,8 @@ banks; 2 samples) is made once per module.
 
 from __future__ import annotations
 
+import re
+
 import json
 import shutil
 import sys
@@ -105,7 +107,10 @@ def test_preloaded_top_replays_identically(bundle, sim):
     status, verdict, output = R.replay(bundle, sim, preload=True)
     assert (status, verdict) == (0, f"PASS {beats} beats"), output[-2000:]
     assert f"INFO config {manifest['preload']['register_writes']['count']} writes" in output
-    assert "INFO checked layer 0 cycles per frame" in output
+    # The preloaded top streams exactly like the written one: every edge of the network model.
+    total = manifest["cycles"]["total_exact"]
+    assert re.search(rf"^INFO checked \d+ cycle counts exactly against the network model "
+                     rf".*: all {total} == model {total}$", output, re.M), output[-2000:]
 
 
 def test_changed_image_word_fails(bundle, tmp_path):

@@ -26,7 +26,7 @@ A model starts in the state the core has after reset (and after its configuratio
 do not move its control state), with the frames it will be fed given to its constructor.
 Every stepped model is checked two ways: against the DUT cycle by cycle in its core's
 testbench under drawn pacing (``tb.harness.handshakes``), and against the closed-form schedule
-under free-running streams (tests/test_cycles_stepped.py).
+under free-running streams (tests/test_cycles_stepped_<core>.py).
 """
 
 from __future__ import annotations
