@@ -167,7 +167,34 @@ def format_coverage(results: list[TestbenchResult]) -> str:
                 missed += f" and {item['missed_count'] - len(item['missed'])} more"
             rows.append(f"| {r.block} | {r.tag} | {point} | {item['hit']}/{item['total']} | "
                         f"{missed} |")
+    rows += network_union_rows([r for r in results if r.block == "network" and r.coverage])
     return "\n".join(rows) if len(rows) > 2 else ""
+
+
+def network_union_rows(runs: list[TestbenchResult]) -> list[str]:
+    """The network coverpoints over every network run together (each network is one point of
+    the space: its input kind, neuron models, readout mode; the regression covers the space only
+    as a union): a bin counts as hit when any run hit it. Needs each run's complete missed list
+    (a point whose misses were cut off in a report is left out)."""
+    if len(runs) < 2:
+        return []
+    rows = []
+    union_hit = union_total = 0
+    for name in sorted({n for r in runs for n in r.coverage if n.partition(".")[2]}):
+        items = [r.coverage.get(name) for r in runs]
+        if any(item is None or "missed" not in item or
+               item.get("missed_count", 0) > len(item["missed"]) for item in items):
+            continue
+        missed = set(items[0]["missed"]).intersection(*(set(i["missed"]) for i in items[1:]))
+        total = items[0]["total"]
+        union_hit += total - len(missed)
+        union_total += total
+        rows.append(f"| network | all {len(runs)} runs (union) | {name.partition('.')[2]} | "
+                    f"{total - len(missed)}/{total} | {', '.join(sorted(missed))} |")
+    if rows:
+        rows.append(f"| network | all {len(runs)} runs (union) | all (bins of every point) | "
+                    f"{union_hit}/{union_total} | |")
+    return rows
 
 
 def run_record(job: Job, result: TestbenchResult) -> dict:

@@ -345,3 +345,23 @@ def test_the_ci_workflow_is_a_valid_sharded_regression():
     assert merge["needs"] == "sim" and "make sim-merge" in str(merge["steps"])
     makefile = (REPO / "Makefile").read_text()
     assert re.search(r"^sim-merge:", makefile, re.M) and "--changed $(CHANGED)" in makefile
+
+
+def test_network_coverage_is_also_reported_as_the_union_of_the_runs():
+    import sim_regression  # noqa: PLC0415 (ci/ is on sys.path above)
+    from tb.harness.runner import TestbenchResult  # noqa: PLC0415
+
+    def run(tag, missed):
+        result = TestbenchResult("network", "icarus", tag)
+        result.coverage = {
+            "network.input": {"hit": 2 - len(missed), "total": 2, "missed": missed,
+                              "missed_count": len(missed)},
+            "network": {"hit": 2 - len(missed), "total": 2}}
+        return result
+
+    rows = sim_regression.network_union_rows([run("digits", ["spikes"]), run("events", ["pixels"])])
+    assert rows == ["| network | all 2 runs (union) | input | 2/2 |  |",
+                    "| network | all 2 runs (union) | all (bins of every point) | 2/2 | |"]
+    rows = sim_regression.network_union_rows([run("a", ["spikes"]), run("b", ["spikes"])])
+    assert rows[0] == "| network | all 2 runs (union) | input | 1/2 | spikes |"
+    assert sim_regression.network_union_rows([run("a", ["spikes"])]) == []
