@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from golden.config import ConfigError, WeightError, load_config
 from golden.network import random_weights, run_network
-from tb.network import streams as S
+from vectors import streams as S
 from golden.strategies import small_configs
 from tb.network.networks import (
     _buildable,

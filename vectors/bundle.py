@@ -122,7 +122,7 @@ def stream_widths(plan: NetworkPlan) -> dict[str, int]:
 def render_streams(cfg: dict, plan: NetworkPlan, samples: np.ndarray, weights: dict
                    ) -> tuple[dict[str, list[int]], dict[str, int]]:
     """Every stream's words (all samples back to back) and its beats per sample."""
-    from tb.network import streams as S  # noqa: PLC0415 - keeps `--help` fast
+    from vectors import streams as S  # noqa: PLC0415 - keeps `--help` fast
 
     words: dict[str, list[int]] = {"input": []}
     words.update({f"L{c.index}": [] for c in plan.layers})

@@ -40,7 +40,7 @@ from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, run_search
 from tb.harness.stream import MultiStreamMonitor, StreamSource
 from tb.harness.tb import TB
-from tb.network import streams as S
+from vectors import streams as S
 from vectors.network_top import NetworkPlan, network_writes
 
 NETWORK_DIR = Path(os.environ.get("DUALSPIKE_NETWORK_DIR", "."))

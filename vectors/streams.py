@@ -1,7 +1,8 @@
 """Golden tensors <-> stream beats of a generated network (docs/cores.md section 1).
 
 Pure Python (no simulator): the network testbench and the vector bundles both use it, and
-``tests/test_network_streams.py`` checks that every encoding decodes back.
+``tests/test_network_generator.py`` checks that every encoding decodes back. It lives beside
+the generator (vectors/network_top.py), which defines the streams it encodes.
 """
 
 from __future__ import annotations
