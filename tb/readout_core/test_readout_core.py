@@ -15,27 +15,23 @@ from __future__ import annotations
 
 import cocotb
 import numpy as np
-from cocotb.simtime import get_sim_time
 from cocotb.task import resume
-from cocotb.triggers import RisingEdge
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from golden.arith import sat_bounds
 from golden.cycles import readout as cycle_model
 from golden.layers import readout_accumulate, readout_count
+from tb.harness.core_tb import CoreTB
 from tb.harness.coverage import CoreCoverage, CoverPoint
-from tb.harness.handshakes import HandshakeRecorder, compare_handshakes
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, examples_budget, run_search
-from tb.harness.stream import StreamSink, StreamSource
-from tb.harness.tb import CLOCK_PERIOD_NS, TB
 
 
-class ReadoutTB(TB):
+class ReadoutTB(CoreTB):
     def __init__(self, dut) -> None:
-        super().__init__(dut)
+        super().__init__(dut, "readout_core")
         p = lambda name: int(getattr(dut, name).value)  # noqa: E731
         self.channels, self.pixels, self.timesteps = p("Channels"), p("Pixels"), p("Timesteps")
         self.mode, self.current_bits = p("Mode"), p("CurrentBits")
@@ -43,35 +39,9 @@ class ReadoutTB(TB):
         want = cycle_model.readout_bits(self.mode, self.timesteps, self.current_bits)
         assert self.readout_bits == want, f"ReadoutBits {self.readout_bits}, model says {want}"
         self.in_bits = 1 if self.mode == 0 else self.current_bits
-        self.source = self.stream(StreamSource(self.clock, dut.in_valid_i, dut.in_ready_o,
-                                               {"data": dut.in_data_i, "last": dut.in_last_i},
-                                               on_accept=self._on_accept))
-        self.sink = self.stream(StreamSink(self.clock, dut.out_valid_o, dut.out_ready_i,
-                                           {"data": dut.out_data_o, "last": dut.out_last_o},
-                                           on_beat=self._on_beat))
-        self.accept_times: list[float] = []
-        self.beat_times: list[float] = []
         # "fired" here: a timestep whose input beat carries a spike / a non-zero current.
-        self.cover = CoreCoverage("readout_core", self.timesteps)
-        self.cover.watch(self.clock, dut.in_valid_i, dut.in_ready_o, dut.out_valid_o,
-                         dut.out_ready_i)
+        self.cover = self.watch(CoreCoverage("readout_core", self.timesteps))
         self.cover_readout = readout_sampler(self.mode, self.timesteps, self.current_bits)
-        # Every cycle's in_ready_o / out_valid_o against the stepped model (golden.cycles.
-        # readout.ReadoutStepped): a stricter ready only slows the core, which the data never
-        # shows, so the handshakes are compared themselves.
-        self.handshakes = HandshakeRecorder(self.clock, dut.in_valid_i, dut.in_ready_o,
-                                            dut.out_valid_o, dut.out_ready_i)
-        self.recorded: list = []
-
-    def _on_accept(self, _beat) -> None:
-        self.accept_times.append(get_sim_time("ns"))
-
-    def _on_beat(self, _beat) -> None:
-        self.beat_times.append(get_sim_time("ns"))
-
-    def reset_streams(self) -> None:
-        self.accept_times.clear()
-        self.beat_times.clear()
 
     def frame_beats(self, frame) -> list[dict]:
         """``frame [Pixels, T, C]`` -> beats, pixels in order, time inner."""
@@ -88,7 +58,7 @@ class ReadoutTB(TB):
 
     async def run(self, frames, source_pacing, sink_pacing):
         await self.reset()
-        self.handshakes.start()
+        self.start_recording()
         self.source.set_pacing(source_pacing)
         self.sink.set_pacing(sink_pacing)
         for frame in frames:
@@ -97,14 +67,7 @@ class ReadoutTB(TB):
         want = len(frames) * self.pixels
         stall = len(source_pacing) + len(sink_pacing) + 2
         budget = 30 + len(frames) * self.pixels * (self.timesteps + 2) * stall
-        for _ in range(budget):
-            await RisingEdge(self.clock)
-            if len(self.sink.beats) >= want:
-                break
-        for _ in range(3):
-            await RisingEdge(self.clock)
-        self.recorded = self.handshakes.stop()
-        return list(self.sink.beats), list(self.accept_times), list(self.beat_times)
+        return await self.finish(want, budget, settle=3)
 
     def expected(self, frames) -> list[dict]:
         items = []
@@ -138,9 +101,8 @@ class ReadoutTB(TB):
                     f"over timesteps 0..{self.timesteps - 1}")
 
         Scoreboard(name, where).compare(self.expected(frames), [self.decode(b) for b in beats])
-        compare_handshakes(cycle_model.ReadoutStepped(self.timesteps), self.recorded,
-                           Scoreboard(f"{name}: (in_ready_o, out_valid_o) per clock",
-                                      lambda k: f"clock {k} after reset"))
+        self.check_handshakes(cycle_model.ReadoutStepped(self.timesteps),
+                              f"{name}: (in_ready_o, out_valid_o) per clock")
 
 
 def readout_sampler(mode: int, timesteps: int, current_bits: int):
@@ -237,15 +199,14 @@ async def cycles_match_model(dut):
     @given(frames=frames_strategy(tb))
     @counted
     def check(frames):
-        beats, accepts, beat_times = run(frames, ALWAYS, ALWAYS)
+        beats, accepts, beat_cycles = run(frames, ALWAYS, ALWAYS)
         tb.compare("readout beats (cycles)", frames, beats)
         got = []
         for k in range(len(frames)):
             first = accepts[k * per_frame_in] if len(accepts) > k * per_frame_in else None
-            last = (beat_times[(k + 1) * tb.pixels - 1]
-                    if len(beat_times) >= (k + 1) * tb.pixels else None)
-            got.append(-1 if first is None or last is None
-                       else round((last - first) / CLOCK_PERIOD_NS))
+            last = (beat_cycles[(k + 1) * tb.pixels - 1]
+                    if len(beat_cycles) >= (k + 1) * tb.pixels else None)
+            got.append(-1 if first is None or last is None else last - first)
         want = [cycle_model.frame_cycles(tb.pixels, tb.timesteps)] * len(frames)
         timing.compare(want, got)
 
