@@ -68,14 +68,23 @@ def _balance(config: dict, knobs: dict[int, dict]) -> None:
             config["layers"][index].setdefault("hw", hw)
 
 
+def _trained_digits(name: str, samples: int) -> Network | None:
+    """The trained model ``models/<name>`` (conv, pool, conv, pool, linear), balanced, if it
+    was exported; else None."""
+    trained = MODELS / name
+    if not ((trained / "config.json").exists() and (trained / "weights.npz").exists()):
+        return None
+    config = json.loads((trained / "config.json").read_text())
+    _balance(config, {0: {"parallel": 8, "lanes": 2, "group": 9},
+                      2: {"parallel": 16, "lanes": 2, "group": 32},
+                      4: {"parallel": 5, "lanes": 4, "group": 32}})
+    return Network(name, config, trained / "weights.npz", data=name, samples=samples)
+
+
 def digits_network() -> Network:
-    trained = MODELS / "digits"
-    if (trained / "config.json").exists() and (trained / "weights.npz").exists():
-        config = json.loads((trained / "config.json").read_text())
-        _balance(config, {0: {"parallel": 8, "lanes": 2, "group": 9},
-                          2: {"parallel": 16, "lanes": 2, "group": 32},
-                          4: {"parallel": 5, "lanes": 4, "group": 32}})
-        return Network("digits", config, trained / "weights.npz", data="digits", samples=8)
+    trained = _trained_digits("digits", samples=8)
+    if trained is not None:
+        return trained
     config = {
         "name": "digits-c8-c16-fc10", "timesteps": 4,
         "input": {"kind": "pixels", "shape": [1, 8, 8], "bits": 5},
@@ -95,13 +104,9 @@ def digits_network() -> Network:
 
 
 def digits28_network() -> Network:
-    trained = MODELS / "digits28"
-    if (trained / "config.json").exists() and (trained / "weights.npz").exists():
-        config = json.loads((trained / "config.json").read_text())
-        _balance(config, {0: {"parallel": 8, "lanes": 2, "group": 9},
-                          2: {"parallel": 16, "lanes": 2, "group": 32},
-                          4: {"parallel": 5, "lanes": 4, "group": 32}})
-        return Network("digits28", config, trained / "weights.npz", data="digits28", samples=2)
+    trained = _trained_digits("digits28", samples=2)
+    if trained is not None:
+        return trained
     config = {
         "name": "digits28-c4-c8-fc10", "timesteps": 2,
         "input": {"kind": "pixels", "shape": [1, 28, 28], "bits": 8},
