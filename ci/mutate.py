@@ -194,13 +194,13 @@ def run_mutant(mutant: Mutant, simulator: str, examples: int, seed: int) -> tupl
     outcome = ("stillborn", "no parameter set")
     for number, parameters in enumerate(sets):
         verdict, detail = run_on(mutant, simulator, examples, seed, parameters)
+        which = (f"parameter set {number + 1} of {len(sets)} ("
+                 + ", ".join(f"{name}={value}" for name, value in parameters.items()) + ")")
         if verdict == "killed" and number and not control_passes(mutant, simulator, examples,
                                                                  seed, parameters):
-            return "survived", (f"parameter set {number + 1} {parameters} fails without the "
-                                f"mutation too: {detail}")
+            return "survived", f"{which} fails without the mutation too; {detail}"
         if verdict == "killed":
-            return verdict, (f"parameter set {number + 1} of {len(sets)} {parameters}: "
-                             if number else "") + detail
+            return verdict, (f"{which}; " if number else "") + detail
         if number == 0:
             outcome = (verdict, detail)  # stillborn on the first set: it is not counted
             if verdict == "stillborn":
@@ -287,7 +287,7 @@ def run_isolated(job: tuple) -> tuple[Mutant, str, str]:
 
 
 def _key(mutant: Mutant) -> str:
-    return f"{mutant.block}#{mutant.index}"
+    return f"{mutant.file}#{mutant.index}"  # two files of one block number their mutants alike
 
 
 def main() -> int:
@@ -383,11 +383,17 @@ def main() -> int:
                f"({killed / max(1, counted):.1%}) on {args.sim} in {wall:.0f} s; "
                f"{sum(v == 'equivalent' for _, v, _ in outcomes)} equivalent; "
                f"seed {args.seed}, {args.mutants} mutants per file, "
-               f"{args.examples} examples per run")
+               f"{args.examples} examples per run; a survivor of the first parameter set is "
+               f"run on the block's other sets")
     text = ("# make mutate\n\n" + "\n".join(rows) + f"\n\n{summary}\n\n## Survivors\n\n"
             + ("\n".join(f"- {s}" for s in survivors) or "none")
             + "\n\n## Equivalent (reviewed: ci/equivalent_mutants.json)\n\n"
             + ("\n".join(f"- {s}" for s in equivalents) or "none") + "\n")
+    elsewhere = [f"{m.describe()}: {detail.split('; ')[0]}" for m, v, detail in outcomes
+                 if v == "killed" and detail.startswith("parameter set ")]
+    if elsewhere:
+        text += ("\n## Killed only on another parameter set\n\n"
+                 + "\n".join(f"- {s}" for s in elsewhere) + "\n")
     if contradicted:
         text += ("\n## Listed as equivalent but killed (review the entry)\n\n"
                  + "\n".join(f"- {s}" for s in contradicted) + "\n")

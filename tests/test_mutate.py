@@ -104,3 +104,37 @@ def test_quick_gate(tmp_path):
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["counted"] >= 8 and report["killed"] >= report["counted"] * 0.95
+
+
+def test_a_survivor_is_tried_on_the_other_parameter_sets(monkeypatch, tmp_path):
+    """The first set is the smallest regression set; a survivor there is run on the other sets
+    until one kills it, and that kill counts only if the unmutated design passes the same run."""
+    sets = M.parameter_sets("dense_input_core")
+    testbench = M.TESTBENCHES["dense_input_core"]
+    assert sets[0] == testbench.regression[-1]
+    assert sorted(map(repr, sets)) == sorted(map(repr, testbench.parameter_sets()))
+    text = (M.RTL_DIR / "dense_line_buffer.sv").read_text()
+    site = next(m for m in M.candidate_sites("dense_input_core", "dense_line_buffer.sv", text)
+                if "g_tail" in m.key())
+    runs = []
+
+    def run_on(mutant, simulator, examples, seed, parameters, control_fails=False):
+        identity = mutant.replacement == text[mutant.start:mutant.end]
+        runs.append((sets.index(parameters), identity))
+        killed = sets.index(parameters) == 2 and (not identity or control_fails)
+        return ("killed" if killed else "survived"), ""
+
+    monkeypatch.setattr(M, "CONTROLS_FILE", tmp_path / "controls.json")
+    monkeypatch.setattr(M, "run_on", run_on)
+    verdict, detail = M.run_mutant(site, "icarus", 10, 1)
+    assert verdict == "killed" and detail.startswith(f"parameter set 3 of {len(sets)} (")
+    assert runs == [(0, False), (1, False), (2, False), (2, True)]
+    # The control is kept: the next mutant killed on that set does not run it again.
+    runs.clear()
+    assert M.run_mutant(site, "icarus", 10, 1)[0] == "killed"
+    assert runs == [(0, False), (1, False), (2, False)]
+    # A set that fails without the mutation kills nothing.
+    (tmp_path / "controls.json").unlink()
+    monkeypatch.setattr(M, "run_on", lambda *a: run_on(*a, control_fails=True))
+    verdict, detail = M.run_mutant(site, "icarus", 10, 1)
+    assert verdict == "survived" and "fails without the mutation too" in detail
