@@ -50,7 +50,7 @@ class CoreTB(TB):
         # themselves.
         self.recorder = HandshakeRecorder(self.clock, dut.in_valid_i, dut.in_ready_o,
                                           dut.out_valid_o, dut.out_ready_i)
-        self.handshakes: list[Handshake] = []  # the last run's, from start_recording() on
+        self.handshakes: list[Handshake] = []  # the last run's, from send() on
         self.handshake_cycles = 0  # cycles compared with the stepped model, over all runs
 
     def watch(self, cover: CoreCoverage) -> CoreCoverage:
@@ -72,10 +72,14 @@ class CoreTB(TB):
         self.accept_cycles.clear()
         self.beat_cycles.clear()
 
-    def start_recording(self) -> None:
-        """The handshakes are recorded from the next clock on: call it while the core is in its
-        after-reset state (the stepped model's cycle 0)."""
+    def send(self, beats, source_pacing, sink_pacing) -> None:
+        """Starts recording the handshakes from the next clock on (the stepped model's cycle 0:
+        the core must be in its after-reset state), sets both pacings and queues ``beats``."""
         self.recorder.start()
+        self.source.set_pacing(source_pacing)
+        self.sink.set_pacing(sink_pacing)
+        for beat in beats:
+            self.source.put(beat)
 
     async def finish(self, want: int, budget: int, settle: int, step: int = 1):
         """Waits until the sink holds ``want`` beats (looking every ``step`` clocks, at most

@@ -58,12 +58,8 @@ class ReadoutTB(CoreTB):
 
     async def run(self, frames, source_pacing, sink_pacing):
         await self.reset()
-        self.start_recording()
-        self.source.set_pacing(source_pacing)
-        self.sink.set_pacing(sink_pacing)
-        for frame in frames:
-            for beat in self.frame_beats(frame):
-                self.source.put(beat)
+        self.send([beat for frame in frames for beat in self.frame_beats(frame)], source_pacing,
+                  sink_pacing)
         want = len(frames) * self.pixels
         stall = len(source_pacing) + len(sink_pacing) + 2
         budget = 30 + len(frames) * self.pixels * (self.timesteps + 2) * stall

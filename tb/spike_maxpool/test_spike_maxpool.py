@@ -10,27 +10,23 @@ from __future__ import annotations
 
 import cocotb
 import numpy as np
-from cocotb.simtime import get_sim_time
 from cocotb.task import resume
-from cocotb.triggers import RisingEdge
 from hypothesis import example, given, note
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from golden.cycles import maxpool as cycle_model
 from golden.layers import maxpool_spikes
+from tb.harness.core_tb import CoreTB
 from tb.harness.coverage import CoreCoverage
-from tb.harness.handshakes import HandshakeRecorder, compare_handshakes
 from tb.harness.pacing import ALWAYS, NAMED_PACINGS, pacing_patterns
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, examples_budget, run_search
-from tb.harness.stream import StreamSink, StreamSource
-from tb.harness.tb import CLOCK_PERIOD_NS, TB
 
 
-class MaxpoolTB(TB):
+class MaxpoolTB(CoreTB):
     def __init__(self, dut) -> None:
-        super().__init__(dut)
+        super().__init__(dut, "spike_maxpool")
         self.C = int(dut.Channels.value)
         self.H = int(dut.Height.value)
         self.W = int(dut.Width.value)
@@ -38,40 +34,14 @@ class MaxpoolTB(TB):
         self.T = int(dut.Timesteps.value)
         self.OH, self.OW = self.H // self.S, self.W // self.S
         self.shape = (self.T, self.C, self.H, self.W)
-        self.source = self.stream(StreamSource(self.clock, dut.in_valid_i, dut.in_ready_o,
-                                               {"data": dut.in_data_i, "last": dut.in_last_i},
-                                               on_accept=self._on_accept))
-        self.sink = self.stream(StreamSink(self.clock, dut.out_valid_o, dut.out_ready_i,
-                                           {"data": dut.out_data_o, "last": dut.out_last_o},
-                                           on_beat=self._on_beat))
-        self.accept_times: list[float] = []
-        self.beat_times: list[float] = []
-        self.cover = CoreCoverage("spike_maxpool", self.T, self.OH, self.OW)
-        self.cover.watch(self.clock, dut.in_valid_i, dut.in_ready_o, dut.out_valid_o,
-                         dut.out_ready_i)
-        # Every clock's in_ready_o / out_valid_o against the stepped model (golden.cycles.
-        # maxpool.MaxpoolStepped: the input stalls for a window's completing beat while another
-        # window is emitted, and for a beat of the entry being emitted): a stricter ready only
-        # slows the core, which the data never shows, so the handshakes are compared themselves.
-        self.handshakes = HandshakeRecorder(self.clock, dut.in_valid_i, dut.in_ready_o,
-                                            dut.out_valid_o, dut.out_ready_i)
-        self.recorded: list = []
+        self.cover = self.watch(CoreCoverage("spike_maxpool", self.T, self.OH, self.OW))
 
     def check_ready(self) -> None:
-        compare_handshakes(cycle_model.MaxpoolStepped(self.H, self.W, self.S, self.T),
-                           self.recorded,
-                           Scoreboard("spike_maxpool (in_ready_o, out_valid_o) per clock",
-                                      lambda k: f"clock {k} after reset"))
-
-    def _on_accept(self, _beat) -> None:
-        self.accept_times.append(get_sim_time("ns"))
-
-    def _on_beat(self, _beat) -> None:
-        self.beat_times.append(get_sim_time("ns"))
-
-    def reset_streams(self) -> None:
-        self.accept_times.clear()
-        self.beat_times.clear()
+        # The stepped model (golden.cycles.maxpool.MaxpoolStepped): the input stalls for a
+        # window's completing beat while another window is emitted, and for a beat of the entry
+        # being emitted.
+        self.check_handshakes(cycle_model.MaxpoolStepped(self.H, self.W, self.S, self.T),
+                              "spike_maxpool (in_ready_o, out_valid_o) per clock")
 
     @staticmethod
     def stream_beats(spikes: np.ndarray) -> list[dict]:
@@ -101,28 +71,16 @@ class MaxpoolTB(TB):
 
     async def run(self, frames, source_pacing, sink_pacing):
         await self.reset()
-        self.handshakes.start()
-        self.source.set_pacing(source_pacing)
-        self.sink.set_pacing(sink_pacing)
-        for frame in frames:
-            for beat in self.stream_beats(frame):
-                self.source.put(beat)
+        self.send([beat for frame in frames for beat in self.stream_beats(frame)],
+                  source_pacing, sink_pacing)
         want = len(frames) * self.OH * self.OW * self.T
         budget = 50 + 64 * len(frames) * self.H * self.W * self.T
-        for _ in range(budget):
-            await RisingEdge(self.clock)
-            if len(self.sink.beats) >= want:
-                break
-        for _ in range(2 * self.T + 4):  # catch beats after the last expected one
-            await RisingEdge(self.clock)
-        self.recorded = self.handshakes.stop()
-        return list(self.sink.beats), list(self.accept_times), list(self.beat_times)
+        return await self.finish(want, budget, settle=2 * self.T + 4)
 
     def measured_cycles(self, frames: int, accepts, beats) -> list[int]:
         per_in = self.H * self.W * self.T
         per_out = self.OH * self.OW * self.T
-        return [round((beats[(f + 1) * per_out - 1] - accepts[f * per_in]) / CLOCK_PERIOD_NS) + 1
-                for f in range(frames)]
+        return [beats[(f + 1) * per_out - 1] - accepts[f * per_in] + 1 for f in range(frames)]
 
 
 def spike_frames(shape):
