@@ -26,45 +26,29 @@ from __future__ import annotations
 
 import cocotb
 import numpy as np
-from cocotb.simtime import get_sim_time
 from cocotb.task import resume
-from cocotb.triggers import RisingEdge
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from golden.arith import sat_bounds
 from golden.cycles import sparse_linear as cycle_model
 from golden.layers import flatten_chw, linear_currents
-from golden.memory_images import SEL_BIAS, SEL_BITMAP, SEL_WEIGHT, config_writes, layer_images
+from golden.memory_images import config_writes, layer_images
 from golden.neuron import NeuronParams, run_neuron
-from tb.harness.config import config_orders, drive_config_writes, in_order
+from tb.harness.config import config_orders, in_order
+from tb.harness.core_tb import ConfiguredCoreTB
 from tb.harness.coverage import CoreCoverage
-from tb.harness.handshakes import HandshakeRecorder, compare_handshakes
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.report import STATS
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, examples_budget, run_search
-from tb.harness.stream import StreamSink, StreamSource
-from tb.harness.tb import CLOCK_PERIOD_NS, TB
 
 
-def stray_writes(bitmap_depth: int, weight_depth: int, bias_depth: int, banks: int,
-                 addr_bits: int) -> list[tuple[int, int, int, int]]:
-    """All-ones configuration writes one past the end of every memory (bitmaps and weights per
-    bank, biases), for after the real ones: a core must ignore them (its address guards), so a
-    guard off by one corrupts an entry (the address wraps to 0 when the depth is a power of
-    two). Addresses the port cannot carry are left out."""
-    writes = [(sel, bank, depth, 0xFFFF_FFFF)
-              for sel, depth in ((SEL_BITMAP, bitmap_depth), (SEL_WEIGHT, weight_depth))
-              for bank in range(banks)] + [(SEL_BIAS, 0, bias_depth, 0xFFFF_FFFF)]
-    return [w for w in writes if w[2] < 1 << addr_bits]
-
-
-class LinearTB(TB):
-    """Clock, reset, the spike stream in, the output stream out and the configuration port."""
+class LinearTB(ConfiguredCoreTB):
+    """The spike stream in, the output stream out and the configuration port."""
 
     def __init__(self, dut) -> None:
-        super().__init__(dut)
+        super().__init__(dut, "sparse_linear_core")
         p = lambda name: int(getattr(dut, name).value)  # noqa: E731
         self.channels, self.height, self.width = p("InChannels"), p("InHeight"), p("InWidth")
         self.out_features, self.timesteps = p("OutFeatures"), p("Timesteps")
@@ -76,35 +60,9 @@ class LinearTB(TB):
         self.fan_in = self.channels * self.pixels
         want = cycle_model.current_bits(self.membrane_bits, self.weight_bits, self.fan_in)
         assert self.current_bits == want, f"CurrentBits {self.current_bits}, model says {want}"
-        for name in ("cfg_valid_i", "cfg_sel_i", "cfg_bank_i", "cfg_addr_i", "cfg_data_i"):
-            getattr(dut, name).value = 0
-        self.source = self.stream(StreamSource(self.clock, dut.in_valid_i, dut.in_ready_o,
-                                               {"data": dut.in_data_i, "last": dut.in_last_i},
-                                               on_accept=self._on_accept))
-        self.sink = self.stream(StreamSink(self.clock, dut.out_valid_o, dut.out_ready_i,
-                                           {"data": dut.out_data_o, "last": dut.out_last_o},
-                                           on_beat=self._on_beat))
-        self.accept_times: list[float] = []
-        self.beat_times: list[float] = []
-        self.cover = CoreCoverage("sparse_linear_core", self.timesteps,
-                                  group_width=self.group,
-                                  membrane_bits=self.membrane_bits if self.has_neuron else None)
-        self.cover.watch(self.clock, dut.in_valid_i, dut.in_ready_o, dut.out_valid_o,
-                         dut.out_ready_i)
-        self.recorder = HandshakeRecorder(self.clock, dut.in_valid_i, dut.in_ready_o,
-                                          dut.out_valid_o, dut.out_ready_i)
-        self.handshakes: list[tuple[bool, bool, bool, bool]] = []
-        self.handshake_cycles = 0  # cycles compared with the stepped model, all runs
-
-    def _on_accept(self, _beat) -> None:
-        self.accept_times.append(get_sim_time("ns"))
-
-    def _on_beat(self, _beat) -> None:
-        self.beat_times.append(get_sim_time("ns"))
-
-    def reset_streams(self) -> None:
-        self.accept_times.clear()
-        self.beat_times.clear()
+        self.cover = self.watch(CoreCoverage(
+            "sparse_linear_core", self.timesteps, group_width=self.group,
+            membrane_bits=self.membrane_bits if self.has_neuron else None))
 
     # -- stimulus -------------------------------------------------------------------------------
     def frame_beats(self, frame) -> list[dict]:
@@ -121,45 +79,28 @@ class LinearTB(TB):
                     beats.append({"data": data, "last": last})
         return beats
 
-    def stray_writes(self) -> list[tuple[int, int, int, int]]:
-        rows = -(-self.out_features // self.parallel)
-        return stray_writes(rows * -(-self.fan_in // self.group), rows * self.fan_in,
-                            self.out_features, self.parallel, len(self.dut.cfg_addr_i))
-
-    async def load(self, writes) -> None:
-        await drive_config_writes(self.dut, self.clock, writes)
-
     async def run(self, weights, bias, neuron, frames, source_pacing, sink_pacing,
                   config_order=None):
         """Resets, loads the layer (writes in ``config_order``), streams ``frames``; returns
-        (beats, accept and beat times)."""
+        (beats, accept and beat cycles)."""
         await self.reset()
         images = layer_images(np.asarray(weights, dtype=np.int64).reshape(
             self.out_features, self.fan_in), np.asarray(bias, dtype=np.int64),
             neuron if self.has_neuron else None, self.group, self.parallel)
-        await self.load(in_order(config_writes(images), config_order) + self.stray_writes())
+        await self.load(in_order(config_writes(images), config_order)
+                        + self.stray_writes(self.out_features, self.fan_in, self.parallel,
+                                            self.group))
         # The configuration writes leave the control state as reset left it: the stepped
         # model's cycle 0 is the next cycle.
-        self.recorder.start()
-        self.source.set_pacing(source_pacing)
-        self.sink.set_pacing(sink_pacing)
-        for frame in frames:
-            for beat in self.frame_beats(frame):
-                self.source.put(beat)
+        self.send([beat for frame in frames for beat in self.frame_beats(frame)], source_pacing,
+                  sink_pacing)
         want = len(frames) * self.timesteps
         rows = -(-self.out_features // self.parallel)
         groups = -(-self.fan_in // self.group)
         worst = self.timesteps * rows * groups * (1 + -(-self.group // self.lanes))
         stall = len(source_pacing) + len(sink_pacing) + 2
         budget = 50 + len(frames) * stall * (self.pixels * self.timesteps + worst + 4)
-        for _ in range(budget):
-            await RisingEdge(self.clock)
-            if len(self.sink.beats) >= want:
-                break
-        for _ in range(3):  # catch beats emitted after the expected end
-            await RisingEdge(self.clock)
-        self.handshakes = self.recorder.stop()
-        return list(self.sink.beats), list(self.accept_times), list(self.beat_times)
+        return await self.finish(want, budget, settle=3)
 
     # -- golden ---------------------------------------------------------------------------------
     def expected(self, weights, bias, neuron, frames) -> list[dict]:
@@ -170,17 +111,21 @@ class LinearTB(TB):
             spikes = np.asarray(frame, dtype=np.int64).reshape(
                 self.timesteps, self.channels, self.height, self.width)
             currents = linear_currents(flatten_chw(spikes), w, b)       # [T, O]
-            if self.has_neuron:
-                values, membranes = run_neuron(currents, neuron, self.membrane_bits)
-                self.cover.membranes(currents, membranes, neuron)
-            else:
-                values = currents
-            self.cover.outputs(values)
+            items += self.output_items(currents, neuron)
             self.cover.groups(w, flatten_chw(spikes))
-            for t in range(self.timesteps):
-                items.append({"out": tuple(int(v) for v in values[t]),
-                              "last": int(t == self.timesteps - 1)})
         return items
+
+    def output_items(self, currents, neuron) -> list[dict]:
+        """A frame's expected output beats from its currents ``[T, O]``: the neuron's spikes
+        (HasNeuron = 1) or the currents; samples the output and membrane coverage."""
+        if self.has_neuron:
+            values, membranes = run_neuron(currents, neuron, self.membrane_bits)
+            self.cover.membranes(currents, membranes, neuron)
+        else:
+            values = currents
+        self.cover.outputs(values)
+        return [{"out": tuple(int(v) for v in values[t]), "last": int(t == self.timesteps - 1)}
+                for t in range(self.timesteps)]
 
     def decode(self, beat: dict) -> dict:
         data = beat["data"]
@@ -207,26 +152,15 @@ class LinearTB(TB):
         Scoreboard(name, where).compare(self.expected(weights, bias, neuron, frames),
                                         [self.decode(b) for b in beats])
 
-    def compare_handshakes(self, weights, frames) -> None:
+    def check_stepped(self, weights, frames) -> None:
         """The last run's recorded handshakes against the stepped model, cycle by cycle."""
         parameters = {name: int(getattr(self.dut, name).value) for name in (
             "InChannels", "InHeight", "InWidth", "OutFeatures", "Timesteps", "Parallel",
             "Lanes", "GroupWidth", "WeightBits", "MembraneBits", "HasNeuron")}
         weight = np.asarray(weights, dtype=np.int64).reshape(self.out_features, self.fan_in)
-        model = cycle_model.stepped(parameters, weight, [np.asarray(x) for x in frames],
-                                    self.timesteps)
-        cycles = self.handshakes
-
-        def where(cycle: int) -> str:
-            before = cycles[:cycle]
-            accepted = sum(1 for v, r, _, _ in before if v and r)
-            sent = sum(1 for _, _, v, r in before if v and r)
-            return (f"cycle {cycle} after the load; {accepted} input beats accepted and {sent} "
-                    f"output beats sent before it")
-
-        compare_handshakes(model, cycles,
-                           Scoreboard("handshakes (in_ready, out_valid) per cycle", where))
-        self.handshake_cycles += len(cycles)
+        self.check_handshakes(cycle_model.stepped(parameters, weight,
+                                                  [np.asarray(x) for x in frames],
+                                                  self.timesteps))
 
 
 # -- strategies ---------------------------------------------------------------------------------
@@ -326,6 +260,36 @@ def biases(count: int, membrane_bits: int) -> st.SearchStrategy[tuple[int, ...]]
                      st.lists(value, min_size=count, max_size=count)).map(tuple)
 
 
+def saturation_examples(tb, full, silent) -> list[dict]:
+    """The explicit examples of a linear layer (spike or pixel input; ``full``: the frame with
+    every input at its maximum, ``silent``: the all-zero frame), without ``config_order``."""
+    o, f = tb.out_features, tb.fan_in
+    w_lo, w_hi = sat_bounds(tb.weight_bits)
+    v_lo, v_hi = sat_bounds(tb.membrane_bits)
+    full_pos = Sparse.dense(np.full((o, f), w_hi))
+    full_neg = Sparse.dense(np.full((o, f), w_lo))
+    return [
+        # Saturation at the top (the largest current +M - 1: every weight and input at the
+        # maximum, bias max); soft reset keeps the excess, so a missing saturation shows in the
+        # following timesteps.
+        dict(weights=full_pos, bias=(v_hi,) * o, neuron=NeuronParams("if", v_hi, "soft", 1),
+             frames=[full], source_pacing=ALWAYS, sink_pacing=ALWAYS),
+        dict(weights=full_pos, bias=(v_hi,) * o, neuron=NeuronParams("lif", 1, "soft", 1),
+             frames=[full, full], source_pacing=(True, False), sink_pacing=(False, True)),
+        # Saturation at the bottom (the most negative current -M): the membrane sits at
+        # -2^(V-1) and must climb back from there.
+        dict(weights=full_neg, bias=(v_lo,) * o, neuron=NeuronParams("if", 1, "hard", 1),
+             frames=[full, silent], source_pacing=ALWAYS, sink_pacing=ALWAYS),
+        dict(weights=full_neg, bias=(v_lo,) * o,
+             neuron=NeuronParams("lif", 1, "hard", tb.membrane_bits - 1), frames=[full],
+             source_pacing=ALWAYS, sink_pacing=(True, False, False)),
+        # Empty layer and silent input: only the bias drives the neuron.
+        dict(weights=Sparse(o, f, {}), bias=tuple(range(o)),
+             neuron=NeuronParams("if", 1, "hard", 1), frames=[silent], source_pacing=ALWAYS,
+             sink_pacing=ALWAYS),
+    ]
+
+
 @cocotb.test()
 @checked
 async def random_layers(dut):
@@ -333,13 +297,7 @@ async def random_layers(dut):
     tb = LinearTB(dut)
     o, f, steps = tb.out_features, tb.fan_in, tb.timesteps
     w_lo, w_hi = sat_bounds(tb.weight_bits)
-    v_lo, v_hi = sat_bounds(tb.membrane_bits)
     run = resume(tb.run)
-
-    full_pos = Sparse.dense(np.full((o, f), w_hi))
-    full_neg = Sparse.dense(np.full((o, f), w_lo))
-    all_spikes = Sparse.dense(np.ones((steps, f)))
-    no_spikes = Sparse(steps, f, {})
 
     @given(weights=sparse_matrix(o, f, w_lo, w_hi),
            bias=biases(o, tb.membrane_bits),
@@ -348,45 +306,27 @@ async def random_layers(dut):
            source_pacing=st.one_of(st.just(ALWAYS), pacing_patterns()),
            sink_pacing=st.one_of(st.just(ALWAYS), pacing_patterns()),
            config_order=config_orders())
-    # Saturation at the top: every weight and input at the maximum, bias max; soft reset keeps
-    # the excess, so a missing saturation shows in the following timesteps.
-    @example(weights=full_pos, bias=(v_hi,) * o, neuron=NeuronParams("if", v_hi, "soft", 1),
-             frames=[all_spikes], source_pacing=ALWAYS, sink_pacing=ALWAYS, config_order=None)
-    @example(weights=full_pos, bias=(v_hi,) * o, neuron=NeuronParams("lif", 1, "soft", 1),
-             frames=[all_spikes, all_spikes], source_pacing=(True, False),
-             sink_pacing=(False, True), config_order=None)
-    # Saturation at the bottom: the membrane sits at -2^(V-1) and must climb back from there.
-    @example(weights=full_neg, bias=(v_lo,) * o, neuron=NeuronParams("if", 1, "hard", 1),
-             frames=[all_spikes, no_spikes],
-             source_pacing=ALWAYS, sink_pacing=ALWAYS, config_order=None)
-    @example(weights=full_neg, bias=(v_lo,) * o,
-             neuron=NeuronParams("lif", 1, "hard", tb.membrane_bits - 1),
-             frames=[all_spikes], source_pacing=ALWAYS, sink_pacing=(True, False, False), config_order=None)
-    # Empty layer and silent input: only the bias drives the neuron.
-    @example(weights=Sparse(o, f, {}), bias=tuple(range(o)),
-             neuron=NeuronParams("if", 1, "hard", 1), frames=[no_spikes], source_pacing=ALWAYS,
-             sink_pacing=ALWAYS, config_order=None)
     @counted
     def check(weights, bias, neuron, frames, source_pacing, sink_pacing, config_order):
         beats, _, _ = run(weights, bias, neuron, frames, source_pacing, sink_pacing, config_order)
         tb.compare("linear output beats", weights, bias, neuron, frames, beats)
-        tb.compare_handshakes(weights, frames)
+        tb.check_stepped(weights, frames)
 
+    for case in saturation_examples(tb, Sparse.dense(np.ones((steps, f))), Sparse(steps, f, {})):
+        check = example(**case, config_order=None)(check)
     await run_search(check, "random_layers")
-    cocotb.log.info("stepped model: %d cycles of handshakes compared", tb.handshake_cycles)
+    tb.log_handshakes()
 
 
-def _measure(tb: LinearTB, frames, accepts, beat_times) -> list[int]:
+def _measure(tb: LinearTB, frames, accepts, beat_cycles) -> list[int]:
     """Per frame: cycles from its first input beat accepted to its last output beat sent."""
     per_frame_in = tb.pixels * tb.timesteps
     cycles = []
     for k in range(len(frames)):
-        if len(accepts) < (k + 1) * per_frame_in or len(beat_times) < (k + 1) * tb.timesteps:
+        if len(accepts) < (k + 1) * per_frame_in or len(beat_cycles) < (k + 1) * tb.timesteps:
             cycles.append(-1)
             continue
-        first = accepts[k * per_frame_in]
-        last = beat_times[(k + 1) * tb.timesteps - 1]
-        cycles.append(round((last - first) / CLOCK_PERIOD_NS))
+        cycles.append(beat_cycles[(k + 1) * tb.timesteps - 1] - accepts[k * per_frame_in])
     return cycles
 
 
@@ -414,12 +354,12 @@ async def cycles_match_model(dut):
 
     def measure_and_compare(weights, frames, label: str):
         bias = (0,) * o
-        beats, accepts, beat_times = run(weights, bias, neuron, frames, ALWAYS, ALWAYS)
+        beats, accepts, beat_cycles = run(weights, bias, neuron, frames, ALWAYS, ALWAYS)
         tb.compare(f"linear output beats ({label})", weights, bias, neuron, frames, beats)
-        tb.compare_handshakes(weights, frames)
+        tb.check_stepped(weights, frames)
         want = cycle_model.model(np.asarray(weights), [np.asarray(x) for x in frames],
                                  tb.pixels, tb.parallel, tb.lanes, tb.group)
-        got = _measure(tb, frames, accepts, beat_times)
+        got = _measure(tb, frames, accepts, beat_cycles)
         timing.compare(list(want.frame_cycles), got)
         cocotb.log.info("cycles per frame: measured %s, model %s, lower bound %s, dense %s",
                         got, list(want.frame_cycles),
@@ -449,18 +389,18 @@ async def cycles_match_model(dut):
         tb.channels, tb.height, tb.width, o, steps, tb.parallel, tb.lanes, tb.group, got[0],
         want.frame_cycles[0], want.compute_cycles[0], want.lower_bound[0], want.dense_cost[0],
         tb.pixels * steps)
-    cocotb.log.info("stepped model: %d cycles of handshakes compared", tb.handshake_cycles)
+    tb.log_handshakes()
 
 
 async def tb_measure(tb: LinearTB, weights, frames, timing: Scoreboard):
     """One directed cycle measurement (async: called from the cocotb test itself)."""
     neuron = NeuronParams("if", 1, "hard", 1)
     bias = (0,) * tb.out_features
-    beats, accepts, beat_times = await tb.run(weights, bias, neuron, frames, ALWAYS, ALWAYS)
+    beats, accepts, beat_cycles = await tb.run(weights, bias, neuron, frames, ALWAYS, ALWAYS)
     tb.compare("linear output beats (90/20 measurement)", weights, bias, neuron, frames, beats)
-    tb.compare_handshakes(weights, frames)
+    tb.check_stepped(weights, frames)
     want = cycle_model.model(weights, frames, tb.pixels, tb.parallel, tb.lanes, tb.group)
-    got = _measure(tb, frames, accepts, beat_times)
+    got = _measure(tb, frames, accepts, beat_cycles)
     timing.compare(list(want.frame_cycles), got)
     return want, got
 
