@@ -23,9 +23,7 @@ from pathlib import Path
 
 import cocotb
 import numpy as np
-from cocotb.simtime import get_sim_time
 from cocotb.task import resume
-from cocotb.triggers import RisingEdge
 from hypothesis import example, given, note
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -36,15 +34,12 @@ from golden.layers import conv_currents
 from golden.memory_images import config_writes, layer_images
 from golden.neuron import NeuronParams, run_neuron
 from golden.strategies import neuron_params
-from tb.harness.config import config_orders, drive_config_writes, in_order
+from tb.harness.config import config_orders, in_order
+from tb.harness.core_tb import ConfiguredCoreTB
 from tb.harness.coverage import CoreCoverage
-from tb.harness.handshakes import HandshakeRecorder, compare_handshakes
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, examples_budget, run_search
-from tb.harness.stream import StreamSink, StreamSource
-from tb.harness.tb import CLOCK_PERIOD_NS, TB
-from tb.sparse_linear_core.test_sparse_linear_core import stray_writes
 
 PARAMETERS = ("InChannels", "PixelBits", "OutChannels", "Height", "Width", "Kernel", "Timesteps",
               "Parallel", "Lanes", "GroupWidth", "WeightBits", "MembraneBits", "HasNeuron")
@@ -58,9 +53,9 @@ def current_bits(channels: int, kernel: int, pixel_bits: int, weight_bits: int,
     return (bound - 1).bit_length() + 1
 
 
-class DenseTB(TB):
+class DenseTB(ConfiguredCoreTB):
     def __init__(self, dut) -> None:
-        super().__init__(dut)
+        super().__init__(dut, "dense_input_core")
         p = {name: int(getattr(dut, name).value) for name in PARAMETERS}
         self.p = p
         self.C, self.A, self.Co = p["InChannels"], p["PixelBits"], p["OutChannels"]
@@ -74,37 +69,10 @@ class DenseTB(TB):
                                  f"{want_width} (CurrentBits {self.cb})")
         self.weight_shape = (self.Co, self.C, self.K, self.K)
         self.frame_shape = (self.C, self.H, self.W)
-        self.source = self.stream(StreamSource(self.clock, dut.in_valid_i, dut.in_ready_o,
-                                               {"data": dut.in_data_i, "last": dut.in_last_i},
-                                               on_accept=self._on_accept))
-        self.sink = self.stream(StreamSink(self.clock, dut.out_valid_o, dut.out_ready_i,
-                                           {"data": dut.out_data_o, "last": dut.out_last_o},
-                                           on_beat=self._on_beat))
-        dut.cfg_valid_i.value = 0
-        dut.cfg_sel_i.value = 0
-        dut.cfg_bank_i.value = 0
-        dut.cfg_addr_i.value = 0
-        dut.cfg_data_i.value = 0
-        self.accept_times: list[float] = []
-        self.beat_times: list[float] = []
-        self.cover = CoreCoverage("dense_input_core", self.T, self.H, self.W,
-                                  membrane_bits=self.V if self.neuron else None)
-        self.cover.watch(self.clock, dut.in_valid_i, dut.in_ready_o, dut.out_valid_o,
-                         dut.out_ready_i)
-        self.handshakes = HandshakeRecorder(self.clock, dut.in_valid_i, dut.in_ready_o,
-                                            dut.out_valid_o, dut.out_ready_i)
+        self.cover = self.watch(CoreCoverage("dense_input_core", self.T, self.H, self.W,
+                                             membrane_bits=self.V if self.neuron else None))
 
     # -- streams ------------------------------------------------------------------------------
-    def _on_accept(self, _beat) -> None:
-        self.accept_times.append(get_sim_time("ns"))
-
-    def _on_beat(self, _beat) -> None:
-        self.beat_times.append(get_sim_time("ns"))
-
-    def reset_streams(self) -> None:
-        self.accept_times.clear()
-        self.beat_times.clear()
-
     def pixel_beats(self, frame: np.ndarray) -> list[dict]:
         beats = []
         for y in range(self.H):
@@ -159,18 +127,9 @@ class DenseTB(TB):
             self.expected_beats(weight, bias, params, frames), [self.decode(b) for b in beats])
 
     # -- driving ------------------------------------------------------------------------------
-    async def load(self, writes) -> None:
-        await drive_config_writes(self.dut, self.clock, writes)
-
     def writes(self, weight, bias, params) -> list:
         images = layer_images(weight, bias, params if self.neuron else None, self.G, self.P)
         return config_writes(images)
-
-    def stray_writes(self) -> list[tuple[int, int, int, int]]:
-        fan_in = self.C * self.K * self.K
-        rows = -(-self.Co // self.P)
-        return stray_writes(rows * -(-fan_in // self.G), rows * fan_in, self.Co, self.P,
-                            len(self.dut.cfg_addr_i))
 
     def cycle_budget(self, frames: int) -> int:
         fan_in = self.C * self.K * self.K
@@ -183,33 +142,23 @@ class DenseTB(TB):
     async def run(self, weight, bias, params, frames, source_pacing, sink_pacing,
                   config_order=None):
         """Reset, load (in ``config_order``), stream ``frames``; returns (output beats, accept
-        times, beat times)."""
+        cycles, beat cycles)."""
         await self.reset()
         await self.load(in_order(self.writes(weight, bias, params), config_order)
-                        + self.stray_writes())
-        self.source.set_pacing(source_pacing)
-        self.sink.set_pacing(sink_pacing)
-        self.handshakes.start()  # the core is in its after-reset state (writes move no control)
-        for frame in frames:
-            for beat in self.pixel_beats(frame):
-                self.source.put(beat)
+                        + self.stray_writes(self.Co, self.C * self.K * self.K, self.P, self.G))
+        # The core is in its after-reset state (the writes move no control).
+        self.send([beat for frame in frames for beat in self.pixel_beats(frame)], source_pacing,
+                  sink_pacing)
         want = len(frames) * self.H * self.W * self.T
-        for _ in range(self.cycle_budget(len(frames))):
-            await RisingEdge(self.clock)
-            if len(self.sink.beats) >= want:
-                break
-        for _ in range(8):  # catch beats after the last expected one
-            await RisingEdge(self.clock)
-        check_handshakes("dense_input_core", cycle_model.stepped(self.p, weight, frames, self.T),
-                         self.handshakes.stop())
-        return list(self.sink.beats), list(self.accept_times), list(self.beat_times)
+        outcome = await self.finish(want, self.cycle_budget(len(frames)), settle=8)
+        self.check_handshakes(cycle_model.stepped(self.p, weight, frames, self.T))
+        return outcome
 
     # -- cycles -------------------------------------------------------------------------------
     def measured_cycles(self, frames: int, accepts, beats) -> list[int]:
         per_in = self.H * self.W
         per_out = per_in * self.T
-        return [round((beats[(f + 1) * per_out - 1] - accepts[f * per_in]) / CLOCK_PERIOD_NS) + 1
-                for f in range(frames)]
+        return [beats[(f + 1) * per_out - 1] - accepts[f * per_in] + 1 for f in range(frames)]
 
     def figures(self, weight, frames, measured) -> dict:
         knobs = {"parallel": self.P, "lanes": self.L, "group": self.G, "timesteps": self.T}
@@ -226,21 +175,6 @@ class DenseTB(TB):
                 "dense_once": dense_once,
                 "weight_sparsity": round(float(np.mean(weight == 0)), 3),
                 "pixel_sparsity": [round(float(np.mean(f == 0)), 3) for f in frames]}
-
-
-def check_handshakes(core: str, model, cycles) -> None:
-    """The core's (in_ready, out_valid) in every recorded cycle equal its stepped model's."""
-    accepted, sent = [0], [0]
-    for in_valid, in_ready, out_valid, out_ready in cycles:
-        accepted.append(accepted[-1] + (in_valid and in_ready))
-        sent.append(sent[-1] + (out_valid and out_ready))
-
-    def where(cycle: int) -> str:
-        return (f"cycle {cycle} of the stream, after {accepted[cycle]} input beats accepted and "
-                f"{sent[cycle]} output beats sent")
-
-    compare_handshakes(model, cycles,
-                       Scoreboard(f"{core} handshakes (in_ready, out_valid) per cycle", where))
 
 
 # ------------------------------------------------------------------------------------------------
