@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import cocotb
 import numpy as np
-from cocotb.simtime import get_sim_time
 from cocotb.task import resume
-from cocotb.triggers import RisingEdge
 from hypothesis import example, given, note
 from hypothesis import strategies as st
 
@@ -34,26 +32,24 @@ from golden.arith import sat_bounds
 from golden.cycles import dense_linear as cycle_model
 from golden.layers import flatten_chw, linear_currents
 from golden.memory_images import config_writes, layer_images
-from golden.neuron import NeuronParams, run_neuron
-from tb.dense_input_core.test_dense_input_core import check_handshakes, pixel_arrays
-from tb.harness.config import config_orders, drive_config_writes, in_order
+from golden.neuron import NeuronParams
+from tb.dense_input_core.test_dense_input_core import pixel_arrays
+from tb.harness.config import config_orders, in_order
+from tb.harness.core_tb import ConfiguredCoreTB
 from tb.harness.coverage import CoreCoverage
-from tb.harness.handshakes import HandshakeRecorder
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.report import STATS
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, examples_budget, run_search
-from tb.harness.stream import StreamSink, StreamSource
-from tb.harness.tb import CLOCK_PERIOD_NS, TB
 from tb.sparse_linear_core.test_sparse_linear_core import (LinearTB, Sparse, biases, neurons,
-                                                          sparse_matrix)
+                                                          saturation_examples, sparse_matrix)
 
 
-class DenseLinearTB(TB):
-    """Clock, reset, the pixel stream in, the output stream out and the configuration port."""
+class DenseLinearTB(ConfiguredCoreTB):
+    """The pixel stream in, the output stream out and the configuration port."""
 
     def __init__(self, dut) -> None:
-        super().__init__(dut)
+        super().__init__(dut, "dense_linear_core")
         p = lambda name: int(getattr(dut, name).value)  # noqa: E731
         self.channels, self.pixel_bits = p("InChannels"), p("PixelBits")
         self.height, self.width = p("InHeight"), p("InWidth")
@@ -70,36 +66,13 @@ class DenseLinearTB(TB):
         assert len(dut.out_data_o) == want, (
             f"out_data_o is {len(dut.out_data_o)} bits, expected {want} "
             f"(CurrentBits {self.current_bits})")
-        for name in ("cfg_valid_i", "cfg_sel_i", "cfg_bank_i", "cfg_addr_i", "cfg_data_i"):
-            getattr(dut, name).value = 0
-        self.source = self.stream(StreamSource(self.clock, dut.in_valid_i, dut.in_ready_o,
-                                               {"data": dut.in_data_i, "last": dut.in_last_i},
-                                               on_accept=self._on_accept))
-        self.sink = self.stream(StreamSink(self.clock, dut.out_valid_o, dut.out_ready_i,
-                                           {"data": dut.out_data_o, "last": dut.out_last_o},
-                                           on_beat=self._on_beat))
-        self.accept_times: list[float] = []
-        self.beat_times: list[float] = []
-        self.cover = CoreCoverage("dense_linear_core", self.timesteps,
-                                  membrane_bits=self.membrane_bits if self.has_neuron else None)
-        self.cover.watch(self.clock, dut.in_valid_i, dut.in_ready_o, dut.out_valid_o,
-                         dut.out_ready_i)
-        self.handshakes = HandshakeRecorder(self.clock, dut.in_valid_i, dut.in_ready_o,
-                                            dut.out_valid_o, dut.out_ready_i)
+        self.cover = self.watch(CoreCoverage(
+            "dense_linear_core", self.timesteps,
+            membrane_bits=self.membrane_bits if self.has_neuron else None))
         self.parameters = {"InChannels": self.channels, "InHeight": self.height,
                            "InWidth": self.width, "OutFeatures": self.out_features,
                            "Timesteps": self.timesteps, "Parallel": self.parallel,
                            "Lanes": self.lanes, "GroupWidth": self.group}
-
-    def _on_accept(self, _beat) -> None:
-        self.accept_times.append(get_sim_time("ns"))
-
-    def _on_beat(self, _beat) -> None:
-        self.beat_times.append(get_sim_time("ns"))
-
-    def reset_streams(self) -> None:
-        self.accept_times.clear()
-        self.beat_times.clear()
 
     # -- stimulus -------------------------------------------------------------------------------
     def frame_beats(self, frame) -> list[dict]:
@@ -114,40 +87,29 @@ class DenseLinearTB(TB):
                               "last": int(y == self.height - 1 and x == self.width - 1)})
         return beats
 
-    async def load(self, writes) -> None:
-        await drive_config_writes(self.dut, self.clock, writes)
-
     async def run(self, weights, bias, neuron, frames, source_pacing, sink_pacing,
                   config_order=None):
         """Resets, loads the layer (writes in ``config_order``), streams ``frames``; returns
-        (beats, accept and beat times)."""
+        (beats, accept and beat cycles)."""
         await self.reset()
         images = layer_images(np.asarray(weights, dtype=np.int64),
                               np.asarray(bias, dtype=np.int64),
                               neuron if self.has_neuron else None, self.group, self.parallel)
         await self.load(in_order(config_writes(images), config_order))
-        self.source.set_pacing(source_pacing)
-        self.sink.set_pacing(sink_pacing)
-        self.handshakes.start()  # the core is in its after-reset state (writes move no control)
-        for frame in frames:
-            for beat in self.frame_beats(frame):
-                self.source.put(beat)
+        # The core is in its after-reset state (the writes move no control).
+        self.send([beat for frame in frames for beat in self.frame_beats(frame)], source_pacing,
+                  sink_pacing)
         want = len(frames) * self.timesteps
         rows = -(-self.out_features // self.parallel)
         groups = -(-self.fan_in // self.group)
         worst = rows * groups * (1 + -(-self.group // self.lanes))
         stall = len(source_pacing) + len(sink_pacing) + 2
         budget = 50 + len(frames) * stall * (self.pixels + worst + self.timesteps + 8)
-        for _ in range(budget):
-            await RisingEdge(self.clock)
-            if len(self.sink.beats) >= want:
-                break
-        for _ in range(3):  # catch beats emitted after the expected end
-            await RisingEdge(self.clock)
-        model = cycle_model.stepped(self.parameters, np.asarray(weights, dtype=np.int64), frames,
-                                    self.timesteps)
-        check_handshakes("dense_linear_core", model, self.handshakes.stop())
-        return list(self.sink.beats), list(self.accept_times), list(self.beat_times)
+        outcome = await self.finish(want, budget, settle=3)
+        self.check_handshakes(cycle_model.stepped(self.parameters,
+                                                  np.asarray(weights, dtype=np.int64), frames,
+                                                  self.timesteps))
+        return outcome
 
     # -- golden ---------------------------------------------------------------------------------
     def expected(self, weights, bias, neuron, frames) -> list[dict]:
@@ -157,19 +119,11 @@ class DenseLinearTB(TB):
         for frame in frames:
             inp = np.broadcast_to(np.asarray(frame, dtype=np.int64),
                                   (self.timesteps, *self.frame_shape))
-            currents = linear_currents(flatten_chw(inp), w, b)            # [T, O]
-            if self.has_neuron:
-                values, membranes = run_neuron(currents, neuron, self.membrane_bits)
-                self.cover.membranes(currents, membranes, neuron)
-            else:
-                values = currents
-            self.cover.outputs(values)
-            for t in range(self.timesteps):
-                items.append({"out": tuple(int(v) for v in values[t]),
-                              "last": int(t == self.timesteps - 1)})
+            items += self.output_items(linear_currents(flatten_chw(inp), w, b), neuron)
         return items
 
     # The output stream is the sparse linear core's (docs/dense_linear_core.md).
+    output_items = LinearTB.output_items
     decode = LinearTB.decode
 
     def compare(self, name, weights, bias, neuron, frames, beats) -> None:
@@ -194,7 +148,7 @@ class DenseLinearTB(TB):
                 cycles.append(-1)
                 continue
             first, last = accepts[f * self.pixels], beats[(f + 1) * self.timesteps - 1]
-            cycles.append(round((last - first) / CLOCK_PERIOD_NS) + 1)
+            cycles.append(last - first + 1)
         return cycles
 
     def model_cycles(self, weights, frames) -> list[int]:
@@ -215,12 +169,9 @@ async def random_layers(dut):
     tb = DenseLinearTB(dut)
     o, f = tb.out_features, tb.fan_in
     w_lo, w_hi = sat_bounds(tb.weight_bits)
-    v_lo, v_hi = sat_bounds(tb.membrane_bits)
     top = (1 << tb.pixel_bits) - 1
     run = resume(tb.run)
 
-    full_pos = Sparse.dense(np.full((o, f), w_hi))
-    full_neg = Sparse.dense(np.full((o, f), w_lo))
     bright = np.full(tb.frame_shape, top, dtype=np.int64)
     dark = np.zeros(tb.frame_shape, dtype=np.int64)
 
@@ -234,35 +185,22 @@ async def random_layers(dut):
            source_pacing=st.one_of(st.just(ALWAYS), pacing_patterns()),
            sink_pacing=st.one_of(st.just(ALWAYS), pacing_patterns()),
            config_order=config_orders())
-    # The largest current +M - 1 (every weight, pixel and the bias at the maximum); soft reset
-    # keeps the excess, so a missing saturation shows in the following timesteps.
-    @example(weights=full_pos, bias=(v_hi,) * o, neuron=NeuronParams("if", v_hi, "soft", 1),
-             frames=[bright], source_pacing=ALWAYS, sink_pacing=ALWAYS, config_order=None)
-    @example(weights=full_pos, bias=(v_hi,) * o, neuron=NeuronParams("lif", 1, "soft", 1),
-             frames=[bright, bright], source_pacing=(True, False),
-             sink_pacing=(False, True), config_order=None)
-    # The most negative current -M: the membrane sits at -2^(V-1) and must climb back.
-    @example(weights=full_neg, bias=(v_lo,) * o, neuron=NeuronParams("if", 1, "hard", 1),
-             frames=[bright, dark], source_pacing=ALWAYS, sink_pacing=ALWAYS, config_order=None)
-    @example(weights=full_neg, bias=(v_lo,) * o,
-             neuron=NeuronParams("lif", 1, "hard", tb.membrane_bits - 1), frames=[bright],
-             source_pacing=ALWAYS, sink_pacing=(True, False, False), config_order=None)
     # Five frames into a slow sink (one beat in 33 cycles): the emission falls behind the pixel
     # rate, the window register, the line buffer and the gather all hold a frame and the input
     # stalls (random draws have at most 2 frames, too few to fill the three stores).
-    @example(weights=full_pos, bias=(0,) * o, neuron=NeuronParams("if", 1, "soft", 1),
+    @example(weights=Sparse.dense(np.full((o, f), w_hi)), bias=(0,) * o,
+             neuron=NeuronParams("if", 1, "soft", 1),
              frames=[bright, dark, bright, dark, bright], source_pacing=ALWAYS,
              sink_pacing=(True,) + (False,) * 32, config_order=None)
-    # Empty layer and a dark frame: only the bias drives the neuron.
-    @example(weights=Sparse(o, f, {}), bias=tuple(range(o)),
-             neuron=NeuronParams("if", 1, "hard", 1), frames=[dark], source_pacing=ALWAYS,
-             sink_pacing=ALWAYS, config_order=None)
     @counted
     def check(weights, bias, neuron, frames, source_pacing, sink_pacing, config_order):
         _note_example(weights, bias, neuron, frames)
         beats, _, _ = run(weights, bias, neuron, frames, source_pacing, sink_pacing, config_order)
         tb.compare("dense linear output beats", weights, bias, neuron, frames, beats)
 
+    # The sparse linear core's, on pixels: the current +M - 1 and -M, and the bias alone.
+    for case in saturation_examples(tb, bright, dark):
+        check = example(**case, config_order=None)(check)
     await run_search(check, "random_layers")
 
 
