@@ -17,9 +17,8 @@ from dataclasses import dataclass
 
 import cocotb
 import numpy as np
-from cocotb.simtime import get_sim_time
 from cocotb.task import resume
-from cocotb.triggers import ClockCycles, RisingEdge
+from cocotb.triggers import RisingEdge
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -31,14 +30,12 @@ from golden.memory_images import config_writes, layer_images
 from golden.neuron import NeuronParams, run_neuron
 from golden.sparsity import conv_fanin_inputs, effectual_ops, fanin_weights
 from golden.strategies import neuron_params
-from tb.harness.config import config_orders, drive_config_writes, in_order
+from tb.harness.config import config_orders, in_order
+from tb.harness.core_tb import ConfiguredCoreTB
 from tb.harness.coverage import CoreCoverage
-from tb.harness.handshakes import HandshakeRecorder, compare_handshakes
 from tb.harness.pacing import ALWAYS, cycle_pattern, pacing_patterns
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, run_search
-from tb.harness.stream import StreamSink, StreamSource
-from tb.harness.tb import CLOCK_PERIOD_NS, TB
 
 
 @dataclass(frozen=True)
@@ -103,9 +100,9 @@ class Case:
                 f"config_order = {self.config_order})")
 
 
-class ConvTB(TB):
+class ConvTB(ConfiguredCoreTB):
     def __init__(self, dut) -> None:
-        super().__init__(dut)
+        super().__init__(dut, "sparse_conv_core")
         s = Shape(ci=int(dut.InChannels.value), co=int(dut.OutChannels.value),
                   h=int(dut.Height.value), w=int(dut.Width.value), k=int(dut.Kernel.value),
                   t=int(dut.Timesteps.value), p=int(dut.Parallel.value),
@@ -116,43 +113,17 @@ class ConvTB(TB):
         width = s.co if s.has_neuron else s.co * s.current_bits
         if len(dut.out_data_o) != width:
             raise AssertionError(f"out_data_o is {len(dut.out_data_o)} bits, expected {width}")
-        self.source = self.stream(StreamSource(self.clock, dut.in_valid_i, dut.in_ready_o,
-                                               {"data": dut.in_data_i, "last": dut.in_last_i},
-                                               on_accept=self._on_accept))
-        self.sink = self.stream(StreamSink(self.clock, dut.out_valid_o, dut.out_ready_i,
-                                           {"data": dut.out_data_o, "last": dut.out_last_o},
-                                           on_beat=self._on_beat))
-        for name in ("cfg_valid_i", "cfg_sel_i", "cfg_bank_i", "cfg_addr_i", "cfg_data_i",
-                     "in_data_i", "in_last_i"):
+        for name in ("in_data_i", "in_last_i"):
             getattr(dut, name).value = 0
-        self.accept_times: list[int] = []
-        self.beat_times: list[int] = []
-        self.cover = CoreCoverage("sparse_conv_core", s.t, s.h, s.w, s.g,
-                                  s.v if s.has_neuron else None)
-        self.cover.watch(self.clock, dut.in_valid_i, dut.in_ready_o, dut.out_valid_o,
-                         dut.out_ready_i)
-        self.handshakes = HandshakeRecorder(self.clock, dut.in_valid_i, dut.in_ready_o,
-                                            dut.out_valid_o, dut.out_ready_i)
-        #: Cycles of in_ready_o / out_valid_o compared with the stepped model, over all runs.
-        self.handshake_board = Scoreboard("handshakes (in_ready, out_valid) per cycle")
-
-    def _on_accept(self, _beat) -> None:
-        self.accept_times.append(round(get_sim_time("ns") / CLOCK_PERIOD_NS))
-
-    def _on_beat(self, _beat) -> None:
-        self.beat_times.append(round(get_sim_time("ns") / CLOCK_PERIOD_NS))
-
-    def reset_streams(self) -> None:
-        self.accept_times.clear()
-        self.beat_times.clear()
+        self.cover = self.watch(CoreCoverage("sparse_conv_core", s.t, s.h, s.w, s.g,
+                                             s.v if s.has_neuron else None))
 
     # -- driving -----------------------------------------------------------------------------
     async def configure(self, case: Case) -> None:
         """Loads the layer's memories through the write port, one write per cycle."""
         s = self.shape
         images = layer_images(case.weight, case.bias, case.neuron, s.g, s.p)
-        await drive_config_writes(self.dut, self.clock,
-                                  in_order(config_writes(images), case.config_order))
+        await self.load(in_order(config_writes(images), case.config_order))
         await RisingEdge(self.clock)
 
     def input_beats(self, case: Case) -> list[dict]:
@@ -176,25 +147,17 @@ class ConvTB(TB):
         return int(free * stretch * 2) + 200
 
     async def run(self, case: Case):
-        """Resets, configures, streams ``case``; returns (beats, accept times, beat times).
+        """Resets, configures, streams ``case``; returns (beats, accept cycles, beat cycles).
         The handshakes of every cycle from the end of the configuration on are compared with
-        the stepped model (:meth:`compare_handshakes`)."""
+        the stepped model (``SparseConvStepped``, fed the same in_valid_i / out_ready_i)."""
         await self.reset()
         await self.configure(case)
-        self.handshakes.start()   # the control registers are still at their reset values
-        self.source.set_pacing(case.source_pacing)
-        self.sink.set_pacing(case.sink_pacing)
-        for beat in self.input_beats(case):
-            self.source.put(beat)
+        # The control registers are still at their reset values.
+        self.send(self.input_beats(case), case.source_pacing, case.sink_pacing)
         want = len(case.frames) * self.shape.h * self.shape.w * self.shape.t
-        budget = self.budget(case)
-        waited = 0
-        while len(self.sink.beats) < want and waited < budget:
-            await ClockCycles(self.clock, 8)
-            waited += 8
-        await ClockCycles(self.clock, 6)  # beats beyond the expected ones would show here
-        self.compare_handshakes(case, self.handshakes.stop())
-        return list(self.sink.beats), list(self.accept_times), list(self.beat_times)
+        outcome = await self.finish(want, self.budget(case), settle=6, step=8)
+        self.check_handshakes(SparseConvStepped(case.weight, case.frames, self.shape.hw))
+        return outcome
 
     # -- checking ----------------------------------------------------------------------------
     def golden(self, case: Case):
@@ -270,22 +233,7 @@ class ConvTB(TB):
 
         Scoreboard("conv output beats", where).compare(expected, observed)
 
-    def compare_handshakes(self, case: Case, cycles: list[tuple[bool, bool, bool, bool]]) -> None:
-        """The DUT's in_ready_o / out_valid_o in every recorded cycle against the stepped model
-        fed the same in_valid_i / out_ready_i."""
-        model = SparseConvStepped(case.weight, case.frames, self.shape.hw)
-
-        def where(index: int) -> str:
-            before = cycles[:index]
-            return (f"cycle {index} after the configuration, in_valid_i="
-                    f"{int(cycles[index][0])}, out_ready_i={int(cycles[index][3])}; "
-                    f"{sum(c[0] and c[1] for c in before)} beats accepted and "
-                    f"{sum(c[2] and c[3] for c in before)} sent before it")
-
-        self.handshake_board.describe = where
-        compare_handshakes(model, cycles, self.handshake_board)
-
-    def compare_cycles(self, case: Case, accepts: list[int], beat_times: list[int],
+    def compare_cycles(self, case: Case, accepts: list[int], beat_cycles: list[int],
                        scoreboard: Scoreboard) -> list[dict]:
         """Measured vs model cycles per frame (free-running streams only)."""
         s = self.shape
@@ -294,7 +242,7 @@ class ConvTB(TB):
         measured, model, rows = [], [], []
         for f, frame_timing in enumerate(timing):
             first = accepts[f * beats_per_frame]
-            last = beat_times[(f + 1) * beats_per_frame - 1]
+            last = beat_cycles[(f + 1) * beats_per_frame - 1]
             cycles = last - first + 1
             measured.append(cycles)
             model.append(frame_timing.cycles)
@@ -462,14 +410,13 @@ async def random_layers_match_golden(dut):
     @example(case=stall_capture_case(s))
     @counted
     def check(case):
-        beats, accepts, beat_times = run(case)
+        beats, accepts, beat_cycles = run(case)
         tb.compare(case, beats)
         if case.source_pacing == ALWAYS and case.sink_pacing == ALWAYS:
-            tb.compare_cycles(case, accepts, beat_times, cycles)
+            tb.compare_cycles(case, accepts, beat_cycles, cycles)
 
     await run_search(check, "random_layers_match_golden")
-    cocotb.log.info("handshakes: %d cycles compared with the stepped model",
-                    tb.handshake_board.compared_items)
+    tb.log_handshakes()
 
 
 @cocotb.test()
@@ -485,9 +432,9 @@ async def cycles_match_model(dut):
                                     ("50% / 50%", 0.5, 0.5),
                                     ("all-zero weights", 1.0, 0.5)):
         case = density_case(s, sparsity, density, seed=7)
-        beats, accepts, beat_times = await tb.run(case)
+        beats, accepts, beat_cycles = await tb.run(case)
         tb.compare(case, beats)
-        rows = tb.compare_cycles(case, accepts, beat_times, cycles)
+        rows = tb.compare_cycles(case, accepts, beat_cycles, cycles)
         for row in rows:
             cocotb.log.info(
                 "cycles %s frame %d: measured %d, model %d, lower bound %.1f "
