@@ -32,10 +32,10 @@ from golden.arith import sat_bounds
 from golden.cycles import dense_input as cycle_model
 from golden.layers import conv_currents
 from golden.memory_images import config_writes, layer_images
-from golden.neuron import NeuronParams, run_neuron
+from golden.neuron import NeuronParams
 from golden.strategies import neuron_params
 from tb.harness.config import config_orders, in_order
-from tb.harness.core_tb import ConfiguredCoreTB
+from tb.harness.core_tb import ConfiguredCoreTB, layer_outputs
 from tb.harness.coverage import CoreCoverage
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.scoreboard import Scoreboard
@@ -88,12 +88,7 @@ class DenseTB(ConfiguredCoreTB):
         beats = []
         for frame in frames:
             currents = conv_currents(np.broadcast_to(frame, (self.T, *frame.shape)), weight, bias)
-            if self.neuron:
-                values, membranes = run_neuron(currents, params, self.V)
-                self.cover.membranes(currents, membranes, params)
-            else:
-                values = currents
-            self.cover.outputs(values)
+            values = layer_outputs(self.cover, currents, params if self.neuron else None, self.V)
             for y in range(self.H):
                 for x in range(self.W):
                     for t in range(self.T):

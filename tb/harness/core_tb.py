@@ -16,6 +16,7 @@ from cocotb.triggers import ClockCycles
 
 from golden.cycles.stepped import SteppedCore
 from golden.memory_images import SEL_BIAS, SEL_BITMAP, SEL_WEIGHT
+from golden.neuron import NeuronParams, run_neuron
 from tb.harness.config import drive_config_writes
 from tb.harness.coverage import CoreCoverage
 from tb.harness.handshakes import HandshakeRecorder, compare_handshakes
@@ -122,6 +123,20 @@ class CoreTB(TB):
     def log_handshakes(self) -> None:
         cocotb.log.info("%s stepped model: %d cycles of handshakes compared", self.block,
                         self.handshake_cycles)
+
+
+def layer_outputs(cover: CoreCoverage, currents, neuron: NeuronParams | None,
+                  membrane_bits: int):
+    """A frame's golden outputs from its currents (time first): the spikes of ``neuron``, or
+    the currents themselves for a core without one (``neuron`` None); samples the output and
+    membrane coverage."""
+    if neuron is None:
+        values = currents
+    else:
+        values, membranes = run_neuron(currents, neuron, membrane_bits)
+        cover.membranes(currents, membranes, neuron)
+    cover.outputs(values)
+    return values
 
 
 CONFIG_PORT = ("cfg_valid_i", "cfg_sel_i", "cfg_bank_i", "cfg_addr_i", "cfg_data_i")

@@ -34,9 +34,9 @@ from golden.arith import sat_bounds
 from golden.cycles import sparse_linear as cycle_model
 from golden.layers import flatten_chw, linear_currents
 from golden.memory_images import config_writes, layer_images
-from golden.neuron import NeuronParams, run_neuron
+from golden.neuron import NeuronParams
 from tb.harness.config import config_orders, in_order
-from tb.harness.core_tb import ConfiguredCoreTB
+from tb.harness.core_tb import ConfiguredCoreTB, layer_outputs
 from tb.harness.coverage import CoreCoverage
 from tb.harness.pacing import ALWAYS, pacing_patterns
 from tb.harness.report import STATS
@@ -118,12 +118,8 @@ class LinearTB(ConfiguredCoreTB):
     def output_items(self, currents, neuron) -> list[dict]:
         """A frame's expected output beats from its currents ``[T, O]``: the neuron's spikes
         (HasNeuron = 1) or the currents; samples the output and membrane coverage."""
-        if self.has_neuron:
-            values, membranes = run_neuron(currents, neuron, self.membrane_bits)
-            self.cover.membranes(currents, membranes, neuron)
-        else:
-            values = currents
-        self.cover.outputs(values)
+        values = layer_outputs(self.cover, currents, neuron if self.has_neuron else None,
+                               self.membrane_bits)
         return [{"out": tuple(int(v) for v in values[t]), "last": int(t == self.timesteps - 1)}
                 for t in range(self.timesteps)]
 
