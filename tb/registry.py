@@ -10,6 +10,8 @@ each entry of ``planted_bugs`` and require the suite to fail with a shrunk examp
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +34,10 @@ class Testbench:
     test_examples: int = 60
     #: define -> what the bug does (the planted-bug tests check each is caught).
     planted_bugs: dict[str, str] = field(default_factory=dict)
+    #: define -> f(HDL parameters) giving why the bug cannot change this block's behaviour at
+    #: those parameters (e.g. a flattening order with one channel), or None: a bundle whose
+    #: every instance of the block is such is not asked to catch it (vectors/sensitivity.py).
+    planted_bug_invisible: dict[str, Callable[[dict], str | None]] = field(default_factory=dict)
     #: Hypothesis strategy of whole parameter sets (HDL parameters), for random shape builds.
     shapes: st.SearchStrategy[dict] | None = None
     #: How many drawn shape sets ``make test`` builds per simulator.

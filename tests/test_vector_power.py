@@ -192,3 +192,30 @@ def test_network_testbench_draws_from_golden_inputs():
     cfg = load_config(events.config)
     want = inputs.event_inputs(cfg, events.samples, np.random.default_rng(events.seed))
     assert np.array_equal(N._samples(events, cfg), want)
+
+
+def _pixel_mlp(channels: int) -> dict:
+    return {"name": f"mlp-c{channels}", "timesteps": 2,
+            "input": {"kind": "pixels", "shape": [channels, 3, 3], "bits": 4},
+            "weight_bits": 4, "membrane_bits": 12,
+            "layers": [{"kind": "linear", "out_features": 4,
+                        "neuron": {"model": "if", "threshold": 8, "reset": "hard"}},
+                       {"kind": "linear", "out_features": 3, "readout": "accumulate"}]}
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_a_bug_the_network_cannot_show_is_not_counted(tmp_path, channels):
+    """With one input channel, flattening (y, x, c) is (c, y, x): the gather's pixel-major
+    bug is the design itself there, so the bundle is not asked to catch it (tb/registry.py
+    ``planted_bug_invisible``); with two channels it is."""
+    folder = B.make_bundle(_pixel_mlp(channels), "random", sparsity=0.3, samples=2, seed=1,
+                           out=tmp_path / "b", allow_degenerate=True)
+    define = "DUALSPIKE_BUG_GATHER_PIXEL_MAJOR"
+    assert define in {d for d, _, _ in S.planted_bugs(folder)}
+    reason = S.invisible_reason(folder, define, "dense_linear_core")
+    if channels == 1:
+        assert reason == "L0: one input channel: (y, x, c) and (c, y, x) are the same order"
+    else:
+        assert reason is None
+    assert S.invisible_reason(folder, "DUALSPIKE_BUG_GATHER_DROP_LAST_PIXEL",
+                              "dense_linear_core") is None

@@ -57,6 +57,11 @@ TESTBENCH = Testbench(
         "DUALSPIKE_BUG_GATHER_DROP_LAST_PIXEL":
             "gathers the frame's last pixel as zeros",
     },
+    planted_bug_invisible={
+        "DUALSPIKE_BUG_GATHER_PIXEL_MAJOR": lambda p: (
+            "one input channel: (y, x, c) and (c, y, x) are the same order"
+            if p["InChannels"] == 1 else None),
+    },
     shapes=SHAPES,
     random_shapes=1,
 )
