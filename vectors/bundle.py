@@ -592,6 +592,9 @@ def make_bundle(config, weights="random", sparsity: float = 0.8, samples: int = 
                        "sha256": sha256(staging / n)} for n in names],
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        cycles = manifest["cycles"]
+        print(f"cycles: {cycles['total_exact']} from the first input beat to the last readout "
+              f"beat with free-running streams (exact; per sample in manifest.json cycles)")
         _put_in_place(staging, out)
     except BaseException:
         if staging is not None:
