@@ -78,7 +78,8 @@ def layer_figures(plan: dict, cfg: dict, weights: dict, samples) -> list[dict]:
                 pixels = 1
             dense = rows_r * -(-fan_in // lanes) * pixels * steps
             row.update(cycles=cycles, lower_bound=float(ops) / (par * lanes), dense=dense,
-                       weight_sparsity=float(np.mean(weight == 0)))
+                       weight_sparsity=float(np.mean(weight == 0)),
+                       knobs=f"P={par} L={lanes} G={p['GroupWidth']}", adders=par * lanes)
         row["input_spike_sparsity"] = (None if core["in_format"] == "pixels"
                                        else float(1 - np.mean([x.mean() for x in inputs])))
         rows.append(row)
@@ -111,6 +112,8 @@ def network_figures(network_dir: Path, perf_path: Path) -> dict:
         "fps_at_fmax": placed["fmax_mhz"] * 1e6 / ii if placed and ii else None,
         "bottleneck_layer": bottleneck["layer"], "bottleneck_cycles": bottleneck["cycles"],
         "ii_over_bottleneck": ii / bottleneck["cycles"] if ii else None,
+        # The lane adders of the sparse datapaths (P banks x L lanes per layer), summed.
+        "adders": sum(r.get("adders", 0) for r in layers),
         "layers": layers,
     }
 
@@ -137,16 +140,18 @@ def figures_markdown(figures: dict) -> str:
          f"(ci/pnr_results.json, from make pnr)" if figures.get("fmax_reached_mhz")
          else "- Fmax reached: no place-and-route result recorded for this network "
               "(make pnr writes ci/pnr_results.json)"),
+        f"- adders (P x L summed over the layers): {figures['adders']}",
         "",
-        "| layer | core | cycles/frame | lower bound | utilisation | dense cost | speed-up "
-        "| weight sparsity | input spike sparsity | span in network |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| layer | core | knobs | cycles/frame | lower bound | utilisation | dense cost "
+        "| speed-up | weight sparsity | input spike sparsity | span in network |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in figures["layers"]:
         util = r["lower_bound"] / r["cycles"] if r["lower_bound"] is not None else None
         speed = r["dense"] / r["cycles"] if r["dense"] else None
         lines.append(
-            f"| {r['layer']} {r['kind']} | {r['module']} | {r['cycles']:.0f} | "
+            f"| {r['layer']} {r['kind']} | {r['module']} | {r.get('knobs', '-')} | "
+            f"{r['cycles']:.0f} | "
             f"{_fmt(float(r['lower_bound']), 1)} | {_fmt(util, 3)} | {_fmt(r['dense'])} | "
             f"{_fmt(speed, 2)} | {_fmt(r['weight_sparsity'], 3)} | "
             f"{_fmt(r['input_spike_sparsity'], 3)} | {r['network_span_first_frame']} |")
