@@ -207,7 +207,8 @@ MAX_CANDIDATES = 32
 
 
 def coverage_features(cfg: dict, weights: dict, x) -> set[tuple]:
-    """Corners one sample exercises, from the golden model: per spike-input conv layer the input
+    """Corners one sample exercises, from the golden model: pixels on the input's borders and in
+    its last pixel (a pixel input); per spike-input conv layer the input
     borders that carry a spike (padding logic), per neuron layer a membrane exactly at the
     threshold (the ``>=``) and a last timestep that differs from the one before, per maxpool a
     window decided by its last row, per linear layer an input that changes at the last step;
@@ -218,6 +219,15 @@ def coverage_features(cfg: dict, weights: dict, x) -> set[tuple]:
     ctx = _run_validated(cfg, weights, x)
     bits = cfg["membrane_bits"]
     found: set[tuple] = {("readout", ctx.readout.tobytes())}
+    if cfg["input"]["kind"] == "pixels":
+        # Ink on the frame's borders and in its last pixel: the dense cores' padding and the
+        # frame gather's last word (a bug there is invisible while those pixels are all 0).
+        pixels = np.asarray(x)                                       # [C, H, W]
+        for side, edge in (("top", pixels[:, 0]), ("bottom", pixels[:, -1]),
+                           ("left", pixels[:, :, 0]), ("right", pixels[:, :, -1]),
+                           ("last pixel", pixels[:, -1, -1])):
+            if edge.any():
+                found.add(("input", side))
     for i, (layer, result) in enumerate(zip(cfg["layers"], ctx.layers)):
         spike_input = i > 0 or cfg["input"]["kind"] == "spikes"
         if layer["kind"] == "conv" and spike_input:
