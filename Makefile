@@ -41,7 +41,7 @@ sim-merge: $(STAMP) ## join the reports of make sim SHARD=k/N runs (SHARDS='<dir
 	$(PY) ci/sim_merge.py --sim $(SIM) $(SHARDS)
 
 test: $(STAMP) ## the test suite: golden model, testbenches on both simulators, planted bugs
-	$(PY) -m pytest -n $(JOBS) --dist loadgroup -p no:cacheprovider tests/
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup -p no:cacheprovider --durations=15 tests/
 
 lint: $(STAMP) ## verilator --lint-only -Wall over rtl/
 	$(PY) ci/lint.py
