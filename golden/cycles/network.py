@@ -197,10 +197,11 @@ def stepped_network(plan: dict, cfg: dict, weights: dict, samples, *, out_hold: 
         out_ready = [f.in_ready(True) for f in fifos]
         readout_in_valid = fifos[-1].out_valid()
         fired = False
-        pops = []
+        pops, pushes = [], []
         for i, core in enumerate(cores):
             in_fire, out_fire = core.clock(in_valid[i], out_ready[i])
             pops.append(in_fire)
+            pushes.append(out_fire)
             if out_fire:
                 taps[i].append(cycle)
             fired |= in_fire or out_fire
@@ -210,8 +211,8 @@ def stepped_network(plan: dict, cfg: dict, weights: dict, samples, *, out_hold: 
             accepted.append(cycle)
         if readout_out:
             readouts.append(cycle)
-        for i, fifo in enumerate(fifos):
-            fifo.clock(bool(taps[i]) and taps[i][-1] == cycle, pops[i + 1])
+        for fifo, push, pop in zip(fifos, pushes, pops[1:]):
+            fifo.clock(push, pop)
         idle = 0 if fired or readout_in or readout_out else idle + 1
         if idle > idle_limit:
             raise ModelDeadlock(f"network model: no handshake for {idle_limit} cycles at cycle "
