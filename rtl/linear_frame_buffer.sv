@@ -12,9 +12,20 @@
 // Golden: golden.layers.flatten_chw, golden.sparsity.groups.
 //
 // Two frame buffers (ping-pong): the writer fills one while the reader computes on the other, so
-// the next frame streams in while the current one is computed. Cost: 2 * T * NG * G flops
-// (a single buffer would stall the input for the whole compute of a frame, because the input is
-// time-inner and the compute time-outer).
+// the next frame streams in while the current one is computed. Cost: 2 * T * F flops (a single
+// buffer would stall the input for the whole compute of a frame, because the input is time-inner
+// and the compute time-outer).
+//
+// Store: one Pixels-bit word per (channel c, buffer b, timestep t), bit p = fan-in position
+// c*Pixels + p; row (b, t) = the C words of (b, t) side by side. A beat writes bit wpix of word
+// (c, wsel, wt) of every channel. The word loops are constant, so synthesis sees, per store bit, a
+// flop loading in_data_i[c] under an enable (row selected, pixel == p) shared by the C bits of that
+// pixel: no demultiplexer over the store and no logic per bit. (Written as C writes at computed
+// indices of one flat store, it became C demultiplexers over the whole store, which Yosys could
+// not build for the 28x28 layer; one process per store bit made the simulation models huge.) A
+// read picks row (rsel, rd_t), zero-extends it to NG*G bits and takes group g: a row multiplexer
+// and a group multiplexer, no address arithmetic. Not RAM: a beat's C bits land in up to C
+// different groups, which no RAM word write per beat can do (docs/synthesis.md).
 //
 // Early start: timestep t of the frame being written is complete as soon as the last pixel's beat
 // of timestep t has been accepted, so the reader may start on it before the frame's last beat:
@@ -59,17 +70,14 @@ module linear_frame_buffer #(
   localparam int FanIn    = Channels * Pixels;
   localparam int Groups   = (FanIn + GroupWidth - 1) / GroupWidth;
   localparam int Padded   = Groups * GroupWidth;               // positions per timestep
-  localparam int Bits     = 2 * Timesteps * Padded;            // both buffers
-  localparam int IdxBits  = (Bits > 1) ? $clog2(Bits) : 1;
   localparam int TBits    = (Timesteps > 1) ? $clog2(Timesteps) : 1;
   localparam int PixBits  = (Pixels > 1) ? $clog2(Pixels) : 1;
 
   localparam logic [TBits-1:0]   LastT   = TBits'(Timesteps - 1);
   localparam logic [PixBits-1:0] LastPix = PixBits'(Pixels - 1);
 
-  // Bit (b, t, i) of the store lives at ((b*T + t) * Padded + i). Padding positions are never
-  // written and reset to 0, so a group read past F sees zeros.
-  logic [Bits-1:0]    store_d, store_q;
+  logic [FanIn-1:0]                  rd_row;     // row (rsel_q, rd_t_i) of the store
+  logic [Groups-1:0][GroupWidth-1:0] rd_groups;  // rd_row zero-extended to Padded bits
   logic [1:0]         full_d, full_q;     // buffer b holds a complete frame
   logic               wsel_d, wsel_q;     // buffer being written
   logic               rsel_d, rsel_q;     // buffer being read
@@ -78,18 +86,13 @@ module linear_frame_buffer #(
 
   logic               in_fire;
   logic               wr_frame_end;       // the accepted beat is the frame's last
-  logic [IdxBits-1:0] wr_base;            // store index of (wsel, wt, channel 0, pixel wpix)
-  logic [IdxBits-1:0] rd_base;            // store index of (rsel, rd_t, position g*G)
 
   assign in_ready_o   = ~full_q[wsel_q];
   assign in_fire      = in_valid_i & in_ready_o;
   assign wr_frame_end = (wpix_q == LastPix) && (wt_q == LastT);
 
-  assign wr_base = (IdxBits'(wsel_q) * IdxBits'(Timesteps) + IdxBits'(wt_q)) * IdxBits'(Padded)
-                   + IdxBits'(wpix_q);
-  assign rd_base = (IdxBits'(rsel_q) * IdxBits'(Timesteps) + IdxBits'(rd_t_i)) * IdxBits'(Padded)
-                   + IdxBits'(rd_g_i) * IdxBits'(GroupWidth);
-  assign rd_bits_o = store_q[rd_base +: GroupWidth];
+  assign rd_groups = Padded'(rd_row);
+  assign rd_bits_o = rd_groups[rd_g_i];
 
   // Timestep rd_t_i of the read buffer is complete: the frame is, or the writer is on the same
   // buffer, at the last pixel, past timestep rd_t_i.
@@ -97,16 +100,12 @@ module linear_frame_buffer #(
                       ((wsel_q == rsel_q) && (wpix_q == LastPix) && (wt_q > rd_t_i));
 
   `DUALSPIKE_ALWAYS_COMB begin : p_write
-    store_d = store_q;
     full_d  = full_q;
     wsel_d  = wsel_q;
     wpix_d  = wpix_q;
     wt_d    = wt_q;
     rsel_d  = rsel_q;
     if (in_fire) begin
-      for (int c = 0; c < Channels; c++) begin
-        store_d[wr_base + IdxBits'(c * Pixels)] = in_data_i[c];
-      end
       wt_d = wt_q + TBits'(1);
       if (wt_q == LastT) begin
         wt_d   = '0;
@@ -125,16 +124,40 @@ module linear_frame_buffer #(
     end
   end
 
+  // The store (header, "Store"): word (c, b, t), bit p = fan-in position c*Pixels + p of
+  // timestep t of buffer b.
+  for (genvar c = 0; c < Channels; c++) begin : g_channel
+    logic [Pixels-1:0] word_q [2][Timesteps];
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_store
+      if (!rst_ni) begin
+        for (int b = 0; b < 2; b++) begin
+          for (int t = 0; t < Timesteps; t++) begin
+            word_q[b][t] <= '0;
+          end
+        end
+      end else begin
+        for (int b = 0; b < 2; b++) begin
+          for (int t = 0; t < Timesteps; t++) begin
+            if (in_fire && int'(wsel_q) == b && int'(wt_q) == t) begin
+              word_q[b][t][wpix_q] <= in_data_i[c];
+            end
+          end
+        end
+      end
+    end
+
+    assign rd_row[c*Pixels +: Pixels] = word_q[rsel_q][rd_t_i];
+  end
+
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_reg
     if (!rst_ni) begin
-      store_q <= '0;
       full_q  <= '0;
       wsel_q  <= 1'b0;
       rsel_q  <= 1'b0;
       wpix_q  <= '0;
       wt_q    <= '0;
     end else begin
-      store_q <= store_d;
       full_q  <= full_d;
       wsel_q  <= wsel_d;
       rsel_q  <= rsel_d;
