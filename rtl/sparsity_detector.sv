@@ -38,6 +38,9 @@
 // position. Each cycle a chain of L lowest-set-bit finders (x & -x) picks the next L pairs; a lane's
 // position is the binary encoding of its one-hot, its packed index the popcount of the weight bits
 // below it (one-hot - 1 is exactly the mask of positions below); the picked bits are cleared.
+// A second register counts the bits left (popcount of e at acceptance, minus L per beat), and
+// `last` is that count <= L: the handshake does not wait for the lane-select chain (timing,
+// docs/synthesis.md).
 //
 // Planted bug (test-suite self-check only): `define DUALSPIKE_BUG_DETECTOR_DROP_HIGHEST masks
 // bit G-1 of e, i.e. drops the highest position of every group.
@@ -69,8 +72,14 @@ module sparsity_detector #(
   // ---------------------------------------------------------------------------------------------
   // State
   // ---------------------------------------------------------------------------------------------
+  localparam int CountBits = $clog2(GroupWidth + 1);
+
   logic                  busy_d, busy_q;  // a group is held and its beats are being emitted
   logic [GroupWidth-1:0] eff_d, eff_q;    // effectual bits not yet emitted
+  // How many of them: `last` (and so in_ready_o, which a core ANDs over its banks and feeds to
+  // its issue logic) comes from this count instead of from the lane-select chain.
+  logic [CountBits-1:0]  left_d, left_q;
+  logic [CountBits-1:0]  eff_in_count;
 
   logic [GroupWidth-1:0] eff_in;          // e of the group on the input
   logic [GroupWidth-1:0] eff_rest;        // eff_q without this beat's pairs
@@ -180,7 +189,14 @@ module sparsity_detector #(
   // ---------------------------------------------------------------------------------------------
   // Handshake and next state
   // ---------------------------------------------------------------------------------------------
-  assign last        = busy_q & ~(|eff_rest);
+  popcount #(
+    .Width (GroupWidth)
+  ) u_eff_count (
+    .bits_i  (eff_in),
+    .count_o (eff_in_count)
+  );
+
+  assign last        = busy_q & (int'(left_q) <= Lanes);
   assign out_valid_o = busy_q;
   assign out_last_o  = last;
   assign out_fire    = busy_q & out_ready_i;
@@ -190,13 +206,16 @@ module sparsity_detector #(
   `DUALSPIKE_ALWAYS_COMB begin : p_next
     busy_d = busy_q;
     eff_d  = eff_q;
+    left_d = left_q;
     if (out_fire) begin
       busy_d = ~last;
       eff_d  = eff_rest;  // 0 after the last beat
+      left_d = last ? '0 : CountBits'(int'(left_q) - Lanes);
     end
     if (accept) begin
       busy_d = 1'b1;
       eff_d  = eff_in;
+      left_d = eff_in_count;
     end
   end
 
@@ -204,9 +223,11 @@ module sparsity_detector #(
     if (!rst_ni) begin
       busy_q <= 1'b0;
       eff_q  <= '0;
+      left_q <= '0;
     end else begin
       busy_q <= busy_d;
       eff_q  <= eff_d;
+      left_q <= left_d;
     end
   end
 
@@ -242,6 +263,12 @@ module sparsity_detector #(
   );
 
   always @(posedge clk_i) begin : p_sva
+    // LastMatchesBits_A: the count says last exactly when the lanes take every bit left.
+    if (sva_armed && busy_q) begin
+      assert (last == ~(|eff_rest))
+        else $error("LastMatchesBits_A: %0d bits counted, %b left after the beat", left_q,
+                    eff_rest);
+    end
     // LaneThermometer_A: the valid lanes are 0..n-1.
     if (sva_armed) begin
       assert ((out_lane_valid_o & (out_lane_valid_o + Lanes'(1))) == '0)
