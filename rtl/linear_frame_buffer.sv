@@ -16,16 +16,15 @@
 // buffer would stall the input for the whole compute of a frame, because the input is time-inner
 // and the compute time-outer).
 //
-// Store: one Pixels-bit word per (channel c, buffer b, timestep t), bit p = fan-in position
-// c*Pixels + p; row (b, t) = the C words of (b, t) side by side. A beat writes bit wpix of word
-// (c, wsel, wt) of every channel. The word loops are constant, so synthesis sees, per store bit, a
-// flop loading in_data_i[c] under an enable (row selected, pixel == p) shared by the C bits of that
-// pixel: no demultiplexer over the store and no logic per bit. (Written as C writes at computed
-// indices of one flat store, it became C demultiplexers over the whole store, which Yosys could
-// not build for the 28x28 layer; one process per store bit made the simulation models huge.) A
-// read picks row (rsel, rd_t), zero-extends it to NG*G bits and takes group g: a row multiplexer
-// and a group multiplexer, no address arithmetic. Not RAM: a beat's C bits land in up to C
-// different groups, which no RAM word write per beat can do (docs/synthesis.md).
+// Store: one F-bit row per (buffer b, timestep t), in fan-in order, in an array indexed by
+// (b, t). A beat writes positions c*Pixels + wpix of row (wsel, wt), one bit per channel, inside
+// constant loops over (b, t): synthesis sees a demultiplexer of each channel's bit over its Pixels
+// positions of a row (a shared pixel decode), not over the whole store. (Written as C writes at
+// computed indices of one flat store, it became C demultiplexers over the whole store, which
+// Yosys could not build for the 28x28 layer; one process per store bit made the simulation models
+// huge.) A read selects row (rsel, rd_t), zero-extends it to NG*G bits and takes group g: a row
+// multiplexer and a group multiplexer, no address arithmetic. Not RAM: a beat's C bits land in up
+// to C different groups, which no RAM word write per beat can do (docs/synthesis.md).
 //
 // Early start: timestep t of the frame being written is complete as soon as the last pixel's beat
 // of timestep t has been accepted, so the reader may start on it before the frame's last beat:
@@ -76,8 +75,10 @@ module linear_frame_buffer #(
   localparam logic [TBits-1:0]   LastT   = TBits'(Timesteps - 1);
   localparam logic [PixBits-1:0] LastPix = PixBits'(Pixels - 1);
 
-  logic [FanIn-1:0]                  rd_row;     // row (rsel_q, rd_t_i) of the store
-  logic [Groups-1:0][GroupWidth-1:0] rd_groups;  // rd_row zero-extended to Padded bits
+  // Row (b, t) of the store: bit i = fan-in position i of timestep t of buffer b. The read row is
+  // zero-extended to Padded bits, so a group read past F sees zeros.
+  logic [FanIn-1:0]                  store_q [2][Timesteps];
+  logic [Groups-1:0][GroupWidth-1:0] rd_row;  // row (rsel_q, rd_t_i), padded
   logic [1:0]         full_d, full_q;     // buffer b holds a complete frame
   logic               wsel_d, wsel_q;     // buffer being written
   logic               rsel_d, rsel_q;     // buffer being read
@@ -91,8 +92,8 @@ module linear_frame_buffer #(
   assign in_fire      = in_valid_i & in_ready_o;
   assign wr_frame_end = (wpix_q == LastPix) && (wt_q == LastT);
 
-  assign rd_groups = Padded'(rd_row);
-  assign rd_bits_o = rd_groups[rd_g_i];
+  assign rd_row    = Padded'(store_q[rsel_q][rd_t_i]);
+  assign rd_bits_o = rd_row[rd_g_i];
 
   // Timestep rd_t_i of the read buffer is complete: the frame is, or the writer is on the same
   // buffer, at the last pixel, past timestep rd_t_i.
@@ -124,30 +125,25 @@ module linear_frame_buffer #(
     end
   end
 
-  // The store (header, "Store"): word (c, b, t), bit p = fan-in position c*Pixels + p of
-  // timestep t of buffer b.
-  for (genvar c = 0; c < Channels; c++) begin : g_channel
-    logic [Pixels-1:0] word_q [2][Timesteps];
-
-    always_ff @(posedge clk_i or negedge rst_ni) begin : p_store
-      if (!rst_ni) begin
-        for (int b = 0; b < 2; b++) begin
-          for (int t = 0; t < Timesteps; t++) begin
-            word_q[b][t] <= '0;
-          end
+  // The beat goes to position c*Pixels + wpix_q of row (wsel_q, wt_q), for every channel c.
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_store
+    if (!rst_ni) begin
+      for (int b = 0; b < 2; b++) begin
+        for (int t = 0; t < Timesteps; t++) begin
+          store_q[b][t] <= '0;
         end
-      end else begin
-        for (int b = 0; b < 2; b++) begin
-          for (int t = 0; t < Timesteps; t++) begin
-            if (in_fire && int'(wsel_q) == b && int'(wt_q) == t) begin
-              word_q[b][t][wpix_q] <= in_data_i[c];
+      end
+    end else begin
+      for (int b = 0; b < 2; b++) begin
+        for (int t = 0; t < Timesteps; t++) begin
+          if (in_fire && int'(wsel_q) == b && int'(wt_q) == t) begin
+            for (int c = 0; c < Channels; c++) begin
+              store_q[b][t][c*Pixels + int'(wpix_q)] <= in_data_i[c];
             end
           end
         end
       end
     end
-
-    assign rd_row[c*Pixels +: Pixels] = word_q[rsel_q][rd_t_i];
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_reg
