@@ -141,7 +141,6 @@ module sparse_conv_core #(
   localparam int WAddrBits   = $clog2(WDepth + 1);
   // Running popcount base: holds the weight count of a bank (<= WDepth) and one group's count.
   localparam int BaseBits    = (WAddrBits > CountBits) ? WAddrBits : CountBits;
-  localparam int PixBits     = Timesteps * InChannels;  // one line-buffer entry: all t, all ci
   localparam int WinBits     = Timesteps * FanIn;       // the captured window: bit t*F + j
   localparam int LbDepth     = Kernel * Width;          // line-buffer entries (K row slots)
   // Counter widths (each holds its largest value, N-1, and is never zero wide).
@@ -193,7 +192,6 @@ module sparse_conv_core #(
   // ---------------------------------------------------------------------------------------------
   // Input side: line buffer writes
   // ---------------------------------------------------------------------------------------------
-  logic [LbDepth-1:0][PixBits-1:0] lb_d, lb_q;  // slot s, column x at s*W + x
   logic [TBits-1:0]    ti_d, ti_q;        // input position: timestep of the next beat,
   logic [XBits-1:0]    xi_d, xi_q;        //   column and row of the pixel being written
   logic [YBits-1:0]    yi_d, yi_q;
@@ -234,16 +232,11 @@ module sparse_conv_core #(
   assign in_row_done = in_fire && int'(ti_q) == Timesteps - 1 && int'(xi_q) == Width - 1;
 
   `DUALSPIKE_ALWAYS_COMB begin : p_input
-    logic [PixBits-1:0] entry;
-    lb_d  = lb_q;
     ti_d  = ti_q;
     xi_d  = xi_q;
     yi_d  = yi_q;
     si_d  = si_q;
-    entry = lb_q[int'(si_q) * Width + int'(xi_q)];
     if (in_fire) begin
-      entry[int'(ti_q) * InChannels +: InChannels] = in_data_i;
-      lb_d[int'(si_q) * Width + int'(xi_q)] = entry;
       ti_d = TBits'(int'(ti_q) + 1);
       if (int'(ti_q) == Timesteps - 1) begin
         ti_d = '0;
@@ -254,6 +247,34 @@ module sparse_conv_core #(
           si_d = (int'(si_q) == Kernel - 1) ? '0 : SlotBits'(int'(si_q) + 1);
         end
       end
+    end
+  end
+
+  // Line buffer: one memory per timestep t, entry s*W + x = the Ci spikes of timestep t of the
+  // pixel in row slot s, column x. No reset and asynchronous reads, so synthesis maps it to LUT
+  // RAM (a copy per tap read); an entry is read only once written in this frame (the capture rule)
+  // and padding taps never read it. One memory per timestep rather than one wide word per pixel:
+  // a beat writes a whole word, no partial-word write.
+  localparam int LbAddrBits = (LbDepth > 1) ? $clog2(LbDepth) : 1;
+  logic [LbAddrBits-1:0] lb_waddr;
+  assign lb_waddr = LbAddrBits'(int'(si_q) * Width + int'(xi_q));
+
+  // Taps read from the line buffer: [t][ky*K + kx] (0 in the padding).
+  logic [Timesteps-1:0][Kernel*Kernel-1:0][InChannels-1:0] tap_bits;
+  logic [Kernel*Kernel-1:0][LbAddrBits-1:0]                tap_addr;
+  logic [Kernel*Kernel-1:0]                                tap_in;   // inside the frame
+
+  for (genvar t = 0; t < Timesteps; t++) begin : g_line_buffer
+    logic [InChannels-1:0] mem [LbDepth];
+
+    always_ff @(posedge clk_i) begin : p_write
+      if (in_fire && int'(ti_q) == t) begin
+        mem[lb_waddr] <= in_data_i;
+      end
+    end
+
+    for (genvar k = 0; k < Kernel * Kernel; k++) begin : g_read
+      assign tap_bits[t][k] = tap_in[k] ? mem[tap_addr[k]] : '0;
     end
   end
 
@@ -268,7 +289,6 @@ module sparse_conv_core #(
       // Tap (ky, kx) of the capture pointer's window: input pixel (yc + ky - P, xc + kx - P),
       // row slot (sc + ky - P) mod K. Continuous assigns rather than an always_comb: Icarus
       // re-ran such a process several times per cycle, and this mux is on every cycle.
-      logic [PixBits-1:0]  tap;  // in[t][ci][..][..] at bit t*Ci + ci, 0 in the padding
       logic                row_in, col_in;
       logic [SlotBits-1:0] slot;
       logic [XBits-1:0]    col;
@@ -285,10 +305,12 @@ module sparse_conv_core #(
       assign slot   = (int'(sc_q) + ky < Pad) ? SlotBits'(int'(sc_q) + ky - Pad + Kernel)
                     : (int'(sc_q) + ky - Pad >= Kernel) ? SlotBits'(int'(sc_q) + ky - Pad - Kernel)
                     : SlotBits'(int'(sc_q) + ky - Pad);
-      assign tap    = (row_in && col_in) ? lb_q[int'(slot) * Width + int'(col)] : '0;
+      assign tap_in[ky * Kernel + kx]   = row_in && col_in;
+      assign tap_addr[ky * Kernel + kx] = LbAddrBits'(int'(slot) * Width + int'(col));
       for (genvar t = 0; t < Timesteps; t++) begin : g_t
         for (genvar ci = 0; ci < InChannels; ci++) begin : g_ci
-          assign window[t * FanIn + (ci * Kernel + ky) * Kernel + kx] = tap[t * InChannels + ci];
+          assign window[t * FanIn + (ci * Kernel + ky) * Kernel + kx]
+              = tap_bits[t][ky * Kernel + kx][ci];
         end
       end
     end
@@ -778,7 +800,6 @@ module sparse_conv_core #(
   // ---------------------------------------------------------------------------------------------
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_reg
     if (!rst_ni) begin
-      lb_q           <= '0;
       ti_q           <= '0;
       xi_q           <= '0;
       yi_q           <= '0;
@@ -816,7 +837,6 @@ module sparse_conv_core #(
       out_data_q     <= '0;
       out_last_q     <= 1'b0;
     end else begin
-      lb_q           <= lb_d;
       ti_q           <= ti_d;
       xi_q           <= xi_d;
       yi_q           <= yi_d;
