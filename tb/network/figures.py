@@ -38,9 +38,13 @@ def reached_fmax(network_name: str, results: Path = PNR_RESULTS) -> dict | None:
     recorded = json.loads(results.read_text())
     for design in recorded.get("designs", []):
         if design.get("network") == network_name and design.get("status") == "ok":
+            from ci.pnr import rtl_digest
+            stale = recorded.get("rtl_sha256") != rtl_digest()
             return {"fmax_mhz": design["fmax_mhz"],
                     "target": f"{design['device']} speed {design['speed']} "
-                              f"({recorded.get('tool', 'nextpnr')})"}
+                              f"({recorded.get('tool', 'nextpnr')})"
+                              + ("; recorded for other RTL than today's, re-run make pnr"
+                                 if stale else "")}
     return None
 
 
