@@ -205,7 +205,8 @@ def rtl_digest(rtl: Path = REPO_ROOT / "rtl") -> str:
 
 
 def block_job(spec: str) -> SynthJob:
-    """``module:Name=value,...``: one RTL block (its file and the files it instantiates)."""
+    """``module:Name=value,...``: one RTL block, elaborated from the RTL sources (a core's own
+    list, or every source: read_slang builds only the top and what it instantiates)."""
     module, _, params = spec.partition(":")
     if not (REPO_ROOT / "rtl" / f"{module}.sv").is_file():
         raise ConfigError(f"--block {spec}: no rtl/{module}.sv")
@@ -216,8 +217,6 @@ def block_job(spec: str) -> SynthJob:
             raise ConfigError(f"--block {spec}: '{item}' is not Name=integer")
         parameters[key] = int(value)
     files = tuple(f for f in core_files(module) if f != "stream_stable_checker.sv")
-    if f"{module}.sv" not in files:
-        files = (f"{module}.sv",)
     label = "-".join([module] + [f"{k}{v}" for k, v in parameters.items()])
     return SynthJob(label, "block", module, parameters, "ecp5", files)
 
