@@ -136,11 +136,6 @@ module sparse_conv_core #(
   localparam int BankBits    = (Parallel > 1) ? $clog2(Parallel) : 1;
   localparam int AddrDepth0  = (WDepth > OutChannels) ? WDepth : OutChannels;
   localparam int AddrBits    = $clog2((AddrDepth0 > 3) ? AddrDepth0 : 3);
-  localparam int PosBits     = (GroupWidth > 1) ? $clog2(GroupWidth) : 1;
-  localparam int CountBits   = $clog2(GroupWidth + 1);
-  localparam int WAddrBits   = $clog2(WDepth + 1);
-  // Running popcount base: holds the weight count of a bank (<= WDepth) and one group's count.
-  localparam int BaseBits    = (WAddrBits > CountBits) ? WAddrBits : CountBits;
   localparam int WinBits     = Timesteps * FanIn;       // the captured window: bit t*F + j
   localparam int LbDepth     = Kernel * Width;          // line-buffer entries (K row slots)
   // Counter widths (each holds its largest value, N-1, and is never zero wide).
@@ -149,14 +144,9 @@ module sparse_conv_core #(
   localparam int YBits       = $clog2(Height + 1);
   localparam int SlotBits    = $clog2(Kernel + 1);
   localparam int EBits       = $clog2(Kernel + 2);
-  localparam int RBits       = $clog2(Rows + 1);
-  localparam int GBits       = $clog2(Groups + 1);
-  localparam int GaBits      = $clog2(BmDepth + 1);
   localparam int ShiftBits   = $clog2(MembraneBits);
 
-  // Address widths of the per-bank memories (sdp_ram: never zero wide).
-  localparam int BmIdxBits   = (BmDepth > 1) ? $clog2(BmDepth) : 1;
-  localparam int WIdxBits    = (WDepth > 1) ? $clog2(WDepth) : 1;
+  // Row index of a bank (never zero wide).
   localparam int RIdxBits    = (Rows > 1) ? $clog2(Rows) : 1;
 
   // ---------------------------------------------------------------------------------------------
@@ -282,7 +272,6 @@ module sparse_conv_core #(
   // Window of the capture pointer (combinational), captured into win_q
   // ---------------------------------------------------------------------------------------------
   logic [WinBits-1:0] window;  // bit t*F + (ci*K + ky)*K + kx
-  logic [WinBits-1:0] win_d, win_q;
 
   for (genvar ky = 0; ky < Kernel; ky++) begin : g_win_row
     for (genvar kx = 0; kx < Kernel; kx++) begin : g_win_col
@@ -317,321 +306,155 @@ module sparse_conv_core #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Group issue
+  // Window slots: a captured window waits in a slot until the neuron stage has read its pixel
   // ---------------------------------------------------------------------------------------------
-  logic                loaded_d, loaded_q;     // win_q holds a pixel with groups left to issue
-  logic                pix_last_d, pix_last_q; // ... and it is the frame's last pixel
-  logic [TBits-1:0]    t_d, t_q;               // next group to issue: timestep,
-  logic [RBits-1:0]    r_d, r_q;               //   row,
-  logic [GBits-1:0]    g_d, g_q;               //   group,
-  logic [GaBits-1:0]   ga_d, ga_q;             //   bitmap address r*NG + g
-  logic                issue;                  // a group goes to the P detectors this cycle
-  logic                last_issue;             // ... and it is the pixel's last one
-  logic                stall;                  // the neuron stage waits for the output register
-  logic                all_ready;              // every detector takes a group
-  logic                complete;               // the group in flight ends this cycle
-  logic                gif_d, gif_q;           // a group is in flight in the detectors
-  // Tag of the group in flight.
-  logic [RBits-1:0]    tag_r_d, tag_r_q;
-  logic [TBits-1:0]    tag_t_d, tag_t_q;
-  logic                tag_row_end_d, tag_row_end_q;
-  logic                tag_step_end_d, tag_step_end_q;
-  logic                tag_last_d, tag_last_q;
-  logic                fresh_d, fresh_q;       // the next beat is the first of a row
-  // Weight stage (the cycle after a detector beat: the weights read from the memories reach
-  // the lane adders and the accumulator).
-  logic                wst_fresh_d, wst_fresh_q;  // its beat is the first of a row
-  logic                wst_nrn_d, wst_nrn_q;      // a row's last beat is in it
-  logic [RBits-1:0]    wst_r_d, wst_r_q;
-  logic [TBits-1:0]    wst_t_d, wst_t_q;
-  logic                wst_step_end_d, wst_step_end_q;
-  logic                wst_last_d, wst_last_q;
-  // Neuron stage (one cycle after a row's last beat).
-  logic                nrn_d, nrn_q;
-  logic [RBits-1:0]    nrn_r_d, nrn_r_q;
-  logic [TBits-1:0]    nrn_t_d, nrn_t_q;
-  logic                nrn_step_end_d, nrn_step_end_q;
-  logic                nrn_last_d, nrn_last_q;
-  logic                nrn_fire;               // the neuron stage acts this cycle
+  localparam int TIdxBits = (Timesteps > 1) ? $clog2(Timesteps) : 1;
+  // Rows the row queue of each bank holds (docs/sparse_conv_core.md: 4 keeps the lanes fed
+  // through runs of empty rows; the cycle model reads the same number).
+  localparam int RowQueueDepth = 4;
 
-  logic [FanIn-1:0]             fan;           // spike vector of timestep t_q
-  logic [Groups*GroupWidth-1:0] fan_padded;
-  logic [GroupWidth-1:0]        sbitmap;
+  logic [1:0][WinBits-1:0] win_q;          // the window of slot s: bit t*F + j
+  logic [1:0]              loaded_q;       // slot s holds a pixel not yet fully read
+  logic [1:0]              pix_last_q;     // ... the frame's last pixel
+  logic                    cs_q;           // the slot the next capture goes to
+  logic                    ns_q;           // the slot the neuron stage reads
+  logic [TIdxBits-1:0]     nt_q;           // the row the neuron stage reads next: timestep,
+  logic [RIdxBits-1:0]     nr_q;           //   row
+  logic [1:0]              release_slot;   // the neuron stage reads the slot's last row
+  logic [Parallel-1:0][1:0] bank_done;     // bank p has written every row of slot s
+  logic                    all_done;       // every bank is done with slot ns_q
+  logic                    stall;          // the neuron stage waits for the output register
+  logic                    n0_go;          // the neuron stage reads row (nt_q, nr_q) of ns_q
+  logic                    n0_last;        // ... the pixel's last row
+  // Neuron stage, second cycle (the read current and bias are there).
+  logic                    nrn_q;
+  logic [TIdxBits-1:0]     nrn_t_q;
+  logic [RIdxBits-1:0]     nrn_r_q;
+  logic                    nrn_step_end_q;
+  logic                    nrn_last_q;
+  logic                    nrn_fire;       // the neuron stage acts this cycle
 
-  assign fan = win_q[int'(t_q) * FanIn +: FanIn];
-  assign fan_padded = (Groups * GroupWidth)'(fan);  // zero padding of the last group
-  assign sbitmap = fan_padded[int'(g_q) * GroupWidth +: GroupWidth];
+  logic [1:0][Parallel-1:0] slot_done;     // [s][p]: bank p is done with slot s
+  for (genvar p = 0; p < Parallel; p++) begin : g_slot_done
+    assign slot_done[0][p] = bank_done[p][0];
+    assign slot_done[1][p] = bank_done[p][1];
+  end
+  assign all_done = ns_q ? &slot_done[1] : &slot_done[0];
 
-  logic [Parallel-1:0] det_in_ready;
-  assign all_ready  = &det_in_ready;
-  assign stall      = nrn_q & nrn_step_end_q & out_valid_o & ~out_ready_i;
-  assign issue      = loaded_q & all_ready & ~stall;
-  assign complete   = gif_q & all_ready & ~stall;
-  assign last_issue = issue && int'(t_q) == Timesteps - 1 && int'(ga_q) == BmDepth - 1;
-  assign cap        = cap_ready & (~loaded_q | last_issue);
+  assign stall        = nrn_q & nrn_step_end_q & out_valid_o & ~out_ready_i;
+  assign n0_go        = loaded_q[ns_q] & all_done & ~stall;
+  assign n0_last      = int'(nt_q) == Timesteps - 1 && int'(nr_q) == Rows - 1;
+  assign release_slot = (n0_go && n0_last) ? (ns_q ? 2'b10 : 2'b01) : 2'b00;
+  assign cap          = cap_ready & ~loaded_q[cs_q];
   assign cap_row_done = cap && int'(xc_q) == Width - 1;
-  assign nrn_fire   = nrn_q & ~stall;
+  assign nrn_fire     = nrn_q & ~stall;
 
-  `DUALSPIKE_ALWAYS_COMB begin : p_control
-    win_d          = win_q;
-    loaded_d       = loaded_q;
-    pix_last_d     = pix_last_q;
-    xc_d           = xc_q;
-    yc_d           = yc_q;
-    sc_d           = sc_q;
-    e_d            = EBits'(int'(e_q) + int'(in_row_done) - int'(cap_row_done));
-    t_d            = t_q;
-    r_d            = r_q;
-    g_d            = g_q;
-    ga_d           = ga_q;
-    gif_d          = gif_q;
-    tag_r_d        = tag_r_q;
-    tag_t_d        = tag_t_q;
-    tag_row_end_d  = tag_row_end_q;
-    tag_step_end_d = tag_step_end_q;
-    tag_last_d     = tag_last_q;
-    fresh_d        = fresh_q;
-    wst_fresh_d    = wst_fresh_q;
-    wst_nrn_d      = wst_nrn_q;
-    wst_r_d        = wst_r_q;
-    wst_t_d        = wst_t_q;
-    wst_step_end_d = wst_step_end_q;
-    wst_last_d     = wst_last_q;
-    nrn_d          = nrn_q;
-    nrn_r_d        = nrn_r_q;
-    nrn_t_d        = nrn_t_q;
-    nrn_step_end_d = nrn_step_end_q;
-    nrn_last_d     = nrn_last_q;
-
-    // Issue a group; the counters walk (t, r, g) and wrap at the pixel's last group.
-    if (last_issue) begin
-      loaded_d = 1'b0;
-    end
-    if (issue) begin
-      tag_r_d        = r_q;
-      tag_t_d        = t_q;
-      tag_row_end_d  = int'(g_q) == Groups - 1;
-      tag_step_end_d = int'(g_q) == Groups - 1 && int'(r_q) == Rows - 1;
-      tag_last_d     = int'(g_q) == Groups - 1 && int'(r_q) == Rows - 1
-                       && int'(t_q) == Timesteps - 1 && pix_last_q;
-      ga_d = (int'(ga_q) == BmDepth - 1) ? '0 : GaBits'(int'(ga_q) + 1);
-      g_d  = GBits'(int'(g_q) + 1);
-      if (int'(g_q) == Groups - 1) begin
-        g_d = '0;
-        r_d = RBits'(int'(r_q) + 1);
-        if (int'(r_q) == Rows - 1) begin
-          r_d = '0;
-          t_d = (int'(t_q) == Timesteps - 1) ? '0 : TBits'(int'(t_q) + 1);
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_slot_reg
+    if (!rst_ni) begin
+      win_q          <= '0;
+      loaded_q       <= '0;
+      pix_last_q     <= '0;
+      cs_q           <= 1'b0;
+      ns_q           <= 1'b0;
+      nt_q           <= '0;
+      nr_q           <= '0;
+      nrn_q          <= 1'b0;
+      nrn_t_q        <= '0;
+      nrn_r_q        <= '0;
+      nrn_step_end_q <= 1'b0;
+      nrn_last_q     <= 1'b0;
+    end else begin
+      // Capture the next pixel's window into the free slot cs_q.
+      if (cap) begin
+        win_q[cs_q]      <= window;
+        loaded_q[cs_q]   <= 1'b1;
+        pix_last_q[cs_q] <= int'(yc_q) == Height - 1 && int'(xc_q) == Width - 1;
+        cs_q             <= ~cs_q;
+      end
+      // The neuron stage walks (t, r) of slot ns_q; its last read frees the slot.
+      if (n0_go) begin
+        nr_q <= (int'(nr_q) == Rows - 1) ? '0 : RIdxBits'(int'(nr_q) + 1);
+        if (int'(nr_q) == Rows - 1) begin
+          nt_q <= (int'(nt_q) == Timesteps - 1) ? '0 : TIdxBits'(int'(nt_q) + 1);
+        end
+        if (n0_last) begin
+          loaded_q[ns_q] <= 1'b0;
+          ns_q           <= ~ns_q;
         end
       end
-    end
-
-    // Capture the next pixel's window; advance the capture pointer.
-    if (cap) begin
-      win_d      = window;
-      loaded_d   = 1'b1;
-      pix_last_d = int'(yc_q) == Height - 1 && int'(xc_q) == Width - 1;
-      xc_d       = XBits'(int'(xc_q) + 1);
-      if (int'(xc_q) == Width - 1) begin
-        xc_d = '0;
-        yc_d = (int'(yc_q) == Height - 1) ? '0 : YBits'(int'(yc_q) + 1);
-        sc_d = (int'(sc_q) == Kernel - 1) ? '0 : SlotBits'(int'(sc_q) + 1);
+      if (!stall) begin
+        nrn_q          <= n0_go;
+        nrn_t_q        <= nt_q;
+        nrn_r_q        <= nr_q;
+        nrn_step_end_q <= int'(nr_q) == Rows - 1;
+        nrn_last_q     <= n0_last && pix_last_q[ns_q];
       end
-    end
-
-    // Group in flight, first-beat marker.
-    if (complete) begin
-      gif_d = 1'b0;
-    end
-    if (!stall) begin
-      fresh_d = 1'b0;  // the first beat of a row is consumed in the cycle after its issue
-    end
-    if (issue) begin
-      gif_d = 1'b1;
-      if (int'(g_q) == 0) begin
-        fresh_d = 1'b1;
-      end
-    end
-
-    // Weight stage one cycle after a beat; neuron stage one cycle after a row's last beat
-    // left the weight stage. A stall holds both.
-    if (!stall) begin
-      wst_fresh_d    = fresh_q;
-      wst_nrn_d      = complete & tag_row_end_q;
-      wst_r_d        = tag_r_q;
-      wst_t_d        = tag_t_q;
-      wst_step_end_d = tag_step_end_q;
-      wst_last_d     = tag_last_q;
-      nrn_d          = wst_nrn_q;
-      nrn_r_d        = wst_r_q;
-      nrn_t_d        = wst_t_q;
-      nrn_step_end_d = wst_step_end_q;
-      nrn_last_d     = wst_last_q;
     end
   end
 
   // ---------------------------------------------------------------------------------------------
-  // P banks: detector, running base, weight read, accumulator
+  // P banks (sparse_row_bank): each walks the rows of its channels on its own
   // ---------------------------------------------------------------------------------------------
-  logic [Parallel-1:0][CurrentBits-1:0] acc_q;  // row current of bank p (valid in the neuron stage)
+  logic [Parallel-1:0][CurrentBits-1:0]  acc_q;    // row current of bank p in the neuron stage
+  logic [RIdxBits-1:0]                   cfg_bias_row;
+  assign cfg_bias_row = RIdxBits'(int'(cfg_addr) / Parallel);
 
   for (genvar p = 0; p < Parallel; p++) begin : g_bank
-    logic [GroupWidth-1:0]      wbitmap;
-    logic [CountBits-1:0]       wcount;
-    logic                       out_valid;
-    logic [Lanes-1:0]           lane_valid;
-    logic [Lanes*PosBits-1:0]   lane_idx;
-    logic [Lanes*PosBits-1:0]   unused_lane_pos;
-    logic                       unused_out_last;
-    logic [BaseBits-1:0]        base_cur_d, base_cur_q;   // first weight of the group in flight
-    logic [BaseBits-1:0]        base_next_d, base_next_q; // first weight of the next group
-    logic [CurrentBits-1:0]     acc_d, acc_r;
-    logic [CurrentBits-1:0]     beat_sum;
-    logic [CurrentBits-1:0]     bias_ext;
-    logic [MembraneBits-1:0]    bias_word;
-    logic [MembraneBits-1:0]    bias_rd;
-    logic                       bank_sel;       // the configuration write is for this bank
-    logic                       bias_sel;       // ... and, for a bias, for a channel of it
-    logic                       wst_valid_q;    // the weight stage holds a beat of this bank
-    logic                       wst_has_bias_q; // ... of a row with a channel in this bank
-    logic [Lanes-1:0]           wst_lane_ok_q;  // ... whose lane l carries a weight
-    logic [Lanes-1:0][CurrentBits-1:0] lane_weight;  // sign-extended weight of lane l, or 0
-
+    logic                    bank_sel;   // the configuration write is for this bank
+    logic                    bias_sel;   // ... and, for a bias, for a channel of it
+    logic [CurrentBits-1:0]  cur;
+    logic [MembraneBits-1:0] bias_rd;
+    logic [MembraneBits-1:0] bias_word;
+    logic                    has_channel;
     assign bank_sel = int'(cfg_bank) == p;
     assign bias_sel = int'(cfg_addr) % Parallel == p;
 
     // Preload image names: "_b" and the bank in two decimal digits (docs/vectors.md).
     localparam logic [31:0] BankTag = {"_b", 8'(48 + p / 10), 8'(48 + p % 10)};
 
-    // Bitmap of the group at ga_q: read at the edge that loads ga_q (address ga_d), so it is
-    // there when the group issues.
-    sdp_ram #(
-      .Width (GroupWidth),
-      .Depth    (BmDepth),
-      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "bitmap", BankTag, ".mem"})
-    ) u_bitmap_mem (
-      .clk_i   (clk_i),
-      .we_i    (cfg_bitmap_we && bank_sel),
-      .waddr_i (BmIdxBits'(cfg_addr)),
-      .wdata_i (cfg_bitmap_word),
-      .re_i    (1'b1),
-      .raddr_i (BmIdxBits'(ga_d)),
-      .rdata_o (wbitmap)
+    sparse_row_bank #(
+      .FanIn        (FanIn),
+      .Timesteps    (Timesteps),
+      .Rows         (Rows),
+      .RowsPresent  ((OutChannels - p + Parallel - 1) / Parallel),
+      .Lanes        (Lanes),
+      .GroupWidth   (GroupWidth),
+      .WeightBits   (WeightBits),
+      .MembraneBits (MembraneBits),
+      .CurrentBits  (CurrentBits),
+      .CfgAddrBits  (AddrBits),
+      .QueueDepth   (RowQueueDepth),
+      .InitPrefix   (InitPrefix),
+      .BankTag      (BankTag)
+    ) u_bank (
+      .clk_i         (clk_i),
+      .rst_ni        (rst_ni),
+      .bitmap_we_i   (cfg_bitmap_we && bank_sel),
+      .weight_we_i   (cfg_weight_we && bank_sel),
+      .bias_we_i     (cfg_bias_we && bias_sel),
+      .cfg_addr_i    (cfg_addr),
+      .bitmap_word_i (cfg_bitmap_word),
+      .weight_word_i (cfg_weight_word),
+      .bias_word_i   (cfg_v_word),
+      .bias_row_i    (cfg_bias_row),
+      .win_i         (win_q),
+      .loaded_i      (loaded_q),
+      .release_i     (release_slot),
+      .done_o        (bank_done[p]),
+      .nrn_re_i      (n0_go),
+      .nrn_slot_i    (ns_q),
+      .nrn_t_i       (nt_q),
+      .nrn_r_i       (nr_q),
+      .cur_o         (cur),
+      .bias_o        (bias_rd)
     );
 
-    // Bias of the row in flight, read with the beat so it is there in the weight stage.
-    sdp_ram #(
-      .Width (MembraneBits),
-      .Depth    (Rows),
-      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "bias", BankTag, ".mem"})
-    ) u_bias_mem (
-      .clk_i   (clk_i),
-      .we_i    (cfg_bias_we && bias_sel),
-      .waddr_i (RIdxBits'(int'(cfg_addr) / Parallel)),
-      .wdata_i (cfg_v_word),
-      .re_i    (~stall),
-      .raddr_i (RIdxBits'(tag_r_q)),
-      .rdata_o (bias_rd)
-    );
-
-    popcount #(
-      .Width (GroupWidth)
-    ) u_wcount (
-      .bits_i  (wbitmap),
-      .count_o (wcount)
-    );
-
-    sparsity_detector #(
-      .GroupWidth (GroupWidth),
-      .Lanes      (Lanes)
-    ) u_detector (
-      .clk_i            (clk_i),
-      .rst_ni           (rst_ni),
-      .in_valid_i       (issue),
-      .in_ready_o       (det_in_ready[p]),
-      .wbitmap_i        (wbitmap),
-      .sbitmap_i        (sbitmap),
-      .out_valid_o      (out_valid),
-      .out_ready_i      (~stall),
-      .out_lane_valid_o (lane_valid),
-      .out_pos_o        (unused_lane_pos),
-      .out_idx_o        (lane_idx),
-      .out_last_o       (unused_out_last)
-    );
-
-    // Packed weight of each lane: read at the beat's edge, summed in the weight stage (each
-    // sign-extended; invalid lanes add 0).
-    for (genvar l = 0; l < Lanes; l++) begin : g_lane
-      logic [PosBits-1:0]     idx;
-      logic [BaseBits:0]      addr;
-      logic [WeightBits-1:0]  weight_rd;
-      logic [WeightBits-1:0]  weight;
-      assign idx    = lane_idx[l * PosBits +: PosBits];
-      assign addr   = (BaseBits + 1)'(base_cur_q) + (BaseBits + 1)'(idx);
-      sdp_ram #(
-        .Width (WeightBits),
-        .Depth    (WDepth),
-        .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "weight", BankTag, ".mem"})
-      ) u_weight_mem (
-        .clk_i   (clk_i),
-        .we_i    (cfg_weight_we && bank_sel),
-        .waddr_i (WIdxBits'(cfg_addr)),
-        .wdata_i (cfg_weight_word),
-        .re_i    (~stall),
-        .raddr_i (WIdxBits'(addr)),
-        .rdata_o (weight_rd)
-      );
-      always_ff @(posedge clk_i or negedge rst_ni) begin : p_lane_reg
-        if (!rst_ni) begin
-          wst_lane_ok_q[l] <= 1'b0;
-        end else if (!stall) begin
-          wst_lane_ok_q[l] <= lane_valid[l] && int'(addr) < WDepth;
-        end
-      end
-      assign weight = wst_lane_ok_q[l] ? weight_rd : '0;
-      assign lane_weight[l] = {{(CurrentBits - WeightBits){weight[WeightBits-1]}}, weight};
-    end
-
-    // Sum of the lanes as a chain of continuous assigns (Icarus re-evaluates a process at every
-    // glitch of the detector's lane outputs; a netlist is much cheaper there).
-    logic [Lanes:0][CurrentBits-1:0] lane_partial;
-    assign lane_partial[0] = '0;
-    for (genvar l = 0; l < Lanes; l++) begin : g_lane_sum
-      assign lane_partial[l + 1] = lane_partial[l] + lane_weight[l];
-    end
-    assign beat_sum = lane_partial[Lanes];
-
-    assign bias_word = wst_has_bias_q ? bias_rd : '0;
-    assign bias_ext  = {{(CurrentBits - MembraneBits){bias_word[MembraneBits-1]}}, bias_word};
-
-    // Running popcount: at an issue, the group in flight starts where the previous one ended;
-    // the pass restarts at 0 with bitmap address 0.
-    assign base_cur_d  = !issue ? base_cur_q : (int'(ga_q) == 0) ? '0 : base_next_q;
-    assign base_next_d = !issue ? base_next_q : base_cur_d + BaseBits'(wcount);
-
-    // A beat adds its lanes in the weight stage; the first beat of a row starts from the bias.
-    assign acc_d = (wst_valid_q && !stall) ? (wst_fresh_q ? bias_ext : acc_r) + beat_sum
-                                           : acc_r;
-
-    always_ff @(posedge clk_i or negedge rst_ni) begin : p_bank_reg
-      if (!rst_ni) begin
-        base_cur_q     <= '0;
-        base_next_q    <= '0;
-        acc_r          <= '0;
-        wst_valid_q    <= 1'b0;
-        wst_has_bias_q <= 1'b0;
-      end else begin
-        base_cur_q  <= base_cur_d;
-        base_next_q <= base_next_d;
-        acc_r       <= acc_d;
-        if (!stall) begin
-          wst_valid_q    <= out_valid;
-          wst_has_bias_q <= int'(tag_r_q) * Parallel + p < OutChannels;
-        end
-      end
-    end
-
-    assign acc_q[p] = acc_r;
+    // The row's current: bias + the bank's sum (a row without a channel reads 0: its bias
+    // word was never written).
+    assign has_channel = int'(nrn_r_q) < (OutChannels - p + Parallel - 1) / Parallel;
+    assign bias_word   = has_channel ? bias_rd : '0;
+    assign acc_q[p]    = {{(CurrentBits - MembraneBits){bias_word[MembraneBits-1]}}, bias_word}
+                         + cur;
   end
 
   // ---------------------------------------------------------------------------------------------
@@ -796,83 +619,48 @@ module sparse_conv_core #(
   assign out_last_o  = out_last_q;
 
   // ---------------------------------------------------------------------------------------------
-  // Registers
+  // Capture pointer and registers of the input side and the output
   // ---------------------------------------------------------------------------------------------
+  `DUALSPIKE_ALWAYS_COMB begin : p_capture
+    xc_d = xc_q;
+    yc_d = yc_q;
+    sc_d = sc_q;
+    e_d  = EBits'(int'(e_q) + int'(in_row_done) - int'(cap_row_done));
+    if (cap) begin
+      xc_d = XBits'(int'(xc_q) + 1);
+      if (int'(xc_q) == Width - 1) begin
+        xc_d = '0;
+        yc_d = (int'(yc_q) == Height - 1) ? '0 : YBits'(int'(yc_q) + 1);
+        sc_d = (int'(sc_q) == Kernel - 1) ? '0 : SlotBits'(int'(sc_q) + 1);
+      end
+    end
+  end
+
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_reg
     if (!rst_ni) begin
-      ti_q           <= '0;
-      xi_q           <= '0;
-      yi_q           <= '0;
-      si_q           <= '0;
-      e_q            <= '0;
-      xc_q           <= '0;
-      yc_q           <= '0;
-      sc_q           <= '0;
-      win_q          <= '0;
-      loaded_q       <= 1'b0;
-      pix_last_q     <= 1'b0;
-      t_q            <= '0;
-      r_q            <= '0;
-      g_q            <= '0;
-      ga_q           <= '0;
-      gif_q          <= 1'b0;
-      tag_r_q        <= '0;
-      tag_t_q        <= '0;
-      tag_row_end_q  <= 1'b0;
-      tag_step_end_q <= 1'b0;
-      tag_last_q     <= 1'b0;
-      fresh_q        <= 1'b0;
-      wst_fresh_q    <= 1'b0;
-      wst_nrn_q      <= 1'b0;
-      wst_r_q        <= '0;
-      wst_t_q        <= '0;
-      wst_step_end_q <= 1'b0;
-      wst_last_q     <= 1'b0;
-      nrn_q          <= 1'b0;
-      nrn_r_q        <= '0;
-      nrn_t_q        <= '0;
-      nrn_step_end_q <= 1'b0;
-      nrn_last_q     <= 1'b0;
-      out_valid_q    <= 1'b0;
-      out_data_q     <= '0;
-      out_last_q     <= 1'b0;
+      ti_q        <= '0;
+      xi_q        <= '0;
+      yi_q        <= '0;
+      si_q        <= '0;
+      e_q         <= '0;
+      xc_q        <= '0;
+      yc_q        <= '0;
+      sc_q        <= '0;
+      out_valid_q <= 1'b0;
+      out_data_q  <= '0;
+      out_last_q  <= 1'b0;
     end else begin
-      ti_q           <= ti_d;
-      xi_q           <= xi_d;
-      yi_q           <= yi_d;
-      si_q           <= si_d;
-      e_q            <= e_d;
-      xc_q           <= xc_d;
-      yc_q           <= yc_d;
-      sc_q           <= sc_d;
-      win_q          <= win_d;
-      loaded_q       <= loaded_d;
-      pix_last_q     <= pix_last_d;
-      t_q            <= t_d;
-      r_q            <= r_d;
-      g_q            <= g_d;
-      ga_q           <= ga_d;
-      gif_q          <= gif_d;
-      tag_r_q        <= tag_r_d;
-      tag_t_q        <= tag_t_d;
-      tag_row_end_q  <= tag_row_end_d;
-      tag_step_end_q <= tag_step_end_d;
-      tag_last_q     <= tag_last_d;
-      fresh_q        <= fresh_d;
-      wst_fresh_q    <= wst_fresh_d;
-      wst_nrn_q      <= wst_nrn_d;
-      wst_r_q        <= wst_r_d;
-      wst_t_q        <= wst_t_d;
-      wst_step_end_q <= wst_step_end_d;
-      wst_last_q     <= wst_last_d;
-      nrn_q          <= nrn_d;
-      nrn_r_q        <= nrn_r_d;
-      nrn_t_q        <= nrn_t_d;
-      nrn_step_end_q <= nrn_step_end_d;
-      nrn_last_q     <= nrn_last_d;
-      out_valid_q    <= out_valid_d;
-      out_data_q     <= out_data_d;
-      out_last_q     <= out_last_d;
+      ti_q        <= ti_d;
+      xi_q        <= xi_d;
+      yi_q        <= yi_d;
+      si_q        <= si_d;
+      e_q         <= e_d;
+      xc_q        <= xc_d;
+      yc_q        <= yc_d;
+      sc_q        <= sc_d;
+      out_valid_q <= out_valid_d;
+      out_data_q  <= out_data_d;
+      out_last_q  <= out_last_d;
     end
   end
 
@@ -921,7 +709,7 @@ module sparse_conv_core #(
     end
     if (sva_armed && cfg_valid_i) begin
       // CfgIdle_A: no configuration write while a pixel is being computed.
-      assert (!loaded_q && !gif_q && !wst_nrn_q && !nrn_q)
+      assert (loaded_q == '0 && !nrn_q)
         else $error("CfgIdle_A: configuration write while a pixel is being computed");
     end
     if (sva_armed) begin

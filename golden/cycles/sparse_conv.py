@@ -1,35 +1,30 @@
-"""Cycle model of the sparse conv core (rtl/sparse_conv_core.sv, docs/sparse_conv_core.md).
+"""Cycle model of the sparse conv core (rtl/sparse_conv_core.sv over rtl/sparse_row_bank.sv,
+docs/sparse_conv_core.md).
 
-What it predicts: with free-running streams (the source offers a beat every cycle, frames back to
-back; the sink is always ready), for every frame the cycles from its first input beat accepted to
-its last output beat sent, both ends counted (``last - first + 1``). The model is exact: the
-testbench asserts equality with the simulation.
+What it predicts: every handshake of the core, cycle by cycle, under any pacing of its streams
+(the stepped model :class:`SparseConvStepped`); with free-running streams (the source offers a
+beat every cycle, frames back to back, the sink always ready) it gives, for every frame, the
+cycles from its first input beat accepted to its last output beat sent, both ends counted
+(``last - first + 1``). The model is exact: the testbench asserts equality with the simulation,
+cycle by cycle.
 
-The schedule it models (cycle 0 = the cycle the first input beat is accepted):
+The schedule it models (each item one RTL register stage):
 
-* **Group cost.** Output pixels in raster order; per pixel, for t, for row r = 0..R-1 (bank p
-  holds channel ``r*P + p``), for group g = 0..NG-1: the P banks take the group together and the
-  next group is issued in the cycle the slowest bank emits its last detector beat, so the group
-  costs ``max_p max(1, ceil(pairs_p / L))`` cycles (an absent channel counts 1).
-* **Input.** Input beat n (global over frames, T beats per pixel) is accepted at
-  ``A[n] = max(A[n-1] + 1, perm(pixel of n))``. ``perm(q)`` = 0 if input pixel q may be written
-  with the capture pointer at its reset value, else ``cap[M-1] + 1`` for the smallest capture
-  pointer M (pixels captured so far) that permits it, by the line-buffer rule below.
-* **Line-buffer rule** (global rows: frame f row y is row ``f*H + y``; the buffer has K row slots).
-  With the capture pointer at output pixel (global row gc, frame row yc, column xc), the oldest
-  needed pixel is row ``gc - min(yc, Pad)``, column ``xc - Pad`` if ``yc >= Pad and xc > Pad``
-  else 0. Input pixel (global row gi, column xi) may be written iff ``d = gi - needed_row < K``,
-  or ``d == K`` and ``xi < needed_col``.
-* **Capture** of output pixel m (its K x K x Ci x T window copied into a register):
-  ``cap[m] = max(done(need(m)), last_issue[m-1])`` where ``need(m)`` is input pixel
-  ``(min(y + Pad, H-1), min(x + Pad, W-1))`` of m's frame, ``done(q)`` = the accept cycle of q's
-  last beat + 1, and ``last_issue[m-1]`` the issue cycle of pixel m-1's last group (a capture may
-  share that cycle).
-* **Issue.** The first group of pixel m is issued at ``max(cap[m] + 1, end of the previous
-  group)``; every other group at the end of the previous one (``issue + cost``).
-* **Output.** The output beat of (pixel, t) is sent 3 cycles after the end of the pass's last
-  group (``issue + cost``): one cycle in the weight stage (the weights come from synchronous
-  memories), one in the neuron stage, one in the output register.
+* **Input and line buffer** as before the banks were decoupled: input beat accepted while the
+  line-buffer rule allows it (``_permitted``); the window of output pixel m is complete once
+  input pixel ``_needed_input(m)`` is.
+* **Capture**: the complete window of the capture pointer is copied into the free window slot
+  (two slots, used in turn) in one cycle.
+* **Banks** (P of them, each on its own): per loaded slot, the scan walks the rows (t, r), one
+  per cycle, while its queue of 4 rows has room for the rows in its two pipeline stages; two
+  cycles after a row is scanned it enters the queue if it has effectual pairs (``n > 0``); the
+  front row issues one beat per cycle (``ceil(n / L)`` beats) and leaves with its last; a beat's
+  sum is in the current buffer two cycles after its issue; a bank is done with a slot the cycle
+  after its last scanned row left the scan pipeline and its last row was written.
+* **Neuron stage**: once every bank is done with the slot it reads, one row (t, r) per cycle for
+  all banks (sequential: T*R cycles per pixel); one cycle later the LIF units act, and the last
+  row of a timestep moves the beat into the output register (held while the sink stalls, which
+  freezes the neuron stage). Its read of the pixel's last row frees the slot.
 
 ``lower_bound`` and ``dense_cost`` are the reference figures of docs/cores.md section 4.
 """
@@ -40,7 +35,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from golden.sparsity import conv_fanin_inputs, effectual_ops, fanin_weights, group_count
+from golden.cycles.stepped import free_running
+from golden.sparsity import conv_fanin_inputs, effectual_ops, fanin_weights
+
+#: Rows each bank's queue holds (rtl/sparse_conv_core.sv RowQueueDepth).
+ROW_QUEUE_DEPTH = 4
 
 
 @dataclass(frozen=True)
@@ -70,28 +69,21 @@ class FrameTiming:
         return self.output_cycles[-1] - self.first_input + 1
 
 
-def group_costs(weight, spikes, hw: ConvHw) -> np.ndarray:
-    """Cycles of every group of a frame: ``[H, W, T, R, NG]``, each
-    ``max over banks p of max(1, ceil(pairs(channel r*P+p, group g) / L))``.
-
-    ``weight [Co, Ci, K, K]``, ``spikes [T, Ci, H, W]`` (0/1)."""
-    rows_w = fanin_weights(weight)
-    out_channels, fan_in = rows_w.shape
+def row_pairs(weight, spikes, parallel: int) -> np.ndarray:
+    """Effectual pairs of every bank row of a frame: ``[H*W, P, T, R]``, entry (m, p, t, r) =
+    pairs of channel ``r*P + p`` at pixel m (raster) and timestep t (0 for a row without a
+    channel). ``weight [Co, Ci, K, K]``, ``spikes [T, Ci, H, W]`` (0/1)."""
+    rows_w = fanin_weights(weight) != 0
+    out_channels, _ = rows_w.shape
     kernel = np.asarray(weight).shape[-1]
-    groups = group_count(fan_in, hw.group)
-    rows = -(-out_channels // hw.parallel)
+    rows = -(-out_channels // parallel)
     fields = conv_fanin_inputs(np.asarray(spikes), kernel) != 0          # [T, H, W, F]
     steps, height, width, _ = fields.shape
-    padded_in = np.zeros((steps, height, width, groups * hw.group), dtype=np.int64)
-    padded_in[..., :fan_in] = fields
-    padded_w = np.zeros((rows * hw.parallel, groups * hw.group), dtype=np.int64)
-    padded_w[:out_channels, :fan_in] = rows_w != 0
-    pairs = np.einsum("thwgq,cgq->thwcg",
-                      padded_in.reshape(steps, height, width, groups, hw.group),
-                      padded_w.reshape(rows * hw.parallel, groups, hw.group))
-    beats = np.maximum(1, -(-pairs // hw.lanes))                         # [T, H, W, R*P, NG]
-    per_bank = beats.reshape(steps, height, width, rows, hw.parallel, groups)
-    return per_bank.max(axis=4).transpose(1, 2, 0, 3, 4)                  # [H, W, T, R, NG]
+    padded_w = np.zeros((rows * parallel, rows_w.shape[1]), dtype=np.int64)
+    padded_w[:out_channels] = rows_w
+    pairs = np.einsum("thwf,cf->hwtc", fields.astype(np.int64), padded_w)   # [H, W, T, R*P]
+    per_row = pairs.reshape(height * width, steps, rows, parallel)
+    return per_row.transpose(0, 3, 1, 2)
 
 
 def _permitted(capture: int, pixel: int, height: int, width: int, kernel: int) -> bool:
@@ -116,98 +108,23 @@ def _needed_input(capture: int, height: int, width: int, kernel: int) -> int:
             + min(col_c + pad, width - 1))
 
 
-@dataclass(frozen=True)
-class Trace:
-    """The modelled cycle of every event of a run of frames (global indices over the frames):
-    ``first_accept[q]`` / ``last_accept[q]``: the first / last input beat of input pixel q;
-    ``capture[m]``: the window capture of output pixel m; ``first_issue[m]`` / ``last_issue[m]``:
-    its first / last group issue; ``outputs[m*T + t]``: the output beat of (m, t)."""
-
-    first_accept: tuple[int, ...]
-    last_accept: tuple[int, ...]
-    capture: tuple[int, ...]
-    first_issue: tuple[int, ...]
-    last_issue: tuple[int, ...]
-    outputs: tuple[int, ...]
-
-
-def trace(weight, frames, hw: ConvHw) -> Trace:
-    """Every event of ``frames`` (``[T, Ci, H, W]`` spike tensors) streamed back to back."""
-    frames = [np.asarray(f) for f in frames]
-    if not frames:
-        raise ValueError("frames: at least one")
-    steps, _, height, width = frames[0].shape
-    kernel = np.asarray(weight).shape[-1]
-    costs = [group_costs(weight, f, hw).reshape(height * width, steps, -1) for f in frames]
-    pixels_per_frame = height * width
-    total_pixels = pixels_per_frame * len(frames)
-
-    first_accept: list[int] = []
-    last_accept: list[int] = []
-    captures: list[int] = []
-    first_issue: list[int] = []
-    last_issue: list[int] = []
-    outputs: list[int] = []
-    pointer = 0                      # smallest capture pointer that permits the next input pixel
-    previous_beat = -1
-    busy_until = None                # end of the last group issued: the next issue is >= it
-
-    def feed_until(pixel: int) -> None:
-        nonlocal pointer, previous_beat
-        while len(last_accept) <= pixel:
-            q = len(last_accept)
-            while not _permitted(pointer, q, height, width, kernel):
-                pointer += 1
-                if pointer > len(captures):
-                    raise AssertionError(f"model deadlock: input pixel {q} waits for capture "
-                                         f"{pointer - 1}, which waits for the input")
-            permitted_from = 0 if pointer == 0 else captures[pointer - 1] + 1
-            first = max(previous_beat + 1, permitted_from)
-            first_accept.append(first)
-            previous_beat = first + steps - 1
-            last_accept.append(previous_beat)
-
-    for m in range(total_pixels):
-        needed = _needed_input(m, height, width, kernel)
-        feed_until(needed)
-        ready = last_accept[needed] + 1
-        cap = ready if m == 0 else max(ready, last_issue[-1])
-        captures.append(cap)
-        frame, local = divmod(m, pixels_per_frame)
-        issue = cap + 1 if busy_until is None else max(cap + 1, busy_until)
-        first_issue.append(issue)
-        for t in range(steps):
-            for cost in costs[frame][local, t]:
-                last = issue
-                issue += int(cost)
-            outputs.append(issue + 3)
-        busy_until = issue
-        last_issue.append(last)
-    return Trace(tuple(first_accept), tuple(last_accept), tuple(captures), tuple(first_issue),
-                 tuple(last_issue), tuple(outputs))
-
-
 def schedule(weight, frames, hw: ConvHw) -> list[FrameTiming]:
-    """Per-frame timing of ``frames`` streamed back to back (see :func:`trace`)."""
+    """Per-frame timing of ``frames`` (``[T, Ci, H, W]`` spike tensors) streamed back to back
+    with free-running streams: the stepped model run from reset."""
     frames = [np.asarray(f) for f in frames]
     if not frames:
         return []
     steps, _, height, width = frames[0].shape
-    run = trace(weight, frames, hw)
-    pixels = height * width
-    return [FrameTiming(run.first_accept[f * pixels],
-                        run.outputs[f * pixels * steps:(f + 1) * pixels * steps])
+    beats = height * width * steps
+    accepts, sends = free_running(SparseConvStepped(weight, frames, hw), beats * len(frames),
+                                  beats * len(frames))
+    return [FrameTiming(accepts[f * beats], tuple(sends[f * beats:(f + 1) * beats]))
             for f in range(len(frames))]
 
 
 def frame_cycles(weight, frames, hw: ConvHw) -> list[int]:
     """Cycles of each frame, first input accepted to last output sent (both counted)."""
     return [timing.cycles for timing in schedule(weight, frames, hw)]
-
-
-def compute_cycles(weight, spikes, hw: ConvHw) -> int:
-    """The sum of all group costs of a frame: the cycles the detectors are busy."""
-    return int(group_costs(weight, spikes, hw).sum())
 
 
 def lower_bound(weight, spikes, hw: ConvHw) -> float:
@@ -224,21 +141,84 @@ def dense_cost(weight, spikes, hw: ConvHw) -> int:
     return rows * -(-fan_in // hw.lanes) * steps * height * width
 
 
+class _BankModel:
+    """The control registers of one rtl/sparse_row_bank.sv: scan counters and pipeline, row
+    queue, issue rank, the two beat stages, per-slot scan / outstanding / done flags."""
+
+    def __init__(self, steps: int, rows: int, lanes: int) -> None:
+        self.steps, self.rows, self.lanes = steps, rows, lanes
+        self.sc_slot = self.sc_t = self.sc_r = 0
+        self.scanned = [False, False]
+        self.sc1 = None            # (slot, t, r, last) of the row in SC1, or None
+        self.sc2 = None
+        self.queue: list[tuple[int, int]] = []   # (slot, n) of each queued row, front first
+        self.k = 0
+        self.e1 = None             # (slot, last beat of its row) of the beat in E1, or None
+        self.e2 = None
+        self.scan_fin = [False, False]
+        self.outstanding = [0, 0]
+        self.done = [False, False]
+
+    def clock(self, loaded, release, pairs_of) -> None:
+        """One edge. ``loaded[s]``: the core's slot flags; ``release``: the slot the neuron stage
+        frees at this edge, or None; ``pairs_of(slot, t, r)``: n of that row of the slot's
+        pixel."""
+        room = len(self.queue) + (self.sc1 is not None) + (self.sc2 is not None) < ROW_QUEUE_DEPTH
+        sc_go = loaded[self.sc_slot] and not self.scanned[self.sc_slot] and room
+        sc_last = self.sc_t == self.steps - 1 and self.sc_r == self.rows - 1
+        pushed = None
+        if self.sc2 is not None:
+            slot, t, r, _ = self.sc2
+            n = pairs_of(slot, t, r)
+            if n > 0:
+                pushed = (slot, n)
+        issue = bool(self.queue)
+        pop = issue and self.k + self.lanes >= self.queue[0][1]
+        row_done = self.e2 is not None and self.e2[1]
+
+        for slot in range(2):
+            self.outstanding[slot] += ((pushed is not None and pushed[0] == slot)
+                                       - (row_done and self.e2[0] == slot))
+        if release is not None:
+            self.scanned[release] = self.scan_fin[release] = False
+        if sc_go and sc_last:
+            self.scanned[self.sc_slot] = True
+        if self.sc2 is not None and self.sc2[3]:
+            self.scan_fin[self.sc2[0]] = True
+        self.done = [self.scan_fin[s] and self.outstanding[s] == 0 for s in range(2)]
+
+        self.e2 = self.e1
+        self.e1 = (self.queue[0][0], pop) if issue else None
+        self.k = 0 if pop else self.k + self.lanes if issue else self.k
+        if pop:
+            self.queue.pop(0)
+        if pushed is not None:
+            self.queue.append(pushed)
+        self.sc2 = self.sc1
+        self.sc1 = (self.sc_slot, self.sc_t, self.sc_r, sc_last) if sc_go else None
+        if sc_go:
+            self.sc_r += 1
+            if self.sc_r == self.rows:
+                self.sc_r = 0
+                self.sc_t = (self.sc_t + 1) % self.steps
+            if sc_last:
+                self.sc_slot ^= 1
+
+
 class SparseConvStepped:
     """Stepped model (golden.cycles.stepped) of the sparse conv core: the control registers of
-    rtl/sparse_conv_core.sv that decide ``in_ready_o`` and ``out_valid_o``, one edge at a time.
+    rtl/sparse_conv_core.sv and its banks that decide ``in_ready_o`` and ``out_valid_o``, one
+    edge at a time.
 
     State, by RTL register: the input position ``ti_q``/``xi_q`` and ``e_q`` (global input row
-    minus global capture row); the capture pointer ``xc_q``/``yc_q``; ``loaded_q`` and the walk
-    position (``t_q``, ``r_q``, ``g_q`` as one index ``(t*R + r)*NG + g``) of the captured
-    pixel; the group in flight as the beats its slowest detector has left (the P detectors'
-    ``busy_q``/``eff_q``; ``gif_q`` is ``beats > 0``) with its tags ``tag_row_end_q`` /
-    ``tag_step_end_q``; the weight and neuron stages ``wst_nrn_q``/``wst_step_end_q``,
-    ``nrn_q``/``nrn_step_end_q``; ``out_valid_q``. The group costs (:func:`group_costs`) are
-    computed up front. ``stall`` freezes issue, completion, both stages and the detectors; the
-    input writes and a capture into an empty window register go on during it. ``stalled`` (the
-    cycle before the last edge was a stall), ``loaded`` and :meth:`capture_ready` let the
-    testbench pick a pacing that captures a window during a stall.
+    minus global capture row); the capture pointer ``xc_q``/``yc_q`` and the capture slot
+    ``cs_q``; per window slot ``loaded_q`` and the pixel it holds; the neuron stage's slot and
+    row (``ns_q``, ``nt_q``, ``nr_q``) and its second cycle (``nrn_q``, ``nrn_step_end_q``);
+    ``out_valid_q``; per bank :class:`_BankModel`. The effectual pairs of every row are computed
+    up front (:func:`row_pairs`). ``stall`` freezes only the neuron stage; the input writes,
+    captures and the banks go on during it. ``stalled`` (the cycle before the last edge was a
+    stall), ``loaded`` (the capture slot is taken) and :meth:`capture_ready` let the testbench
+    pick a pacing that captures a window during a stall.
     """
 
     def __init__(self, weight, frames, hw: ConvHw) -> None:
@@ -248,28 +228,27 @@ class SparseConvStepped:
         self.steps, _, self.height, self.width = frames[0].shape
         self.kernel = np.asarray(weight).shape[-1]
         self.pad = self.kernel // 2
-        # Per captured pixel (global over the frames): its group costs in walk order.
-        self.costs = [pixel.ravel().tolist() for f in frames
-                      for pixel in group_costs(weight, f, hw).reshape(
-                          self.height * self.width, -1)]
-        self.walk_len = len(self.costs[0])
-        self.pass_len = self.walk_len // self.steps       # groups of one (pixel, t): R*NG
-        self.groups = group_count(fanin_weights(weight).shape[1], hw.group)
+        out_channels = np.asarray(weight).shape[0]
+        self.rows = -(-out_channels // hw.parallel)
+        # Per captured pixel (global over the frames): pairs [P, T, R].
+        self.pairs = np.concatenate([row_pairs(weight, f, hw.parallel) for f in frames])
+        self.banks = [_BankModel(self.steps, self.rows, hw.lanes) for _ in range(hw.parallel)]
         # Input side and capture pointer.
         self.ti = self.xi = self.e = 0
         self.xc = self.yc = 0
-        self.captured = 0                                  # pixels captured so far
-        # Issue.
-        self.loaded = False
-        self.pixel = 0                                     # the captured pixel (global)
-        self.walk = 0                                      # its next group to issue
-        self.beats_left = 0                                # of the group in flight
-        self.tag_row_end = self.tag_step_end = False
-        # Weight stage, neuron stage, output register.
-        self.wst_nrn = self.wst_step_end = False
+        self.captured = 0
+        # Window slots and the neuron stage.
+        self.slot_loaded = [False, False]
+        self.slot_pixel = [0, 0]
+        self.cs = self.ns = self.nt = self.nr = 0
         self.nrn = self.nrn_step_end = False
         self.out_valid_q = False
-        self.stalled = False                               # the last cycle was a stall
+        self.stalled = False
+
+    @property
+    def loaded(self) -> bool:
+        """The slot the next capture goes to is taken."""
+        return self.slot_loaded[self.cs]
 
     def out_valid(self) -> bool:
         return self.out_valid_q
@@ -287,40 +266,40 @@ class SparseConvStepped:
 
     def clock(self, in_valid: bool, out_ready: bool) -> tuple[bool, bool]:
         stall = self.nrn and self.nrn_step_end and self.out_valid_q and not out_ready
-        detectors_ready = self.beats_left == 0 or (self.beats_left == 1 and not stall)
-        issue = self.loaded and detectors_ready and not stall
-        complete = self.beats_left > 0 and detectors_ready and not stall
-        last_issue = issue and self.walk == self.walk_len - 1
-        capture = self.capture_ready() and (not self.loaded or last_issue)
+        all_done = all(bank.done[self.ns] for bank in self.banks)
+        n0_go = self.slot_loaded[self.ns] and all_done and not stall
+        n0_last = self.nt == self.steps - 1 and self.nr == self.rows - 1
+        release = self.ns if n0_go and n0_last else None
+        capture = self.capture_ready() and not self.slot_loaded[self.cs]
         in_fire = bool(in_valid) and self.in_ready(out_ready)
         out_fire = self.out_valid_q and bool(out_ready)
         out_load = self.nrn and not stall and self.nrn_step_end
         self.stalled = stall
 
-        # Output register, then the neuron and weight stages (held by a stall).
+        loaded = tuple(self.slot_loaded)
+        for p, bank in enumerate(self.banks):
+            bank.clock(loaded, release,
+                       lambda slot, t, r, p=p: int(self.pairs[self.slot_pixel[slot], p, t, r]))
+
         self.out_valid_q = out_load or (self.out_valid_q and not out_ready)
         if not stall:
-            self.nrn, self.nrn_step_end = self.wst_nrn, self.wst_step_end
-            self.wst_nrn = complete and self.tag_row_end
-            self.wst_step_end = self.tag_step_end
-        # Detectors and the walk.
-        if issue:
-            group = self.walk % self.groups
-            self.tag_row_end = group == self.groups - 1
-            self.tag_step_end = self.walk % self.pass_len == self.pass_len - 1
-            self.beats_left = self.costs[self.pixel][self.walk]
-            self.walk = 0 if last_issue else self.walk + 1
-            self.loaded = not last_issue
-        elif not stall and self.beats_left > 0:
-            self.beats_left -= 1
-        # Capture into the window register, input writes, row distance.
+            self.nrn, self.nrn_step_end = n0_go, self.nr == self.rows - 1
+        if n0_go:
+            self.nr += 1
+            if self.nr == self.rows:
+                self.nr = 0
+                self.nt = (self.nt + 1) % self.steps
+            if n0_last:
+                self.slot_loaded[self.ns] = False
+                self.ns ^= 1
         rows_delta = 0
         if capture:
-            if self.captured >= len(self.costs):
-                raise ValueError(f"frames: the model has {len(self.costs)} pixels, the core "
+            if self.captured >= len(self.pairs):
+                raise ValueError(f"frames: the model has {len(self.pairs)} pixels, the core "
                                  f"captured one more")
-            self.loaded, self.pixel = True, self.captured
+            self.slot_loaded[self.cs], self.slot_pixel[self.cs] = True, self.captured
             self.captured += 1
+            self.cs ^= 1
             self.xc += 1
             if self.xc == self.width:
                 self.xc, self.yc = 0, (self.yc + 1) % self.height
