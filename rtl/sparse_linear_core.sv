@@ -24,22 +24,25 @@
 //     at once (bank p = feature o = r*P + p, weights of bank p only); each detector emits
 //     max(1, ceil(pairs / L)) beats of up to L pairs; the next group enters when every detector
 //     has emitted its last beat (lock-step), so a group costs max_p max(1, ceil(e_p / L)) cycles;
-//   each beat: the L packed weights at base_p + idx are summed into the bank's accumulator;
-//   after a row's last group: I = bias + accumulator -> row register (one cycle) -> neuron step of
-//     the P features (membranes of all O features are held over the T steps) -> bit o of the
-//     output beat; after the last row of timestep t the beat is emitted.
+//   each beat: the L packed weights at base_p + idx are read at the beat's edge (one sdp_ram
+//     copy per lane: synchronous block / LUT RAM) and summed into the bank's accumulator in the
+//     following cycle, the weight stage (it moves with the detectors: both stall together);
+//   after a row's last beat left the weight stage: I = bias + accumulator -> row register (one
+//     cycle) -> neuron step of the P features (membranes of all O features are held over the T
+//     steps) -> bit o of the output beat; after the last row of timestep t the beat is emitted.
 //   Timestep t may start once the last pixel's beat of timestep t has arrived (early start).
 // Latency: first group of timestep t accepted the cycle after that beat; output beat of t leaves
-//   2 cycles after the last beat of its last group (row register, output register).
+//   3 cycles after the last beat of its last group (weight stage, row register, output register).
 // Throughput: cycles per frame = sum over (t, r, g) of max_p max(1, ceil(e / L)), plus the input
-//   and the 2-cycle tail; golden.cycles.sparse_linear models it exactly (free-running streams).
+//   and the 3-cycle tail; golden.cycles.sparse_linear models it exactly (free-running streams).
 //
 // Config write port (docs/cores.md section 3): sel 0 bitmap[bank][r*NG + g] (G bits), 1
 // weight[bank][running] (B bits), 2 bias[o] (V bits), 3 neuron[0: threshold, 1: leak_shift,
 // 2: model_lif | reset_soft << 1] (HasNeuron = 1 only; ignored otherwise). One write per cycle,
-// never while a frame is in flight. Memories are flops without reset (like lowRISC prim_ram):
-// every word that is read has been written by the load (config_writes writes every bitmap and
-// bias word; unwritten weight words are only read by invalid lanes, which are masked).
+// never while a frame is in flight. Memories have no reset: the bitmaps and biases are arrays
+// read asynchronously (like lowRISC prim_ram), the weights sdp_rams (rtl/sdp_ram.sv); every word
+// that is used has been written by the load (config_writes writes every bitmap and bias word;
+// unwritten weight words are only read by invalid lanes, which are masked).
 //
 // Parameters:
 //   InChannels C, InHeight H, InWidth W   incoming spike stream (F = C*H*W), each >= 1
@@ -49,8 +52,8 @@
 //   HasNeuron 0/1.
 //   InitPrefix: "" (default) = the memories start empty and the configuration port loads them;
 //     else each memory loads the $readmemh image {InitPrefix}<memory>.mem at time 0 (bitmap_b<pp>,
-//     weight_b<pp>: bank pp in two digits; bias) and only the neuron registers still need the
-//     port (docs/vectors.md, "Preloading memories").
+//     weight_b<pp>: bank pp in two digits, every lane's weight copy loads the bank's image; bias)
+//     and only the neuron registers still need the port (docs/vectors.md, "Preloading memories").
 //   CurrentBits, CfgAddrBits: derived, do not override (they are parameters only because Icarus
 //   11 has no localparam in a port list). CfgAddrBits = clog2(max(R*F, O, 3)).
 //
@@ -179,7 +182,8 @@ module sparse_linear_core #(
   // ---------------------------------------------------------------------------------------------
   logic [Parallel-1:0]   det_in_ready;       // per bank: detector can take a group
   logic                  all_free;           // every detector can take a group
-  logic                  row_ready;          // the row register can take a row (or stage 2 stalls)
+  logic                  row_ready;          // the row register can take a row; else the detectors
+                                             // and the weight stage stall
 
   // Tags of the group held by the detectors (captured at acceptance, shared by all banks).
   logic                  grp_busy_d, grp_busy_q;
@@ -253,6 +257,35 @@ module sparse_linear_core #(
   end
 
   // ---------------------------------------------------------------------------------------------
+  // Weight stage: the tags of the beat whose weights are being read (one cycle behind the
+  // detectors, stalled with them)
+  // ---------------------------------------------------------------------------------------------
+  logic                  wst_busy_q;         // the stage holds a beat of a group
+  logic                  wst_row_end_q;      // ... the last beat of its row
+  logic [TBits-1:0]      wst_t_q;
+  logic [RBits-1:0]      wst_r_q;
+  logic                  wst_last_r_q;       // ... of the last row of its timestep
+  logic                  row_load;           // the row leaves the weight stage for the row register
+
+  assign row_load = wst_row_end_q & row_ready;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_wst_reg
+    if (!rst_ni) begin
+      wst_busy_q    <= 1'b0;
+      wst_row_end_q <= 1'b0;
+      wst_t_q       <= '0;
+      wst_r_q       <= '0;
+      wst_last_r_q  <= 1'b0;
+    end else if (row_ready) begin
+      wst_busy_q    <= grp_busy_q;
+      wst_row_end_q <= row_done;
+      wst_t_q       <= grp_t_q;
+      wst_r_q       <= grp_r_q;
+      wst_last_r_q  <= grp_last_r_q;
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
   // Shared memories: bias (O words of V bits) and neuron parameters
   // ---------------------------------------------------------------------------------------------
   logic                           cfg_bias_we;
@@ -273,9 +306,9 @@ module sparse_linear_core #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Per bank: bitmap and weight memories, detector, running base, accumulator
+  // Per bank: bitmap and weight memories, detector, running base, weight stage, accumulator
   // ---------------------------------------------------------------------------------------------
-  logic [Parallel-1:0][CB-1:0] row_sum;      // per bank: bias + accumulator + this beat
+  logic [Parallel-1:0][CB-1:0] row_sum;      // per bank: bias + accumulator + weight-stage beat
   logic [Parallel-1:0][CB-1:0] row_cur_d, row_cur_q;  // row register: the P currents
   logic                        row_valid_d, row_valid_q;
   logic [TBits-1:0]            row_t_d, row_t_q;
@@ -285,18 +318,20 @@ module sparse_linear_core #(
   for (genvar p = 0; p < Parallel; p++) begin : g_bank
     logic                              cfg_bitmap_we, cfg_weight_we;
     logic [GroupWidth-1:0]             bitmap_mem [BitmapDep];
-    logic [WeightBits-1:0]             weight_mem [WeightDep];
     logic [BAddrBits-1:0]              bitmap_addr;
     logic [GroupWidth-1:0]             wbitmap;        // weight bitmap of the issued group
     logic [CountBits-1:0]              wcount;         // its popcount
     logic [BaseBits-1:0]               run_base_d, run_base_q;  // base of the next group
     logic [BaseBits-1:0]               grp_base_d, grp_base_q;  // base of the held group
-    logic                              out_valid, out_last, out_fire;
+    logic                              out_valid, out_last;
     logic [Lanes-1:0]                  lane_valid;
     logic [Lanes*PosBits-1:0]          lane_pos, lane_idx;
-    logic [CB-1:0]                     beat_sum;       // sum of this beat's weights
+    logic [Lanes-1:0]                  wst_lane_ok_q;  // weight stage: lane l carries a weight
+    logic [Lanes-1:0][CB-1:0]          lane_weight;    // ... sign-extended, or 0
+    logic [Lanes:0][CB-1:0]            lane_partial;
+    logic [CB-1:0]                     beat_sum;       // sum of the weight-stage beat's weights
     logic [CB-1:0]                     acc_d, acc_q;   // sum of the row's earlier beats
-    logic [FeatBits-1:0]               feat;           // feature of the held group's row
+    logic [FeatBits-1:0]               feat;           // feature of the weight stage's row
     logic [CB-1:0]                     bias;
 
     assign cfg_bitmap_we = cfg_valid_i && (cfg_sel_i == 2'd0) && (cfg_bank_i == BankBits'(p));
@@ -307,19 +342,12 @@ module sparse_linear_core #(
     initial begin : p_mem_init
       if (InitPrefix != "") begin
         $readmemh({InitPrefix, "bitmap", BankTag, ".mem"}, bitmap_mem, 0, BitmapDep - 1);
-        $readmemh({InitPrefix, "weight", BankTag, ".mem"}, weight_mem, 0, WeightDep - 1);
       end
     end
 
     always_ff @(posedge clk_i) begin : p_bitmap_mem
       if (cfg_bitmap_we && (int'(cfg_addr_i) < BitmapDep)) begin
         bitmap_mem[BAddrBits'(cfg_addr_i)] <= cfg_data_i[GroupWidth-1:0];
-      end
-    end
-
-    always_ff @(posedge clk_i) begin : p_weight_mem
-      if (cfg_weight_we && (int'(cfg_addr_i) < WeightDep)) begin
-        weight_mem[WAddrBits'(cfg_addr_i)] <= cfg_data_i[WeightBits-1:0];
       end
     end
 
@@ -362,33 +390,59 @@ module sparse_linear_core #(
       .out_last_o       (out_last)
     );
 
-    assign out_fire = out_valid & row_ready;
-
-    // Sum of the packed weights of the valid lanes (invalid lanes read an unused word: masked).
-    `DUALSPIKE_ALWAYS_COMB begin : p_beat_sum
-      beat_sum = '0;
-      for (int l = 0; l < Lanes; l++) begin
-        if (lane_valid[l]) begin
-          beat_sum = beat_sum + CB'($signed(weight_mem[WAddrBits'(
-                       grp_base_q + BaseBits'(lane_idx[l*PosBits +: PosBits]))]));
+    // Packed weight of each lane: read at the edge the beat fires (the detector holds the beat
+    // and the memory its read word while row_ready is low), summed in the weight stage
+    // (sign-extended; invalid lanes read an unused word and add 0).
+    for (genvar l = 0; l < Lanes; l++) begin : g_lane
+      logic [WAddrBits-1:0]  addr;
+      logic [WeightBits-1:0] weight_rd;
+      logic [WeightBits-1:0] weight;
+      assign addr = WAddrBits'(grp_base_q + BaseBits'(lane_idx[l*PosBits +: PosBits]));
+      sdp_ram #(
+        .Width    (WeightBits),
+        .Depth    (WeightDep),
+        .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "weight", BankTag, ".mem"})
+      ) u_weight_mem (
+        .clk_i,
+        .we_i    (cfg_weight_we && (int'(cfg_addr_i) < WeightDep)),
+        .waddr_i (WAddrBits'(cfg_addr_i)),
+        .wdata_i (cfg_data_i[WeightBits-1:0]),
+        .re_i    (row_ready),
+        .raddr_i (addr),
+        .rdata_o (weight_rd)
+      );
+      always_ff @(posedge clk_i or negedge rst_ni) begin : p_lane_reg
+        if (!rst_ni) begin
+          wst_lane_ok_q[l] <= 1'b0;
+        end else if (row_ready) begin
+          wst_lane_ok_q[l] <= out_valid & lane_valid[l];
         end
       end
+      assign weight         = wst_lane_ok_q[l] ? weight_rd : '0;
+      assign lane_weight[l] = {{(CB - WeightBits){weight[WeightBits-1]}}, weight};
     end
 
-    assign feat = FeatBits'(grp_r_q) * FeatBits'(Parallel) + FeatBits'(p);
+    // Sum of the lanes as a chain of continuous assigns (as in sparse_conv_core: a netlist is
+    // cheaper than a process for Icarus).
+    assign lane_partial[0] = '0;
+    for (genvar l = 0; l < Lanes; l++) begin : g_lane_sum
+      assign lane_partial[l + 1] = lane_partial[l] + lane_weight[l];
+    end
+    assign beat_sum = lane_partial[Lanes];
+
+    assign feat = FeatBits'(wst_r_q) * FeatBits'(Parallel) + FeatBits'(p);
     assign bias = (int'(feat) < OutFeatures) ? CB'($signed(bias_mem[OIdxBits'(feat)])) : '0;
 
+    // The weight-stage beat adds into the accumulator when the stage moves; a row's last beat
+    // goes to the row register with the bias instead, and the accumulator restarts.
     `DUALSPIKE_ALWAYS_COMB begin : p_acc
       acc_d = acc_q;
-      if (out_fire) begin
-        acc_d = acc_q + beat_sum;
-      end
-      if (row_done) begin
-        acc_d = '0;
+      if (row_ready) begin
+        acc_d = wst_row_end_q ? '0 : acc_q + beat_sum;
       end
     end
 
-    assign row_sum[p] = bias + acc_q + (out_fire ? beat_sum : '0);
+    assign row_sum[p] = bias + acc_q + beat_sum;
 
     always_ff @(posedge clk_i or negedge rst_ni) begin : p_bank_reg
       if (!rst_ni) begin
@@ -426,13 +480,12 @@ module sparse_linear_core #(
     if (row_fire) begin
       row_valid_d = 1'b0;
     end
-    // row_done implies row_ready: the last detector beat of the row fired with row_ready = 1.
-    if (row_done) begin
+    if (row_load) begin
       row_valid_d = 1'b1;
       row_cur_d   = row_sum;
-      row_t_d     = grp_t_q;
-      row_r_d     = grp_r_q;
-      row_last_d  = grp_last_r_q;
+      row_t_d     = wst_t_q;
+      row_r_d     = wst_r_q;
+      row_last_d  = wst_last_r_q;
     end
   end
 
@@ -627,14 +680,14 @@ module sparse_linear_core #(
 
   always @(posedge clk_i) begin : p_sva
     if (sva_armed) begin
-      // RowDoneReady_A: a finished row always finds the row register free.
+      // RowDoneReady_A: a row's last beat enters the weight stage only when the stage moves.
       if (row_done) begin
         assert (row_ready)
-          else $error("RowDoneReady_A: a row finished while the row register was full");
+          else $error("RowDoneReady_A: a row finished while the weight stage was stalled");
       end
       // CfgIdle_A: no configuration write while a group is in flight.
       if (cfg_valid_i) begin
-        assert (!grp_busy_q && !row_valid_q)
+        assert (!grp_busy_q && !wst_busy_q && !row_valid_q)
           else $error("CfgIdle_A: configuration write while a frame is being computed");
       end
     end

@@ -85,19 +85,21 @@ def test_network_layers_free_running_equal_the_closed_form(cfg, seed, samples):
 def test_known_answer_with_the_output_stalled():
     """One pixel, one feature, one group of cost 1, T = 2, the output never ready (cycle i
     ends at edge i). Frame 0: beats at edges 0, 1; timestep 0 enters the detector at edge 1, its
-    row is in the row register at edge 2 and in the output register at edge 3 (out_valid from
-    cycle 4 on, held). Timestep 1 enters at edge 2, which frees buffer 0; its row reaches the row
-    register at edge 3 and waits there. Frame 1 (edges 2, 3) has its timestep 0 taken by the
-    detector at edge 3, which then stalls behind the full row register; frame 2 (edges 4, 5)
-    fills buffer 0 again, and with both buffers full the input stops: in_ready low from cycle 6."""
+    beat is in the weight stage at edge 2, its row in the row register at edge 3 and in the
+    output register at edge 4 (out_valid from cycle 5 on, held). Timestep 1 enters at edge 2,
+    which frees buffer 0; its row reaches the weight stage at edge 3 and the row register at
+    edge 4, and waits there. Frame 1 (edges 2, 3): timestep 0 enters at edge 3 and reaches the
+    weight stage at edge 4, timestep 1 enters at edge 4 (which frees buffer 1), then the
+    detector and the weight stage stall behind the full row register. Frames 2 (edges 4, 5) and
+    3 (edges 6, 7) fill both buffers, and the input stops: in_ready low from cycle 8."""
     parameters = {"InChannels": 1, "InHeight": 1, "InWidth": 1, "OutFeatures": 1,
                   "Timesteps": 2, "Parallel": 1, "Lanes": 1, "GroupWidth": 1,
                   "WeightBits": 2, "MembraneBits": 4, "HasNeuron": 1}
     frames = [np.zeros((2, 1), dtype=np.int64)] * 4
     model = sparse_linear.stepped(parameters, np.zeros((1, 1), dtype=np.int64), frames, 2)
     readies, valids = replay_handshakes(model, [True] * 12, [False] * 12)
-    assert valids == [False] * 4 + [True] * 8
-    assert readies == [True] * 6 + [False] * 6
+    assert valids == [False] * 5 + [True] * 7
+    assert readies == [True] * 8 + [False] * 4
 
 
 def test_more_beats_than_frames_is_refused():
