@@ -312,16 +312,22 @@ module sparse_conv_core #(
   // Rows the row queue of each bank holds (docs/sparse_conv_core.md: 4 keeps the lanes fed
   // through runs of empty rows; the cycle model reads the same number).
   localparam int RowQueueDepth = 4;
+  // Window slots (and current-buffer slots of every bank): a slot is taken from the capture to
+  // the neuron stage's read of the pixel's last row, about 2*T*R + 4 cycles when the pixel has
+  // no work; four keep even an all-silent layer at the input stream's pace (T cycles per
+  // pixel with R = 1). A power of two (the slot counters wrap).
+  localparam int WindowSlots   = 4;
+  localparam int WsBits        = $clog2(WindowSlots);
 
-  logic [1:0][WinBits-1:0] win_q;          // the window of slot s: bit t*F + j
-  logic [1:0]              loaded_q;       // slot s holds a pixel not yet fully read
-  logic [1:0]              pix_last_q;     // ... the frame's last pixel
-  logic                    cs_q;           // the slot the next capture goes to
-  logic                    ns_q;           // the slot the neuron stage reads
+  logic [WindowSlots-1:0][WinBits-1:0] win_q;  // the window of slot s: bit t*F + j
+  logic [WindowSlots-1:0]  loaded_q;       // slot s holds a pixel not yet fully read
+  logic [WindowSlots-1:0]  pix_last_q;     // ... the frame's last pixel
+  logic [WsBits-1:0]       cs_q;           // the slot the next capture goes to
+  logic [WsBits-1:0]       ns_q;           // the slot the neuron stage reads
   logic [TIdxBits-1:0]     nt_q;           // the row the neuron stage reads next: timestep,
   logic [RIdxBits-1:0]     nr_q;           //   row
-  logic [1:0]              release_slot;   // the neuron stage reads the slot's last row
-  logic [Parallel-1:0][1:0] bank_done;     // bank p has written every row of slot s
+  logic [WindowSlots-1:0]  release_slot;   // the neuron stage reads the slot's last row
+  logic [Parallel-1:0][WindowSlots-1:0] bank_done;  // bank p has written every row of slot s
   logic                    all_done;       // every bank is done with slot ns_q
   logic                    stall;          // the neuron stage waits for the output register
   logic                    n0_go;          // the neuron stage reads row (nt_q, nr_q) of ns_q
@@ -334,17 +340,20 @@ module sparse_conv_core #(
   logic                    nrn_last_q;
   logic                    nrn_fire;       // the neuron stage acts this cycle
 
-  logic [1:0][Parallel-1:0] slot_done;     // [s][p]: bank p is done with slot s
-  for (genvar p = 0; p < Parallel; p++) begin : g_slot_done
-    assign slot_done[0][p] = bank_done[p][0];
-    assign slot_done[1][p] = bank_done[p][1];
+  logic [WindowSlots-1:0] slot_all_done;  // every bank is done with slot s
+  for (genvar s = 0; s < WindowSlots; s++) begin : g_slot_done
+    logic [Parallel-1:0] banks;
+    for (genvar p = 0; p < Parallel; p++) begin : g_bank
+      assign banks[p] = bank_done[p][s];
+    end
+    assign slot_all_done[s] = &banks;
   end
-  assign all_done = ns_q ? &slot_done[1] : &slot_done[0];
+  assign all_done = slot_all_done[ns_q];
 
   assign stall        = nrn_q & nrn_step_end_q & out_valid_o & ~out_ready_i;
   assign n0_go        = loaded_q[ns_q] & all_done & ~stall;
   assign n0_last      = int'(nt_q) == Timesteps - 1 && int'(nr_q) == Rows - 1;
-  assign release_slot = (n0_go && n0_last) ? (ns_q ? 2'b10 : 2'b01) : 2'b00;
+  assign release_slot = (n0_go && n0_last) ? WindowSlots'(1) << ns_q : '0;
   assign cap          = cap_ready & ~loaded_q[cs_q];
   assign cap_row_done = cap && int'(xc_q) == Width - 1;
   assign nrn_fire     = nrn_q & ~stall;
@@ -354,8 +363,8 @@ module sparse_conv_core #(
       win_q          <= '0;
       loaded_q       <= '0;
       pix_last_q     <= '0;
-      cs_q           <= 1'b0;
-      ns_q           <= 1'b0;
+      cs_q           <= '0;
+      ns_q           <= '0;
       nt_q           <= '0;
       nr_q           <= '0;
       nrn_q          <= 1'b0;
@@ -369,7 +378,7 @@ module sparse_conv_core #(
         win_q[cs_q]      <= window;
         loaded_q[cs_q]   <= 1'b1;
         pix_last_q[cs_q] <= int'(yc_q) == Height - 1 && int'(xc_q) == Width - 1;
-        cs_q             <= ~cs_q;
+        cs_q             <= WsBits'(int'(cs_q) + 1);
       end
       // The neuron stage walks (t, r) of slot ns_q; its last read frees the slot.
       if (n0_go) begin
@@ -379,7 +388,7 @@ module sparse_conv_core #(
         end
         if (n0_last) begin
           loaded_q[ns_q] <= 1'b0;
-          ns_q           <= ~ns_q;
+          ns_q           <= WsBits'(int'(ns_q) + 1);
         end
       end
       if (!stall) begin
@@ -424,6 +433,7 @@ module sparse_conv_core #(
       .CurrentBits  (CurrentBits),
       .CfgAddrBits  (AddrBits),
       .QueueDepth   (RowQueueDepth),
+      .Slots        (WindowSlots),
       .InitPrefix   (InitPrefix),
       .BankTag      (BankTag)
     ) u_bank (

@@ -60,6 +60,7 @@ module sparse_row_bank #(
   parameter int          CurrentBits  = 17,
   parameter int          CfgAddrBits  = 6,
   parameter int          QueueDepth   = 4,
+  parameter int          Slots        = 2,
   parameter              InitPrefix   = "",
   parameter logic [31:0] BankTag      = "_b00"
 ) (
@@ -75,13 +76,13 @@ module sparse_row_bank #(
   input  logic [MembraneBits-1:0]                  bias_word_i,
   input  logic [((Rows > 1) ? $clog2(Rows) : 1)-1:0] bias_row_i,  // row of a bias write
   // Window slots: spikes bit t*F + j of each slot, loaded_i[s] while slot s holds a pixel.
-  input  logic [1:0][Timesteps*FanIn-1:0]          win_i,
-  input  logic [1:0]                               loaded_i,
-  input  logic [1:0]                               release_i,
-  output logic [1:0]                               done_o,
+  input  logic [Slots-1:0][Timesteps*FanIn-1:0]   win_i,
+  input  logic [Slots-1:0]                         loaded_i,
+  input  logic [Slots-1:0]                         release_i,
+  output logic [Slots-1:0]                         done_o,
   // Neuron-stage read.
   input  logic                                     nrn_re_i,
-  input  logic                                     nrn_slot_i,
+  input  logic [$clog2(Slots)-1:0]                nrn_slot_i,
   input  logic [((Timesteps > 1) ? $clog2(Timesteps) : 1)-1:0] nrn_t_i,
   input  logic [((Rows > 1) ? $clog2(Rows) : 1)-1:0]           nrn_r_i,
   output logic [CurrentBits-1:0]                   cur_o,
@@ -95,7 +96,8 @@ module sparse_row_bank #(
   localparam int PadFan      = Groups * GroupWidth;
   localparam int BmDepth     = Rows * Groups;
   localparam int WDepth      = Rows * FanIn;
-  localparam int CbDepth     = 2 * Timesteps * Rows;   // current buffer: (slot*T + t)*R + r
+  localparam int CbDepth     = Slots * Timesteps * Rows; // current buffer: (slot*T + t)*R + r
+  localparam int SlotBits    = $clog2(Slots);
   localparam int CountBits   = $clog2(GroupWidth + 1); // pairs or weights of one group
   localparam int RankBits    = $clog2(FanIn + 1);      // pairs or weights of one row
   localparam int WAddrBits   = $clog2(WDepth + 1);     // packed weight index (and roff)
@@ -114,25 +116,27 @@ module sparse_row_bank #(
   // ---------------------------------------------------------------------------------------------
   // slot, t, r; n: effectual pairs of the row; roff: packed weights of the bank's rows before r;
   // pe[g] / pw[g]: pairs / weights of the row before group g; e[g]: effectual pairs of group g.
-  localparam int RowBits = 1 + TIdxBits + RIdxBits + RankBits + WAddrBits
+  localparam int RowBits = SlotBits + TIdxBits + RIdxBits + RankBits + WAddrBits
                            + 2 * Groups * RankBits + PadFan;
 
   // ---------------------------------------------------------------------------------------------
   // Scan
   // ---------------------------------------------------------------------------------------------
-  logic                  sc_slot_q;
+  logic [SlotBits-1:0]   sc_slot_q;
   logic [TIdxBits-1:0]   sc_t_q;
   logic [RIdxBits-1:0]   sc_r_q;
-  logic [1:0]            scanned_q;    // SC0 issued the last row of slot s
+  logic [Slots-1:0]      scanned_q;    // SC0 issued the last row of slot s
   logic                  sc_go;        // SC0 scans row (sc_t_q, sc_r_q) this cycle
   logic                  sc_last;      // ... the pixel's last row
   logic [QCountBits-1:0] q_count_q;
 
-  logic                  sc1_v_q, sc1_slot_q, sc1_last_q;
+  logic                  sc1_v_q, sc1_last_q;
+  logic [SlotBits-1:0]   sc1_slot_q;
   logic [TIdxBits-1:0]   sc1_t_q;
   logic [RIdxBits-1:0]   sc1_r_q;
 
-  logic                             sc2_v_q, sc2_slot_q, sc2_last_q;
+  logic                             sc2_v_q, sc2_last_q;
+  logic [SlotBits-1:0]              sc2_slot_q;
   logic [TIdxBits-1:0]              sc2_t_q;
   logic [RIdxBits-1:0]              sc2_r_q;
   logic [Groups-1:0][CountBits-1:0] sc2_ce_q, sc2_cw_q;
@@ -212,7 +216,7 @@ module sparse_row_bank #(
   // ---------------------------------------------------------------------------------------------
   logic [QueueDepth-1:0][RowBits-1:0] queue_q;
   // The front row, unpacked.
-  logic                              front_slot;
+  logic [SlotBits-1:0]               front_slot;
   logic [TIdxBits-1:0]               front_t;
   logic [RIdxBits-1:0]               front_r;
   logic [RankBits-1:0]               front_n;
@@ -309,7 +313,8 @@ module sparse_row_bank #(
   // ---------------------------------------------------------------------------------------------
   // E1: packed weight address; E2: weights, lane sum, accumulator, current buffer
   // ---------------------------------------------------------------------------------------------
-  logic                             e1_v_q, e1_first_q, e1_last_q, e1_slot_q;
+  logic                             e1_v_q, e1_first_q, e1_last_q;
+  logic [SlotBits-1:0]              e1_slot_q;
   logic [TIdxBits-1:0]              e1_t_q;
   logic [RIdxBits-1:0]              e1_r_q;
   logic [Lanes-1:0]                 e1_lane_v_q;
@@ -317,7 +322,8 @@ module sparse_row_bank #(
   logic [Lanes-1:0][GroupWidth-1:0] e1_e_q;
   logic [Lanes-1:0][WAddrBits-1:0]  e1_base_q;
 
-  logic                             e2_v_q, e2_first_q, e2_last_q, e2_slot_q;
+  logic                             e2_v_q, e2_first_q, e2_last_q;
+  logic [SlotBits-1:0]              e2_slot_q;
   logic [TIdxBits-1:0]              e2_t_q;
   logic [RIdxBits-1:0]              e2_r_q;
   logic [Lanes-1:0]                 e2_lane_v_q;
@@ -414,17 +420,17 @@ module sparse_row_bank #(
   // ---------------------------------------------------------------------------------------------
   // Slot bookkeeping
   // ---------------------------------------------------------------------------------------------
-  logic [1:0]                scan_fin_q, scan_fin_d;   // the slot's last row left SC2
-  logic [1:0][OutstBits-1:0] outst_q, outst_d;         // rows pushed and not yet written
-  logic [1:0]                scanned_d;
-  logic [1:0]                done_q;
+  logic [Slots-1:0]                scan_fin_q, scan_fin_d;   // the slot's last row left SC2
+  logic [Slots-1:0][OutstBits-1:0] outst_q, outst_d;         // rows pushed, not yet written
+  logic [Slots-1:0]                scanned_d;
+  logic [Slots-1:0]                done_q;
 
   `DUALSPIKE_ALWAYS_COMB begin : p_slots
     scanned_d  = scanned_q;
     scan_fin_d = scan_fin_q;
     outst_d    = outst_q;
     written_d  = written_q;
-    for (int s = 0; s < 2; s++) begin
+    for (int s = 0; s < Slots; s++) begin
       if (release_i[s]) begin
         scanned_d[s]  = 1'b0;
         scan_fin_d[s] = 1'b0;
@@ -453,17 +459,17 @@ module sparse_row_bank #(
   // ---------------------------------------------------------------------------------------------
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_reg
     if (!rst_ni) begin
-      sc_slot_q    <= 1'b0;
+      sc_slot_q    <= '0;
       sc_t_q       <= '0;
       sc_r_q       <= '0;
       scanned_q    <= '0;
       sc1_v_q      <= 1'b0;
-      sc1_slot_q   <= 1'b0;
+      sc1_slot_q   <= '0;
       sc1_last_q   <= 1'b0;
       sc1_t_q      <= '0;
       sc1_r_q      <= '0;
       sc2_v_q      <= 1'b0;
-      sc2_slot_q   <= 1'b0;
+      sc2_slot_q   <= '0;
       sc2_last_q   <= 1'b0;
       sc2_t_q      <= '0;
       sc2_r_q      <= '0;
@@ -474,7 +480,7 @@ module sparse_row_bank #(
       e1_v_q       <= 1'b0;
       e1_first_q   <= 1'b0;
       e1_last_q    <= 1'b0;
-      e1_slot_q    <= 1'b0;
+      e1_slot_q    <= '0;
       e1_t_q       <= '0;
       e1_r_q       <= '0;
       e1_lane_v_q  <= '0;
@@ -484,7 +490,7 @@ module sparse_row_bank #(
       e2_v_q       <= 1'b0;
       e2_first_q   <= 1'b0;
       e2_last_q    <= 1'b0;
-      e2_slot_q    <= 1'b0;
+      e2_slot_q    <= '0;
       e2_t_q       <= '0;
       e2_r_q       <= '0;
       e2_lane_v_q  <= '0;
@@ -501,7 +507,7 @@ module sparse_row_bank #(
           sc_t_q <= (int'(sc_t_q) == Timesteps - 1) ? '0 : TIdxBits'(int'(sc_t_q) + 1);
         end
         if (sc_last) begin
-          sc_slot_q <= ~sc_slot_q;
+          sc_slot_q <= (int'(sc_slot_q) == Slots - 1) ? '0 : SlotBits'(int'(sc_slot_q) + 1);
         end
       end
       scanned_q    <= scanned_d;
@@ -545,7 +551,7 @@ module sparse_row_bank #(
       end
       scan_fin_q   <= scan_fin_d;
       outst_q      <= outst_d;
-      for (int s = 0; s < 2; s++) begin
+      for (int s = 0; s < Slots; s++) begin
         done_q[s] <= scan_fin_d[s] && outst_d[s] == '0;
       end
     end
@@ -554,6 +560,9 @@ module sparse_row_bank #(
 `ifndef __ICARUS__
   if (QueueDepth < 1) begin : g_bad_queue
     $error("sparse_row_bank: QueueDepth must be >= 1, got %0d", QueueDepth);
+  end
+  if (Slots < 2 || (Slots & (Slots - 1)) != 0) begin : g_bad_slots
+    $error("sparse_row_bank: Slots must be a power of two >= 2, got %0d", Slots);
   end
 `endif
 

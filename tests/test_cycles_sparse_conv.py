@@ -1,9 +1,10 @@
 """Pure-Python tests of the sparse conv core's cycle model (golden/cycles/sparse_conv.py).
 
-The RTL testbench checks the model against simulation (exact equality); these tests check the
-model against itself and against the golden detector: group costs equal the detector's beat
-counts, known answers, bounds, and the line-buffer rule's safety (no window pixel is overwritten
-before its last capture) and liveness (no deadlock) over random shapes.
+The RTL testbench checks the model against simulation (exact equality, cycle by cycle); these
+tests check the model against the golden data and against itself: the pairs per row equal the
+bitmaps' (the same images the RTL reads), known answers, bounds, an all-silent layer costs its
+input stream, and the line-buffer rule's safety (no window pixel is overwritten before its
+capture) and liveness (no deadlock) over random shapes.
 """
 
 from __future__ import annotations
@@ -15,16 +16,16 @@ from hypothesis import strategies as st
 
 from golden.cycles.sparse_conv import (
     ConvHw,
-    compute_cycles,
+    SparseConvStepped,
     dense_cost,
     frame_cycles,
-    group_costs,
     lower_bound,
+    row_pairs,
     schedule,
-    trace,
 )
+from golden.cycles.stepped import free_running
 from golden.memory_images import layer_images
-from golden.sparsity import conv_receptive_field, detector_beats, group_count
+from golden.sparsity import conv_receptive_field
 
 
 @st.composite
@@ -44,103 +45,116 @@ def layers(draw, max_size: int = 5):
     return weight, frames, hw
 
 
+def _run(weight, frames, hw: ConvHw) -> SparseConvStepped:
+    """The stepped model after a free-running run of ``frames``."""
+    model = SparseConvStepped(weight, frames, hw)
+    steps, _, height, width = frames[0].shape
+    beats = steps * height * width * len(frames)
+    free_running(model, beats, beats)
+    return model
+
+
 def test_single_pixel_known_answer():
-    """1x1 frame, one tap, one channel: accept 0, capture 1, issue 2, group ends 3, weight
-    stage 4, neuron 5, output register 6: 7 cycles from the first input beat to the output beat."""
+    """1x1 frame, one tap, one channel, P = L = 1: accept 0, capture 1, scan 2 (SC0), 3 (SC1),
+    4 (SC2, queued), issue 5, E1 6, E2 7 (written), done 8 = the neuron stage's read, LIF 9,
+    output register 10: 11 cycles from the first input beat to the output beat."""
     weight = np.ones((1, 1, 1, 1), dtype=np.int64)
     frame = np.ones((1, 1, 1, 1), dtype=np.uint8)
-    assert frame_cycles(weight, [frame], ConvHw(1, 1, 1)) == [7]
-    run = trace(weight, [frame, frame], ConvHw(1, 1, 1))
-    # The one-slot line buffer takes the next frame's pixel once the window was captured.
-    assert run.first_accept == (0, 2)
-    assert run.capture == (1, 3)
-    assert run.outputs == (6, 8)
+    assert frame_cycles(weight, [frame], ConvHw(1, 1, 1)) == [11]
+    model = _run(weight, [frame, frame], ConvHw(1, 1, 1))
+    # The one-slot line buffer takes the next frame's pixel once the window was captured; the
+    # second window goes to the other slot at once.
+    assert model.accept_cycles == [0, 2]
+    assert model.capture_cycles == [1, 3]
 
 
-def test_group_cost_counts_detector_beats():
-    """A dense 3x3 group with L = 2: 9 pairs at the centre pixel = 5 detector beats."""
+def test_a_row_costs_ceil_pairs_over_lanes():
+    """One pixel, 9 pairs in one row (dense 3x3 at the centre of a 1x1 frame: only the centre
+    tap is inside) vs 1 pair: frames of a 3x3 dense layer, L = 2, differ by the issue beats."""
     weight = np.ones((1, 1, 3, 3), dtype=np.int64)
-    frame = np.ones((1, 1, 3, 3), dtype=np.uint8)
-    costs = group_costs(weight, frame, ConvHw(1, 2, 9))
-    assert costs.shape == (3, 3, 1, 1, 1)
-    assert costs[1, 1, 0, 0, 0] == 5          # ceil(9 / 2)
-    assert costs[0, 0, 0, 0, 0] == 2          # corner: 4 in-frame taps
+    dense = np.ones((1, 1, 3, 3), dtype=np.uint8)
+    pairs = row_pairs(weight, dense, 1)
+    assert pairs.shape == (9, 1, 1, 1)
+    assert pairs[4, 0, 0, 0] == 9 and pairs[0, 0, 0, 0] == 4
 
 
 @settings(max_examples=60, deadline=None)
 @given(layers())
-def test_group_costs_equal_golden_detector_beats(case):
-    """cost(pixel, t, r, g) = max over banks of the golden detector's beat count for the group
-    (built from the memory images: the same bitmaps the RTL reads)."""
+def test_row_pairs_equal_the_bitmaps(case):
+    """n(pixel, bank, t, row) = popcount(weight bitmap of the row & spikes of the field), from
+    the memory images (the bitmaps the RTL reads; bank p row r = channel r*P + p)."""
     weight, frames, hw = case
     images = layer_images(weight, np.zeros(weight.shape[0], dtype=np.int64), None, hw.group,
                           hw.parallel)
-    kernel = weight.shape[-1]
-    groups = images.groups
+    kernel, groups = weight.shape[-1], images.groups
     frame = frames[0]
-    costs = group_costs(weight, frame, hw)
+    pairs = row_pairs(weight, frame, hw.parallel)
     steps, _, height, width = frame.shape
     for y in range(height):
         for x in range(width):
             for t in range(steps):
                 field = conv_receptive_field(frame[t], kernel, y, x)
-                padded = np.zeros(groups * hw.group, dtype=np.int64)
-                padded[:field.size] = field
-                for r in range(images.rows):
-                    for g in range(groups):
-                        sbitmap = sum(1 << q for q in range(hw.group)
-                                      if padded[g * hw.group + q])
-                        want = max(len(detector_beats(images.bitmap[p][r * groups + g], sbitmap,
-                                                      hw.group, hw.lanes))
-                                   for p in range(hw.parallel))
-                        assert costs[y, x, t, r, g] == want
-
-
-def test_dense_interior_equals_dense_cost():
-    """K = 1 (no padding), dense weights and spikes, L divides G: compute = dense cost."""
-    weight = np.ones((3, 6, 1, 1), dtype=np.int64)
-    frame = np.ones((2, 6, 2, 3), dtype=np.uint8)
-    hw = ConvHw(2, 3, 3)
-    assert compute_cycles(weight, frame, hw) == dense_cost(weight, frame, hw)
-
-
-def test_empty_layer_costs_one_cycle_per_group():
-    """All-zero weights: every group still costs one cycle (the walk is not skipped)."""
-    weight = np.zeros((5, 2, 3, 3), dtype=np.int64)
-    frame = np.ones((2, 2, 3, 4), dtype=np.uint8)
-    hw = ConvHw(2, 2, 4)
-    rows, groups = 3, group_count(18, 4)
-    assert compute_cycles(weight, frame, hw) == 3 * 4 * 2 * rows * groups
-    assert lower_bound(weight, frame, hw) == 0
+                spikes = sum(1 << j for j in range(field.size) if field.flat[j])
+                for p in range(hw.parallel):
+                    for r in range(images.rows):
+                        row_bits = sum(images.bitmap[p][r * groups + g] << (g * hw.group)
+                                       for g in range(groups))
+                        want = (row_bits & spikes).bit_count()
+                        assert pairs[y * width + x, p, t, r] == want
 
 
 @settings(max_examples=80, deadline=None)
 @given(layers())
 def test_schedule_bounds_and_order(case):
-    """Outputs leave in order, at most one per cycle; a frame lasts at least its compute plus
-    the fixed latency, and the compute is at least the effectual-op lower bound."""
+    """Outputs leave in order, at most one per cycle; a frame lasts at least the busiest bank's
+    issue beats (sum over its rows of ceil(n / L)), which is at least the effectual-op bound."""
     weight, frames, hw = case
     timings = schedule(weight, frames, hw)
     for frame, timing in zip(frames, timings):
         outs = timing.output_cycles
         assert all(b > a for a, b in zip(outs, outs[1:]))
-        compute = compute_cycles(weight, frame, hw)
-        assert compute >= lower_bound(weight, frame, hw)
-        assert timing.cycles >= compute + 4
+        beats = (-(-row_pairs(weight, frame, hw.parallel) // hw.lanes)).sum(axis=(0, 2, 3))
+        assert beats.max() >= lower_bound(weight, frame, hw) - 1e-9
+        assert timing.cycles >= beats.max()
+
+
+@pytest.mark.parametrize("parallel", [3, 5])
+def test_all_silent_layer_costs_its_input_stream(parallel):
+    """No effectual pair (zero weights, or no spike) with one row per bank (P >= Co): the scan
+    and the neuron stage take T cycles per pixel, the input stream's pace; frames back to back
+    then cost H*W*T cycles each (steady state: the distance between their last outputs)."""
+    steps, height, width = 3, 4, 5
+    beats = steps * height * width
+    for weight, frame in ((np.zeros((3, 2, 3, 3), dtype=np.int64),
+                           np.ones((steps, 2, height, width), dtype=np.uint8)),
+                          (np.ones((3, 2, 3, 3), dtype=np.int64),
+                           np.zeros((steps, 2, height, width), dtype=np.uint8))):
+        timings = schedule(weight, [frame] * 3, ConvHw(parallel, 2, 4))
+        last = [t.output_cycles[-1] for t in timings]
+        assert [b - a for a, b in zip(last, last[1:])] == [beats, beats]
+
+
+def test_dense_cost_is_the_dense_reference():
+    """K = 1, dense: every (pixel, t) costs ceil(Co/P) * ceil(F/L) in the dense reference."""
+    weight = np.ones((3, 6, 1, 1), dtype=np.int64)
+    frame = np.ones((2, 6, 2, 3), dtype=np.uint8)
+    assert dense_cost(weight, frame, ConvHw(2, 3, 3)) == 2 * 2 * 2 * 6
 
 
 @settings(max_examples=100, deadline=None)
 @given(layers())
 def test_line_buffer_rule_is_safe(case):
     """No input pixel overwrites a line-buffer entry (row slot = global row mod K, column)
-    before the last capture that reads it; the model also never deadlocks (trace raises)."""
+    before the last capture that reads it, and every window is complete when captured; the
+    model never deadlocks (free_running raises)."""
     weight, frames, hw = case
     steps, _, height, width = frames[0].shape
     kernel = weight.shape[-1]
     pad = kernel // 2
-    run = trace(weight, frames, hw)
+    model = _run(weight, frames, hw)
+    first_accept = model.accept_cycles[::steps]
+    last_accept = model.accept_cycles[steps - 1::steps]
     total = height * width * len(frames)
-    # Last capture cycle that reads each input pixel.
     last_read = [-1] * total
     for m in range(total):
         row_c, col_c = divmod(m, width)
@@ -149,13 +163,12 @@ def test_line_buffer_rule_is_safe(case):
             for dx in range(-pad, pad + 1):
                 if 0 <= frame_row + dy < height and 0 <= col_c + dx < width:
                     q = (row_c + dy) * width + col_c + dx
-                    last_read[q] = max(last_read[q], run.capture[m])
-                    # The window is complete when captured.
-                    assert run.last_accept[q] < run.capture[m]
+                    last_read[q] = max(last_read[q], model.capture_cycles[m])
+                    assert last_accept[q] < model.capture_cycles[m]
     for q in range(total):
         overwriter = q + kernel * width   # same slot (row + K), same column
         if overwriter < total:
-            assert run.first_accept[overwriter] >= last_read[q], (q, overwriter)
+            assert first_accept[overwriter] >= last_read[q], (q, overwriter)
 
 
 @pytest.mark.parametrize("height,width,kernel", [(1, 1, 5), (1, 6, 5), (6, 1, 5), (2, 2, 3),

@@ -10,9 +10,10 @@ cycle by cycle.
 
 The schedule it models (each item one RTL register stage):
 
-* **Input and line buffer** as before the banks were decoupled: input beat accepted while the
-  line-buffer rule allows it (``_permitted``); the window of output pixel m is complete once
-  input pixel ``_needed_input(m)`` is.
+* **Input and line buffer**: an input beat is accepted while the line-buffer rule allows it
+  (:meth:`SparseConvStepped.in_ready`: the input may run up to K rows ahead of the oldest row the
+  capture pointer still needs); the window of the capture pointer is complete once input pixel
+  (min(y + K/2, H-1), min(x + K/2, W-1)) is (:meth:`SparseConvStepped.capture_ready`).
 * **Capture**: the complete window of the capture pointer is copied into the free window slot
   (two slots, used in turn) in one cycle.
 * **Banks** (P of them, each on its own): per loaded slot, the scan walks the rows (t, r), one
@@ -40,6 +41,8 @@ from golden.sparsity import conv_fanin_inputs, effectual_ops, fanin_weights
 
 #: Rows each bank's queue holds (rtl/sparse_conv_core.sv RowQueueDepth).
 ROW_QUEUE_DEPTH = 4
+#: Window slots (and current-buffer slots) of the core (rtl/sparse_conv_core.sv: two).
+WINDOW_SLOTS = 4
 
 
 @dataclass(frozen=True)
@@ -86,29 +89,7 @@ def row_pairs(weight, spikes, parallel: int) -> np.ndarray:
     return per_row.transpose(0, 3, 1, 2)
 
 
-def _permitted(capture: int, pixel: int, height: int, width: int, kernel: int) -> bool:
-    """The line-buffer rule: may input pixel ``pixel`` (global raster index over frames) be
-    written while the capture pointer is at output pixel ``capture`` (same indexing)?"""
-    pad = kernel // 2
-    row_c, col_c = divmod(capture, width)
-    frame_row_c = row_c % height
-    needed_row = row_c - min(frame_row_c, pad)
-    needed_col = col_c - pad if frame_row_c >= pad and col_c > pad else 0
-    row_i, col_i = divmod(pixel, width)
-    d = row_i - needed_row
-    return d < kernel or (d == kernel and col_i < needed_col)
-
-
-def _needed_input(capture: int, height: int, width: int, kernel: int) -> int:
-    """Input pixel whose completion makes output pixel ``capture``'s window complete."""
-    pad = kernel // 2
-    row_c, col_c = divmod(capture, width)
-    frame_row_c = row_c % height
-    return ((row_c + min(pad, height - 1 - frame_row_c)) * width
-            + min(col_c + pad, width - 1))
-
-
-def schedule(weight, frames, hw: ConvHw) -> list[FrameTiming]:
+def schedule(weight, frames, hw: ConvHw, slots: int = WINDOW_SLOTS) -> list[FrameTiming]:
     """Per-frame timing of ``frames`` (``[T, Ci, H, W]`` spike tensors) streamed back to back
     with free-running streams: the stepped model run from reset."""
     frames = [np.asarray(f) for f in frames]
@@ -116,7 +97,7 @@ def schedule(weight, frames, hw: ConvHw) -> list[FrameTiming]:
         return []
     steps, _, height, width = frames[0].shape
     beats = height * width * steps
-    accepts, sends = free_running(SparseConvStepped(weight, frames, hw), beats * len(frames),
+    accepts, sends = free_running(SparseConvStepped(weight, frames, hw, slots), beats * len(frames),
                                   beats * len(frames))
     return [FrameTiming(accepts[f * beats], tuple(sends[f * beats:(f + 1) * beats]))
             for f in range(len(frames))]
@@ -145,19 +126,19 @@ class _BankModel:
     """The control registers of one rtl/sparse_row_bank.sv: scan counters and pipeline, row
     queue, issue rank, the two beat stages, per-slot scan / outstanding / done flags."""
 
-    def __init__(self, steps: int, rows: int, lanes: int) -> None:
-        self.steps, self.rows, self.lanes = steps, rows, lanes
+    def __init__(self, steps: int, rows: int, lanes: int, slots: int) -> None:
+        self.steps, self.rows, self.lanes, self.slots = steps, rows, lanes, slots
         self.sc_slot = self.sc_t = self.sc_r = 0
-        self.scanned = [False, False]
+        self.scanned = [False] * slots
         self.sc1 = None            # (slot, t, r, last) of the row in SC1, or None
         self.sc2 = None
         self.queue: list[tuple[int, int]] = []   # (slot, n) of each queued row, front first
         self.k = 0
         self.e1 = None             # (slot, last beat of its row) of the beat in E1, or None
         self.e2 = None
-        self.scan_fin = [False, False]
-        self.outstanding = [0, 0]
-        self.done = [False, False]
+        self.scan_fin = [False] * slots
+        self.outstanding = [0] * slots
+        self.done = [False] * slots
 
     def clock(self, loaded, release, pairs_of) -> None:
         """One edge. ``loaded[s]``: the core's slot flags; ``release``: the slot the neuron stage
@@ -176,7 +157,7 @@ class _BankModel:
         pop = issue and self.k + self.lanes >= self.queue[0][1]
         row_done = self.e2 is not None and self.e2[1]
 
-        for slot in range(2):
+        for slot in range(self.slots):
             self.outstanding[slot] += ((pushed is not None and pushed[0] == slot)
                                        - (row_done and self.e2[0] == slot))
         if release is not None:
@@ -185,7 +166,7 @@ class _BankModel:
             self.scanned[self.sc_slot] = True
         if self.sc2 is not None and self.sc2[3]:
             self.scan_fin[self.sc2[0]] = True
-        self.done = [self.scan_fin[s] and self.outstanding[s] == 0 for s in range(2)]
+        self.done = [self.scan_fin[s] and self.outstanding[s] == 0 for s in range(self.slots)]
 
         self.e2 = self.e1
         self.e1 = (self.queue[0][0], pop) if issue else None
@@ -202,7 +183,7 @@ class _BankModel:
                 self.sc_r = 0
                 self.sc_t = (self.sc_t + 1) % self.steps
             if sc_last:
-                self.sc_slot ^= 1
+                self.sc_slot = (self.sc_slot + 1) % self.slots
 
 
 class SparseConvStepped:
@@ -221,29 +202,36 @@ class SparseConvStepped:
     pick a pacing that captures a window during a stall.
     """
 
-    def __init__(self, weight, frames, hw: ConvHw) -> None:
+    def __init__(self, weight, frames, hw: ConvHw, slots: int = WINDOW_SLOTS) -> None:
         frames = [np.asarray(f) for f in frames]
         if not frames:
             raise ValueError("frames: at least one")
         self.steps, _, self.height, self.width = frames[0].shape
         self.kernel = np.asarray(weight).shape[-1]
         self.pad = self.kernel // 2
+        self.slots = slots
         out_channels = np.asarray(weight).shape[0]
         self.rows = -(-out_channels // hw.parallel)
         # Per captured pixel (global over the frames): pairs [P, T, R].
         self.pairs = np.concatenate([row_pairs(weight, f, hw.parallel) for f in frames])
-        self.banks = [_BankModel(self.steps, self.rows, hw.lanes) for _ in range(hw.parallel)]
+        self.banks = [_BankModel(self.steps, self.rows, hw.lanes, slots)
+                      for _ in range(hw.parallel)]
         # Input side and capture pointer.
         self.ti = self.xi = self.e = 0
         self.xc = self.yc = 0
         self.captured = 0
         # Window slots and the neuron stage.
-        self.slot_loaded = [False, False]
-        self.slot_pixel = [0, 0]
+        self.slot_loaded = [False] * slots
+        self.slot_pixel = [0] * slots
         self.cs = self.ns = self.nt = self.nr = 0
         self.nrn = self.nrn_step_end = False
         self.out_valid_q = False
         self.stalled = False
+        # What happened so far, by cycle (for the model's own tests): the accept cycle of every
+        # input beat and the capture cycle of every output pixel.
+        self.cycle = 0
+        self.accept_cycles: list[int] = []
+        self.capture_cycles: list[int] = []
 
     @property
     def loaded(self) -> bool:
@@ -291,20 +279,22 @@ class SparseConvStepped:
                 self.nt = (self.nt + 1) % self.steps
             if n0_last:
                 self.slot_loaded[self.ns] = False
-                self.ns ^= 1
+                self.ns = (self.ns + 1) % self.slots
         rows_delta = 0
         if capture:
             if self.captured >= len(self.pairs):
                 raise ValueError(f"frames: the model has {len(self.pairs)} pixels, the core "
                                  f"captured one more")
             self.slot_loaded[self.cs], self.slot_pixel[self.cs] = True, self.captured
+            self.capture_cycles.append(self.cycle)
             self.captured += 1
-            self.cs ^= 1
+            self.cs = (self.cs + 1) % self.slots
             self.xc += 1
             if self.xc == self.width:
                 self.xc, self.yc = 0, (self.yc + 1) % self.height
                 rows_delta -= 1
         if in_fire:
+            self.accept_cycles.append(self.cycle)
             self.ti += 1
             if self.ti == self.steps:
                 self.ti, self.xi = 0, self.xi + 1
@@ -312,6 +302,7 @@ class SparseConvStepped:
                     self.xi = 0
                     rows_delta += 1
         self.e += rows_delta
+        self.cycle += 1
         return in_fire, out_fire
 
 
