@@ -422,8 +422,8 @@ module sparse_linear_core #(
       assign lane_weight[l] = {{(CB - WeightBits){weight[WeightBits-1]}}, weight};
     end
 
-    // Sum of the lanes as a chain of continuous assigns (as in sparse_conv_core: a netlist is
-    // cheaper than a process for Icarus).
+    // Sum of the lanes as a chain of continuous assigns (a netlist costs Icarus less than a
+    // process).
     assign lane_partial[0] = '0;
     for (genvar l = 0; l < Lanes; l++) begin : g_lane_sum
       assign lane_partial[l + 1] = lane_partial[l] + lane_weight[l];
