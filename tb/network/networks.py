@@ -131,8 +131,10 @@ def events_network() -> Network:
         "input": {"kind": "spikes", "shape": [2, 12, 12]},
         "weight_bits": 4, "membrane_bits": 12,
         "layers": [
+            # One row per bank (P = Co): the row scan and the neuron stage then keep up with
+            # the input stream (T beats per pixel); L = 1 keeps the 8 adders of P4 L2.
             {"kind": "conv", "out_channels": 8, "kernel": 5, "neuron": _lif(3, 2, "soft"),
-             "hw": {"parallel": 4, "lanes": 2, "group": 25}},
+             "hw": {"parallel": 8, "lanes": 1, "group": 25}},
             {"kind": "maxpool", "kernel": 3},
             {"kind": "linear", "out_features": 10, "neuron": _if(2, "hard"),
              "hw": {"parallel": 5, "lanes": 4, "group": 32}},
