@@ -119,6 +119,11 @@ module sparse_row_bank #(
   localparam int RowBits = SlotBits + TIdxBits + RIdxBits + RankBits + WAddrBits
                            + 2 * Groups * RankBits + PadFan;
 
+  // The core's configuration address is as wide as its largest memory; the high bits can be
+  // beyond every memory of a small bank (the core decodes the range).
+  logic unused_cfg_addr;
+  assign unused_cfg_addr = ^cfg_addr_i;
+
   // ---------------------------------------------------------------------------------------------
   // Scan
   // ---------------------------------------------------------------------------------------------
