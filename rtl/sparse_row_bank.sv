@@ -153,9 +153,14 @@ module sparse_row_bank #(
                    && int'(q_count_q) + int'(sc1_v_q) + int'(sc2_v_q) < QueueDepth;
   assign sc_last = int'(sc_t_q) == Timesteps - 1 && int'(sc_r_q) == Rows - 1;
 
-  // Bitmap copies of the scan: group g of row sc_r_q.
-  logic [Groups-1:0][GroupWidth-1:0] sc_wrow;
-  for (genvar g = 0; g < Groups; g++) begin : g_scan_bitmap
+  // Bitmap copies, one per read port (a copy is a read port of LUT RAM or block RAM): ports
+  // 0..NG-1 serve the scan (group g of row sc_r_q), ports NG..NG+L-1 the lanes (the group of
+  // each lane's pair, in g_lane_issue). Every copy takes every write.
+  localparam int BmPorts = Groups + Lanes;
+  logic [BmPorts-1:0]                 bm_re;
+  logic [BmPorts-1:0][BmIdxBits-1:0]  bm_raddr;
+  logic [BmPorts-1:0][GroupWidth-1:0] bm_rdata;
+  for (genvar c = 0; c < BmPorts; c++) begin : g_bitmap_copy
     sdp_ram #(
       .Width    (GroupWidth),
       .Depth    (BmDepth),
@@ -165,10 +170,17 @@ module sparse_row_bank #(
       .we_i    (bitmap_we_i),
       .waddr_i (BmIdxBits'(cfg_addr_i)),
       .wdata_i (bitmap_word_i),
-      .re_i    (sc_go),
-      .raddr_i (BmIdxBits'(int'(sc_r_q) * Groups + g)),
-      .rdata_o (sc_wrow[g])
+      .re_i    (bm_re[c]),
+      .raddr_i (bm_raddr[c]),
+      .rdata_o (bm_rdata[c])
     );
+  end
+
+  logic [Groups-1:0][GroupWidth-1:0] sc_wrow;
+  for (genvar g = 0; g < Groups; g++) begin : g_scan_bitmap
+    assign bm_re[g]    = sc_go;
+    assign bm_raddr[g] = BmIdxBits'(int'(sc_r_q) * Groups + g);
+    assign sc_wrow[g]  = bm_rdata[g];
   end
 
   // SC1: effectual pairs and the per-group counts. Rows without a channel count nothing.
@@ -300,19 +312,9 @@ module sparse_row_bank #(
       lane_base[l] = front_roff + WAddrBits'(pw_sel);
     end
 
-    sdp_ram #(
-      .Width    (GroupWidth),
-      .Depth    (BmDepth),
-      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "bitmap", BankTag, ".mem"})
-    ) u_bitmap (
-      .clk_i   (clk_i),
-      .we_i    (bitmap_we_i),
-      .waddr_i (BmIdxBits'(cfg_addr_i)),
-      .wdata_i (bitmap_word_i),
-      .re_i    (issue),
-      .raddr_i (BmIdxBits'(int'(front_r) * Groups + int'(lane_g[l]))),
-      .rdata_o (e1_wbm[l])
-    );
+    assign bm_re[Groups + l]    = issue;
+    assign bm_raddr[Groups + l] = BmIdxBits'(int'(front_r) * Groups + int'(lane_g[l]));
+    assign e1_wbm[l]            = bm_rdata[Groups + l];
   end
 
   // ---------------------------------------------------------------------------------------------
