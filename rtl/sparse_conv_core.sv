@@ -321,6 +321,16 @@ module sparse_conv_core #(
 
   logic [WindowSlots-1:0][WinBits-1:0] win_q;  // the window of slot s: bit t*F + j
   logic [WindowSlots-1:0]  loaded_q;       // slot s holds a pixel not yet fully read
+  // Window drain: the T words of a captured slot go to every bank's window memory, one word
+  // per cycle, in capture order, starting the cycle after the capture. A bank scans the words
+  // in the same order, at most one per cycle and not before the cycle after next, so it never
+  // reads a word before it is written (docs/sparse_conv_core.md) and the drain costs no cycle.
+  logic [WindowSlots-1:0]  drain_pending_q;  // slot s still has words to write to the banks
+  logic [WsBits-1:0]       dr_slot_q;        // the slot the drain writes next,
+  logic [TIdxBits-1:0]     dr_t_q;           //   its timestep
+  logic                    drain_go;
+  logic [FanIn-1:0]        drain_word;
+  logic [$clog2(WindowSlots * Timesteps)-1:0] drain_addr;
   logic [WindowSlots-1:0]  pix_last_q;     // ... the frame's last pixel
   logic [WsBits-1:0]       cs_q;           // the slot the next capture goes to
   logic [WsBits-1:0]       ns_q;           // the slot the neuron stage reads
@@ -357,11 +367,21 @@ module sparse_conv_core #(
   assign cap          = cap_ready & ~loaded_q[cs_q];
   assign cap_row_done = cap && int'(xc_q) == Width - 1;
   assign nrn_fire     = nrn_q & ~stall;
+  assign drain_go     = drain_pending_q[dr_slot_q];
+  // Two selects: Icarus 11 cannot take a variable part-select of a variably indexed word.
+  logic [WinBits-1:0] drain_win;
+  assign drain_win    = win_q[dr_slot_q];
+  assign drain_word   = drain_win[int'(dr_t_q) * FanIn +: FanIn];
+  assign drain_addr   = ($clog2(WindowSlots * Timesteps))'(int'(dr_slot_q) * Timesteps
+                                                           + int'(dr_t_q));
 
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_slot_reg
     if (!rst_ni) begin
       win_q          <= '0;
       loaded_q       <= '0;
+      drain_pending_q <= '0;
+      dr_slot_q      <= '0;
+      dr_t_q         <= '0;
       pix_last_q     <= '0;
       cs_q           <= '0;
       ns_q           <= '0;
@@ -374,9 +394,17 @@ module sparse_conv_core #(
       nrn_last_q     <= 1'b0;
     end else begin
       // Capture the next pixel's window into the free slot cs_q.
+      if (drain_go) begin
+        dr_t_q <= (int'(dr_t_q) == Timesteps - 1) ? '0 : TIdxBits'(int'(dr_t_q) + 1);
+        if (int'(dr_t_q) == Timesteps - 1) begin
+          drain_pending_q[dr_slot_q] <= 1'b0;
+          dr_slot_q                  <= WsBits'(int'(dr_slot_q) + 1);
+        end
+      end
       if (cap) begin
         win_q[cs_q]      <= window;
         loaded_q[cs_q]   <= 1'b1;
+        drain_pending_q[cs_q] <= 1'b1;
         pix_last_q[cs_q] <= int'(yc_q) == Height - 1 && int'(xc_q) == Width - 1;
         cs_q             <= WsBits'(int'(cs_q) + 1);
       end
@@ -447,7 +475,9 @@ module sparse_conv_core #(
       .weight_word_i (cfg_weight_word),
       .bias_word_i   (cfg_v_word),
       .bias_row_i    (cfg_bias_row),
-      .win_i         (win_q),
+      .win_we_i      (drain_go),
+      .win_waddr_i   (drain_addr),
+      .win_wdata_i   (drain_word),
       .loaded_i      (loaded_q),
       .release_i     (release_slot),
       .done_o        (bank_done[p]),

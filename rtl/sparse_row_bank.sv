@@ -38,7 +38,8 @@
 // Memories (no reset, synchronous read: block RAM or LUT RAM, docs/synthesis.md): the bitmap
 // (word r*NG + g; NG copies for the scan and L for the lanes, every copy written by each
 // configuration write), the packed weights (L copies), the biases (row r), the current buffer
-// (2 slots x T x R). Preload: each memory loads {InitPrefix}<memory>{BankTag}.mem when
+// (Slots x T x R); the window memory (Slots x T words of F spikes) and the row queue are LUT
+// RAM (asynchronous read). Preload: each memory loads {InitPrefix}<memory>{BankTag}.mem when
 // InitPrefix is not "" (the images of the sparse conv core, docs/vectors.md).
 //
 // Parameters: FanIn F, Timesteps T, Rows R (rows of every bank), RowsPresent (rows of this bank
@@ -75,8 +76,12 @@ module sparse_row_bank #(
   input  logic [WeightBits-1:0]                    weight_word_i,
   input  logic [MembraneBits-1:0]                  bias_word_i,
   input  logic [((Rows > 1) ? $clog2(Rows) : 1)-1:0] bias_row_i,  // row of a bias write
-  // Window slots: spikes bit t*F + j of each slot, loaded_i[s] while slot s holds a pixel.
-  input  logic [Slots-1:0][Timesteps*FanIn-1:0]   win_i,
+  // Window memory writes: word s*T + t = the F spikes of timestep t of slot s's window (the
+  // core writes a slot's T words in T cycles after its capture; docs/sparse_conv_core.md shows
+  // the scan never reads a word before it is written). loaded_i[s] while slot s holds a pixel.
+  input  logic                                     win_we_i,
+  input  logic [((Slots * Timesteps > 1) ? $clog2(Slots * Timesteps) : 1)-1:0] win_waddr_i,
+  input  logic [FanIn-1:0]                         win_wdata_i,
   input  logic [Slots-1:0]                         loaded_i,
   input  logic [Slots-1:0]                         release_i,
   output logic [Slots-1:0]                         done_o,
@@ -109,6 +114,9 @@ module sparse_row_bank #(
   localparam int CbIdxBits   = (CbDepth > 1) ? $clog2(CbDepth) : 1;
   localparam int QCountBits  = $clog2(QueueDepth + 1);
   localparam int OutstBits   = $clog2(Timesteps * Rows + 1);
+  localparam int WinDepth    = Slots * Timesteps;       // window memory: word s*T + t
+  localparam int WinIdxBits  = (WinDepth > 1) ? $clog2(WinDepth) : 1;
+  localparam int QIdxBits    = (QueueDepth > 1) ? $clog2(QueueDepth) : 1;
 
   // ---------------------------------------------------------------------------------------------
   // Row queue entry (separate fields, no struct: Icarus 11 cannot index a field of a packed
@@ -183,14 +191,24 @@ module sparse_row_bank #(
     assign sc_wrow[g]  = bm_rdata[g];
   end
 
+  // Window memory: this bank's copy (a read port) of the spikes of every slot and timestep. No
+  // reset and an asynchronous read: LUT RAM (a word-wide multiplexer over the slots per bank
+  // cost more logic than the whole scan).
+  logic [FanIn-1:0] win_mem [WinDepth];
+  always_ff @(posedge clk_i) begin : p_win_write
+    if (win_we_i) begin
+      win_mem[win_waddr_i] <= win_wdata_i;
+    end
+  end
+
   // SC1: effectual pairs and the per-group counts. Rows without a channel count nothing.
   logic [PadFan-1:0]                 sc1_spikes;
   logic [Groups-1:0][GroupWidth-1:0] sc1_e;
   logic [Groups-1:0][CountBits-1:0]  sc1_ce, sc1_cw;
   logic                              sc1_present;
-  logic [Timesteps*FanIn-1:0]        sc1_window;
-  assign sc1_window  = win_i[sc1_slot_q];
-  assign sc1_spikes  = PadFan'(sc1_window[int'(sc1_t_q) * FanIn +: FanIn]);
+  logic [WinIdxBits-1:0]             sc1_win_addr;
+  assign sc1_win_addr = WinIdxBits'(int'(sc1_slot_q) * Timesteps + int'(sc1_t_q));
+  assign sc1_spikes   = PadFan'(win_mem[sc1_win_addr]);
   assign sc1_present = int'(sc1_r_q) < RowsPresent;
   for (genvar g = 0; g < Groups; g++) begin : g_scan_count
     logic [GroupWidth-1:0] wmask;
@@ -229,9 +247,11 @@ module sparse_row_bank #(
   assign push    = sc2_v_q && sc2_n != '0;
 
   // ---------------------------------------------------------------------------------------------
-  // Row queue (shift register: the front is entry 0) and issue
+  // Row queue (circular buffer: no reset, asynchronous read, so LUT RAM; the front is entry
+  // q_head_q) and issue
   // ---------------------------------------------------------------------------------------------
-  logic [QueueDepth-1:0][RowBits-1:0] queue_q;
+  logic [RowBits-1:0]  queue_mem [QueueDepth];
+  logic [QIdxBits-1:0] q_head_q, q_tail_q;
   // The front row, unpacked.
   logic [SlotBits-1:0]               front_slot;
   logic [TIdxBits-1:0]               front_t;
@@ -241,7 +261,7 @@ module sparse_row_bank #(
   logic [Groups-1:0][RankBits-1:0]   front_pe, front_pw;
   logic [Groups-1:0][GroupWidth-1:0] front_e;
   assign {front_slot, front_t, front_r, front_n, front_roff, front_pe, front_pw, front_e}
-      = queue_q[0];
+      = queue_mem[q_head_q];
 
   logic [RankBits-1:0]   k_q;          // rank of the next pair of the front row
   logic                  issue;        // a beat of the front row this cycle
@@ -251,19 +271,24 @@ module sparse_row_bank #(
   assign beat_last = int'(k_q) + Lanes >= int'(front_n);
   assign pop       = issue && beat_last;
 
+  always_ff @(posedge clk_i) begin : p_queue_write
+    if (push) begin
+      queue_mem[q_tail_q] <= sc2_row;
+    end
+  end
+
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_queue
     if (!rst_ni) begin
-      queue_q   <= '0;
+      q_head_q  <= '0;
+      q_tail_q  <= '0;
       q_count_q <= '0;
       k_q       <= '0;
     end else begin
-      for (int i = 0; i < QueueDepth; i++) begin
-        // Entry i after the edge: the pushed row, or the old entry i (i + 1 on a pop).
-        if (push && i == int'(q_count_q) - int'(pop)) begin
-          queue_q[i] <= sc2_row;
-        end else if (pop) begin
-          queue_q[i] <= (i + 1 < QueueDepth) ? queue_q[(i + 1 < QueueDepth) ? i + 1 : i] : '0;
-        end
+      if (push) begin
+        q_tail_q <= (int'(q_tail_q) == QueueDepth - 1) ? '0 : QIdxBits'(int'(q_tail_q) + 1);
+      end
+      if (pop) begin
+        q_head_q <= (int'(q_head_q) == QueueDepth - 1) ? '0 : QIdxBits'(int'(q_head_q) + 1);
       end
       q_count_q <= QCountBits'(int'(q_count_q) + int'(push) - int'(pop));
       k_q       <= pop ? '0 : issue ? RankBits'(int'(k_q) + Lanes) : k_q;
