@@ -76,7 +76,7 @@ def _trained_digits(name: str, samples: int) -> Network | None:
         return None
     config = json.loads((trained / "config.json").read_text())
     _balance(config, {0: {"parallel": 8, "lanes": 2, "group": 9},
-                      2: {"parallel": 16, "lanes": 2, "group": 32},
+                      2: {"parallel": 8, "lanes": 4, "group": 32},
                       4: {"parallel": 5, "lanes": 4, "group": 32}})
     return Network(name, config, trained / "weights.npz", data=name, samples=samples)
 
