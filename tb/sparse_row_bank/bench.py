@@ -1,0 +1,39 @@
+"""Registry entry of the sparse row bank testbench (see tb/registry.py)."""
+
+from tb.registry import Testbench
+
+
+def _bank(fan_in, group, lanes, rows, present, steps, slots, weight_bits, membrane_bits) -> dict:
+    """A parameter set of the bank with the widths the conv core derives for it
+    (docs/sparse_conv_core.md: CurrentBits = max(V, B + clog2 F) + 1, AddrBits =
+    clog2(max(R*F, R, 3)) for one bank holding every channel) and the core's queue depth."""
+    current_bits = max(membrane_bits, weight_bits + (fan_in - 1).bit_length()) + 1
+    addr_bits = (max(rows * fan_in, rows, 3) - 1).bit_length()
+    return {"FanIn": fan_in, "GroupWidth": group, "Lanes": lanes, "Rows": rows,
+            "RowsPresent": present, "Timesteps": steps, "Slots": slots,
+            "WeightBits": weight_bits, "MembraneBits": membrane_bits,
+            "CurrentBits": current_bits, "CfgAddrBits": addr_bits, "QueueDepth": 4}
+
+
+TESTBENCH = Testbench(
+    block="sparse_row_bank",
+    toplevel="sparse_row_bank",
+    sources=("popcount.sv", "sdp_ram.sv", "sparse_row_bank.sv"),
+    sweep=(
+        # The module's defaults: F = 18 in three groups of 8 (the last one padded), L = 2.
+        _bank(18, 8, 2, 2, 2, 2, 2, 4, 8),
+        # Four groups of 7 (F = 25), L = 3, a bank row without a channel, T = 3, 4 slots.
+        _bank(25, 7, 3, 3, 2, 3, 4, 3, 6),
+        # One group, one row, one timestep, L = 1, 4 slots.
+        _bank(5, 5, 1, 1, 1, 1, 4, 2, 4),
+    ),
+    regression=(
+        # L = 4 over groups of 9 that tile F = 27; R = 4 with one row absent.
+        _bank(27, 9, 4, 4, 3, 2, 2, 6, 12),
+        # One-bit groups (NG = F = 6), L = 2, two rows absent.
+        _bank(6, 1, 2, 3, 1, 2, 2, 8, 16),
+        _bank(18, 8, 2, 2, 2, 2, 2, 4, 8),
+    ),
+    sim_examples=150,
+    test_examples=40,
+)
