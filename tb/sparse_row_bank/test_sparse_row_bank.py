@@ -185,7 +185,8 @@ class RowBankTB(TB):
         model = _BankModel(self.steps, self.rows, self.lanes, self.slots)
         pending = list(range(len(case.pixels)))  # pixels not yet loaded, in order
         slot_pixel = [None] * self.slots         # the pixel each slot holds (or None)
-        windows = [0] * self.slots
+        full_window = (1 << self.window_bits) - 1
+        windows = [full_window] * self.slots     # win_i of each slot: junk until loaded
         drain: list[tuple[int, int]] = []        # window memory writes to come: (address, word)
         free_for = [0] * self.slots              # cycles each unloaded slot has been free
         released = [False] * self.slots         # released at the last edge: unload now
@@ -199,7 +200,6 @@ class RowBankTB(TB):
         self.reads.clear()
         self.done_seen.clear()
         self.done_model.clear()
-        full_window = (1 << self.window_bits) - 1
         tail = TAIL_CYCLES
         for cycle in range(self.budget(case)):
             await FallingEdge(self.clock)
