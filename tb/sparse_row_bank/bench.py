@@ -1,6 +1,11 @@
 """Registry entry of the sparse row bank testbench (see tb/registry.py)."""
 
 from tb.registry import Testbench
+from tb.sparse_conv_core.bench import TESTBENCH as CONV_CORE
+
+#: The conv core's RTL files that the bank does not use: its sources are the core's without
+#: these (so a module the bank comes to instantiate is listed once, in the core's entry).
+_CORE_ONLY = ("stream_stable_checker.sv", "lif_unit.sv", "sparse_conv_core.sv")
 
 
 def _bank(fan_in, group, lanes, rows, present, steps, slots, weight_bits, membrane_bits) -> dict:
@@ -18,7 +23,7 @@ def _bank(fan_in, group, lanes, rows, present, steps, slots, weight_bits, membra
 TESTBENCH = Testbench(
     block="sparse_row_bank",
     toplevel="sparse_row_bank",
-    sources=("popcount.sv", "sdp_ram.sv", "sparse_row_bank.sv"),
+    sources=tuple(source for source in CONV_CORE.sources if source not in _CORE_ONLY),
     sweep=(
         # The module's defaults: F = 18 in three groups of 8 (the last one padded), L = 2.
         _bank(18, 8, 2, 2, 2, 2, 2, 4, 8),
