@@ -40,8 +40,8 @@ NETWORK_NAMES = ("digits", "digits28", "events")
 CORE_FILES = {
     "dense_input_core": ("popcount.sv", "sparsity_detector.sv", "lif_unit.sv",
                          "dense_line_buffer.sv", "dense_bank.sv", "dense_input_core.sv"),
-    "sparse_conv_core": ("popcount.sv", "lif_unit.sv", "sdp_ram.sv", "sparse_row_bank.sv",
-                         "sparse_conv_core.sv"),
+    "sparse_conv_core": ("popcount.sv", "lif_unit.sv", "sdp_ram.sv", "pair_select.sv",
+                         "sparse_row_bank.sv", "sparse_conv_core.sv"),
     "sparse_linear_core": ("popcount.sv", "sparsity_detector.sv", "lif_unit.sv", "sdp_ram.sv",
                            "linear_frame_buffer.sv", "sparse_linear_core.sv"),
     "spike_maxpool": ("spike_maxpool.sv",),

@@ -367,21 +367,14 @@ module sparse_row_bank #(
     logic [WeightBits-1:0] weight;
 
     // The q-th pair of the group and the weights of the row's bitmap below it.
-    `DUALSPIKE_ALWAYS_COMB begin : p_select
-      logic [CountBits-1:0] seen, below;
-      logic [CountBits-1:0] found;
-      seen  = '0;
-      below = '0;
-      found = '0;
-      for (int j = 0; j < GroupWidth; j++) begin
-        if (e1_e_q[l][j] && seen == e1_q_q[l]) begin
-          found = below;
-        end
-        seen  = seen + CountBits'(e1_e_q[l][j]);
-        below = below + CountBits'(e1_wbm[l][j]);
-      end
-      addr = e1_base_q[l] + WAddrBits'(found);
-    end
+    logic [CountBits-1:0] found;
+    pair_select #(.GroupWidth (GroupWidth)) u_pair_select (
+      .pairs_i   (e1_e_q[l]),
+      .weights_i (e1_wbm[l]),
+      .rank_i    (e1_q_q[l]),
+      .below_o   (found)
+    );
+    assign addr = e1_base_q[l] + WAddrBits'(found);
 
     sdp_ram #(
       .Width    (WeightBits),

@@ -36,8 +36,8 @@ TESTBENCH = Testbench(
     block="sparse_conv_core",
     toplevel="sparse_conv_core",
     sources=("stream_stable_checker.sv",
-             "popcount.sv", "lif_unit.sv", "sdp_ram.sv", "sparse_row_bank.sv",
-             "sparse_conv_core.sv"),
+             "popcount.sv", "lif_unit.sv", "sdp_ram.sv", "pair_select.sv",
+             "sparse_row_bank.sv", "sparse_conv_core.sv"),
     sweep=(
         # Everything 1: one pixel, one channel, one tap, one timestep, one-bit groups.
         _shape(ci=1, co=1, h=1, w=1, k=1, t=1, p=1, lanes=1, g=1, b=2, v=4, neuron=1),

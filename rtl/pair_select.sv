@@ -1,0 +1,96 @@
+// Copyright dualspike contributors.
+//
+// pair_select: where an effectual pair's weight sits inside one bitmap group. Given the group's
+// effectual pairs (pairs_i, a subset of its weight bitmap weights_i) and a rank q, it finds the
+// q-th set bit of pairs_i (q = 0 is the lowest) and returns how many bits of weights_i lie below
+// it: the pair's packed-weight offset within the group (SPEC section 3). rank_i must be below the
+// number of pairs; otherwise below_o is unspecified (the caller's lane is idle then).
+//
+// Two levels, blocks of four bits: the pair and weight counts of every block and their running
+// sums, the block that holds the q-th pair (the last block with at most q pairs before it; it
+// has a pair, since the sums do not decrease and q is below the total), then a four-bit walk
+// inside that block. A bit-serial walk over the whole group (a 32-long chain of counters) was
+// about 1,000 logic cells per lane on ECP5 and the deepest logic of the bank.
+
+`include "dualspike_macros.svh"
+
+module pair_select #(
+  parameter int GroupWidth = 8
+) (
+  input  logic [GroupWidth-1:0]               pairs_i,
+  input  logic [GroupWidth-1:0]               weights_i,
+  input  logic [$clog2(GroupWidth + 1)-1:0]   rank_i,
+  output logic [$clog2(GroupWidth + 1)-1:0]   below_o
+);
+
+  localparam int Block     = 4;
+  localparam int Blocks    = (GroupWidth + Block - 1) / Block;
+  localparam int PadWidth  = Blocks * Block;
+  localparam int CountBits = $clog2(GroupWidth + 1);
+
+  logic [PadWidth-1:0] pairs, weights;
+  assign pairs   = PadWidth'(pairs_i);
+  assign weights = PadWidth'(weights_i);
+
+  // Pairs and weights of the blocks before block b.
+  logic [Blocks-1:0][CountBits-1:0] pairs_before, weights_before;
+  `DUALSPIKE_ALWAYS_COMB begin : p_block_sums
+    logic [CountBits-1:0] pair_sum, weight_sum;
+    pair_sum   = '0;
+    weight_sum = '0;
+    for (int b = 0; b < Blocks; b++) begin
+      pairs_before[b]   = pair_sum;
+      weights_before[b] = weight_sum;
+      for (int j = 0; j < Block; j++) begin
+        pair_sum   = pair_sum + CountBits'(pairs[b * Block + j]);
+        weight_sum = weight_sum + CountBits'(weights[b * Block + j]);
+      end
+    end
+  end
+
+  // The block of the q-th pair, its bits and sums (one-hot selects: Icarus 11 needs constant
+  // indices into packed arrays here), then the walk inside it.
+  `DUALSPIKE_ALWAYS_COMB begin : p_select
+    logic [Block-1:0]     block_pairs, block_weights;
+    logic [CountBits-1:0] block_pair_base, block_weight_base;
+    logic [CountBits-1:0] rank_in_block, seen, below, found;
+    int                   block;
+    block = 0;
+    for (int b = 1; b < Blocks; b++) begin
+      if (pairs_before[b] <= rank_i) begin
+        block = b;
+      end
+    end
+    block_pairs       = '0;
+    block_weights     = '0;
+    block_pair_base   = '0;
+    block_weight_base = '0;
+    for (int b = 0; b < Blocks; b++) begin
+      if (block == b) begin
+        block_pairs       = pairs[b * Block +: Block];
+        block_weights     = weights[b * Block +: Block];
+        block_pair_base   = pairs_before[b];
+        block_weight_base = weights_before[b];
+      end
+    end
+    rank_in_block = rank_i - block_pair_base;
+    seen  = '0;
+    below = '0;
+    found = '0;
+    for (int j = 0; j < Block; j++) begin
+      if (block_pairs[j] && seen == rank_in_block) begin
+        found = below;
+      end
+      seen  = seen + CountBits'(block_pairs[j]);
+      below = below + CountBits'(block_weights[j]);
+    end
+    below_o = block_weight_base + found;
+  end
+
+`ifndef __ICARUS__
+  if (GroupWidth < 1) begin : g_bad_width
+    $error("pair_select: GroupWidth must be >= 1, got %0d", GroupWidth);
+  end
+`endif
+
+endmodule
