@@ -124,7 +124,7 @@ module sparse_row_bank #(
   // ---------------------------------------------------------------------------------------------
   // slot, t, r; n: effectual pairs of the row; roff: packed weights of the bank's rows before r;
   // pe[g] / pw[g]: pairs / weights of the row before group g; e[g]: effectual pairs of group g.
-  localparam int RowBits = SlotBits + TIdxBits + RIdxBits + RankBits + WAddrBits
+  localparam int RowBits = SlotBits + TIdxBits + RIdxBits + BmIdxBits + RankBits + WAddrBits
                            + 2 * Groups * RankBits + PadFan;
 
   // The core's configuration address is as wide as its largest memory; the high bits can be
@@ -147,6 +147,9 @@ module sparse_row_bank #(
   logic [SlotBits-1:0]   sc1_slot_q;
   logic [TIdxBits-1:0]   sc1_t_q;
   logic [RIdxBits-1:0]   sc1_r_q;
+  // r * NG, the bitmap word of the row's group 0, carried with the row (no multiplier on the
+  // bitmap read addresses).
+  logic [BmIdxBits-1:0]  sc_bm_base_q, sc1_bm_base_q, sc2_bm_base_q;
 
   logic                             sc2_v_q, sc2_last_q;
   logic [SlotBits-1:0]              sc2_slot_q;
@@ -187,7 +190,7 @@ module sparse_row_bank #(
   logic [Groups-1:0][GroupWidth-1:0] sc_wrow;
   for (genvar g = 0; g < Groups; g++) begin : g_scan_bitmap
     assign bm_re[g]    = sc_go;
-    assign bm_raddr[g] = BmIdxBits'(int'(sc_r_q) * Groups + g);
+    assign bm_raddr[g] = BmIdxBits'(int'(sc_bm_base_q) + g);
     assign sc_wrow[g]  = bm_rdata[g];
   end
 
@@ -243,7 +246,8 @@ module sparse_row_bank #(
     sc2_roff = (sc2_r_q == '0) ? '0 : run_q;
     run_d    = sc2_v_q ? sc2_roff + WAddrBits'(sc2_wsum) : run_q;
   end
-  assign sc2_row = {sc2_slot_q, sc2_t_q, sc2_r_q, sc2_n, sc2_roff, sc2_pe, sc2_pw, sc2_e_q};
+  assign sc2_row = {sc2_slot_q, sc2_t_q, sc2_r_q, sc2_bm_base_q, sc2_n, sc2_roff, sc2_pe, sc2_pw,
+                    sc2_e_q};
   assign push    = sc2_v_q && sc2_n != '0;
 
   // ---------------------------------------------------------------------------------------------
@@ -256,11 +260,13 @@ module sparse_row_bank #(
   logic [SlotBits-1:0]               front_slot;
   logic [TIdxBits-1:0]               front_t;
   logic [RIdxBits-1:0]               front_r;
+  logic [BmIdxBits-1:0]              front_bm_base;
   logic [RankBits-1:0]               front_n;
   logic [WAddrBits-1:0]              front_roff;
   logic [Groups-1:0][RankBits-1:0]   front_pe, front_pw;
   logic [Groups-1:0][GroupWidth-1:0] front_e;
-  assign {front_slot, front_t, front_r, front_n, front_roff, front_pe, front_pw, front_e}
+  assign {front_slot, front_t, front_r, front_bm_base, front_n, front_roff, front_pe, front_pw,
+          front_e}
       = queue_mem[q_head_q];
 
   logic [RankBits-1:0]   k_q;          // rank of the next pair of the front row
@@ -338,7 +344,7 @@ module sparse_row_bank #(
     end
 
     assign bm_re[Groups + l]    = issue;
-    assign bm_raddr[Groups + l] = BmIdxBits'(int'(front_r) * Groups + int'(lane_g[l]));
+    assign bm_raddr[Groups + l] = BmIdxBits'(int'(front_bm_base) + int'(lane_g[l]));
     assign e1_wbm[l]            = bm_rdata[Groups + l];
   end
 
@@ -493,6 +499,9 @@ module sparse_row_bank #(
       sc1_last_q   <= 1'b0;
       sc1_t_q      <= '0;
       sc1_r_q      <= '0;
+      sc_bm_base_q  <= '0;
+      sc1_bm_base_q <= '0;
+      sc2_bm_base_q <= '0;
       sc2_v_q      <= 1'b0;
       sc2_slot_q   <= '0;
       sc2_last_q   <= 1'b0;
@@ -527,7 +536,9 @@ module sparse_row_bank #(
       done_q       <= '0;
     end else begin
       if (sc_go) begin
-        sc_r_q <= (int'(sc_r_q) == Rows - 1) ? '0 : RIdxBits'(int'(sc_r_q) + 1);
+        sc_r_q       <= (int'(sc_r_q) == Rows - 1) ? '0 : RIdxBits'(int'(sc_r_q) + 1);
+        sc_bm_base_q <= (int'(sc_r_q) == Rows - 1) ? '0
+                                                   : BmIdxBits'(int'(sc_bm_base_q) + Groups);
         if (int'(sc_r_q) == Rows - 1) begin
           sc_t_q <= (int'(sc_t_q) == Timesteps - 1) ? '0 : TIdxBits'(int'(sc_t_q) + 1);
         end
@@ -541,6 +552,8 @@ module sparse_row_bank #(
       sc1_last_q   <= sc_last;
       sc1_t_q      <= sc_t_q;
       sc1_r_q      <= sc_r_q;
+      sc1_bm_base_q <= sc_bm_base_q;
+      sc2_bm_base_q <= sc1_bm_base_q;
       sc2_v_q      <= sc1_v_q;
       sc2_slot_q   <= sc1_slot_q;
       sc2_last_q   <= sc1_last_q;
