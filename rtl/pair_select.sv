@@ -11,6 +11,10 @@
 // has a pair, since the sums do not decrease and q is below the total), then a four-bit walk
 // inside that block. A bit-serial walk over the whole group (a 32-long chain of counters) was
 // about 1,000 logic cells per lane on ECP5 and the deepest logic of the bank.
+//
+// Planted bug (test-suite self-check only):
+//   `define DUALSPIKE_BUG_PAIR_SELECT_BLOCK_EDGE: a pair that opens a four-bit block is looked
+//     for in the block before.
 
 `include "dualspike_macros.svh"
 
@@ -57,7 +61,12 @@ module pair_select #(
     int                   block;
     block = 0;
     for (int b = 1; b < Blocks; b++) begin
+`ifdef DUALSPIKE_BUG_PAIR_SELECT_BLOCK_EDGE
+      // PLANTED BUG: a pair that opens a block is looked for in the block before.
+      if (pairs_before[b] < rank_i) begin
+`else
       if (pairs_before[b] <= rank_i) begin
+`endif
         block = b;
       end
     end
