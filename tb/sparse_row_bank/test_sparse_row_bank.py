@@ -6,10 +6,9 @@ order; rows r >= RowsPresent get bitmaps and weights too, which the bank must ig
 plays the conv core's part: it loads window slots in turn with drawn spikes, reads every (t, r)
 entry of a slot through the neuron read port once ``done_o`` says the slot is done (drawn read
 pacing), and releases the slot with its last read or a drawn number of cycles later. The spikes
-reach the bank either on ``win_i`` (every slot's window, held while the slot is loaded; an
-unloaded slot carries junk) or, when the bank has a window memory instead (``win_we_i`` /
-``win_waddr_i`` / ``win_wdata_i``), as the core drains them: word s*T + t, one per cycle in
-capture order from the first cycle the slot is loaded (the memory starts all-ones).
+reach the bank's window memory (``win_we_i`` / ``win_waddr_i`` / ``win_wdata_i``) as the core
+drains them: word s*T + t, one per cycle in capture order from the first cycle the slot is
+loaded (the memory starts all-ones).
 Checked:
 
 * ``cur_o`` of every read against ``golden.sparsity.bitmap_current`` (the sum over the row's
@@ -99,8 +98,6 @@ class RowBankTB(TB):
             raise AssertionError(f"QueueDepth {int(dut.QueueDepth.value)}: the cycle model "
                                  f"(_BankModel) has a queue of {ROW_QUEUE_DEPTH}")
         self.window_bits = self.steps * self.fan_in
-        #: The bank takes the windows as memory writes (else as the win_i vector).
-        self.window_writes = not hasattr(dut, "win_i")
         self.reads: list[dict] = []      # what the last run read, with where it belongs
         self.done_seen: list[int] = []   # done_o per cycle of the last run
         self.done_model: list[int] = []  # the model's done flags per cycle
@@ -108,10 +105,10 @@ class RowBankTB(TB):
 
     def _idle_inputs(self) -> None:
         d = self.dut
-        window = ("win_we_i", "win_waddr_i", "win_wdata_i") if self.window_writes else ("win_i",)
         for name in ("bitmap_we_i", "weight_we_i", "bias_we_i", "cfg_addr_i", "bitmap_word_i",
                      "weight_word_i", "bias_word_i", "bias_row_i", "loaded_i", "release_i",
-                     "nrn_re_i", "nrn_slot_i", "nrn_t_i", "nrn_r_i") + window:
+                     "nrn_re_i", "nrn_slot_i", "nrn_t_i", "nrn_r_i", "win_we_i", "win_waddr_i",
+                     "win_wdata_i"):
             getattr(d, name).value = 0
 
     # -- golden ------------------------------------------------------------------------------
@@ -150,16 +147,15 @@ class RowBankTB(TB):
             await RisingEdge(self.clock)
         for strobe in strobes.values():
             strobe.value = 0
-        if self.window_writes:
-            # The window memory has no reset: all-ones in every word, so a scan that reads a
-            # word before the drain wrote it sees pairs the model does not (in every example
-            # alike, not only after an example that left such words behind).
-            d.win_we_i.value = 1
-            d.win_wdata_i.value = (1 << self.fan_in) - 1
-            for address in range(self.slots * self.steps):
-                d.win_waddr_i.value = address
-                await RisingEdge(self.clock)
-            d.win_we_i.value = 0
+        # The window memory has no reset: all-ones in every word, so a scan that reads a word
+        # before the drain wrote it sees pairs the model does not (in every example alike, not
+        # only after an example that left such words behind).
+        d.win_we_i.value = 1
+        d.win_wdata_i.value = (1 << self.fan_in) - 1
+        for address in range(self.slots * self.steps):
+            d.win_waddr_i.value = address
+            await RisingEdge(self.clock)
+        d.win_we_i.value = 0
 
     def window_word(self, spikes: np.ndarray) -> int:
         """Bit t*F + j = spike j of timestep t."""
@@ -185,8 +181,6 @@ class RowBankTB(TB):
         model = _BankModel(self.steps, self.rows, self.lanes, self.slots)
         pending = list(range(len(case.pixels)))  # pixels not yet loaded, in order
         slot_pixel = [None] * self.slots         # the pixel each slot holds (or None)
-        full_window = (1 << self.window_bits) - 1
-        windows = [full_window] * self.slots     # win_i of each slot: junk until loaded
         drain: list[tuple[int, int]] = []        # window memory writes to come: (address, word)
         free_for = [0] * self.slots              # cycles each unloaded slot has been free
         released = [False] * self.slots         # released at the last edge: unload now
@@ -223,25 +217,22 @@ class RowBankTB(TB):
                     # Released at the last edge: the core clears its flag at that edge, so
                     # the slot reads unloaded from this cycle on and carries junk.
                     released[s], loaded[s], slot_pixel[s] = False, False, None
-                    windows[s] = ~windows[s] & full_window
                     free_for[s] = 0
             if pending and not loaded[capture_slot]:
                 free_for[capture_slot] += 1
                 if free_for[capture_slot] > case.load_gaps[pending[0]]:
                     pixel = pending.pop(0)
                     slot_pixel[capture_slot], loaded[capture_slot] = pixel, True
-                    windows[capture_slot] = self.window_word(case.pixels[pixel])
                     drain += [(capture_slot * self.steps + t,
                                self.window_word(case.pixels[pixel][t])) for t in range(self.steps)]
                     capture_slot = (capture_slot + 1) % self.slots
-            if self.window_writes:
-                # The core's drain: one word per cycle, from the first cycle the slot is loaded
-                # (the cycle after the capture edge), the bank's first scan of it: SC1 reads the
-                # word the cycle after.
-                d.win_we_i.value = int(bool(drain))
-                address, word = drain.pop(0) if drain else (0, 0)
-                d.win_waddr_i.value = address
-                d.win_wdata_i.value = word
+            # The core's drain: one word per cycle, from the first cycle the slot is loaded (the
+            # cycle after the capture edge), the bank's first scan of it: SC1 reads the word the
+            # cycle after.
+            d.win_we_i.value = int(bool(drain))
+            address, word = drain.pop(0) if drain else (0, 0)
+            d.win_waddr_i.value = address
+            d.win_wdata_i.value = word
             read_now = False
             release = None
             may_read = next(pacing)
@@ -267,8 +258,6 @@ class RowBankTB(TB):
             d.nrn_re_i.value = int(read_now)
             d.release_i.value = 0 if release is None else 1 << release
             d.loaded_i.value = sum(int(flag) << s for s, flag in enumerate(loaded))
-            if not self.window_writes:
-                d.win_i.value = sum(w << (s * self.window_bits) for s, w in enumerate(windows))
             model.clock(tuple(loaded), release,
                         lambda slot, t, r: self.pairs(case, slot_pixel[slot], t, r))
             if reading_done == len(case.pixels):
