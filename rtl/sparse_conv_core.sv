@@ -393,7 +393,7 @@ module sparse_conv_core #(
       nrn_step_end_q <= 1'b0;
       nrn_last_q     <= 1'b0;
     end else begin
-      // Capture the next pixel's window into the free slot cs_q.
+      // The drain writes the next window word to the banks.
       if (drain_go) begin
         dr_t_q <= (int'(dr_t_q) == Timesteps - 1) ? '0 : TIdxBits'(int'(dr_t_q) + 1);
         if (int'(dr_t_q) == Timesteps - 1) begin
@@ -401,6 +401,7 @@ module sparse_conv_core #(
           dr_slot_q                  <= WsBits'(int'(dr_slot_q) + 1);
         end
       end
+      // Capture the next pixel's window into the free slot cs_q.
       if (cap) begin
         win_q[cs_q]      <= window;
         loaded_q[cs_q]   <= 1'b1;
