@@ -143,6 +143,26 @@ def events_network() -> Network:
     return Network("events", config, data="events", samples=3, sparsity=0.8)
 
 
+def fifo_pressure_network() -> Network:
+    """A small spike network whose second conv core is far slower than the first (one adder
+    against eight over a 4x larger fan-in), so the FIFO between them fills within a frame: the
+    smallest network on which a FIFO that mishandles a full state can show it."""
+    config = {
+        "name": "fifo-pressure-c4-c8-fc10", "timesteps": 2,
+        "input": {"kind": "spikes", "shape": [2, 6, 6]},
+        "weight_bits": 4, "membrane_bits": 12,
+        "layers": [
+            {"kind": "conv", "out_channels": 4, "kernel": 3, "neuron": _if(2),
+             "hw": {"parallel": 4, "lanes": 2, "group": 9}},
+            {"kind": "conv", "out_channels": 8, "kernel": 3, "neuron": _if(2),
+             "hw": {"parallel": 1, "lanes": 1, "group": 9}},
+            {"kind": "linear", "out_features": 10, "readout": "accumulate",
+             "hw": {"parallel": 2, "lanes": 2, "group": 16}},
+        ],
+    }
+    return Network("fifo-pressure", config, data="random", samples=3, sparsity=0.3)
+
+
 def digits_mlp_network() -> Network:
     """An MLP on images: the 8x8 digits straight into a linear layer (the dense linear core),
     then a linear readout layer; random sparse weights, real test images."""
