@@ -226,7 +226,7 @@ def replay_include(plan: NetworkPlan, samples: int, per_sample: dict[str, int],
 def render_texts(cfg: dict, weights: dict, samples: np.ndarray
                  ) -> tuple[dict[str, str], dict]:
     """Every text file of the bundle (but the manifest) and the stream facts for the manifest."""
-    plan = plan_network(cfg)
+    plan = plan_network(cfg, weights=weights)
     writes = network_writes(cfg, weights, plan)
     words, per_sample = render_streams(cfg, plan, samples, weights)
     widths = stream_widths(plan)

@@ -37,6 +37,7 @@ from golden.config import (
 )
 from golden.memory_images import config_writes, layer_images
 from golden.neuron import NeuronParams
+from golden.placement import PLACED_MODULES, balanced_channel_map, placed_layer
 
 #: hw knobs of a conv / linear layer and their defaults (one rule for all: golden.config).
 DEFAULT_HW = HW_KNOBS
@@ -81,6 +82,9 @@ class CorePlan:
     #: knobs of the config the core could not use as given: {knob: {"requested", "used"}}
     #: ("used" null: the core has no such knob), docs/network.md.
     hw_clipped: dict = field(default_factory=dict)
+    #: Logical output channel held in each slot (bank ``s % P``, row ``s // P``); empty: in
+    #: order. golden.placement; the top restores the logical order on the output bus.
+    channel_map: tuple = ()
 
 
 @dataclass
@@ -104,7 +108,8 @@ class NetworkPlan:
     def from_json(text: str) -> "NetworkPlan":
         raw = json.loads(text)
         raw["layers"] = [CorePlan(**{**layer, "in_shape": tuple(layer["in_shape"]),
-                                     "out_shape": tuple(layer["out_shape"])})
+                                     "out_shape": tuple(layer["out_shape"]),
+                                     "channel_map": tuple(layer.get("channel_map", ()))})
                          for layer in raw["layers"]]
         return NetworkPlan(**raw)
 
@@ -127,8 +132,10 @@ def _hw_clipped(layer: dict, used: dict) -> dict:
             for knob, value in layer.get("hw", {}).items() if used.get(knob) != value}
 
 
-def plan_network(cfg, wiring_bug: str | None = None) -> NetworkPlan:
-    """Maps a validated config to cores. Raises ConfigError for what no core can build."""
+def plan_network(cfg, wiring_bug: str | None = None, weights: dict | None = None) -> NetworkPlan:
+    """Maps a validated config to cores. Raises ConfigError for what no core can build. With
+    ``weights`` (validated), the sparse cores' output channels are placed on their banks to
+    balance the non-zero weights (golden.placement); without, in order."""
     cfg = load_config(cfg)
     if wiring_bug is not None and wiring_bug not in WIRING_BUGS:
         raise ValueError(f"wiring_bug must be one of {WIRING_BUGS}, got {wiring_bug!r}")
@@ -194,6 +201,12 @@ def plan_network(cfg, wiring_bug: str | None = None) -> NetworkPlan:
                               "pixels" if (i == 0 and pixels) else "spikes", out_format,
                               current_bits, addr_bits, max(1, clog2(hw["parallel"])), True,
                               _hw_clipped(layer, hw)))
+    if weights is not None:
+        for core in cores:
+            if core.module in PLACED_MODULES:
+                placed = balanced_channel_map(weights[f"L{core.index}.weight"],
+                                              core.parameters["Parallel"])
+                core.channel_map = () if placed == tuple(sorted(placed)) else placed
     final = cores[last]
     channels = final.out_shape[0]
     pixels_out = math.prod(final.out_shape[1:]) if len(final.out_shape) == 3 else 1
@@ -222,6 +235,23 @@ def plan_network(cfg, wiring_bug: str | None = None) -> NetworkPlan:
 
 def _param_list(parameters: dict) -> str:
     return ", ".join(f".{k}({v})" for k, v in parameters.items())
+
+
+def _placed_bus(core: CorePlan) -> str:
+    return f"l{core.index}_placed_data"
+
+
+def _restore_channel_order(core: CorePlan) -> list[str]:
+    """Wires the core's slot-ordered output bus to the logical channel order (no logic)."""
+    i, slots = core.index, core.channel_map
+    width = core.out_width // len(slots)
+    lines = ["  // Output channels placed on banks by non-zero weights (golden.placement): slot s",
+             "  // of the core holds channel channel_map[s]; the bus leaves in channel order.",
+             f"  logic [{core.out_width - 1}:0] {_placed_bus(core)};"]
+    for slot, channel in enumerate(slots):
+        lines.append(f"  assign l{i}_data[{channel * width + width - 1}:{channel * width}] = "
+                     f"{_placed_bus(core)}[{slot * width + width - 1}:{slot * width}];")
+    return lines
 
 
 def render_top(plan: NetworkPlan) -> str:
@@ -299,7 +329,10 @@ def render_top(plan: NetworkPlan) -> str:
         conns += [f"    .in_valid_i(s{i}_valid)", f"    .in_ready_o(s{i}_ready)",
                   f"    .in_data_i({in_data})", f"    .in_last_i(s{i}_last)",
                   f"    .out_valid_o(l{i}_valid)", f"    .out_ready_i(l{i}_ready)",
-                  f"    .out_data_o(l{i}_data)", f"    .out_last_o(l{i}_last)"]
+                  f"    .out_data_o({_placed_bus(core) if core.channel_map else f'l{i}_data'})",
+                  f"    .out_last_o(l{i}_last)"]
+        if core.channel_map:
+            lines += _restore_channel_order(core)
         parameters = _param_list(core.parameters)
         if core.has_memory:
             parameters += (f", .InitPrefix((PreloadDir == \"\") ? \"\" : "
@@ -336,7 +369,7 @@ def network_writes(cfg, weights, plan: NetworkPlan) -> list[tuple[int, int, int,
             continue
         i = core.index
         neuron = NeuronParams.from_config(layer["neuron"]) if "neuron" in layer else None
-        images = layer_images(weights[f"L{i}.weight"], weights[f"L{i}.bias"], neuron,
+        images = layer_images(*placed_layer(weights, i, core.channel_map), neuron,
                               core.parameters["GroupWidth"], core.parameters["Parallel"])
         writes += [(i, *w) for w in config_writes(images)]
     return writes
@@ -351,7 +384,7 @@ def generate(cfg_source, weights_source, out_dir: Path, wiring_bug: str | None =
         with np.load(weights_source) as archive:
             weights_source = {k: archive[k] for k in archive.files}
     weights = validate_weights(cfg, weights_source)
-    plan = plan_network(cfg, wiring_bug)
+    plan = plan_network(cfg, wiring_bug, weights)
     writes = network_writes(cfg, weights, plan)
     out_dir = Path(out_dir)
     if out_dir.exists() and not overwrite:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from golden.memory_images import SEL_NEURON, format_readmemh, layer_images
 from golden.neuron import NeuronParams
+from golden.placement import placed_layer
 
 #: Folder of the images inside a bundle; the replay bench passes it as the top's PreloadDir.
 PRELOAD_DIR = "preload"
@@ -69,7 +70,7 @@ def preload_images(cfg: dict, weights: dict, plan) -> list[PreloadImage]:
         if parallel > MAX_BANKS:
             continue  # no image names for its banks: such a layer loads through the port only
         neuron = NeuronParams.from_config(layer["neuron"]) if "neuron" in layer else None
-        mem = layer_images(weights[f"L{i}.weight"], weights[f"L{i}.bias"], neuron,
+        mem = layer_images(*placed_layer(weights, i, core.channel_map), neuron,
                            core.parameters["GroupWidth"], parallel)
         rows, groups, fan_in = mem.rows, mem.groups, mem.fan_in
 

@@ -37,6 +37,7 @@ from golden.cycles.fifo import FifoStepped
 from golden.cycles.readout import ReadoutStepped
 from golden.cycles.stepped import ModelDeadlock
 from golden.network import run_network
+from golden.placement import placed_layer
 
 #: The closed-form module of each layer core, whose ``stepped(parameters, weight, frames,
 #: timesteps)`` builds the core's stepped model (golden.cycles.stepped).
@@ -68,6 +69,14 @@ def _steady(last_outputs, fallback: float) -> float:
     return float(np.mean(np.diff(last_outputs))) if len(last_outputs) > 1 else float(fallback)
 
 
+def core_weight(core: dict, weights: dict) -> np.ndarray | None:
+    """The weights core ``core`` (of a plan) holds, its channels in slot order
+    (golden.placement); None for a core without weights."""
+    if f"L{core['index']}.weight" not in weights:
+        return None
+    return placed_layer(weights, core["index"], core.get("channel_map", ()))[0]
+
+
 def layer_models(plan: dict, cfg: dict, weights: dict, samples) -> list[LayerModel]:
     """Every layer's core model on ``samples`` (the network's inputs) streamed back to back;
     ``plan`` is the network plan (network.json)."""
@@ -85,7 +94,7 @@ def layer_models(plan: dict, cfg: dict, weights: dict, samples) -> list[LayerMod
             models.append(LayerModel(i, module, (per_frame,) * frames,
                                      frames * beats + steps, float(beats), inputs))
             continue
-        weight = weights[f"L{i}.weight"]
+        weight = core_weight(core, weights)
         par, lanes, group = p["Parallel"], p["Lanes"], p["GroupWidth"]
         if module in ("dense_input_core", "dense_linear_core"):
             core_model = dense_input if module == "dense_input_core" else dense_linear
@@ -175,7 +184,7 @@ def stepped_network(plan: dict, cfg: dict, weights: dict, samples, *, out_hold: 
     layers = plan["layers"]
     # A pixels input core gets the samples themselves ([C, H, W]), as its closed form does.
     cores = [CORE_MODELS[core["module"]].stepped(
-                 core["parameters"], weights.get(f"L{core['index']}.weight"),
+                 core["parameters"], core_weight(core, weights),
                  samples if core["in_format"] == "pixels"
                  else [c.layers[core["index"]].inp for c in contexts], steps)
              for core in layers]

@@ -83,7 +83,8 @@ def layer_figures(plan: dict, cfg: dict, weights: dict, samples) -> list[dict]:
             dense = rows_r * -(-fan_in // lanes) * pixels * steps
             row.update(cycles=cycles, lower_bound=float(ops) / (par * lanes), dense=dense,
                        weight_sparsity=float(np.mean(weight == 0)),
-                       knobs=f"P={par} L={lanes} G={p['GroupWidth']}", adders=par * lanes)
+                       knobs=f"P={par} L={lanes} G={p['GroupWidth']}"
+                       + (" placed" if core.get("channel_map") else ""), adders=par * lanes)
         row["input_spike_sparsity"] = (None if core["in_format"] == "pixels"
                                        else float(1 - np.mean([x.mean() for x in inputs])))
         rows.append(row)
