@@ -44,6 +44,7 @@ module dense_bank #(
   parameter int MembraneBits = 16,
   parameter int CurrentBits  = 24,
   parameter int CfgAddrBits  = 8,
+  parameter int BufBits      = 1,   // width of a current-buffer index (the core's ring of buffers)
   parameter     InitBitmapFile = "",
   parameter     InitWeightFile = ""
 ) (
@@ -56,7 +57,7 @@ module dense_bank #(
   input  logic [31:0]                                cfg_data_i,
   // Window (held by the core from start_i until every bank reports feed_done_next_o).
   input  logic                                       start_i,
-  input  logic                                       buf_i,         // current buffer of it
+  input  logic [BufBits-1:0]                         buf_i,         // current buffer of it
   input  logic [NumGroups*GroupWidth*PixelBits-1:0]  win_pixels_i,
   input  logic [NumGroups*GroupWidth-1:0]            win_nonzero_i,
   output logic                                       feed_done_o,      // all groups accepted
@@ -67,7 +68,7 @@ module dense_bank #(
   // Finished currents.
   output logic                                       wr_valid_o,
   output logic [((Rows > 1) ? $clog2(Rows) : 1)-1:0] wr_row_o,
-  output logic                                       wr_buf_o,
+  output logic [BufBits-1:0]                         wr_buf_o,
   output logic [CurrentBits-1:0]                     wr_current_o,
   output logic                                       pix_done_o  // last row of the pixel
 );
@@ -188,7 +189,7 @@ module dense_bank #(
   logic                 grp_first_d, grp_first_q;      // g == 0
   logic                 grp_rowlast_d, grp_rowlast_q;  // g == NG-1
   logic                 grp_pixlast_d, grp_pixlast_q;  // last group of the pass
-  logic                 grp_buf_d, grp_buf_q;
+  logic [BufBits-1:0]   grp_buf_d, grp_buf_q;
   logic                 beat_first_d, beat_first_q;    // next beat is the group's first
 
   logic                                      det_out_valid;
@@ -247,7 +248,7 @@ module dense_bank #(
   logic                                 mac_rowend_d, mac_rowend_q; // last beat of a row
   logic                                 mac_pixend_d, mac_pixend_q; // last beat of the pass
   logic [RowBits-1:0]                   mac_row_d, mac_row_q;
-  logic                                 mac_buf_d, mac_buf_q;
+  logic [BufBits-1:0]                   mac_buf_d, mac_buf_q;
 
   for (genvar l = 0; l < Lanes; l++) begin : g_lane
     logic [PosBits-1:0]  pos;
@@ -326,7 +327,7 @@ module dense_bank #(
       grp_first_q   <= 1'b0;
       grp_rowlast_q <= 1'b0;
       grp_pixlast_q <= 1'b0;
-      grp_buf_q     <= 1'b0;
+      grp_buf_q     <= '0;
       beat_first_q  <= 1'b0;
       mac_valid_q   <= 1'b0;
       mac_lane_q    <= '0;
@@ -336,7 +337,7 @@ module dense_bank #(
       mac_rowend_q  <= 1'b0;
       mac_pixend_q  <= 1'b0;
       mac_row_q     <= '0;
-      mac_buf_q     <= 1'b0;
+      mac_buf_q     <= '0;
       acc_q         <= '0;
     end else begin
       fr_addr_q     <= fr_addr_d;

@@ -23,13 +23,15 @@
 // Schedule (all stages overlap; free-running streams):
 //   input    dense_line_buffer: one pixel per cycle into K row slots;
 //   window   taken when its pixels are in, every bank has accepted the last group of the previous
-//            window and one of the two current buffers is free; registered with its non-zero map;
+//            window and the next current buffer of the ring is free; registered with its
+//            non-zero map;
 //   banks    P banks (channel co in bank co % P, row co / P) each walk their rows x NG groups
 //            through a sparsity_detector: max(1, ceil(pairs / L)) cycles per group, banks
 //            independent within a pixel, synchronised only when the next window is taken;
-//   currents ping-pong: pixel n's Co currents go to buffer n % 2;
-//   neuron   once a buffer is complete, Co lif_units emit the T beats of the pixel (time-inner)
-//            while the banks compute the next pixel into the other buffer.
+//   currents a ring of N = CurrentBuffers buffers: pixel n's Co currents go to buffer n % N;
+//   neuron   once a buffer is complete, Co lif_units emit the T beats of the pixel (time-inner),
+//            buffers in ring order, while the banks compute the next pixels into the others: with
+//            N > 2 fast pixels run up to N - 1 pixels ahead of the emission behind a slow one.
 // Cycles per pixel ~ max(T, max over banks of the beats of its groups) (+ 3 cycles of pipeline
 // latency at the start of a frame): golden/cycles/dense_input.py models them exactly.
 // Latency: window taken at edge e -> first group accepted at e+1 -> beats e+2.. -> currents
@@ -55,6 +57,8 @@ module dense_input_core #(
   parameter int WeightBits   = 4,   // B, 2..8
   parameter int MembraneBits = 16,  // V, 4..32
   parameter int HasNeuron    = 1,   // 0: emit the current stream ("readout": "accumulate")
+  // N >= 2 current buffers in a ring: Co * CurrentBits * N flip-flops (2 = ping-pong).
+  parameter int CurrentBuffers = 2,
   // "" = memories loaded by the configuration port; else $readmemh images {InitPrefix}bias.mem,
   // {InitPrefix}bitmap_b<pp>.mem, {InitPrefix}weight_b<pp>.mem (pp = bank, two digits) at
   // time 0 (docs/vectors.md, "Preloading memories"); the neuron registers still need the port.
@@ -110,6 +114,9 @@ module dense_input_core #(
   localparam int ShiftBits   = $clog2(MembraneBits);
   localparam int TBits       = (Timesteps > 1) ? $clog2(Timesteps) : 1;
   localparam int OutBits     = (HasNeuron != 0) ? OutChannels : OutChannels * CurrentBits;
+  localparam int BufBits     = (CurrentBuffers > 1) ? $clog2(CurrentBuffers) : 1;
+
+  localparam logic [BufBits-1:0] BufLast = BufBits'(CurrentBuffers - 1);
 
   localparam logic [TBits-1:0] TLast = TBits'(Timesteps - 1);
 
@@ -149,7 +156,7 @@ module dense_input_core #(
   logic [WinPixels*PixelBits-1:0]   window_d, window_q;
   logic [WinPixels-1:0]             win_nonzero;
   logic [WinPixels-1:0]             nonzero_d, nonzero_q;
-  logic                             win_buf_d, win_buf_q;  // buffer of the window being fed
+  logic [BufBits-1:0]               win_buf_d, win_buf_q;  // buffer of the window being fed
 
   dense_line_buffer #(
     .InChannels   (InChannels),
@@ -181,7 +188,7 @@ module dense_input_core #(
   logic [Parallel-1:0]                   feed_done_next;
   logic [Parallel-1:0]                   bank_wr_valid;
   logic [Parallel-1:0][RowBits-1:0]      bank_wr_row;
-  logic [Parallel-1:0]                   bank_wr_buf;
+  logic [Parallel-1:0][BufBits-1:0]      bank_wr_buf;
   logic [Parallel-1:0][CurrentBits-1:0]  bank_wr_current;
   logic [Parallel-1:0]                   bank_pix_done;
   logic [Parallel-1:0]                   bank_empty;  // constant: the bank holds no channel
@@ -215,6 +222,7 @@ module dense_input_core #(
         .MembraneBits (MembraneBits),
         .CurrentBits  (CurrentBits),
         .CfgAddrBits  (AddrBits),
+        .BufBits      (BufBits),
         .InitBitmapFile ((InitPrefix == "") ? "" : {InitPrefix, "bitmap", BankTag, ".mem"}),
         .InitWeightFile ((InitPrefix == "") ? "" : {InitPrefix, "weight", BankTag, ".mem"})
       ) u_bank (
@@ -246,24 +254,25 @@ module dense_input_core #(
       assign feed_done_next[p]  = 1'b1;
       assign bank_wr_valid[p]   = 1'b0;
       assign bank_wr_row[p]     = '0;
-      assign bank_wr_buf[p]     = 1'b0;
+      assign bank_wr_buf[p]     = '0;
       assign bank_wr_current[p] = '0;
       assign bank_pix_done[p]   = 1'b0;
     end
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Current buffers (ping-pong; storage, not reset: a buffer is emitted only once complete)
+  // Current buffers (a ring of CurrentBuffers; storage, not reset: a buffer is emitted only once
+  // complete)
   // ---------------------------------------------------------------------------------------------
-  logic [1:0][OutChannels-1:0][CurrentBits-1:0] cur_q;
+  logic [CurrentBuffers-1:0][OutChannels-1:0][CurrentBits-1:0] cur_q;
 
-  for (genvar b = 0; b < 2; b++) begin : g_cur_buf
+  for (genvar b = 0; b < CurrentBuffers; b++) begin : g_cur_buf
     for (genvar co = 0; co < OutChannels; co++) begin : g_cur
       logic                   we;
       logic [CurrentBits-1:0] current_q;
       assign we = bank_wr_valid[co % Parallel] &&
                   (int'(bank_wr_row[co % Parallel]) == co / Parallel) &&
-                  (bank_wr_buf[co % Parallel] == (b == 1));
+                  (bank_wr_buf[co % Parallel] == BufBits'(b));
       always_ff @(posedge clk_i) begin : p_cur
         if (we) begin
           current_q <= bank_wr_current[co % Parallel];
@@ -276,27 +285,35 @@ module dense_input_core #(
   // ---------------------------------------------------------------------------------------------
   // Buffer bookkeeping and window take
   // ---------------------------------------------------------------------------------------------
-  logic [1:0]                busy_d, busy_q;   // allocated to a pixel, not yet emitted
-  logic [1:0]                last_d, last_q;   // the pixel is its frame's last
-  logic [1:0][Parallel-1:0]  done_d, done_q;   // bank p wrote its last row of the pixel
-  logic [1:0][Parallel-1:0]  done_now;
-  logic [1:0]                full;             // complete (after this edge)
-  logic                      next_buf;
-  logic                      emit_free;        // the emitted buffer is released at this edge
-  logic                      emit_active_d, emit_active_q;
-  logic                      emit_buf_d, emit_buf_q;
-  logic [TBits-1:0]          t_d, t_q;
-  logic                      out_fire;
+  logic [CurrentBuffers-1:0]                busy_d, busy_q;  // allocated, not yet emitted
+  logic [CurrentBuffers-1:0]                last_d, last_q;  // the pixel is its frame's last
+  logic [CurrentBuffers-1:0][Parallel-1:0]  done_d, done_q;  // bank p wrote the pixel's last row
+  logic [CurrentBuffers-1:0][Parallel-1:0]  done_now;
+  logic [CurrentBuffers-1:0]                full;            // complete (after this edge)
+  logic [BufBits-1:0]                       next_buf;
+  logic                                     emit_free;  // the emitted buffer is released now
+  logic                                     emit_active_d, emit_active_q;
+  logic [BufBits-1:0]                       emit_buf_d, emit_buf_q;
+  logic [TBits-1:0]                         t_d, t_q;
+  logic                                     out_fire;
 
-  assign next_buf  = ~win_buf_q;
+  // Ring successor of a buffer index (CurrentBuffers need not be a power of two). The banks take
+  // windows and the emitter empties buffers in the same ring order, so pixels leave in order.
+  function automatic logic [BufBits-1:0] ring_next(logic [BufBits-1:0] b);
+    return (b == BufLast) ? '0 : b + BufBits'(1);
+  endfunction
+
+  assign next_buf  = ring_next(win_buf_q);
   assign out_fire  = emit_active_q & out_ready_i;
   assign emit_free = out_fire & (t_q == TLast);
   assign take      = win_avail && (&feed_done_next) &&
                      !(busy_q[next_buf] && !(emit_free && (emit_buf_q == next_buf)));
 
-  for (genvar b = 0; b < 2; b++) begin : g_full
-    assign done_now[b] = bank_pix_done & ~(bank_wr_buf ^ {Parallel{b == 1}});
-    assign full[b]     = busy_q[b] && (&(done_q[b] | done_now[b] | bank_empty));
+  for (genvar b = 0; b < CurrentBuffers; b++) begin : g_full
+    for (genvar p = 0; p < Parallel; p++) begin : g_done_now
+      assign done_now[b][p] = bank_pix_done[p] && (bank_wr_buf[p] == BufBits'(b));
+    end
+    assign full[b] = busy_q[b] && (&(done_q[b] | done_now[b] | bank_empty));
   end
 
   `DUALSPIKE_ALWAYS_COMB begin : p_window
@@ -340,7 +357,7 @@ module dense_input_core #(
       t_d = t_q + TBits'(1);
       if (t_q == TLast) begin
         emit_active_d = 1'b0;
-        emit_buf_d    = ~emit_buf_q;
+        emit_buf_d    = ring_next(emit_buf_q);
       end
     end
     if (!emit_active_d && full[emit_buf_d]) begin
@@ -464,12 +481,12 @@ module dense_input_core #(
     if (!rst_ni) begin
       window_q      <= '0;
       nonzero_q     <= '0;
-      win_buf_q     <= 1'b1;  // the first window goes to buffer 0
+      win_buf_q     <= BufLast;  // the first window goes to buffer 0
       busy_q        <= '0;
       last_q        <= '0;
       done_q        <= '0;
       emit_active_q <= 1'b0;
-      emit_buf_q    <= 1'b0;
+      emit_buf_q    <= '0;
       t_q           <= '0;
     end else begin
       window_q      <= window_d;
@@ -512,6 +529,9 @@ module dense_input_core #(
   if (Kernel < 1 || Kernel % 2 == 0) begin : g_bad_kernel
     $error("dense_input_core: Kernel must be odd and >= 1, got %0d", Kernel);
   end
+  if (CurrentBuffers < 2) begin : g_bad_current_buffers
+    $error("dense_input_core: CurrentBuffers must be >= 2, got %0d", CurrentBuffers);
+  end
 `endif
 
   // ---------------------------------------------------------------------------------------------
@@ -530,6 +550,11 @@ module dense_input_core #(
             else $error("CurrentWriteOnce_A: bank %0d writes a free buffer", p);
         end
       end
+      // BufferInRing_A: the ring indices stay below CurrentBuffers (which need not be a power
+      // of two, so the index has unused codes).
+      assert (int'(win_buf_q) < CurrentBuffers && int'(emit_buf_q) < CurrentBuffers)
+        else $error("BufferInRing_A: buffer index out of the ring (win %0d, emit %0d)",
+                    win_buf_q, emit_buf_q);
       // NoCfgInFlight_A: no configuration write while a pixel is being computed or emitted.
       if (cfg_valid_i) begin
         assert (busy_q == '0 && (&feed_done_next))
