@@ -6,7 +6,7 @@ The testbenches (tb/dense_input_core, tb/dense_linear_core) check the stepped mo
 DUT cycle by cycle under drawn pacing; here, with a pixel offered every cycle and the output
 always ready, the stepped model's accept edge of every pixel and send edge of every output beat
 must equal the closed form's (``accepts`` and ``sends``, hence ``first_in``, ``last_out`` and
-the frame cycles). Layers come two ways: drawn directly (the dense model tests' cases, odd sizes,
+the frame cycles). The dense input core's models are checked with 2, 3 and 4 current buffers. Layers come two ways: drawn directly (the dense model tests' cases, odd sizes,
 empty banks, K > H) and as the first layer of whole pixels networks drawn by ``small_configs``
 through ``plan_network`` and ``run_network`` (the call the network model makes). Under drawn
 pacing the stepped models must keep an offered beat offered and deliver every beat.
@@ -28,14 +28,17 @@ from vectors.network_top import plan_network
 
 MODELS = {"dense_input_core": dense_input, "dense_linear_core": dense_linear}
 
+#: CurrentBuffers of the dense input core (2: the ping-pong default).
+CURRENT_BUFFERS = st.sampled_from([2, 3, 4])
 
-def _conv_parameters(weight, frames, knobs) -> dict:
+
+def _conv_parameters(weight, frames, knobs, current_buffers: int = 2) -> dict:
     out_channels, channels, kernel, _ = weight.shape
     _, height, width = frames[0].shape
     return {"InChannels": channels, "OutChannels": out_channels, "Height": height,
             "Width": width, "Kernel": kernel, "Timesteps": knobs["timesteps"],
             "Parallel": knobs["parallel"], "Lanes": knobs["lanes"],
-            "GroupWidth": knobs["group"]}
+            "GroupWidth": knobs["group"], "CurrentBuffers": current_buffers}
 
 
 @st.composite
@@ -66,9 +69,11 @@ def _check_free_running(module: str, parameters: dict, weight, frames,
     not the same (``run_network``'s ``[T, ...]``)."""
     steps = parameters["Timesteps"]
     model_module = MODELS[module]
-    closed = model_module.frame_timing(weight, frames, parallel=parameters["Parallel"],
-                                       lanes=parameters["Lanes"],
-                                       group=parameters["GroupWidth"], timesteps=steps)
+    knobs = {"parallel": parameters["Parallel"], "lanes": parameters["Lanes"],
+             "group": parameters["GroupWidth"], "timesteps": steps}
+    if module == "dense_input_core":
+        knobs["current_buffers"] = parameters.get("CurrentBuffers", 2)
+    closed = model_module.frame_timing(weight, frames, **knobs)
     model = model_module.stepped(parameters, weight,
                                  frames if layer_inputs is None else layer_inputs, steps)
     outputs_per_frame = steps * (parameters["Height"] * parameters["Width"]
@@ -79,41 +84,85 @@ def _check_free_running(module: str, parameters: dict, weight, frames,
     assert tuple(sends) == closed.sends
 
 
-@given(dense_cases())
-def test_dense_input_free_running_equals_the_closed_form(case):
+@given(dense_cases(), CURRENT_BUFFERS)
+def test_dense_input_free_running_equals_the_closed_form(case, current_buffers):
     weight, frames, knobs = case
-    _check_free_running("dense_input_core", _conv_parameters(weight, frames, knobs), weight,
-                        frames)
+    _check_free_running("dense_input_core",
+                        _conv_parameters(weight, frames, knobs, current_buffers), weight, frames)
 
 
-@given(linear_cases())
-def test_dense_linear_free_running_equals_the_closed_form(case):
-    _check_free_running("dense_linear_core", *case)
+@given(dense_cases(), st.integers(2, 5))
+def test_a_further_current_buffer_never_delays_a_beat(case, current_buffers):
+    """Every constraint of the schedule is monotone in the buffer count (a take waits for
+    EmitEnd[n - N], non-decreasing in n): one buffer more sends every beat no later."""
+    weight, frames, knobs = case
+    fewer = dense_input.frame_timing(weight, frames, **knobs, current_buffers=current_buffers)
+    more = dense_input.frame_timing(weight, frames, **knobs,
+                                    current_buffers=current_buffers + 1)
+    assert all(m <= f for m, f in zip(more.sends, fewer.sends, strict=True))
+    assert all(m <= f for m, f in zip(more.accepts, fewer.accepts, strict=True))
+
+
+def test_more_buffers_let_fast_pixels_run_ahead_of_a_slow_one():
+    """Known answer. One row of 4 pixels, K = 1, one channel, C = 4 in one group (G = 4), L = 1,
+    P = 1, T = 1: pixel 0 has 4 effectual pairs (group accepted at 2, beats 2..5, complete at 7,
+    sent at 8); pixels 1..3 have none (one beat each). Pixel 1 is taken at 2 and queues behind
+    pixel 0 in the detector (accepted 6, complete 8, sent 9). With 2 buffers pixel 2 waits for
+    buffer 0, freed by pixel 0's beat at 8: taken 8, accepted 9, complete 11, sent 12; pixel 3
+    waits for buffer 1 (freed at 9): sent 13. With 3 buffers pixel 2 is taken at 6, sent 10;
+    pixel 3 waits for buffer 0 (freed at 8): sent 12. With 4 every pixel has a buffer and the
+    beats leave back to back. The stepped model agrees at each count."""
+    weight = np.ones((1, 4, 1, 1), dtype=np.int64)
+    frame = np.zeros((4, 1, 4), dtype=np.int64)
+    frame[:, 0, 0] = 1
+    knobs = {"parallel": 1, "lanes": 1, "group": 4, "timesteps": 1}
+    expected_sends = {2: (8, 9, 12, 13), 3: (8, 9, 10, 12), 4: (8, 9, 10, 11)}
+    for buffers, sends in expected_sends.items():
+        timing = dense_input.frame_timing(weight, [frame], **knobs, current_buffers=buffers)
+        assert timing.sends == sends, buffers
+        _check_free_running("dense_input_core", _conv_parameters(weight, [frame], knobs, buffers),
+                            weight, [frame])
+
+
+def test_fewer_than_two_buffers_are_refused():
+    weight = np.ones((1, 1, 1, 1), dtype=np.int64)
+    frame = np.ones((1, 1, 1), dtype=np.int64)
+    knobs = {"parallel": 1, "lanes": 1, "group": 1, "timesteps": 1}
+    with pytest.raises(ValueError, match="current_buffers must be >= 2"):
+        dense_input.frame_timing(weight, [frame], **knobs, current_buffers=1)
+    with pytest.raises(ValueError, match="current_buffers must be >= 2"):
+        dense_input.stepped(_conv_parameters(weight, [frame], knobs, 1), weight, [frame], 1)
 
 
 @settings(max_examples=30)
 @given(cfg=small_configs(max_layers=2, max_size=5, max_timesteps=4, input_kinds=("pixels",)),
-       seed=st.integers(0, 10_000), samples=st.integers(1, 3))
-def test_network_first_layer_free_running_equals_the_closed_form(cfg, seed, samples):
+       seed=st.integers(0, 10_000), samples=st.integers(1, 3), current_buffers=CURRENT_BUFFERS)
+def test_network_first_layer_free_running_equals_the_closed_form(cfg, seed, samples,
+                                                                  current_buffers):
     """Layer 0 of a pixels network as ``plan_network`` builds it (network.json's parameters,
-    ``weights["L0.weight"]``, the layer inputs ``run_network`` gives)."""
+    ``weights["L0.weight"]``, the layer inputs ``run_network`` gives); a dense input core's
+    CurrentBuffers drawn (the plan leaves it at the default)."""
     core = plan_network(cfg).layers[0]
+    parameters = dict(core.parameters)
+    if core.module == "dense_input_core":
+        parameters.setdefault("CurrentBuffers", current_buffers)
     rng = np.random.default_rng(seed)
     weights = random_weights(cfg, rng, 0.5)
     samples = [random_input(cfg, rng) for _ in range(samples)]
     inputs = [run_network(cfg, weights, x).layers[0].inp for x in samples]
-    _check_free_running(core.module, core.parameters, weights["L0.weight"], samples, inputs)
+    _check_free_running(core.module, parameters, weights["L0.weight"], samples, inputs)
 
 
 @settings(max_examples=40)
 @given(case=dense_cases(), valid=st.lists(st.booleans(), min_size=1, max_size=6),
-       ready=st.lists(st.booleans(), min_size=1, max_size=6))
-def test_paced_runs_hold_offered_beats_and_deliver_every_beat(case, valid, ready):
+       ready=st.lists(st.booleans(), min_size=1, max_size=6), current_buffers=CURRENT_BUFFERS)
+def test_paced_runs_hold_offered_beats_and_deliver_every_beat(case, valid, ready,
+                                                              current_buffers):
     """Drawn input pacing and output backpressure (each pattern repeated, with at least one
     active cycle): an offered output beat stays offered until it is taken, and every pixel in
     and every beat out moves."""
     weight, frames, knobs = case
-    parameters = _conv_parameters(weight, frames, knobs)
+    parameters = _conv_parameters(weight, frames, knobs, current_buffers)
     valid, ready = valid + [True], ready + [True]
     model = dense_input.stepped(parameters, weight, frames, knobs["timesteps"])
     pixels = len(frames) * frames[0].shape[1] * frames[0].shape[2]

@@ -14,8 +14,10 @@ edge 0 accepts the first pixel. With ``S = K`` row slots, ``P = K // 2`` and, fo
   released ``gi - S + 1`` rows (taking the last window of an output row y releases row y - P,
   that of a frame the frame's remaining ``min(H, P + 1)`` rows);
 - window ``n`` (output pixel, raster order) is taken at
-  ``Tk[n] = max(In[need(n)] + 1, max_p LastAcc[p][n-1], EmitEnd[n-2])`` with
-  ``need(n)`` the pixel ``(min(y+P, H-1), min(x+P, W-1))`` of its frame;
+  ``Tk[n] = max(In[need(n)] + 1, max_p LastAcc[p][n-1], EmitEnd[n-N])`` with
+  ``need(n)`` the pixel ``(min(y+P, H-1), min(x+P, W-1))`` of its frame and ``N`` the
+  core's ``CurrentBuffers`` (pixel n's currents go to buffer ``n % N`` of a ring, which the
+  emission of pixel n-N frees at its last beat's edge, the edge the take may reuse it);
 - bank p accepts its groups of window n back to back from
   ``max(Tk[n] + 1, Free_p)`` (``Free_p``: its detector's last beat of window n-1), group i+1
   ``beats(i)`` edges after group i; ``LastAcc`` is its last group's acceptance;
@@ -31,9 +33,9 @@ current recomputed at every timestep, as the DATE'25 paper's RTL does), for the 
 control registers of the RTL one edge at a time: the line buffer's counters (``in_x/in_y``,
 ``out_x/out_y``, ``rows_ahead``, ``frames_ahead``: ``in_ready_o``, ``win_valid_o``), per bank the
 feeder (``feed_done``, the group walked) and the detector (beats left of its group, whether it is
-the pass's last, its buffer) and the MAC stage's ``pix_done``, and the core's ping-pong
-bookkeeping (``win_buf``, ``busy``, ``done``) and emitter (``emit_active``, ``emit_buf``, ``t``:
-``out_valid_o``). The data-dependent cost, the beats of every group of every window, comes from
+the pass's last, its buffer) and the MAC stage's ``pix_done``, and the core's bookkeeping of its
+ring of ``CurrentBuffers`` buffers (``win_buf``, ``busy``, ``done``) and emitter
+(``emit_active``, ``emit_buf``, ``t``: ``out_valid_o``). The data-dependent cost, the beats of every group of every window, comes from
 :func:`window_beats` up front.
 """
 
@@ -104,10 +106,13 @@ def window_beats(weight, frames, *, parallel: int, lanes: int, group: int) -> li
 
 
 def frame_timing(weight, frames, *, parallel: int, lanes: int, group: int, timesteps: int,
-                 recompute_per_timestep: bool = False) -> DenseInputTiming:
+                 recompute_per_timestep: bool = False,
+                 current_buffers: int = 2) -> DenseInputTiming:
     """Predicted cycles of each frame of ``frames`` (a list of ``[C, H, W]`` pixel frames),
     streamed back to back into a core with the given hardware knobs; ``weight`` is
-    ``[Co, C, K, K]``."""
+    ``[Co, C, K, K]``; ``current_buffers`` is the core's ``CurrentBuffers``."""
+    if current_buffers < 2:
+        raise ValueError(f"current_buffers must be >= 2, got {current_buffers}")
     weight = np.asarray(weight, dtype=np.int64)
     out_channels, in_channels, kernel, _ = weight.shape
     frames = [np.asarray(f, dtype=np.int64) for f in frames]
@@ -157,8 +162,9 @@ def frame_timing(weight, frames, *, parallel: int, lanes: int, group: int, times
         edge = accepted[need(n)] + 1
         if n:
             edge = max(edge, *last_acc)
-        if n >= 2:
-            edge = max(edge, emit_end[n - 2])
+        if n >= current_buffers:
+            # Buffer n % N is free once pixel n - N, its previous user, has left.
+            edge = max(edge, emit_end[n - current_buffers])
         taken[n] = edge
         released.append((released[-1] if released else 0) + releases(n))
         full = 0
@@ -258,7 +264,10 @@ class DenseInputStepped:
     all frames in stream order, :func:`window_beats`)."""
 
     def __init__(self, window_costs: list[list[list[int]]], height: int, width: int,
-                 kernel: int, timesteps: int) -> None:
+                 kernel: int, timesteps: int, current_buffers: int = 2) -> None:
+        if current_buffers < 2:
+            raise ValueError(f"current_buffers must be >= 2, got {current_buffers}")
+        self.current_buffers = current_buffers
         self.window_costs = window_costs
         self.height, self.width, self.timesteps = height, width, timesteps
         self.pad = kernel // 2
@@ -270,10 +279,10 @@ class DenseInputStepped:
         # banks (those holding a channel: an empty bank is always done)
         self.banks = [_BankControl() for _ in (window_costs[0] if window_costs else [])]
         self.taken = 0
-        # current buffers and emitter
-        self.win_buf = 1      # the first window goes to buffer 0
-        self.busy = [False, False]
-        self.done = [[False] * len(self.banks) for _ in range(2)]
+        # current buffers (a ring) and emitter
+        self.win_buf = current_buffers - 1   # the first window goes to buffer 0
+        self.busy = [False] * current_buffers
+        self.done = [[False] * len(self.banks) for _ in range(current_buffers)]
         self.emit_active = False
         self.emit_buf = 0
         self.t = 0
@@ -293,8 +302,11 @@ class DenseInputStepped:
     def _emit_free(self, out_ready: bool) -> bool:
         return self.emit_active and out_ready and self.t == self.timesteps - 1
 
+    def _ring_next(self, buf: int) -> int:
+        return (buf + 1) % self.current_buffers
+
     def _take(self, out_ready: bool) -> bool:
-        next_buf = 1 - self.win_buf
+        next_buf = self._ring_next(self.win_buf)
         return (self._window_valid() and all(b.fed_after_edge() for b in self.banks)
                 and not (self.busy[next_buf]
                          and not (self._emit_free(out_ready) and self.emit_buf == next_buf)))
@@ -309,11 +321,12 @@ class DenseInputStepped:
         out_fire = self.emit_active and out_ready
         emit_free = self._emit_free(out_ready)
         take = self._take(out_ready)
-        next_buf = 1 - self.win_buf
+        next_buf = self._ring_next(self.win_buf)
+        ring = range(self.current_buffers)
         # full[b]: allocated and every bank done, counting the banks' pix_done of this cycle.
-        done_now = [[b.pix_done and b.pix_done_buf == buf for b in self.banks] for buf in (0, 1)]
-        self.done = [[d or n for d, n in zip(self.done[buf], done_now[buf])] for buf in (0, 1)]
-        full = [self.busy[buf] and all(self.done[buf]) for buf in (0, 1)]
+        done_now = [[b.pix_done and b.pix_done_buf == buf for b in self.banks] for buf in ring]
+        self.done = [[d or n for d, n in zip(self.done[buf], done_now[buf])] for buf in ring]
+        full = [self.busy[buf] and all(self.done[buf]) for buf in ring]
         # p_buffers
         if emit_free:
             self.busy[self.emit_buf] = False
@@ -324,7 +337,7 @@ class DenseInputStepped:
         if out_fire:
             self.t += 1
             if self.t == self.timesteps:
-                self.emit_active, self.emit_buf = False, 1 - self.emit_buf
+                self.emit_active, self.emit_buf = False, self._ring_next(self.emit_buf)
         if not self.emit_active and full[self.emit_buf]:
             self.emit_active, self.t = True, 0
         # banks (dense_bank: start_i = take, buf_i = win_buf_q)
@@ -387,7 +400,8 @@ def pixel_frame(frame, shape: tuple[int, ...], timesteps: int, name: str) -> np.
 def stepped(parameters: dict, weight, frames, timesteps: int) -> DenseInputStepped:
     """The stepped model of a dense input core from its HDL parameters (network.json), its
     ``[Co, C, K, K]`` weight and the pixel frames it will be fed (``[C, H, W]``, or
-    ``[T, C, H, W]`` as ``run_network`` gives layer 0's input)."""
+    ``[T, C, H, W]`` as ``run_network`` gives layer 0's input). ``CurrentBuffers`` absent from
+    ``parameters`` means the RTL default, 2."""
     p = parameters
     if timesteps != p["Timesteps"]:
         raise ValueError(f"timesteps {timesteps} != the core's Timesteps {p['Timesteps']}")
@@ -399,4 +413,5 @@ def stepped(parameters: dict, weight, frames, timesteps: int) -> DenseInputStepp
               for i, frame in enumerate(frames)]
     costs = window_beats(weight, frames, parallel=p["Parallel"], lanes=p["Lanes"],
                          group=p["GroupWidth"])
-    return DenseInputStepped(costs, p["Height"], p["Width"], p["Kernel"], timesteps)
+    return DenseInputStepped(costs, p["Height"], p["Width"], p["Kernel"], timesteps,
+                             current_buffers=p.get("CurrentBuffers", 2))
