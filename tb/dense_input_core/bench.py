@@ -5,10 +5,14 @@ from hypothesis import strategies as st
 from tb.registry import Testbench
 
 
-def _params(C, A, Co, H, W, K, T, P, L, G, B, V, N=1):
-    return {"InChannels": C, "PixelBits": A, "OutChannels": Co, "Height": H, "Width": W,
-            "Kernel": K, "Timesteps": T, "Parallel": P, "Lanes": L, "GroupWidth": G,
-            "WeightBits": B, "MembraneBits": V, "HasNeuron": N}
+def _params(C, A, Co, H, W, K, T, P, L, G, B, V, N=1, Buffers=2):
+    params = {"InChannels": C, "PixelBits": A, "OutChannels": Co, "Height": H, "Width": W,
+              "Kernel": K, "Timesteps": T, "Parallel": P, "Lanes": L, "GroupWidth": G,
+              "WeightBits": B, "MembraneBits": V, "HasNeuron": N}
+    # CurrentBuffers only when not the RTL default: the ping-pong sets keep their build tags.
+    if Buffers != 2:
+        params["CurrentBuffers"] = Buffers
+    return params
 
 
 #: Small whole parameter sets for random-shape builds (each a few seconds to build and run).
@@ -18,6 +22,7 @@ SHAPES = st.builds(
     H=st.integers(1, 5), W=st.integers(1, 5), K=st.sampled_from([1, 3, 5]),
     T=st.integers(1, 4), P=st.integers(1, 4), L=st.integers(1, 4), G=st.integers(1, 32),
     B=st.integers(2, 8), V=st.integers(4, 32), N=st.sampled_from([1, 1, 1, 0]),
+    Buffers=st.sampled_from([2, 2, 3, 4]),
 )
 
 TESTBENCH = Testbench(
@@ -37,6 +42,13 @@ TESTBENCH = Testbench(
         _params(C=1, A=4, Co=2, H=2, W=1, K=3, T=1, P=4, L=4, G=9, B=3, V=4),
         # A = 16, V = 32: the widest current; G = 6 cuts F = 18 into 3 groups.
         _params(C=2, A=16, Co=6, H=5, W=4, K=3, T=2, P=2, L=2, G=6, B=5, V=32),
+        # A ring of 3 buffers (not a power of two: buffer index 3 unused). One row per bank and
+        # one group (G = F = 9), L = 1, T = 4: a pixel takes 1 (no effectual pair) to 9 beats,
+        # faster or slower than its 4 emission beats, so the buffer count shows in the cycles.
+        _params(C=1, A=8, Co=4, H=4, W=5, K=3, T=4, P=4, L=1, G=9, B=4, V=12, Buffers=3),
+        # 4 buffers with the accumulate readout; P = 2 over Co = 3 (bank 0: 2 rows, bank 1: 1),
+        # G = F = 18: a pixel takes 2 to 18 beats against T = 4.
+        _params(C=2, A=4, Co=3, H=3, W=4, K=3, T=4, P=2, L=2, G=18, B=3, V=10, N=0, Buffers=4),
     ),
     regression=(
         # The digits network's first layer (8x8 pixels, 8 bits, 3x3, 4-bit weights).
@@ -45,6 +57,10 @@ TESTBENCH = Testbench(
         _params(C=3, A=8, Co=6, H=6, W=6, K=3, T=2, P=4, L=3, G=27, B=4, V=16),
         # Single-layer network with an accumulate readout, K = 5.
         _params(C=2, A=4, Co=3, H=4, W=4, K=5, T=3, P=2, L=2, G=10, B=6, V=20, N=0),
+        # The digits layer with 3 and 4 current buffers: 2 rows per bank, one group, L = 2, so a
+        # pixel takes 2 to 10 beats against T = 4 (fast pixels run ahead of the emission).
+        _params(C=1, A=8, Co=8, H=8, W=8, K=3, T=4, P=4, L=2, G=9, B=4, V=16, Buffers=3),
+        _params(C=1, A=8, Co=8, H=8, W=8, K=3, T=4, P=4, L=2, G=9, B=4, V=16, Buffers=4),
         # The planted-bug set (T >= 2, a neuron).
         _params(C=1, A=8, Co=4, H=4, W=4, K=3, T=3, P=2, L=2, G=8, B=4, V=12),
     ),
