@@ -6,9 +6,10 @@ The testbenches (tb/dense_input_core, tb/dense_linear_core) check the stepped mo
 DUT cycle by cycle under drawn pacing; here, with a pixel offered every cycle and the output
 always ready, the stepped model's accept edge of every pixel and send edge of every output beat
 must equal the closed form's (``accepts`` and ``sends``, hence ``first_in``, ``last_out`` and
-the frame cycles). The dense input core's models are checked with 2, 3 and 4 current buffers. Layers come two ways: drawn directly (the dense model tests' cases, odd sizes,
-empty banks, K > H) and as the first layer of whole pixels networks drawn by ``small_configs``
-through ``plan_network`` and ``run_network`` (the call the network model makes). Under drawn
+the frame cycles). The dense input core's models are checked with 2, 3 and 4 current buffers.
+Layers come two ways: drawn directly (the dense model tests' cases, odd sizes, empty banks,
+K > H) and as the first layer of whole pixels networks drawn by ``small_configs`` through
+``plan_network`` and ``run_network`` (the call the network model makes). Under drawn
 pacing the stepped models must keep an offered beat offered and deliver every beat.
 """
 

@@ -35,8 +35,8 @@ control registers of the RTL one edge at a time: the line buffer's counters (``i
 feeder (``feed_done``, the group walked) and the detector (beats left of its group, whether it is
 the pass's last, its buffer) and the MAC stage's ``pix_done``, and the core's bookkeeping of its
 ring of ``CurrentBuffers`` buffers (``win_buf``, ``busy``, ``done``) and emitter
-(``emit_active``, ``emit_buf``, ``t``: ``out_valid_o``). The data-dependent cost, the beats of every group of every window, comes from
-:func:`window_beats` up front.
+(``emit_active``, ``emit_buf``, ``t``: ``out_valid_o``). The data-dependent cost, the beats of
+every group of every window, comes from :func:`window_beats` up front.
 """
 
 from __future__ import annotations
