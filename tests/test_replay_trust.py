@@ -149,11 +149,12 @@ def test_layer0_cycles_are_the_core_model(bundle):
     """manifest.json's layer-0 figures are golden/cycles/dense_input's, on the bundle's input."""
     manifest = json.loads((bundle / "manifest.json").read_text())
     cfg = load_config(manifest["config"])
-    hw = cfg["layers"][0]["hw"]
+    core = json.loads((bundle / "network.json").read_text())["layers"][0]["parameters"]
     with np.load(bundle / "golden.npz") as golden:
         timing = dense_input.frame_timing(golden["L0.weight"], list(golden["input"]),
-                                          parallel=hw["parallel"], lanes=hw["lanes"],
-                                          group=hw["group"], timesteps=cfg["timesteps"])
+                                          parallel=core["Parallel"], lanes=core["Lanes"],
+                                          group=core["GroupWidth"], timesteps=cfg["timesteps"],
+                                          current_buffers=core["CurrentBuffers"])
     assert manifest["cycles"]["layer0_per_frame"] == list(timing.cycles)
     assert manifest["cycles"]["layer_span_lower_bounds"][0] == \
         timing.last_out[-1] - timing.first_in[0] + 1

@@ -51,6 +51,11 @@ CORE_SOURCES = ("stream_stable_checker.sv", "popcount.sv", "sparsity_detector.sv
                 "spike_maxpool.sv", "readout_core.sv")
 #: Headers those files include (found on the include path rtl/, or a bundle's rtl/).
 CORE_INCLUDES = ("dualspike_macros.svh",)
+#: Current buffers of a generated dense input core (docs/dense_input_core.md, "CurrentBuffers"):
+#: with 2, a slow pixel stalls the fast ones behind it (digits28 layer 0 at P8 L3: 3901
+#: cycles/frame); 4 reach within 9 % of the emission floor H*W*T (3415) for Co*CurrentBits*2
+#: more flip-flops; more buffers gain under 5 % more.
+DENSE_INPUT_CURRENT_BUFFERS = 4
 #: Planted wiring bugs the generator can insert (the network tests prove each is caught).
 WIRING_BUGS = ("reverse_channels",)
 
@@ -187,7 +192,8 @@ def plan_network(cfg, wiring_bug: str | None = None, weights: dict | None = None
             if i == 0 and pixels:
                 module, min_span = "dense_input_core", 4
                 params = {"InChannels": c, "PixelBits": a_bits,
-                          **{k: v for k, v in params.items() if k != "InChannels"}}
+                          **{k: v for k, v in params.items() if k != "InChannels"},
+                          "CurrentBuffers": DENSE_INPUT_CURRENT_BUFFERS}
                 current_bits = clog2((1 << (v_bits - 1))
                                      + fan_in * ((1 << a_bits) - 1) * (1 << (b_bits - 1))) + 1
             else:

@@ -98,8 +98,10 @@ def layer_models(plan: dict, cfg: dict, weights: dict, samples) -> list[LayerMod
         par, lanes, group = p["Parallel"], p["Lanes"], p["GroupWidth"]
         if module in ("dense_input_core", "dense_linear_core"):
             core_model = dense_input if module == "dense_input_core" else dense_linear
+            buffers = ({"current_buffers": p.get("CurrentBuffers", 2)}
+                       if module == "dense_input_core" else {})
             timing = core_model.frame_timing(weight, samples, parallel=par, lanes=lanes,
-                                             group=group, timesteps=steps)
+                                             group=group, timesteps=steps, **buffers)
             models.append(LayerModel(i, module, timing.cycles,
                                      timing.last_out[-1] - timing.first_in[0] + 1,
                                      _steady(timing.last_out, timing.cycles[0]), inputs))

@@ -68,6 +68,21 @@ def _balance(config: dict, knobs: dict[int, dict]) -> None:
             config["layers"][index].setdefault("hw", hw)
 
 
+#: Knobs of the trained models (conv, pool, conv, pool, linear), docs/network.md "Knobs of the
+#: trained networks". digits: 68 adders, the layer-2 core at P8 L4 (16 row banks of P16 L2 did
+#: not fit the ECP5-85F). digits28: 92 adders (1.35x), for throughput: with the dense input
+#: core's 4 current buffers, layer 0 at P8 L3 and layer 2 at P16 L3 both stay under 4000
+#: cycles/frame (50k frames/s at 200 MHz).
+TRAINED_KNOBS = {
+    "digits": {0: {"parallel": 8, "lanes": 2, "group": 9},
+               2: {"parallel": 8, "lanes": 4, "group": 32},
+               4: {"parallel": 5, "lanes": 4, "group": 32}},
+    "digits28": {0: {"parallel": 8, "lanes": 3, "group": 9},
+                 2: {"parallel": 16, "lanes": 3, "group": 32},
+                 4: {"parallel": 5, "lanes": 4, "group": 32}},
+}
+
+
 def _trained_digits(name: str, samples: int) -> Network | None:
     """The trained model ``models/<name>`` (conv, pool, conv, pool, linear), balanced, if it
     was exported; else None."""
@@ -75,9 +90,7 @@ def _trained_digits(name: str, samples: int) -> Network | None:
     if not ((trained / "config.json").exists() and (trained / "weights.npz").exists()):
         return None
     config = json.loads((trained / "config.json").read_text())
-    _balance(config, {0: {"parallel": 8, "lanes": 2, "group": 9},
-                      2: {"parallel": 8, "lanes": 4, "group": 32},
-                      4: {"parallel": 5, "lanes": 4, "group": 32}})
+    _balance(config, TRAINED_KNOBS[name])
     return Network(name, config, trained / "weights.npz", data=name, samples=samples)
 
 
@@ -104,7 +117,7 @@ def digits_network() -> Network:
 
 
 def digits28_network() -> Network:
-    trained = _trained_digits("digits28", samples=2)
+    trained = _trained_digits("digits28", samples=4)
     if trained is not None:
         return trained
     config = {
