@@ -261,25 +261,24 @@ module dense_input_core #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Current buffers (a ring of CurrentBuffers; storage, not reset: a buffer is emitted only once
-  // complete)
+  // Current buffers: per channel a CurrentBuffers-word memory (LUT RAM: one write port, the
+  // channel's bank; one asynchronous read port, the emitted buffer). Not reset: a buffer is
+  // emitted only once complete.
   // ---------------------------------------------------------------------------------------------
-  logic [CurrentBuffers-1:0][OutChannels-1:0][CurrentBits-1:0] cur_q;
+  logic [OutChannels-1:0][CurrentBits-1:0] cur_emit;  // the emitted buffer's currents
+  logic [BufBits-1:0]                      emit_buf_q;
 
-  for (genvar b = 0; b < CurrentBuffers; b++) begin : g_cur_buf
-    for (genvar co = 0; co < OutChannels; co++) begin : g_cur
-      logic                   we;
-      logic [CurrentBits-1:0] current_q;
-      assign we = bank_wr_valid[co % Parallel] &&
-                  (int'(bank_wr_row[co % Parallel]) == co / Parallel) &&
-                  (bank_wr_buf[co % Parallel] == BufBits'(b));
-      always_ff @(posedge clk_i) begin : p_cur
-        if (we) begin
-          current_q <= bank_wr_current[co % Parallel];
-        end
+  for (genvar co = 0; co < OutChannels; co++) begin : g_cur
+    logic                   we;
+    logic [CurrentBits-1:0] cur_mem [CurrentBuffers];
+    assign we = bank_wr_valid[co % Parallel] &&
+                (int'(bank_wr_row[co % Parallel]) == co / Parallel);
+    always_ff @(posedge clk_i) begin : p_cur
+      if (we) begin
+        cur_mem[bank_wr_buf[co % Parallel]] <= bank_wr_current[co % Parallel];
       end
-      assign cur_q[b][co] = current_q;
     end
+    assign cur_emit[co] = cur_mem[emit_buf_q];
   end
 
   // ---------------------------------------------------------------------------------------------
@@ -293,7 +292,7 @@ module dense_input_core #(
   logic [BufBits-1:0]                       next_buf;
   logic                                     emit_free;  // the emitted buffer is released now
   logic                                     emit_active_d, emit_active_q;
-  logic [BufBits-1:0]                       emit_buf_d, emit_buf_q;
+  logic [BufBits-1:0]                       emit_buf_d;
   logic [TBits-1:0]                         t_d, t_q;
   logic                                     out_fire;
 
@@ -344,10 +343,7 @@ module dense_input_core #(
   // ---------------------------------------------------------------------------------------------
   // Emission: T beats per pixel from a complete buffer
   // ---------------------------------------------------------------------------------------------
-  logic [OutChannels-1:0][CurrentBits-1:0] cur_emit;
   logic [OutBits-1:0]                      beat_data;
-
-  assign cur_emit = cur_q[emit_buf_q];
 
   `DUALSPIKE_ALWAYS_COMB begin : p_emit
     emit_active_d = emit_active_q;
