@@ -107,6 +107,16 @@ verify-vectors: $(STAMP) ## check a bundle's schema, sha256s and re-run the gold
 replay: $(STAMP) ## verify sizes/sha256, then plain-SV replay of BUNDLE=<dir> on SIM=icarus|verilator [STALL=<percent>] [NO_VERIFY=1] [PRELOAD=1]
 	$(PY) ci/replay.py --bundle "$(BUNDLE)" --sim "$(SIM)" $(if $(STALL),--stall "$(STALL)") $(if $(NO_VERIFY),--no-verify) $(if $(PRELOAD),--preload)
 
+# --- knobs under an adder budget (vectors/knobs.py, docs/network.md "Choosing knobs") ----------
+.PHONY: knobs
+knobs: $(STAMP) ## per-layer P, L minimising the bottleneck: ADDERS=<n> and NETWORK=<name> or CONFIG=<json> WEIGHTS=<npz> [SAMPLES=] [MAX_PARALLEL=] [KNOBS_OUT=<json>]
+	@test -n "$(ADDERS)" || { echo "error: ADDERS=<n> is required" >&2; exit 2; }
+	@test -n "$(NETWORK)$(CONFIG)" || { echo "error: NETWORK=<name> or CONFIG=<json> WEIGHTS=<npz> is required" >&2; exit 2; }
+	$(PY) -m vectors.knobs --adders $(call shell_quote,$(ADDERS)) --samples $(call shell_quote,$(SAMPLES)) \
+		$(if $(NETWORK),--network $(call shell_quote,$(NETWORK)),--config $(call shell_quote,$(CONFIG)) --weights $(call shell_quote,$(WEIGHTS))) \
+		$(if $(MAX_PARALLEL),--max-parallel $(call shell_quote,$(MAX_PARALLEL))) \
+		$(if $(KNOBS_OUT),--out $(call shell_quote,$(KNOBS_OUT)))
+
 # --- synthesis and place and route (ci/synth.py, ci/pnr.py, docs/synthesis.md) -----------------
 .PHONY: synth pnr
 SYNTH_TARGET ?= both

@@ -82,43 +82,43 @@ def layer_models(plan: dict, cfg: dict, weights: dict, samples) -> list[LayerMod
     ``plan`` is the network plan (network.json)."""
     samples = [np.asarray(x).astype(np.int64) for x in samples]
     contexts = [run_network(cfg, weights, x) for x in samples]
-    steps = cfg["timesteps"]
-    frames = len(samples)
-    models = []
-    for core in plan["layers"]:
-        i, p, module = core["index"], core["parameters"], core["module"]
-        inputs = tuple(c.layers[i].inp for c in contexts)
-        if module == "spike_maxpool":
-            per_frame = maxpool.frame_cycles(p["Height"], p["Width"], p["Pool"], steps)
-            beats = p["Height"] * p["Width"] * steps
-            models.append(LayerModel(i, module, (per_frame,) * frames,
-                                     frames * beats + steps, float(beats), inputs))
-            continue
-        weight = core_weight(core, weights)
-        par, lanes, group = p["Parallel"], p["Lanes"], p["GroupWidth"]
-        if module in ("dense_input_core", "dense_linear_core"):
-            core_model = dense_input if module == "dense_input_core" else dense_linear
-            buffers = ({"current_buffers": p.get("CurrentBuffers", 2)}
-                       if module == "dense_input_core" else {})
-            timing = core_model.frame_timing(weight, samples, parallel=par, lanes=lanes,
-                                             group=group, timesteps=steps, **buffers)
-            models.append(LayerModel(i, module, timing.cycles,
-                                     timing.last_out[-1] - timing.first_in[0] + 1,
-                                     _steady(timing.last_out, timing.cycles[0]), inputs))
-        elif module == "sparse_conv_core":
-            timing = sparse_conv.schedule(weight, inputs, sparse_conv.ConvHw(par, lanes, group))
-            last = [f.output_cycles[-1] for f in timing]
-            models.append(LayerModel(i, module, tuple(f.cycles for f in timing),
-                                     last[-1] - timing[0].first_input + 1,
-                                     _steady(last, timing[0].cycles), inputs))
-        else:
-            pixels_in = p["InHeight"] * p["InWidth"]
-            linear = sparse_linear.model(weight, inputs, pixels_in, par, lanes, group)
-            models.append(LayerModel(
-                i, module, linear.frame_cycles,
-                frames * pixels_in * steps + sparse_linear.OUTPUT_TAIL,
-                float(max(np.mean(linear.compute_cycles), pixels_in * steps)), inputs))
-    return models
+    return [layer_model(core, weights, samples,
+                        tuple(c.layers[core["index"]].inp for c in contexts), cfg["timesteps"])
+            for core in plan["layers"]]
+
+
+def layer_model(core: dict, weights: dict, samples, inputs: tuple, steps: int) -> LayerModel:
+    """One core of a plan (``core``: an entry of network.json's ``layers``) alone, fed the
+    layer's ``inputs`` (golden model, one per sample; ``samples`` are the network's, which a
+    pixels input core takes itself) back to back with free-running streams."""
+    i, p, module = core["index"], core["parameters"], core["module"]
+    frames = len(inputs)
+    if module == "spike_maxpool":
+        per_frame = maxpool.frame_cycles(p["Height"], p["Width"], p["Pool"], steps)
+        beats = p["Height"] * p["Width"] * steps
+        return LayerModel(i, module, (per_frame,) * frames, frames * beats + steps,
+                          float(beats), inputs)
+    weight = core_weight(core, weights)
+    par, lanes, group = p["Parallel"], p["Lanes"], p["GroupWidth"]
+    if module in ("dense_input_core", "dense_linear_core"):
+        core_model = dense_input if module == "dense_input_core" else dense_linear
+        buffers = ({"current_buffers": p.get("CurrentBuffers", 2)}
+                   if module == "dense_input_core" else {})
+        timing = core_model.frame_timing(weight, samples, parallel=par, lanes=lanes,
+                                         group=group, timesteps=steps, **buffers)
+        return LayerModel(i, module, timing.cycles, timing.last_out[-1] - timing.first_in[0] + 1,
+                          _steady(timing.last_out, timing.cycles[0]), inputs)
+    if module == "sparse_conv_core":
+        timing = sparse_conv.schedule(weight, inputs, sparse_conv.ConvHw(par, lanes, group))
+        last = [f.output_cycles[-1] for f in timing]
+        return LayerModel(i, module, tuple(f.cycles for f in timing),
+                          last[-1] - timing[0].first_input + 1, _steady(last, timing[0].cycles),
+                          inputs)
+    pixels_in = p["InHeight"] * p["InWidth"]
+    linear = sparse_linear.model(weight, inputs, pixels_in, par, lanes, group)
+    return LayerModel(i, module, linear.frame_cycles,
+                      frames * pixels_in * steps + sparse_linear.OUTPUT_TAIL,
+                      float(max(np.mean(linear.compute_cycles), pixels_in * steps)), inputs)
 
 
 def network_cycles(plan: dict, cfg: dict, weights: dict, samples) -> dict:

@@ -70,16 +70,16 @@ def _balance(config: dict, knobs: dict[int, dict]) -> None:
 
 #: Knobs of the trained models (conv, pool, conv, pool, linear), docs/network.md "Knobs of the
 #: trained networks". digits: 68 adders, the layer-2 core at P8 L4 (16 row banks of P16 L2 did
-#: not fit the ECP5-85F). digits28: 92 adders (1.35x), for throughput: with the dense input
-#: core's 4 current buffers, layer 0 at P8 L3 and layer 2 at P16 L3 both stay under 4000
-#: cycles/frame (50k frames/s at 200 MHz).
+#: not fit the ECP5-85F). digits28, for throughput: `make knobs NETWORK=digits28 ADDERS=92
+#: MAX_PARALLEL=16` (77 adders; layer 0 at the emission floor with the dense input core's 4
+#: current buffers, layer 2 at 3,399 cycles/frame: 58,835 frames/s at 200 MHz).
 TRAINED_KNOBS = {
     "digits": {0: {"parallel": 8, "lanes": 2, "group": 9},
                2: {"parallel": 8, "lanes": 4, "group": 32},
                4: {"parallel": 5, "lanes": 4, "group": 32}},
-    "digits28": {0: {"parallel": 8, "lanes": 3, "group": 9},
+    "digits28": {0: {"parallel": 4, "lanes": 7, "group": 9},
                  2: {"parallel": 16, "lanes": 3, "group": 32},
-                 4: {"parallel": 5, "lanes": 4, "group": 32}},
+                 4: {"parallel": 1, "lanes": 1, "group": 32}},
 }
 
 
@@ -253,14 +253,18 @@ def _samples(network: Network, cfg: dict) -> np.ndarray:
     return inputs.spike_inputs(cfg, network.samples, rng, 0.3).astype(np.int64)
 
 
+def network_weights(network: Network, cfg: dict) -> dict:
+    """The trained weights of ``network``, or its random sparse weights drawn from its seed."""
+    if network.weights_path is not None:
+        with np.load(network.weights_path) as archive:
+            return {k: archive[k] for k in archive.files}
+    return random_weights(cfg, np.random.default_rng(network.seed), network.sparsity)
+
+
 def prepare(network: Network, out_dir: Path, wiring_bug: str | None = None) -> Path:
     """Generates the network into ``out_dir`` (top, images, plan) and writes samples.npz."""
     cfg = load_config(network.config)
-    if network.weights_path is not None:
-        with np.load(network.weights_path) as archive:
-            weights = {k: archive[k] for k in archive.files}
-    else:
-        weights = random_weights(cfg, np.random.default_rng(network.seed), network.sparsity)
+    weights = network_weights(network, cfg)
     generate(cfg, weights, out_dir, wiring_bug=wiring_bug, overwrite=True)
     np.savez(out_dir / "samples.npz", x=_samples(network, cfg))
     return out_dir

@@ -1,0 +1,68 @@
+"""Knobs chosen under an adder budget (vectors/knobs.py): the search is exact for its objective
+(checked against every combination of the timed candidates), keeps the budget, and its cycle
+figures are those of the network's own cycle models with the chosen knobs."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+
+from golden.config import load_config
+from golden.cycles.network import layer_models
+from golden.network import run_network
+from tb.network.networks import _samples, fifo_pressure_network, network_weights
+from vectors.knobs import choose_knobs, layer_candidates, main
+from vectors.network_top import plan_network
+
+
+@pytest.fixture(scope="module")
+def small():
+    network = fifo_pressure_network()
+    cfg = load_config(network.config)
+    weights = network_weights(network, cfg)
+    samples = [np.asarray(x).astype(np.int64) for x in _samples(network, cfg)]
+    return cfg, weights, samples
+
+
+@pytest.mark.parametrize("adders", [3, 7, 16])
+def test_choice_is_the_best_combination_within_the_budget(small, adders):
+    cfg, weights, samples = small
+    choice = choose_knobs(cfg, weights, samples, adders)
+    assert choice.adders <= adders
+    contexts = [run_network(cfg, weights, x) for x in samples]
+    spare = adders - 2
+    timed = [layer_candidates(cfg, weights, samples, contexts, i, spare) for i in (0, 1, 2)]
+    best = min((max(c.cycles for c in combo), sum(c.adders for c in combo))
+               for combo in itertools.product(*timed)
+               if sum(c.adders for c in combo) <= adders)
+    assert (choice.bottleneck, choice.adders) == best
+
+
+def test_chosen_cycles_are_the_network_models(small):
+    cfg, weights, samples = small
+    choice = choose_knobs(cfg, weights, samples, 10)
+    chosen = choice.config(cfg)
+    plan = json.loads(plan_network(chosen, weights=weights).to_json())
+    models = layer_models(plan, chosen, weights, samples)
+    for index, candidate in choice.knobs.items():
+        assert models[index].steady == candidate.cycles
+        params = plan["layers"][index]["parameters"]
+        assert (params["Parallel"], params["Lanes"]) == (candidate.parallel, candidate.lanes)
+
+
+def test_more_adders_never_slow_the_bottleneck(small):
+    cfg, weights, samples = small
+    bottlenecks = [choose_knobs(cfg, weights, samples, a).bottleneck for a in (3, 6, 12)]
+    assert bottlenecks == sorted(bottlenecks, reverse=True)
+    assert bottlenecks[-1] < bottlenecks[0]
+
+
+def test_a_budget_below_one_adder_per_layer_is_refused(small, capsys):
+    cfg, weights, samples = small
+    with pytest.raises(ValueError, match="fewer than one per conv / linear layer"):
+        choose_knobs(cfg, weights, samples, 2)
+    assert main(["--network", "no-such-net", "--adders", "8"]) == 2
+    assert "no-such-net" in capsys.readouterr().err
