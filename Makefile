@@ -109,12 +109,13 @@ replay: $(STAMP) ## verify sizes/sha256, then plain-SV replay of BUNDLE=<dir> on
 
 # --- knobs under an adder budget (vectors/knobs.py, docs/network.md "Choosing knobs") ----------
 .PHONY: knobs
-knobs: $(STAMP) ## per-layer P, L minimising the bottleneck: ADDERS=<n> and NETWORK=<name> or CONFIG=<json> WEIGHTS=<npz> [SAMPLES=] [MAX_PARALLEL=] [KNOBS_OUT=<json>]
+knobs: $(STAMP) ## per-layer P, L minimising the bottleneck: ADDERS=<n> and NETWORK=<name> or CONFIG=<json> WEIGHTS=<npz> [SAMPLES=] [MAX_PARALLEL=] [MAX_LANES=] [KNOBS_OUT=<json>]
 	@test -n "$(ADDERS)" || { echo "error: ADDERS=<n> is required" >&2; exit 2; }
 	@test -n "$(NETWORK)$(CONFIG)" || { echo "error: NETWORK=<name> or CONFIG=<json> WEIGHTS=<npz> is required" >&2; exit 2; }
 	$(PY) -m vectors.knobs --adders $(call shell_quote,$(ADDERS)) --samples $(call shell_quote,$(SAMPLES)) \
 		$(if $(NETWORK),--network $(call shell_quote,$(NETWORK)),--config $(call shell_quote,$(CONFIG)) --weights $(call shell_quote,$(WEIGHTS))) \
 		$(if $(MAX_PARALLEL),--max-parallel $(call shell_quote,$(MAX_PARALLEL))) \
+		$(if $(MAX_LANES),--max-lanes $(call shell_quote,$(MAX_LANES))) \
 		$(if $(KNOBS_OUT),--out $(call shell_quote,$(KNOBS_OUT)))
 
 # --- synthesis and place and route (ci/synth.py, ci/pnr.py, docs/synthesis.md) -----------------

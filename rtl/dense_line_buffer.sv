@@ -58,11 +58,13 @@ module dense_line_buffer #(
   localparam int Slots     = Kernel;
   localparam int FanIn     = InChannels * Kernel * Kernel;
   localparam int WordBits  = InChannels * PixelBits;
-  localparam int Depth     = Slots * Width;
   localparam int XBits     = (Width > 1) ? $clog2(Width) : 1;
   localparam int YBits     = (Height > 1) ? $clog2(Height) : 1;
   localparam int SlotBits  = (Slots > 1) ? $clog2(Slots) : 1;
-  localparam int AddrBits  = (Depth > 1) ? $clog2(Depth) : 1;
+  // Word address {slot, x}: each row slot padded to 2^XBits words, so no tap address needs a
+  // slot x Width multiplier (it sat on the gather's critical path, mapped to a DSP).
+  localparam int AddrBits  = SlotBits + XBits;
+  localparam int Depth     = 1 << AddrBits;
   // rows_ahead_q in 0..Slots; frames_ahead_q in 0..Slots (every frame fully written but not yet
   // fully taken holds at least one of the Slots rows).
   localparam int AheadBits = $clog2(Slots + 2);
@@ -177,7 +179,7 @@ module dense_line_buffer #(
     end
   end
 
-  assign wr_addr = AddrBits'(int'(in_slot_q) * Width + int'(in_x_q));
+  assign wr_addr = {in_slot_q, in_x_q};
 
   always_ff @(posedge clk_i) begin : p_mem
     if (in_fire) begin
@@ -192,12 +194,13 @@ module dense_line_buffer #(
     // Slot of input row out_y + ky - P: out_slot + (ky - P) mod Slots, folded once.
     localparam int SlotStep = (ky - Pad + Slots) % Slots;
     int                  row;
-    int                  slot;
+    logic [SlotBits-1:0] slot;
     logic                row_ok;
     assign row    = int'(out_y_q) + ky - Pad;
     assign row_ok = (row >= 0) && (row < Height);
-    assign slot   = (int'(out_slot_q) + SlotStep >= Slots) ? int'(out_slot_q) + SlotStep - Slots
-                                                           : int'(out_slot_q) + SlotStep;
+    assign slot   = SlotBits'((int'(out_slot_q) + SlotStep >= Slots)
+                                  ? int'(out_slot_q) + SlotStep - Slots
+                                  : int'(out_slot_q) + SlotStep);
     for (genvar kx = 0; kx < Kernel; kx++) begin : g_col
       int                  col;
       logic                ok;
@@ -205,7 +208,7 @@ module dense_line_buffer #(
       logic [WordBits-1:0] word;
       assign col  = int'(out_x_q) + kx - Pad;
       assign ok   = row_ok && (col >= 0) && (col < Width);
-      assign addr = ok ? AddrBits'(slot * Width + col) : '0;
+      assign addr = ok ? {slot, XBits'(col)} : '0;
       assign word = mem_q[addr];
       for (genvar ci = 0; ci < InChannels; ci++) begin : g_chan
         assign win_pixels_o[((ci * Kernel + ky) * Kernel + kx) * PixelBits +: PixelBits] =
