@@ -66,3 +66,15 @@ def test_a_budget_below_one_adder_per_layer_is_refused(small, capsys):
         choose_knobs(cfg, weights, samples, 2)
     assert main(["--network", "no-such-net", "--adders", "8"]) == 2
     assert "no-such-net" in capsys.readouterr().err
+
+
+def test_cli_writes_a_config_the_generator_takes(tmp_path, capsys):
+    out = tmp_path / "knobs.json"
+    assert main(["--network", "events", "--adders", "9", "--samples", "2", "--out",
+                 str(out)]) == 0
+    written = load_config(json.loads(out.read_text()))
+    assert sum(layer["hw"].get("parallel", 1) * layer["hw"].get("lanes", 1)
+               for layer in written["layers"] if layer["kind"] != "maxpool") <= 9
+    plan_network(written)  # buildable as written
+    assert main(["--network", "events", "--adders", "9", "--max-lanes", "0"]) == 2
+    assert "--max-lanes: at least 1" in capsys.readouterr().err

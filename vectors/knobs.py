@@ -187,6 +187,10 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, help="write the config with the chosen knobs here")
     args = parser.parse_args(argv)
     try:
+        for name in ("max_lanes", "max_parallel"):
+            value = getattr(args, name)
+            if value is not None and value < 1:
+                raise ValueError(f"--{name.replace('_', '-')}: at least 1, got {value}")
         cfg, weights, samples = _load(args)
         choice = choose_knobs(cfg, weights, samples, args.adders, args.max_lanes,
                               args.max_parallel)
@@ -194,8 +198,10 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(format_choice(choice, cfg, args.adders))
-    if args.out is not None:
-        args.out.write_text(json.dumps(choice.config(cfg), indent=2) + "\n")
+    if args.out is not None:  # written whole or not at all
+        staging = args.out.with_name(f".{args.out.name}.partial")
+        staging.write_text(json.dumps(choice.config(cfg), indent=2) + "\n")
+        staging.replace(args.out)
         print(f"wrote {args.out}")
     return 0
 
