@@ -69,14 +69,15 @@ def _balance(config: dict, knobs: dict[int, dict]) -> None:
 
 
 #: Knobs of the trained models (conv, pool, conv, pool, linear), docs/network.md "Knobs of the
-#: trained networks". digits: 68 adders, the layer-2 core at P8 L4 (16 row banks of P16 L2 did
-#: not fit the ECP5-85F). digits28, for throughput: `make knobs NETWORK=digits28 ADDERS=92
+#: trained networks". digits, for adder efficiency: 60 adders, layer 2 at P8 L3 (utilisation
+#: 0.81; P8 L4 gave 0.75 at 1029 cycles/frame, 16 row banks of P16 L2 did not fit the ECP5-85F).
+#: digits28, for throughput: `make knobs NETWORK=digits28 ADDERS=92
 #: MAX_PARALLEL=16 MAX_LANES=4` (79 adders; layer 0 at the emission floor with the dense input
 #: core's 4 current buffers, layer 2 at 3,399 cycles/frame: 58,835 frames/s at 200 MHz; more
 #: lanes chain the detector's lane select: layer 0 at L7 placed and routed at 34.8 MHz).
 TRAINED_KNOBS = {
     "digits": {0: {"parallel": 8, "lanes": 2, "group": 9},
-               2: {"parallel": 8, "lanes": 4, "group": 32},
+               2: {"parallel": 8, "lanes": 3, "group": 32},
                4: {"parallel": 5, "lanes": 4, "group": 32}},
     "digits28": {0: {"parallel": 15, "lanes": 2, "group": 9},
                  2: {"parallel": 16, "lanes": 3, "group": 32},
