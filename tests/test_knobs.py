@@ -13,7 +13,7 @@ import pytest
 from golden.config import load_config
 from golden.cycles.network import layer_models
 from golden.network import run_network
-from tb.network.networks import _samples, fifo_pressure_network, network_weights
+from tb.network.networks import fifo_pressure_network, network_samples, network_weights
 from vectors.knobs import choose_knobs, layer_candidates, main
 from vectors.network_top import plan_network
 
@@ -23,7 +23,7 @@ def small():
     network = fifo_pressure_network()
     cfg = load_config(network.config)
     weights = network_weights(network, cfg)
-    samples = [np.asarray(x).astype(np.int64) for x in _samples(network, cfg)]
+    samples = [np.asarray(x).astype(np.int64) for x in network_samples(network, cfg)]
     return cfg, weights, samples
 
 

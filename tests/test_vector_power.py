@@ -191,7 +191,7 @@ def test_network_testbench_draws_from_golden_inputs():
     events = N.events_network()
     cfg = load_config(events.config)
     want = inputs.event_inputs(cfg, events.samples, np.random.default_rng(events.seed))
-    assert np.array_equal(N._samples(events, cfg), want)
+    assert np.array_equal(N.network_samples(events, cfg), want)
 
 
 def _pixel_mlp(channels: int) -> dict:

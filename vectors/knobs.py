@@ -207,34 +207,29 @@ def main(argv=None) -> int:
 
 
 def _load(args) -> tuple[dict, dict, list]:
-    """Config, weights and samples of the command line (the samples of a regression network
-    are its own; a config gets random samples of its input kind)."""
+    """Config, weights and samples of the command line: a regression network's own, or a
+    config's weights with random samples of its input kind (tb/network/networks.py, the one
+    place both are drawn)."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    from tb.network import networks  # noqa: PLC0415 - Hypothesis and torch only here
+
     if args.samples < 1:
         raise ValueError(f"--samples: at least 1, got {args.samples}")
     if args.network is not None:
-        from dataclasses import replace  # noqa: PLC0415
-
-        from tb.network import networks  # noqa: PLC0415 - the regression networks' samples
-
         known = {n.name: n for n in networks.regression_networks()}
         if args.network not in known:
             raise ValueError(f"--network: {args.network!r} is not one of {', '.join(known)}")
         network = replace(known[args.network], samples=args.samples)
-        cfg = load_config(network.config)
-        weights = networks.network_weights(network, cfg)
-        return cfg, weights, list(networks._samples(network, cfg))
-    if args.weights is None or not args.weights.is_file():
-        raise ValueError(f"--weights: {args.weights}: not a file (--config needs the .npz of its "
-                         f"L<i>.weight / L<i>.bias)")
-    cfg = load_config(json.loads(args.config.read_text()))
-    with np.load(args.weights) as archive:
-        weights = {k: archive[k] for k in archive.files}
-    from golden import inputs  # noqa: PLC0415
-
-    rng = np.random.default_rng(0)
-    samples = (inputs.random_pixels(cfg, args.samples, rng) if cfg["input"]["kind"] == "pixels"
-               else inputs.spike_inputs(cfg, args.samples, rng, 0.3).astype(np.int64))
-    return cfg, weights, list(samples)
+    else:
+        if args.weights is None or not args.weights.is_file():
+            raise ValueError(f"--weights: {args.weights}: not a file (--config needs the .npz "
+                             f"of its L<i>.weight / L<i>.bias)")
+        network = networks.Network(args.config.stem, json.loads(args.config.read_text()),
+                                   weights_path=args.weights, samples=args.samples, seed=0)
+    cfg = load_config(network.config)
+    samples = list(networks.network_samples(network, cfg))
+    return cfg, networks.network_weights(network, cfg), samples
 
 
 if __name__ == "__main__":

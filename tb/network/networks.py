@@ -240,7 +240,7 @@ def _buildable(cfg: dict) -> bool:
     return len(cfg["layers"]) >= 2
 
 
-def _samples(network: Network, cfg: dict) -> np.ndarray:
+def network_samples(network: Network, cfg: dict) -> np.ndarray:
     """The real samples of ``network`` (golden.inputs, the one input path): the first test images
     of the trained model's data set (train/data.py's split), event frames, or random input."""
     rng = np.random.default_rng(network.seed)
@@ -268,7 +268,7 @@ def prepare(network: Network, out_dir: Path, wiring_bug: str | None = None) -> P
     cfg = load_config(network.config)
     weights = network_weights(network, cfg)
     generate(cfg, weights, out_dir, wiring_bug=wiring_bug, overwrite=True)
-    np.savez(out_dir / "samples.npz", x=_samples(network, cfg))
+    np.savez(out_dir / "samples.npz", x=network_samples(network, cfg))
     return out_dir
 
 
