@@ -12,7 +12,9 @@ trained on:
   the image repeated on every channel;
 - ``digits_inputs``: N of those images picked with a NumPy generator;
 - ``spike_inputs``, ``event_inputs``, ``random_pixels``: Bernoulli spikes, event-camera-like
-  moving bars, uniform pixels.
+  moving bars, uniform pixels;
+- ``density_conv_layer``: a conv layer's weights, biases and spike frames at a given weight
+  sparsity and spike density (the core benches' sparse cases, docs/sparse_conv_core.md).
 
 Grey levels: 5-bit input keeps the native 0..16 (the ``digits`` data set, models/digits);
 any other width maps a level v to ``round(v * (2^A - 1) / 16)`` (half to even), clipped to the
@@ -24,6 +26,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+
+from golden.arith import sat_bounds
 
 DIGIT_SIZE = 8
 DIGIT_LEVELS = 16           # grey levels 0..16
@@ -109,3 +113,25 @@ def event_inputs(cfg: dict, count: int, rng: np.random.Generator) -> np.ndarray:
                 frames[n, t, 1, :, (x - speed) % shape[2]] = rng.random(shape[1]) < 0.5
         frames[n] |= (rng.random((steps, *shape)) < 0.03).astype(np.int64)
     return frames
+
+
+def density_conv_layer(shape: dict, sparsity: float, density: float, seed: int,
+                       frames: int = 2) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+    """Weights ``[Co, Ci, K, K]`` (non-zero values uniform over the ``WeightBits`` range, each
+    zeroed with probability ``sparsity``), biases ``[Co]`` (within +-2^B, clipped to the
+    ``MembraneBits`` range) and ``frames`` spike frames ``[T, Ci, H, W]`` (each spike with
+    probability ``density``), all from one NumPy generator seeded ``seed``. ``shape`` holds the
+    conv core's HDL parameters (InChannels, OutChannels, Kernel, Timesteps, Height, Width,
+    WeightBits, MembraneBits)."""
+    rng = np.random.default_rng(seed)
+    co, ci, k = shape["OutChannels"], shape["InChannels"], shape["Kernel"]
+    bits = shape["WeightBits"]
+    lo, hi = sat_bounds(bits)
+    values = rng.integers(lo, hi, size=(co, ci, k, k), endpoint=True)
+    values = np.where(values == 0, hi, values)
+    weight = np.where(rng.random(values.shape) >= sparsity, values, 0).astype(np.int64)
+    bias = rng.integers(-(1 << bits), 1 << bits, size=co, endpoint=True)
+    bias = np.clip(bias, *sat_bounds(shape["MembraneBits"])).astype(np.int64)
+    spikes = tuple((rng.random((shape["Timesteps"], ci, shape["Height"], shape["Width"]))
+                    < density).astype(np.uint8) for _ in range(frames))
+    return weight, bias, spikes

@@ -41,26 +41,23 @@
 //   line buffer: K row slots x W pixels x (T*Ci) bits, row slot = global row mod K (rows count on
 //     across frames); an input pixel is accepted only if the pixel it overwrites is needed by no
 //     output pixel whose window is still to be captured.
-//   capture: the K x K x Ci x T window of the next output pixel (y, x) is copied into a register
-//     in one cycle (padding = 0) once input pixel (min(y+P, H-1), min(x+P, W-1)) is complete and
-//     the previous pixel has issued its last group.
-//   for t in 0..T-1, for r in 0..R-1, for g in 0..NG-1: issue group g of row r (spike bitmap from
-//     the window, weight bitmap of each bank) to the P sparsity_detectors at once; the next group
-//     is issued in the cycle the slowest bank emits its last beat, so a group costs
-//     max over banks of max(1, ceil(pairs / L)) cycles. Each beat adds up to L packed weights
-//     to the bank's accumulator (the first beat of a row starts from the bias).
-//   the beat's weights are read from the bank's memories at its edge (synchronous block/LUT
-//     RAM) and added in the following cycle, the weight stage;
-//   one cycle after a row's last beat left the weight stage: P lif_units (or the current) for
-//     channels r*P + p, membranes of the current pixel in registers (R per bank); after the last
-//     row of step t the Co-bit beat moves to the output register.
-// Latency: output beat (pixel m, t = 0) is sent C + 5 cycles after the input beat that completes
-//   pixel m's window is accepted (capture 1, issue 1, groups C = sum of the pass's group costs,
-//   weight stage 1, neuron 1, output register 1), when the core is idle and the sink ready.
-// Throughput: per (pixel, t), sum over rows and groups of max over banks of max(1, ceil(pairs/L))
-//   cycles, back to back across timesteps and pixels (no bubble when the input keeps up; the
-//   input is at most ~(K-1) rows + K pixels ahead of the output). Exact model:
-//   golden/cycles/sparse_conv.py.
+//   capture: the K x K x Ci x T window of the next output pixel (y, x) is copied in one cycle
+//     (padding = 0) into a staging register for the next free window slot (8, in turn) once
+//     input pixel (min(y+P, H-1), min(x+P, W-1)) is complete and the previous window's drain
+//     is in its last word; the drain writes the T window words into every bank's window memory,
+//     one per cycle.
+//   banks (sparse_row_bank, one per P, decoupled: up to 7 pixels apart): per slot, scan two
+//     rows (t, r), (t, r+1) per cycle, queue the rows with effectual pairs, take L pairs per
+//     cycle (a row's last beat topped up with the next row's first pairs), sum their packed
+//     weights into a current buffer entry (slot, t, r).
+//   neuron stage: once every bank is done with the slot, rows r, r+1 of every bank per cycle:
+//     2P lif_units (or the currents) for channels r*P + p, (r+1)*P + p, membranes of the current
+//     pixel in registers (R per bank); after the last rows of step t the Co-bit beat moves to
+//     the output register; the read of the pixel's last rows frees the slot.
+// Latency: 11 cycles from the input beat to the output beat for a 1x1 frame with one row of
+//   pairs, when the core is idle and the sink ready (docs/sparse_conv_core.md).
+// Throughput: per pixel, each bank about ceil(its effectual pairs / L) cycles; the scan and the
+//   neuron stage T * ceil(R/2) cycles per pixel. Exact model: golden/cycles/sparse_conv.py.
 // Backpressure: a step's output beat waits in the output register; the datapath stalls only when
 //   the next step's beat is ready and the register is still full. in_ready_o depends on registers
 //   only; out_valid_o / out_data_o / out_last_o come straight from registers.
@@ -269,7 +266,7 @@ module sparse_conv_core #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Window of the capture pointer (combinational), captured into win_q
+  // Window of the capture pointer (combinational), captured into stage_q
   // ---------------------------------------------------------------------------------------------
   logic [WinBits-1:0] window;  // bit t*F + (ci*K + ky)*K + kx
 
@@ -309,24 +306,32 @@ module sparse_conv_core #(
   // Window slots: a captured window waits in a slot until the neuron stage has read its pixel
   // ---------------------------------------------------------------------------------------------
   localparam int TIdxBits = (Timesteps > 1) ? $clog2(Timesteps) : 1;
-  // Rows the row queue of each bank holds (docs/sparse_conv_core.md: 4 keeps the lanes fed
-  // through runs of empty rows; the cycle model reads the same number).
-  localparam int RowQueueDepth = 4;
+  // Rows the row queue of each bank holds (docs/sparse_conv_core.md: the scan pushes up to two
+  // rows per cycle and keeps up to six in flight; 16 keeps the lanes fed through runs of empty
+  // rows, and on LUT RAM of 16-word primitives costs what 8 does; the cycle model reads the
+  // same number).
+  localparam int RowQueueDepth = 16;
   // Window slots (and current-buffer slots of every bank): a slot is taken from the capture to
-  // the neuron stage's read of the pixel's last row, about 2*T*R + 4 cycles when the pixel has
-  // no work; four keep even an all-silent layer at the input stream's pace (T cycles per
-  // pixel with R = 1). A power of two (the slot counters wrap).
-  localparam int WindowSlots   = 4;
+  // the neuron stage's read of the pixel's last row. The banks run up to Slots - 1 pixels apart
+  // (decoupled), which is what lets each one work through its own busy pixels; eight reach
+  // within about 10 % of unbounded slots on the trained networks (docs/sparse_conv_core.md).
+  // A power of two (the slot counters wrap).
+  localparam int WindowSlots   = 8;
   localparam int WsBits        = $clog2(WindowSlots);
+  // Rows of every bank the neuron stage takes per cycle (two of a timestep, when there are two):
+  // T * ceil(R / 2) cycles per pixel, with 2 P LIF units.
+  localparam int NrnRows       = (Rows > 1) ? 2 : 1;
 
-  logic [WindowSlots-1:0][WinBits-1:0] win_q;  // the window of slot s: bit t*F + j
   logic [WindowSlots-1:0]  loaded_q;       // slot s holds a pixel not yet fully read
-  // Window drain: the T words of a captured slot go to every bank's window memory, one word
-  // per cycle, in capture order, starting the cycle after the capture. A bank scans the words
-  // in the same order, at most one per cycle and not before the cycle after next, so it never
-  // reads a word before it is written (docs/sparse_conv_core.md) and the drain costs no cycle.
-  logic [WindowSlots-1:0]  drain_pending_q;  // slot s still has words to write to the banks
-  logic [WsBits-1:0]       dr_slot_q;        // the slot the drain writes next,
+  // Window drain: the captured window waits in one staging register while its T words go to
+  // every bank's window memory (the only copy of the slots), one word per cycle from the cycle
+  // after the capture; the next capture waits until the drain writes its last word. A bank
+  // scans the words in the same order, at most one per cycle and not before the cycle after
+  // next, so it never reads a word before it is written (docs/sparse_conv_core.md).
+  logic [WinBits-1:0]      stage_q;          // the window being drained: bit t*F + j
+  logic                    drain_busy_q;     // the drain writes a word this cycle
+  logic                    drain_free;       // ... or none after this cycle: a capture may come
+  logic [WsBits-1:0]       dr_slot_q;        // the slot the drain writes,
   logic [TIdxBits-1:0]     dr_t_q;           //   its timestep
   logic                    drain_go;
   logic [FanIn-1:0]        drain_word;
@@ -334,8 +339,8 @@ module sparse_conv_core #(
   logic [WindowSlots-1:0]  pix_last_q;     // ... the frame's last pixel
   logic [WsBits-1:0]       cs_q;           // the slot the next capture goes to
   logic [WsBits-1:0]       ns_q;           // the slot the neuron stage reads
-  logic [TIdxBits-1:0]     nt_q;           // the row the neuron stage reads next: timestep,
-  logic [RIdxBits-1:0]     nr_q;           //   row
+  logic [TIdxBits-1:0]     nt_q;           // the rows the neuron stage reads next: timestep,
+  logic [RIdxBits-1:0]     nr_q;           //   first (even) row; it reads rows nr_q, nr_q + 1
   logic [WindowSlots-1:0]  release_slot;   // the neuron stage reads the slot's last row
   logic [Parallel-1:0][WindowSlots-1:0] bank_done;  // bank p has written every row of slot s
   logic                    all_done;       // every bank is done with slot ns_q
@@ -362,24 +367,22 @@ module sparse_conv_core #(
 
   assign stall        = nrn_q & nrn_step_end_q & out_valid_o & ~out_ready_i;
   assign n0_go        = loaded_q[ns_q] & all_done & ~stall;
-  assign n0_last      = int'(nt_q) == Timesteps - 1 && int'(nr_q) == Rows - 1;
+  assign n0_last      = int'(nt_q) == Timesteps - 1 && int'(nr_q) + NrnRows >= Rows;
   assign release_slot = (n0_go && n0_last) ? WindowSlots'(1) << ns_q : '0;
-  assign cap          = cap_ready & ~loaded_q[cs_q];
+  assign drain_free   = ~drain_busy_q | (int'(dr_t_q) == Timesteps - 1);
+  assign cap          = cap_ready & ~loaded_q[cs_q] & drain_free;
   assign cap_row_done = cap && int'(xc_q) == Width - 1;
   assign nrn_fire     = nrn_q & ~stall;
-  assign drain_go     = drain_pending_q[dr_slot_q];
-  // Two selects: Icarus 11 cannot take a variable part-select of a variably indexed word.
-  logic [WinBits-1:0] drain_win;
-  assign drain_win    = win_q[dr_slot_q];
-  assign drain_word   = drain_win[int'(dr_t_q) * FanIn +: FanIn];
+  assign drain_go     = drain_busy_q;
+  assign drain_word   = stage_q[int'(dr_t_q) * FanIn +: FanIn];
   assign drain_addr   = ($clog2(WindowSlots * Timesteps))'(int'(dr_slot_q) * Timesteps
                                                            + int'(dr_t_q));
 
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_slot_reg
     if (!rst_ni) begin
-      win_q          <= '0;
+      stage_q        <= '0;
       loaded_q       <= '0;
-      drain_pending_q <= '0;
+      drain_busy_q   <= 1'b0;
       dr_slot_q      <= '0;
       dr_t_q         <= '0;
       pix_last_q     <= '0;
@@ -397,22 +400,23 @@ module sparse_conv_core #(
       if (drain_go) begin
         dr_t_q <= (int'(dr_t_q) == Timesteps - 1) ? '0 : TIdxBits'(int'(dr_t_q) + 1);
         if (int'(dr_t_q) == Timesteps - 1) begin
-          drain_pending_q[dr_slot_q] <= 1'b0;
-          dr_slot_q                  <= WsBits'(int'(dr_slot_q) + 1);
+          drain_busy_q <= 1'b0;
         end
       end
-      // Capture the next pixel's window into the free slot cs_q.
+      // Capture the next pixel's window for the free slot cs_q; the drain starts next cycle.
       if (cap) begin
-        win_q[cs_q]      <= window;
+        stage_q          <= window;
+        drain_busy_q     <= 1'b1;
+        dr_slot_q        <= cs_q;
+        dr_t_q           <= '0;
         loaded_q[cs_q]   <= 1'b1;
-        drain_pending_q[cs_q] <= 1'b1;
         pix_last_q[cs_q] <= int'(yc_q) == Height - 1 && int'(xc_q) == Width - 1;
         cs_q             <= WsBits'(int'(cs_q) + 1);
       end
       // The neuron stage walks (t, r) of slot ns_q; its last read frees the slot.
       if (n0_go) begin
-        nr_q <= (int'(nr_q) == Rows - 1) ? '0 : RIdxBits'(int'(nr_q) + 1);
-        if (int'(nr_q) == Rows - 1) begin
+        nr_q <= (int'(nr_q) + NrnRows >= Rows) ? '0 : RIdxBits'(int'(nr_q) + NrnRows);
+        if (int'(nr_q) + NrnRows >= Rows) begin
           nt_q <= (int'(nt_q) == Timesteps - 1) ? '0 : TIdxBits'(int'(nt_q) + 1);
         end
         if (n0_last) begin
@@ -424,7 +428,7 @@ module sparse_conv_core #(
         nrn_q          <= n0_go;
         nrn_t_q        <= nt_q;
         nrn_r_q        <= nr_q;
-        nrn_step_end_q <= int'(nr_q) == Rows - 1;
+        nrn_step_end_q <= int'(nr_q) + NrnRows >= Rows;
         nrn_last_q     <= n0_last && pix_last_q[ns_q];
       end
     end
@@ -433,17 +437,16 @@ module sparse_conv_core #(
   // ---------------------------------------------------------------------------------------------
   // P banks (sparse_row_bank): each walks the rows of its channels on its own
   // ---------------------------------------------------------------------------------------------
-  logic [Parallel-1:0][CurrentBits-1:0]  acc_q;    // row current of bank p in the neuron stage
+  // Current of row nrn_r_q + j of bank p in the neuron stage.
+  logic [Parallel-1:0][1:0][CurrentBits-1:0] acc_q;
   logic [RIdxBits-1:0]                   cfg_bias_row;
   assign cfg_bias_row = RIdxBits'(int'(cfg_addr) / Parallel);
 
   for (genvar p = 0; p < Parallel; p++) begin : g_bank
     logic                    bank_sel;   // the configuration write is for this bank
     logic                    bias_sel;   // ... and, for a bias, for a channel of it
-    logic [CurrentBits-1:0]  cur;
-    logic [MembraneBits-1:0] bias_rd;
-    logic [MembraneBits-1:0] bias_word;
-    logic                    has_channel;
+    logic [1:0][CurrentBits-1:0]  cur;
+    logic [1:0][MembraneBits-1:0] bias_rd;
     assign bank_sel = int'(cfg_bank) == p;
     assign bias_sel = int'(cfg_addr) % Parallel == p;
 
@@ -490,12 +493,16 @@ module sparse_conv_core #(
       .bias_o        (bias_rd)
     );
 
-    // The row's current: bias + the bank's sum (a row without a channel reads 0: its bias
+    // The rows' currents: bias + the bank's sum (a row without a channel reads 0: its bias
     // word was never written).
-    assign has_channel = int'(nrn_r_q) < (OutChannels - p + Parallel - 1) / Parallel;
-    assign bias_word   = has_channel ? bias_rd : '0;
-    assign acc_q[p]    = {{(CurrentBits - MembraneBits){bias_word[MembraneBits-1]}}, bias_word}
-                         + cur;
+    for (genvar j = 0; j < 2; j++) begin : g_row_current
+      logic                    has_channel;
+      logic [MembraneBits-1:0] bias_word;
+      assign has_channel = int'(nrn_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
+      assign bias_word   = has_channel ? bias_rd[j] : '0;
+      assign acc_q[p][j] = {{(CurrentBits - MembraneBits){bias_word[MembraneBits-1]}},
+                            bias_word} + cur[j];
+    end
   end
 
   // ---------------------------------------------------------------------------------------------
@@ -523,41 +530,55 @@ module sparse_conv_core #(
 
     // Per bank: the membranes of its R rows (channels r*P + p) of the current pixel and their
     // spikes of this step. The neuron stage selects among R rows (no r*P + p arithmetic and no
-    // Co-way multiplexer in front of the LIF unit).
+    // Co-way multiplexer in front of the LIF units); one LIF unit per row it takes per cycle.
     for (genvar p = 0; p < Parallel; p++) begin : g_lif
       logic [Rows-1:0][MembraneBits-1:0] v_d, v_q;
       logic [Rows-1:0]                   spk_bank_d, spk_bank_q;
-      logic [MembraneBits-1:0]           v_old;
-      logic [MembraneBits-1:0]           v_new;
-      logic                              s_new;
-      logic                              has_channel;
-      assign has_channel = int'(nrn_r_q) < (OutChannels - p + Parallel - 1) / Parallel;
+      logic [NrnRows-1:0][MembraneBits-1:0] v_new;
+      logic [NrnRows-1:0]                s_new;
+      logic [NrnRows-1:0]                has_channel;
+
+      for (genvar j = 0; j < NrnRows; j++) begin : g_row
+        // The LIF unit's ports meet plain signals: Icarus 11 mishandles a genvar inside an
+        // instance's port expression. Row indices add unsigned (nrn_r_q + j): Icarus takes a
+        // size cast of an int as signed, and a negative index reads X.
+        logic [MembraneBits-1:0] v_old, v_out;
+        logic [CurrentBits-1:0]  current;
+        logic                    spike;
+        assign current  = acc_q[p][j];
+        assign v_new[j] = v_out;
+        assign s_new[j] = spike;
+        assign has_channel[j] = int'(nrn_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
 `ifdef DUALSPIKE_BUG_CONV_MEMBRANE_CARRY
-      // PLANTED BUG: t = 0 starts from the previous pixel's membrane instead of 0.
-      assign v_old = has_channel ? v_q[RIdxBits'(nrn_r_q)] : '0;
+        // PLANTED BUG: t = 0 starts from the previous pixel's membrane instead of 0.
+        assign v_old = has_channel[j] ? v_q[nrn_r_q + RIdxBits'(j)] : '0;
 `else
-      assign v_old = (has_channel && int'(nrn_t_q) != 0) ? v_q[RIdxBits'(nrn_r_q)] : '0;
+        assign v_old = (has_channel[j] && int'(nrn_t_q) != 0)
+                       ? v_q[nrn_r_q + RIdxBits'(j)] : '0;
 `endif
-      lif_unit #(
-        .MembraneBits (MembraneBits),
-        .CurrentBits  (CurrentBits)
-      ) u_lif (
-        .model_lif_i  (model_lif_q),
-        .reset_soft_i (reset_soft_q),
-        .leak_shift_i (leak_shift_q),
-        .threshold_i  (threshold_q),
-        .v_i          (v_old),
-        .current_i    (acc_q[p]),
-        .spike_o      (s_new),
-        .v_o          (v_new)
-      );
+        lif_unit #(
+          .MembraneBits (MembraneBits),
+          .CurrentBits  (CurrentBits)
+        ) u_lif (
+          .model_lif_i  (model_lif_q),
+          .reset_soft_i (reset_soft_q),
+          .leak_shift_i (leak_shift_q),
+          .threshold_i  (threshold_q),
+          .v_i          (v_old),
+          .current_i    (current),
+          .spike_o      (spike),
+          .v_o          (v_out)
+        );
+      end
 
       `DUALSPIKE_ALWAYS_COMB begin : p_bank_neuron
         v_d        = v_q;
         spk_bank_d = spk_bank_q;
-        if (nrn_fire && has_channel) begin
-          v_d[RIdxBits'(nrn_r_q)]        = v_new;
-          spk_bank_d[RIdxBits'(nrn_r_q)] = s_new;
+        for (int j = 0; j < NrnRows; j++) begin
+          if (nrn_fire && has_channel[j]) begin
+            v_d[nrn_r_q + RIdxBits'(j)]        = v_new[j];
+            spk_bank_d[nrn_r_q + RIdxBits'(j)] = s_new[j];
+          end
         end
       end
 
@@ -618,13 +639,17 @@ module sparse_conv_core #(
 
     for (genvar p = 0; p < Parallel; p++) begin : g_bank_current
       logic [Rows-1:0][CurrentBits-1:0] cur_bank_d, cur_bank_q;
-      logic                             has_channel;
-      assign has_channel = int'(nrn_r_q) < (OutChannels - p + Parallel - 1) / Parallel;
+      logic [NrnRows-1:0]               has_channel;
+      for (genvar j = 0; j < NrnRows; j++) begin : g_row
+        assign has_channel[j] = int'(nrn_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
+      end
 
       `DUALSPIKE_ALWAYS_COMB begin : p_current
         cur_bank_d = cur_bank_q;
-        if (nrn_fire && has_channel) begin
-          cur_bank_d[RIdxBits'(nrn_r_q)] = acc_q[p];
+        for (int j = 0; j < NrnRows; j++) begin
+          if (nrn_fire && has_channel[j]) begin
+            cur_bank_d[nrn_r_q + RIdxBits'(j)] = acc_q[p][j];
+          end
         end
       end
 

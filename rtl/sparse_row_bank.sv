@@ -6,46 +6,55 @@
 //
 // Work of a pixel (window slot s, loaded by the sequencer): for t in 0..T-1, for row r in
 // 0..R-1, the effectual pairs of the row, e = wrow[r] & s[t] (F bits: the row's weight bitmap
-// and the spikes of timestep t in the slot's window). The bank spends ceil(n / L) cycles on a
-// row with n > 0 pairs (L lanes; the pairs are packed across bitmap groups), none on an empty
-// row, and the rows follow each other without a bubble (docs/sparse_conv_core.md).
+// and the spikes of timestep t in the slot's window). The scan looks at two rows of a timestep
+// per cycle; the lanes take L pairs per cycle, packed across bitmap groups and, at the end of a
+// row, across into the next row; an empty row costs the lanes nothing
+// (docs/sparse_conv_core.md).
 //
 // Pipeline (each stage one cycle; docs/sparse_conv_core.md has the timing):
-//   scan  SC0 the row counters (t, r) of slot sc_slot_q address the row's bitmap, one copy per
-//             group (sdp_ram, synchronous read); a row is scanned when the slot is loaded, not
-//             yet scanned, and the row queue has room for every row in SC1 / SC2;
-//         SC1 e = wrow & spikes; per group: pairs ce[g] and weights cw[g] (popcounts);
+//   scan  SC0 the row counters (t, r) of slot sc_slot_q address the bitmaps of rows r and r+1
+//             (r even; r+1 only if < R), one copy per group and row (sdp_ram, synchronous
+//             read); the pair is scanned when the slot is loaded, not yet scanned, and the row
+//             queue has room for two rows more than it holds and SC1 / SC2 may push;
+//         SC1 e = wrow & spikes (the same spikes for both rows); per group: pairs ce[g] and
+//             weights cw[g] (popcounts);
 //         SC2 n = sum ce, prefix sums Pe[g] (pairs before group g), Pw[g] (weights before g),
-//             roff (weights of the bank's rows before r: packed-weight base of the row); a row
-//             with n > 0 is pushed into the row queue.
+//             roff (weights of the bank's rows before r: packed-weight base of the row); each
+//             row with n > 0 is pushed into the row queue (up to two per cycle).
 //   issue I   the queue's front row gives L ranks k .. k+L-1; lane l takes the pair of rank
 //             k+l: its group g = #{g >= 1 : Pe[g] <= k+l}, its place q = k+l - Pe[g] in the
-//             group; the lane's bitmap copy is read at (r, g). After the beat with k+L >= n
-//             the row leaves the queue (k back to 0).
+//             group; the lane's bitmap copy is read at (r, g). The beat with k+L >= n is the
+//             row's last: the row leaves the queue. Its spare lanes take the first pairs of the
+//             next queued row (ranks from 0) if that row has more pairs than spare lanes (so a
+//             beat ends at most one row: one current-buffer write per cycle); the next row then
+//             starts at k = the lanes it got, else at 0.
 //         E1  the lane finds the q-th pair of e[g] and the weights of wrow[g] below it: the
 //             packed weight address roff + Pw[g] + that count, read from the lane's copy of the
 //             weight memory (synchronous).
-//         E2  the lanes' weights are summed and added to the accumulator (the first beat of a
-//             row starts from 0); the row's last beat writes the sum to the current buffer
-//             entry (s, t, r).
+//         E2  the lanes' weights are summed; the sum of the front row's lanes is added to the
+//             accumulator (the first beat of a row starts from 0) and the row's last beat
+//             writes it to the current buffer entry (s, t, r); the lanes given to the next row
+//             start its accumulator.
 //   A slot is done (done_o[s]) once its last row left SC2 and every row of it pushed has been
 //   written; release_i[s] (the neuron stage read the slot's last row) clears it for the next
 //   pixel. A row never pushed (empty) reads as current 0.
-// Neuron-stage read: with nrn_re_i, the entry (nrn_slot_i, nrn_t_i, nrn_r_i) of the current
-// buffer (0 for an empty row) and the bias of row nrn_r_i appear on cur_o / bias_o in the next
+// Neuron-stage read, two rows of a timestep per cycle: with nrn_re_i (nrn_r_i even), the
+// entries (nrn_slot_i, nrn_t_i, nrn_r_i + j) of the current buffer (0 for an empty row or
+// for r + j >= R) and the biases of those rows appear on cur_o[j] / bias_o[j] in the next
 // cycle (synchronous memories) and hold while nrn_re_i is low.
 //
 // Memories (no reset, synchronous read: block RAM or LUT RAM, docs/synthesis.md): the bitmap
-// (word r*NG + g; NG copies for the scan and L for the lanes, every copy written by each
-// configuration write), the packed weights (L copies), the biases (row r), the current buffer
-// (Slots x T x R); the window memory (Slots x T words of F spikes) and the row queue are LUT
-// RAM (asynchronous read). Preload: each memory loads {InitPrefix}<memory>{BankTag}.mem when
+// (word r*NG + g; 2 NG copies for the scan and L for the lanes, every copy written by each
+// configuration write), the packed weights (L copies), the biases (row r; two copies, one per
+// neuron-stage row), the current buffer (Slots x T x R, as two memories: even and odd rows); the window memory (Slots x T words of F spikes) and the row queue (two
+// memories, even and odd entries: two pushes and two reads per cycle) are LUT RAM
+// (asynchronous read). Preload: each memory loads {InitPrefix}<memory>{BankTag}.mem when
 // InitPrefix is not "" (the images of the sparse conv core, docs/vectors.md).
 //
 // Parameters: FanIn F, Timesteps T, Rows R (rows of every bank), RowsPresent (rows of this bank
 //   with a channel; rows r >= RowsPresent are skipped), Lanes L, GroupWidth G, WeightBits B,
 //   MembraneBits V, CurrentBits, CfgAddrBits (configuration address width), QueueDepth (rows
-//   the queue holds, >= 1), InitPrefix, BankTag ("_b" and the bank in two digits).
+//   the queue holds: even, >= 4), InitPrefix, BankTag ("_b" and the bank in two digits).
 
 `include "dualspike_macros.svh"
 
@@ -60,7 +69,7 @@ module sparse_row_bank #(
   parameter int          MembraneBits = 16,
   parameter int          CurrentBits  = 17,
   parameter int          CfgAddrBits  = 6,
-  parameter int          QueueDepth   = 4,
+  parameter int          QueueDepth   = 8,
   parameter int          Slots        = 2,
   parameter              InitPrefix   = "",
   parameter logic [31:0] BankTag      = "_b00"
@@ -90,8 +99,8 @@ module sparse_row_bank #(
   input  logic [$clog2(Slots)-1:0]                nrn_slot_i,
   input  logic [((Timesteps > 1) ? $clog2(Timesteps) : 1)-1:0] nrn_t_i,
   input  logic [((Rows > 1) ? $clog2(Rows) : 1)-1:0]           nrn_r_i,
-  output logic [CurrentBits-1:0]                   cur_o,
-  output logic [MembraneBits-1:0]                  bias_o
+  output logic [1:0][CurrentBits-1:0]              cur_o,
+  output logic [1:0][MembraneBits-1:0]             bias_o
 );
 
   // ---------------------------------------------------------------------------------------------
@@ -101,7 +110,11 @@ module sparse_row_bank #(
   localparam int PadFan      = Groups * GroupWidth;
   localparam int BmDepth     = Rows * Groups;
   localparam int WDepth      = Rows * FanIn;
-  localparam int CbDepth     = Slots * Timesteps * Rows; // current buffer: (slot*T + t)*R + r
+  localparam int CbDepth     = Slots * Timesteps * Rows; // entries (slot*T + t)*R + r
+  localparam int NrnRows     = (Rows > 1) ? 2 : 1;       // rows the neuron stage reads at once
+  localparam int RowPairs    = (Rows + 1) / 2;
+  localparam int CbHalfDepth = Slots * Timesteps * RowPairs; // (slot*T + t)*RowPairs + r/2
+  localparam int CbHalfBits  = (CbHalfDepth > 1) ? $clog2(CbHalfDepth) : 1;
   localparam int SlotBits    = $clog2(Slots);
   localparam int CountBits   = $clog2(GroupWidth + 1); // pairs or weights of one group
   localparam int RankBits    = $clog2(FanIn + 1);      // pairs or weights of one row
@@ -116,7 +129,10 @@ module sparse_row_bank #(
   localparam int OutstBits   = $clog2(Timesteps * Rows + 1);
   localparam int WinDepth    = Slots * Timesteps;       // window memory: word s*T + t
   localparam int WinIdxBits  = (WinDepth > 1) ? $clog2(WinDepth) : 1;
-  localparam int QIdxBits    = (QueueDepth > 1) ? $clog2(QueueDepth) : 1;
+  localparam int QIdxBits    = $clog2(QueueDepth);
+  localparam int QHalf       = QueueDepth / 2;            // entries of each queue memory
+  localparam int QHalfBits   = (QHalf > 1) ? $clog2(QHalf) : 1;
+  localparam int LaneCntBits = $clog2(Lanes + 1);
 
   // ---------------------------------------------------------------------------------------------
   // Row queue entry (separate fields, no struct: Icarus 11 cannot index a field of a packed
@@ -135,39 +151,42 @@ module sparse_row_bank #(
   // ---------------------------------------------------------------------------------------------
   // Scan
   // ---------------------------------------------------------------------------------------------
+  // Two rows of a timestep per cycle: rows A = sc_r_q (even) and B = sc_r_q + 1 (if < Rows).
+  localparam int ScanRows = 2;
   logic [SlotBits-1:0]   sc_slot_q;
   logic [TIdxBits-1:0]   sc_t_q;
   logic [RIdxBits-1:0]   sc_r_q;
-  logic [Slots-1:0]      scanned_q;    // SC0 issued the last row of slot s
-  logic                  sc_go;        // SC0 scans row (sc_t_q, sc_r_q) this cycle
-  logic                  sc_last;      // ... the pixel's last row
+  logic [Slots-1:0]      scanned_q;    // SC0 issued the last rows of slot s
+  logic                  sc_go;        // SC0 scans rows (sc_t_q, sc_r_q [+ 1]) this cycle
+  logic                  sc_last;      // ... the pixel's last rows
   logic [QCountBits-1:0] q_count_q;
 
   logic                  sc1_v_q, sc1_last_q;
   logic [SlotBits-1:0]   sc1_slot_q;
   logic [TIdxBits-1:0]   sc1_t_q;
   logic [RIdxBits-1:0]   sc1_r_q;
-  // r * NG, the bitmap word of the row's group 0, carried with the row (no multiplier on the
+  // r * NG, the bitmap word of row A's group 0, carried with the rows (no multiplier on the
   // bitmap read addresses).
   logic [BmIdxBits-1:0]  sc_bm_base_q, sc1_bm_base_q, sc2_bm_base_q;
 
-  logic                             sc2_v_q, sc2_last_q;
-  logic [SlotBits-1:0]              sc2_slot_q;
-  logic [TIdxBits-1:0]              sc2_t_q;
-  logic [RIdxBits-1:0]              sc2_r_q;
-  logic [Groups-1:0][CountBits-1:0] sc2_ce_q, sc2_cw_q;
-  logic [Groups-1:0][GroupWidth-1:0] sc2_e_q;
+  logic                                         sc2_v_q, sc2_last_q;
+  logic [SlotBits-1:0]                          sc2_slot_q;
+  logic [TIdxBits-1:0]                          sc2_t_q;
+  logic [RIdxBits-1:0]                          sc2_r_q;
+  logic [ScanRows-1:0][Groups-1:0][CountBits-1:0]  sc2_ce_q, sc2_cw_q;
+  logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc2_e_q;
 
-  // Room for the rows in SC1 and SC2 (a pop in the same cycle is not counted: the rule stays
-  // simple and the model exact).
+  // Room for two more rows besides those queued and those SC1 and SC2 may push (a pop in the
+  // same cycle is not counted: the rule stays simple and the model exact).
   assign sc_go   = loaded_i[sc_slot_q] && !scanned_q[sc_slot_q]
-                   && int'(q_count_q) + int'(sc1_v_q) + int'(sc2_v_q) < QueueDepth;
-  assign sc_last = int'(sc_t_q) == Timesteps - 1 && int'(sc_r_q) == Rows - 1;
+                   && int'(q_count_q) + ScanRows * (int'(sc1_v_q) + int'(sc2_v_q) + 1)
+                      <= QueueDepth;
+  assign sc_last = int'(sc_t_q) == Timesteps - 1 && int'(sc_r_q) + ScanRows >= Rows;
 
   // Bitmap copies, one per read port (a copy is a read port of LUT RAM or block RAM): ports
-  // 0..NG-1 serve the scan (group g of row sc_r_q), ports NG..NG+L-1 the lanes (the group of
+  // a*NG + g serve the scan (group g of scan row a), ports 2*NG + l the lanes (the group of
   // each lane's pair, in g_lane_issue). Every copy takes every write.
-  localparam int BmPorts = Groups + Lanes;
+  localparam int BmPorts = ScanRows * Groups + Lanes;
   logic [BmPorts-1:0]                 bm_re;
   logic [BmPorts-1:0][BmIdxBits-1:0]  bm_raddr;
   logic [BmPorts-1:0][GroupWidth-1:0] bm_rdata;
@@ -187,11 +206,14 @@ module sparse_row_bank #(
     );
   end
 
-  logic [Groups-1:0][GroupWidth-1:0] sc_wrow;
-  for (genvar g = 0; g < Groups; g++) begin : g_scan_bitmap
-    assign bm_re[g]    = sc_go;
-    assign bm_raddr[g] = BmIdxBits'(int'(sc_bm_base_q) + g);
-    assign sc_wrow[g]  = bm_rdata[g];
+  logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc_wrow;
+  for (genvar a = 0; a < ScanRows; a++) begin : g_scan_row
+    for (genvar g = 0; g < Groups; g++) begin : g_scan_bitmap
+      // Row B of the last pair does not exist when R is odd: no read (SC1 masks the row).
+      assign bm_re[a * Groups + g]    = sc_go && int'(sc_r_q) + a < Rows;
+      assign bm_raddr[a * Groups + g] = BmIdxBits'(int'(sc_bm_base_q) + a * Groups + g);
+      assign sc_wrow[a][g]            = bm_rdata[a * Groups + g];
+    end
   end
 
   // Window memory: this bank's copy (a read port) of the spikes of every slot and timestep. No
@@ -205,83 +227,139 @@ module sparse_row_bank #(
   end
 
   // SC1: effectual pairs and the per-group counts. Rows without a channel count nothing.
-  logic [PadFan-1:0]                 sc1_spikes;
-  logic [Groups-1:0][GroupWidth-1:0] sc1_e;
-  logic [Groups-1:0][CountBits-1:0]  sc1_ce, sc1_cw;
-  logic                              sc1_present;
-  logic [WinIdxBits-1:0]             sc1_win_addr;
+  logic [PadFan-1:0]                               sc1_spikes;
+  logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc1_e;
+  logic [ScanRows-1:0][Groups-1:0][CountBits-1:0]  sc1_ce, sc1_cw;
+  logic [WinIdxBits-1:0]                           sc1_win_addr;
   assign sc1_win_addr = WinIdxBits'(int'(sc1_slot_q) * Timesteps + int'(sc1_t_q));
   assign sc1_spikes   = PadFan'(win_mem[sc1_win_addr]);
-  assign sc1_present = int'(sc1_r_q) < RowsPresent;
-  for (genvar g = 0; g < Groups; g++) begin : g_scan_count
-    logic [GroupWidth-1:0] wmask;
-    assign wmask     = sc1_present ? sc_wrow[g] : '0;
-    assign sc1_e[g]  = wmask & sc1_spikes[g * GroupWidth +: GroupWidth];
-    popcount #(.Width (GroupWidth)) u_pairs   (.bits_i (sc1_e[g]), .count_o (sc1_ce[g]));
-    popcount #(.Width (GroupWidth)) u_weights (.bits_i (wmask),    .count_o (sc1_cw[g]));
+  for (genvar a = 0; a < ScanRows; a++) begin : g_scan_count_row
+    logic present;
+    assign present = int'(sc1_r_q) + a < RowsPresent;
+    for (genvar g = 0; g < Groups; g++) begin : g_scan_count
+      logic [GroupWidth-1:0] wmask;
+      assign wmask       = present ? sc_wrow[a][g] : '0;
+      assign sc1_e[a][g] = wmask & sc1_spikes[g * GroupWidth +: GroupWidth];
+      popcount #(.Width (GroupWidth)) u_pairs   (.bits_i (sc1_e[a][g]), .count_o (sc1_ce[a][g]));
+      popcount #(.Width (GroupWidth)) u_weights (.bits_i (wmask),       .count_o (sc1_cw[a][g]));
+    end
   end
 
   // SC2: row totals and prefix sums; the running weight count over the bank's rows.
-  logic [Groups-1:0][RankBits-1:0] sc2_pe, sc2_pw;
-  logic [RankBits-1:0]   sc2_n;
-  logic [WAddrBits-1:0]  sc2_roff;
-  logic [RowBits-1:0]    sc2_row;
+  logic [ScanRows-1:0][Groups-1:0][RankBits-1:0] sc2_pe, sc2_pw;
+  logic [ScanRows-1:0][RankBits-1:0]  sc2_n;
+  logic [ScanRows-1:0][WAddrBits-1:0] sc2_roff;
+  logic [ScanRows-1:0][RowBits-1:0]   sc2_row;
+  logic [ScanRows-1:0][RankBits-1:0]  sc2_wsum;
   logic [WAddrBits-1:0]  run_q;        // weights of the rows before sc2_r_q (this pass)
   logic [WAddrBits-1:0]  run_d;
-  logic [RankBits-1:0]   sc2_wsum;
-  logic                  push;
+  logic [ScanRows-1:0]   push;         // scan row a is pushed (it has pairs)
+  logic [1:0]            push_count;
 
-  `DUALSPIKE_ALWAYS_COMB begin : p_scan_sums
-    logic [RankBits-1:0] pe_acc, pw_acc;
-    pe_acc = '0;
-    pw_acc = '0;
-    for (int g = 0; g < Groups; g++) begin
-      sc2_pe[g] = pe_acc;
-      sc2_pw[g] = pw_acc;
-      pe_acc    = pe_acc + RankBits'(sc2_ce_q[g]);
-      pw_acc    = pw_acc + RankBits'(sc2_cw_q[g]);
+  for (genvar a = 0; a < ScanRows; a++) begin : g_scan_sums
+    `DUALSPIKE_ALWAYS_COMB begin : p_scan_sums
+      logic [RankBits-1:0] pe_acc, pw_acc;
+      pe_acc = '0;
+      pw_acc = '0;
+      for (int g = 0; g < Groups; g++) begin
+        sc2_pe[a][g] = pe_acc;
+        sc2_pw[a][g] = pw_acc;
+        pe_acc       = pe_acc + RankBits'(sc2_ce_q[a][g]);
+        pw_acc       = pw_acc + RankBits'(sc2_cw_q[a][g]);
+      end
+      sc2_n[a]    = pe_acc;
+      sc2_wsum[a] = pw_acc;
     end
-    sc2_n    = pe_acc;
-    sc2_wsum = pw_acc;
-    sc2_roff = (sc2_r_q == '0) ? '0 : run_q;
-    run_d    = sc2_v_q ? sc2_roff + WAddrBits'(sc2_wsum) : run_q;
+    assign sc2_row[a] = {sc2_slot_q, sc2_t_q, RIdxBits'(int'(sc2_r_q) + a),
+                         BmIdxBits'(int'(sc2_bm_base_q) + a * Groups), sc2_n[a], sc2_roff[a],
+                         sc2_pe[a], sc2_pw[a], sc2_e_q[a]};
+    assign push[a]    = sc2_v_q && sc2_n[a] != '0;
   end
-  assign sc2_row = {sc2_slot_q, sc2_t_q, sc2_r_q, sc2_bm_base_q, sc2_n, sc2_roff, sc2_pe, sc2_pw,
-                    sc2_e_q};
-  assign push    = sc2_v_q && sc2_n != '0;
+  assign sc2_roff[0] = (sc2_r_q == '0) ? '0 : run_q;
+  assign sc2_roff[1] = sc2_roff[0] + WAddrBits'(sc2_wsum[0]);
+  assign run_d       = sc2_v_q ? sc2_roff[1] + WAddrBits'(sc2_wsum[1]) : run_q;
+  assign push_count  = 2'(int'(push[0]) + int'(push[1]));
 
   // ---------------------------------------------------------------------------------------------
-  // Row queue (circular buffer: no reset, asynchronous read, so LUT RAM; the front is entry
-  // q_head_q) and issue
+  // Row queue (circular buffer of QueueDepth entries: entry i in memory i % 2 at word i / 2, so
+  // the two pushes and the two reads of a cycle fall on different memories; no reset and an
+  // asynchronous read: LUT RAM) and issue
   // ---------------------------------------------------------------------------------------------
-  logic [RowBits-1:0]  queue_mem [QueueDepth];
+  logic [RowBits-1:0]  queue_mem0 [QHalf];
+  logic [RowBits-1:0]  queue_mem1 [QHalf];
   logic [QIdxBits-1:0] q_head_q, q_tail_q;
-  // The front row, unpacked.
-  logic [SlotBits-1:0]               front_slot;
-  logic [TIdxBits-1:0]               front_t;
-  logic [RIdxBits-1:0]               front_r;
-  logic [BmIdxBits-1:0]              front_bm_base;
-  logic [RankBits-1:0]               front_n;
-  logic [WAddrBits-1:0]              front_roff;
-  logic [Groups-1:0][RankBits-1:0]   front_pe, front_pw;
-  logic [Groups-1:0][GroupWidth-1:0] front_e;
-  assign {front_slot, front_t, front_r, front_bm_base, front_n, front_roff, front_pe, front_pw,
-          front_e}
-      = queue_mem[q_head_q];
+  logic [QIdxBits-1:0] q_head_next, q_tail_next;  // entry after the head / the tail
+  assign q_head_next = (int'(q_head_q) == QueueDepth - 1) ? '0 : QIdxBits'(int'(q_head_q) + 1);
+  assign q_tail_next = (int'(q_tail_q) == QueueDepth - 1) ? '0 : QIdxBits'(int'(q_tail_q) + 1);
 
-  logic [RankBits-1:0]   k_q;          // rank of the next pair of the front row
-  logic                  issue;        // a beat of the front row this cycle
-  logic                  beat_last;    // ... its last one
-  logic                  pop;
-  assign issue     = q_count_q != '0;
-  assign beat_last = int'(k_q) + Lanes >= int'(front_n);
-  assign pop       = issue && beat_last;
+  // The pushes of this cycle: the first to entry q_tail_q, the second (both rows) to the next.
+  logic [RowBits-1:0]  push_first, push_second;
+  assign push_first  = push[0] ? sc2_row[0] : sc2_row[1];
+  assign push_second = sc2_row[1];
+  // Memory m takes the push whose entry has parity m.
+  logic                we0, we1;
+  logic [RowBits-1:0]  wdata0, wdata1;
+  logic [QHalfBits-1:0] waddr0, waddr1;
+  `DUALSPIKE_ALWAYS_COMB begin : p_queue_route
+    logic tail_odd;
+    tail_odd = q_tail_q[0];
+    we0      = (push_count != 2'd0 && !tail_odd) || (push_count == 2'd2 && tail_odd);
+    we1      = (push_count != 2'd0 && tail_odd) || (push_count == 2'd2 && !tail_odd);
+    wdata0   = tail_odd ? push_second : push_first;
+    wdata1   = tail_odd ? push_first : push_second;
+    waddr0   = QHalfBits'((tail_odd ? q_tail_next : q_tail_q) >> 1);
+    waddr1   = QHalfBits'((tail_odd ? q_tail_q : q_tail_next) >> 1);
+  end
 
   always_ff @(posedge clk_i) begin : p_queue_write
-    if (push) begin
-      queue_mem[q_tail_q] <= sc2_row;
+    if (we0) begin
+      queue_mem0[waddr0] <= wdata0;
+    end
+    if (we1) begin
+      queue_mem1[waddr1] <= wdata1;
     end
   end
+
+  // The front row and the row behind it, unpacked ([0] front, [1] next).
+  logic [1:0][RowBits-1:0]                 q_rows;
+  logic [1:0][SlotBits-1:0]                qr_slot;
+  logic [1:0][TIdxBits-1:0]                qr_t;
+  logic [1:0][RIdxBits-1:0]                qr_r;
+  logic [1:0][BmIdxBits-1:0]               qr_bm_base;
+  logic [1:0][RankBits-1:0]                qr_n;
+  logic [1:0][WAddrBits-1:0]               qr_roff;
+  logic [1:0][Groups-1:0][RankBits-1:0]    qr_pe, qr_pw;
+  logic [1:0][Groups-1:0][GroupWidth-1:0]  qr_e;
+  logic [RowBits-1:0] q_word0, q_word1;
+  assign q_word0   = queue_mem0[QHalfBits'(q_head_q[0] ? q_head_next >> 1 : q_head_q >> 1)];
+  assign q_word1   = queue_mem1[QHalfBits'(q_head_q[0] ? q_head_q >> 1 : q_head_next >> 1)];
+  assign q_rows[0] = q_head_q[0] ? q_word1 : q_word0;
+  assign q_rows[1] = q_head_q[0] ? q_word0 : q_word1;
+  for (genvar i = 0; i < 2; i++) begin : g_queue_read
+    assign {qr_slot[i], qr_t[i], qr_r[i], qr_bm_base[i], qr_n[i], qr_roff[i], qr_pe[i], qr_pw[i],
+            qr_e[i]} = q_rows[i];
+  end
+
+  // The next row's slot, t and r are taken when it is the front (its last beat writes them).
+  logic unused_next_id;
+  assign unused_next_id = ^{qr_slot[1], qr_t[1], qr_r[1]};
+
+  logic [RankBits-1:0]    k_q;         // rank of the next pair of the front row
+  logic                   issue;       // a beat of the front row this cycle
+  logic                   beat_last;   // ... its last one
+  logic                   pop;
+  logic                   spill;       // the last beat's spare lanes go to the next row
+  logic [RankBits:0]      k_end;       // k + L
+  logic [RankBits:0]      spare;       // k + L - n of the front row (lanes it leaves free)
+  logic [LaneCntBits-1:0] front_lanes; // lanes of the beat that belong to the front row
+  assign issue       = q_count_q != '0;
+  assign k_end       = (RankBits + 1)'(int'(k_q) + Lanes);
+  assign beat_last   = k_end >= (RankBits + 1)'(qr_n[0]);
+  assign pop         = issue && beat_last;
+  assign spare       = k_end - (RankBits + 1)'(qr_n[0]);
+  assign spill       = pop && int'(q_count_q) >= 2 && (RankBits + 1)'(qr_n[1]) > spare;
+  assign front_lanes = beat_last ? LaneCntBits'(int'(qr_n[0]) - int'(k_q))
+                                 : LaneCntBits'(Lanes);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_queue
     if (!rst_ni) begin
@@ -290,39 +368,55 @@ module sparse_row_bank #(
       q_count_q <= '0;
       k_q       <= '0;
     end else begin
-      if (push) begin
-        q_tail_q <= (int'(q_tail_q) == QueueDepth - 1) ? '0 : QIdxBits'(int'(q_tail_q) + 1);
+      if (push_count == 2'd1) begin
+        q_tail_q <= q_tail_next;
+      end else if (push_count == 2'd2) begin
+        q_tail_q <= (int'(q_tail_next) == QueueDepth - 1) ? '0
+                                                         : QIdxBits'(int'(q_tail_next) + 1);
       end
       if (pop) begin
-        q_head_q <= (int'(q_head_q) == QueueDepth - 1) ? '0 : QIdxBits'(int'(q_head_q) + 1);
+        q_head_q <= q_head_next;
       end
-      q_count_q <= QCountBits'(int'(q_count_q) + int'(push) - int'(pop));
-      k_q       <= pop ? '0 : issue ? RankBits'(int'(k_q) + Lanes) : k_q;
+      q_count_q <= QCountBits'(int'(q_count_q) + int'(push_count) - int'(pop));
+      k_q       <= pop ? (spill ? RankBits'(spare) : '0)
+                 : issue ? RankBits'(k_end) : k_q;
     end
   end
 
-  // Per lane: the group of its rank and its place in that group; the lane's bitmap copy.
+  // Per lane: its row (the front, or the next one for a spare lane of a spilling beat), the
+  // group of its rank and its place in that group; the lane's bitmap copy.
   logic [Lanes-1:0]                   lane_v;
   logic [Lanes-1:0][GIdxBits-1:0]     lane_g;
   logic [Lanes-1:0][CountBits-1:0]    lane_q;
   logic [Lanes-1:0][GroupWidth-1:0]   lane_e;
   logic [Lanes-1:0][WAddrBits-1:0]    lane_base;
+  logic [Lanes-1:0][BmIdxBits-1:0]    lane_bm_base;
   logic [Lanes-1:0][GroupWidth-1:0]   e1_wbm;
 
   for (genvar l = 0; l < Lanes; l++) begin : g_lane_issue
-    logic [RankBits-1:0] rank;
-    assign rank = RankBits'(int'(k_q) + l);
+    logic                  in_front;   // the lane's rank is within the front row
+    logic                  row;        // 0: front, 1: next row
+    logic [RankBits-1:0]   rank;
+    assign in_front = int'(k_q) + l < int'(qr_n[0]);
+    assign row      = !in_front;
+    assign rank     = in_front ? RankBits'(int'(k_q) + l)
+                               : RankBits'(int'(k_q) + l - int'(qr_n[0]));
 
     // The group is found by comparing against every prefix; its fields are then selected
     // with one-hot ANDs (no variable index into the packed arrays: Icarus 11 needs constant
     // indices there).
     `DUALSPIKE_ALWAYS_COMB begin : p_lane_group
-      logic [GIdxBits-1:0]   group;
-      logic [RankBits-1:0]   pe_sel, pw_sel;
-      logic [GroupWidth-1:0] e_sel;
-      group = '0;
+      logic [GIdxBits-1:0]             group;
+      logic [Groups-1:0][RankBits-1:0] pe_row, pw_row;
+      logic [Groups-1:0][GroupWidth-1:0] e_row;
+      logic [RankBits-1:0]             pe_sel, pw_sel;
+      logic [GroupWidth-1:0]           e_sel;
+      pe_row = row ? qr_pe[1] : qr_pe[0];
+      pw_row = row ? qr_pw[1] : qr_pw[0];
+      e_row  = row ? qr_e[1] : qr_e[0];
+      group  = '0;
       for (int g = 1; g < Groups; g++) begin
-        if (front_pe[g] <= rank) begin
+        if (pe_row[g] <= rank) begin
           group = GIdxBits'(g);
         end
       end
@@ -331,27 +425,29 @@ module sparse_row_bank #(
       e_sel  = '0;
       for (int g = 0; g < Groups; g++) begin
         if (int'(group) == g) begin
-          pe_sel = front_pe[g];
-          pw_sel = front_pw[g];
-          e_sel  = front_e[g];
+          pe_sel = pe_row[g];
+          pw_sel = pw_row[g];
+          e_sel  = e_row[g];
         end
       end
-      lane_g[l]    = group;
-      lane_v[l]    = issue && rank < front_n;
-      lane_q[l]    = CountBits'(rank - pe_sel);
-      lane_e[l]    = e_sel;
-      lane_base[l] = front_roff + WAddrBits'(pw_sel);
+      lane_g[l]       = group;
+      lane_v[l]       = issue && (in_front || spill);
+      lane_q[l]       = CountBits'(rank - pe_sel);
+      lane_e[l]       = e_sel;
+      lane_base[l]    = (row ? qr_roff[1] : qr_roff[0]) + WAddrBits'(pw_sel);
+      lane_bm_base[l] = row ? qr_bm_base[1] : qr_bm_base[0];
     end
 
-    assign bm_re[Groups + l]    = issue;
-    assign bm_raddr[Groups + l] = BmIdxBits'(int'(front_bm_base) + int'(lane_g[l]));
-    assign e1_wbm[l]            = bm_rdata[Groups + l];
+    assign bm_re[ScanRows * Groups + l]    = issue;
+    assign bm_raddr[ScanRows * Groups + l] = BmIdxBits'(int'(lane_bm_base[l]) + int'(lane_g[l]));
+    assign e1_wbm[l]                       = bm_rdata[ScanRows * Groups + l];
   end
 
   // ---------------------------------------------------------------------------------------------
   // E1: packed weight address; E2: weights, lane sum, accumulator, current buffer
   // ---------------------------------------------------------------------------------------------
-  logic                             e1_v_q, e1_first_q, e1_last_q;
+  logic                             e1_v_q, e1_first_q, e1_last_q, e1_spill_q;
+  logic [LaneCntBits-1:0]           e1_front_lanes_q;
   logic [SlotBits-1:0]              e1_slot_q;
   logic [TIdxBits-1:0]              e1_t_q;
   logic [RIdxBits-1:0]              e1_r_q;
@@ -360,7 +456,8 @@ module sparse_row_bank #(
   logic [Lanes-1:0][GroupWidth-1:0] e1_e_q;
   logic [Lanes-1:0][WAddrBits-1:0]  e1_base_q;
 
-  logic                             e2_v_q, e2_first_q, e2_last_q;
+  logic                             e2_v_q, e2_first_q, e2_last_q, e2_spill_q;
+  logic [LaneCntBits-1:0]           e2_front_lanes_q;
   logic [SlotBits-1:0]              e2_slot_q;
   logic [TIdxBits-1:0]              e2_t_q;
   logic [RIdxBits-1:0]              e2_r_q;
@@ -399,54 +496,104 @@ module sparse_row_bank #(
     assign lane_weight[l] = {{(CurrentBits - WeightBits){weight[WeightBits-1]}}, weight};
   end
 
+  // The front row's lanes are the low ones (lanes 0 .. front_lanes-1): its sum is a prefix of
+  // the lane chain, and the next row's (a spilling beat) the rest.
   logic [Lanes:0][CurrentBits-1:0] lane_partial;
+  logic [CurrentBits-1:0]          front_sum, next_sum;
   logic [CurrentBits-1:0]          acc_q, acc_d;
   assign lane_partial[0] = '0;
   for (genvar l = 0; l < Lanes; l++) begin : g_lane_sum
     assign lane_partial[l + 1] = lane_partial[l] + lane_weight[l];
   end
-  assign acc_d = (e2_first_q ? '0 : acc_q) + lane_partial[Lanes];
+  `DUALSPIKE_ALWAYS_COMB begin : p_front_sum
+    front_sum = lane_partial[Lanes];
+    for (int l = 1; l < Lanes; l++) begin
+      if (int'(e2_front_lanes_q) == l) begin
+        front_sum = lane_partial[l];
+      end
+    end
+  end
+  assign next_sum = lane_partial[Lanes] - front_sum;
+  assign acc_d    = (e2_first_q ? '0 : acc_q) + front_sum;
 
-  logic                 row_done;      // E2 holds a row's last beat: its sum is written
-  logic [CbIdxBits-1:0] cb_waddr, cb_raddr;
-  assign row_done = e2_v_q && e2_last_q;
-  assign cb_waddr = CbIdxBits'((int'(e2_slot_q) * Timesteps + int'(e2_t_q)) * Rows
-                               + int'(e2_r_q));
-  assign cb_raddr = CbIdxBits'((int'(nrn_slot_i) * Timesteps + int'(nrn_t_i)) * Rows
-                               + int'(nrn_r_i));
-
-  logic [CurrentBits-1:0] cur_rd;
-  sdp_ram #(
-    .Width (CurrentBits),
-    .Depth (CbDepth)
-  ) u_current (
-    .clk_i   (clk_i),
-    .we_i    (row_done),
-    .waddr_i (cb_waddr),
-    .wdata_i (acc_d),
-    .re_i    (nrn_re_i),
-    .raddr_i (cb_raddr),
-    .rdata_o (cur_rd)
-  );
-
-  sdp_ram #(
-    .Width    (MembraneBits),
-    .Depth    (Rows),
-    .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "bias", BankTag, ".mem"})
-  ) u_bias (
-    .clk_i   (clk_i),
-    .we_i    (bias_we_i),
-    .waddr_i (bias_row_i),
-    .wdata_i (bias_word_i),
-    .re_i    (nrn_re_i),
-    .raddr_i (nrn_r_i),
-    .rdata_o (bias_o)
-  );
+  logic                  row_done;      // E2 holds a row's last beat: its sum is written
+  logic [CbIdxBits-1:0]  cb_waddr, cb_raddr;    // entry (flag) of the write / the even read
+  logic [CbHalfBits-1:0] cbh_waddr, cbh_raddr;  // word of the write / the reads in their memory
+  assign row_done  = e2_v_q && e2_last_q;
+  assign cb_waddr  = CbIdxBits'((int'(e2_slot_q) * Timesteps + int'(e2_t_q)) * Rows
+                                + int'(e2_r_q));
+  assign cb_raddr  = CbIdxBits'((int'(nrn_slot_i) * Timesteps + int'(nrn_t_i)) * Rows
+                                + int'(nrn_r_i));
+  assign cbh_waddr = CbHalfBits'((int'(e2_slot_q) * Timesteps + int'(e2_t_q)) * RowPairs
+                                 + int'(e2_r_q) / 2);
+  assign cbh_raddr = CbHalfBits'((int'(nrn_slot_i) * Timesteps + int'(nrn_t_i)) * RowPairs
+                                 + int'(nrn_r_i) / 2);
 
   // Written entries of the current buffer (an empty row was never written: it reads 0).
-  logic [CbDepth-1:0] written_q, written_d;
-  logic               rd_written_q;
-  assign cur_o = rd_written_q ? cur_rd : '0;
+  logic [CbDepth-1:0]     written_q, written_d;
+
+  logic [1:0][CurrentBits-1:0]  cur_rows;
+  logic [1:0][MembraneBits-1:0] bias_rows;
+  assign cur_o  = cur_rows;
+  assign bias_o = bias_rows;
+  for (genvar j = 0; j < NrnRows; j++) begin : g_neuron_row
+    logic                   row_exists;    // row nrn_r_i + j is a row of the bank
+    logic                   rd_written_q;  // ... and the read entry was written
+    logic [CurrentBits-1:0] cur_rd;
+    logic [MembraneBits-1:0] bias_rd;
+    // Port expressions below are plain signals: Icarus 11 mistakes a genvar inside an
+    // instance's port expression for a net and then rejects every later use of it.
+    logic                   cb_we;
+    logic [RIdxBits-1:0]    bias_raddr;
+    assign row_exists = int'(nrn_r_i) + j < Rows;
+    assign cb_we      = row_done && int'(e2_r_q) % 2 == j;
+    assign bias_raddr = RIdxBits'(int'(nrn_r_i) + j);
+
+    // Current buffer of the rows r with r % 2 == j.
+    sdp_ram #(
+      .Width (CurrentBits),
+      .Depth (CbHalfDepth)
+    ) u_current (
+      .clk_i   (clk_i),
+      .we_i    (cb_we),
+      .waddr_i (cbh_waddr),
+      .wdata_i (acc_d),
+      .re_i    (nrn_re_i),
+      .raddr_i (cbh_raddr),
+      .rdata_o (cur_rd)
+    );
+
+    // A copy of the biases per read row (the same preload image for both).
+    sdp_ram #(
+      .Width    (MembraneBits),
+      .Depth    (Rows),
+      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "bias", BankTag, ".mem"})
+    ) u_bias (
+      .clk_i   (clk_i),
+      .we_i    (bias_we_i),
+      .waddr_i (bias_row_i),
+      .wdata_i (bias_word_i),
+      .re_i    (nrn_re_i && row_exists),
+      .raddr_i (bias_raddr),
+      .rdata_o (bias_rd)
+    );
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_read_flag
+      if (!rst_ni) begin
+        rd_written_q <= 1'b0;
+      end else if (nrn_re_i) begin
+        // Unsigned index arithmetic: Icarus 11 takes a size cast of an int as signed, so a
+        // cast index past the sign bit reads X.
+        rd_written_q <= row_exists && written_q[cb_raddr + CbIdxBits'(j)];
+      end
+    end
+    assign cur_rows[j]  = rd_written_q ? cur_rd : '0;
+    assign bias_rows[j] = bias_rd;
+  end
+  if (NrnRows == 1) begin : g_no_odd_row
+    assign cur_rows[1]  = '0;
+    assign bias_rows[1] = '0;
+  end
 
   // ---------------------------------------------------------------------------------------------
   // Slot bookkeeping
@@ -469,7 +616,8 @@ module sparse_row_bank #(
           written_d[s * Timesteps * Rows + i] = 1'b0;
         end
       end
-      outst_d[s] = OutstBits'(int'(outst_q[s]) + int'(push && int'(sc2_slot_q) == s)
+      outst_d[s] = OutstBits'(int'(outst_q[s])
+                              + ((int'(sc2_slot_q) == s) ? int'(push_count) : 0)
                               - int'(row_done && int'(e2_slot_q) == s));
     end
     if (sc_go && sc_last) begin
@@ -514,6 +662,8 @@ module sparse_row_bank #(
       e1_v_q       <= 1'b0;
       e1_first_q   <= 1'b0;
       e1_last_q    <= 1'b0;
+      e1_spill_q   <= 1'b0;
+      e1_front_lanes_q <= '0;
       e1_slot_q    <= '0;
       e1_t_q       <= '0;
       e1_r_q       <= '0;
@@ -524,22 +674,24 @@ module sparse_row_bank #(
       e2_v_q       <= 1'b0;
       e2_first_q   <= 1'b0;
       e2_last_q    <= 1'b0;
+      e2_spill_q   <= 1'b0;
+      e2_front_lanes_q <= '0;
       e2_slot_q    <= '0;
       e2_t_q       <= '0;
       e2_r_q       <= '0;
       e2_lane_v_q  <= '0;
       acc_q        <= '0;
       written_q    <= '0;
-      rd_written_q <= 1'b0;
       scan_fin_q   <= '0;
       outst_q      <= '0;
       done_q       <= '0;
     end else begin
       if (sc_go) begin
-        sc_r_q       <= (int'(sc_r_q) == Rows - 1) ? '0 : RIdxBits'(int'(sc_r_q) + 1);
-        sc_bm_base_q <= (int'(sc_r_q) == Rows - 1) ? '0
-                                                   : BmIdxBits'(int'(sc_bm_base_q) + Groups);
-        if (int'(sc_r_q) == Rows - 1) begin
+        sc_r_q       <= (int'(sc_r_q) + ScanRows >= Rows) ? '0
+                                                            : RIdxBits'(int'(sc_r_q) + ScanRows);
+        sc_bm_base_q <= (int'(sc_r_q) + ScanRows >= Rows)
+                        ? '0 : BmIdxBits'(int'(sc_bm_base_q) + ScanRows * Groups);
+        if (int'(sc_r_q) + ScanRows >= Rows) begin
           sc_t_q <= (int'(sc_t_q) == Timesteps - 1) ? '0 : TIdxBits'(int'(sc_t_q) + 1);
         end
         if (sc_last) begin
@@ -566,9 +718,11 @@ module sparse_row_bank #(
       e1_v_q       <= issue;
       e1_first_q   <= k_q == '0;
       e1_last_q    <= beat_last;
-      e1_slot_q    <= front_slot;
-      e1_t_q       <= front_t;
-      e1_r_q       <= front_r;
+      e1_spill_q   <= spill;
+      e1_front_lanes_q <= front_lanes;
+      e1_slot_q    <= qr_slot[0];
+      e1_t_q       <= qr_t[0];
+      e1_r_q       <= qr_r[0];
       e1_lane_v_q  <= lane_v;
       e1_q_q       <= lane_q;
       e1_e_q       <= lane_e;
@@ -576,17 +730,17 @@ module sparse_row_bank #(
       e2_v_q       <= e1_v_q;
       e2_first_q   <= e1_first_q;
       e2_last_q    <= e1_last_q;
+      e2_spill_q   <= e1_spill_q;
+      e2_front_lanes_q <= e1_front_lanes_q;
       e2_slot_q    <= e1_slot_q;
       e2_t_q       <= e1_t_q;
       e2_r_q       <= e1_r_q;
       e2_lane_v_q  <= e1_lane_v_q;
       if (e2_v_q) begin
-        acc_q <= acc_d;
+        // A spilling beat starts the next row's sum with the lanes it gave that row.
+        acc_q <= e2_spill_q ? next_sum : acc_d;
       end
       written_q    <= written_d;
-      if (nrn_re_i) begin
-        rd_written_q <= written_q[cb_raddr];
-      end
       scan_fin_q   <= scan_fin_d;
       outst_q      <= outst_d;
       for (int s = 0; s < Slots; s++) begin
@@ -596,8 +750,8 @@ module sparse_row_bank #(
   end
 
 `ifndef __ICARUS__
-  if (QueueDepth < 1) begin : g_bad_queue
-    $error("sparse_row_bank: QueueDepth must be >= 1, got %0d", QueueDepth);
+  if (QueueDepth < 4 || QueueDepth % 2 != 0) begin : g_bad_queue
+    $error("sparse_row_bank: QueueDepth must be even and >= 4, got %0d", QueueDepth);
   end
   if (Slots < 2 || (Slots & (Slots - 1)) != 0) begin : g_bad_slots
     $error("sparse_row_bank: Slots must be a power of two >= 2, got %0d", Slots);

@@ -14,16 +14,21 @@ The schedule it models (each item one RTL register stage):
   (:meth:`SparseConvStepped.in_ready`: the input may run up to K rows ahead of the oldest row the
   capture pointer still needs); the window of the capture pointer is complete once input pixel
   (min(y + K/2, H-1), min(x + K/2, W-1)) is (:meth:`SparseConvStepped.capture_ready`).
-* **Capture**: the complete window of the capture pointer is copied into the free window slot
-  (two slots, used in turn) in one cycle.
-* **Banks** (P of them, each on its own): per loaded slot, the scan walks the rows (t, r), one
-  per cycle, while its queue of 4 rows has room for the rows in its two pipeline stages; two
-  cycles after a row is scanned it enters the queue if it has effectual pairs (``n > 0``); the
-  front row issues one beat per cycle (``ceil(n / L)`` beats) and leaves with its last; a beat's
-  sum is in the current buffer two cycles after its issue; a bank is done with a slot the cycle
-  after its last scanned row left the scan pipeline and its last row was written.
-* **Neuron stage**: once every bank is done with the slot it reads, one row (t, r) per cycle for
-  all banks (sequential: T*R cycles per pixel); one cycle later the LIF units act, and the last
+* **Capture**: the complete window of the capture pointer is copied in one cycle into the
+  staging register for the free window slot (WINDOW_SLOTS slots, used in turn), once the drain
+  of the previous window is in its last word (the drain writes a window's T words to the banks
+  in the T cycles after its capture).
+* **Banks** (P of them, each on its own): per loaded slot, the scan walks the rows (t, r), two
+  rows of a timestep per cycle, while the queue of ROW_QUEUE_DEPTH rows has room for two more
+  rows than it holds and its two pipeline stages may push; two cycles after a pair of rows is
+  scanned each with effectual pairs (``n > 0``) enters the queue; the front row issues one beat
+  of L pairs per cycle and leaves with its last, whose spare lanes take the first pairs of the
+  next queued row when that row has more pairs than spare lanes (it then starts at the rank
+  after them); a beat's sum is in the current buffer two cycles after its issue; a bank is done
+  with a slot the cycle after its last scanned rows left the scan pipeline and its last row was
+  written.
+* **Neuron stage**: once every bank is done with the slot it reads, two rows (t, r), (t, r + 1)
+  of every bank per cycle (T*ceil(R/2) cycles per pixel); one cycle later the LIF units act, and the last
   row of a timestep moves the beat into the output register (held while the sink stalls, which
   freezes the neuron stage). Its read of the pixel's last row frees the slot.
 
@@ -40,9 +45,14 @@ from golden.cycles.stepped import free_running
 from golden.sparsity import conv_fanin_inputs, effectual_ops, fanin_weights
 
 #: Rows each bank's queue holds (rtl/sparse_conv_core.sv RowQueueDepth).
-ROW_QUEUE_DEPTH = 4
-#: Window slots (and current-buffer slots) of the core (rtl/sparse_conv_core.sv: two).
-WINDOW_SLOTS = 4
+ROW_QUEUE_DEPTH = 16
+#: Rows of one timestep each bank's scan takes per cycle (rtl/sparse_row_bank.sv ScanRows).
+SCAN_ROWS = 2
+#: Rows of one timestep the neuron stage takes per cycle (rtl/sparse_conv_core.sv NrnRows, when
+#: R > 1; with R = 1 it takes the one row).
+NEURON_ROWS = 2
+#: Window slots (and current-buffer slots) of the core (rtl/sparse_conv_core.sv WindowSlots).
+WINDOW_SLOTS = 8
 
 
 @dataclass(frozen=True)
@@ -126,15 +136,17 @@ class _BankModel:
     """The control registers of one rtl/sparse_row_bank.sv: scan counters and pipeline, row
     queue, issue rank, the two beat stages, per-slot scan / outstanding / done flags."""
 
-    def __init__(self, steps: int, rows: int, lanes: int, slots: int) -> None:
+    def __init__(self, steps: int, rows: int, lanes: int, slots: int,
+                 queue_depth: int = ROW_QUEUE_DEPTH) -> None:
         self.steps, self.rows, self.lanes, self.slots = steps, rows, lanes, slots
+        self.queue_depth = queue_depth
         self.sc_slot = self.sc_t = self.sc_r = 0
         self.scanned = [False] * slots
-        self.sc1 = None            # (slot, t, r, last) of the row in SC1, or None
+        self.sc1 = None            # (slot, t, r, last) of the row pair in SC1, or None
         self.sc2 = None
         self.queue: list[tuple[int, int]] = []   # (slot, n) of each queued row, front first
         self.k = 0
-        self.e1 = None             # (slot, last beat of its row) of the beat in E1, or None
+        self.e1 = None             # (slot, last beat of its front row) of the beat in E1, or None
         self.e2 = None
         self.scan_fin = [False] * slots
         self.outstanding = [0] * slots
@@ -144,21 +156,30 @@ class _BankModel:
         """One edge. ``loaded[s]``: the core's slot flags; ``release``: the slot the neuron stage
         frees at this edge, or None; ``pairs_of(slot, t, r)``: n of that row of the slot's
         pixel."""
-        room = len(self.queue) + (self.sc1 is not None) + (self.sc2 is not None) < ROW_QUEUE_DEPTH
+        in_flight = SCAN_ROWS * ((self.sc1 is not None) + (self.sc2 is not None))
+        room = len(self.queue) + in_flight + SCAN_ROWS <= self.queue_depth
         sc_go = loaded[self.sc_slot] and not self.scanned[self.sc_slot] and room
-        sc_last = self.sc_t == self.steps - 1 and self.sc_r == self.rows - 1
-        pushed = None
+        sc_last = self.sc_t == self.steps - 1 and self.sc_r + SCAN_ROWS >= self.rows
+        pushed = []
         if self.sc2 is not None:
             slot, t, r, _ = self.sc2
-            n = pairs_of(slot, t, r)
-            if n > 0:
-                pushed = (slot, n)
+            for row in range(r, min(r + SCAN_ROWS, self.rows)):
+                n = pairs_of(slot, t, row)
+                if n > 0:
+                    pushed.append((slot, n))
         issue = bool(self.queue)
-        pop = issue and self.k + self.lanes >= self.queue[0][1]
+        pop = spill = False
+        if issue:
+            front_n = self.queue[0][1]
+            pop = self.k + self.lanes >= front_n
+            # The last beat's spare lanes take the next row's first pairs, when the next row
+            # does not end in this beat (one row ends per beat: one current-buffer write).
+            spill = (pop and len(self.queue) >= 2
+                     and self.queue[1][1] > self.k + self.lanes - front_n)
         row_done = self.e2 is not None and self.e2[1]
 
         for slot in range(self.slots):
-            self.outstanding[slot] += ((pushed is not None and pushed[0] == slot)
+            self.outstanding[slot] += (sum(1 for s, _ in pushed if s == slot)
                                        - (row_done and self.e2[0] == slot))
         if release is not None:
             self.scanned[release] = self.scan_fin[release] = False
@@ -170,16 +191,17 @@ class _BankModel:
 
         self.e2 = self.e1
         self.e1 = (self.queue[0][0], pop) if issue else None
-        self.k = 0 if pop else self.k + self.lanes if issue else self.k
         if pop:
+            self.k = self.k + self.lanes - self.queue[0][1] if spill else 0
             self.queue.pop(0)
-        if pushed is not None:
-            self.queue.append(pushed)
+        elif issue:
+            self.k += self.lanes
+        self.queue.extend(pushed)
         self.sc2 = self.sc1
         self.sc1 = (self.sc_slot, self.sc_t, self.sc_r, sc_last) if sc_go else None
         if sc_go:
-            self.sc_r += 1
-            if self.sc_r == self.rows:
+            self.sc_r += SCAN_ROWS
+            if self.sc_r >= self.rows:
                 self.sc_r = 0
                 self.sc_t = (self.sc_t + 1) % self.steps
             if sc_last:
@@ -224,6 +246,8 @@ class SparseConvStepped:
         self.slot_loaded = [False] * slots
         self.slot_pixel = [0] * slots
         self.cs = self.ns = self.nt = self.nr = 0
+        # Window words the drain still writes from the staging register (0: it is free).
+        self.drain_left = 0
         self.nrn = self.nrn_step_end = False
         self.out_valid_q = False
         self.stalled = False
@@ -256,9 +280,10 @@ class SparseConvStepped:
         stall = self.nrn and self.nrn_step_end and self.out_valid_q and not out_ready
         all_done = all(bank.done[self.ns] for bank in self.banks)
         n0_go = self.slot_loaded[self.ns] and all_done and not stall
-        n0_last = self.nt == self.steps - 1 and self.nr == self.rows - 1
+        n0_last = self.nt == self.steps - 1 and self.nr + NEURON_ROWS >= self.rows
         release = self.ns if n0_go and n0_last else None
-        capture = self.capture_ready() and not self.slot_loaded[self.cs]
+        capture = (self.capture_ready() and not self.slot_loaded[self.cs]
+                   and self.drain_left <= 1)
         in_fire = bool(in_valid) and self.in_ready(out_ready)
         out_fire = self.out_valid_q and bool(out_ready)
         out_load = self.nrn and not stall and self.nrn_step_end
@@ -271,15 +296,16 @@ class SparseConvStepped:
 
         self.out_valid_q = out_load or (self.out_valid_q and not out_ready)
         if not stall:
-            self.nrn, self.nrn_step_end = n0_go, self.nr == self.rows - 1
+            self.nrn, self.nrn_step_end = n0_go, self.nr + NEURON_ROWS >= self.rows
         if n0_go:
-            self.nr += 1
-            if self.nr == self.rows:
+            self.nr += NEURON_ROWS
+            if self.nr >= self.rows:
                 self.nr = 0
                 self.nt = (self.nt + 1) % self.steps
             if n0_last:
                 self.slot_loaded[self.ns] = False
                 self.ns = (self.ns + 1) % self.slots
+        self.drain_left = self.steps if capture else max(0, self.drain_left - 1)
         rows_delta = 0
         if capture:
             if self.captured >= len(self.pairs):

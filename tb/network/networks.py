@@ -77,7 +77,7 @@ def _balance(config: dict, knobs: dict[int, dict]) -> None:
 #: lanes chain the detector's lane select: layer 0 at L7 placed and routed at 34.8 MHz).
 TRAINED_KNOBS = {
     "digits": {0: {"parallel": 8, "lanes": 2, "group": 9},
-               2: {"parallel": 8, "lanes": 3, "group": 32},
+               2: {"parallel": 8, "lanes": 4, "group": 32},
                4: {"parallel": 5, "lanes": 4, "group": 32}},
     "digits28": {0: {"parallel": 15, "lanes": 2, "group": 9},
                  2: {"parallel": 16, "lanes": 3, "group": 32},
@@ -146,10 +146,11 @@ def events_network() -> Network:
         "input": {"kind": "spikes", "shape": [2, 12, 12]},
         "weight_bits": 4, "membrane_bits": 12,
         "layers": [
-            # One row per bank (P = Co): the row scan and the neuron stage then keep up with
-            # the input stream (T beats per pixel); L = 1 keeps the 8 adders of P4 L2.
+            # Two rows per bank (P = Co / 2): the scan and the neuron stage take both rows of a
+            # timestep per cycle, so they keep up with the input stream (T beats per pixel),
+            # and 4 adders do the work of the 8 of P8 L1 that waited on the stream.
             {"kind": "conv", "out_channels": 8, "kernel": 5, "neuron": _lif(3, 2, "soft"),
-             "hw": {"parallel": 8, "lanes": 1, "group": 25}},
+             "hw": {"parallel": 4, "lanes": 1, "group": 25}},
             {"kind": "maxpool", "kernel": 3},
             {"kind": "linear", "out_features": 10, "neuron": _if(2, "hard"),
              "hw": {"parallel": 5, "lanes": 4, "group": 32}},

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from golden.arith import sat_bounds
 from golden.cycles.sparse_conv import (ConvHw, SparseConvStepped, dense_cost, lower_bound,
                                        schedule)
+from golden.inputs import density_conv_layer
 from golden.layers import conv_currents
 from golden.memory_images import config_writes, layer_images
 from golden.neuron import NeuronParams, run_neuron
@@ -324,18 +325,12 @@ def saturation_case(s: Shape, positive: bool, model: str, reset: str) -> Case:
 
 def density_case(s: Shape, sparsity: float, density: float, seed: int,
                  frames_count: int = 2) -> Case:
-    """A layer with the given weight sparsity and spike density (numpy-drawn, reproducible)."""
-    rng = np.random.default_rng(seed)
-    lo, hi = sat_bounds(s.b)
-    values = rng.integers(lo, hi, size=(s.co, s.ci, s.k, s.k), endpoint=True)
-    values = np.where(values == 0, hi, values)
-    weight = np.where(rng.random(values.shape) >= sparsity, values, 0).astype(np.int64)
-    bias = rng.integers(-(1 << s.b), 1 << s.b, size=s.co, endpoint=True)
-    bias = np.clip(bias, *sat_bounds(s.v)).astype(np.int64)
+    """A layer with the given weight sparsity and spike density (golden.inputs, reproducible)."""
+    shape = {"InChannels": s.ci, "OutChannels": s.co, "Kernel": s.k, "Timesteps": s.t,
+             "Height": s.h, "Width": s.w, "WeightBits": s.b, "MembraneBits": s.v}
+    weight, bias, frames_ = density_conv_layer(shape, sparsity, density, seed, frames_count)
     neuron = NeuronParams("lif", min(4, (1 << (s.v - 1)) - 1), "soft", 1) \
         if s.has_neuron else None
-    frames_ = tuple((rng.random((s.t, s.ci, s.h, s.w)) < density).astype(np.uint8)
-                    for _ in range(frames_count))
     return Case(weight, bias, neuron, frames_, ALWAYS, ALWAYS)
 
 

@@ -8,16 +8,18 @@ from tb.sparse_conv_core.bench import TESTBENCH as CONV_CORE
 _CORE_ONLY = ("stream_stable_checker.sv", "lif_unit.sv", "sparse_conv_core.sv")
 
 
-def _bank(fan_in, group, lanes, rows, present, steps, slots, weight_bits, membrane_bits) -> dict:
+def _bank(fan_in, group, lanes, rows, present, steps, slots, weight_bits, membrane_bits,
+          queue=16) -> dict:
     """A parameter set of the bank with the widths the conv core derives for it
     (docs/sparse_conv_core.md: CurrentBits = max(V, B + clog2 F) + 1, AddrBits =
-    clog2(max(R*F, R, 3)) for one bank holding every channel) and the core's queue depth."""
+    clog2(max(R*F, R, 3)) for one bank holding every channel); the queue depth is the core's
+    unless given (the smallest, 4, makes the scan wait for room)."""
     current_bits = max(membrane_bits, weight_bits + (fan_in - 1).bit_length()) + 1
     addr_bits = (max(rows * fan_in, rows, 3) - 1).bit_length()
     return {"FanIn": fan_in, "GroupWidth": group, "Lanes": lanes, "Rows": rows,
             "RowsPresent": present, "Timesteps": steps, "Slots": slots,
             "WeightBits": weight_bits, "MembraneBits": membrane_bits,
-            "CurrentBits": current_bits, "CfgAddrBits": addr_bits, "QueueDepth": 4}
+            "CurrentBits": current_bits, "CfgAddrBits": addr_bits, "QueueDepth": queue}
 
 
 TESTBENCH = Testbench(
@@ -27,14 +29,15 @@ TESTBENCH = Testbench(
     sweep=(
         # The module's defaults: F = 18 in three groups of 8 (the last one padded), L = 2.
         _bank(18, 8, 2, 2, 2, 2, 2, 4, 8),
-        # Four groups of 7 (F = 25), L = 3, a bank row without a channel, T = 3, 4 slots.
-        _bank(25, 7, 3, 3, 2, 3, 4, 3, 6),
+        # Four groups of 7 (F = 25), L = 3, a bank row without a channel (odd R: the scan's
+        # second row is absent on the last pair), T = 3, 4 slots, the smallest queue.
+        _bank(25, 7, 3, 3, 2, 3, 4, 3, 6, queue=4),
         # One group, one row, one timestep, L = 1, 4 slots.
         _bank(5, 5, 1, 1, 1, 1, 4, 2, 4),
     ),
     regression=(
-        # L = 4 over groups of 9 that tile F = 27; R = 4 with one row absent.
-        _bank(27, 9, 4, 4, 3, 2, 2, 6, 12),
+        # L = 4 over groups of 9 that tile F = 27; R = 4 with one row absent; 8 slots, queue 6.
+        _bank(27, 9, 4, 4, 3, 2, 8, 6, 12, queue=6),
         # One-bit groups (NG = F = 6), L = 2, two rows absent.
         _bank(6, 1, 2, 3, 1, 2, 2, 8, 16),
         _bank(18, 8, 2, 2, 2, 2, 2, 4, 8),

@@ -4,14 +4,14 @@ Every example resets the bank and loads its memories through its configuration w
 images of ``golden.memory_images.layer_images`` for one bank holding every row, in a drawn
 order; rows r >= RowsPresent get bitmaps and weights too, which the bank must ignore). It then
 plays the conv core's part: it loads window slots in turn with drawn spikes, reads every (t, r)
-entry of a slot through the neuron read port once ``done_o`` says the slot is done (drawn read
-pacing), and releases the slot with its last read or a drawn number of cycles later. The spikes
+entry of a slot through the neuron read port (rows r and r + 1 of a timestep per read) once
+``done_o`` says the slot is done (drawn read pacing), and releases the slot with its last read or a drawn number of cycles later. The spikes
 reach the bank's window memory (``win_we_i`` / ``win_waddr_i`` / ``win_wdata_i``) as the core
 drains them: word s*T + t, one per cycle in capture order from the first cycle the slot is
 loaded (the memory starts all-ones).
 Checked:
 
-* ``cur_o`` of every read against ``golden.sparsity.bitmap_current`` (the sum over the row's
+* ``cur_o[j]`` (row r + j) of every read against ``golden.sparsity.bitmap_current`` (the sum over the row's
   effectual pairs of its weights; 0 for a row without a channel) and ``bias_o`` against the
   bias, both ``==`` on integers, the cycle after the read and in every cycle it holds;
 * ``done_o`` in every cycle against ``_BankModel`` of ``golden/cycles/sparse_conv.py`` fed the
@@ -28,7 +28,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from golden.arith import sat_bounds
-from golden.cycles.sparse_conv import ROW_QUEUE_DEPTH, _BankModel
+from golden.cycles.sparse_conv import _BankModel
 from golden.memory_images import SEL_BIAS, SEL_BITMAP, SEL_WEIGHT, config_writes, layer_images
 from golden.sparsity import bitmap_current, effectual_pairs, group_count, weight_bitmaps
 from tb.harness.config import config_orders, in_order
@@ -41,12 +41,15 @@ from tb.harness.tb import TB
 TAIL_CYCLES = 4
 
 
-def _signed(handle, bits: int) -> int | str:
-    """The port's value as a signed integer, or its bits as text when some are X or Z (an
-    unwritten memory word reaching the port: a mismatch the scoreboard shows, not a crash)."""
-    if not handle.value.is_resolvable:
-        return str(handle.value)
-    value = int(handle.value)
+def _signed(handle, bits: int, index: int = 0) -> int | str:
+    """Field ``index`` (``bits`` wide, from bit 0) of the port as a signed integer, or its bits
+    as text when some are X or Z (an unwritten memory word reaching the port: a mismatch the
+    scoreboard shows, not a crash)."""
+    text = str(handle.value)
+    field = text[len(text) - (index + 1) * bits:len(text) - index * bits]
+    if any(c not in "01" for c in field):
+        return field
+    value = int(field, 2)
     return value - (1 << bits) if value >> (bits - 1) else value
 
 
@@ -94,9 +97,7 @@ class RowBankTB(TB):
         self.membrane_bits = int(dut.MembraneBits.value)
         self.current_bits = int(dut.CurrentBits.value)
         self.slots = int(dut.Slots.value)
-        if int(dut.QueueDepth.value) != ROW_QUEUE_DEPTH:
-            raise AssertionError(f"QueueDepth {int(dut.QueueDepth.value)}: the cycle model "
-                                 f"(_BankModel) has a queue of {ROW_QUEUE_DEPTH}")
+        self.queue_depth = int(dut.QueueDepth.value)
         self.window_bits = self.steps * self.fan_in
         self.reads: list[dict] = []      # what the last run read, with where it belongs
         self.done_seen: list[int] = []   # done_o per cycle of the last run
@@ -178,7 +179,7 @@ class RowBankTB(TB):
         await self.reset()
         await self.configure(case)
         d = self.dut
-        model = _BankModel(self.steps, self.rows, self.lanes, self.slots)
+        model = _BankModel(self.steps, self.rows, self.lanes, self.slots, self.queue_depth)
         pending = list(range(len(case.pixels)))  # pixels not yet loaded, in order
         slot_pixel = [None] * self.slots         # the pixel each slot holds (or None)
         drain: list[tuple[int, int]] = []        # window memory writes to come: (address, word)
@@ -206,10 +207,12 @@ class RowBankTB(TB):
                 break  # the scoreboard reports this cycle
             if last_read is not None:
                 pixel, slot, t, r = last_read
-                self.reads.append({
-                    "where": (pixel, slot, t, r, cycle, "read" if read_now else "held"),
-                    "cur": _signed(d.cur_o, self.current_bits),
-                    "bias": _signed(d.bias_o, self.membrane_bits)})
+                # The port gives rows r and r + 1 (when the bank has it).
+                for j in range(min(2, self.rows - r)):
+                    self.reads.append({
+                        "where": (pixel, slot, t, r + j, cycle, "read" if read_now else "held"),
+                        "cur": _signed(d.cur_o, self.current_bits, j),
+                        "bias": _signed(d.bias_o, self.membrane_bits, j)})
             # -- the core's part for the next edge ---------------------------------------------
             loaded = [slot_pixel[s] is not None for s in range(self.slots)]
             for s in range(self.slots):
@@ -242,8 +245,8 @@ class RowBankTB(TB):
                 d.nrn_slot_i.value = read_slot
                 d.nrn_t_i.value = read_t
                 d.nrn_r_i.value = read_r
-                read_r += 1
-                if read_r == self.rows:
+                read_r += 2
+                if read_r >= self.rows:
                     read_r, read_t = 0, read_t + 1
                     if read_t == self.steps:
                         read_t = 0
