@@ -320,29 +320,37 @@ module sparse_row_bank #(
     end
   end
 
-  // The front row and the row behind it, unpacked ([0] front, [1] next).
-  logic [1:0][RowBits-1:0]                 q_rows;
-  logic [1:0][SlotBits-1:0]                qr_slot;
-  logic [1:0][TIdxBits-1:0]                qr_t;
-  logic [1:0][RIdxBits-1:0]                qr_r;
-  logic [1:0][BmIdxBits-1:0]               qr_bm_base;
-  logic [1:0][RankBits-1:0]                qr_n;
-  logic [1:0][WAddrBits-1:0]               qr_roff;
-  logic [1:0][Groups-1:0][RankBits-1:0]    qr_pe, qr_pw;
-  logic [1:0][Groups-1:0][GroupWidth-1:0]  qr_e;
-  logic [RowBits-1:0] q_word0, q_word1;
-  assign q_word0   = queue_mem0[QHalfBits'(q_head_q[0] ? q_head_next >> 1 : q_head_q >> 1)];
-  assign q_word1   = queue_mem1[QHalfBits'(q_head_q[0] ? q_head_q >> 1 : q_head_next >> 1)];
-  assign q_rows[0] = q_head_q[0] ? q_word1 : q_word0;
-  assign q_rows[1] = q_head_q[0] ? q_word0 : q_word1;
-  for (genvar i = 0; i < 2; i++) begin : g_queue_read
-    assign {qr_slot[i], qr_t[i], qr_r[i], qr_bm_base[i], qr_n[i], qr_roff[i], qr_pe[i], qr_pw[i],
-            qr_e[i]} = q_rows[i];
+  // The entries at the head and behind it, one from each memory, unpacked per memory ([m]: the
+  // entry read from queue memory m). The front row is in memory q_head_q[0], the next in the
+  // other: the small fields are swapped into front / next order, the lanes pick their row's
+  // wide fields straight from the memory that holds it (no swap of the wide fields).
+  logic [1:0][RowBits-1:0]                 q_words;
+  logic [1:0][SlotBits-1:0]                qm_slot;
+  logic [1:0][TIdxBits-1:0]                qm_t;
+  logic [1:0][RIdxBits-1:0]                qm_r;
+  logic [1:0][BmIdxBits-1:0]               qm_bm_base;
+  logic [1:0][RankBits-1:0]                qm_n;
+  logic [1:0][WAddrBits-1:0]               qm_roff;
+  logic [1:0][Groups-1:0][RankBits-1:0]    qm_pe, qm_pw;
+  logic [1:0][Groups-1:0][GroupWidth-1:0]  qm_e;
+  logic                                    front_mem;  // the memory of the front row
+  assign front_mem  = q_head_q[0];
+  assign q_words[0] = queue_mem0[QHalfBits'(front_mem ? q_head_next >> 1 : q_head_q >> 1)];
+  assign q_words[1] = queue_mem1[QHalfBits'(front_mem ? q_head_q >> 1 : q_head_next >> 1)];
+  for (genvar m = 0; m < 2; m++) begin : g_queue_read
+    assign {qm_slot[m], qm_t[m], qm_r[m], qm_bm_base[m], qm_n[m], qm_roff[m], qm_pe[m], qm_pw[m],
+            qm_e[m]} = q_words[m];
   end
-
   // The next row's slot, t and r are taken when it is the front (its last beat writes them).
-  logic unused_next_id;
-  assign unused_next_id = ^{qr_slot[1], qr_t[1], qr_r[1]};
+  logic [SlotBits-1:0]  front_slot;
+  logic [TIdxBits-1:0]  front_t;
+  logic [RIdxBits-1:0]  front_r;
+  logic [RankBits-1:0]  front_n, next_n;
+  assign front_slot = front_mem ? qm_slot[1] : qm_slot[0];
+  assign front_t    = front_mem ? qm_t[1] : qm_t[0];
+  assign front_r    = front_mem ? qm_r[1] : qm_r[0];
+  assign front_n    = front_mem ? qm_n[1] : qm_n[0];
+  assign next_n     = front_mem ? qm_n[0] : qm_n[1];
 
   logic [RankBits-1:0]    k_q;         // rank of the next pair of the front row
   logic                   issue;       // a beat of the front row this cycle
@@ -354,11 +362,11 @@ module sparse_row_bank #(
   logic [LaneCntBits-1:0] front_lanes; // lanes of the beat that belong to the front row
   assign issue       = q_count_q != '0;
   assign k_end       = (RankBits + 1)'(int'(k_q) + Lanes);
-  assign beat_last   = k_end >= (RankBits + 1)'(qr_n[0]);
+  assign beat_last   = k_end >= (RankBits + 1)'(front_n);
   assign pop         = issue && beat_last;
-  assign spare       = k_end - (RankBits + 1)'(qr_n[0]);
-  assign spill       = pop && int'(q_count_q) >= 2 && (RankBits + 1)'(qr_n[1]) > spare;
-  assign front_lanes = beat_last ? LaneCntBits'(int'(qr_n[0]) - int'(k_q))
+  assign spare       = k_end - (RankBits + 1)'(front_n);
+  assign spill       = pop && int'(q_count_q) >= 2 && (RankBits + 1)'(next_n) > spare;
+  assign front_lanes = beat_last ? LaneCntBits'(int'(front_n) - int'(k_q))
                                  : LaneCntBits'(Lanes);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_queue
@@ -396,11 +404,13 @@ module sparse_row_bank #(
   for (genvar l = 0; l < Lanes; l++) begin : g_lane_issue
     logic                  in_front;   // the lane's rank is within the front row
     logic                  row;        // 0: front, 1: next row
+    logic                  mem;        // the queue memory that holds the lane's row
     logic [RankBits-1:0]   rank;
-    assign in_front = int'(k_q) + l < int'(qr_n[0]);
+    assign in_front = int'(k_q) + l < int'(front_n);
     assign row      = !in_front;
+    assign mem      = front_mem ^ row;
     assign rank     = in_front ? RankBits'(int'(k_q) + l)
-                               : RankBits'(int'(k_q) + l - int'(qr_n[0]));
+                               : RankBits'(int'(k_q) + l - int'(front_n));
 
     // The group is found by comparing against every prefix; its fields are then selected
     // with one-hot ANDs (no variable index into the packed arrays: Icarus 11 needs constant
@@ -411,9 +421,9 @@ module sparse_row_bank #(
       logic [Groups-1:0][GroupWidth-1:0] e_row;
       logic [RankBits-1:0]             pe_sel, pw_sel;
       logic [GroupWidth-1:0]           e_sel;
-      pe_row = row ? qr_pe[1] : qr_pe[0];
-      pw_row = row ? qr_pw[1] : qr_pw[0];
-      e_row  = row ? qr_e[1] : qr_e[0];
+      pe_row = mem ? qm_pe[1] : qm_pe[0];
+      pw_row = mem ? qm_pw[1] : qm_pw[0];
+      e_row  = mem ? qm_e[1] : qm_e[0];
       group  = '0;
       for (int g = 1; g < Groups; g++) begin
         if (pe_row[g] <= rank) begin
@@ -434,8 +444,8 @@ module sparse_row_bank #(
       lane_v[l]       = issue && (in_front || spill);
       lane_q[l]       = CountBits'(rank - pe_sel);
       lane_e[l]       = e_sel;
-      lane_base[l]    = (row ? qr_roff[1] : qr_roff[0]) + WAddrBits'(pw_sel);
-      lane_bm_base[l] = row ? qr_bm_base[1] : qr_bm_base[0];
+      lane_base[l]    = (mem ? qm_roff[1] : qm_roff[0]) + WAddrBits'(pw_sel);
+      lane_bm_base[l] = mem ? qm_bm_base[1] : qm_bm_base[0];
     end
 
     assign bm_re[ScanRows * Groups + l]    = issue;
@@ -720,9 +730,9 @@ module sparse_row_bank #(
       e1_last_q    <= beat_last;
       e1_spill_q   <= spill;
       e1_front_lanes_q <= front_lanes;
-      e1_slot_q    <= qr_slot[0];
-      e1_t_q       <= qr_t[0];
-      e1_r_q       <= qr_r[0];
+      e1_slot_q    <= front_slot;
+      e1_t_q       <= front_t;
+      e1_r_q       <= front_r;
       e1_lane_v_q  <= lane_v;
       e1_q_q       <= lane_q;
       e1_e_q       <= lane_e;
