@@ -28,9 +28,9 @@ The schedule it models (each item one RTL register stage):
   with a slot the cycle after its last scanned rows left the scan pipeline and its last row was
   written.
 * **Neuron stage**: once every bank is done with the slot it reads, two rows (t, r), (t, r + 1)
-  of every bank per cycle (T*ceil(R/2) cycles per pixel); one cycle later the LIF units act, and the last
-  row of a timestep moves the beat into the output register (held while the sink stalls, which
-  freezes the neuron stage). Its read of the pixel's last row frees the slot.
+  of every bank per cycle (T*ceil(R/2) cycles per pixel); one cycle later the LIF units act, and
+  the last rows of a timestep move the beat into the output register (held while the sink
+  stalls, which freezes the neuron stage). Its read of the pixel's last rows frees the slot.
 
 ``lower_bound`` and ``dense_cost`` are the reference figures of docs/cores.md section 4.
 """

@@ -1,5 +1,6 @@
 """Registry entry of the sparse row bank testbench (see tb/registry.py)."""
 
+from golden.cycles.sparse_conv import ROW_QUEUE_DEPTH
 from tb.registry import Testbench
 from tb.sparse_conv_core.bench import TESTBENCH as CONV_CORE
 
@@ -9,7 +10,7 @@ _CORE_ONLY = ("stream_stable_checker.sv", "lif_unit.sv", "sparse_conv_core.sv")
 
 
 def _bank(fan_in, group, lanes, rows, present, steps, slots, weight_bits, membrane_bits,
-          queue=16) -> dict:
+          queue=ROW_QUEUE_DEPTH) -> dict:
     """A parameter set of the bank with the widths the conv core derives for it
     (docs/sparse_conv_core.md: CurrentBits = max(V, B + clog2 F) + 1, AddrBits =
     clog2(max(R*F, R, 3)) for one bank holding every channel); the queue depth is the core's

@@ -5,15 +5,16 @@ images of ``golden.memory_images.layer_images`` for one bank holding every row, 
 order; rows r >= RowsPresent get bitmaps and weights too, which the bank must ignore). It then
 plays the conv core's part: it loads window slots in turn with drawn spikes, reads every (t, r)
 entry of a slot through the neuron read port (rows r and r + 1 of a timestep per read) once
-``done_o`` says the slot is done (drawn read pacing), and releases the slot with its last read or a drawn number of cycles later. The spikes
-reach the bank's window memory (``win_we_i`` / ``win_waddr_i`` / ``win_wdata_i``) as the core
-drains them: word s*T + t, one per cycle in capture order from the first cycle the slot is
-loaded (the memory starts all-ones).
+``done_o`` says the slot is done (drawn read pacing), and releases the slot with its last read
+or a drawn number of cycles later. The spikes reach the bank's window memory (``win_we_i`` /
+``win_waddr_i`` / ``win_wdata_i``) as the core drains them: word s*T + t, one per cycle in
+capture order from the first cycle the slot is loaded (the memory starts all-ones).
 Checked:
 
-* ``cur_o[j]`` (row r + j) of every read against ``golden.sparsity.bitmap_current`` (the sum over the row's
-  effectual pairs of its weights; 0 for a row without a channel) and ``bias_o`` against the
-  bias, both ``==`` on integers, the cycle after the read and in every cycle it holds;
+* ``cur_o[j]`` (row r + j) of every read against ``golden.sparsity.bitmap_current`` (the sum
+  over the row's effectual pairs of its weights; 0 for a row without a channel) and
+  ``bias_o[j]`` against the bias, both ``==`` on integers, the cycle after the read and in every
+  cycle it holds;
 * ``done_o`` in every cycle against ``_BankModel`` of ``golden/cycles/sparse_conv.py`` fed the
   same ``loaded_i`` / ``release_i`` sequence (cycle-exact).
 """
