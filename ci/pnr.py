@@ -155,7 +155,7 @@ def place_and_route(job: SynthJob, out_root: Path, freq_mhz: float, timeout: flo
     work = out_root / job.name
     stage_sources(job, work)
     row = {"name": job.name, "kind": job.kind, "top": job.top, "network": job.network,
-           "parameters": job.parameters, "used_in": job.used_in, **DEVICE,
+           "plan_sha256": job.plan_sha256, "parameters": job.parameters, "used_in": job.used_in, **DEVICE,
            "constraint_mhz": freq_mhz, "seed": seed}
     overrides = " ".join(f"-G {k}={v}" for k, v in job.parameters.items())
     read = f"read_slang -j 1 -D SYNTHESIS --top {job.top} {overrides} {' '.join(job.files)}"

@@ -16,6 +16,7 @@ folder and passes relative paths.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import shutil
@@ -70,6 +71,7 @@ class SynthJob:
     generated: dict = field(default_factory=dict)  # file name -> text written into the run folder
     used_in: list[str] = field(default_factory=list)
     network: str = ""  # the plan's name, for a whole network
+    plan_sha256: str = ""  # for a whole network: plan_digest of its plan (which knobs)
 
 
 def _param_label(parameters: dict) -> str:
@@ -202,6 +204,15 @@ def load_network_config(name: str) -> tuple[str, dict]:
         raise ConfigError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
 
 
+def plan_digest(plan: dict) -> str:
+    """SHA-256 of a network plan's cores and their parameters (network.json's ``layers`` and
+    ``readout``): which design a recorded place-and-route result is for. The knobs change it;
+    the channel map (wiring) and the weights do not."""
+    cores = [[c["module"], c["parameters"]] for c in plan["layers"]]
+    cores.append([plan["readout"]["module"], plan["readout"]["parameters"]])
+    return hashlib.sha256(json.dumps(cores, sort_keys=True).encode()).hexdigest()
+
+
 def network_jobs(networks: list[str], targets: list[str], cores: bool,
                  whole: bool) -> list[SynthJob]:
     jobs: dict[tuple, SynthJob] = {}
@@ -223,7 +234,8 @@ def network_jobs(networks: list[str], targets: list[str], cores: bool,
                 files = tuple(f for f in CORE_SOURCES if f != "stream_stable_checker.sv")
                 jobs[(target, "network", label)] = SynthJob(
                     f"network-{label}", "network", plan.top, {}, target,
-                    files + (top_file,), {top_file: render_top(plan)}, [label], plan.name)
+                    files + (top_file,), {top_file: render_top(plan)}, [label], plan.name,
+                    plan_digest(json.loads(plan.to_json())))
     return list(jobs.values())
 
 

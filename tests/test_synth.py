@@ -98,24 +98,34 @@ def test_pnr_wrapper_registers_every_port():
 
 
 def test_sim_figures_read_the_recorded_fmax(tmp_path):
-    """make sim quotes frames/s at the Fmax recorded by make pnr for that network only."""
+    """make sim quotes frames/s at the Fmax recorded by make pnr for that network only, and says
+    when the record is for other RTL or other knobs."""
     import json
 
     from ci.pnr import rtl_digest
+    from ci.synth import plan_digest
     from tb.network.figures import reached_fmax
+
+    def plan(name, parallel):
+        return {"name": name, "layers": [{"module": "m", "parameters": {"Parallel": parallel}}],
+                "readout": {"module": "r", "parameters": {}}}
+
     results = tmp_path / "pnr_results.json"
     results.write_text(json.dumps({"tool": "nextpnr", "designs": [
         {"network": "other", "status": "ok", "fmax_mhz": 99.0, "device": "D", "speed": 6},
         {"network": "net-a", "status": "place and route failed", "device": "D", "speed": 6},
         {"network": "net-b", "status": "ok", "fmax_mhz": 41.5, "device": "LFE5U-85F",
-         "speed": 6}]}))
-    assert reached_fmax("net-b", results) == {
+         "speed": 6, "plan_sha256": plan_digest(plan("net-b", 4))}]}))
+    assert reached_fmax(plan("net-b", 4), results) == {
         "fmax_mhz": 41.5, "target": "LFE5U-85F speed 6 (nextpnr); recorded for other RTL than "
                                     "today's, re-run make pnr"}
     recorded = json.loads(results.read_text())
     recorded["rtl_sha256"] = rtl_digest()
     results.write_text(json.dumps(recorded))
-    assert reached_fmax("net-b", results) == {"fmax_mhz": 41.5,
-                                              "target": "LFE5U-85F speed 6 (nextpnr)"}
-    assert reached_fmax("net-a", results) is None
-    assert reached_fmax("net-b", tmp_path / "missing.json") is None
+    assert reached_fmax(plan("net-b", 4), results) == {"fmax_mhz": 41.5,
+                                                       "target": "LFE5U-85F speed 6 (nextpnr)"}
+    assert reached_fmax(plan("net-b", 8), results) == {
+        "fmax_mhz": 41.5, "target": "LFE5U-85F speed 6 (nextpnr); recorded for other knobs than "
+                                    "today's, re-run make pnr"}
+    assert reached_fmax(plan("net-a", 4), results) is None
+    assert reached_fmax(plan("net-b", 4), tmp_path / "missing.json") is None

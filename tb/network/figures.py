@@ -30,21 +30,25 @@ CLOCK_HZ = 200e6
 PNR_RESULTS = Path(__file__).resolve().parents[2] / "ci" / "pnr_results.json"
 
 
-def reached_fmax(network_name: str, results: Path = PNR_RESULTS) -> dict | None:
-    """The recorded place-and-route result of the whole network ``network_name`` (its plan's
-    name): Fmax in MHz and the target, or None when none is recorded."""
+def reached_fmax(plan: dict, results: Path = PNR_RESULTS) -> dict | None:
+    """The recorded place-and-route result of the whole network of ``plan`` (network.json):
+    Fmax in MHz and the target, or None when none is recorded. A result recorded for other RTL
+    or for other knobs (another plan digest) is quoted with a note saying so."""
     if not results.exists():
         return None
     recorded = json.loads(results.read_text())
     for design in recorded.get("designs", []):
-        if design.get("network") == network_name and design.get("status") == "ok":
+        if design.get("network") == plan["name"] and design.get("status") == "ok":
             from ci.pnr import rtl_digest
-            stale = recorded.get("rtl_sha256") != rtl_digest()
+            from ci.synth import plan_digest
+            stale = [what for what, differs in (
+                ("RTL", recorded.get("rtl_sha256") != rtl_digest()),
+                ("knobs", design.get("plan_sha256") != plan_digest(plan))) if differs]
             return {"fmax_mhz": design["fmax_mhz"],
                     "target": f"{design['device']} speed {design['speed']} "
                               f"({recorded.get('tool', 'nextpnr')})"
-                              + ("; recorded for other RTL than today's, re-run make pnr"
-                                 if stale else "")}
+                              + (f"; recorded for other {' and '.join(stale)} than today's, "
+                                 "re-run make pnr" if stale else "")}
     return None
 
 
@@ -106,7 +110,7 @@ def network_figures(network_dir: Path, perf_path: Path) -> dict:
         row["network_span_first_frame"] = measured["span_cycles"][0]
     ii = perf["initiation_interval_cycles"]
     bottleneck = max(layers, key=lambda r: r["cycles"])
-    placed = reached_fmax(plan["name"])
+    placed = reached_fmax(plan)
     return {
         "network": plan["name"], "samples": perf["samples"],
         "frame_latency_cycles": float(np.mean(perf["frame_latency_cycles"])),

@@ -69,16 +69,19 @@ def _balance(config: dict, knobs: dict[int, dict]) -> None:
 
 
 #: Knobs of the trained models (conv, pool, conv, pool, linear), docs/network.md "Knobs of the
-#: trained networks". digits, for adder efficiency: 60 adders, layer 2 at P8 L3 (utilisation
-#: 0.81; P8 L4 gave 0.75 at 1029 cycles/frame, 16 row banks of P16 L2 did not fit the ECP5-85F).
+#: trained networks". digits, to fit and route on the ECP5-85F (`make pnr`'s design): `make knobs
+#: NETWORK=digits ADDERS=28 MAX_PARALLEL=4 MAX_LANES=4` (21 adders; layer 2 at P4 L4, utilisation
+#: 0.91 at 1703 cycles/frame), with layer 0 given P4 L2 instead of P2 L2 so that it runs at half
+#: the bottleneck (872 cycles/frame) rather than beside it. P8 L4 on layer 2 (874 cycles/frame)
+#: needs 125 % of the part's LUT4 (docs/synthesis.md).
 #: digits28, for throughput: `make knobs NETWORK=digits28 ADDERS=92
 #: MAX_PARALLEL=16 MAX_LANES=4` (79 adders; layer 0 at the emission floor with the dense input
 #: core's 4 current buffers, layer 2 at 3,399 cycles/frame: 58,835 frames/s at 200 MHz; more
 #: lanes chain the detector's lane select: layer 0 at L7 placed and routed at 34.8 MHz).
 TRAINED_KNOBS = {
-    "digits": {0: {"parallel": 8, "lanes": 2, "group": 9},
-               2: {"parallel": 8, "lanes": 4, "group": 32},
-               4: {"parallel": 5, "lanes": 4, "group": 32}},
+    "digits": {0: {"parallel": 4, "lanes": 2, "group": 9},
+               2: {"parallel": 4, "lanes": 4, "group": 32},
+               4: {"parallel": 1, "lanes": 1, "group": 32}},
     "digits28": {0: {"parallel": 15, "lanes": 2, "group": 9},
                  2: {"parallel": 16, "lanes": 3, "group": 32},
                  4: {"parallel": 1, "lanes": 1, "group": 32}},
