@@ -70,17 +70,17 @@ def _balance(config: dict, knobs: dict[int, dict]) -> None:
 
 #: Knobs of the trained models (conv, pool, conv, pool, linear), docs/network.md "Knobs of the
 #: trained networks". digits, to fit and route on the ECP5-85F (`make pnr`'s design): `make knobs
-#: NETWORK=digits ADDERS=28 MAX_PARALLEL=4 MAX_LANES=4` (21 adders; layer 2 at P4 L4, utilisation
-#: 0.91 at 1703 cycles/frame), with layer 0 given P4 L2 instead of P2 L2 so that it runs at half
-#: the bottleneck (872 cycles/frame) rather than beside it. P8 L4 on layer 2 (874 cycles/frame)
-#: needs 125 % of the part's LUT4 (docs/synthesis.md).
+#: NETWORK=digits ADDERS=28 MAX_PARALLEL=2 MAX_LANES=4` (layer 2 at P2 L4, utilisation 0.92 at
+#: 3381 cycles/frame), with layer 0 given P2 L2 instead of P1 L2 so that it runs at half the
+#: bottleneck rather than beside it. More row banks on layer 2 do not fit the part
+#: (docs/network.md, "Knobs of the trained networks").
 #: digits28, for throughput: `make knobs NETWORK=digits28 ADDERS=92
 #: MAX_PARALLEL=16 MAX_LANES=4` (79 adders; layer 0 at the emission floor with the dense input
 #: core's 4 current buffers, layer 2 at 3,399 cycles/frame: 58,835 frames/s at 200 MHz; more
 #: lanes chain the detector's lane select: layer 0 at L7 placed and routed at 34.8 MHz).
 TRAINED_KNOBS = {
-    "digits": {0: {"parallel": 4, "lanes": 2, "group": 9},
-               2: {"parallel": 4, "lanes": 4, "group": 32},
+    "digits": {0: {"parallel": 2, "lanes": 2, "group": 9},
+               2: {"parallel": 2, "lanes": 4, "group": 32},
                4: {"parallel": 1, "lanes": 1, "group": 32}},
     "digits28": {0: {"parallel": 15, "lanes": 2, "group": 9},
                  2: {"parallel": 16, "lanes": 3, "group": 32},
