@@ -1,11 +1,12 @@
-"""Output channels placed on the banks of a sparse core so that the banks share the non-zero
-weights evenly (docs/network.md, "Channel placement").
+"""Output channels placed on the banks of a core so that the banks share the non-zero weights
+evenly (docs/network.md, "Channel placement").
 
 A core with P banks holds its Co output channels in slots ``s = r * P + p`` (bank ``p``, row
 ``r``; golden.memory_images). Placement in order puts logical channel ``s`` in slot ``s``. The
 banks of the sparse cores walk their rows independently and meet at the neuron stage of each
-output pixel, so a pixel costs about as much as its busiest bank, and a bank's work grows with
-the non-zero weights of its rows. A *channel map* places logical channel ``channel_map[s]`` in
+output pixel, and those of the dense input core (and so the dense linear core) walk theirs
+independently within a pixel and meet at the next window, so a pixel costs about as much as its
+busiest bank, and a bank's work grows with the non-zero weights of its rows. A *channel map* places logical channel ``channel_map[s]`` in
 slot ``s`` instead: the generator writes the core's memories with the placed weights and biases
 (:func:`placed_layer`) and restores the logical order on the core's output bus in the top, a
 wiring permutation that costs no logic. The numbers the network computes do not change.
@@ -16,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 #: The cores whose cycles depend on how the non-zero weights are spread over their banks.
-PLACED_MODULES = ("sparse_conv_core", "sparse_linear_core")
+PLACED_MODULES = ("sparse_conv_core", "sparse_linear_core", "dense_input_core",
+                  "dense_linear_core")
 
 
 def bank_loads(weight: np.ndarray, parallel: int, channel_map=None) -> list[int]:

@@ -74,15 +74,15 @@ def _balance(config: dict, knobs: dict[int, dict]) -> None:
 #: 3381 cycles/frame), with layer 0 given P2 L2 instead of P1 L2 so that it runs at half the
 #: bottleneck rather than beside it. More row banks on layer 2 do not fit the part
 #: (docs/network.md, "Knobs of the trained networks").
-#: digits28, for throughput: `make knobs NETWORK=digits28 ADDERS=92
-#: MAX_PARALLEL=16 MAX_LANES=4` (79 adders; layer 0 at the emission floor with the dense input
-#: core's 4 current buffers, layer 2 at 3,399 cycles/frame: 58,835 frames/s at 200 MHz; more
-#: lanes chain the detector's lane select: layer 0 at L7 placed and routed at 34.8 MHz).
+#: digits28, for throughput: layer 2 from `make knobs NETWORK=digits28 ADDERS=92
+#: MAX_PARALLEL=16 MAX_LANES=4`; layer 0 at the input stream's floor (H x W x T beats, where the
+#: max-pool after it is too) with its channels placed on banks: P8 L3, 24 adders (in order it
+#: needed P15 L2). 73 adders, 64k frames/s at 200 MHz.
 TRAINED_KNOBS = {
     "digits": {0: {"parallel": 2, "lanes": 2, "group": 9},
                2: {"parallel": 2, "lanes": 4, "group": 32},
                4: {"parallel": 1, "lanes": 1, "group": 32}},
-    "digits28": {0: {"parallel": 15, "lanes": 2, "group": 9},
+    "digits28": {0: {"parallel": 8, "lanes": 3, "group": 9},
                  2: {"parallel": 16, "lanes": 3, "group": 32},
                  4: {"parallel": 1, "lanes": 1, "group": 32}},
 }
