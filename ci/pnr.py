@@ -151,12 +151,12 @@ def critical_path(report: dict, netlist: dict | None = None) -> dict | None:
 
 
 def place_and_route(job: SynthJob, out_root: Path, freq_mhz: float, timeout: float,
-                    seed: int) -> dict:
+                    seed: int, router: str = "router2") -> dict:
     work = out_root / job.name
     stage_sources(job, work)
     row = {"name": job.name, "kind": job.kind, "top": job.top, "network": job.network,
            "plan_sha256": job.plan_sha256, "parameters": job.parameters, "used_in": job.used_in, **DEVICE,
-           "constraint_mhz": freq_mhz, "seed": seed}
+           "constraint_mhz": freq_mhz, "seed": seed, "router": router}
     overrides = " ".join(f"-G {k}={v}" for k, v in job.parameters.items())
     read = f"read_slang -j 1 -D SYNTHESIS --top {job.top} {overrides} {' '.join(job.files)}"
     status = _run([str(YOSYS), "-q", "-p", f"{read}; tee -q -o ports.txt portlist -m {job.top}"],
@@ -177,6 +177,7 @@ def place_and_route(job: SynthJob, out_root: Path, freq_mhz: float, timeout: flo
     status = _run([str(NEXTPNR), "--85k", "--package", DEVICE["package"],
                    "--speed", str(DEVICE["speed"]), "--json", "netlist.json",
                    "--freq", str(freq_mhz), "--report", "report.json", "--seed", str(seed),
+                   "--router", router,
                    "--lpf-allow-unconstrained", "--timing-allow-fail"],
                   work, work / "nextpnr.log", timeout)
     row["pnr_seconds"] = round(time.monotonic() - start, 1)
@@ -234,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
                              "lif_unit:MembraneBits=16,CurrentBits=24 (repeatable)")
     parser.add_argument("--freq", type=float, default=200.0, help="clock constraint, MHz")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--router", choices=("router1", "router2"), default="router2",
+                        help="nextpnr's router: router2 routed the digits network at 76 %% of the "
+                             "logic cells, where router1 stalled (docs/synthesis.md)")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per tool run")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "build" / "pnr")
     parser.add_argument("--record", action="store_true",
@@ -260,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.monotonic()
     rows = []
     for job in designs:
-        row = place_and_route(job, args.out, args.freq, args.timeout, args.seed)
+        row = place_and_route(job, args.out, args.freq, args.timeout, args.seed, args.router)
         rows.append(row)
         path = row.get("critical_path") or {}
         print(f"{row['status']:10s} {job.name:40s} "
