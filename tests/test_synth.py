@@ -129,3 +129,25 @@ def test_sim_figures_read_the_recorded_fmax(tmp_path):
                                     "today's, re-run make pnr"}
     assert reached_fmax(plan("net-a", 4), results) is None
     assert reached_fmax(plan("net-b", 4), tmp_path / "missing.json") is None
+    # A design's own RTL digest wins over the file's (records merged from several runs).
+    recorded["rtl_sha256"] = "another run"
+    recorded["designs"][2]["rtl_sha256"] = rtl_digest()
+    results.write_text(json.dumps(recorded))
+    assert reached_fmax(plan("net-b", 4), results) == {"fmax_mhz": 41.5,
+                                                       "target": "LFE5U-85F speed 6 (nextpnr)"}
+
+
+def test_pnr_record_keeps_other_designs():
+    """make pnr NETWORK=events after make pnr keeps digits' result, each design with its own
+    RTL digest; a design placed again replaces its old row."""
+    from ci.pnr import merge_record
+
+    old = {"rtl_sha256": "old", "designs": [{"name": "network-digits", "fmax_mhz": 26.7},
+                                             {"name": "network-events", "fmax_mhz": 40.0}]}
+    new = {"rtl_sha256": "new", "designs": [{"name": "network-events", "fmax_mhz": 45.0,
+                                             "rtl_sha256": "new"}]}
+    merged = merge_record(old, new)
+    assert merged["designs"] == [
+        {"name": "network-digits", "fmax_mhz": 26.7, "rtl_sha256": "old"},
+        {"name": "network-events", "fmax_mhz": 45.0, "rtl_sha256": "new"}]
+    assert merge_record(None, new) == new

@@ -42,7 +42,7 @@ def reached_fmax(plan: dict, results: Path = PNR_RESULTS) -> dict | None:
             from ci.pnr import rtl_digest
             from ci.synth import plan_digest
             stale = [what for what, differs in (
-                ("RTL", recorded.get("rtl_sha256") != rtl_digest()),
+                ("RTL", design.get("rtl_sha256", recorded.get("rtl_sha256")) != rtl_digest()),
                 ("knobs", design.get("plan_sha256") != plan_digest(plan))) if differs]
             return {"fmax_mhz": design["fmax_mhz"],
                     "target": f"{design['device']} speed {design['speed']} "
