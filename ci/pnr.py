@@ -155,8 +155,9 @@ def place_and_route(job: SynthJob, out_root: Path, freq_mhz: float, timeout: flo
     work = out_root / job.name
     stage_sources(job, work)
     row = {"name": job.name, "kind": job.kind, "top": job.top, "network": job.network,
-           "plan_sha256": job.plan_sha256, "parameters": job.parameters, "used_in": job.used_in, **DEVICE,
-           "constraint_mhz": freq_mhz, "seed": seed, "router": router}
+           "plan_sha256": job.plan_sha256, "parameters": job.parameters,
+           "used_in": job.used_in, **DEVICE, "constraint_mhz": freq_mhz, "seed": seed,
+           "router": router}
     overrides = " ".join(f"-G {k}={v}" for k, v in job.parameters.items())
     read = f"read_slang -j 1 -D SYNTHESIS --top {job.top} {overrides} {' '.join(job.files)}"
     status = _run([str(YOSYS), "-q", "-p", f"{read}; tee -q -o ports.txt portlist -m {job.top}"],

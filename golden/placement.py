@@ -6,10 +6,10 @@ A core with P banks holds its Co output channels in slots ``s = r * P + p`` (ban
 banks of the sparse cores walk their rows independently and meet at the neuron stage of each
 output pixel, and those of the dense input core (and so the dense linear core) walk theirs
 independently within a pixel and meet at the next window, so a pixel costs about as much as its
-busiest bank, and a bank's work grows with the non-zero weights of its rows. A *channel map* places logical channel ``channel_map[s]`` in
-slot ``s`` instead: the generator writes the core's memories with the placed weights and biases
-(:func:`placed_layer`) and restores the logical order on the core's output bus in the top, a
-wiring permutation that costs no logic. The numbers the network computes do not change.
+busiest bank, and a bank's work grows with the non-zero weights of its rows. A *channel map*
+places logical channel ``channel_map[s]`` in slot ``s`` instead: the generator writes the core's
+memories with the placed weights and biases (:func:`placed_layer`) and restores the logical order
+on the core's output bus in the top, a wiring permutation that costs no logic. The numbers the network computes do not change.
 """
 
 from __future__ import annotations
