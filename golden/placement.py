@@ -9,7 +9,8 @@ independently within a pixel and meet at the next window, so a pixel costs about
 busiest bank, and a bank's work grows with the non-zero weights of its rows. A *channel map*
 places logical channel ``channel_map[s]`` in slot ``s`` instead: the generator writes the core's
 memories with the placed weights and biases (:func:`placed_layer`) and restores the logical order
-on the core's output bus in the top, a wiring permutation that costs no logic. The numbers the network computes do not change.
+on the core's output bus in the top, a wiring permutation that costs no logic. The numbers the
+network computes do not change.
 """
 
 from __future__ import annotations
