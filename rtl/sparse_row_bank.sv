@@ -28,10 +28,12 @@
 //             next queued row (ranks from 0) if that row has more pairs than spare lanes (so a
 //             beat ends at most one row: one current-buffer write per cycle); the next row then
 //             starts at k = the lanes it got, else at 0.
-//         E1  the lane finds the q-th pair of e[g] and the weights of wrow[g] below it: the
-//             packed weight address roff + Pw[g] + that count, read from the lane's copy of the
-//             weight memory (synchronous).
-//         E2  the lanes' weights are summed; the sum of the front row's lanes is added to the
+//         E1  the lane finds the q-th pair of e[g] and the weights of wrow[g] below it
+//             (registered: the in-group search and the route to the weight memory were the
+//             bank's critical path in one cycle, docs/synthesis.md).
+//         E2  the packed weight address roff + Pw[g] + that count, read from the lane's copy of
+//             the weight memory (synchronous).
+//         E3  the lanes' weights are summed; the sum of the front row's lanes is added to the
 //             accumulator (the first beat of a row starts from 0) and the row's last beat
 //             writes it to the current buffer entry (s, t, r); the lanes given to the next row
 //             start its accumulator.
@@ -454,7 +456,8 @@ module sparse_row_bank #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // E1: packed weight address; E2: weights, lane sum, accumulator, current buffer
+  // E1: in-group search; E2: packed weight address and read; E3: lane sum, accumulator,
+  // current buffer
   // ---------------------------------------------------------------------------------------------
   logic                             e1_v_q, e1_first_q, e1_last_q, e1_spill_q;
   logic [LaneCntBits-1:0]           e1_front_lanes_q;
@@ -472,22 +475,35 @@ module sparse_row_bank #(
   logic [TIdxBits-1:0]              e2_t_q;
   logic [RIdxBits-1:0]              e2_r_q;
   logic [Lanes-1:0]                 e2_lane_v_q;
+  logic [Lanes-1:0][CountBits-1:0]  e2_found_q;
+  logic [Lanes-1:0][WAddrBits-1:0]  e2_base_q;
 
+  logic                             e3_v_q, e3_first_q, e3_last_q, e3_spill_q;
+  logic [LaneCntBits-1:0]           e3_front_lanes_q;
+  logic [SlotBits-1:0]              e3_slot_q;
+  logic [TIdxBits-1:0]              e3_t_q;
+  logic [RIdxBits-1:0]              e3_r_q;
+  logic [Lanes-1:0]                 e3_lane_v_q;
+
+  // E1: the q-th pair of the group and the weights of the row's bitmap below it (registered:
+  // the in-group search and the route to the weight memory do not share a cycle).
+  logic [Lanes-1:0][CountBits-1:0] e1_found;
+  for (genvar l = 0; l < Lanes; l++) begin : g_lane_select
+    pair_select #(.GroupWidth (GroupWidth)) u_pair_select (
+      .pairs_i   (e1_e_q[l]),
+      .weights_i (e1_wbm[l]),
+      .rank_i    (e1_q_q[l]),
+      .below_o   (e1_found[l])
+    );
+  end
+
+  // E2: the packed weight address, read from the lane's copy of the weight memory.
   logic [Lanes-1:0][CurrentBits-1:0] lane_weight;
   for (genvar l = 0; l < Lanes; l++) begin : g_lane_weight
     logic [WAddrBits-1:0]  addr;
     logic [WeightBits-1:0] weight_rd;
     logic [WeightBits-1:0] weight;
-
-    // The q-th pair of the group and the weights of the row's bitmap below it.
-    logic [CountBits-1:0] found;
-    pair_select #(.GroupWidth (GroupWidth)) u_pair_select (
-      .pairs_i   (e1_e_q[l]),
-      .weights_i (e1_wbm[l]),
-      .rank_i    (e1_q_q[l]),
-      .below_o   (found)
-    );
-    assign addr = e1_base_q[l] + WAddrBits'(found);
+    assign addr = e2_base_q[l] + WAddrBits'(e2_found_q[l]);
 
     sdp_ram #(
       .Width    (WeightBits),
@@ -498,11 +514,11 @@ module sparse_row_bank #(
       .we_i    (weight_we_i),
       .waddr_i (WIdxBits'(cfg_addr_i)),
       .wdata_i (weight_word_i),
-      .re_i    (e1_v_q),
+      .re_i    (e2_v_q),
       .raddr_i (WIdxBits'(addr)),
       .rdata_o (weight_rd)
     );
-    assign weight = e2_lane_v_q[l] ? weight_rd : '0;
+    assign weight = e3_lane_v_q[l] ? weight_rd : '0;
     assign lane_weight[l] = {{(CurrentBits - WeightBits){weight[WeightBits-1]}}, weight};
   end
 
@@ -518,24 +534,24 @@ module sparse_row_bank #(
   `DUALSPIKE_ALWAYS_COMB begin : p_front_sum
     front_sum = lane_partial[Lanes];
     for (int l = 1; l < Lanes; l++) begin
-      if (int'(e2_front_lanes_q) == l) begin
+      if (int'(e3_front_lanes_q) == l) begin
         front_sum = lane_partial[l];
       end
     end
   end
   assign next_sum = lane_partial[Lanes] - front_sum;
-  assign acc_d    = (e2_first_q ? '0 : acc_q) + front_sum;
+  assign acc_d    = (e3_first_q ? '0 : acc_q) + front_sum;
 
-  logic                  row_done;      // E2 holds a row's last beat: its sum is written
+  logic                  row_done;      // E3 holds a row's last beat: its sum is written
   logic [CbIdxBits-1:0]  cb_waddr, cb_raddr;    // entry (flag) of the write / the even read
   logic [CbHalfBits-1:0] cbh_waddr, cbh_raddr;  // word of the write / the reads in their memory
-  assign row_done  = e2_v_q && e2_last_q;
-  assign cb_waddr  = CbIdxBits'((int'(e2_slot_q) * Timesteps + int'(e2_t_q)) * Rows
-                                + int'(e2_r_q));
+  assign row_done  = e3_v_q && e3_last_q;
+  assign cb_waddr  = CbIdxBits'((int'(e3_slot_q) * Timesteps + int'(e3_t_q)) * Rows
+                                + int'(e3_r_q));
   assign cb_raddr  = CbIdxBits'((int'(nrn_slot_i) * Timesteps + int'(nrn_t_i)) * Rows
                                 + int'(nrn_r_i));
-  assign cbh_waddr = CbHalfBits'((int'(e2_slot_q) * Timesteps + int'(e2_t_q)) * RowPairs
-                                 + int'(e2_r_q) / 2);
+  assign cbh_waddr = CbHalfBits'((int'(e3_slot_q) * Timesteps + int'(e3_t_q)) * RowPairs
+                                 + int'(e3_r_q) / 2);
   assign cbh_raddr = CbHalfBits'((int'(nrn_slot_i) * Timesteps + int'(nrn_t_i)) * RowPairs
                                  + int'(nrn_r_i) / 2);
 
@@ -556,7 +572,7 @@ module sparse_row_bank #(
     logic                   cb_we;
     logic [RIdxBits-1:0]    bias_raddr;
     assign row_exists = int'(nrn_r_i) + j < Rows;
-    assign cb_we      = row_done && int'(e2_r_q) % 2 == j;
+    assign cb_we      = row_done && int'(e3_r_q) % 2 == j;
     assign bias_raddr = RIdxBits'(int'(nrn_r_i) + j);
 
     // Current buffer of the rows r with r % 2 == j.
@@ -628,7 +644,7 @@ module sparse_row_bank #(
       end
       outst_d[s] = OutstBits'(int'(outst_q[s])
                               + ((int'(sc2_slot_q) == s) ? int'(push_count) : 0)
-                              - int'(row_done && int'(e2_slot_q) == s));
+                              - int'(row_done && int'(e3_slot_q) == s));
     end
     if (sc_go && sc_last) begin
       scanned_d[sc_slot_q] = 1'b1;
@@ -690,6 +706,17 @@ module sparse_row_bank #(
       e2_t_q       <= '0;
       e2_r_q       <= '0;
       e2_lane_v_q  <= '0;
+      e2_found_q   <= '0;
+      e2_base_q    <= '0;
+      e3_v_q       <= 1'b0;
+      e3_first_q   <= 1'b0;
+      e3_last_q    <= 1'b0;
+      e3_spill_q   <= 1'b0;
+      e3_front_lanes_q <= '0;
+      e3_slot_q    <= '0;
+      e3_t_q       <= '0;
+      e3_r_q       <= '0;
+      e3_lane_v_q  <= '0;
       acc_q        <= '0;
       written_q    <= '0;
       scan_fin_q   <= '0;
@@ -746,9 +773,20 @@ module sparse_row_bank #(
       e2_t_q       <= e1_t_q;
       e2_r_q       <= e1_r_q;
       e2_lane_v_q  <= e1_lane_v_q;
-      if (e2_v_q) begin
+      e2_found_q   <= e1_found;
+      e2_base_q    <= e1_base_q;
+      e3_v_q       <= e2_v_q;
+      e3_first_q   <= e2_first_q;
+      e3_last_q    <= e2_last_q;
+      e3_spill_q   <= e2_spill_q;
+      e3_front_lanes_q <= e2_front_lanes_q;
+      e3_slot_q    <= e2_slot_q;
+      e3_t_q       <= e2_t_q;
+      e3_r_q       <= e2_r_q;
+      e3_lane_v_q  <= e2_lane_v_q;
+      if (e3_v_q) begin
         // A spilling beat starts the next row's sum with the lanes it gave that row.
-        acc_q <= e2_spill_q ? next_sum : acc_d;
+        acc_q <= e3_spill_q ? next_sum : acc_d;
       end
       written_q    <= written_d;
       scan_fin_q   <= scan_fin_d;
