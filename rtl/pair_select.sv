@@ -6,7 +6,7 @@
 // it: the pair's packed-weight offset within the group (SPEC section 3). rank_i must be below the
 // number of pairs; otherwise below_o is unspecified (the caller's lane is idle then).
 //
-// Two levels, blocks of four bits: the pair and weight counts of every block and their running
+// Two levels, blocks of four bits: the pair and weight counts of every block and their prefix
 // sums, the block that holds the q-th pair (the last block with at most q pairs before it; it
 // has a pair, since the sums do not decrease and q is below the total), then a four-bit walk
 // inside that block. A bit-serial walk over the whole group (a 32-long chain of counters) was
@@ -36,21 +36,34 @@ module pair_select #(
   assign pairs   = PadWidth'(pairs_i);
   assign weights = PadWidth'(weights_i);
 
-  // Pairs and weights of the blocks before block b.
+  // Pairs and weights of every block, and of the blocks before block b (an adder tree, not a
+  // chain: rtl/prefix_sum.sv).
+  logic [Blocks-1:0][CountBits-1:0] block_pair_count, block_weight_count;
   logic [Blocks-1:0][CountBits-1:0] pairs_before, weights_before;
-  `DUALSPIKE_ALWAYS_COMB begin : p_block_sums
-    logic [CountBits-1:0] pair_sum, weight_sum;
-    pair_sum   = '0;
-    weight_sum = '0;
+  logic [CountBits-1:0]             unused_pair_total, unused_weight_total;
+  `DUALSPIKE_ALWAYS_COMB begin : p_block_counts
+    logic [CountBits-1:0] pair_count, weight_count;
     for (int b = 0; b < Blocks; b++) begin
-      pairs_before[b]   = pair_sum;
-      weights_before[b] = weight_sum;
+      pair_count   = '0;
+      weight_count = '0;
       for (int j = 0; j < Block; j++) begin
-        pair_sum   = pair_sum + CountBits'(pairs[b * Block + j]);
-        weight_sum = weight_sum + CountBits'(weights[b * Block + j]);
+        pair_count   = pair_count + CountBits'(pairs[b * Block + j]);
+        weight_count = weight_count + CountBits'(weights[b * Block + j]);
       end
+      block_pair_count[b]   = pair_count;
+      block_weight_count[b] = weight_count;
     end
   end
+  prefix_sum #(.Count (Blocks), .Width (CountBits)) u_pairs_before (
+    .values_i (block_pair_count),
+    .before_o (pairs_before),
+    .total_o  (unused_pair_total)
+  );
+  prefix_sum #(.Count (Blocks), .Width (CountBits)) u_weights_before (
+    .values_i (block_weight_count),
+    .before_o (weights_before),
+    .total_o  (unused_weight_total)
+  );
 
   // The block of the q-th pair, its bits and sums (one-hot selects: Icarus 11 needs constant
   // indices into packed arrays here), then the walk inside it.

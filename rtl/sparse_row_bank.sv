@@ -259,27 +259,40 @@ module sparse_row_bank #(
   logic [1:0]            push_count;
 
   for (genvar a = 0; a < ScanRows; a++) begin : g_scan_sums
-    `DUALSPIKE_ALWAYS_COMB begin : p_scan_sums
-      logic [RankBits-1:0] pe_acc, pw_acc;
-      pe_acc = '0;
-      pw_acc = '0;
-      for (int g = 0; g < Groups; g++) begin
-        sc2_pe[a][g] = pe_acc;
-        sc2_pw[a][g] = pw_acc;
-        pe_acc       = pe_acc + RankBits'(sc2_ce_q[a][g]);
-        pw_acc       = pw_acc + RankBits'(sc2_cw_q[a][g]);
-      end
-      sc2_n[a]    = pe_acc;
-      sc2_wsum[a] = pw_acc;
+    logic [Groups-1:0][RankBits-1:0] ce_wide, cw_wide;
+    for (genvar g = 0; g < Groups; g++) begin : g_widen
+      assign ce_wide[g] = RankBits'(sc2_ce_q[a][g]);
+      assign cw_wide[g] = RankBits'(sc2_cw_q[a][g]);
     end
+    // Port expressions are plain signals (Icarus 11 and a genvar in a port expression).
+    logic [Groups-1:0][RankBits-1:0] pairs_before, weights_before;
+    logic [RankBits-1:0]             pairs_total, weights_total;
+    prefix_sum #(.Count (Groups), .Width (RankBits)) u_pairs_before (
+      .values_i (ce_wide),
+      .before_o (pairs_before),
+      .total_o  (pairs_total)
+    );
+    prefix_sum #(.Count (Groups), .Width (RankBits)) u_weights_before (
+      .values_i (cw_wide),
+      .before_o (weights_before),
+      .total_o  (weights_total)
+    );
+    assign sc2_pe[a]   = pairs_before;
+    assign sc2_pw[a]   = weights_before;
+    assign sc2_n[a]    = pairs_total;
+    assign sc2_wsum[a] = weights_total;
     assign sc2_row[a] = {sc2_slot_q, sc2_t_q, RIdxBits'(int'(sc2_r_q) + a),
                          BmIdxBits'(int'(sc2_bm_base_q) + a * Groups), sc2_n[a], sc2_roff[a],
                          sc2_pe[a], sc2_pw[a], sc2_e_q[a]};
-    assign push[a]    = sc2_v_q && sc2_n[a] != '0;
+    // A row has pairs iff one of its effectual bits is set (not from n: off the adder tree).
+    assign push[a]    = sc2_v_q && (|sc2_e_q[a]);
   end
   assign sc2_roff[0] = (sc2_r_q == '0) ? '0 : run_q;
   assign sc2_roff[1] = sc2_roff[0] + WAddrBits'(sc2_wsum[0]);
-  assign run_d       = sc2_v_q ? sc2_roff[1] + WAddrBits'(sc2_wsum[1]) : run_q;
+  // Both rows' weights summed beside roff[1], not after it (one adder less in the chain).
+  assign run_d       = sc2_v_q ? sc2_roff[0]
+                               + (WAddrBits'(sc2_wsum[0]) + WAddrBits'(sc2_wsum[1]))
+                               : run_q;
   assign push_count  = 2'(int'(push[0]) + int'(push[1]));
 
   // ---------------------------------------------------------------------------------------------

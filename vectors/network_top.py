@@ -46,7 +46,7 @@ CORE_SOURCES = ("stream_stable_checker.sv", "popcount.sv", "sparsity_detector.sv
                 "sdp_ram.sv",
                 "stream_fifo.sv", "dense_bank.sv", "dense_line_buffer.sv", "dense_input_core.sv",
                 "pixel_frame_gather.sv", "dense_linear_core.sv",
-                "pair_select.sv", "sparse_row_bank.sv", "sparse_conv_core.sv",
+                "prefix_sum.sv", "pair_select.sv", "sparse_row_bank.sv", "sparse_conv_core.sv",
                 "linear_frame_buffer.sv", "sparse_linear_core.sv",
                 "spike_maxpool.sv", "readout_core.sv")
 #: Headers those files include (found on the include path rtl/, or a bundle's rtl/).

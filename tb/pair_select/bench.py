@@ -5,7 +5,7 @@ from tb.registry import Testbench
 TESTBENCH = Testbench(
     block="pair_select",
     toplevel="pair_select",
-    sources=("pair_select.sv",),
+    sources=("prefix_sum.sv", "pair_select.sv"),
     sweep=(
         {"GroupWidth": 1},
         {"GroupWidth": 3},

@@ -36,7 +36,7 @@ TESTBENCH = Testbench(
     block="sparse_conv_core",
     toplevel="sparse_conv_core",
     sources=("stream_stable_checker.sv",
-             "popcount.sv", "lif_unit.sv", "sdp_ram.sv", "pair_select.sv",
+             "popcount.sv", "prefix_sum.sv", "lif_unit.sv", "sdp_ram.sv", "pair_select.sv",
              "sparse_row_bank.sv", "sparse_conv_core.sv"),
     sweep=(
         # Everything 1: one pixel, one channel, one tap, one timestep, one-bit groups.

@@ -1,0 +1,23 @@
+"""Registry entry of the prefix_sum testbench (see tb/registry.py)."""
+
+from tb.registry import Testbench
+
+TESTBENCH = Testbench(
+    block="prefix_sum",
+    toplevel="prefix_sum",
+    sources=("prefix_sum.sv",),
+    sweep=(
+        {"Count": 1, "Width": 3},
+        {"Count": 3, "Width": 2},
+        {"Count": 9, "Width": 9},
+    ),
+    regression=(
+        # The row bank's scan at digits layer 2 (nine groups, pair counts up to F = 288) and
+        # pair_select's blocks at G = 32 (eight blocks, counts up to 32).
+        {"Count": 9, "Width": 9},
+        {"Count": 8, "Width": 6},
+        {"Count": 5, "Width": 3},
+    ),
+    sim_examples=400,
+    test_examples=120,
+)
