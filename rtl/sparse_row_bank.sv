@@ -21,13 +21,14 @@
 //         SC2 n = sum ce, prefix sums Pe[g] (pairs before group g), Pw[g] (weights before g),
 //             roff (weights of the bank's rows before r: packed-weight base of the row); each
 //             row with n > 0 is pushed into the row queue (up to two per cycle).
-//   issue I   the queue's front row gives L ranks k .. k+L-1; lane l takes the pair of rank
-//             k+l: its group g = #{g >= 1 : Pe[g] <= k+l}, its place q = k+l - Pe[g] in the
-//             group; the lane's bitmap copy is read at (r, g). The beat with k+L >= n is the
-//             row's last: the row leaves the queue. Its spare lanes take the first pairs of the
-//             next queued row (ranks from 0) if that row has more pairs than spare lanes (so a
-//             beat ends at most one row: one current-buffer write per cycle); the next row then
-//             starts at k = the lanes it got, else at 0.
+//   issue I   the queue's front row gives L ranks k .. k+L-1 (lane l takes rank k+l). The beat
+//             with k+L >= n is the row's last: the row leaves the queue. Its spare lanes take
+//             the first pairs of the next queued row (ranks from 0) if that row has more pairs
+//             than spare lanes (so a beat ends at most one row: one current-buffer write per
+//             cycle); the next row then starts at k = the lanes it got, else at 0. Only n is
+//             read here.
+//         E0  the rows' other fields are read; lane l's group g = #{g >= 1 : Pe[g] <= rank},
+//             its place q = rank - Pe[g] in the group; the lane's bitmap copy is read at (r, g).
 //         E1  the lane finds the q-th pair of e[g] and the weights of wrow[g] below it
 //             (registered: the in-group search and the route to the weight memory were the
 //             bank's critical path in one cycle, docs/synthesis.md).
@@ -140,9 +141,10 @@ module sparse_row_bank #(
   // Row queue entry (separate fields, no struct: Icarus 11 cannot index a field of a packed
   // struct array with a variable)
   // ---------------------------------------------------------------------------------------------
-  // slot, t, r; n: effectual pairs of the row; roff: packed weights of the bank's rows before r;
-  // pe[g] / pw[g]: pairs / weights of the row before group g; e[g]: effectual pairs of group g.
-  localparam int RowBits = SlotBits + TIdxBits + RIdxBits + BmIdxBits + RankBits + WAddrBits
+  // slot, t, r; roff: packed weights of the bank's rows before r; pe[g] / pw[g]: pairs / weights
+  // of the row before group g; e[g]: effectual pairs of group g. The row's pair count n is kept
+  // in a memory of its own (the issue loop reads only n; the lanes read the rest a cycle later).
+  localparam int RowBits = SlotBits + TIdxBits + RIdxBits + BmIdxBits + WAddrBits
                            + 2 * Groups * RankBits + PadFan;
 
   // The core's configuration address is as wide as its largest memory; the high bits can be
@@ -282,7 +284,7 @@ module sparse_row_bank #(
     assign sc2_n[a]    = pairs_total;
     assign sc2_wsum[a] = weights_total;
     assign sc2_row[a] = {sc2_slot_q, sc2_t_q, RIdxBits'(int'(sc2_r_q) + a),
-                         BmIdxBits'(int'(sc2_bm_base_q) + a * Groups), sc2_n[a], sc2_roff[a],
+                         BmIdxBits'(int'(sc2_bm_base_q) + a * Groups), sc2_roff[a],
                          sc2_pe[a], sc2_pw[a], sc2_e_q[a]};
     // A row has pairs iff one of its effectual bits is set (not from n: off the adder tree).
     assign push[a]    = sc2_v_q && (|sc2_e_q[a]);
@@ -302,6 +304,8 @@ module sparse_row_bank #(
   // ---------------------------------------------------------------------------------------------
   logic [RowBits-1:0]  queue_mem0 [QHalf];
   logic [RowBits-1:0]  queue_mem1 [QHalf];
+  logic [RankBits-1:0] queue_n0 [QHalf];     // n of the rows of queue_mem0 / queue_mem1
+  logic [RankBits-1:0] queue_n1 [QHalf];
   logic [QIdxBits-1:0] q_head_q, q_tail_q;
   logic [QIdxBits-1:0] q_head_next, q_tail_next;  // entry after the head / the tail
   assign q_head_next = (int'(q_head_q) == QueueDepth - 1) ? '0 : QIdxBits'(int'(q_head_q) + 1);
@@ -309,11 +313,15 @@ module sparse_row_bank #(
 
   // The pushes of this cycle: the first to entry q_tail_q, the second (both rows) to the next.
   logic [RowBits-1:0]  push_first, push_second;
-  assign push_first  = push[0] ? sc2_row[0] : sc2_row[1];
-  assign push_second = sc2_row[1];
+  logic [RankBits-1:0] push_first_n, push_second_n;
+  assign push_first    = push[0] ? sc2_row[0] : sc2_row[1];
+  assign push_second   = sc2_row[1];
+  assign push_first_n  = push[0] ? sc2_n[0] : sc2_n[1];
+  assign push_second_n = sc2_n[1];
   // Memory m takes the push whose entry has parity m.
   logic                we0, we1;
   logic [RowBits-1:0]  wdata0, wdata1;
+  logic [RankBits-1:0] wn0, wn1;
   logic [QHalfBits-1:0] waddr0, waddr1;
   `DUALSPIKE_ALWAYS_COMB begin : p_queue_route
     logic tail_odd;
@@ -322,6 +330,8 @@ module sparse_row_bank #(
     we1      = (push_count != 2'd0 && tail_odd) || (push_count == 2'd2 && !tail_odd);
     wdata0   = tail_odd ? push_second : push_first;
     wdata1   = tail_odd ? push_first : push_second;
+    wn0      = tail_odd ? push_second_n : push_first_n;
+    wn1      = tail_odd ? push_first_n : push_second_n;
     waddr0   = QHalfBits'((tail_odd ? q_tail_next : q_tail_q) >> 1);
     waddr1   = QHalfBits'((tail_odd ? q_tail_q : q_tail_next) >> 1);
   end
@@ -329,43 +339,31 @@ module sparse_row_bank #(
   always_ff @(posedge clk_i) begin : p_queue_write
     if (we0) begin
       queue_mem0[waddr0] <= wdata0;
+      queue_n0[waddr0]   <= wn0;
     end
     if (we1) begin
       queue_mem1[waddr1] <= wdata1;
+      queue_n1[waddr1]   <= wn1;
     end
   end
 
-  // The entries at the head and behind it, one from each memory, unpacked per memory ([m]: the
-  // entry read from queue memory m). The front row is in memory q_head_q[0], the next in the
-  // other: the small fields are swapped into front / next order, the lanes pick their row's
-  // wide fields straight from the memory that holds it (no swap of the wide fields).
-  logic [1:0][RowBits-1:0]                 q_words;
-  logic [1:0][SlotBits-1:0]                qm_slot;
-  logic [1:0][TIdxBits-1:0]                qm_t;
-  logic [1:0][RIdxBits-1:0]                qm_r;
-  logic [1:0][BmIdxBits-1:0]               qm_bm_base;
-  logic [1:0][RankBits-1:0]                qm_n;
-  logic [1:0][WAddrBits-1:0]               qm_roff;
-  logic [1:0][Groups-1:0][RankBits-1:0]    qm_pe, qm_pw;
-  logic [1:0][Groups-1:0][GroupWidth-1:0]  qm_e;
-  logic                                    front_mem;  // the memory of the front row
-  assign front_mem  = q_head_q[0];
-  assign q_words[0] = queue_mem0[QHalfBits'(front_mem ? q_head_next >> 1 : q_head_q >> 1)];
-  assign q_words[1] = queue_mem1[QHalfBits'(front_mem ? q_head_q >> 1 : q_head_next >> 1)];
-  for (genvar m = 0; m < 2; m++) begin : g_queue_read
-    assign {qm_slot[m], qm_t[m], qm_r[m], qm_bm_base[m], qm_n[m], qm_roff[m], qm_pe[m], qm_pw[m],
-            qm_e[m]} = q_words[m];
-  end
-  // The next row's slot, t and r are taken when it is the front (its last beat writes them).
-  logic [SlotBits-1:0]  front_slot;
-  logic [TIdxBits-1:0]  front_t;
-  logic [RIdxBits-1:0]  front_r;
+  // Issue (I) reads the pair counts n of the entries at the head and behind it, one from each
+  // memory: the front row is in memory q_head_q[0], the next in the other. The rest of both
+  // rows is read one cycle later (E0) at the same words, registered: the issue loop (n, k,
+  // head) and the lanes' group search do not share a cycle. An entry the issue pops is still
+  // read in E0: a push can write it at the earliest at the end of that cycle (the pop is
+  // counted in q_count_q only from then on).
+  logic                 front_mem;      // the memory of the front row
+  logic [QHalfBits-1:0] raddr0, raddr1; // the words of the two rows in memory 0 / 1
+  logic [1:0][RankBits-1:0] qn;         // n read from memory 0 / 1
   logic [RankBits-1:0]  front_n, next_n;
-  assign front_slot = front_mem ? qm_slot[1] : qm_slot[0];
-  assign front_t    = front_mem ? qm_t[1] : qm_t[0];
-  assign front_r    = front_mem ? qm_r[1] : qm_r[0];
-  assign front_n    = front_mem ? qm_n[1] : qm_n[0];
-  assign next_n     = front_mem ? qm_n[0] : qm_n[1];
+  assign front_mem = q_head_q[0];
+  assign raddr0    = QHalfBits'(front_mem ? q_head_next >> 1 : q_head_q >> 1);
+  assign raddr1    = QHalfBits'(front_mem ? q_head_q >> 1 : q_head_next >> 1);
+  assign qn[0]     = queue_n0[raddr0];
+  assign qn[1]     = queue_n1[raddr1];
+  assign front_n   = front_mem ? qn[1] : qn[0];
+  assign next_n    = front_mem ? qn[0] : qn[1];
 
   logic [RankBits-1:0]    k_q;         // rank of the next pair of the front row
   logic                   issue;       // a beat of the front row this cycle
@@ -406,9 +404,56 @@ module sparse_row_bank #(
     end
   end
 
-  // Per lane: its row (the front, or the next one for a spare lane of a spilling beat), the
-  // group of its rank and its place in that group; the lane's bitmap copy.
-  logic [Lanes-1:0]                   lane_v;
+  // Per lane, in I: its row (the front, or the next one for a spare lane of a spilling beat)
+  // and its rank in that row.
+  logic [Lanes-1:0]                lane_v;
+  logic [Lanes-1:0]                lane_row;    // 0: front, 1: next row
+  logic [Lanes-1:0][RankBits-1:0]  lane_rank;
+  for (genvar l = 0; l < Lanes; l++) begin : g_lane_rank
+    logic in_front;   // the lane's rank is within the front row
+    assign in_front     = int'(k_q) + l < int'(front_n);
+    assign lane_row[l]  = !in_front;
+    assign lane_v[l]    = issue && (in_front || spill);
+    assign lane_rank[l] = in_front ? RankBits'(int'(k_q) + l)
+                                   : RankBits'(int'(k_q) + l - int'(front_n));
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // E0: the rows' fields, each lane's group and its place in it; the lane's bitmap copy
+  // ---------------------------------------------------------------------------------------------
+  logic                             e0_v_q, e0_first_q, e0_last_q, e0_spill_q;
+  logic [LaneCntBits-1:0]           e0_front_lanes_q;
+  logic                             e0_front_mem_q;
+  logic [QHalfBits-1:0]             e0_raddr0_q, e0_raddr1_q;
+  logic [Lanes-1:0]                 e0_lane_v_q, e0_lane_row_q;
+  logic [Lanes-1:0][RankBits-1:0]   e0_lane_rank_q;
+
+  // The two rows, unpacked per memory ([m]: the entry read from queue memory m). The small
+  // fields are swapped into front order, the lanes pick their row's wide fields straight from
+  // the memory that holds it (no swap of the wide fields).
+  logic [1:0][RowBits-1:0]                 q_words;
+  logic [1:0][SlotBits-1:0]                qm_slot;
+  logic [1:0][TIdxBits-1:0]                qm_t;
+  logic [1:0][RIdxBits-1:0]                qm_r;
+  logic [1:0][BmIdxBits-1:0]               qm_bm_base;
+  logic [1:0][WAddrBits-1:0]               qm_roff;
+  logic [1:0][Groups-1:0][RankBits-1:0]    qm_pe, qm_pw;
+  logic [1:0][Groups-1:0][GroupWidth-1:0]  qm_e;
+  assign q_words[0] = queue_mem0[e0_raddr0_q];
+  assign q_words[1] = queue_mem1[e0_raddr1_q];
+  for (genvar m = 0; m < 2; m++) begin : g_queue_read
+    assign {qm_slot[m], qm_t[m], qm_r[m], qm_bm_base[m], qm_roff[m], qm_pe[m], qm_pw[m],
+            qm_e[m]} = q_words[m];
+  end
+  // The front row's slot, t and r (a spilling beat's next row takes them when it is the front:
+  // its last beat writes them).
+  logic [SlotBits-1:0]  front_slot;
+  logic [TIdxBits-1:0]  front_t;
+  logic [RIdxBits-1:0]  front_r;
+  assign front_slot = e0_front_mem_q ? qm_slot[1] : qm_slot[0];
+  assign front_t    = e0_front_mem_q ? qm_t[1] : qm_t[0];
+  assign front_r    = e0_front_mem_q ? qm_r[1] : qm_r[0];
+
   logic [Lanes-1:0][GIdxBits-1:0]     lane_g;
   logic [Lanes-1:0][CountBits-1:0]    lane_q;
   logic [Lanes-1:0][GroupWidth-1:0]   lane_e;
@@ -417,15 +462,10 @@ module sparse_row_bank #(
   logic [Lanes-1:0][GroupWidth-1:0]   e1_wbm;
 
   for (genvar l = 0; l < Lanes; l++) begin : g_lane_issue
-    logic                  in_front;   // the lane's rank is within the front row
-    logic                  row;        // 0: front, 1: next row
     logic                  mem;        // the queue memory that holds the lane's row
     logic [RankBits-1:0]   rank;
-    assign in_front = int'(k_q) + l < int'(front_n);
-    assign row      = !in_front;
-    assign mem      = front_mem ^ row;
-    assign rank     = in_front ? RankBits'(int'(k_q) + l)
-                               : RankBits'(int'(k_q) + l - int'(front_n));
+    assign mem  = e0_front_mem_q ^ e0_lane_row_q[l];
+    assign rank = e0_lane_rank_q[l];
 
     // The group is found by comparing against every prefix; its fields are then selected
     // with one-hot ANDs (no variable index into the packed arrays: Icarus 11 needs constant
@@ -456,14 +496,13 @@ module sparse_row_bank #(
         end
       end
       lane_g[l]       = group;
-      lane_v[l]       = issue && (in_front || spill);
       lane_q[l]       = CountBits'(rank - pe_sel);
       lane_e[l]       = e_sel;
       lane_base[l]    = (mem ? qm_roff[1] : qm_roff[0]) + WAddrBits'(pw_sel);
       lane_bm_base[l] = mem ? qm_bm_base[1] : qm_bm_base[0];
     end
 
-    assign bm_re[ScanRows * Groups + l]    = issue;
+    assign bm_re[ScanRows * Groups + l]    = e0_v_q;
     assign bm_raddr[ScanRows * Groups + l] = BmIdxBits'(int'(lane_bm_base[l]) + int'(lane_g[l]));
     assign e1_wbm[l]                       = bm_rdata[ScanRows * Groups + l];
   end
@@ -698,6 +737,17 @@ module sparse_row_bank #(
       sc2_cw_q     <= '0;
       sc2_e_q      <= '0;
       run_q        <= '0;
+      e0_v_q       <= 1'b0;
+      e0_first_q   <= 1'b0;
+      e0_last_q    <= 1'b0;
+      e0_spill_q   <= 1'b0;
+      e0_front_lanes_q <= '0;
+      e0_front_mem_q <= 1'b0;
+      e0_raddr0_q  <= '0;
+      e0_raddr1_q  <= '0;
+      e0_lane_v_q  <= '0;
+      e0_lane_row_q <= '0;
+      e0_lane_rank_q <= '0;
       e1_v_q       <= 1'b0;
       e1_first_q   <= 1'b0;
       e1_last_q    <= 1'b0;
@@ -765,15 +815,26 @@ module sparse_row_bank #(
       sc2_cw_q     <= sc1_cw;
       sc2_e_q      <= sc1_e;
       run_q        <= run_d;
-      e1_v_q       <= issue;
-      e1_first_q   <= k_q == '0;
-      e1_last_q    <= beat_last;
-      e1_spill_q   <= spill;
-      e1_front_lanes_q <= front_lanes;
+      e0_v_q       <= issue;
+      e0_first_q   <= k_q == '0;
+      e0_last_q    <= beat_last;
+      e0_spill_q   <= spill;
+      e0_front_lanes_q <= front_lanes;
+      e0_front_mem_q <= front_mem;
+      e0_raddr0_q  <= raddr0;
+      e0_raddr1_q  <= raddr1;
+      e0_lane_v_q  <= lane_v;
+      e0_lane_row_q <= lane_row;
+      e0_lane_rank_q <= lane_rank;
+      e1_v_q       <= e0_v_q;
+      e1_first_q   <= e0_first_q;
+      e1_last_q    <= e0_last_q;
+      e1_spill_q   <= e0_spill_q;
+      e1_front_lanes_q <= e0_front_lanes_q;
       e1_slot_q    <= front_slot;
       e1_t_q       <= front_t;
       e1_r_q       <= front_r;
-      e1_lane_v_q  <= lane_v;
+      e1_lane_v_q  <= e0_lane_v_q;
       e1_q_q       <= lane_q;
       e1_e_q       <= lane_e;
       e1_base_q    <= lane_base;

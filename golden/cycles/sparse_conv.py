@@ -24,8 +24,8 @@ The schedule it models (each item one RTL register stage):
   scanned each with effectual pairs (``n > 0``) enters the queue; the front row issues one beat
   of L pairs per cycle and leaves with its last, whose spare lanes take the first pairs of the
   next queued row when that row has more pairs than spare lanes (it then starts at the rank
-  after them); a beat's sum is in the current buffer three cycles after its issue (E1 the
-  in-group search, E2 the weight read, E3 the sum); a bank is done
+  after them); a beat's sum is in the current buffer four cycles after its issue (E0 the
+  group search, E1 the in-group search, E2 the weight read, E3 the sum); a bank is done
   with a slot the cycle after its last scanned rows left the scan pipeline and its last row was
   written.
 * **Neuron stage**: once every bank is done with the slot it reads, two rows (t, r), (t, r + 1)
@@ -54,6 +54,9 @@ SCAN_ROWS = 2
 NEURON_ROWS = 2
 #: Window slots (and current-buffer slots) of the core (rtl/sparse_conv_core.sv WindowSlots).
 WINDOW_SLOTS = 8
+#: Register stages of a beat after its issue (rtl/sparse_row_bank.sv E0 .. E3); the last one
+#: writes the row's current.
+BEAT_STAGES = 4
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,7 @@ def dense_cost(weight, spikes, hw: ConvHw) -> int:
 
 class _BankModel:
     """The control registers of one rtl/sparse_row_bank.sv: scan counters and pipeline, row
-    queue, issue rank, the three beat stages, per-slot scan / outstanding / done flags."""
+    queue, issue rank, the beat stages E0-E3, per-slot scan / outstanding / done flags."""
 
     def __init__(self, steps: int, rows: int, lanes: int, slots: int,
                  queue_depth: int = ROW_QUEUE_DEPTH) -> None:
@@ -147,9 +150,8 @@ class _BankModel:
         self.sc2 = None
         self.queue: list[tuple[int, int]] = []   # (slot, n) of each queued row, front first
         self.k = 0
-        self.e1 = None             # (slot, last beat of its front row) of the beat in E1, or None
-        self.e2 = None
-        self.e3 = None
+        # (slot, last beat of its front row) of the beat in each stage E0 .. E3, or None.
+        self.beats: list[tuple[int, bool] | None] = [None] * BEAT_STAGES
         self.scan_fin = [False] * slots
         self.outstanding = [0] * slots
         self.done = [False] * slots
@@ -178,11 +180,11 @@ class _BankModel:
             # does not end in this beat (one row ends per beat: one current-buffer write).
             spill = (pop and len(self.queue) >= 2
                      and self.queue[1][1] > self.k + self.lanes - front_n)
-        row_done = self.e3 is not None and self.e3[1]
+        row_done = self.beats[-1] is not None and self.beats[-1][1]
 
         for slot in range(self.slots):
             self.outstanding[slot] += (sum(1 for s, _ in pushed if s == slot)
-                                       - (row_done and self.e3[0] == slot))
+                                       - (row_done and self.beats[-1][0] == slot))
         if release is not None:
             self.scanned[release] = self.scan_fin[release] = False
         if sc_go and sc_last:
@@ -191,9 +193,7 @@ class _BankModel:
             self.scan_fin[self.sc2[0]] = True
         self.done = [self.scan_fin[s] and self.outstanding[s] == 0 for s in range(self.slots)]
 
-        self.e3 = self.e2
-        self.e2 = self.e1
-        self.e1 = (self.queue[0][0], pop) if issue else None
+        self.beats = [(self.queue[0][0], pop) if issue else None] + self.beats[:-1]
         if pop:
             self.k = self.k + self.lanes - self.queue[0][1] if spill else 0
             self.queue.pop(0)
