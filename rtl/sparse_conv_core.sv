@@ -51,10 +51,11 @@
 //     cycle (a row's last beat topped up with the next row's first pairs), sum their packed
 //     weights into a current buffer entry (slot, t, r).
 //   neuron stage: once every bank is done with the slot, rows r, r+1 of every bank per cycle:
-//     2P lif_units (or the currents) for channels r*P + p, (r+1)*P + p, membranes of the current
-//     pixel in registers (R per bank); after the last rows of step t the Co-bit beat moves to
-//     the output register; the read of the pixel's last rows frees the slot.
-// Latency: 11 cycles from the input beat to the output beat for a 1x1 frame with one row of
+//     read (current buffer, biases), then bias + current registered, then 2P lif_units (or the
+//     currents) for channels r*P + p, (r+1)*P + p, membranes of the current pixel in registers
+//     (R per bank); after the last rows of step t the Co-bit beat moves to the output register;
+//     the read of the pixel's last rows frees the slot.
+// Latency: 14 cycles from the input beat to the output beat for a 1x1 frame with one row of
 //   pairs, when the core is idle and the sink ready (docs/sparse_conv_core.md).
 // Throughput: per pixel, each bank about ceil(its effectual pairs / L) cycles; the scan and the
 //   neuron stage T * ceil(R/2) cycles per pixel. Exact model: golden/cycles/sparse_conv.py.
@@ -347,13 +348,20 @@ module sparse_conv_core #(
   logic                    stall;          // the neuron stage waits for the output register
   logic                    n0_go;          // the neuron stage reads row (nt_q, nr_q) of ns_q
   logic                    n0_last;        // ... the pixel's last row
-  // Neuron stage, second cycle (the read current and bias are there).
+  // Neuron stage, second cycle (the read current and bias are there: their sum is registered).
   logic                    nrn_q;
   logic [TIdxBits-1:0]     nrn_t_q;
   logic [RIdxBits-1:0]     nrn_r_q;
   logic                    nrn_step_end_q;
   logic                    nrn_last_q;
-  logic                    nrn_fire;       // the neuron stage acts this cycle
+  // Neuron stage, third cycle: the LIF units (a cycle of their own: the current read, the bias
+  // add and the LIF in one cycle were the core's longest path, docs/synthesis.md).
+  logic                    lif_q;
+  logic [TIdxBits-1:0]     lif_t_q;
+  logic [RIdxBits-1:0]     lif_r_q;
+  logic                    lif_step_end_q;
+  logic                    lif_last_q;
+  logic                    lif_fire;       // the LIF stage acts this cycle
 
   logic [WindowSlots-1:0] slot_all_done;  // every bank is done with slot s
   for (genvar s = 0; s < WindowSlots; s++) begin : g_slot_done
@@ -365,14 +373,14 @@ module sparse_conv_core #(
   end
   assign all_done = slot_all_done[ns_q];
 
-  assign stall        = nrn_q & nrn_step_end_q & out_valid_o & ~out_ready_i;
+  assign stall        = lif_q & lif_step_end_q & out_valid_o & ~out_ready_i;
   assign n0_go        = loaded_q[ns_q] & all_done & ~stall;
   assign n0_last      = int'(nt_q) == Timesteps - 1 && int'(nr_q) + NrnRows >= Rows;
   assign release_slot = (n0_go && n0_last) ? WindowSlots'(1) << ns_q : '0;
   assign drain_free   = ~drain_busy_q | (int'(dr_t_q) == Timesteps - 1);
   assign cap          = cap_ready & ~loaded_q[cs_q] & drain_free;
   assign cap_row_done = cap && int'(xc_q) == Width - 1;
-  assign nrn_fire     = nrn_q & ~stall;
+  assign lif_fire     = lif_q & ~stall;
   assign drain_go     = drain_busy_q;
   assign drain_word   = stage_q[int'(dr_t_q) * FanIn +: FanIn];
   assign drain_addr   = ($clog2(WindowSlots * Timesteps))'(int'(dr_slot_q) * Timesteps
@@ -395,6 +403,11 @@ module sparse_conv_core #(
       nrn_r_q        <= '0;
       nrn_step_end_q <= 1'b0;
       nrn_last_q     <= 1'b0;
+      lif_q          <= 1'b0;
+      lif_t_q        <= '0;
+      lif_r_q        <= '0;
+      lif_step_end_q <= 1'b0;
+      lif_last_q     <= 1'b0;
     end else begin
       // The drain writes the next window word to the banks.
       if (drain_go) begin
@@ -425,6 +438,11 @@ module sparse_conv_core #(
         end
       end
       if (!stall) begin
+        lif_q          <= nrn_q;
+        lif_t_q        <= nrn_t_q;
+        lif_r_q        <= nrn_r_q;
+        lif_step_end_q <= nrn_step_end_q;
+        lif_last_q     <= nrn_last_q;
         nrn_q          <= n0_go;
         nrn_t_q        <= nt_q;
         nrn_r_q        <= nr_q;
@@ -437,8 +455,9 @@ module sparse_conv_core #(
   // ---------------------------------------------------------------------------------------------
   // P banks (sparse_row_bank): each walks the rows of its channels on its own
   // ---------------------------------------------------------------------------------------------
-  // Current of row nrn_r_q + j of bank p in the neuron stage.
-  logic [Parallel-1:0][1:0][CurrentBits-1:0] acc_q;
+  // Current of row nrn_r_q + j of bank p in the neuron stage's second cycle, and registered
+  // for the LIF stage (row lif_r_q + j).
+  logic [Parallel-1:0][1:0][CurrentBits-1:0] row_current, lif_acc_q;
   logic [RIdxBits-1:0]                   cfg_bias_row;
   assign cfg_bias_row = RIdxBits'(int'(cfg_addr) / Parallel);
 
@@ -500,8 +519,16 @@ module sparse_conv_core #(
       logic [MembraneBits-1:0] bias_word;
       assign has_channel = int'(nrn_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
       assign bias_word   = has_channel ? bias_rd[j] : '0;
-      assign acc_q[p][j] = {{(CurrentBits - MembraneBits){bias_word[MembraneBits-1]}},
-                            bias_word} + cur[j];
+      assign row_current[p][j] = {{(CurrentBits - MembraneBits){bias_word[MembraneBits-1]}},
+                                  bias_word} + cur[j];
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_lif_acc
+    if (!rst_ni) begin
+      lif_acc_q <= '0;
+    end else if (!stall) begin
+      lif_acc_q <= row_current;
     end
   end
 
@@ -540,21 +567,21 @@ module sparse_conv_core #(
 
       for (genvar j = 0; j < NrnRows; j++) begin : g_row
         // The LIF unit's ports meet plain signals: Icarus 11 mishandles a genvar inside an
-        // instance's port expression. Row indices add unsigned (nrn_r_q + j): Icarus takes a
+        // instance's port expression. Row indices add unsigned (lif_r_q + j): Icarus takes a
         // size cast of an int as signed, and a negative index reads X.
         logic [MembraneBits-1:0] v_old, v_out;
         logic [CurrentBits-1:0]  current;
         logic                    spike;
-        assign current  = acc_q[p][j];
+        assign current  = lif_acc_q[p][j];
         assign v_new[j] = v_out;
         assign s_new[j] = spike;
-        assign has_channel[j] = int'(nrn_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
+        assign has_channel[j] = int'(lif_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
 `ifdef DUALSPIKE_BUG_CONV_MEMBRANE_CARRY
         // PLANTED BUG: t = 0 starts from the previous pixel's membrane instead of 0.
-        assign v_old = has_channel[j] ? v_q[nrn_r_q + RIdxBits'(j)] : '0;
+        assign v_old = has_channel[j] ? v_q[lif_r_q + RIdxBits'(j)] : '0;
 `else
-        assign v_old = (has_channel[j] && int'(nrn_t_q) != 0)
-                       ? v_q[nrn_r_q + RIdxBits'(j)] : '0;
+        assign v_old = (has_channel[j] && int'(lif_t_q) != 0)
+                       ? v_q[lif_r_q + RIdxBits'(j)] : '0;
 `endif
         lif_unit #(
           .MembraneBits (MembraneBits),
@@ -575,9 +602,9 @@ module sparse_conv_core #(
         v_d        = v_q;
         spk_bank_d = spk_bank_q;
         for (int j = 0; j < NrnRows; j++) begin
-          if (nrn_fire && has_channel[j]) begin
-            v_d[nrn_r_q + RIdxBits'(j)]        = v_new[j];
-            spk_bank_d[nrn_r_q + RIdxBits'(j)] = s_new[j];
+          if (lif_fire && has_channel[j]) begin
+            v_d[lif_r_q + RIdxBits'(j)]        = v_new[j];
+            spk_bank_d[lif_r_q + RIdxBits'(j)] = s_new[j];
           end
         end
       end
@@ -641,14 +668,14 @@ module sparse_conv_core #(
       logic [Rows-1:0][CurrentBits-1:0] cur_bank_d, cur_bank_q;
       logic [NrnRows-1:0]               has_channel;
       for (genvar j = 0; j < NrnRows; j++) begin : g_row
-        assign has_channel[j] = int'(nrn_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
+        assign has_channel[j] = int'(lif_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
       end
 
       `DUALSPIKE_ALWAYS_COMB begin : p_current
         cur_bank_d = cur_bank_q;
         for (int j = 0; j < NrnRows; j++) begin
-          if (nrn_fire && has_channel[j]) begin
-            cur_bank_d[nrn_r_q + RIdxBits'(j)] = acc_q[p][j];
+          if (lif_fire && has_channel[j]) begin
+            cur_bank_d[lif_r_q + RIdxBits'(j)] = lif_acc_q[p][j];
           end
         end
       end
@@ -669,16 +696,16 @@ module sparse_conv_core #(
     end
 
     // No neuron memory: the neuron fields of the write port are ignored.
-    logic unused_nrn_t;
-    assign unused_nrn_t = ^nrn_t_q;
+    logic unused_lif_t;
+    assign unused_lif_t = ^lif_t_q;
   end
 
   // Output register: loaded by the neuron stage at a step's end, emptied by the sink.
   logic out_load;
-  assign out_load    = nrn_fire & nrn_step_end_q;
+  assign out_load    = lif_fire & lif_step_end_q;
   assign out_valid_d = out_load | (out_valid_q & ~out_ready_i);
   assign out_data_d  = out_load ? beat_d : out_data_q;
-  assign out_last_d  = out_load ? nrn_last_q : out_last_q;
+  assign out_last_d  = out_load ? lif_last_q : out_last_q;
 
   assign out_valid_o = out_valid_q;
   assign out_data_o  = out_data_q;
@@ -775,7 +802,7 @@ module sparse_conv_core #(
     end
     if (sva_armed && cfg_valid_i) begin
       // CfgIdle_A: no configuration write while a pixel is being computed.
-      assert (loaded_q == '0 && !nrn_q)
+      assert (loaded_q == '0 && !nrn_q && !lif_q)
         else $error("CfgIdle_A: configuration write while a pixel is being computed");
     end
     if (sva_armed) begin

@@ -57,10 +57,11 @@ def _run(weight, frames, hw: ConvHw) -> SparseConvStepped:
 def test_single_pixel_known_answer():
     """1x1 frame, one tap, one channel, P = L = 1: accept 0, capture 1, scan 2 (SC0), 3 (SC1),
     4 (SC2, queued), issue 5, E0 6, E1 7, E2 8, E3 9 (written), done 10 = the neuron stage's
-    read, LIF 11, output register 12: 13 cycles from the first input beat to the output beat."""
+    read, bias + current 11, LIF 12, output register 13: 14 cycles from the first input beat to
+    the output beat."""
     weight = np.ones((1, 1, 1, 1), dtype=np.int64)
     frame = np.ones((1, 1, 1, 1), dtype=np.uint8)
-    assert frame_cycles(weight, [frame], ConvHw(1, 1, 1)) == [13]
+    assert frame_cycles(weight, [frame], ConvHw(1, 1, 1)) == [14]
     model = _run(weight, [frame, frame], ConvHw(1, 1, 1))
     # The one-slot line buffer takes the next frame's pixel once the window was captured; the
     # second window goes to the other slot at once.

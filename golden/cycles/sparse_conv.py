@@ -29,9 +29,10 @@ The schedule it models (each item one RTL register stage):
   with a slot the cycle after its last scanned rows left the scan pipeline and its last row was
   written.
 * **Neuron stage**: once every bank is done with the slot it reads, two rows (t, r), (t, r + 1)
-  of every bank per cycle (T*ceil(R/2) cycles per pixel); one cycle later the LIF units act, and
-  the last rows of a timestep move the beat into the output register (held while the sink
-  stalls, which freezes the neuron stage). Its read of the pixel's last rows frees the slot.
+  of every bank per cycle (T*ceil(R/2) cycles per pixel); one cycle later bias + current is
+  registered, the cycle after that the LIF units act, and the last rows of a timestep move the
+  beat into the output register (held while the sink stalls, which freezes the whole neuron
+  stage). Its read of the pixel's last rows frees the slot.
 
 ``lower_bound`` and ``dense_cost`` are the reference figures of docs/cores.md section 4.
 """
@@ -219,7 +220,8 @@ class SparseConvStepped:
     State, by RTL register: the input position ``ti_q``/``xi_q`` and ``e_q`` (global input row
     minus global capture row); the capture pointer ``xc_q``/``yc_q`` and the capture slot
     ``cs_q``; per window slot ``loaded_q`` and the pixel it holds; the neuron stage's slot and
-    row (``ns_q``, ``nt_q``, ``nr_q``) and its second cycle (``nrn_q``, ``nrn_step_end_q``);
+    row (``ns_q``, ``nt_q``, ``nr_q``), its second cycle (``nrn_q``, ``nrn_step_end_q``) and its
+    third, the LIF units (``lif_q``, ``lif_step_end_q``);
     ``out_valid_q``; per bank :class:`_BankModel`. The effectual pairs of every row are computed
     up front (:func:`row_pairs`). ``stall`` freezes only the neuron stage; the input writes,
     captures and the banks go on during it. ``stalled`` (the cycle before the last edge was a
@@ -251,7 +253,8 @@ class SparseConvStepped:
         self.cs = self.ns = self.nt = self.nr = 0
         # Window words the drain still writes from the staging register (0: it is free).
         self.drain_left = 0
-        self.nrn = self.nrn_step_end = False
+        self.nrn = self.nrn_step_end = False      # second cycle: bias + current
+        self.lif = self.lif_step_end = False      # third cycle: the LIF units
         self.out_valid_q = False
         self.stalled = False
         # What happened so far, by cycle (for the model's own tests): the accept cycle of every
@@ -280,7 +283,7 @@ class SparseConvStepped:
         return self.e > rows_below or (self.e == rows_below and self.xi > last_col)
 
     def clock(self, in_valid: bool, out_ready: bool) -> tuple[bool, bool]:
-        stall = self.nrn and self.nrn_step_end and self.out_valid_q and not out_ready
+        stall = self.lif and self.lif_step_end and self.out_valid_q and not out_ready
         all_done = all(bank.done[self.ns] for bank in self.banks)
         n0_go = self.slot_loaded[self.ns] and all_done and not stall
         n0_last = self.nt == self.steps - 1 and self.nr + NEURON_ROWS >= self.rows
@@ -289,7 +292,7 @@ class SparseConvStepped:
                    and self.drain_left <= 1)
         in_fire = bool(in_valid) and self.in_ready(out_ready)
         out_fire = self.out_valid_q and bool(out_ready)
-        out_load = self.nrn and not stall and self.nrn_step_end
+        out_load = self.lif and not stall and self.lif_step_end
         self.stalled = stall
 
         loaded = tuple(self.slot_loaded)
@@ -299,6 +302,7 @@ class SparseConvStepped:
 
         self.out_valid_q = out_load or (self.out_valid_q and not out_ready)
         if not stall:
+            self.lif, self.lif_step_end = self.nrn, self.nrn_step_end
             self.nrn, self.nrn_step_end = n0_go, self.nr + NEURON_ROWS >= self.rows
         if n0_go:
             self.nr += NEURON_ROWS
