@@ -558,6 +558,13 @@ module sparse_conv_core #(
     // Per bank: the membranes of its R rows (channels r*P + p) of the current pixel and their
     // spikes of this step. The neuron stage selects among R rows (no r*P + p arithmetic and no
     // Co-way multiplexer in front of the LIF units); one LIF unit per row it takes per cycle.
+    // Cycles the neuron stage takes per timestep of a pixel (its rows, NrnRows at a time).
+    localparam int RowSteps = (Rows + NrnRows - 1) / NrnRows;
+    if (RowSteps >= 2) begin : g_lif_t_unused
+      // The membrane is read (and t = 0 decided) a cycle before the LIF stage (g_read_early).
+      logic unused_lif_t;
+      assign unused_lif_t = ^lif_t_q;
+    end
     for (genvar p = 0; p < Parallel; p++) begin : g_lif
       logic [Rows-1:0][MembraneBits-1:0] v_d, v_q;
       logic [Rows-1:0]                   spk_bank_d, spk_bank_q;
@@ -576,13 +583,40 @@ module sparse_conv_core #(
         assign v_new[j] = v_out;
         assign s_new[j] = spike;
         assign has_channel[j] = int'(lif_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
+        if (RowSteps >= 2) begin : g_read_early
+          // The membrane is read in the neuron stage's second cycle and registered: the loop
+          // v -> LIF -> v spans two cycles (the core's critical path in one, docs/synthesis.md).
+          // The row comes back RowSteps >= 2 cycles later, so the LIF stage's write of step t
+          // is in v_q before the read of step t + 1.
+          logic                    nrn_has_channel;
+          logic [MembraneBits-1:0] v_read, v_read_q;
+          assign nrn_has_channel = int'(nrn_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
 `ifdef DUALSPIKE_BUG_CONV_MEMBRANE_CARRY
-        // PLANTED BUG: t = 0 starts from the previous pixel's membrane instead of 0.
-        assign v_old = has_channel[j] ? v_q[lif_r_q + RIdxBits'(j)] : '0;
+          // PLANTED BUG: t = 0 starts from the previous pixel's membrane instead of 0.
+          assign v_read = nrn_has_channel ? v_q[nrn_r_q + RIdxBits'(j)] : '0;
 `else
-        assign v_old = (has_channel[j] && int'(lif_t_q) != 0)
-                       ? v_q[lif_r_q + RIdxBits'(j)] : '0;
+          assign v_read = (nrn_has_channel && int'(nrn_t_q) != 0)
+                          ? v_q[nrn_r_q + RIdxBits'(j)] : '0;
 `endif
+          always_ff @(posedge clk_i or negedge rst_ni) begin : p_v_read
+            if (!rst_ni) begin
+              v_read_q <= '0;
+            end else if (!stall) begin
+              v_read_q <= v_read;
+            end
+          end
+          assign v_old = v_read_q;
+        end else begin : g_read_late
+          // One row step per timestep: step t + 1 reads the membrane the cycle after step t
+          // writes it, so the read stays in the LIF stage.
+`ifdef DUALSPIKE_BUG_CONV_MEMBRANE_CARRY
+          // PLANTED BUG: t = 0 starts from the previous pixel's membrane instead of 0.
+          assign v_old = has_channel[j] ? v_q[lif_r_q + RIdxBits'(j)] : '0;
+`else
+          assign v_old = (has_channel[j] && int'(lif_t_q) != 0)
+                         ? v_q[lif_r_q + RIdxBits'(j)] : '0;
+`endif
+        end
         lif_unit #(
           .MembraneBits (MembraneBits),
           .CurrentBits  (CurrentBits)
