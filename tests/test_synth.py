@@ -151,3 +151,21 @@ def test_pnr_record_keeps_other_designs():
         {"name": "network-digits", "fmax_mhz": 26.7, "rtl_sha256": "old"},
         {"name": "network-events", "fmax_mhz": 45.0, "rtl_sha256": "new"}]
     assert merge_record(None, new) == new
+
+
+def test_pnr_refuses_rtl_changed_during_the_run(tmp_path, monkeypatch, capsys):
+    """An RTL edit while place and route runs (each job copies its sources when it starts)
+    must not be recorded as the RTL that was placed: exit 1, no results, no record."""
+    import ci.pnr as pnr
+
+    digests = iter(["before", "after"])
+    # The record's path must lie in the repository (the option's help names it relatively).
+    record = pnr.REPO_ROOT / "build" / f"pnr-record-test-{tmp_path.name}.json"
+    monkeypatch.setattr(pnr, "rtl_digest", lambda: next(digests))
+    monkeypatch.setattr(pnr, "RECORD", record)
+    monkeypatch.setattr(pnr, "place_and_route", lambda job, *args: {
+        "name": job.name, "status": "ok", "fmax_mhz": 50.0, "critical_path": None})
+    out = tmp_path / "out"
+    assert pnr.main(["--block", "popcount:Width=8", "--out", str(out), "--record"]) == 1
+    assert "rtl/ changed while place and route ran" in capsys.readouterr().err
+    assert not (out / "results.json").exists() and not record.exists()
