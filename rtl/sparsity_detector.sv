@@ -34,13 +34,12 @@
 // out_ready_i goes to in_ready_o; out_valid_o and all out_* data come straight from registers
 // through the lane-select logic.
 //
-// Structure: registers hold the remaining effectual bits and the weight bitmap below the top
-// position. Each cycle a chain of L lowest-set-bit finders (x & -x) picks the next L pairs; a lane's
-// position is the binary encoding of its one-hot, its packed index the popcount of the weight bits
-// below it (one-hot - 1 is exactly the mask of positions below); the picked bits are cleared.
-// A second register counts the bits left (popcount of e at acceptance, minus L per beat), and
-// `last` is that count <= L: the handshake does not wait for the lane-select chain (timing,
-// docs/synthesis.md).
+// Structure: when a group is accepted, two prefix sums (rtl/prefix_sum.sv) give every position
+// its rank among the effectual bits and its packed index, and both are registered with e. Beat k
+// gives lane l the effectual bit of rank k*L + l: a compare per position and lane, then ORs for
+// the position and the index. A register counts the bits left (popcount of e at acceptance,
+// minus L per beat), and `last` is that count <= L: the handshake waits for no lane select
+// (timing, docs/synthesis.md).
 //
 // Planted bug (test-suite self-check only): `define DUALSPIKE_BUG_DETECTOR_DROP_HIGHEST masks
 // bit G-1 of e, i.e. drops the highest position of every group.
@@ -82,7 +81,6 @@ module sparsity_detector #(
   logic [CountBits-1:0]  eff_in_count;
 
   logic [GroupWidth-1:0] eff_in;          // e of the group on the input
-  logic [GroupWidth-1:0] eff_rest;        // eff_q without this beat's pairs
   logic                  out_fire;        // the current beat is consumed
   logic                  accept;          // a group is accepted
   logic                  last;            // this beat is the group's last
@@ -104,84 +102,111 @@ module sparsity_detector #(
     assign out_lane_valid_o = Lanes'(eff_q);
     assign out_pos_o        = '0;
     assign out_idx_o        = '0;
-    assign eff_rest         = '0;
+    assign eff_in_count     = CountBits'(eff_in);
+
+    logic unused_weights;
+    assign unused_weights = ^wbitmap_i;
 
   end else begin : g_group_many
-    // The weight bit at G-1 is below no position, so only bits G-2..0 are kept.
-    logic [GroupWidth-2:0]             wlow_d, wlow_q;
-    logic [GroupWidth-2:0]             wlow_in;
-    logic [Lanes-1:0][GroupWidth-1:0]  lane_onehot;  // lowest remaining set bit per lane (or 0)
+    // Lane l of beat k takes the effectual bit of rank k*L + l (the rank of a bit is how many
+    // effectual bits lie below it). The ranks and the packed indices of every position are
+    // prefix sums computed once, when the group is accepted, and registered; a beat only
+    // compares ranks with each lane's target and selects that position's index. A chain of L
+    // lowest-set-bit finders (one G-bit carry chain each) and a popcount per lane were the
+    // longest paths of the dense input and linear cores (docs/synthesis.md).
+    localparam int TargetBits = $clog2(GroupWidth + Lanes);  // ranks up to G + L - 2 per beat
 
-    assign wlow_in = wbitmap_i[GroupWidth-2:0];
+    logic [GroupWidth*CountBits-1:0] eff_wide, weight_wide;   // one bit per position, widened
+    logic [GroupWidth*CountBits-1:0] rank_in, idx_in;          // prefix sums of the input group
+    logic [CountBits-1:0]            unused_weight_total;
+    logic [GroupWidth*PosBits-1:0]   rank_d, rank_q;           // rank of each position (< G)
+    logic [GroupWidth*PosBits-1:0]   idx_d, idx_q;             // packed index of each position
+    logic [Lanes*TargetBits-1:0]     target_d, target_q;       // rank each lane takes this beat
 
-    // Chain of L lowest-set-bit finders: lane l takes the lowest bit left by lanes 0..l-1.
-    // Block-local temporaries only: an always_comb that reads what it assigns is re-evaluated
-    // by Icarus after every update (a several-fold slowdown of every core).
-    `DUALSPIKE_ALWAYS_COMB begin : p_pick
-      logic [GroupWidth-1:0]            rem;
-      logic [GroupWidth-1:0]            lowest;
-      logic [Lanes-1:0][GroupWidth-1:0] onehots;
-      rem     = eff_q;
-      onehots = '0;
-      for (int l = 0; l < Lanes; l++) begin
-        lowest     = rem & (~rem + GroupWidth'(1));  // x & -x; 0 if nothing is left
-        onehots[l] = lowest;
-        rem        = rem & ~lowest;
-      end
-      lane_onehot = onehots;
-      eff_rest    = rem;
+    for (genvar p = 0; p < GroupWidth; p++) begin : g_widen
+      assign eff_wide[p*CountBits +: CountBits]    = CountBits'(eff_in[p]);
+      assign weight_wide[p*CountBits +: CountBits] = CountBits'(wbitmap_i[p]);
     end
 
+    prefix_sum #(.Count (GroupWidth), .Width (CountBits)) u_rank (
+      .values_i (eff_wide),
+      .before_o (rank_in),
+      .total_o  (eff_in_count)
+    );
+    prefix_sum #(.Count (GroupWidth), .Width (CountBits)) u_index (
+      .values_i (weight_wide),
+      .before_o (idx_in),
+      .total_o  (unused_weight_total)
+    );
+
     for (genvar l = 0; l < Lanes; l++) begin : g_lane
-      logic [GroupWidth-1:0] onehot;
-      logic [GroupWidth-2:0] below;    // positions below the lane's position
+      logic [GroupWidth-1:0] hit;  // one-hot: the position of rank target_q[l] (0 if none)
       logic [PosBits-1:0]    pos;
       logic [PosBits-1:0]    idx;
-      logic                  valid;
 
-      assign onehot = lane_onehot[l];
-      assign valid  = |onehot;
-      // onehot - 1 sets exactly the bits below the one-hot bit; bit G-1 of that mask is never
-      // needed, and for the one-hot at G-1 the low G-1 bits give all ones, as they should.
-      // (For an empty lane the mask is all ones; idx is gated below.)
-      assign below  = onehot[GroupWidth-2:0] - (GroupWidth - 1)'(1);
+      for (genvar p = 0; p < GroupWidth; p++) begin : g_hit
+        if (l < GroupWidth) begin : g_compare
+          assign hit[p] = eff_q[p] & (TargetBits'(rank_q[p*PosBits +: PosBits])
+                                      == target_q[l*TargetBits +: TargetBits]);
+        end else begin : g_never
+          assign hit[p] = 1'b0;  // a group has at most G pairs
+        end
+      end
 
-      // One-hot to binary: OR of the positions whose bit is set (0 for an empty lane).
+      // One-hot to binary and the index of the hit position: ORs over the positions (both 0
+      // for an empty lane).
       `DUALSPIKE_ALWAYS_COMB begin : p_encode
-        logic [PosBits-1:0] code;
-        code = '0;
+        logic [PosBits-1:0] code, index;
+        code  = '0;
+        index = '0;
         for (int p = 0; p < GroupWidth; p++) begin
-          if (onehot[p]) begin
-            code = code | PosBits'(p);
+          if (hit[p]) begin
+            code  = code | PosBits'(p);
+            index = index | idx_q[p*PosBits +: PosBits];
           end
         end
         pos = code;
+        idx = index;
       end
 
-      popcount #(
-        .Width (GroupWidth - 1)
-      ) u_popcount (
-        .bits_i  (wlow_q & below),
-        .count_o (idx)
-      );
+      assign out_lane_valid_o[l]             = |hit;
+      assign out_pos_o[l*PosBits +: PosBits] = pos;
+      assign out_idx_o[l*PosBits +: PosBits] = idx;
 
-      assign out_lane_valid_o[l]               = valid;
-      assign out_pos_o[l*PosBits +: PosBits] = pos;                     // 0 when !valid
-      assign out_idx_o[l*PosBits +: PosBits] = valid ? idx : '0;
-    end
-
-    `DUALSPIKE_ALWAYS_COMB begin : p_wlow
-      wlow_d = wlow_q;
-      if (accept) begin
-        wlow_d = wlow_in;
+      // Beat k's target is k*L + l: l at acceptance, L more after every beat.
+      `DUALSPIKE_ALWAYS_COMB begin : p_target
+        target_d[l*TargetBits +: TargetBits] = target_q[l*TargetBits +: TargetBits];
+        if (out_fire) begin
+          target_d[l*TargetBits +: TargetBits] = target_q[l*TargetBits +: TargetBits]
+                                                 + TargetBits'(Lanes);
+        end
+        if (accept) begin
+          target_d[l*TargetBits +: TargetBits] = TargetBits'(l);
+        end
       end
     end
 
-    always_ff @(posedge clk_i or negedge rst_ni) begin : p_wlow_reg
+    for (genvar p = 0; p < GroupWidth; p++) begin : g_position
+      assign rank_d[p*PosBits +: PosBits] = accept ? PosBits'(rank_in[p*CountBits +: CountBits])
+                                                   : rank_q[p*PosBits +: PosBits];
+      assign idx_d[p*PosBits +: PosBits]  = accept ? PosBits'(idx_in[p*CountBits +: CountBits])
+                                                   : idx_q[p*PosBits +: PosBits];
+    end
+
+    // The weight bit at G-1 is below no position and the last position's rank and index are
+    // the only ones that can need all of CountBits - 1 bits: the truncations above are exact.
+    logic unused_prefix_high;
+    assign unused_prefix_high = ^{unused_weight_total, wbitmap_i[GroupWidth-1]};
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_position_reg
       if (!rst_ni) begin
-        wlow_q <= '0;
+        rank_q   <= '0;
+        idx_q    <= '0;
+        target_q <= '0;
       end else begin
-        wlow_q <= wlow_d;
+        rank_q   <= rank_d;
+        idx_q    <= idx_d;
+        target_q <= target_d;
       end
     end
   end
@@ -189,13 +214,6 @@ module sparsity_detector #(
   // ---------------------------------------------------------------------------------------------
   // Handshake and next state
   // ---------------------------------------------------------------------------------------------
-  popcount #(
-    .Width (GroupWidth)
-  ) u_eff_count (
-    .bits_i  (eff_in),
-    .count_o (eff_in_count)
-  );
-
   assign last        = busy_q & (int'(left_q) <= Lanes);
   assign out_valid_o = busy_q;
   assign out_last_o  = last;
@@ -209,7 +227,7 @@ module sparsity_detector #(
     left_d = left_q;
     if (out_fire) begin
       busy_d = ~last;
-      eff_d  = eff_rest;  // 0 after the last beat
+      eff_d  = last ? '0 : eff_q;  // no lane matches once the group is done
       left_d = last ? '0 : CountBits'(int'(left_q) - Lanes);
     end
     if (accept) begin
@@ -262,12 +280,16 @@ module sparsity_detector #(
     .armed_o (sva_armed)
   );
 
+  logic [Lanes-1:0] lanes_by_count;  // lane l holds a pair iff more than l bits are left
+  for (genvar l = 0; l < Lanes; l++) begin : g_lanes_by_count
+    assign lanes_by_count[l] = int'(left_q) > l;
+  end
+
   always @(posedge clk_i) begin : p_sva
-    // LastMatchesBits_A: the count says last exactly when the lanes take every bit left.
+    // LanesMatchCount_A: the lanes the rank compares fill are the min(left, L) the count says.
     if (sva_armed && busy_q) begin
-      assert (last == ~(|eff_rest))
-        else $error("LastMatchesBits_A: %0d bits counted, %b left after the beat", left_q,
-                    eff_rest);
+      assert (out_lane_valid_o == lanes_by_count)
+        else $error("LanesMatchCount_A: %0d bits counted, lanes %b", left_q, out_lane_valid_o);
     end
     // LaneThermometer_A: the valid lanes are 0..n-1.
     if (sva_armed) begin

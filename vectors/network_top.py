@@ -42,11 +42,11 @@ from golden.placement import PLACED_MODULES, balanced_channel_map, placed_layer
 #: hw knobs of a conv / linear layer and their defaults (one rule for all: golden.config).
 DEFAULT_HW = HW_KNOBS
 #: RTL files every generated top needs, in compilation order.
-CORE_SOURCES = ("stream_stable_checker.sv", "popcount.sv", "sparsity_detector.sv", "lif_unit.sv",
-                "sdp_ram.sv",
+CORE_SOURCES = ("stream_stable_checker.sv", "popcount.sv", "prefix_sum.sv", "sparsity_detector.sv",
+                "lif_unit.sv", "sdp_ram.sv",
                 "stream_fifo.sv", "dense_bank.sv", "dense_line_buffer.sv", "dense_input_core.sv",
                 "pixel_frame_gather.sv", "dense_linear_core.sv",
-                "prefix_sum.sv", "pair_select.sv", "sparse_row_bank.sv", "sparse_conv_core.sv",
+                "pair_select.sv", "sparse_row_bank.sv", "sparse_conv_core.sv",
                 "linear_frame_buffer.sv", "sparse_linear_core.sv",
                 "spike_maxpool.sv", "readout_core.sv")
 #: Headers those files include (found on the include path rtl/, or a bundle's rtl/).

@@ -29,7 +29,8 @@ TESTBENCH = Testbench(
     block="dense_input_core",
     toplevel="dense_input_core",
     sources=("stream_stable_checker.sv",
-             "popcount.sv", "sparsity_detector.sv", "lif_unit.sv", "dense_line_buffer.sv",
+             "popcount.sv", "prefix_sum.sv", "sparsity_detector.sv", "lif_unit.sv",
+             "dense_line_buffer.sv",
              "dense_bank.sv", "dense_input_core.sv"),
     sweep=(
         # P = 3 does not divide Co = 4; G = 5 is not a power of two.

@@ -5,7 +5,7 @@ from tb.registry import Testbench
 TESTBENCH = Testbench(
     block="sparsity_detector",
     toplevel="sparsity_detector",
-    sources=("stream_stable_checker.sv", "popcount.sv", "sparsity_detector.sv"),
+    sources=("stream_stable_checker.sv", "prefix_sum.sv", "sparsity_detector.sv"),
     sweep=(
         {"GroupWidth": 1, "Lanes": 1},
         {"GroupWidth": 9, "Lanes": 2},
