@@ -144,6 +144,8 @@ module sparse_linear_core #(
   logic [TBits-1:0]      iss_t_d, iss_t_q;   // issue position: timestep,
   logic [RBits-1:0]      iss_r_d, iss_r_q;   // row,
   logic [GBits-1:0]      iss_g_d, iss_g_q;   // group
+  // The bitmap word of (iss_r, iss_g), r*NG + g, counted rather than multiplied (timing).
+  logic [BAddrBits-1:0]  iss_word_d, iss_word_q;
   logic [TBits-1:0]      rd_t;               // timestep whose spikes are read
   logic [GroupWidth-1:0] sbitmap;            // spike bitmap of group (rd_t, iss_g)
   logic                  avail;              // timestep iss_t of the current frame is complete
@@ -205,6 +207,7 @@ module sparse_linear_core #(
     iss_t_d      = iss_t_q;
     iss_r_d      = iss_r_q;
     iss_g_d      = iss_g_q;
+    iss_word_d   = iss_word_q;
     grp_busy_d   = grp_busy_q;
     grp_t_d      = grp_t_q;
     grp_r_d      = grp_r_q;
@@ -220,6 +223,7 @@ module sparse_linear_core #(
       grp_last_g_d = iss_last_g;
       grp_last_r_d = iss_last_r;
       iss_g_d      = iss_g_q + GBits'(1);
+      iss_word_d   = (iss_last_g && iss_last_r) ? '0 : iss_word_q + BAddrBits'(1);
       if (iss_last_g) begin
         iss_g_d = '0;
         iss_r_d = iss_r_q + RBits'(1);
@@ -239,6 +243,7 @@ module sparse_linear_core #(
       iss_t_q      <= '0;
       iss_r_q      <= '0;
       iss_g_q      <= '0;
+      iss_word_q   <= '0;
       grp_busy_q   <= 1'b0;
       grp_t_q      <= '0;
       grp_r_q      <= '0;
@@ -248,6 +253,7 @@ module sparse_linear_core #(
       iss_t_q      <= iss_t_d;
       iss_r_q      <= iss_r_d;
       iss_g_q      <= iss_g_d;
+      iss_word_q   <= iss_word_d;
       grp_busy_q   <= grp_busy_d;
       grp_t_q      <= grp_t_d;
       grp_r_q      <= grp_r_d;
@@ -318,7 +324,6 @@ module sparse_linear_core #(
   for (genvar p = 0; p < Parallel; p++) begin : g_bank
     logic                              cfg_bitmap_we, cfg_weight_we;
     logic [GroupWidth-1:0]             bitmap_mem [BitmapDep];
-    logic [BAddrBits-1:0]              bitmap_addr;
     logic [GroupWidth-1:0]             wbitmap;        // weight bitmap of the issued group
     logic [CountBits-1:0]              wcount;         // its popcount
     logic [BaseBits-1:0]               run_base_d, run_base_q;  // base of the next group
@@ -351,8 +356,7 @@ module sparse_linear_core #(
       end
     end
 
-    assign bitmap_addr = BAddrBits'(iss_r_q) * BAddrBits'(Groups) + BAddrBits'(iss_g_q);
-    assign wbitmap     = bitmap_mem[bitmap_addr];
+    assign wbitmap = bitmap_mem[iss_word_q];
 
     popcount #(
       .Width (GroupWidth)

@@ -31,8 +31,9 @@
 //             its place q = rank - Pe[g] in the group; the lane's bitmap copy is read at (r, g).
 //         E1  the lane finds the q-th pair of e[g] and the weights of wrow[g] below it
 //             (registered: the in-group search and the route to the weight memory were the
-//             bank's critical path in one cycle, docs/synthesis.md).
-//         E2  the packed weight address roff + Pw[g] + that count, read from the lane's copy of
+//             bank's critical path in one cycle, docs/synthesis.md), and adds the group's base
+//             roff + Pw[g] (after the group select in E0 it was the network's critical path).
+//         E2  the packed weight address base + that count, read from the lane's copy of
 //             the weight memory (synchronous).
 //         E3  the lanes' weights are summed; the sum of the front row's lanes is added to the
 //             accumulator (the first beat of a row starts from 0) and the row's last beat
@@ -457,7 +458,8 @@ module sparse_row_bank #(
   logic [Lanes-1:0][GIdxBits-1:0]     lane_g;
   logic [Lanes-1:0][CountBits-1:0]    lane_q;
   logic [Lanes-1:0][GroupWidth-1:0]   lane_e;
-  logic [Lanes-1:0][WAddrBits-1:0]    lane_base;
+  logic [Lanes-1:0][WAddrBits-1:0]    lane_roff;
+  logic [Lanes-1:0][RankBits-1:0]     lane_pw;
   logic [Lanes-1:0][BmIdxBits-1:0]    lane_bm_base;
   logic [Lanes-1:0][GroupWidth-1:0]   e1_wbm;
 
@@ -498,7 +500,8 @@ module sparse_row_bank #(
       lane_g[l]       = group;
       lane_q[l]       = CountBits'(rank - pe_sel);
       lane_e[l]       = e_sel;
-      lane_base[l]    = (mem ? qm_roff[1] : qm_roff[0]) + WAddrBits'(pw_sel);
+      lane_roff[l]    = mem ? qm_roff[1] : qm_roff[0];
+      lane_pw[l]      = pw_sel;
       lane_bm_base[l] = mem ? qm_bm_base[1] : qm_bm_base[0];
     end
 
@@ -519,7 +522,8 @@ module sparse_row_bank #(
   logic [Lanes-1:0]                 e1_lane_v_q;
   logic [Lanes-1:0][CountBits-1:0]  e1_q_q;
   logic [Lanes-1:0][GroupWidth-1:0] e1_e_q;
-  logic [Lanes-1:0][WAddrBits-1:0]  e1_base_q;
+  logic [Lanes-1:0][WAddrBits-1:0]  e1_roff_q;     // the row's packed-weight base
+  logic [Lanes-1:0][RankBits-1:0]   e1_pw_q;       // weights of the row before the group
 
   logic                             e2_v_q, e2_first_q, e2_last_q, e2_spill_q;
   logic [LaneCntBits-1:0]           e2_front_lanes_q;
@@ -547,6 +551,13 @@ module sparse_row_bank #(
       .rank_i    (e1_q_q[l]),
       .below_o   (e1_found[l])
     );
+  end
+
+  // The group's packed-weight base, roff + Pw[g], added in E1 beside the search (in E0 the add
+  // followed the group select: the network's critical path, docs/synthesis.md).
+  logic [Lanes-1:0][WAddrBits-1:0] e2_base;
+  for (genvar l = 0; l < Lanes; l++) begin : g_lane_base
+    assign e2_base[l] = e1_roff_q[l] + WAddrBits'(e1_pw_q[l]);
   end
 
   // E2: the packed weight address, read from the lane's copy of the weight memory.
@@ -759,7 +770,8 @@ module sparse_row_bank #(
       e1_lane_v_q  <= '0;
       e1_q_q       <= '0;
       e1_e_q       <= '0;
-      e1_base_q    <= '0;
+      e1_roff_q    <= '0;
+      e1_pw_q      <= '0;
       e2_v_q       <= 1'b0;
       e2_first_q   <= 1'b0;
       e2_last_q    <= 1'b0;
@@ -837,7 +849,8 @@ module sparse_row_bank #(
       e1_lane_v_q  <= e0_lane_v_q;
       e1_q_q       <= lane_q;
       e1_e_q       <= lane_e;
-      e1_base_q    <= lane_base;
+      e1_roff_q    <= lane_roff;
+      e1_pw_q      <= lane_pw;
       e2_v_q       <= e1_v_q;
       e2_first_q   <= e1_first_q;
       e2_last_q    <= e1_last_q;
@@ -848,7 +861,7 @@ module sparse_row_bank #(
       e2_r_q       <= e1_r_q;
       e2_lane_v_q  <= e1_lane_v_q;
       e2_found_q   <= e1_found;
-      e2_base_q    <= e1_base_q;
+      e2_base_q    <= e2_base;
       e3_v_q       <= e2_v_q;
       e3_first_q   <= e2_first_q;
       e3_last_q    <= e2_last_q;
