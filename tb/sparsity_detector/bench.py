@@ -12,6 +12,8 @@ TESTBENCH = Testbench(
         {"GroupWidth": 27, "Lanes": 4},
         {"GroupWidth": 8, "Lanes": 3},
         {"GroupWidth": 32, "Lanes": 1},
+        # More lanes than positions: lane 2 never holds a pair (its compares are not built).
+        {"GroupWidth": 2, "Lanes": 3},
     ),
     regression=(
         {"GroupWidth": 9, "Lanes": 1},
