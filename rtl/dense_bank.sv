@@ -138,13 +138,6 @@ module dense_bank #(
   assign wbitmap = bitmap_q[fr_addr_q];
   assign pbitmap = win_nonzero_i[fr_grp_q * GroupWidth +: GroupWidth];
 
-  popcount #(
-    .Width (GroupWidth)
-  ) u_wcount (
-    .bits_i  (wbitmap),
-    .count_o (wcount)
-  );
-
   assign det_in_valid     = ~feed_done_q;
   assign accept           = det_in_valid & det_in_ready;
   assign grp_end          = fr_grp_q == GroupLast;
@@ -234,7 +227,8 @@ module dense_bank #(
     .out_lane_valid_o (det_lane_valid),
     .out_pos_o        (det_pos),
     .out_idx_o        (det_idx),
-    .out_last_o       (det_last)
+    .out_last_o       (det_last),
+    .weight_count_o   (wcount)
   );
 
   // ---------------------------------------------------------------------------------------------

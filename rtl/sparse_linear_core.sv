@@ -358,13 +358,6 @@ module sparse_linear_core #(
 
     assign wbitmap = bitmap_mem[iss_word_q];
 
-    popcount #(
-      .Width (GroupWidth)
-    ) u_wcount (
-      .bits_i  (wbitmap),
-      .count_o (wcount)
-    );
-
     // The group's first packed weight sits at the running popcount of the bitmaps walked
     // before it in this pass (reset after the last group of every timestep).
     `DUALSPIKE_ALWAYS_COMB begin : p_base
@@ -391,7 +384,8 @@ module sparse_linear_core #(
       .out_lane_valid_o (lane_valid),
       .out_pos_o        (lane_pos),
       .out_idx_o        (lane_idx),
-      .out_last_o       (out_last)
+      .out_last_o       (out_last),
+      .weight_count_o   (wcount)
     );
 
     // Packed weight of each lane: read at the edge the beat fires (the detector holds the beat

@@ -469,32 +469,35 @@ module sparse_row_bank #(
     assign mem  = e0_front_mem_q ^ e0_lane_row_q[l];
     assign rank = e0_lane_rank_q[l];
 
-    // The group is found by comparing against every prefix; its fields are then selected
-    // with one-hot ANDs (no variable index into the packed arrays: Icarus 11 needs constant
-    // indices there).
+    // The group is the last g with Pe[g] <= rank (Pe does not decrease, so the compares are
+    // true up to it and false after it): a one-hot from neighbouring compares, then the fields
+    // by AND-OR. (A priority loop over the compares built a chain of G muxes and a decode; no
+    // variable index into the packed arrays either: Icarus 11 needs constant indices there.)
     `DUALSPIKE_ALWAYS_COMB begin : p_lane_group
       logic [GIdxBits-1:0]             group;
       logic [Groups-1:0][RankBits-1:0] pe_row, pw_row;
       logic [Groups-1:0][GroupWidth-1:0] e_row;
+      logic [Groups:0]                 at_or_below;  // Pe[g] <= rank; [0] true, [Groups] false
       logic [RankBits-1:0]             pe_sel, pw_sel;
       logic [GroupWidth-1:0]           e_sel;
       pe_row = mem ? qm_pe[1] : qm_pe[0];
       pw_row = mem ? qm_pw[1] : qm_pw[0];
       e_row  = mem ? qm_e[1] : qm_e[0];
-      group  = '0;
+      at_or_below = '0;
+      at_or_below[0] = 1'b1;
       for (int g = 1; g < Groups; g++) begin
-        if (pe_row[g] <= rank) begin
-          group = GIdxBits'(g);
-        end
+        at_or_below[g] = pe_row[g] <= rank;
       end
+      group  = '0;
       pe_sel = '0;
       pw_sel = '0;
       e_sel  = '0;
       for (int g = 0; g < Groups; g++) begin
-        if (int'(group) == g) begin
-          pe_sel = pe_row[g];
-          pw_sel = pw_row[g];
-          e_sel  = e_row[g];
+        if (at_or_below[g] && !at_or_below[g + 1]) begin
+          group  = group | GIdxBits'(g);
+          pe_sel = pe_sel | pe_row[g];
+          pw_sel = pw_sel | pw_row[g];
+          e_sel  = e_sel | e_row[g];
         end
       end
       lane_g[l]       = group;

@@ -26,6 +26,9 @@
 //   PosBits     = (G > 1) ? $clog2(G) : 1, width of a position and of a packed index (derived;
 //               the ports use the expression because Icarus 11 has no localparam in port lists).
 //
+// weight_count_o is popcount(wbitmap_i) of the input group (combinational, whether or not it is
+// accepted): a core advances its packed-weight base by it, and the index prefix sum has it.
+//
 // Latency: 1 cycle from acceptance (in_valid_i && in_ready_o) to the first beat (the group is
 // registered). Throughput: one beat per cycle; a group takes max(1, ceil(pairs / L)) beats, and a
 // new group is accepted in the cycle the previous group's last beat is consumed:
@@ -39,7 +42,10 @@
 // gives lane l the effectual bit of rank k*L + l: a compare per position and lane, then ORs for
 // the position and the index. A register counts the bits left (popcount of e at acceptance,
 // minus L per beat), and `last` is that count <= L: the handshake waits for no lane select
-// (timing, docs/synthesis.md).
+// (timing, docs/synthesis.md). The group registers load whenever the detector can take a group
+// (in_ready_o), accepted or not, and the lanes are gated by `busy`: only `busy` depends on
+// in_valid_i, which a core computes from an AND over its banks, so that AND drives one
+// flip-flop per bank and not every group register (timing, docs/synthesis.md).
 //
 // Planted bug (test-suite self-check only): `define DUALSPIKE_BUG_DETECTOR_DROP_HIGHEST masks
 // bit G-1 of e, i.e. drops the highest position of every group.
@@ -63,7 +69,8 @@ module sparsity_detector #(
   output logic [Lanes-1:0]                                        out_lane_valid_o,
   output logic [Lanes*((GroupWidth > 1) ? $clog2(GroupWidth) : 1)-1:0] out_pos_o,
   output logic [Lanes*((GroupWidth > 1) ? $clog2(GroupWidth) : 1)-1:0] out_idx_o,
-  output logic                                                    out_last_o
+  output logic                                                    out_last_o,
+  output logic [$clog2(GroupWidth + 1)-1:0]                       weight_count_o
 );
 
   localparam int PosBits = (GroupWidth > 1) ? $clog2(GroupWidth) : 1;
@@ -83,6 +90,7 @@ module sparsity_detector #(
   logic [GroupWidth-1:0] eff_in;          // e of the group on the input
   logic                  out_fire;        // the current beat is consumed
   logic                  accept;          // a group is accepted
+  logic                  load;            // the group registers take the input group
   logic                  last;            // this beat is the group's last
 
 `ifdef DUALSPIKE_BUG_DETECTOR_DROP_HIGHEST
@@ -99,13 +107,11 @@ module sparsity_detector #(
   if (GroupWidth == 1) begin : g_group_one
     // One position: lane 0 holds the pair (pos 0, idx 0) iff e[0]; the weight bitmap is not
     // needed (the packed index is always 0) and no other lane is ever used.
-    assign out_lane_valid_o = Lanes'(eff_q);
+    assign out_lane_valid_o = Lanes'(eff_q & busy_q);
     assign out_pos_o        = '0;
     assign out_idx_o        = '0;
     assign eff_in_count     = CountBits'(eff_in);
-
-    logic unused_weights;
-    assign unused_weights = ^wbitmap_i;
+    assign weight_count_o   = CountBits'(wbitmap_i);
 
   end else begin : g_group_many
     // Lane l of beat k takes the effectual bit of rank k*L + l (the rank of a bit is how many
@@ -118,7 +124,6 @@ module sparsity_detector #(
 
     logic [GroupWidth*CountBits-1:0] eff_wide, weight_wide;   // one bit per position, widened
     logic [GroupWidth*CountBits-1:0] rank_in, idx_in;          // prefix sums of the input group
-    logic [CountBits-1:0]            unused_weight_total;
     logic [GroupWidth*PosBits-1:0]   rank_d, rank_q;           // rank of each position (< G)
     logic [GroupWidth*PosBits-1:0]   idx_d, idx_q;             // packed index of each position
     logic [Lanes*TargetBits-1:0]     target_d, target_q;       // rank each lane takes this beat
@@ -136,7 +141,7 @@ module sparsity_detector #(
     prefix_sum #(.Count (GroupWidth), .Width (CountBits)) u_index (
       .values_i (weight_wide),
       .before_o (idx_in),
-      .total_o  (unused_weight_total)
+      .total_o  (weight_count_o)
     );
 
     for (genvar l = 0; l < Lanes; l++) begin : g_lane
@@ -146,7 +151,7 @@ module sparsity_detector #(
 
       for (genvar p = 0; p < GroupWidth; p++) begin : g_hit
         if (l < GroupWidth) begin : g_compare
-          assign hit[p] = eff_q[p] & (TargetBits'(rank_q[p*PosBits +: PosBits])
+          assign hit[p] = busy_q & eff_q[p] & (TargetBits'(rank_q[p*PosBits +: PosBits])
                                       == target_q[l*TargetBits +: TargetBits]);
         end else begin : g_never
           assign hit[p] = 1'b0;  // a group has at most G pairs
@@ -180,23 +185,19 @@ module sparsity_detector #(
           target_d[l*TargetBits +: TargetBits] = target_q[l*TargetBits +: TargetBits]
                                                  + TargetBits'(Lanes);
         end
-        if (accept) begin
+        if (load) begin
           target_d[l*TargetBits +: TargetBits] = TargetBits'(l);
         end
       end
     end
 
     for (genvar p = 0; p < GroupWidth; p++) begin : g_position
-      assign rank_d[p*PosBits +: PosBits] = accept ? PosBits'(rank_in[p*CountBits +: CountBits])
-                                                   : rank_q[p*PosBits +: PosBits];
-      assign idx_d[p*PosBits +: PosBits]  = accept ? PosBits'(idx_in[p*CountBits +: CountBits])
-                                                   : idx_q[p*PosBits +: PosBits];
+      // Exact: a rank or an index counts bits below a position, so it is at most G - 1.
+      assign rank_d[p*PosBits +: PosBits] = load ? PosBits'(rank_in[p*CountBits +: CountBits])
+                                                 : rank_q[p*PosBits +: PosBits];
+      assign idx_d[p*PosBits +: PosBits]  = load ? PosBits'(idx_in[p*CountBits +: CountBits])
+                                                 : idx_q[p*PosBits +: PosBits];
     end
-
-    // The weight bit at G-1 is below no position and the last position's rank and index are
-    // the only ones that can need all of CountBits - 1 bits: the truncations above are exact.
-    logic unused_prefix_high;
-    assign unused_prefix_high = ^{unused_weight_total, wbitmap_i[GroupWidth-1]};
 
     always_ff @(posedge clk_i or negedge rst_ni) begin : p_position_reg
       if (!rst_ni) begin
@@ -220,6 +221,7 @@ module sparsity_detector #(
   assign out_fire    = busy_q & out_ready_i;
   assign in_ready_o  = ~busy_q | (out_fire & last);
   assign accept      = in_valid_i & in_ready_o;
+  assign load        = in_ready_o;
 
   `DUALSPIKE_ALWAYS_COMB begin : p_next
     busy_d = busy_q;
@@ -227,13 +229,15 @@ module sparsity_detector #(
     left_d = left_q;
     if (out_fire) begin
       busy_d = ~last;
-      eff_d  = last ? '0 : eff_q;  // no lane matches once the group is done
-      left_d = last ? '0 : CountBits'(int'(left_q) - Lanes);
+      left_d = CountBits'(int'(left_q) - Lanes);
+    end
+    // Not busy after this edge unless accepted: what is loaded then is never emitted.
+    if (load) begin
+      eff_d  = eff_in;
+      left_d = eff_in_count;
     end
     if (accept) begin
       busy_d = 1'b1;
-      eff_d  = eff_in;
-      left_d = eff_in_count;
     end
   end
 

@@ -29,7 +29,7 @@ TESTBENCH = Testbench(
     block="dense_input_core",
     toplevel="dense_input_core",
     sources=("stream_stable_checker.sv",
-             "popcount.sv", "prefix_sum.sv", "sparsity_detector.sv", "lif_unit.sv",
+             "prefix_sum.sv", "sparsity_detector.sv", "lif_unit.sv",
              "dense_line_buffer.sv",
              "dense_bank.sv", "dense_input_core.sv"),
     sweep=(

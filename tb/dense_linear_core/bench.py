@@ -26,7 +26,7 @@ TESTBENCH = Testbench(
     # pixel_frame_gather.sv last: `make mutate` mutates a block's last source, and the core's
     # own logic is the gather (dense_linear_core.sv is wiring around the dense input core).
     sources=("stream_stable_checker.sv",
-             "popcount.sv", "prefix_sum.sv", "sparsity_detector.sv", "lif_unit.sv",
+             "prefix_sum.sv", "sparsity_detector.sv", "lif_unit.sv",
              "dense_line_buffer.sv",
              "dense_bank.sv", "dense_input_core.sv", "dense_linear_core.sv",
              "pixel_frame_gather.sv"),

@@ -31,7 +31,7 @@ TESTBENCH = Testbench(
     block="sparse_linear_core",
     toplevel="sparse_linear_core",
     sources=("stream_stable_checker.sv",
-             "popcount.sv", "prefix_sum.sv", "sparsity_detector.sv", "lif_unit.sv", "sdp_ram.sv",
+             "prefix_sum.sv", "sparsity_detector.sv", "lif_unit.sv", "sdp_ram.sv",
              "linear_frame_buffer.sv", "sparse_linear_core.sv"),
     sweep=(
         # Degenerate: one input, one feature, one timestep, G = L = P = 1, narrowest widths.

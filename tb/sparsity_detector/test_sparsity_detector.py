@@ -4,7 +4,8 @@ Every output beat is compared as the raw port values (lane-valid thermometer, po
 packed indices with zeros in unused lanes, last marker) with what the golden model says the
 detector emits for the stream of groups, with and without idle cycles and backpressure. With
 neither, the throughput is checked too: beats leave on consecutive cycles, one cycle after the
-first group is accepted, so an empty group costs exactly one cycle.
+first group is accepted, so an empty group costs exactly one cycle. In every cycle a group is
+offered, the weight count output is compared with the popcount of its weight bitmap.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class DetectorTB(TB):
                                on_beat=self._on_beat))
         self.accept_times: list[float] = []
         self.beat_times: list[float] = []
+        self.offered_counts: list[tuple[int, int]] = []  # (wbitmap, weight_count_o) when offered
 
     def _on_accept(self, _beat) -> None:
         self.accept_times.append(get_sim_time("ns"))
@@ -85,6 +87,14 @@ class DetectorTB(TB):
     def reset_streams(self) -> None:
         self.accept_times.clear()
         self.beat_times.clear()
+        self.offered_counts.clear()
+
+    def _sample_weight_count(self) -> None:
+        """The combinational weight count of an offered group, read in the same instant as its
+        bitmap."""
+        if int(self.dut.in_valid_i.value):
+            self.offered_counts.append((int(self.dut.wbitmap_i.value),
+                                        int(self.dut.weight_count_o.value)))
 
     def expected_beats(self, groups) -> tuple[list[dict], list[int]]:
         """The golden beats of a stream of groups (as :meth:`decode` shows a port beat), and
@@ -123,6 +133,13 @@ class DetectorTB(TB):
                     f"s={s:0{self.group_width}b}")
 
         Scoreboard(scoreboard_name, where).compare(expected, [self.decode(b) for b in beats])
+        offered = self.offered_counts
+
+        def offered_at(index: int) -> str:
+            return f"offered cycle {index}: w={offered[index][0]:0{self.group_width}b}"
+
+        Scoreboard(f"{scoreboard_name}: weight_count_o of the offered group", offered_at).compare(
+            [bin(w).count("1") for w, _ in offered], [count for _, count in offered])
 
     async def run_groups(self, groups, source_pacing, sink_pacing):
         """Resets, streams ``groups`` through, returns (beats, accept times, beat times)."""
@@ -138,6 +155,7 @@ class DetectorTB(TB):
         for _ in range(budget):
             await RisingEdge(self.clock)
             self._cover_output_cycle()
+            self._sample_weight_count()
             if sum(b["last"] for b in self.sink.beats) >= want_lasts:
                 break
         for _ in range(3):  # catch beats emitted after the group's end
