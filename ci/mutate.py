@@ -244,7 +244,7 @@ def run_on(mutant: Mutant, simulator: str, examples: int, seed: int,
         result = run_testbench(
             testbench.block, testbench.toplevel, sources,
             simulator, parameters=parameters, examples=examples, seed=seed,
-            extra_env={"DUALSPIKE_SKIP_SHRINK": "1"}, tag=work.name)
+            extra_env={"DUALSPIKE_SKIP_SHRINK": "1"}, tag=work.name, quick_build=True)
         if result.error and result.tests == 0 and "simulator exited" not in result.error \
                 and not result.assertion_failures:
             verdict = "stillborn"  # did not compile

@@ -22,5 +22,6 @@ CASES = [
 @pytest.mark.parametrize(("testbench", "parameters", "simulator"), CASES)
 def test_block_matches_golden(testbench, parameters, simulator):
     result = run_testbench(testbench.block, testbench.toplevel, testbench.sources, simulator,
-                           parameters=parameters, examples=testbench.test_examples)
+                           parameters=parameters, examples=testbench.test_examples,
+                           quick_build=True)
     assert result.passed, result.explain()

@@ -121,15 +121,19 @@ def run_testbench(
     extra_env: Mapping[str, str] | None = None,
     tag: str | None = None,
     waves_on_failure: bool | None = None,
+    quick_build: bool = False,
 ) -> TestbenchResult:
     """Builds ``sources`` (paths relative to ``rtl/``, or absolute for generated RTL) and runs
     ``tb/<block>/test_<block>.py``. ``tag`` names the build folder (default: the parameters).
 
     With ``waves_on_failure`` (default: the ``DUALSPIKE_WAVES_ON_FAILURE=1`` environment, which
     ``make sim`` sets) a run that fails a check is re-run once with tracing on, replaying the
-    minimal failing example from its Hypothesis blob (:func:`_record_failure_waves`)."""
+    minimal failing example from its Hypothesis blob (:func:`_record_failure_waves`).
+
+    ``quick_build`` compiles Verilator's C++ without optimisation (:data:`QUICK_BUILD_ARGS`),
+    for runs whose simulation is short next to their compile."""
     result = _run_once(block, toplevel, sources, simulator, parameters, defines, examples, seed,
-                       test_module, extra_env, tag, waves=False)
+                       test_module, extra_env, tag, waves=False, quick_build=quick_build)
     if waves_on_failure is None:
         waves_on_failure = os.environ.get(WAVES_ON_FAILURE_ENV) == "1"
     if waves_on_failure and not result.passed and result.error is None \
@@ -141,6 +145,12 @@ def run_testbench(
 
 #: The environment switch of :func:`run_testbench`'s ``waves_on_failure``.
 WAVES_ON_FAILURE_ENV = "DUALSPIKE_WAVES_ON_FAILURE"
+
+#: Verilator build arguments of a quick build: the generated C++ at -O0 instead of Verilator's
+#: -Os. A block run of `make test` spends most of its time in that compile: the 58 Verilator
+#: block runs took 276 s at -Os and 206 s at -O0 (2 workers, empty ccache). A long simulation
+#: loses more than it gains (the events network test: 60 s -> 129 s), so it is a choice per run.
+QUICK_BUILD_ARGS = ("-CFLAGS", "-O0")
 
 
 def _record_failure_waves(result: TestbenchResult, toplevel: str, sources: Sequence[str],
@@ -169,6 +179,7 @@ def _record_failure_waves(result: TestbenchResult, toplevel: str, sources: Seque
     wave.unlink(missing_ok=True)  # a trace of an earlier failure is not this one's
     traced = _run_once(result.block, toplevel, sources, result.simulator, parameters, defines,
                        1, seed, test_module, env, result.tag + "+waves", waves=True,
+                       quick_build=True,
                        test_filter=r"\.(" + "|".join(map(re.escape, failing)) + r")$"
                        if failing else None)
     if traced.error:
@@ -217,7 +228,7 @@ def _run_once(block: str, toplevel: str, sources: Sequence[str], simulator: str,
               parameters: Mapping[str, object] | None, defines: Sequence[str],
               examples: int | None, seed: int | None, test_module: str | None,
               extra_env: Mapping[str, str] | None, tag: str | None, waves: bool,
-              test_filter: str | None = None) -> TestbenchResult:
+              test_filter: str | None = None, quick_build: bool = False) -> TestbenchResult:
     if simulator not in SIMULATORS:
         raise ValueError(f"SIM must be one of {', '.join(SIMULATORS)}, got {simulator!r}")
     parameters = dict(parameters or {})
@@ -254,6 +265,8 @@ def _run_once(block: str, toplevel: str, sources: Sequence[str], simulator: str,
         # not found").
         build_args = ["-Wno-fatal", "--assert", "--x-assign", "unique", "--x-initial", "unique",
                       "--output-split", "0"] if simulator == "verilator" else []
+        if simulator == "verilator" and quick_build:
+            build_args += list(QUICK_BUILD_ARGS)
         if waves and simulator == "verilator" and _VERILATOR_FST:
             build_args.append("--trace-fst")  # cocotb's waves=True alone gives a VCD
         runner.build(
