@@ -1,5 +1,7 @@
 """Test-wide setup: the repository root on sys.path and the Hypothesis profile.
 
+Quick Verilator builds (C++ at -O0) by default: `DUALSPIKE_QUICK_BUILD=0 make test` optimises.
+
 Profile "dualspike": no per-example deadline and no too-slow health check (the first torch call
 and network-level examples are slow to warm up, CI shares 2 cores with simulators, and timing
 is not what these tests check), and no example database (failures print a reproduction blob
@@ -16,6 +18,10 @@ REPO_ROOT = str(Path(__file__).resolve().parent.parent)
 if REPO_ROOT not in sys.path:
     # `pytest` (unlike `python -m pytest`) does not put the repository root on sys.path.
     sys.path.insert(0, REPO_ROOT)
+
+# make test's runs are short: Verilator's C++ is compiled at -O0 unless a test asks otherwise
+# (tb/harness/runner.py, QUICK_BUILD_ARGS; docs/harness.md).
+os.environ.setdefault("DUALSPIKE_QUICK_BUILD", "1")
 
 settings.register_profile("dualspike", deadline=None, database=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow])

@@ -32,7 +32,7 @@ def test_planted_bug_is_caught_and_shrunk(testbench, define, simulator):
                            # The random search alone must find the bug: give it room (a run stops
                            # at the first failure, so a bug found early costs little).
                            examples=max(testbench.test_examples, PLANTED_BUG_EXAMPLES),
-                           extra_env={"DUALSPIKE_SKIP_EXPLICIT": "1"}, quick_build=True)
+                           extra_env={"DUALSPIKE_SKIP_EXPLICIT": "1"})
     assert result.error is None, result.explain()
     assert result.failed > 0, (
         f"planted bug {define} ({testbench.planted_bugs[define]}) was NOT caught:\n"

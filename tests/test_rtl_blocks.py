@@ -22,6 +22,5 @@ CASES = [
 @pytest.mark.parametrize(("testbench", "parameters", "simulator"), CASES)
 def test_block_matches_golden(testbench, parameters, simulator):
     result = run_testbench(testbench.block, testbench.toplevel, testbench.sources, simulator,
-                           parameters=parameters, examples=testbench.test_examples,
-                           quick_build=True)
+                           parameters=parameters, examples=testbench.test_examples)
     assert result.passed, result.explain()

@@ -50,7 +50,6 @@ def test_random_shapes_match_golden(testbench, simulator):
     for parameters in drawn_shapes(testbench):
         result = run_testbench(testbench.block, testbench.toplevel, testbench.sources,
                                simulator, parameters=parameters,
-                               examples=max(10, testbench.test_examples // 2),
-                               quick_build=True)
+                               examples=max(10, testbench.test_examples // 2))
         assert result.passed, (f"shape seed {SHAPE_SEED}, parameters {parameters}:\n"
                                + result.explain())

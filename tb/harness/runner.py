@@ -121,7 +121,7 @@ def run_testbench(
     extra_env: Mapping[str, str] | None = None,
     tag: str | None = None,
     waves_on_failure: bool | None = None,
-    quick_build: bool = False,
+    quick_build: bool | None = None,
 ) -> TestbenchResult:
     """Builds ``sources`` (paths relative to ``rtl/``, or absolute for generated RTL) and runs
     ``tb/<block>/test_<block>.py``. ``tag`` names the build folder (default: the parameters).
@@ -131,7 +131,10 @@ def run_testbench(
     minimal failing example from its Hypothesis blob (:func:`_record_failure_waves`).
 
     ``quick_build`` compiles Verilator's C++ without optimisation (:data:`QUICK_BUILD_ARGS`),
-    for runs whose simulation is short next to their compile."""
+    for runs whose simulation is short next to their compile; None takes the default of
+    :data:`QUICK_BUILD_ENV`."""
+    if quick_build is None:
+        quick_build = _quick_build_default()
     result = _run_once(block, toplevel, sources, simulator, parameters, defines, examples, seed,
                        test_module, extra_env, tag, waves=False, quick_build=quick_build)
     if waves_on_failure is None:
@@ -151,6 +154,16 @@ WAVES_ON_FAILURE_ENV = "DUALSPIKE_WAVES_ON_FAILURE"
 #: block runs took 276 s at -Os and 206 s at -O0 (2 workers, empty ccache). A long simulation
 #: loses more than it gains (the events network test: 60 s -> 129 s), so it is a choice per run.
 QUICK_BUILD_ARGS = ("-CFLAGS", "-O0")
+#: The default of ``quick_build`` where a caller leaves it None: 1 = quick (tests/conftest.py
+#: sets it, so `make test` builds quick), unset or 0 = optimised (`make sim`).
+QUICK_BUILD_ENV = "DUALSPIKE_QUICK_BUILD"
+
+
+def _quick_build_default() -> bool:
+    value = os.environ.get(QUICK_BUILD_ENV, "0")
+    if value not in ("0", "1"):
+        raise ValueError(f"{QUICK_BUILD_ENV} must be 0 or 1, got {value!r}")
+    return value == "1"
 
 
 def _record_failure_waves(result: TestbenchResult, toplevel: str, sources: Sequence[str],

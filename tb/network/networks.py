@@ -278,8 +278,10 @@ def prepare(network: Network, out_dir: Path, wiring_bug: str | None = None) -> P
 
 def run(network: Network, simulator: str, examples: int | None = None,
         wiring_bug: str | None = None, defines=(), samples: int | None = None,
-        seed: int | None = None, shrink: bool = True) -> TestbenchResult:
-    """Generates and simulates ``network``; returns the testbench result."""
+        seed: int | None = None, shrink: bool = True,
+        quick_build: bool | None = None) -> TestbenchResult:
+    """Generates and simulates ``network``; returns the testbench result. ``quick_build``: see
+    :func:`tb.harness.runner.run_testbench`."""
     tag = network.name + (f"+{wiring_bug}" if wiring_bug else "") + "".join(
         f"+{d.removeprefix('DUALSPIKE_BUG_')}" for d in defines)
     out_dir = BUILD_ROOT / "networks" / tag
@@ -299,4 +301,4 @@ def run(network: Network, simulator: str, examples: int | None = None,
         env["DUALSPIKE_SKIP_SHRINK"] = "1"
     return run_testbench("network", "dualspike_top", sources, simulator, defines=defines,
                          examples=examples,
-                         extra_env=env, tag=tag, seed=seed)
+                         extra_env=env, tag=tag, seed=seed, quick_build=quick_build)
