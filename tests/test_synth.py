@@ -34,14 +34,21 @@ MEASURED = {
     # Two-row scan, beats topped up from the next row, two-row neuron stage, 8 window slots
     # with one staging register, a 16-row queue as two LUT-RAM halves (1771 / 776 / 82 before;
     # the bank alone at this size: 532 -> 996 LUT4 with the new datapath, 1075 with 8 slots).
-    "sparse_conv_core": {"lut": 3195, "ff": 913, "lutram": 148},
+    # Measured again at 08bb010: 3195 / 913 / 148 at the last update; the issue-11 pipeline
+    # cuts (the E0 and E1 stages, docs/synthesis.md) came between.
+    "sparse_conv_core": {"lut": 2934, "ff": 1097, "lutram": 148},
     # Weight stage (issue 11): 25 more flip-flops (the lanes' read registers 16, lane flags 4,
     # stage tags 5), 18 fewer LUTs.
-    "sparse_linear_core": {"lut": 851, "ff": 286, "lutram": 20},
+    # Rank-select detector (b3c9030: prefix trees, each position's rank and index registered):
+    # 851 / 286 -> 1064 / 363; its group registers loaded on ready and its weight count shared
+    # (08bb010): 1081 / 361.
+    "sparse_linear_core": {"lut": 1081, "ff": 361, "lutram": 20},
     # Current buffers as per-channel LUT RAM (a ring of CurrentBuffers words; was 676
     # flip-flops / 45 LUT-RAM cells with flip-flop buffers, 822 flip-flops with 4 of them);
     # line-buffer rows padded to 2^XBits words (no slot x Width multiplier): LUT RAM 61 -> 79.
-    "dense_input_core": {"lut": 2984, "ff": 548, "lutram": 79},
+    # Measured again at 08bb010 (2984 / 548 at the last update; the rank-select detector came
+    # between).
+    "dense_input_core": {"lut": 2868, "ff": 605, "lutram": 79},
 }
 #: Every core's configuration memories (and the conv line buffer) must stay RAM: sdp_rams or
 #: arrays read asynchronously (LUT RAM), never reset flip-flop arrays (docs/synthesis.md).
