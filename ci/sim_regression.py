@@ -205,7 +205,7 @@ def run_record(job: Job, result: TestbenchResult) -> dict:
     perf = result.build_dir / "perf.json"
     if result.block == "network" and result.passed and perf.exists():
         record["figures"] = figures_markdown(
-            network_figures(nets.BUILD_ROOT / "networks" / result.tag, perf))
+            network_figures(nets.network_dir(result.tag, result.simulator), perf))
     return record
 
 

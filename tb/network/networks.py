@@ -276,6 +276,13 @@ def prepare(network: Network, out_dir: Path, wiring_bug: str | None = None) -> P
     return out_dir
 
 
+def network_dir(tag: str, simulator: str) -> Path:
+    """Where :func:`run` generates a network for ``simulator``: a folder per simulator, so two
+    test workers running one network on both simulators never rewrite each other's files (the
+    FIFO-pressure test's two runs did: one replaced the folder while the other read it)."""
+    return BUILD_ROOT / "networks" / simulator / tag
+
+
 def run(network: Network, simulator: str, examples: int | None = None,
         wiring_bug: str | None = None, defines=(), samples: int | None = None,
         seed: int | None = None, shrink: bool = True,
@@ -284,7 +291,7 @@ def run(network: Network, simulator: str, examples: int | None = None,
     :func:`tb.harness.runner.run_testbench`."""
     tag = network.name + (f"+{wiring_bug}" if wiring_bug else "") + "".join(
         f"+{d.removeprefix('DUALSPIKE_BUG_')}" for d in defines)
-    out_dir = BUILD_ROOT / "networks" / tag
+    out_dir = network_dir(tag, simulator)
     prepare(network, out_dir, wiring_bug)
     plan = json.loads((out_dir / "network.json").read_text())
     sources = [str(RTL_DIR / s) for s in plan["sources"]] + [str(out_dir / "dualspike_top.sv")]
