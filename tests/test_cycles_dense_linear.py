@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from golden.config import current_bounds
+from golden.cores import pixel_current_bits
 from golden.cycles import dense_linear
 
 
@@ -50,6 +51,6 @@ def test_current_bits_is_the_tight_width_of_the_golden_bound():
                "weight_bits": b_bits, "membrane_bits": v_bits,
                "layers": [{"kind": "linear", "out_features": 3, "readout": "accumulate"}]}
         bound = current_bounds(cfg)[0]
-        width = dense_linear.current_bits(int(np.prod(shape)), bits, b_bits, v_bits)
+        width = pixel_current_bits(int(np.prod(shape)), bits, b_bits, v_bits)
         assert -(1 << (width - 1)) <= -bound and bound - 1 <= (1 << (width - 1)) - 1
         assert -bound < -(1 << (width - 2))  # one bit fewer would not hold -M

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from golden.config import current_bounds
+from golden.cores import spike_current_bits
 from golden.cycles import readout as readout_model
 from golden.cycles import sparse_linear as linear_model
 from golden.layers import linear_currents, readout_accumulate, readout_count
@@ -26,7 +27,7 @@ def _cfg(fan_in: int, weight_bits: int, membrane_bits: int) -> dict:
 @given(fan_in=st.integers(1, 5000), weight_bits=st.integers(2, 8),
        membrane_bits=st.integers(4, 32))
 def test_current_bits_is_the_tight_width_of_the_golden_bound(fan_in, weight_bits, membrane_bits):
-    bits = linear_model.current_bits(membrane_bits, weight_bits, fan_in)
+    bits = spike_current_bits(fan_in, weight_bits, membrane_bits)
     bound = current_bounds(_cfg(fan_in, weight_bits, membrane_bits))[0]
     assert -(1 << (bits - 1)) <= -bound and bound - 1 <= (1 << (bits - 1)) - 1
     assert -(1 << (bits - 2)) > -bound   # one bit fewer cannot hold -bound
@@ -36,7 +37,7 @@ def test_current_bits_extremes_are_reachable():
     """The most negative current (all weights and bias at their minimum, every input spiking)
     needs every bit of CurrentBits."""
     fan_in, wb, vb = 12, 4, 8
-    bits = linear_model.current_bits(vb, wb, fan_in)
+    bits = spike_current_bits(fan_in, wb, vb)
     low = linear_currents(np.ones((1, fan_in), dtype=np.int64),
                           np.full((1, fan_in), -(1 << (wb - 1))), np.array([-(1 << (vb - 1))]))
     assert int(low[0, 0]) >= -(1 << (bits - 1))

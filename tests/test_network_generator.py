@@ -67,7 +67,7 @@ def test_unknown_hw_knob_is_refused(tmp_path):
 def test_pixels_into_linear_first_layer_is_the_dense_linear_core(tmp_path):
     """An MLP on images (legal, SPEC 1): layer 0 is the dense linear core with the pixel stream
     in, and a one-layer network's readout accumulates its exact current width."""
-    from golden.cycles.dense_linear import current_bits
+    from golden.cores import pixel_current_bits
 
     cfg = {"timesteps": 2, "input": {"kind": "pixels", "shape": [2, 2, 3], "bits": 4},
            "weight_bits": 4, "membrane_bits": 8,
@@ -77,7 +77,7 @@ def test_pixels_into_linear_first_layer_is_the_dense_linear_core(tmp_path):
     assert (core.module, core.in_format, core.out_format) == ("dense_linear_core", "pixels",
                                                               "currents")
     assert core.parameters["PixelBits"] == 4 and core.in_width == 2 * 4
-    assert core.current_bits == current_bits(12, 4, 4, 8)
+    assert core.current_bits == pixel_current_bits(12, 4, 4, 8)
     assert core.out_width == 3 * core.current_bits
     assert plan.readout["parameters"]["CurrentBits"] == core.current_bits
     assert "dense_linear_core.sv" in plan.sources and "pixel_frame_gather.sv" in plan.sources

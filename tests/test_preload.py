@@ -21,7 +21,8 @@ import pytest
 from golden.memory_images import SEL_BIAS, SEL_BITMAP, SEL_NEURON, SEL_WEIGHT, parse_readmemh
 from vectors import bundle as B
 from vectors.network_top import NetworkPlan
-from vectors.preload import PER_BANK_BIAS, image_name
+from golden.cores import LAYER_CORES
+from vectors.preload import image_name
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "ci"))
@@ -81,7 +82,7 @@ def test_images_hold_the_config_writes(bundle):
         if sel == SEL_NEURON:
             continue
         core = plan.layers[layer]
-        if sel == SEL_BIAS and core.module in PER_BANK_BIAS:
+        if sel == SEL_BIAS and LAYER_CORES[core.module].per_bank_bias:
             parallel = core.parameters["Parallel"]
             bank, addr = addr % parallel, addr // parallel
         elif sel == SEL_BIAS:

@@ -7,9 +7,7 @@ config and weights first, then writes the top, the memory images and ``network.j
 which the network testbench and the replay bench read), into a temporary folder renamed into
 place. Deploying another network is re-running this, never editing RTL.
 
-Cores: the first conv layer of a ``pixels`` network is the dense input core (a first linear
-layer, an MLP on images, the dense linear core); other conv layers are sparse conv cores, linear
-layers sparse linear cores, maxpool layers spike max-pools; the
+Which core a layer becomes, its HDL parameters and widths: its description (golden.cores). The
 last layer feeds the readout core (spike counts, or accumulated currents when the last layer
 carries ``"readout": "accumulate"``). FIFO depth rule (docs/network.md): ``2*T`` beats between
 cores, so a producer can finish one pixel's T timesteps while the consumer is still on the
@@ -22,14 +20,13 @@ import json
 import math
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from golden.config import (
     HW_KNOBS,
-    ConfigError,
     check_hw_knobs,
     layer_shapes,
     load_config,
@@ -37,32 +34,18 @@ from golden.config import (
 )
 from golden.memory_images import config_writes, layer_images
 from golden.neuron import NeuronParams
-from golden.placement import PLACED_MODULES, balanced_channel_map, placed_layer
+from golden.cycles.readout import readout_bits as readout_width
+from golden.cores import LAYER_CORES, LayerShape, clog2, layer_core, top_sources
+from golden.placement import balanced_channel_map, placed_layer
 
 #: hw knobs of a conv / linear layer and their defaults (one rule for all: golden.config).
 DEFAULT_HW = HW_KNOBS
-#: RTL files every generated top needs, in compilation order.
-CORE_SOURCES = ("stream_stable_checker.sv", "popcount.sv", "prefix_sum.sv", "sparsity_detector.sv",
-                "lif_unit.sv", "sdp_ram.sv",
-                "stream_fifo.sv", "dense_bank.sv", "dense_line_buffer.sv", "dense_input_core.sv",
-                "pixel_frame_gather.sv", "dense_linear_core.sv",
-                "pair_select.sv", "sparse_row_bank.sv", "sparse_conv_core.sv",
-                "linear_frame_buffer.sv", "sparse_linear_core.sv",
-                "spike_maxpool.sv", "readout_core.sv")
+#: RTL files every generated top needs (golden.cores).
+CORE_SOURCES = top_sources()
 #: Headers those files include (found on the include path rtl/, or a bundle's rtl/).
 CORE_INCLUDES = ("dualspike_macros.svh",)
-#: Current buffers of a generated dense input core (docs/dense_input_core.md, "CurrentBuffers"):
-#: with 2, a slow pixel stalls the fast ones behind it (digits28 layer 0 at P8 L3: 3901
-#: cycles/frame); 4 reach within 9 % of the emission floor H*W*T (3415) for Co*CurrentBits*2
-#: more flip-flops; more buffers gain under 5 % more.
-DENSE_INPUT_CURRENT_BUFFERS = 4
 #: Planted wiring bugs the generator can insert (the network tests prove each is caught).
 WIRING_BUGS = ("reverse_channels",)
-
-
-def clog2(value: int) -> int:
-    """SystemVerilog ``$clog2``: ceil(log2(value)), 0 for value <= 1."""
-    return 0 if value <= 1 else (value - 1).bit_length()
 
 
 @dataclass
@@ -152,64 +135,34 @@ def plan_network(cfg, wiring_bug: str | None = None, weights: dict | None = None
     cores: list[CorePlan] = []
     for i, (layer, (in_shape, out_shape)) in enumerate(zip(cfg["layers"], shapes)):
         kind = layer["kind"]
+        description = layer_core(kind, i == 0 and pixels)
         has_neuron = int("neuron" in layer)
-        out_format = "spikes" if has_neuron or kind == "maxpool" else "currents"
-        if kind == "maxpool":
-            c, h, w = in_shape
-            cores.append(CorePlan(i, kind, "spike_maxpool",
-                                  {"Channels": c, "Height": h, "Width": w,
-                                   "Pool": layer["kernel"], "Timesteps": steps},
-                                  in_shape, out_shape, c, c, "spikes", "spikes",
-                                  hw_clipped=_hw_clipped(layer, {})))
+        c, h, w = in_shape if len(in_shape) == 3 else (in_shape[0], 1, 1)
+        kernel = layer.get("kernel", 1)
+        fan_in = c * h * w if kind == "linear" else c * kernel * kernel
+        shape = LayerShape(in_shape, out_shape, fan_in, steps, b_bits, v_bits, a_bits,
+                           has_neuron, kernel)
+        if not description.has_memory:
+            width = in_shape[0]
+            cores.append(CorePlan(i, kind, description.module, description.parameters(shape),
+                                  in_shape, out_shape, width, width, description.in_format,
+                                  "spikes", hw_clipped=_hw_clipped(layer, {})))
             continue
-        if kind == "linear":
-            c, h, w = in_shape if len(in_shape) == 3 else (in_shape[0], 1, 1)
-            fan_in, outs = c * h * w, out_shape[0]
-            hw = _hw(layer, i, fan_in, outs)
-            params = {"InChannels": c, "InHeight": h, "InWidth": w, "OutFeatures": outs,
-                      "Timesteps": steps, "Parallel": hw["parallel"], "Lanes": hw["lanes"],
-                      "GroupWidth": hw["group"], "WeightBits": b_bits, "MembraneBits": v_bits,
-                      "HasNeuron": has_neuron}
-            if i == 0 and pixels:
-                # An MLP on images: the dense input core as a 1x1 conv over the gathered frame.
-                module, min_span = "dense_linear_core", 4
-                params = {"InChannels": c, "PixelBits": a_bits,
-                          **{k: v for k, v in params.items() if k != "InChannels"}}
-                current_bits = clog2((1 << (v_bits - 1))
-                                     + fan_in * ((1 << a_bits) - 1) * (1 << (b_bits - 1))) + 1
-            else:
-                module, min_span = "sparse_linear_core", 3
-                current_bits = clog2((1 << (v_bits - 1)) + fan_in * (1 << (b_bits - 1))) + 1
-        else:  # conv
-            c, h, w = in_shape
-            k, outs = layer["kernel"], layer["out_channels"]
-            fan_in = c * k * k
-            hw = _hw(layer, i, fan_in, outs)
-            params = {"InChannels": c, "OutChannels": outs, "Height": h, "Width": w,
-                      "Kernel": k, "Timesteps": steps, "Parallel": hw["parallel"],
-                      "Lanes": hw["lanes"], "GroupWidth": hw["group"], "WeightBits": b_bits,
-                      "MembraneBits": v_bits, "HasNeuron": has_neuron}
-            if i == 0 and pixels:
-                module, min_span = "dense_input_core", 4
-                params = {"InChannels": c, "PixelBits": a_bits,
-                          **{k: v for k, v in params.items() if k != "InChannels"},
-                          "CurrentBuffers": DENSE_INPUT_CURRENT_BUFFERS}
-                current_bits = clog2((1 << (v_bits - 1))
-                                     + fan_in * ((1 << a_bits) - 1) * (1 << (b_bits - 1))) + 1
-            else:
-                module, min_span = "sparse_conv_core", 3
-                current_bits = max(v_bits, b_bits + clog2(fan_in)) + 1
+        outs = out_shape[0]
+        hw = _hw(layer, i, fan_in, outs)
+        shape = replace(shape, hw=hw)
+        current_bits = description.current_bits(shape)
         rows = -(-outs // hw["parallel"])
-        addr_bits = clog2(max(rows * fan_in, outs, min_span))
-        in_width = c * a_bits if (i == 0 and pixels) else c
+        addr_bits = description.cfg_addr_bits(rows, fan_in, outs)
+        in_width = c * a_bits if description.in_format == "pixels" else c
         out_width = outs if has_neuron else outs * current_bits
-        cores.append(CorePlan(i, kind, module, params, in_shape, out_shape, in_width, out_width,
-                              "pixels" if (i == 0 and pixels) else "spikes", out_format,
-                              current_bits, addr_bits, max(1, clog2(hw["parallel"])), True,
-                              _hw_clipped(layer, hw)))
+        cores.append(CorePlan(i, kind, description.module, description.parameters(shape),
+                              in_shape, out_shape, in_width, out_width, description.in_format,
+                              "spikes" if has_neuron else "currents", current_bits, addr_bits,
+                              max(1, clog2(hw["parallel"])), True, _hw_clipped(layer, hw)))
     if weights is not None:
         for core in cores:
-            if core.module in PLACED_MODULES:
+            if LAYER_CORES[core.module].placed:
                 placed = balanced_channel_map(weights[f"L{core.index}.weight"],
                                               core.parameters["Parallel"])
                 core.channel_map = () if placed == tuple(sorted(placed)) else placed
@@ -217,7 +170,7 @@ def plan_network(cfg, wiring_bug: str | None = None, weights: dict | None = None
     channels = final.out_shape[0]
     pixels_out = math.prod(final.out_shape[1:]) if len(final.out_shape) == 3 else 1
     mode = 0 if final.out_format == "spikes" else 1
-    readout_bits = clog2(steps + 1) + 1 if mode == 0 else final.current_bits + clog2(steps)
+    readout_bits = readout_width(mode, steps, final.current_bits)
     readout = {"module": "readout_core",
                "parameters": {"Channels": channels, "Pixels": pixels_out, "Timesteps": steps,
                               "Mode": mode, "CurrentBits": max(final.current_bits, 2)},

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from golden.cores import LAYER_CORES
 from golden.memory_images import SEL_NEURON, format_readmemh, layer_images
 from golden.neuron import NeuronParams
 from golden.placement import placed_layer
@@ -23,8 +24,6 @@ from golden.placement import placed_layer
 PRELOAD_DIR = "preload"
 #: The configuration writes a preloaded top still needs (neuron registers only).
 REGISTER_WRITES = "config_writes.registers.mem"
-#: Cores whose bias memory is per bank (``bias_b<pp>``); the others share one (``bias``).
-PER_BANK_BIAS = ("sparse_conv_core",)
 #: The RTL names a bank with two decimal digits: a layer with more banks gets no images (and a
 #: preloaded top of it fails its $readmemh; docs/vectors.md).
 MAX_BANKS = 100
@@ -81,7 +80,7 @@ def preload_images(cfg: dict, weights: dict, plan) -> list[PreloadImage]:
         for bank in range(parallel):
             add("bitmap", bank, mem.bitmap[bank], rows * groups, mem.group_width)
             add("weight", bank, mem.weight[bank], rows * fan_in, weight_bits)
-        if core.module in PER_BANK_BIAS:
+        if LAYER_CORES[core.module].per_bank_bias:
             for bank in range(parallel):
                 add("bias", bank, [mem.bias[c] if c < mem.out_channels else 0
                                    for c in range(bank, rows * parallel, parallel)],

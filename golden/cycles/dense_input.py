@@ -45,6 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from golden.cycles.layer import LayerModel, steady
 from golden.sparsity import bitmap_of, effectual_ops, fanin_weights, group_count, groups
 
 
@@ -415,3 +416,14 @@ def stepped(parameters: dict, weight, frames, timesteps: int) -> DenseInputStepp
                          group=p["GroupWidth"])
     return DenseInputStepped(costs, p["Height"], p["Width"], p["Kernel"], timesteps,
                              current_buffers=p.get("CurrentBuffers", 2))
+
+
+def layer_model(index: int, parameters: dict, weight, samples, inputs, steps: int) -> LayerModel:
+    """The core alone fed the network's ``samples`` back to back with free-running streams
+    (golden.cycles.layer; ``inputs``, the same pixels, kept for the figures)."""
+    timing = frame_timing(weight, samples, parallel=parameters["Parallel"],
+                          lanes=parameters["Lanes"], group=parameters["GroupWidth"],
+                          timesteps=steps, current_buffers=parameters.get("CurrentBuffers", 2))
+    return LayerModel(index, "dense_input_core", timing.cycles,
+                      timing.last_out[-1] - timing.first_in[0] + 1,
+                      steady(timing.last_out, timing.cycles[0]), inputs)

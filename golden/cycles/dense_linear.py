@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from golden.cycles.dense_input import DenseInputStepped, pixel_frame, window_beats
+from golden.cycles.layer import LayerModel, steady
 from golden.sparsity import effectual_ops, fanin_weights, group_count
 
 
@@ -124,13 +125,6 @@ def group_walk_floor(weight, *, parallel: int, group: int) -> int:
     return (-(-out_features // parallel)) * group_count(fan_in, group)
 
 
-def current_bits(fan_in: int, pixel_bits: int, weight_bits: int, membrane_bits: int) -> int:
-    """CurrentBits of the core: ``$clog2(M) + 1``, ``M = 2^(V-1) + F * (2^A - 1) * 2^(B-1)``."""
-    bound = (1 << (membrane_bits - 1)) + fan_in * ((1 << pixel_bits) - 1) \
-        * (1 << (weight_bits - 1))
-    return (bound - 1).bit_length() + 1
-
-
 class DenseLinearStepped:
     """Stepped model (golden.cycles.stepped) of rtl/dense_linear_core.sv: see the module
     docstring. ``frame_costs[f][b]``: the beats of bank b's groups for frame f
@@ -184,3 +178,14 @@ def stepped(parameters: dict, weight, frames, timesteps: int) -> DenseLinearStep
     costs = frame_beats(weight, frames, parallel=p["Parallel"], lanes=p["Lanes"],
                         group=p["GroupWidth"])
     return DenseLinearStepped(costs, p["InHeight"] * p["InWidth"], timesteps)
+
+
+def layer_model(index: int, parameters: dict, weight, samples, inputs, steps: int) -> LayerModel:
+    """The core alone fed the network's ``samples`` back to back with free-running streams
+    (golden.cycles.layer)."""
+    timing = frame_timing(weight, samples, parallel=parameters["Parallel"],
+                          lanes=parameters["Lanes"], group=parameters["GroupWidth"],
+                          timesteps=steps)
+    return LayerModel(index, "dense_linear_core", timing.cycles,
+                      timing.last_out[-1] - timing.first_in[0] + 1,
+                      steady(timing.last_out, timing.cycles[0]), inputs)

@@ -15,6 +15,8 @@ back each take the same. The lower bound is the input itself: H*W*T beats, one p
 
 from __future__ import annotations
 
+from golden.cycles.layer import LayerModel, steady
+
 
 def frame_cycles(height: int, width: int, pool: int, timesteps: int) -> int:
     """Predicted cycles of one frame: ``H*W*T + T``."""
@@ -94,3 +96,12 @@ class MaxpoolStepped:
 def stepped(parameters: dict, weight, frames, timesteps: int) -> MaxpoolStepped:
     """The stepped model of a max-pool layer from its HDL parameters (network.json)."""
     return MaxpoolStepped(parameters["Height"], parameters["Width"], parameters["Pool"], timesteps)
+
+
+def layer_model(index: int, parameters: dict, weight, samples, inputs, steps: int) -> LayerModel:
+    """The core alone fed ``inputs`` back to back with free-running streams
+    (golden.cycles.layer): one beat per cycle, plus the last pixel's T beats."""
+    per_frame = frame_cycles(parameters["Height"], parameters["Width"], parameters["Pool"], steps)
+    beats = parameters["Height"] * parameters["Width"] * steps
+    return LayerModel(index, "spike_maxpool", (per_frame,) * len(inputs),
+                      len(inputs) * beats + steps, float(beats), inputs)

@@ -32,41 +32,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from golden.cores import LAYER_CORES
 from golden.cycles import dense_input, dense_linear, maxpool, sparse_conv, sparse_linear
 from golden.cycles.fifo import FifoStepped
+from golden.cycles.layer import LayerModel
 from golden.cycles.readout import ReadoutStepped
 from golden.cycles.stepped import ModelDeadlock
 from golden.network import run_network
 from golden.placement import placed_layer
 
-#: The closed-form module of each layer core, whose ``stepped(parameters, weight, frames,
-#: timesteps)`` builds the core's stepped model (golden.cycles.stepped).
-CORE_MODELS = {"dense_input_core": dense_input, "dense_linear_core": dense_linear,
-               "sparse_conv_core": sparse_conv, "sparse_linear_core": sparse_linear,
-               "spike_maxpool": maxpool}
+__all__ = ["LayerModel", "layer_model", "layer_models", "network_cycles", "stepped_network"]
+
+#: The cycle models of the layer cores by module name (golden.cores names each core's).
+CYCLE_MODELS = {model.__name__: model
+                for model in (dense_input, dense_linear, maxpool, sparse_conv, sparse_linear)}
 
 
-@dataclass(frozen=True)
-class LayerModel:
-    """One layer fed alone with free-running streams, the network's samples back to back."""
-
-    index: int
-    module: str
-    #: Per frame: first input beat accepted to last output beat sent, both counted.
-    frame_cycles: tuple[int, ...]
-    #: First input beat of frame 0 to the last output beat of the last frame, both counted,
-    #: or a lower bound of it where the core model gives no absolute edges (linear).
-    span: int
-    #: Steady-state cycles per frame (mean distance of consecutive frames' last outputs; for
-    #: the linear core, its detector-busy cycles or its input beats, whichever is larger).
-    steady: float
-    #: The layer's input per frame (golden model), for the figures.
-    inputs: tuple
-
-
-def _steady(last_outputs, fallback: float) -> float:
-    """Mean distance between consecutive frames' last outputs (one frame: ``fallback``)."""
-    return float(np.mean(np.diff(last_outputs))) if len(last_outputs) > 1 else float(fallback)
+def cycle_model(module: str):
+    """The golden.cycles module of the layer core ``module`` (its ``layer_model``, ``stepped``)."""
+    return CYCLE_MODELS[LAYER_CORES[module].cycles]
 
 
 def core_weight(core: dict, weights: dict) -> np.ndarray | None:
@@ -90,35 +74,11 @@ def layer_models(plan: dict, cfg: dict, weights: dict, samples) -> list[LayerMod
 def layer_model(core: dict, weights: dict, samples, inputs: tuple, steps: int) -> LayerModel:
     """One core of a plan (``core``: an entry of network.json's ``layers``) alone, fed the
     layer's ``inputs`` (golden model, one per sample; ``samples`` are the network's, which a
-    pixels input core takes itself) back to back with free-running streams."""
-    i, p, module = core["index"], core["parameters"], core["module"]
-    frames = len(inputs)
-    if module == "spike_maxpool":
-        per_frame = maxpool.frame_cycles(p["Height"], p["Width"], p["Pool"], steps)
-        beats = p["Height"] * p["Width"] * steps
-        return LayerModel(i, module, (per_frame,) * frames, frames * beats + steps,
-                          float(beats), inputs)
-    weight = core_weight(core, weights)
-    par, lanes, group = p["Parallel"], p["Lanes"], p["GroupWidth"]
-    if module in ("dense_input_core", "dense_linear_core"):
-        core_model = dense_input if module == "dense_input_core" else dense_linear
-        buffers = ({"current_buffers": p.get("CurrentBuffers", 2)}
-                   if module == "dense_input_core" else {})
-        timing = core_model.frame_timing(weight, samples, parallel=par, lanes=lanes,
-                                         group=group, timesteps=steps, **buffers)
-        return LayerModel(i, module, timing.cycles, timing.last_out[-1] - timing.first_in[0] + 1,
-                          _steady(timing.last_out, timing.cycles[0]), inputs)
-    if module == "sparse_conv_core":
-        timing = sparse_conv.schedule(weight, inputs, sparse_conv.ConvHw(par, lanes, group))
-        last = [f.output_cycles[-1] for f in timing]
-        return LayerModel(i, module, tuple(f.cycles for f in timing),
-                          last[-1] - timing[0].first_input + 1, _steady(last, timing[0].cycles),
-                          inputs)
-    pixels_in = p["InHeight"] * p["InWidth"]
-    linear = sparse_linear.model(weight, inputs, pixels_in, par, lanes, group)
-    return LayerModel(i, module, linear.frame_cycles,
-                      frames * pixels_in * steps + sparse_linear.OUTPUT_TAIL,
-                      float(max(np.mean(linear.compute_cycles), pixels_in * steps)), inputs)
+    pixels input core takes itself) back to back with free-running streams: the closed form of
+    its cycle model."""
+    return cycle_model(core["module"]).layer_model(core["index"], core["parameters"],
+                                                   core_weight(core, weights), samples, inputs,
+                                                   steps)
 
 
 def network_cycles(plan: dict, cfg: dict, weights: dict, samples) -> dict:
@@ -185,7 +145,7 @@ def stepped_network(plan: dict, cfg: dict, weights: dict, samples, *, out_hold: 
     steps = cfg["timesteps"]
     layers = plan["layers"]
     # A pixels input core gets the samples themselves ([C, H, W]), as its closed form does.
-    cores = [CORE_MODELS[core["module"]].stepped(
+    cores = [cycle_model(core["module"]).stepped(
                  core["parameters"], core_weight(core, weights),
                  samples if core["in_format"] == "pixels"
                  else [c.layers[core["index"]].inp for c in contexts], steps)

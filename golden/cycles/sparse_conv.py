@@ -43,6 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from golden.cycles.layer import LayerModel, steady
 from golden.cycles.stepped import free_running
 from golden.sparsity import conv_fanin_inputs, effectual_ops, fanin_weights
 
@@ -353,3 +354,13 @@ def stepped(parameters: dict, weight, frames, timesteps: int) -> SparseConvStepp
                          f"{timesteps}")
     hw = ConvHw(parameters["Parallel"], parameters["Lanes"], parameters["GroupWidth"])
     return SparseConvStepped(weight, frames, hw)
+
+
+def layer_model(index: int, parameters: dict, weight, samples, inputs, steps: int) -> LayerModel:
+    """The core alone fed ``inputs`` (the layer's spikes per frame) back to back with
+    free-running streams (golden.cycles.layer)."""
+    timing = schedule(weight, inputs, ConvHw(parameters["Parallel"], parameters["Lanes"],
+                                             parameters["GroupWidth"]))
+    last = [f.output_cycles[-1] for f in timing]
+    return LayerModel(index, "sparse_conv_core", tuple(f.cycles for f in timing),
+                      last[-1] - timing[0].first_input + 1, steady(last, timing[0].cycles), inputs)

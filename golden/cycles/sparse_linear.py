@@ -43,23 +43,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from golden.cycles.layer import LayerModel
 from golden.memory_images import layer_images
 from golden.sparsity import effectual_ops, group_count
 
 #: Cycles from the edge at which a row's last detector beat fires to the edge at which the
 #: output beat of that timestep is sent (weight stage + row register + output register).
 OUTPUT_TAIL = 3
-
-
-def current_bits(membrane_bits: int, weight_bits: int, fan_in: int) -> int:
-    """Width of the exact synaptic current of a layer (the ``CurrentBits`` of the cores).
-
-    ``|I| <= M = 2^(V-1) + F * 2^(B-1)`` (bias in V bits, F weights of B bits, spikes 0/1; the
-    same bound as ``golden.config.current_bounds``); ``-M`` is reachable and needs
-    ``clog2(M) + 1`` signed bits, and ``M - 1`` (the largest value) fits in them.
-    """
-    bound = (1 << (membrane_bits - 1)) + fan_in * (1 << (weight_bits - 1))
-    return (bound - 1).bit_length() + 1
 
 
 def _flat_frames(frames, fan_in: int) -> list[np.ndarray]:
@@ -301,3 +291,15 @@ def stepped(parameters: dict, weight, frames, timesteps: int) -> SteppedLinear:
     return SteppedLinear(costs, p["InHeight"] * p["InWidth"], timesteps,
                          rows_of(p["OutFeatures"], p["Parallel"]),
                          groups_of(fan_in, p["GroupWidth"]))
+
+
+def layer_model(index: int, parameters: dict, weight, samples, inputs, steps: int) -> LayerModel:
+    """The core alone fed ``inputs`` back to back with free-running streams (golden.cycles.layer):
+    no absolute edges, so the span is the lower bound of its input beats and output tail, and the
+    steady state its detector-busy cycles or its input beats, whichever is larger."""
+    pixels_in = parameters["InHeight"] * parameters["InWidth"]
+    linear = model(weight, inputs, pixels_in, parameters["Parallel"], parameters["Lanes"],
+                   parameters["GroupWidth"])
+    return LayerModel(index, "sparse_linear_core", linear.frame_cycles,
+                      len(inputs) * pixels_in * steps + OUTPUT_TAIL,
+                      float(max(np.mean(linear.compute_cycles), pixels_in * steps)), inputs)

@@ -2,6 +2,7 @@
 
 from hypothesis import strategies as st
 
+from golden.cores import bench_sources
 from tb.registry import Testbench
 
 
@@ -28,10 +29,7 @@ SHAPES = st.builds(
 TESTBENCH = Testbench(
     block="dense_input_core",
     toplevel="dense_input_core",
-    sources=("stream_stable_checker.sv",
-             "prefix_sum.sv", "sparsity_detector.sv", "lif_unit.sv",
-             "dense_line_buffer.sv",
-             "dense_bank.sv", "dense_input_core.sv"),
+    sources=bench_sources("dense_input_core"),
     sweep=(
         # P = 3 does not divide Co = 4; G = 5 is not a power of two.
         _params(C=1, A=8, Co=4, H=4, W=5, K=3, T=3, P=3, L=2, G=5, B=4, V=12),

@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from golden.arith import sat_bounds
+from golden.cores import pixel_current_bits
 from golden.cycles import dense_input as cycle_model
 from golden.layers import conv_currents
 from golden.memory_images import config_writes, layer_images
@@ -47,14 +48,6 @@ PARAMETERS = ("InChannels", "PixelBits", "OutChannels", "Height", "Width", "Kern
               "CurrentBuffers")
 
 
-def current_bits(channels: int, kernel: int, pixel_bits: int, weight_bits: int,
-                 membrane_bits: int) -> int:
-    """CurrentBits of the core: $clog2(M) + 1, M = 2^(V-1) + F * (2^A - 1) * 2^(B-1)."""
-    bound = (1 << (membrane_bits - 1)) + channels * kernel * kernel * ((1 << pixel_bits) - 1) \
-        * (1 << (weight_bits - 1))
-    return (bound - 1).bit_length() + 1
-
-
 class DenseTB(ConfiguredCoreTB):
     def __init__(self, dut) -> None:
         super().__init__(dut, "dense_input_core")
@@ -65,7 +58,7 @@ class DenseTB(ConfiguredCoreTB):
         self.P, self.L, self.G = p["Parallel"], p["Lanes"], p["GroupWidth"]
         self.B, self.V, self.neuron = p["WeightBits"], p["MembraneBits"], bool(p["HasNeuron"])
         self.buffers = p["CurrentBuffers"]
-        self.cb = current_bits(self.C, self.K, self.A, self.B, self.V)
+        self.cb = pixel_current_bits(self.C * self.K * self.K, self.A, self.B, self.V)
         want_width = self.Co if self.neuron else self.Co * self.cb
         if len(dut.out_data_o) != want_width:
             raise AssertionError(f"out_data_o is {len(dut.out_data_o)} bits, expected "

@@ -2,6 +2,7 @@
 
 from hypothesis import strategies as st
 
+from golden.cores import bench_sources
 from tb.registry import Testbench
 
 
@@ -25,11 +26,7 @@ TESTBENCH = Testbench(
     toplevel="dense_linear_core",
     # pixel_frame_gather.sv last: `make mutate` mutates a block's last source, and the core's
     # own logic is the gather (dense_linear_core.sv is wiring around the dense input core).
-    sources=("stream_stable_checker.sv",
-             "prefix_sum.sv", "sparsity_detector.sv", "lif_unit.sv",
-             "dense_line_buffer.sv",
-             "dense_bank.sv", "dense_input_core.sv", "dense_linear_core.sv",
-             "pixel_frame_gather.sv"),
+    sources=bench_sources("dense_linear_core"),
     sweep=(
         # Degenerate: one pixel of one channel, one feature, one timestep, G = L = P = 1, A = 1.
         _params(C=1, A=1, H=1, W=1, O=1, T=1, P=1, L=1, G=1, B=2, V=4),

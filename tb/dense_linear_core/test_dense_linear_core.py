@@ -29,6 +29,7 @@ from hypothesis import example, given, note
 from hypothesis import strategies as st
 
 from golden.arith import sat_bounds
+from golden.cores import pixel_current_bits
 from golden.cycles import dense_linear as cycle_model
 from golden.layers import flatten_chw, linear_currents
 from golden.memory_images import config_writes, layer_images
@@ -60,7 +61,7 @@ class DenseLinearTB(ConfiguredCoreTB):
         self.pixels = self.height * self.width
         self.fan_in = self.channels * self.pixels
         self.frame_shape = (self.channels, self.height, self.width)
-        self.current_bits = cycle_model.current_bits(self.fan_in, self.pixel_bits,
+        self.current_bits = pixel_current_bits(self.fan_in, self.pixel_bits,
                                                      self.weight_bits, self.membrane_bits)
         want = self.out_features * (1 if self.has_neuron else self.current_bits)
         assert len(dut.out_data_o) == want, (

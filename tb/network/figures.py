@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from golden.config import load_config
+from golden.cores import LAYER_CORES
 from golden.cycles import maxpool
 from golden.cycles.network import layer_models
-from golden.sparsity import effectual_ops
 
 CLOCK_HZ = 200e6
 #: Place-and-route results recorded by `make pnr` (ci/pnr.py --record; docs/synthesis.md): make
@@ -69,22 +69,10 @@ def layer_figures(plan: dict, cfg: dict, weights: dict, samples) -> list[dict]:
             par, lanes = p["Parallel"], p["Lanes"]
             fan_in = int(np.prod(weight.shape[1:]))
             rows_r = -(-weight.shape[0] // par)
-            if core["module"] == "dense_input_core":
-                ops = np.mean([effectual_ops("conv", np.asarray(f)[None], weight)
-                               for f in samples])
-                pixels = p["Height"] * p["Width"]
-            elif core["module"] == "dense_linear_core":  # the current once per frame too
-                ops = np.mean([effectual_ops("linear", np.asarray(f).reshape(1, -1), weight)
-                               for f in samples])
-                pixels = 1
-            elif core["module"] == "sparse_conv_core":
-                ops = np.mean([effectual_ops("conv", x, weight) for x in inputs])
-                pixels = p["Height"] * p["Width"]
-            else:
-                ops = np.mean([effectual_ops("linear", x.reshape(steps, -1), weight)
-                               for x in inputs])
-                pixels = 1
-            dense = rows_r * -(-fan_in // lanes) * pixels * steps
+            description = LAYER_CORES[core["module"]]
+            ops = np.mean([description.frame_ops(p, weight, sample, x, steps)
+                           for sample, x in zip(samples, inputs)])
+            dense = rows_r * -(-fan_in // lanes) * description.output_pixels(p) * steps
             row.update(cycles=cycles, lower_bound=float(ops) / (par * lanes), dense=dense,
                        weight_sparsity=float(np.mean(weight == 0)),
                        knobs=f"P={par} L={lanes} G={p['GroupWidth']}"

@@ -2,6 +2,7 @@
 
 from hypothesis import strategies as st
 
+from golden.cores import bench_sources
 from tb.registry import Testbench
 
 
@@ -22,8 +23,7 @@ def _shapes(draw) -> dict:
 TESTBENCH = Testbench(
     block="readout_core",
     toplevel="readout_core",
-    sources=("stream_stable_checker.sv",
-             "readout_core.sv"),
+    sources=bench_sources("readout_core"),
     sweep=(
         _params(1, 1, 1, 0),          # degenerate: one channel, one pixel, T = 1
         _params(10, 1, 4, 1, 9),      # a linear last layer, accumulate

@@ -2,6 +2,7 @@
 
 from hypothesis import strategies as st
 
+from golden.cores import bench_sources
 from tb.registry import Testbench
 
 
@@ -35,9 +36,7 @@ def _shapes(draw) -> dict:
 TESTBENCH = Testbench(
     block="sparse_conv_core",
     toplevel="sparse_conv_core",
-    sources=("stream_stable_checker.sv",
-             "popcount.sv", "prefix_sum.sv", "lif_unit.sv", "sdp_ram.sv", "pair_select.sv",
-             "sparse_row_bank.sv", "sparse_conv_core.sv"),
+    sources=bench_sources("sparse_conv_core"),
     sweep=(
         # Everything 1: one pixel, one channel, one tap, one timestep, one-bit groups.
         _shape(ci=1, co=1, h=1, w=1, k=1, t=1, p=1, lanes=1, g=1, b=2, v=4, neuron=1),

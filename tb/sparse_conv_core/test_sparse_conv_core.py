@@ -12,7 +12,6 @@ module (``SparseConvStepped``, fed the recorded ``in_valid_i`` / ``out_ready_i``
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import cocotb
@@ -23,6 +22,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from golden.arith import sat_bounds
+from golden.cores import conv_current_bits
 from golden.cycles.sparse_conv import (ConvHw, SparseConvStepped, dense_cost, lower_bound,
                                        schedule)
 from golden.inputs import density_conv_layer
@@ -62,8 +62,7 @@ class Shape:
 
     @property
     def current_bits(self) -> int:
-        """docs/sparse_conv_core.md: max(V, B + clog2(F)) + 1."""
-        return max(self.v, self.b + math.ceil(math.log2(self.fan_in))) + 1
+        return conv_current_bits(self.fan_in, self.b, self.v)
 
     @property
     def hw(self) -> ConvHw:

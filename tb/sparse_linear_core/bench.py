@@ -2,6 +2,7 @@
 
 from hypothesis import strategies as st
 
+from golden.cores import bench_sources
 from tb.registry import Testbench
 
 
@@ -30,9 +31,7 @@ def _params(c, h, w, o, t, p, lanes, g, b, v, n) -> dict:
 TESTBENCH = Testbench(
     block="sparse_linear_core",
     toplevel="sparse_linear_core",
-    sources=("stream_stable_checker.sv",
-             "prefix_sum.sv", "sparsity_detector.sv", "lif_unit.sv", "sdp_ram.sv",
-             "linear_frame_buffer.sv", "sparse_linear_core.sv"),
+    sources=bench_sources("sparse_linear_core"),
     sweep=(
         # Degenerate: one input, one feature, one timestep, G = L = P = 1, narrowest widths.
         _params(1, 1, 1, 1, 1, 1, 1, 1, 2, 4, 1),

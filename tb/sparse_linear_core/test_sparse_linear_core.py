@@ -31,6 +31,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from golden.arith import sat_bounds
+from golden.cores import spike_current_bits
 from golden.cycles import sparse_linear as cycle_model
 from golden.layers import flatten_chw, linear_currents
 from golden.memory_images import config_writes, layer_images
@@ -58,7 +59,7 @@ class LinearTB(ConfiguredCoreTB):
         self.current_bits = p("CurrentBits")
         self.pixels = self.height * self.width
         self.fan_in = self.channels * self.pixels
-        want = cycle_model.current_bits(self.membrane_bits, self.weight_bits, self.fan_in)
+        want = spike_current_bits(self.fan_in, self.weight_bits, self.membrane_bits)
         assert self.current_bits == want, f"CurrentBits {self.current_bits}, model says {want}"
         self.cover = self.watch(CoreCoverage(
             "sparse_linear_core", self.timesteps, group_width=self.group,

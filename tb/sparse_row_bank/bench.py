@@ -1,5 +1,6 @@
 """Registry entry of the sparse row bank testbench (see tb/registry.py)."""
 
+from golden.cores import SPARSE_CONV, conv_current_bits
 from golden.cycles.sparse_conv import ROW_QUEUE_DEPTH
 from tb.registry import Testbench
 from tb.sparse_conv_core.bench import TESTBENCH as CONV_CORE
@@ -15,8 +16,8 @@ def _bank(fan_in, group, lanes, rows, present, steps, slots, weight_bits, membra
     (docs/sparse_conv_core.md: CurrentBits = max(V, B + clog2 F) + 1, AddrBits =
     clog2(max(R*F, R, 3)) for one bank holding every channel); the queue depth is the core's
     unless given (the smallest, 4, makes the scan wait for room)."""
-    current_bits = max(membrane_bits, weight_bits + (fan_in - 1).bit_length()) + 1
-    addr_bits = (max(rows * fan_in, rows, 3) - 1).bit_length()
+    current_bits = conv_current_bits(fan_in, weight_bits, membrane_bits)
+    addr_bits = SPARSE_CONV.cfg_addr_bits(rows, fan_in, rows)
     return {"FanIn": fan_in, "GroupWidth": group, "Lanes": lanes, "Rows": rows,
             "RowsPresent": present, "Timesteps": steps, "Slots": slots,
             "WeightBits": weight_bits, "MembraneBits": membrane_bits,

@@ -2,6 +2,7 @@
 
 from hypothesis import strategies as st
 
+from golden.cores import bench_sources
 from tb.registry import Testbench
 
 
@@ -19,8 +20,7 @@ def _shapes(draw):
 TESTBENCH = Testbench(
     block="spike_maxpool",
     toplevel="spike_maxpool",
-    sources=("stream_stable_checker.sv",
-             "spike_maxpool.sv"),
+    sources=bench_sources("spike_maxpool"),
     sweep=(
         _params(C=1, H=2, W=2, S=2, T=1),     # one window, one channel, one timestep
         _params(C=3, H=4, W=6, S=2, T=3),

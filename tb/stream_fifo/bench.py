@@ -1,11 +1,12 @@
 """Registry entry of the inter-layer stream FIFO testbench (see tb/registry.py)."""
 
+from golden.cores import CORES
 from tb.registry import Testbench
 
 TESTBENCH = Testbench(
     block="stream_fifo",
     toplevel="stream_fifo",
-    sources=("stream_fifo.sv",),
+    sources=CORES["stream_fifo"].sources,
     sweep=({"Width": 1, "Depth": 1}, {"Width": 7, "Depth": 3}, {"Width": 16, "Depth": 8}),
     regression=({"Width": 5, "Depth": 1}, {"Width": 33, "Depth": 5}),
     sim_examples=300,

@@ -1,0 +1,289 @@
+"""One description per hardware core: everything the Python side knows about it, said once.
+
+A :class:`Core` names the RTL module and the files it is built from (compilation order, without
+the simulation-only ``stream_stable_checker.sv`` a testbench adds), and, for a core that computes
+a layer (:class:`LayerCore`): its HDL parameters and widths from a layer of a config, its memory
+images (golden.memory_images, one layout for every core with weights, ``per_bank_bias`` the one
+difference), the module of its exact cycle models (golden.cycles, which its testbench asserts
+equal to the RTL) and the effectual operations its figures compare against.
+
+Read by the generator (vectors.network_top: which core a layer becomes, its parameters and
+widths; the top's source list), the network cycle models (golden.cycles.network), the figures
+of ``make sim`` (tb/network/figures.py), the benches (tb/<core>/bench.py: the sources), the
+testbenches (the widths), synthesis and place and route (ci/synth.py: the files of a core) and
+the bundles (vectors.preload: the bias layout; vectors.bundle: the RTL files shipped).
+
+A new layer kind is one sequencer in RTL, one entry here and one testbench.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from golden.sparsity import effectual_ops
+
+#: The testbenches' protocol checker: instantiated by the cores under simulation only.
+STREAM_CHECKER = "stream_stable_checker.sv"
+
+
+def clog2(value: int) -> int:
+    """SystemVerilog ``$clog2``: ceil(log2(value)), 0 for value <= 1."""
+    return 0 if value <= 1 else (value - 1).bit_length()
+
+
+def spike_current_bits(fan_in: int, weight_bits: int, membrane_bits: int) -> int:
+    """Width of the exact synaptic current of a layer fed spikes (the sparse linear core).
+
+    ``|I| <= M = 2^(V-1) + F * 2^(B-1)`` (bias in V bits, F weights of B bits, spikes 0/1; the
+    same bound as ``golden.config.current_bounds``); ``-M`` is reachable and needs
+    ``clog2(M) + 1`` signed bits, and ``M - 1`` (the largest value) fits in them.
+    """
+    return clog2((1 << (membrane_bits - 1)) + fan_in * (1 << (weight_bits - 1))) + 1
+
+
+def pixel_current_bits(fan_in: int, pixel_bits: int, weight_bits: int,
+                       membrane_bits: int) -> int:
+    """The same for a layer fed A-bit pixels (the dense input and dense linear cores):
+    ``clog2(M) + 1``, ``M = 2^(V-1) + F * (2^A - 1) * 2^(B-1)``."""
+    return clog2((1 << (membrane_bits - 1))
+                 + fan_in * ((1 << pixel_bits) - 1) * (1 << (weight_bits - 1))) + 1
+
+
+def conv_current_bits(fan_in: int, weight_bits: int, membrane_bits: int) -> int:
+    """CurrentBits of the sparse conv core (docs/sparse_conv_core.md): max(V, B + clog2(F)) + 1,
+    the accumulator width its row banks and neuron stage share."""
+    return max(membrane_bits, weight_bits + clog2(fan_in)) + 1
+
+
+@dataclass(frozen=True)
+class LayerShape:
+    """What a layer of a config tells a core: shapes without the time axis, the config's widths
+    and the knobs the generator settled (vectors.network_top: the config's, clipped)."""
+
+    in_shape: tuple
+    out_shape: tuple
+    #: Inputs one output sums over: C*K*K for a conv, C*H*W for a linear layer.
+    fan_in: int
+    timesteps: int
+    weight_bits: int
+    membrane_bits: int
+    pixel_bits: int
+    has_neuron: int
+    kernel: int = 1
+    hw: dict | None = None
+
+    @property
+    def chw(self) -> tuple[int, int, int]:
+        """The input as (C, H, W); a flat linear input is (F, 1, 1)."""
+        shape = self.in_shape
+        return tuple(shape) if len(shape) == 3 else (shape[0], 1, 1)
+
+    @property
+    def outputs(self) -> int:
+        return self.out_shape[0]
+
+
+@dataclass(frozen=True)
+class Core:
+    """An RTL module of the generated top: its name and files."""
+
+    module: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LayerCore(Core):
+    """A core that computes one layer. ``cycles`` names its module in golden.cycles: the exact
+    closed form ``layer_model`` and the stepped model ``stepped`` (golden.cycles.network runs
+    both; named, not imported, so that a bench reading its sources here does not depend on
+    every cycle model)."""
+
+    kind: str = ""
+    in_format: str = "spikes"
+    #: Has weight / bitmap / bias memories written through the configuration port.
+    has_memory: bool = False
+    #: Output channels placed on banks by non-zero weights (golden.placement).
+    placed: bool = False
+    #: Bias memory per bank (``L<i>_bias_b<pp>.mem``) rather than one shared (vectors.preload).
+    per_bank_bias: bool = False
+    #: The smallest configuration address span the core decodes.
+    min_span: int = 1
+    cycles: str = ""
+
+    def parameters(self, layer: LayerShape) -> dict:
+        """HDL parameters of the core for ``layer``."""
+        raise NotImplementedError
+
+    def current_bits(self, layer: LayerShape) -> int:
+        """Width of one channel's current on the output bus when the layer has no neuron."""
+        return 0
+
+    def cfg_addr_bits(self, rows: int, fan_in: int, outputs: int) -> int:
+        """Width of the configuration address the core decodes: a bank's weights (R*F words),
+        the biases (one per output) and the core's smallest span."""
+        return clog2(max(rows * fan_in, outputs, self.min_span))
+
+    def frame_ops(self, parameters: dict, weight, sample, inputs, steps: int) -> int:
+        """Effectual operations of one frame (golden.sparsity.effectual_ops): ``sample`` is the
+        network's input, ``inputs`` the layer's."""
+        raise NotImplementedError
+
+    def output_pixels(self, parameters: dict) -> int:
+        """Output pixels per frame and timestep, each a full pass over the fan-in when dense."""
+        return 1
+
+
+def _weighted_parameters(layer: LayerShape, **first) -> dict:
+    """The knobs and widths every core with weights takes, after its own leading ones."""
+    hw = layer.hw
+    return {**first, "Timesteps": layer.timesteps, "Parallel": hw["parallel"],
+            "Lanes": hw["lanes"], "GroupWidth": hw["group"], "WeightBits": layer.weight_bits,
+            "MembraneBits": layer.membrane_bits, "HasNeuron": layer.has_neuron}
+
+
+@dataclass(frozen=True)
+class SparseConvCore(LayerCore):
+    def parameters(self, layer: LayerShape) -> dict:
+        c, h, w = layer.chw
+        return _weighted_parameters(layer, InChannels=c, OutChannels=layer.outputs, Height=h,
+                                    Width=w, Kernel=layer.kernel)
+
+    def current_bits(self, layer: LayerShape) -> int:
+        return conv_current_bits(layer.fan_in, layer.weight_bits, layer.membrane_bits)
+
+    def frame_ops(self, parameters, weight, sample, inputs, steps):
+        return effectual_ops("conv", inputs, weight)
+
+    def output_pixels(self, parameters):
+        return parameters["Height"] * parameters["Width"]
+
+
+@dataclass(frozen=True)
+class SparseLinearCore(LayerCore):
+    def parameters(self, layer: LayerShape) -> dict:
+        c, h, w = layer.chw
+        return _weighted_parameters(layer, InChannels=c, InHeight=h, InWidth=w,
+                                    OutFeatures=layer.outputs)
+
+    def current_bits(self, layer: LayerShape) -> int:
+        return spike_current_bits(layer.fan_in, layer.weight_bits, layer.membrane_bits)
+
+    def frame_ops(self, parameters, weight, sample, inputs, steps):
+        return effectual_ops("linear", inputs.reshape(steps, -1), weight)
+
+
+@dataclass(frozen=True)
+class DenseInputCore(LayerCore):
+    """The direct-coded input layer; ``current_buffers``: its CurrentBuffers parameter
+    (docs/dense_input_core.md: with 2, a slow pixel stalls the fast ones behind it, digits28
+    layer 0 at P8 L3: 3901 cycles/frame; 4 reach within 9 % of the emission floor H*W*T (3415)
+    for Co*CurrentBits*2 more flip-flops; more buffers gain under 5 % more)."""
+
+    current_buffers: int = 4
+
+    def parameters(self, layer: LayerShape) -> dict:
+        c, h, w = layer.chw
+        return {**_weighted_parameters(layer, InChannels=c, PixelBits=layer.pixel_bits,
+                                       OutChannels=layer.outputs, Height=h, Width=w,
+                                       Kernel=layer.kernel),
+                "CurrentBuffers": self.current_buffers}
+
+    def current_bits(self, layer: LayerShape) -> int:
+        return pixel_current_bits(layer.fan_in, layer.pixel_bits, layer.weight_bits,
+                                  layer.membrane_bits)
+
+    def frame_ops(self, parameters, weight, sample, inputs, steps):
+        return effectual_ops("conv", np.asarray(sample)[None], weight)
+
+    def output_pixels(self, parameters):
+        return parameters["Height"] * parameters["Width"]
+
+
+@dataclass(frozen=True)
+class DenseLinearCore(LayerCore):
+    """An MLP's first layer on images: the dense input core as a 1x1 conv over the gathered
+    frame (its current once per frame)."""
+
+    def parameters(self, layer: LayerShape) -> dict:
+        c, h, w = layer.chw
+        return _weighted_parameters(layer, InChannels=c, PixelBits=layer.pixel_bits, InHeight=h,
+                                    InWidth=w, OutFeatures=layer.outputs)
+
+    def current_bits(self, layer: LayerShape) -> int:
+        return pixel_current_bits(layer.fan_in, layer.pixel_bits, layer.weight_bits,
+                                  layer.membrane_bits)
+
+    def frame_ops(self, parameters, weight, sample, inputs, steps):
+        # The current once per frame, whatever T.
+        return effectual_ops("linear", np.asarray(sample).reshape(1, -1), weight)
+
+
+@dataclass(frozen=True)
+class SpikeMaxpoolCore(LayerCore):
+    def parameters(self, layer: LayerShape) -> dict:
+        c, h, w = layer.chw
+        return {"Channels": c, "Height": h, "Width": w, "Pool": layer.kernel,
+                "Timesteps": layer.timesteps}
+
+
+
+_DETECTOR = ("prefix_sum.sv", "sparsity_detector.sv")
+_DENSE_INPUT = (*_DETECTOR, "lif_unit.sv", "dense_line_buffer.sv", "dense_bank.sv",
+                "dense_input_core.sv")
+
+SPARSE_CONV = SparseConvCore(
+    "sparse_conv_core", ("popcount.sv", "prefix_sum.sv", "lif_unit.sv", "sdp_ram.sv",
+                         "pair_select.sv", "sparse_row_bank.sv", "sparse_conv_core.sv"),
+    kind="conv", has_memory=True, placed=True, per_bank_bias=True, min_span=3,
+    cycles="golden.cycles.sparse_conv")
+SPARSE_LINEAR = SparseLinearCore(
+    "sparse_linear_core", (*_DETECTOR, "lif_unit.sv", "sdp_ram.sv", "linear_frame_buffer.sv",
+                           "sparse_linear_core.sv"),
+    kind="linear", has_memory=True, placed=True, min_span=3, cycles="golden.cycles.sparse_linear")
+DENSE_INPUT = DenseInputCore(
+    "dense_input_core", _DENSE_INPUT, kind="conv", in_format="pixels", has_memory=True,
+    placed=True, min_span=4, cycles="golden.cycles.dense_input")
+DENSE_LINEAR = DenseLinearCore(
+    "dense_linear_core", (*_DENSE_INPUT, "dense_linear_core.sv", "pixel_frame_gather.sv"),
+    kind="linear", in_format="pixels", has_memory=True, placed=True, min_span=4,
+    cycles="golden.cycles.dense_linear")
+SPIKE_MAXPOOL = SpikeMaxpoolCore("spike_maxpool", ("spike_maxpool.sv",), kind="maxpool",
+                                 cycles="golden.cycles.maxpool")
+#: The last stage of every top (its model: golden.cycles.readout).
+READOUT = Core("readout_core", ("readout_core.sv",))
+#: Between every two cores (its model: golden.cycles.fifo).
+FIFO = Core("stream_fifo", ("stream_fifo.sv",))
+
+#: Every core of a generated top by module name.
+CORES: dict[str, Core] = {core.module: core for core in (
+    DENSE_INPUT, DENSE_LINEAR, SPARSE_CONV, SPARSE_LINEAR, SPIKE_MAXPOOL, READOUT, FIFO)}
+#: The layer cores by module name.
+LAYER_CORES: dict[str, LayerCore] = {m: c for m, c in CORES.items() if isinstance(c, LayerCore)}
+
+
+def layer_core(kind: str, first_of_pixels: bool) -> LayerCore:
+    """The core a layer of ``kind`` becomes: the first layer of a ``pixels`` network takes
+    multi-bit pixels (dense input core, or the dense linear core for an MLP), later conv and
+    linear layers spikes (sparse cores); max-pools are spike max-pools."""
+    if kind == "maxpool":
+        return SPIKE_MAXPOOL
+    if kind == "linear":
+        return DENSE_LINEAR if first_of_pixels else SPARSE_LINEAR
+    return DENSE_INPUT if first_of_pixels else SPARSE_CONV
+
+
+def top_sources() -> tuple[str, ...]:
+    """Every RTL file a generated top needs: the checker, then each core's files not listed yet
+    (every file is a module, with no package to compile first, so the order is free)."""
+    ordered = [STREAM_CHECKER]
+    for core in CORES.values():
+        ordered += [source for source in core.sources if source not in ordered]
+    return tuple(ordered)
+
+
+def bench_sources(module: str) -> tuple[str, ...]:
+    """A core's testbench sources: the protocol checker, then the core's files."""
+    return (STREAM_CHECKER, *CORES[module].sources)
+
