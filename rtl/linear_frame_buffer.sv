@@ -8,7 +8,11 @@
 //   i = c*Pixels + p            of timestep t.
 // The reader sees, per timestep t, the fan-in cut into NG = ceil(F / G) groups of G positions
 // (F = Channels * Pixels); the padding positions i >= F of the last group always read 0.
-//   rd_bits_o = { in[t][g*G + G-1], ..., in[t][g*G] }       (t = rd_t_i, g = rd_g_i)
+//   rd_bits_o = { in[t][g*G + G-1], ..., in[t][g*G] }
+// for the position (t, g) the reader holds, given a cycle ahead: rd_t_next_i / rd_g_next_i are
+// the position it will hold in the next cycle (its next-state signals), and the group is read
+// into a register at the edge (a read register, so that the store's multiplexer and the
+// detector behind it do not share a cycle).
 // Golden: golden.layers.flatten_chw, golden.sparsity.groups.
 //
 // Two frame buffers (ping-pong): the writer fills one while the reader computes on the other, so
@@ -30,9 +34,11 @@
 //
 // Early start: timestep t of the frame being written is complete as soon as the last pixel's beat
 // of timestep t has been accepted, so the reader may start on it before the frame's last beat:
-//   rd_avail_o = full[rd] || (writing rd && pixel == Pixels-1 && beat t already written).
-// For Pixels = 1 (a linear layer after a linear layer) timestep t is computed while beat t+1
-// arrives.
+//   rd_avail_o = full[rd] || (writing rd && pixel == Pixels-1 && beat t already written),
+// evaluated on the writer's state of the previous cycle (the *_dly registers): the read register
+// holds the store as it was a cycle ago, so a beat accepted at edge k reaches rd_bits_o in the
+// cycle after k+1, and availability waits for it. For Pixels = 1 (a linear layer after a linear
+// layer) timestep t is computed while beat t+2 arrives.
 //
 // Handshakes:
 //   in_ready_o = !full[wr]: a beat is accepted whenever the write buffer is not full.
@@ -41,7 +47,8 @@
 //   The release must only be given when rd_avail_o = 1 for t = T-1 (the frame is complete).
 //
 // Parameters: Channels C >= 1, Pixels H*W >= 1, Timesteps T >= 1, GroupWidth G >= 1.
-// Latency: a beat accepted at edge k is readable (rd_avail_o, rd_bits_o) from the cycle after k.
+// Latency: a beat accepted at edge k is readable (rd_avail_o, rd_bits_o) from the cycle after
+// k+1 (two cycles; golden.cycles.sparse_linear).
 // Throughput: one beat per cycle while a buffer is free.
 
 `include "dualspike_macros.svh"
@@ -59,10 +66,13 @@ module linear_frame_buffer #(
   output logic                                                            in_ready_o,
   input  logic [Channels-1:0]                                             in_data_i,
   input  logic                                                            in_last_i,
-  // Read port: group rd_g_i of timestep rd_t_i of the read buffer (combinational).
+  // Read port: rd_t_i is the timestep the reader holds (for rd_avail_o); (rd_t_next_i,
+  // rd_g_next_i) the position it holds in the next cycle, whose group rd_bits_o gives then.
   input  logic [((Timesteps > 1) ? $clog2(Timesteps) : 1)-1:0]            rd_t_i,
+  input  logic [((Timesteps > 1) ? $clog2(Timesteps) : 1)-1:0]            rd_t_next_i,
   input  logic [((((Channels * Pixels + GroupWidth - 1) / GroupWidth) > 1)
-                 ? $clog2((Channels * Pixels + GroupWidth - 1) / GroupWidth) : 1)-1:0] rd_g_i,
+                 ? $clog2((Channels * Pixels + GroupWidth - 1) / GroupWidth) : 1)-1:0]
+                                                                          rd_g_next_i,
   output logic [GroupWidth-1:0]                                           rd_bits_o,
   output logic                                                            rd_avail_o,
   input  logic                                                            rd_release_i
@@ -80,12 +90,18 @@ module linear_frame_buffer #(
   // Row (b, t) of the store: bit i = fan-in position i of timestep t of buffer b. The read row is
   // zero-extended to Padded bits, so a group read past F sees zeros.
   logic [FanIn-1:0]                  store_q [2][Timesteps];
-  logic [Groups-1:0][GroupWidth-1:0] rd_row;  // row (rsel_q, rd_t_i), padded
+  logic [Groups-1:0][GroupWidth-1:0] rd_row;  // row (rsel_d, rd_t_next_i), padded
+  logic [GroupWidth-1:0]             rd_bits_q;
+  // The writer's state of the previous cycle, for rd_avail_o.
+  logic [1:0]         full_dly_q;
+  logic               wsel_dly_q;
   logic [1:0]         full_d, full_q;     // buffer b holds a complete frame
   logic               wsel_d, wsel_q;     // buffer being written
   logic               rsel_d, rsel_q;     // buffer being read
   logic [PixBits-1:0] wpix_d, wpix_q;     // pixel of the next beat
   logic [TBits-1:0]   wt_d, wt_q;         // timestep of the next beat
+  logic [PixBits-1:0] wpix_dly_q;
+  logic [TBits-1:0]   wt_dly_q;
 
   logic               in_fire;
   logic               wr_frame_end;       // the accepted beat is the frame's last
@@ -94,13 +110,18 @@ module linear_frame_buffer #(
   assign in_fire      = in_valid_i & in_ready_o;
   assign wr_frame_end = (wpix_q == LastPix) && (wt_q == LastT);
 
-  assign rd_row    = Padded'(store_q[rsel_q][rd_t_i]);
-  assign rd_bits_o = rd_row[rd_g_i];
+  assign rd_row    = Padded'(store_q[rsel_d][rd_t_next_i]);
+  assign rd_bits_o = rd_bits_q;
 
-  // Timestep rd_t_i of the read buffer is complete: the frame is, or the writer is on the same
-  // buffer, at the last pixel, past timestep rd_t_i.
-  assign rd_avail_o = full_q[rsel_q] ||
-                      ((wsel_q == rsel_q) && (wpix_q == LastPix) && (wt_q > rd_t_i));
+  // No reset: rd_bits_o is only used while rd_avail_o is high, by then loaded.
+  always_ff @(posedge clk_i) begin : p_read
+    rd_bits_q <= rd_row[rd_g_next_i];
+  end
+
+  // Timestep rd_t_i of the read buffer was complete in the previous cycle: the frame was, or the
+  // writer was on the same buffer, at the last pixel, past timestep rd_t_i.
+  assign rd_avail_o = full_dly_q[rsel_q] ||
+                      ((wsel_dly_q == rsel_q) && (wpix_dly_q == LastPix) && (wt_dly_q > rd_t_i));
 
   `DUALSPIKE_ALWAYS_COMB begin : p_write
     full_d  = full_q;
@@ -155,12 +176,20 @@ module linear_frame_buffer #(
       rsel_q  <= 1'b0;
       wpix_q  <= '0;
       wt_q    <= '0;
+      full_dly_q <= '0;
+      wsel_dly_q <= 1'b0;
+      wpix_dly_q <= '0;
+      wt_dly_q   <= '0;
     end else begin
       full_q  <= full_d;
       wsel_q  <= wsel_d;
       rsel_q  <= rsel_d;
       wpix_q  <= wpix_d;
       wt_q    <= wt_d;
+      full_dly_q <= full_q;
+      wsel_dly_q <= wsel_q;
+      wpix_dly_q <= wpix_q;
+      wt_dly_q   <= wt_q;
     end
   end
 

@@ -31,7 +31,8 @@
 //     cycle) -> neuron step of the P features (membranes of all O features are held over the T
 //     steps) -> bit o of the output beat; after the last row of timestep t the beat is emitted.
 //   Timestep t may start once the last pixel's beat of timestep t has arrived (early start).
-// Latency: first group of timestep t accepted the cycle after that beat; output beat of t leaves
+// Latency: first group of timestep t accepted two cycles after that beat (the frame buffer's read
+//   register: linear_frame_buffer); output beat of t leaves
 //   3 cycles after the last beat of its last group (weight stage, row register, output register).
 // Throughput: cycles per frame = sum over (t, r, g) of max_p max(1, ceil(e / L)), plus the input
 //   and the 3-cycle tail; golden.cycles.sparse_linear models it exactly (free-running streams).
@@ -147,6 +148,7 @@ module sparse_linear_core #(
   // The bitmap word of (iss_r, iss_g), r*NG + g, counted rather than multiplied (timing).
   logic [BAddrBits-1:0]  iss_word_d, iss_word_q;
   logic [TBits-1:0]      rd_t;               // timestep whose spikes are read
+  logic [TBits-1:0]      rd_t_next;          // ... in the next cycle
   logic [GroupWidth-1:0] sbitmap;            // spike bitmap of group (rd_t, iss_g)
   logic                  avail;              // timestep iss_t of the current frame is complete
   logic                  iss_last_g, iss_last_r, iss_last_t;
@@ -155,9 +157,11 @@ module sparse_linear_core #(
 
 `ifdef DUALSPIKE_BUG_LINEAR_LOST_LAST_TIMESTEP
   // PLANTED BUG: the last timestep is computed from the spikes of timestep T-2.
-  assign rd_t = (Timesteps > 1 && iss_t_q == LastT) ? iss_t_q - TBits'(1) : iss_t_q;
+  assign rd_t      = (Timesteps > 1 && iss_t_q == LastT) ? iss_t_q - TBits'(1) : iss_t_q;
+  assign rd_t_next = (Timesteps > 1 && iss_t_d == LastT) ? iss_t_d - TBits'(1) : iss_t_d;
 `else
-  assign rd_t = iss_t_q;
+  assign rd_t      = iss_t_q;
+  assign rd_t_next = iss_t_d;
 `endif
 
   linear_frame_buffer #(
@@ -173,7 +177,8 @@ module sparse_linear_core #(
     .in_data_i,
     .in_last_i,
     .rd_t_i       (rd_t),
-    .rd_g_i       (iss_g_q),
+    .rd_t_next_i  (rd_t_next),
+    .rd_g_next_i  (iss_g_d),
     .rd_bits_o    (sbitmap),
     .rd_avail_o   (avail),
     .rd_release_i (release_frame)

@@ -42,7 +42,7 @@ MEASURED = {
     # Rank-select detector (b3c9030: prefix trees, each position's rank and index registered):
     # 851 / 286 -> 1064 / 363; its group registers loaded on ready and its weight count shared
     # (08bb010): 1081 / 361.
-    "sparse_linear_core": {"lut": 1081, "ff": 361, "lutram": 20},
+    "sparse_linear_core": {"lut": 1034, "ff": 375, "lutram": 20},
     # Current buffers as per-channel LUT RAM (a ring of CurrentBuffers words; was 676
     # flip-flops / 45 LUT-RAM cells with flip-flop buffers, 822 flip-flops with 4 of them);
     # line-buffer rows padded to 2^XBits words (no slot x Width multiplier): LUT RAM 61 -> 79.

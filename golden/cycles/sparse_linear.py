@@ -3,7 +3,8 @@
 Schedule (R = ceil(O/P) rows of P features, NG = ceil(F/G) groups, F = C*H*W):
 
 - input: one beat per cycle into a double-buffered frame store; timestep t of a frame is complete
-  one cycle after the last pixel's beat of timestep t was accepted (early start);
+  ``AVAIL_LATENCY`` (2) cycles after the last pixel's beat of timestep t was accepted (early
+  start; the frame buffer's read register holds the store as it was a cycle before);
 - for t, r, g in that order: group g goes to the P bank detectors at once and costs
   ``max_p max(1, ceil(e[p] / L))`` cycles, ``e[p] = popcount(wbitmap[p][r][g] & sbitmap[t][g])``;
   it enters at ``max(previous group's entry + its cost, timestep t complete)``;
@@ -24,7 +25,8 @@ beat (its H*W*T beats are accepted back to back) and every output beat.
 Stepped model (``SteppedLinear``, factory ``stepped``; protocol: ``golden.cycles.stepped``): the
 same core under any input pacing and output backpressure, one clock edge at a time. Its state
 mirrors the RTL's control registers: the frame buffer's ``full_q[2]``, ``wsel_q``, ``rsel_q``,
-``wpix_q``, ``wt_q`` (``in_ready_o = !full_q[wsel_q]``; ``rd_avail_o``, the early start); the issue
+``wpix_q``, ``wt_q`` (``in_ready_o = !full_q[wsel_q]``) and their copies a cycle late, from which
+``rd_avail_o`` (the early start) is decided; the issue
 position ``iss_t/r/g_q``; the P detectors in lock-step as the beats left of the held group (the
 group's cost from ``group_costs``, computed up front per frame; ``all_free`` when at most one is
 left and the row register can take it) with ``grp_last_g_q`` / ``grp_last_r_q``; the weight stage
@@ -50,6 +52,9 @@ from golden.sparsity import effectual_ops, group_count
 #: Cycles from the edge at which a row's last detector beat fires to the edge at which the
 #: output beat of that timestep is sent (weight stage + row register + output register).
 OUTPUT_TAIL = 3
+#: Cycles from the edge accepting the last pixel's beat of timestep t to the first edge at which a
+#: group of t can enter the detectors (rtl/linear_frame_buffer.sv: its state a cycle late).
+AVAIL_LATENCY = 2
 
 
 def _flat_frames(frames, fan_in: int) -> list[np.ndarray]:
@@ -142,7 +147,7 @@ def model(weight, frames: Sequence, pixels: int, parallel: int, lanes: int,
         last_beat_prev = first + pixels * steps - 1
         sends = []
         for t in range(steps):
-            ready = first + (pixels - 1) * steps + t + 1
+            ready = first + (pixels - 1) * steps + t + AVAIL_LATENCY
             for cost in costs[t].reshape(-1):
                 start = max(cur, ready)
                 cur = start + int(cost)
@@ -188,6 +193,8 @@ class SteppedLinear:
         self.write_buffer = self.read_buffer = 0
         self.write_pixel = self.write_step = 0
         self.frames_in = 0
+        # The same a cycle late (full_dly_q, wsel_dly_q, wpix_dly_q, wt_dly_q): rd_avail_o.
+        self.late = ([False, False], 0, 0, 0)
         # Issue position iss_t_q / iss_r_q / iss_g_q and the frame being read (releases so far).
         self.issue_t = self.issue_r = self.issue_g = 0
         self.frame_read = 0
@@ -208,12 +215,15 @@ class SteppedLinear:
         return not self.full[self.write_buffer]
 
     def _avail(self) -> bool:
-        """rd_avail_o: timestep issue_t of the read buffer is complete (early start)."""
-        return self.full[self.read_buffer] or (
-            self.write_buffer == self.read_buffer and self.write_pixel == self.pixels - 1
-            and self.write_step > self.issue_t)
+        """rd_avail_o: timestep issue_t of the read buffer was complete in the previous cycle
+        (early start)."""
+        full, write_buffer, write_pixel, write_step = self.late
+        return full[self.read_buffer] or (
+            write_buffer == self.read_buffer and write_pixel == self.pixels - 1
+            and write_step > self.issue_t)
 
     def clock(self, in_valid: bool, out_ready: bool) -> tuple[bool, bool]:
+        writer = (list(self.full), self.write_buffer, self.write_pixel, self.write_step)
         in_fire = bool(in_valid) and not self.full[self.write_buffer]
         out_fire = self.out_valid_q and bool(out_ready)
         out_free = not self.out_valid_q or bool(out_ready)
@@ -272,6 +282,7 @@ class SteppedLinear:
             self.full[self.read_buffer] = False
             self.read_buffer ^= 1
             self.frame_read += 1
+        self.late = writer
         return in_fire, out_fire
 
 
