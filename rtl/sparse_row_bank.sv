@@ -144,7 +144,8 @@ module sparse_row_bank #(
   // ---------------------------------------------------------------------------------------------
   // slot, t, r; roff: packed weights of the bank's rows before r; pe[g] / pw[g]: pairs / weights
   // of the row before group g; e[g]: effectual pairs of group g. The row's pair count n is kept
-  // in a memory of its own (the issue loop reads only n; the lanes read the rest a cycle later).
+  // in a memory of its own (the issue loop needs only n, from a two-entry cache of it in
+  // flip-flops; the lanes read the rest a cycle later).
   localparam int RowBits = SlotBits + TIdxBits + RIdxBits + BmIdxBits + WAddrBits
                            + 2 * Groups * RankBits + PadFan;
 
@@ -348,23 +349,42 @@ module sparse_row_bank #(
     end
   end
 
-  // Issue (I) reads the pair counts n of the entries at the head and behind it, one from each
-  // memory: the front row is in memory q_head_q[0], the next in the other. The rest of both
-  // rows is read one cycle later (E0) at the same words, registered: the issue loop (n, k,
-  // head) and the lanes' group search do not share a cycle. An entry the issue pops is still
-  // read in E0: a push can write it at the earliest at the end of that cycle (the pop is
-  // counted in q_count_q only from then on).
+  // Issue (I) works on the pair counts n of the front row and of the row behind it, held in
+  // flip-flops (front_n_q, next_n_q: the head cache), so that the issue loop (n, k, pop) reads
+  // no memory. The cache refills from the pushes and from the n memory at the entry two behind
+  // the head, whose address comes from registers; the pop only selects between the two
+  // refills. The rest of both rows is read one cycle later (E0) at the head's words,
+  // registered: the issue loop and the lanes' group search do not share a cycle. An entry the
+  // issue pops is still read in E0: a push can write it at the earliest at the end of that
+  // cycle (the pop is counted in q_count_q only from then on).
   logic                 front_mem;      // the memory of the front row
   logic [QHalfBits-1:0] raddr0, raddr1; // the words of the two rows in memory 0 / 1
-  logic [1:0][RankBits-1:0] qn;         // n read from memory 0 / 1
   logic [RankBits-1:0]  front_n, next_n;
-  assign front_mem = q_head_q[0];
-  assign raddr0    = QHalfBits'(front_mem ? q_head_next >> 1 : q_head_q >> 1);
-  assign raddr1    = QHalfBits'(front_mem ? q_head_q >> 1 : q_head_next >> 1);
-  assign qn[0]     = queue_n0[raddr0];
-  assign qn[1]     = queue_n1[raddr1];
-  assign front_n   = front_mem ? qn[1] : qn[0];
-  assign next_n    = front_mem ? qn[0] : qn[1];
+  logic [RankBits-1:0]  front_n_q, next_n_q;
+  logic [RankBits-1:0]  front_keep_n, next_keep_n, front_pop_n, next_pop_n;
+  logic [QHalfBits-1:0] head_word;      // the head's word in its memory
+  logic [QHalfBits-1:0] third_word;     // entry head+2: same memory as the head, next word
+  logic [RankBits-1:0]  third_n;
+  assign front_mem  = q_head_q[0];
+  assign raddr0     = QHalfBits'(front_mem ? q_head_next >> 1 : q_head_q >> 1);
+  assign raddr1     = QHalfBits'(front_mem ? q_head_q >> 1 : q_head_next >> 1);
+  assign head_word  = QHalfBits'(q_head_q >> 1);
+  assign third_word = (int'(head_word) == QHalf - 1) ? '0 : head_word + QHalfBits'(1);
+  assign third_n    = front_mem ? queue_n1[third_word] : queue_n0[third_word];
+  assign front_n    = front_n_q;
+  assign next_n     = next_n_q;
+
+  // The queue after this cycle, front first: the entries from the head (without the front on
+  // a pop), then this cycle's pushes. Its first two n for either value of pop. Entries past
+  // q_count_q are unused (a value from an absent push is never issued).
+  `DUALSPIKE_ALWAYS_COMB begin : p_head_cache
+    front_keep_n = (int'(q_count_q) >= 1) ? front_n_q : push_first_n;
+    next_keep_n  = (int'(q_count_q) >= 2) ? next_n_q
+                 : (int'(q_count_q) == 1) ? push_first_n : push_second_n;
+    front_pop_n  = (int'(q_count_q) >= 2) ? next_n_q : push_first_n;
+    next_pop_n   = (int'(q_count_q) >= 3) ? third_n
+                 : (int'(q_count_q) == 2) ? push_first_n : push_second_n;
+  end
 
   logic [RankBits-1:0]    k_q;         // rank of the next pair of the front row
   logic                   issue;       // a beat of the front row this cycle
@@ -389,6 +409,8 @@ module sparse_row_bank #(
       q_tail_q  <= '0;
       q_count_q <= '0;
       k_q       <= '0;
+      front_n_q <= '0;
+      next_n_q  <= '0;
     end else begin
       if (push_count == 2'd1) begin
         q_tail_q <= q_tail_next;
@@ -400,6 +422,8 @@ module sparse_row_bank #(
         q_head_q <= q_head_next;
       end
       q_count_q <= QCountBits'(int'(q_count_q) + int'(push_count) - int'(pop));
+      front_n_q <= pop ? front_pop_n : front_keep_n;
+      next_n_q  <= pop ? next_pop_n : next_keep_n;
       k_q       <= pop ? (spill ? RankBits'(spare) : '0)
                  : issue ? RankBits'(k_end) : k_q;
     end
