@@ -9,10 +9,12 @@
 // The reader sees, per timestep t, the fan-in cut into NG = ceil(F / G) groups of G positions
 // (F = Channels * Pixels); the padding positions i >= F of the last group always read 0.
 //   rd_bits_o = { in[t][g*G + G-1], ..., in[t][g*G] }
-// for the position (t, g) the reader holds, given a cycle ahead: rd_t_next_i / rd_g_next_i are
-// the position it will hold in the next cycle (its next-state signals), and the group is read
-// into a register at the edge (a read register, so that the store's multiplexer and the
-// detector behind it do not share a cycle).
+// for the position (t, g) the reader holds, read a cycle ahead into a register (so that the
+// store's multiplexer and the detector behind it do not share a cycle): the reader gives its
+// position (rd_t_i, rd_g_i) and the one after a step (rd_step_t_i, rd_step_g_i; in the other
+// buffer when rd_step_swap_i: the held group is the frame's last, so the step releases this
+// buffer), all from its registers; the store is read at both
+// and rd_step_i, which comes late, picks one (a 2:1 multiplexer before the register).
 // Golden: golden.layers.flatten_chw, golden.sparsity.groups.
 //
 // Two frame buffers (ping-pong): the writer fills one while the reader computes on the other, so
@@ -66,13 +68,18 @@ module linear_frame_buffer #(
   output logic                                                            in_ready_o,
   input  logic [Channels-1:0]                                             in_data_i,
   input  logic                                                            in_last_i,
-  // Read port: rd_t_i is the timestep the reader holds (for rd_avail_o); (rd_t_next_i,
-  // rd_g_next_i) the position it holds in the next cycle, whose group rd_bits_o gives then.
+  // Read port: the position the reader holds (rd_t_i also decides rd_avail_o), the one after
+  // a step, and the step (the reader holds the stepped position in the next cycle). rd_bits_o
+  // gives the group of the position held.
   input  logic [((Timesteps > 1) ? $clog2(Timesteps) : 1)-1:0]            rd_t_i,
-  input  logic [((Timesteps > 1) ? $clog2(Timesteps) : 1)-1:0]            rd_t_next_i,
+  input  logic [((((Channels * Pixels + GroupWidth - 1) / GroupWidth) > 1)
+                 ? $clog2((Channels * Pixels + GroupWidth - 1) / GroupWidth) : 1)-1:0] rd_g_i,
+  input  logic                                                            rd_step_i,
+  input  logic [((Timesteps > 1) ? $clog2(Timesteps) : 1)-1:0]            rd_step_t_i,
   input  logic [((((Channels * Pixels + GroupWidth - 1) / GroupWidth) > 1)
                  ? $clog2((Channels * Pixels + GroupWidth - 1) / GroupWidth) : 1)-1:0]
-                                                                          rd_g_next_i,
+                                                                          rd_step_g_i,
+  input  logic                                                            rd_step_swap_i,
   output logic [GroupWidth-1:0]                                           rd_bits_o,
   output logic                                                            rd_avail_o,
   input  logic                                                            rd_release_i
@@ -90,7 +97,8 @@ module linear_frame_buffer #(
   // Row (b, t) of the store: bit i = fan-in position i of timestep t of buffer b. The read row is
   // zero-extended to Padded bits, so a group read past F sees zeros.
   logic [FanIn-1:0]                  store_q [2][Timesteps];
-  logic [Groups-1:0][GroupWidth-1:0] rd_row;  // row (rsel_d, rd_t_next_i), padded
+  logic [Groups-1:0][GroupWidth-1:0] rd_row;       // row (rsel_q, rd_t_i), padded
+  logic [Groups-1:0][GroupWidth-1:0] rd_step_row;  // row of the stepped position, padded
   logic [GroupWidth-1:0]             rd_bits_q;
   // The writer's state of the previous cycle, for rd_avail_o.
   logic [1:0]         full_dly_q;
@@ -110,12 +118,14 @@ module linear_frame_buffer #(
   assign in_fire      = in_valid_i & in_ready_o;
   assign wr_frame_end = (wpix_q == LastPix) && (wt_q == LastT);
 
-  assign rd_row    = Padded'(store_q[rsel_d][rd_t_next_i]);
-  assign rd_bits_o = rd_bits_q;
+  // A step from the frame's last group goes on in the other buffer.
+  assign rd_row      = Padded'(store_q[rsel_q][rd_t_i]);
+  assign rd_step_row = Padded'(store_q[rsel_q ^ rd_step_swap_i][rd_step_t_i]);
+  assign rd_bits_o   = rd_bits_q;
 
   // No reset: rd_bits_o is only used while rd_avail_o is high, by then loaded.
   always_ff @(posedge clk_i) begin : p_read
-    rd_bits_q <= rd_row[rd_g_next_i];
+    rd_bits_q <= rd_step_i ? rd_step_row[rd_step_g_i] : rd_row[rd_g_i];
   end
 
   // Timestep rd_t_i of the read buffer was complete in the previous cycle: the frame was, or the
@@ -221,6 +231,11 @@ module linear_frame_buffer #(
         assert (full_q[rsel_q])
           else $error("ReleaseComplete_A: buffer %0d released before it was complete", rsel_q);
       end
+      // ReleaseIsSwapStep_A: the release is the step from the frame's last group, which the read
+      // register followed into the other buffer.
+      assert (rd_release_i == (rd_step_i && rd_step_swap_i))
+        else $error("ReleaseIsSwapStep_A: release %0d, step %0d, swap %0d", rd_release_i,
+                    rd_step_i, rd_step_swap_i);
     end
   end
 `else

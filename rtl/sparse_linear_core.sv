@@ -148,7 +148,12 @@ module sparse_linear_core #(
   // The bitmap word of (iss_r, iss_g), r*NG + g, counted rather than multiplied (timing).
   logic [BAddrBits-1:0]  iss_word_d, iss_word_q;
   logic [TBits-1:0]      rd_t;               // timestep whose spikes are read
-  logic [TBits-1:0]      rd_t_next;          // ... in the next cycle
+  // The issue position after a step (an acceptance), from registers only: the frame buffer
+  // reads both groups and the acceptance picks one (it arrives late, through every bank).
+  logic [TBits-1:0]      step_t;
+  logic [RBits-1:0]      step_r;
+  logic [GBits-1:0]      step_g;
+  logic [TBits-1:0]      rd_step_t;          // step_t as the frame buffer reads it
   logic [GroupWidth-1:0] sbitmap;            // spike bitmap of group (rd_t, iss_g)
   logic                  avail;              // timestep iss_t of the current frame is complete
   logic                  iss_last_g, iss_last_r, iss_last_t;
@@ -158,10 +163,10 @@ module sparse_linear_core #(
 `ifdef DUALSPIKE_BUG_LINEAR_LOST_LAST_TIMESTEP
   // PLANTED BUG: the last timestep is computed from the spikes of timestep T-2.
   assign rd_t      = (Timesteps > 1 && iss_t_q == LastT) ? iss_t_q - TBits'(1) : iss_t_q;
-  assign rd_t_next = (Timesteps > 1 && iss_t_d == LastT) ? iss_t_d - TBits'(1) : iss_t_d;
+  assign rd_step_t = (Timesteps > 1 && step_t == LastT) ? step_t - TBits'(1) : step_t;
 `else
   assign rd_t      = iss_t_q;
-  assign rd_t_next = iss_t_d;
+  assign rd_step_t = step_t;
 `endif
 
   linear_frame_buffer #(
@@ -176,12 +181,15 @@ module sparse_linear_core #(
     .in_ready_o,
     .in_data_i,
     .in_last_i,
-    .rd_t_i       (rd_t),
-    .rd_t_next_i  (rd_t_next),
-    .rd_g_next_i  (iss_g_d),
-    .rd_bits_o    (sbitmap),
-    .rd_avail_o   (avail),
-    .rd_release_i (release_frame)
+    .rd_t_i         (rd_t),
+    .rd_g_i         (iss_g_q),
+    .rd_step_i      (accept),
+    .rd_step_t_i    (rd_step_t),
+    .rd_step_g_i    (step_g),
+    .rd_step_swap_i (iss_last_g && iss_last_r && iss_last_t),
+    .rd_bits_o      (sbitmap),
+    .rd_avail_o     (avail),
+    .rd_release_i   (release_frame)
   );
 
   // ---------------------------------------------------------------------------------------------
@@ -208,6 +216,12 @@ module sparse_linear_core #(
   assign release_frame = accept & iss_last_g & iss_last_r & iss_last_t;
   assign row_done      = grp_busy_q & all_free & grp_last_g_q;
 
+  // Walk order: g, then r, then t (wrapping after the frame's last group).
+  assign step_g = iss_last_g ? '0 : iss_g_q + GBits'(1);
+  assign step_r = !iss_last_g ? iss_r_q : (iss_last_r ? '0 : iss_r_q + RBits'(1));
+  assign step_t = !(iss_last_g && iss_last_r) ? iss_t_q
+                                              : (iss_last_t ? '0 : iss_t_q + TBits'(1));
+
   `DUALSPIKE_ALWAYS_COMB begin : p_issue
     iss_t_d      = iss_t_q;
     iss_r_d      = iss_r_q;
@@ -227,19 +241,10 @@ module sparse_linear_core #(
       grp_r_d      = iss_r_q;
       grp_last_g_d = iss_last_g;
       grp_last_r_d = iss_last_r;
-      iss_g_d      = iss_g_q + GBits'(1);
+      iss_t_d      = step_t;
+      iss_r_d      = step_r;
+      iss_g_d      = step_g;
       iss_word_d   = (iss_last_g && iss_last_r) ? '0 : iss_word_q + BAddrBits'(1);
-      if (iss_last_g) begin
-        iss_g_d = '0;
-        iss_r_d = iss_r_q + RBits'(1);
-        if (iss_last_r) begin
-          iss_r_d = '0;
-          iss_t_d = iss_t_q + TBits'(1);
-          if (iss_last_t) begin
-            iss_t_d = '0;
-          end
-        end
-      end
     end
   end
 
