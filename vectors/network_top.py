@@ -137,9 +137,9 @@ def plan_network(cfg, wiring_bug: str | None = None, weights: dict | None = None
         kind = layer["kind"]
         description = layer_core(kind, i == 0 and pixels)
         has_neuron = int("neuron" in layer)
-        c, h, w = in_shape if len(in_shape) == 3 else (in_shape[0], 1, 1)
+        c = in_shape[0]
         kernel = layer.get("kernel", 1)
-        fan_in = c * h * w if kind == "linear" else c * kernel * kernel
+        fan_in = math.prod(in_shape) if kind == "linear" else c * kernel * kernel
         shape = LayerShape(in_shape, out_shape, fan_in, steps, b_bits, v_bits, a_bits,
                            has_neuron, kernel)
         if not description.has_memory:
