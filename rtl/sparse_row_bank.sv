@@ -137,6 +137,8 @@ module sparse_row_bank #(
   localparam int QHalf       = QueueDepth / 2;            // entries of each queue memory
   localparam int QHalfBits   = (QHalf > 1) ? $clog2(QHalf) : 1;
   localparam int LaneCntBits = $clog2(Lanes + 1);
+  // k + L reaches FanIn - 1 + Lanes: wider than a rank when the lanes outnumber the fan-in.
+  localparam int KEndBits    = $clog2(FanIn + Lanes);
 
   // ---------------------------------------------------------------------------------------------
   // Row queue entry (separate fields, no struct: Icarus 11 cannot index a field of a packed
@@ -391,15 +393,15 @@ module sparse_row_bank #(
   logic                   beat_last;   // ... its last one
   logic                   pop;
   logic                   spill;       // the last beat's spare lanes go to the next row
-  logic [RankBits:0]      k_end;       // k + L
-  logic [RankBits:0]      spare;       // k + L - n of the front row (lanes it leaves free)
+  logic [KEndBits-1:0]    k_end;       // k + L
+  logic [KEndBits-1:0]    spare;       // k + L - n of the front row (lanes it leaves free)
   logic [LaneCntBits-1:0] front_lanes; // lanes of the beat that belong to the front row
   assign issue       = q_count_q != '0;
-  assign k_end       = (RankBits + 1)'(int'(k_q) + Lanes);
-  assign beat_last   = k_end >= (RankBits + 1)'(front_n);
+  assign k_end       = KEndBits'(int'(k_q) + Lanes);
+  assign beat_last   = k_end >= KEndBits'(front_n);
   assign pop         = issue && beat_last;
-  assign spare       = k_end - (RankBits + 1)'(front_n);
-  assign spill       = pop && int'(q_count_q) >= 2 && (RankBits + 1)'(next_n) > spare;
+  assign spare       = k_end - KEndBits'(front_n);
+  assign spill       = pop && int'(q_count_q) >= 2 && KEndBits'(next_n) > spare;
   assign front_lanes = beat_last ? LaneCntBits'(int'(front_n) - int'(k_q))
                                  : LaneCntBits'(Lanes);
 

@@ -46,8 +46,9 @@ TESTBENCH = Testbench(
         _shape(ci=1, co=5, h=1, w=6, k=5, t=3, p=3, lanes=3, g=7, b=3, v=6, neuron=1),
         # Current output (HasNeuron = 0), T = 4, one bank, L = 4.
         _shape(ci=3, co=2, h=4, w=3, k=3, t=4, p=1, lanes=4, g=9, b=5, v=12, neuron=0),
-        # K = 1, Ci = 5, P = Co = 4, L = 1, V = 4 (saturation is easy to reach), B = 8.
-        _shape(ci=5, co=4, h=3, w=2, k=1, t=2, p=4, lanes=1, g=3, b=8, v=4, neuron=1),
+        # K = 1, Ci = 1: L = 4 lanes over a fan-in of 1 (k + L is wider than a rank; it once
+        # wrapped and hung the bank); P = Co = 4, V = 4 (saturation is easy to reach), B = 8.
+        _shape(ci=1, co=4, h=3, w=2, k=1, t=2, p=4, lanes=4, g=3, b=8, v=4, neuron=1),
         # W = 1 and H = 2 under a 5x5 kernel, G = 32 (a whole cfg word), V = 32.
         _shape(ci=2, co=3, h=2, w=1, k=5, t=2, p=2, lanes=1, g=32, b=2, v=32, neuron=1),
         # R = 5 rows in one bank (odd): three row steps per timestep, so the membrane is read a
