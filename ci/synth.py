@@ -150,17 +150,26 @@ def run_job(job: SynthJob, out_root: Path, timeout: float,
     row = {"name": job.name, "kind": job.kind, "top": job.top, "target": job.target,
            "parameters": job.parameters, "used_in": job.used_in}
     start = time.monotonic()
-    try:
-        with open(work / "yosys.log", "w") as log:
-            done = subprocess.run([str(YOSYS), "-s", "synth.ys"], cwd=work, stdout=log,
-                                  stderr=subprocess.STDOUT, timeout=timeout)
-        status = "ok" if done.returncode == 0 else "failed"
-    except subprocess.TimeoutExpired:
-        status = "timeout"
+    for attempt in range(2):
+        try:
+            with open(work / "yosys.log", "w") as log:
+                done = subprocess.run([str(YOSYS), "-s", "synth.ys"], cwd=work, stdout=log,
+                                      stderr=subprocess.STDOUT, timeout=timeout)
+            status = "ok" if done.returncode == 0 else "failed"
+        except subprocess.TimeoutExpired:
+            status = "timeout"
+        # Yosys reports what it refuses with an ERROR line. An exit without one is the tool
+        # dying mid-pass (seen once in a make test run, the same job passing on rerun): it is
+        # run once more and the row says so; a second silent exit fails with its exit code.
+        if status != "failed" or _first_error(work / "yosys.log", default=None) or attempt:
+            break
+        row["retried"] = f"yosys exited with {done.returncode} and no error message"
     row["seconds"] = round(time.monotonic() - start, 1)
     row["status"] = status
     if status == "failed":
-        row["error"] = _first_error(work / "yosys.log")
+        row["error"] = _first_error(work / "yosys.log") or (
+            f"yosys exited with {done.returncode} and no error message, after: "
+            + _last_line(work / "yosys.log"))
     if status == "ok":
         elaborated = _module_stat(work / "elaborated.json")
         mapped = _module_stat(work / "mapped.json")
@@ -171,11 +180,16 @@ def run_job(job: SynthJob, out_root: Path, timeout: float,
     return row
 
 
-def _first_error(log: Path) -> str:
-    lines = log.read_text(errors="replace").splitlines()
-    for line in lines:
+def _first_error(log: Path, default: str | None = "") -> str | None:
+    """The first error line of a Yosys log (``default`` when it has none)."""
+    for line in log.read_text(errors="replace").splitlines():
         if "ERROR" in line or "error:" in line:
             return line.strip()[:300]
+    return default
+
+
+def _last_line(log: Path) -> str:
+    lines = log.read_text(errors="replace").splitlines()
     return (lines[-1] if lines else "no output")[:300]
 
 
