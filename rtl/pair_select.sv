@@ -12,6 +12,12 @@
 // inside that block. A bit-serial walk over the whole group (a 32-long chain of counters) was
 // about 1,000 logic cells per lane on ECP5 and the deepest logic of the bank.
 //
+// Registered = 1 puts a register between the two levels (the chosen block's bits, its weight
+// base and the rank inside it): below_o then answers the inputs of the edge before, one cycle
+// of latency, and the search is split in two shorter paths (it was the critical path of the
+// conv core's row bank, docs/synthesis.md). The register has no reset and no enable: the
+// caller's pipeline carries the valid bit beside it. Registered = 0 ignores clk_i.
+//
 // Planted bug (test-suite self-check only):
 //   `define DUALSPIKE_BUG_PAIR_SELECT_BLOCK_EDGE: a pair that opens a four-bit block is looked
 //     for in the block before.
@@ -19,8 +25,10 @@
 `include "dualspike_macros.svh"
 
 module pair_select #(
-  parameter int GroupWidth = 8
+  parameter int GroupWidth = 8,
+  parameter bit Registered = 1'b0
 ) (
+  input  logic                                clk_i,
   input  logic [GroupWidth-1:0]               pairs_i,
   input  logic [GroupWidth-1:0]               weights_i,
   input  logic [$clog2(GroupWidth + 1)-1:0]   rank_i,
@@ -66,11 +74,11 @@ module pair_select #(
   );
 
   // The block of the q-th pair, its bits and sums (one-hot selects: Icarus 11 needs constant
-  // indices into packed arrays here), then the walk inside it.
-  `DUALSPIKE_ALWAYS_COMB begin : p_select
-    logic [Block-1:0]     block_pairs, block_weights;
-    logic [CountBits-1:0] block_pair_base, block_weight_base;
-    logic [CountBits-1:0] rank_in_block, seen, below, found;
+  // indices into packed arrays here).
+  logic [Block-1:0]     block_pairs, block_weights;
+  logic [CountBits-1:0] block_weight_base, rank_in_block;
+  `DUALSPIKE_ALWAYS_COMB begin : p_block
+    logic [CountBits-1:0] block_pair_base;
     int                   block;
     block = 0;
     for (int b = 1; b < Blocks; b++) begin
@@ -96,17 +104,42 @@ module pair_select #(
       end
     end
     rank_in_block = rank_i - block_pair_base;
+  end
+
+  // The walk inside the block, on the block's fields (registered when Registered).
+  logic [Block-1:0]     walk_pairs, walk_weights;
+  logic [CountBits-1:0] walk_base, walk_rank;
+  if (Registered) begin : g_registered
+    always_ff @(posedge clk_i) begin : p_block_q
+      walk_pairs   <= block_pairs;
+      walk_weights <= block_weights;
+      walk_base    <= block_weight_base;
+      walk_rank    <= rank_in_block;
+    end
+  end else begin : g_combinational
+    assign walk_pairs   = block_pairs;
+    assign walk_weights = block_weights;
+    assign walk_base    = block_weight_base;
+    assign walk_rank    = rank_in_block;
+    // verilator lint_off UNUSEDSIGNAL
+    logic unused_clk;  // Registered = 0: combinational, no clock
+    assign unused_clk = clk_i;
+    // verilator lint_on UNUSEDSIGNAL
+  end
+
+  `DUALSPIKE_ALWAYS_COMB begin : p_walk
+    logic [CountBits-1:0] seen, below, found;
     seen  = '0;
     below = '0;
     found = '0;
     for (int j = 0; j < Block; j++) begin
-      if (block_pairs[j] && seen == rank_in_block) begin
+      if (walk_pairs[j] && seen == walk_rank) begin
         found = below;
       end
-      seen  = seen + CountBits'(block_pairs[j]);
-      below = below + CountBits'(block_weights[j]);
+      seen  = seen + CountBits'(walk_pairs[j]);
+      below = below + CountBits'(walk_weights[j]);
     end
-    below_o = block_weight_base + found;
+    below_o = walk_base + found;
   end
 
 `ifndef __ICARUS__

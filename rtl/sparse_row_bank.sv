@@ -29,10 +29,13 @@
 //             read here.
 //         E0  the rows' other fields are read; lane l's group g = #{g >= 1 : Pe[g] <= rank},
 //             its place q = rank - Pe[g] in the group; the lane's bitmap copy is read at (r, g).
-//         E1  the lane finds the q-th pair of e[g] and the weights of wrow[g] below it
-//             (registered: the in-group search and the route to the weight memory were the
-//             bank's critical path in one cycle, docs/synthesis.md), and adds the group's base
-//             roff + Pw[g] (after the group select in E0 it was the network's critical path).
+//         E1  the lane finds the four-bit block of e[g] that holds its q-th pair (pair_select's
+//             first level), and adds the group's base roff + Pw[g] (after the group select in
+//             E0 it was the network's critical path).
+//         E1b the walk inside the block: the weights of wrow[g] below the pair (pair_select
+//             registered between its levels: the whole search in E1 was the conv core's
+//             critical path; registered again before the weight memory: the search and the
+//             route to it were the bank's critical path in one cycle, docs/synthesis.md).
 //         E2  the packed weight address base + that count, read from the lane's copy of
 //             the weight memory (synchronous).
 //         E3  the lanes' weights are summed; the sum of the front row's lanes is added to the
@@ -540,7 +543,7 @@ module sparse_row_bank #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // E1: in-group search; E2: packed weight address and read; E3: lane sum, accumulator,
+  // E1, E1b: in-group search; E2: packed weight address and read; E3: lane sum, accumulator,
   // current buffer
   // ---------------------------------------------------------------------------------------------
   logic                             e1_v_q, e1_first_q, e1_last_q, e1_spill_q;
@@ -553,6 +556,14 @@ module sparse_row_bank #(
   logic [Lanes-1:0][GroupWidth-1:0] e1_e_q;
   logic [Lanes-1:0][WAddrBits-1:0]  e1_roff_q;     // the row's packed-weight base
   logic [Lanes-1:0][RankBits-1:0]   e1_pw_q;       // weights of the row before the group
+
+  logic                             e1b_v_q, e1b_first_q, e1b_last_q, e1b_spill_q;
+  logic [LaneCntBits-1:0]           e1b_front_lanes_q;
+  logic [SlotBits-1:0]              e1b_slot_q;
+  logic [TIdxBits-1:0]              e1b_t_q;
+  logic [RIdxBits-1:0]              e1b_r_q;
+  logic [Lanes-1:0]                 e1b_lane_v_q;
+  logic [Lanes-1:0][WAddrBits-1:0]  e1b_base_q;
 
   logic                             e2_v_q, e2_first_q, e2_last_q, e2_spill_q;
   logic [LaneCntBits-1:0]           e2_front_lanes_q;
@@ -570,23 +581,26 @@ module sparse_row_bank #(
   logic [RIdxBits-1:0]              e3_r_q;
   logic [Lanes-1:0]                 e3_lane_v_q;
 
-  // E1: the q-th pair of the group and the weights of the row's bitmap below it (registered:
-  // the in-group search and the route to the weight memory do not share a cycle).
-  logic [Lanes-1:0][CountBits-1:0] e1_found;
+  // E1, E1b: the q-th pair of the group and the weights of the row's bitmap below it, found in
+  // two cycles (pair_select registered between its block search in E1 and its walk in E1b);
+  // registered again in E2, so the search and the route to the weight memory do not share a
+  // cycle.
+  logic [Lanes-1:0][CountBits-1:0] e1b_found;
   for (genvar l = 0; l < Lanes; l++) begin : g_lane_select
-    pair_select #(.GroupWidth (GroupWidth)) u_pair_select (
+    pair_select #(.GroupWidth (GroupWidth), .Registered (1'b1)) u_pair_select (
+      .clk_i     (clk_i),
       .pairs_i   (e1_e_q[l]),
       .weights_i (e1_wbm[l]),
       .rank_i    (e1_q_q[l]),
-      .below_o   (e1_found[l])
+      .below_o   (e1b_found[l])
     );
   end
 
   // The group's packed-weight base, roff + Pw[g], added in E1 beside the search (in E0 the add
   // followed the group select: the network's critical path, docs/synthesis.md).
-  logic [Lanes-1:0][WAddrBits-1:0] e2_base;
+  logic [Lanes-1:0][WAddrBits-1:0] e1_base;
   for (genvar l = 0; l < Lanes; l++) begin : g_lane_base
-    assign e2_base[l] = e1_roff_q[l] + WAddrBits'(e1_pw_q[l]);
+    assign e1_base[l] = e1_roff_q[l] + WAddrBits'(e1_pw_q[l]);
   end
 
   // E2: the packed weight address, read from the lane's copy of the weight memory.
@@ -801,6 +815,16 @@ module sparse_row_bank #(
       e1_e_q       <= '0;
       e1_roff_q    <= '0;
       e1_pw_q      <= '0;
+      e1b_v_q      <= 1'b0;
+      e1b_first_q  <= 1'b0;
+      e1b_last_q   <= 1'b0;
+      e1b_spill_q  <= 1'b0;
+      e1b_front_lanes_q <= '0;
+      e1b_slot_q   <= '0;
+      e1b_t_q      <= '0;
+      e1b_r_q      <= '0;
+      e1b_lane_v_q <= '0;
+      e1b_base_q   <= '0;
       e2_v_q       <= 1'b0;
       e2_first_q   <= 1'b0;
       e2_last_q    <= 1'b0;
@@ -880,17 +904,27 @@ module sparse_row_bank #(
       e1_e_q       <= lane_e;
       e1_roff_q    <= lane_roff;
       e1_pw_q      <= lane_pw;
-      e2_v_q       <= e1_v_q;
-      e2_first_q   <= e1_first_q;
-      e2_last_q    <= e1_last_q;
-      e2_spill_q   <= e1_spill_q;
-      e2_front_lanes_q <= e1_front_lanes_q;
-      e2_slot_q    <= e1_slot_q;
-      e2_t_q       <= e1_t_q;
-      e2_r_q       <= e1_r_q;
-      e2_lane_v_q  <= e1_lane_v_q;
-      e2_found_q   <= e1_found;
-      e2_base_q    <= e2_base;
+      e1b_v_q      <= e1_v_q;
+      e1b_first_q  <= e1_first_q;
+      e1b_last_q   <= e1_last_q;
+      e1b_spill_q  <= e1_spill_q;
+      e1b_front_lanes_q <= e1_front_lanes_q;
+      e1b_slot_q   <= e1_slot_q;
+      e1b_t_q      <= e1_t_q;
+      e1b_r_q      <= e1_r_q;
+      e1b_lane_v_q <= e1_lane_v_q;
+      e1b_base_q   <= e1_base;
+      e2_v_q       <= e1b_v_q;
+      e2_first_q   <= e1b_first_q;
+      e2_last_q    <= e1b_last_q;
+      e2_spill_q   <= e1b_spill_q;
+      e2_front_lanes_q <= e1b_front_lanes_q;
+      e2_slot_q    <= e1b_slot_q;
+      e2_t_q       <= e1b_t_q;
+      e2_r_q       <= e1b_r_q;
+      e2_lane_v_q  <= e1b_lane_v_q;
+      e2_found_q   <= e1b_found;
+      e2_base_q    <= e1b_base_q;
       e3_v_q       <= e2_v_q;
       e3_first_q   <= e2_first_q;
       e3_last_q    <= e2_last_q;

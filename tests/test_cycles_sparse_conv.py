@@ -56,12 +56,12 @@ def _run(weight, frames, hw: ConvHw) -> SparseConvStepped:
 
 def test_single_pixel_known_answer():
     """1x1 frame, one tap, one channel, P = L = 1: accept 0, capture 1, scan 2 (SC0), 3 (SC1),
-    4 (SC2, queued), issue 5, E0 6, E1 7, E2 8, E3 9 (written), done 10 = the neuron stage's
-    read, bias + current 11, LIF 12, output register 13: 14 cycles from the first input beat to
-    the output beat."""
+    4 (SC2, queued), issue 5, E0 6, E1 7, E1b 8, E2 9, E3 10 (written), done 11 = the neuron
+    stage's read, bias + current 12, LIF 13, output register 14: 15 cycles from the first input
+    beat to the output beat."""
     weight = np.ones((1, 1, 1, 1), dtype=np.int64)
     frame = np.ones((1, 1, 1, 1), dtype=np.uint8)
-    assert frame_cycles(weight, [frame], ConvHw(1, 1, 1)) == [14]
+    assert frame_cycles(weight, [frame], ConvHw(1, 1, 1)) == [15]
     model = _run(weight, [frame, frame], ConvHw(1, 1, 1))
     # The one-slot line buffer takes the next frame's pixel once the window was captured; the
     # second window goes to the other slot at once.

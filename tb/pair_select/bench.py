@@ -10,12 +10,13 @@ TESTBENCH = Testbench(
         {"GroupWidth": 1},
         {"GroupWidth": 3},
         {"GroupWidth": 5},
-        {"GroupWidth": 9},
+        # Registered: the search split by a register (as the row bank uses it).
+        {"GroupWidth": 9, "Registered": 1},
         {"GroupWidth": 32},
     ),
     regression=(
         {"GroupWidth": 4},
-        {"GroupWidth": 25},
+        {"GroupWidth": 25, "Registered": 1},
         {"GroupWidth": 32},
     ),
     sim_examples=400,

@@ -2,8 +2,9 @@
 section 3): for every effectual pair of a group, ranked from the lowest bit, the module must
 return its packed-weight index within the group (the weight-bitmap bits below it).
 
-The block is combinational: the testbench applies (weight bitmap, spike bitmap, rank), lets it
-settle one time step and reads the index. Groups of up to 5 bits are checked exhaustively (every
+The block is combinational (``Registered = 0``): the testbench applies (weight bitmap, spike
+bitmap, rank), lets it settle one time step and reads the index; with ``Registered = 1`` it gives
+one rising edge of ``clk_i`` between the inputs and the read (the split search's register). Groups of up to 5 bits are checked exhaustively (every
 weight bitmap, spike bitmap and rank); wider ones by Hypothesis, with dense, sparse and
 block-edge bitmaps drawn on purpose.
 """
@@ -29,6 +30,8 @@ class PairSelectTB:
     def __init__(self, dut) -> None:
         self.dut = dut
         self.width = int(dut.GroupWidth.value)
+        self.registered = bool(int(dut.Registered.value))
+        dut.clk_i.value = 0
 
     async def index(self, wbitmap: int, sbitmap: int, rank: int) -> int:
         dut = self.dut
@@ -36,6 +39,11 @@ class PairSelectTB:
         dut.weights_i.value = wbitmap
         dut.rank_i.value = rank
         await Timer(SETTLE_NS, "ns")
+        if self.registered:
+            dut.clk_i.value = 1
+            await Timer(SETTLE_NS, "ns")
+            dut.clk_i.value = 0
+            await Timer(SETTLE_NS, "ns")
         return int(dut.below_o.value)
 
 
