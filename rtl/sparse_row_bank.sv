@@ -28,7 +28,9 @@
 //             cycle); the next row then starts at k = the lanes it got, else at 0. Only n is
 //             read here.
 //         E0  the rows' other fields are read; lane l's group g = #{g >= 1 : Pe[g] <= rank},
-//             its place q = rank - Pe[g] in the group; the lane's bitmap copy is read at (r, g).
+//             its place q = rank - Pe[g] in the group.
+//         E0b the lane's bitmap copy is read at (r, g) (the group select and the route to the
+//             bitmap's block RAM were the conv core's critical path in one cycle).
 //         E1  the lane finds the four-bit block of e[g] that holds its q-th pair (pair_select's
 //             first level), and adds the group's base roff + Pw[g] (after the group select in
 //             E0 it was the network's critical path).
@@ -449,7 +451,7 @@ module sparse_row_bank #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // E0: the rows' fields, each lane's group and its place in it; the lane's bitmap copy
+  // E0: the rows' fields, each lane's group and its place in it (its bitmap copy read in E0b)
   // ---------------------------------------------------------------------------------------------
   logic                             e0_v_q, e0_first_q, e0_last_q, e0_spill_q;
   logic [LaneCntBits-1:0]           e0_front_lanes_q;
@@ -483,6 +485,20 @@ module sparse_row_bank #(
   assign front_slot = e0_front_mem_q ? qm_slot[1] : qm_slot[0];
   assign front_t    = e0_front_mem_q ? qm_t[1] : qm_t[0];
   assign front_r    = e0_front_mem_q ? qm_r[1] : qm_r[0];
+
+  // E0b: the lanes' fields, registered; the bitmap read is addressed from here.
+  logic                             e0b_v_q, e0b_first_q, e0b_last_q, e0b_spill_q;
+  logic [LaneCntBits-1:0]           e0b_front_lanes_q;
+  logic [SlotBits-1:0]              e0b_slot_q;
+  logic [TIdxBits-1:0]              e0b_t_q;
+  logic [RIdxBits-1:0]              e0b_r_q;
+  logic [Lanes-1:0]                 e0b_lane_v_q;
+  logic [Lanes-1:0][GIdxBits-1:0]   e0b_g_q;
+  logic [Lanes-1:0][CountBits-1:0]  e0b_q_q;
+  logic [Lanes-1:0][GroupWidth-1:0] e0b_e_q;
+  logic [Lanes-1:0][WAddrBits-1:0]  e0b_roff_q;
+  logic [Lanes-1:0][RankBits-1:0]   e0b_pw_q;
+  logic [Lanes-1:0][BmIdxBits-1:0]  e0b_bm_base_q;
 
   logic [Lanes-1:0][GIdxBits-1:0]     lane_g;
   logic [Lanes-1:0][CountBits-1:0]    lane_q;
@@ -537,8 +553,9 @@ module sparse_row_bank #(
       lane_bm_base[l] = mem ? qm_bm_base[1] : qm_bm_base[0];
     end
 
-    assign bm_re[ScanRows * Groups + l]    = e0_v_q;
-    assign bm_raddr[ScanRows * Groups + l] = BmIdxBits'(int'(lane_bm_base[l]) + int'(lane_g[l]));
+    assign bm_re[ScanRows * Groups + l]    = e0b_v_q;
+    assign bm_raddr[ScanRows * Groups + l] = BmIdxBits'(int'(e0b_bm_base_q[l])
+                                                        + int'(e0b_g_q[l]));
     assign e1_wbm[l]                       = bm_rdata[ScanRows * Groups + l];
   end
 
@@ -802,6 +819,21 @@ module sparse_row_bank #(
       e0_lane_v_q  <= '0;
       e0_lane_row_q <= '0;
       e0_lane_rank_q <= '0;
+      e0b_v_q      <= 1'b0;
+      e0b_first_q  <= 1'b0;
+      e0b_last_q   <= 1'b0;
+      e0b_spill_q  <= 1'b0;
+      e0b_front_lanes_q <= '0;
+      e0b_slot_q   <= '0;
+      e0b_t_q      <= '0;
+      e0b_r_q      <= '0;
+      e0b_lane_v_q <= '0;
+      e0b_g_q      <= '0;
+      e0b_q_q      <= '0;
+      e0b_e_q      <= '0;
+      e0b_roff_q   <= '0;
+      e0b_pw_q     <= '0;
+      e0b_bm_base_q <= '0;
       e1_v_q       <= 1'b0;
       e1_first_q   <= 1'b0;
       e1_last_q    <= 1'b0;
@@ -891,19 +923,34 @@ module sparse_row_bank #(
       e0_lane_v_q  <= lane_v;
       e0_lane_row_q <= lane_row;
       e0_lane_rank_q <= lane_rank;
-      e1_v_q       <= e0_v_q;
-      e1_first_q   <= e0_first_q;
-      e1_last_q    <= e0_last_q;
-      e1_spill_q   <= e0_spill_q;
-      e1_front_lanes_q <= e0_front_lanes_q;
-      e1_slot_q    <= front_slot;
-      e1_t_q       <= front_t;
-      e1_r_q       <= front_r;
-      e1_lane_v_q  <= e0_lane_v_q;
-      e1_q_q       <= lane_q;
-      e1_e_q       <= lane_e;
-      e1_roff_q    <= lane_roff;
-      e1_pw_q      <= lane_pw;
+      e0b_v_q      <= e0_v_q;
+      e0b_first_q  <= e0_first_q;
+      e0b_last_q   <= e0_last_q;
+      e0b_spill_q  <= e0_spill_q;
+      e0b_front_lanes_q <= e0_front_lanes_q;
+      e0b_slot_q   <= front_slot;
+      e0b_t_q      <= front_t;
+      e0b_r_q      <= front_r;
+      e0b_lane_v_q <= e0_lane_v_q;
+      e0b_g_q      <= lane_g;
+      e0b_q_q      <= lane_q;
+      e0b_e_q      <= lane_e;
+      e0b_roff_q   <= lane_roff;
+      e0b_pw_q     <= lane_pw;
+      e0b_bm_base_q <= lane_bm_base;
+      e1_v_q       <= e0b_v_q;
+      e1_first_q   <= e0b_first_q;
+      e1_last_q    <= e0b_last_q;
+      e1_spill_q   <= e0b_spill_q;
+      e1_front_lanes_q <= e0b_front_lanes_q;
+      e1_slot_q    <= e0b_slot_q;
+      e1_t_q       <= e0b_t_q;
+      e1_r_q       <= e0b_r_q;
+      e1_lane_v_q  <= e0b_lane_v_q;
+      e1_q_q       <= e0b_q_q;
+      e1_e_q       <= e0b_e_q;
+      e1_roff_q    <= e0b_roff_q;
+      e1_pw_q      <= e0b_pw_q;
       e1b_v_q      <= e1_v_q;
       e1b_first_q  <= e1_first_q;
       e1b_last_q   <= e1_last_q;

@@ -56,9 +56,9 @@ SCAN_ROWS = 2
 NEURON_ROWS = 2
 #: Window slots (and current-buffer slots) of the core (rtl/sparse_conv_core.sv WindowSlots).
 WINDOW_SLOTS = 8
-#: Register stages of a beat after its issue (rtl/sparse_row_bank.sv E0, E1, E1b, E2, E3); the
-#: last one writes the row's current.
-BEAT_STAGES = 5
+#: Register stages of a beat after its issue (rtl/sparse_row_bank.sv E0, E0b, E1, E1b, E2, E3);
+#: the last one writes the row's current.
+BEAT_STAGES = 6
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ def dense_cost(weight, spikes, hw: ConvHw) -> int:
 
 class _BankModel:
     """The control registers of one rtl/sparse_row_bank.sv: scan counters and pipeline, row
-    queue, issue rank, the beat stages E0-E3 (E1b included), per-slot scan / outstanding / done flags."""
+    queue, issue rank, the beat stages E0-E3 (E0b, E1b included), per-slot scan / outstanding / done flags."""
 
     def __init__(self, steps: int, rows: int, lanes: int, slots: int,
                  queue_depth: int = ROW_QUEUE_DEPTH) -> None:
