@@ -136,13 +136,11 @@ module sparse_conv_core #(
   localparam int AddrBits    = $clog2((AddrDepth0 > 3) ? AddrDepth0 : 3);
   localparam int WinBits     = Timesteps * FanIn;       // the captured window: bit t*F + j
   localparam int LbDepth     = Kernel * Width;          // line-buffer entries (K row slots)
-  localparam int LbAddrBits  = (LbDepth > 1) ? $clog2(LbDepth) : 1;
-  // Line-buffer address of column 0 of the last row slot: slot * W wraps after it.
-  localparam logic [LbAddrBits-1:0] LbLastBase = LbAddrBits'((Kernel - 1) * Width);
   // Counter widths (each holds its largest value, N-1, and is never zero wide).
   localparam int TBits       = $clog2(Timesteps + 1);
   localparam int XBits       = $clog2(Width + 1);
   localparam int YBits       = $clog2(Height + 1);
+  localparam int SlotBits    = $clog2(Kernel + 1);
   localparam int EBits       = $clog2(Kernel + 2);
   localparam int ShiftBits   = $clog2(MembraneBits);
 
@@ -185,10 +183,11 @@ module sparse_conv_core #(
   logic [TBits-1:0]    ti_d, ti_q;        // input position: timestep of the next beat,
   logic [XBits-1:0]    xi_d, xi_q;        //   column and row of the pixel being written
   logic [YBits-1:0]    yi_d, yi_q;
-  logic [LbAddrBits-1:0] wbase_d, wbase_q; // its row slot (global row mod K) times W
+  logic [SlotBits-1:0] si_d, si_q;        //   its row slot (global row mod K)
   logic [EBits-1:0]    e_d, e_q;          // global input row - global capture row, in 0..K
   logic [XBits-1:0]    xc_d, xc_q;        // capture pointer: next output pixel to capture
   logic [YBits-1:0]    yc_d, yc_q;
+  logic [SlotBits-1:0] sc_d, sc_q;        //   its row slot
   logic                in_fire;
   logic                in_row_done;       // the beat completing an input row is accepted
   logic                cap;               // a window is captured this cycle
@@ -224,7 +223,7 @@ module sparse_conv_core #(
     ti_d  = ti_q;
     xi_d  = xi_q;
     yi_d  = yi_q;
-    wbase_d = wbase_q;
+    si_d  = si_q;
     if (in_fire) begin
       ti_d = TBits'(int'(ti_q) + 1);
       if (int'(ti_q) == Timesteps - 1) begin
@@ -233,7 +232,7 @@ module sparse_conv_core #(
         if (int'(xi_q) == Width - 1) begin
           xi_d = '0;
           yi_d = (int'(yi_q) == Height - 1) ? '0 : YBits'(int'(yi_q) + 1);
-          wbase_d = (wbase_q == LbLastBase) ? '0 : LbAddrBits'(int'(wbase_q) + Width);
+          si_d = (int'(si_q) == Kernel - 1) ? '0 : SlotBits'(int'(si_q) + 1);
         end
       end
     end
@@ -243,10 +242,24 @@ module sparse_conv_core #(
   // pixel in row slot s, column x. No reset and asynchronous reads, so synthesis maps it to LUT
   // RAM (a copy per tap read); an entry is read only once written in this frame (the capture rule)
   // and padding taps never read it. One memory per timestep rather than one wide word per pixel:
-  // a beat writes a whole word, no partial-word write. The row slots' s * W are counted in
-  // registers (wbase_q, tap_base_q): a multiplier ahead of the read was the critical path.
+  // a beat writes a whole word, no partial-word write.
+  localparam int LbAddrBits = (LbDepth > 1) ? $clog2(LbDepth) : 1;
+
+  // s * W for a row slot s, as a table (a one-hot select of K constants): written as a product
+  // it became a DSP multiplier ahead of the read, the events network's critical path.
+  function automatic logic [LbAddrBits-1:0] row_base(input logic [SlotBits-1:0] slot);
+    logic [LbAddrBits-1:0] base;
+    base = '0;
+    for (int s = 1; s < Kernel; s++) begin
+      if (int'(slot) == s) begin
+        base = LbAddrBits'(s * Width);
+      end
+    end
+    return base;
+  endfunction
+
   logic [LbAddrBits-1:0] lb_waddr;
-  assign lb_waddr = LbAddrBits'(int'(wbase_q) + int'(xi_q));
+  assign lb_waddr = LbAddrBits'(int'(row_base(si_q)) + int'(xi_q));
 
   // Taps read from the line buffer: [t][ky*K + kx] (0 in the padding).
   logic [Timesteps-1:0][Kernel*Kernel-1:0][InChannels-1:0] tap_bits;
@@ -273,23 +286,12 @@ module sparse_conv_core #(
   logic [WinBits-1:0] window;  // bit t*F + (ci*K + ky)*K + kx
 
   for (genvar ky = 0; ky < Kernel; ky++) begin : g_win_row
-    // Window row ky reads row slot (sc + ky - P) mod K, sc the capture row's slot (global row
-    // mod K, 0 after reset); tap_base_q holds that slot times W and moves with the capture row.
-    localparam logic [LbAddrBits-1:0] ResetBase = LbAddrBits'(((ky + Kernel - Pad) % Kernel)
-                                                              * Width);
-    logic [LbAddrBits-1:0] tap_base_q;
-    always_ff @(posedge clk_i or negedge rst_ni) begin : p_tap_base
-      if (!rst_ni) begin
-        tap_base_q <= ResetBase;
-      end else if (cap_row_done) begin
-        tap_base_q <= (tap_base_q == LbLastBase) ? '0 : LbAddrBits'(int'(tap_base_q) + Width);
-      end
-    end
     for (genvar kx = 0; kx < Kernel; kx++) begin : g_win_col
       // Tap (ky, kx) of the capture pointer's window: input pixel (yc + ky - P, xc + kx - P),
       // row slot (sc + ky - P) mod K. Continuous assigns rather than an always_comb: Icarus
       // re-ran such a process several times per cycle, and this mux is on every cycle.
       logic                row_in, col_in;
+      logic [SlotBits-1:0] slot;
       logic [XBits-1:0]    col;
       assign row_in = int'(yc_q) + ky >= Pad && int'(yc_q) + ky - Pad < Height;
 `ifdef DUALSPIKE_BUG_CONV_RIGHT_BORDER
@@ -301,8 +303,11 @@ module sparse_conv_core #(
       assign col_in = int'(xc_q) + kx >= Pad && int'(xc_q) + kx - Pad < Width;
       assign col    = XBits'(int'(xc_q) + kx - Pad);
 `endif
+      assign slot   = (int'(sc_q) + ky < Pad) ? SlotBits'(int'(sc_q) + ky - Pad + Kernel)
+                    : (int'(sc_q) + ky - Pad >= Kernel) ? SlotBits'(int'(sc_q) + ky - Pad - Kernel)
+                    : SlotBits'(int'(sc_q) + ky - Pad);
       assign tap_in[ky * Kernel + kx]   = row_in && col_in;
-      assign tap_addr[ky * Kernel + kx] = LbAddrBits'(int'(tap_base_q) + int'(col));
+      assign tap_addr[ky * Kernel + kx] = LbAddrBits'(int'(row_base(slot)) + int'(col));
       for (genvar t = 0; t < Timesteps; t++) begin : g_t
         for (genvar ci = 0; ci < InChannels; ci++) begin : g_ci
           assign window[t * FanIn + (ci * Kernel + ky) * Kernel + kx]
@@ -760,12 +765,14 @@ module sparse_conv_core #(
   `DUALSPIKE_ALWAYS_COMB begin : p_capture
     xc_d = xc_q;
     yc_d = yc_q;
+    sc_d = sc_q;
     e_d  = EBits'(int'(e_q) + int'(in_row_done) - int'(cap_row_done));
     if (cap) begin
       xc_d = XBits'(int'(xc_q) + 1);
       if (int'(xc_q) == Width - 1) begin
         xc_d = '0;
         yc_d = (int'(yc_q) == Height - 1) ? '0 : YBits'(int'(yc_q) + 1);
+        sc_d = (int'(sc_q) == Kernel - 1) ? '0 : SlotBits'(int'(sc_q) + 1);
       end
     end
   end
@@ -775,10 +782,11 @@ module sparse_conv_core #(
       ti_q        <= '0;
       xi_q        <= '0;
       yi_q        <= '0;
-      wbase_q     <= '0;
+      si_q        <= '0;
       e_q         <= '0;
       xc_q        <= '0;
       yc_q        <= '0;
+      sc_q        <= '0;
       out_valid_q <= 1'b0;
       out_data_q  <= '0;
       out_last_q  <= 1'b0;
@@ -786,10 +794,11 @@ module sparse_conv_core #(
       ti_q        <= ti_d;
       xi_q        <= xi_d;
       yi_q        <= yi_d;
-      wbase_q     <= wbase_d;
+      si_q        <= si_d;
       e_q         <= e_d;
       xc_q        <= xc_d;
       yc_q        <= yc_d;
+      sc_q        <= sc_d;
       out_valid_q <= out_valid_d;
       out_data_q  <= out_data_d;
       out_last_q  <= out_last_d;

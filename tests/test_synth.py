@@ -36,10 +36,10 @@ MEASURED = {
     # the bank alone at this size: 532 -> 996 LUT4 with the new datapath, 1075 with 8 slots).
     # Measured again at 08bb010: 3195 / 913 / 148 at the last update; the issue-11 pipeline
     # cuts (the E0 and E1 stages, docs/synthesis.md) came between. 2971 / 1117 / 148 before
-    # the line buffer's row bases in registers (no slot x W multiplier), the E1b stage
-    # (pair_select registered between its two levels, per lane: 3203 / 1231) and the E0b
-    # stage (the lanes' fields registered before the bitmap read).
-    "sparse_conv_core": {"lut": 3166, "ff": 1369, "lutram": 148},
+    # the line buffer's s * W as a table (no multiplier), the E1b stage (pair_select
+    # registered between its two levels, per lane) and the E0b stage (the lanes' fields
+    # registered before the bitmap read).
+    "sparse_conv_core": {"lut": 3017, "ff": 1361, "lutram": 148},
     # Weight stage (issue 11): 25 more flip-flops (the lanes' read registers 16, lane flags 4,
     # stage tags 5), 18 fewer LUTs.
     # Rank-select detector (b3c9030: prefix trees, each position's rank and index registered):
