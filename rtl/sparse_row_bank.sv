@@ -486,13 +486,16 @@ module sparse_row_bank #(
   assign front_t    = e0_front_mem_q ? qm_t[1] : qm_t[0];
   assign front_r    = e0_front_mem_q ? qm_r[1] : qm_r[0];
 
+  // A beat's tag, carried unchanged from E0 to E3 (where it is used): first / last beat of its
+  // front row, spill, the front row's lanes, the row's slot, t and r, the valid lanes.
+  localparam int TagBits = 3 + LaneCntBits + SlotBits + TIdxBits + RIdxBits + Lanes;
+  logic [TagBits-1:0] e0_tag;
+  assign e0_tag = {e0_first_q, e0_last_q, e0_spill_q, e0_front_lanes_q, front_slot, front_t,
+                   front_r, e0_lane_v_q};
+
   // E0b: the lanes' fields, registered; the bitmap read is addressed from here.
-  logic                             e0b_v_q, e0b_first_q, e0b_last_q, e0b_spill_q;
-  logic [LaneCntBits-1:0]           e0b_front_lanes_q;
-  logic [SlotBits-1:0]              e0b_slot_q;
-  logic [TIdxBits-1:0]              e0b_t_q;
-  logic [RIdxBits-1:0]              e0b_r_q;
-  logic [Lanes-1:0]                 e0b_lane_v_q;
+  logic                             e0b_v_q;
+  logic [TagBits-1:0]               e0b_tag_q;
   logic [Lanes-1:0][GIdxBits-1:0]   e0b_g_q;
   logic [Lanes-1:0][CountBits-1:0]  e0b_q_q;
   logic [Lanes-1:0][GroupWidth-1:0] e0b_e_q;
@@ -563,40 +566,33 @@ module sparse_row_bank #(
   // E1, E1b: in-group search; E2: packed weight address and read; E3: lane sum, accumulator,
   // current buffer
   // ---------------------------------------------------------------------------------------------
-  logic                             e1_v_q, e1_first_q, e1_last_q, e1_spill_q;
-  logic [LaneCntBits-1:0]           e1_front_lanes_q;
-  logic [SlotBits-1:0]              e1_slot_q;
-  logic [TIdxBits-1:0]              e1_t_q;
-  logic [RIdxBits-1:0]              e1_r_q;
-  logic [Lanes-1:0]                 e1_lane_v_q;
+  logic                             e1_v_q;
+  logic [TagBits-1:0]               e1_tag_q;
   logic [Lanes-1:0][CountBits-1:0]  e1_q_q;
   logic [Lanes-1:0][GroupWidth-1:0] e1_e_q;
   logic [Lanes-1:0][WAddrBits-1:0]  e1_roff_q;     // the row's packed-weight base
   logic [Lanes-1:0][RankBits-1:0]   e1_pw_q;       // weights of the row before the group
 
-  logic                             e1b_v_q, e1b_first_q, e1b_last_q, e1b_spill_q;
-  logic [LaneCntBits-1:0]           e1b_front_lanes_q;
-  logic [SlotBits-1:0]              e1b_slot_q;
-  logic [TIdxBits-1:0]              e1b_t_q;
-  logic [RIdxBits-1:0]              e1b_r_q;
-  logic [Lanes-1:0]                 e1b_lane_v_q;
+  logic                             e1b_v_q;
+  logic [TagBits-1:0]               e1b_tag_q;
   logic [Lanes-1:0][WAddrBits-1:0]  e1b_base_q;
 
-  logic                             e2_v_q, e2_first_q, e2_last_q, e2_spill_q;
-  logic [LaneCntBits-1:0]           e2_front_lanes_q;
-  logic [SlotBits-1:0]              e2_slot_q;
-  logic [TIdxBits-1:0]              e2_t_q;
-  logic [RIdxBits-1:0]              e2_r_q;
-  logic [Lanes-1:0]                 e2_lane_v_q;
+  logic                             e2_v_q;
+  logic [TagBits-1:0]               e2_tag_q;
   logic [Lanes-1:0][CountBits-1:0]  e2_found_q;
   logic [Lanes-1:0][WAddrBits-1:0]  e2_base_q;
 
-  logic                             e3_v_q, e3_first_q, e3_last_q, e3_spill_q;
+  logic                             e3_v_q;
+  logic [TagBits-1:0]               e3_tag_q;
+  // The tag's fields in E3 (bits of e3_tag_q, so registers still).
+  logic                             e3_first_q, e3_last_q, e3_spill_q;
   logic [LaneCntBits-1:0]           e3_front_lanes_q;
   logic [SlotBits-1:0]              e3_slot_q;
   logic [TIdxBits-1:0]              e3_t_q;
   logic [RIdxBits-1:0]              e3_r_q;
   logic [Lanes-1:0]                 e3_lane_v_q;
+  assign {e3_first_q, e3_last_q, e3_spill_q, e3_front_lanes_q, e3_slot_q, e3_t_q, e3_r_q,
+          e3_lane_v_q} = e3_tag_q;
 
   // E1, E1b: the q-th pair of the group and the weights of the row's bitmap below it, found in
   // two cycles (pair_select registered between its block search in E1 and its walk in E1b);
@@ -820,14 +816,7 @@ module sparse_row_bank #(
       e0_lane_row_q <= '0;
       e0_lane_rank_q <= '0;
       e0b_v_q      <= 1'b0;
-      e0b_first_q  <= 1'b0;
-      e0b_last_q   <= 1'b0;
-      e0b_spill_q  <= 1'b0;
-      e0b_front_lanes_q <= '0;
-      e0b_slot_q   <= '0;
-      e0b_t_q      <= '0;
-      e0b_r_q      <= '0;
-      e0b_lane_v_q <= '0;
+      e0b_tag_q     <= '0;
       e0b_g_q      <= '0;
       e0b_q_q      <= '0;
       e0b_e_q      <= '0;
@@ -835,48 +824,20 @@ module sparse_row_bank #(
       e0b_pw_q     <= '0;
       e0b_bm_base_q <= '0;
       e1_v_q       <= 1'b0;
-      e1_first_q   <= 1'b0;
-      e1_last_q    <= 1'b0;
-      e1_spill_q   <= 1'b0;
-      e1_front_lanes_q <= '0;
-      e1_slot_q    <= '0;
-      e1_t_q       <= '0;
-      e1_r_q       <= '0;
-      e1_lane_v_q  <= '0;
+      e1_tag_q      <= '0;
       e1_q_q       <= '0;
       e1_e_q       <= '0;
       e1_roff_q    <= '0;
       e1_pw_q      <= '0;
       e1b_v_q      <= 1'b0;
-      e1b_first_q  <= 1'b0;
-      e1b_last_q   <= 1'b0;
-      e1b_spill_q  <= 1'b0;
-      e1b_front_lanes_q <= '0;
-      e1b_slot_q   <= '0;
-      e1b_t_q      <= '0;
-      e1b_r_q      <= '0;
-      e1b_lane_v_q <= '0;
+      e1b_tag_q     <= '0;
       e1b_base_q   <= '0;
       e2_v_q       <= 1'b0;
-      e2_first_q   <= 1'b0;
-      e2_last_q    <= 1'b0;
-      e2_spill_q   <= 1'b0;
-      e2_front_lanes_q <= '0;
-      e2_slot_q    <= '0;
-      e2_t_q       <= '0;
-      e2_r_q       <= '0;
-      e2_lane_v_q  <= '0;
+      e2_tag_q      <= '0;
       e2_found_q   <= '0;
       e2_base_q    <= '0;
       e3_v_q       <= 1'b0;
-      e3_first_q   <= 1'b0;
-      e3_last_q    <= 1'b0;
-      e3_spill_q   <= 1'b0;
-      e3_front_lanes_q <= '0;
-      e3_slot_q    <= '0;
-      e3_t_q       <= '0;
-      e3_r_q       <= '0;
-      e3_lane_v_q  <= '0;
+      e3_tag_q      <= '0;
       acc_q        <= '0;
       written_q    <= '0;
       scan_fin_q   <= '0;
@@ -924,14 +885,7 @@ module sparse_row_bank #(
       e0_lane_row_q <= lane_row;
       e0_lane_rank_q <= lane_rank;
       e0b_v_q      <= e0_v_q;
-      e0b_first_q  <= e0_first_q;
-      e0b_last_q   <= e0_last_q;
-      e0b_spill_q  <= e0_spill_q;
-      e0b_front_lanes_q <= e0_front_lanes_q;
-      e0b_slot_q   <= front_slot;
-      e0b_t_q      <= front_t;
-      e0b_r_q      <= front_r;
-      e0b_lane_v_q <= e0_lane_v_q;
+      e0b_tag_q     <= e0_tag;
       e0b_g_q      <= lane_g;
       e0b_q_q      <= lane_q;
       e0b_e_q      <= lane_e;
@@ -939,48 +893,20 @@ module sparse_row_bank #(
       e0b_pw_q     <= lane_pw;
       e0b_bm_base_q <= lane_bm_base;
       e1_v_q       <= e0b_v_q;
-      e1_first_q   <= e0b_first_q;
-      e1_last_q    <= e0b_last_q;
-      e1_spill_q   <= e0b_spill_q;
-      e1_front_lanes_q <= e0b_front_lanes_q;
-      e1_slot_q    <= e0b_slot_q;
-      e1_t_q       <= e0b_t_q;
-      e1_r_q       <= e0b_r_q;
-      e1_lane_v_q  <= e0b_lane_v_q;
+      e1_tag_q      <= e0b_tag_q;
       e1_q_q       <= e0b_q_q;
       e1_e_q       <= e0b_e_q;
       e1_roff_q    <= e0b_roff_q;
       e1_pw_q      <= e0b_pw_q;
       e1b_v_q      <= e1_v_q;
-      e1b_first_q  <= e1_first_q;
-      e1b_last_q   <= e1_last_q;
-      e1b_spill_q  <= e1_spill_q;
-      e1b_front_lanes_q <= e1_front_lanes_q;
-      e1b_slot_q   <= e1_slot_q;
-      e1b_t_q      <= e1_t_q;
-      e1b_r_q      <= e1_r_q;
-      e1b_lane_v_q <= e1_lane_v_q;
+      e1b_tag_q     <= e1_tag_q;
       e1b_base_q   <= e1_base;
       e2_v_q       <= e1b_v_q;
-      e2_first_q   <= e1b_first_q;
-      e2_last_q    <= e1b_last_q;
-      e2_spill_q   <= e1b_spill_q;
-      e2_front_lanes_q <= e1b_front_lanes_q;
-      e2_slot_q    <= e1b_slot_q;
-      e2_t_q       <= e1b_t_q;
-      e2_r_q       <= e1b_r_q;
-      e2_lane_v_q  <= e1b_lane_v_q;
+      e2_tag_q      <= e1b_tag_q;
       e2_found_q   <= e1b_found;
       e2_base_q    <= e1b_base_q;
       e3_v_q       <= e2_v_q;
-      e3_first_q   <= e2_first_q;
-      e3_last_q    <= e2_last_q;
-      e3_spill_q   <= e2_spill_q;
-      e3_front_lanes_q <= e2_front_lanes_q;
-      e3_slot_q    <= e2_slot_q;
-      e3_t_q       <= e2_t_q;
-      e3_r_q       <= e2_r_q;
-      e3_lane_v_q  <= e2_lane_v_q;
+      e3_tag_q      <= e2_tag_q;
       if (e3_v_q) begin
         // A spilling beat starts the next row's sum with the lanes it gave that row.
         acc_q <= e3_spill_q ? next_sum : acc_d;
