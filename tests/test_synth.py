@@ -93,7 +93,7 @@ def test_structural_checks_fail_the_run(fault, tmp_path):
 
 def test_pnr_wrapper_registers_every_port():
     """ci/pnr.py's scan-chain wrapper: every input but clock and reset comes from the chain,
-    every output goes into the capture register, widths add up."""
+    every output is captured and folded into the shift-out chain, widths add up."""
     from ci.pnr import parse_portlist, wrapper
     ports = parse_portlist("module m (\ninput [0:0] clk_i,\ninput [0:0] rst_ni,\n"
                            "input [4:0] a_i,\noutput [2:0] y_o,\ninput [0:0] b_i,\n"
@@ -101,7 +101,8 @@ def test_pnr_wrapper_registers_every_port():
     assert ports == [("input", 1, "clk_i"), ("input", 1, "rst_ni"), ("input", 5, "a_i"),
                      ("output", 3, "y_o"), ("input", 1, "b_i"), ("output", 1, "z_o")]
     text = wrapper(SynthJob("m", "core", "m", {"Width": 3}, "ecp5", ()), ports)
-    assert "logic [5:0] in_q;" in text and "logic [3:0] out_w, out_q;" in text
+    assert "logic [5:0] in_q;" in text and "logic [3:0] out_w, out_r, out_q;" in text
+    assert "out_r <= out_w;" in text and "out_q <= out_r ^ {1'b0, out_q[3:1]};" in text
     for connection in (".clk_i(clk_i)", ".rst_ni(rst_ni)", ".a_i(in_q[4:0])", ".b_i(in_q[5:5])",
                        ".y_o(out_w[2:0])", ".z_o(out_w[3:3])", "m #(.Width(3)) u_dut"):
         assert connection in text
