@@ -24,18 +24,19 @@
 //     at once (bank p = feature o = r*P + p, weights of bank p only); each detector emits
 //     max(1, ceil(pairs / L)) beats of up to L pairs; the next group enters when every detector
 //     has emitted its last beat (lock-step), so a group costs max_p max(1, ceil(e_p / L)) cycles;
-//   each beat: the L packed weights at base_p + idx are read at the beat's edge (one sdp_ram
-//     copy per lane: synchronous block / LUT RAM) and summed into the bank's accumulator in the
-//     following cycle, the weight stage (it moves with the detectors: both stall together);
+//   each beat: the L packed addresses base_p + idx are registered at the beat's edge (the
+//     address stage), the weights read there at the next edge (one sdp_ram copy per lane:
+//     synchronous block / LUT RAM) and summed into the bank's accumulator in the cycle after,
+//     the weight stage (both stages move with the detectors: all stall together);
 //   after a row's last beat left the weight stage: I = bias + accumulator -> row register (one
 //     cycle) -> neuron step of the P features (membranes of all O features are held over the T
 //     steps) -> bit o of the output beat; after the last row of timestep t the beat is emitted.
 //   Timestep t may start once the last pixel's beat of timestep t has arrived (early start).
 // Latency: first group of timestep t accepted two cycles after that beat (the frame buffer's read
-//   register: linear_frame_buffer); output beat of t leaves
-//   3 cycles after the last beat of its last group (weight stage, row register, output register).
+//   register: linear_frame_buffer); output beat of t leaves 4 cycles after the last beat of its
+//   last group (address stage, weight stage, row register, output register).
 // Throughput: cycles per frame = sum over (t, r, g) of max_p max(1, ceil(e / L)), plus the input
-//   and the 3-cycle tail; golden.cycles.sparse_linear models it exactly (free-running streams).
+//   and the 4-cycle tail; golden.cycles.sparse_linear models it exactly (free-running streams).
 //
 // Config write port (docs/cores.md section 3): sel 0 bitmap[bank][r*NG + g] (G bits), 1
 // weight[bank][running] (B bits), 2 bias[o] (V bits), 3 neuron[0: threshold, 1: leak_shift,
@@ -273,31 +274,44 @@ module sparse_linear_core #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Weight stage: the tags of the beat whose weights are being read (one cycle behind the
-  // detectors, stalled with them)
+  // Address stage (the beat whose weight addresses are registered: one cycle behind the
+  // detectors) and weight stage (the beat whose weights are being read: two cycles behind),
+  // both stalled with the detectors. The address register splits the detector's lane select and
+  // the base adder from the weight memory's read (the events network's critical path,
+  // docs/synthesis.md).
   // ---------------------------------------------------------------------------------------------
-  logic                  wst_busy_q;         // the stage holds a beat of a group
-  logic                  wst_row_end_q;      // ... the last beat of its row
-  logic [TBits-1:0]      wst_t_q;
-  logic [RBits-1:0]      wst_r_q;
-  logic                  wst_last_r_q;       // ... of the last row of its timestep
+  logic                  ast_busy_q, wst_busy_q;       // the stage holds a beat of a group
+  logic                  ast_row_end_q, wst_row_end_q; // ... the last beat of its row
+  logic [TBits-1:0]      ast_t_q, wst_t_q;
+  logic [RBits-1:0]      ast_r_q, wst_r_q;
+  logic                  ast_last_r_q, wst_last_r_q;   // ... of the last row of its timestep
   logic                  row_load;           // the row leaves the weight stage for the row register
 
   assign row_load = wst_row_end_q & row_ready;
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin : p_wst_reg
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_stage_reg
     if (!rst_ni) begin
+      ast_busy_q    <= 1'b0;
+      ast_row_end_q <= 1'b0;
+      ast_t_q       <= '0;
+      ast_r_q       <= '0;
+      ast_last_r_q  <= 1'b0;
       wst_busy_q    <= 1'b0;
       wst_row_end_q <= 1'b0;
       wst_t_q       <= '0;
       wst_r_q       <= '0;
       wst_last_r_q  <= 1'b0;
     end else if (row_ready) begin
-      wst_busy_q    <= grp_busy_q;
-      wst_row_end_q <= row_done;
-      wst_t_q       <= grp_t_q;
-      wst_r_q       <= grp_r_q;
-      wst_last_r_q  <= grp_last_r_q;
+      ast_busy_q    <= grp_busy_q;
+      ast_row_end_q <= row_done;
+      ast_t_q       <= grp_t_q;
+      ast_r_q       <= grp_r_q;
+      ast_last_r_q  <= grp_last_r_q;
+      wst_busy_q    <= ast_busy_q;
+      wst_row_end_q <= ast_row_end_q;
+      wst_t_q       <= ast_t_q;
+      wst_r_q       <= ast_r_q;
+      wst_last_r_q  <= ast_last_r_q;
     end
   end
 
@@ -341,6 +355,7 @@ module sparse_linear_core #(
     logic                              out_valid, out_last;
     logic [Lanes-1:0]                  lane_valid;
     logic [Lanes*PosBits-1:0]          lane_pos, lane_idx;
+    logic [Lanes-1:0]                  ast_lane_ok_q;  // address stage: lane l carries a pair
     logic [Lanes-1:0]                  wst_lane_ok_q;  // weight stage: lane l carries a weight
     logic [Lanes-1:0][CB-1:0]          lane_weight;    // ... sign-extended, or 0
     logic [Lanes:0][CB-1:0]            lane_partial;
@@ -398,11 +413,13 @@ module sparse_linear_core #(
       .weight_count_o   (wcount)
     );
 
-    // Packed weight of each lane: read at the edge the beat fires (the detector holds the beat
-    // and the memory its read word while row_ready is low), summed in the weight stage
-    // (sign-extended; invalid lanes read an unused word and add 0).
+    // Packed weight of each lane: its address registered at the edge the beat fires, the word
+    // read at the next (the detector holds the beat, the address stage its address and the
+    // memory its read word while row_ready is low), summed in the weight stage (sign-extended;
+    // invalid lanes read an unused word and add 0).
     for (genvar l = 0; l < Lanes; l++) begin : g_lane
       logic [WAddrBits-1:0]  addr;
+      logic [WAddrBits-1:0]  ast_addr_q;
       logic [WeightBits-1:0] weight_rd;
       logic [WeightBits-1:0] weight;
       assign addr = WAddrBits'(grp_base_q + BaseBits'(lane_idx[l*PosBits +: PosBits]));
@@ -416,14 +433,18 @@ module sparse_linear_core #(
         .waddr_i (WAddrBits'(cfg_addr_i)),
         .wdata_i (cfg_data_i[WeightBits-1:0]),
         .re_i    (row_ready),
-        .raddr_i (addr),
+        .raddr_i (ast_addr_q),
         .rdata_o (weight_rd)
       );
       always_ff @(posedge clk_i or negedge rst_ni) begin : p_lane_reg
         if (!rst_ni) begin
+          ast_addr_q       <= '0;
+          ast_lane_ok_q[l] <= 1'b0;
           wst_lane_ok_q[l] <= 1'b0;
         end else if (row_ready) begin
-          wst_lane_ok_q[l] <= out_valid & lane_valid[l];
+          ast_addr_q       <= addr;
+          ast_lane_ok_q[l] <= out_valid & lane_valid[l];
+          wst_lane_ok_q[l] <= ast_lane_ok_q[l];
         end
       end
       assign weight         = wst_lane_ok_q[l] ? weight_rd : '0;
@@ -688,14 +709,14 @@ module sparse_linear_core #(
 
   always @(posedge clk_i) begin : p_sva
     if (sva_armed) begin
-      // RowDoneReady_A: a row's last beat enters the weight stage only when the stage moves.
+      // RowDoneReady_A: a row's last beat enters the address stage only when the stage moves.
       if (row_done) begin
         assert (row_ready)
           else $error("RowDoneReady_A: a row finished while the weight stage was stalled");
       end
       // CfgIdle_A: no configuration write while a group is in flight.
       if (cfg_valid_i) begin
-        assert (!grp_busy_q && !wst_busy_q && !row_valid_q)
+        assert (!grp_busy_q && !ast_busy_q && !wst_busy_q && !row_valid_q)
           else $error("CfgIdle_A: configuration write while a frame is being computed");
       end
     end

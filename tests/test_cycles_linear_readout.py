@@ -68,15 +68,16 @@ def test_empty_layer_costs_one_cycle_per_group():
 
 def test_single_frame_closed_form():
     """One pixel, one group, one row: start two edges after beat t, one cycle per group,
-    3-cycle tail."""
+    4-cycle tail."""
     steps = 4
     result = linear_model.model(np.zeros((1, 3), dtype=np.int64),
                                 [np.zeros((steps, 3), dtype=np.int64)], pixels=1, parallel=1,
                                 lanes=1, group=8)
     # beat t is accepted at edge t, so timestep t enters the detector at edge t+2
     # (AVAIL_LATENCY) and its one-cycle group ends at edge t+3; the last (t = T-1) ends at edge
-    # T+2, its beat leaves 3 later (weight stage, row register, output register).
-    assert result.frame_cycles == (steps + 5,)
+    # T+2, its beat leaves 4 later (address stage, weight stage, row register, output
+    # register).
+    assert result.frame_cycles == (steps + 6,)
 
 
 @given(seed=st.integers(0, 2**32 - 1), pixels=st.integers(1, 4), frames=st.integers(1, 3))

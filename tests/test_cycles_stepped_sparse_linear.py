@@ -86,20 +86,21 @@ def test_known_answer_with_the_output_stalled():
     """One pixel, one feature, one group of cost 1, T = 2, the output never ready (cycle i
     ends at edge i; a timestep enters the detector two edges after its beat, AVAIL_LATENCY).
     Frame 0: beats at edges 0, 1; timestep 0 enters the detector at edge 2, its beat is in the
-    weight stage at edge 3, its row in the row register at edge 4 and in the output register at
-    edge 5 (out_valid from cycle 6 on, held). Timestep 1 enters at edge 3, which frees buffer 0;
-    its row reaches the weight stage at edge 4 and the row register at edge 5, and waits there.
-    Frame 1 (edges 2, 3): timestep 0 enters at edge 4 and reaches the weight stage at edge 5,
-    timestep 1 enters at edge 5 (which frees buffer 1), then the detector and the weight stage
-    stall behind the full row register. Frames 2 (edges 4, 5) and 3 (edges 6, 7) fill both
-    buffers, and the input stops: in_ready low from cycle 8."""
+    address stage at edge 3, the weight stage at edge 4, its row in the row register at edge 5
+    and in the output register at edge 6 (out_valid from cycle 7 on, held). Timestep 1 enters at
+    edge 3, which frees buffer 0, and follows one edge behind until the row register (edge 6),
+    where it waits. Frame 1 (edges 2, 3): timestep 0 enters at edge 4, timestep 1 at edge 5
+    (which frees buffer 1). Frame 2 (edges 4, 5): timestep 0 enters at edge 6, the last edge
+    the row register moves; then the detector and both stages stall behind it, and frame 2 keeps
+    buffer 0. Frame 3 (edges 6, 7) fills buffer 1, and the input stops: in_ready low from
+    cycle 8."""
     parameters = {"InChannels": 1, "InHeight": 1, "InWidth": 1, "OutFeatures": 1,
                   "Timesteps": 2, "Parallel": 1, "Lanes": 1, "GroupWidth": 1,
                   "WeightBits": 2, "MembraneBits": 4, "HasNeuron": 1}
     frames = [np.zeros((2, 1), dtype=np.int64)] * 4
     model = sparse_linear.stepped(parameters, np.zeros((1, 1), dtype=np.int64), frames, 2)
     readies, valids = replay_handshakes(model, [True] * 12, [False] * 12)
-    assert valids == [False] * 6 + [True] * 6
+    assert valids == [False] * 7 + [True] * 5
     assert readies == [True] * 8 + [False] * 4
 
 

@@ -45,7 +45,9 @@ MEASURED = {
     # Rank-select detector (b3c9030: prefix trees, each position's rank and index registered):
     # 851 / 286 -> 1064 / 363; its group registers loaded on ready and its weight count shared
     # (08bb010): 1081 / 361.
-    "sparse_linear_core": {"lut": 1034, "ff": 375, "lutram": 20},
+    # Address stage (issue 11, 2026-12-02: the lanes' weight addresses registered before the
+    # read): 1034 / 375 -> 1140 / 408 (addresses 24, lane flags 4, stage tags 5).
+    "sparse_linear_core": {"lut": 1140, "ff": 408, "lutram": 20},
     # Current buffers as per-channel LUT RAM (a ring of CurrentBuffers words; was 676
     # flip-flops / 45 LUT-RAM cells with flip-flop buffers, 822 flip-flops with 4 of them);
     # line-buffer rows padded to 2^XBits words (no slot x Width multiplier): LUT RAM 61 -> 79.

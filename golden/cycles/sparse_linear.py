@@ -8,8 +8,8 @@ Schedule (R = ceil(O/P) rows of P features, NG = ceil(F/G) groups, F = C*H*W):
 - for t, r, g in that order: group g goes to the P bank detectors at once and costs
   ``max_p max(1, ceil(e[p] / L))`` cycles, ``e[p] = popcount(wbitmap[p][r][g] & sbitmap[t][g])``;
   it enters at ``max(previous group's entry + its cost, timestep t complete)``;
-- the output beat of a timestep leaves 3 cycles after the last beat of its last group (weight
-  stage, row register, output register);
+- the output beat of a timestep leaves 4 cycles after the last beat of its last group (address
+  stage, weight stage, row register, output register);
 - frame k's first beat is accepted one cycle after frame k-1's last beat, or, when both buffers
   are full, one cycle after frame k-2's last group entered the detectors (its buffer is freed).
 
@@ -29,9 +29,10 @@ mirrors the RTL's control registers: the frame buffer's ``full_q[2]``, ``wsel_q`
 ``rd_avail_o`` (the early start) is decided; the issue
 position ``iss_t/r/g_q``; the P detectors in lock-step as the beats left of the held group (the
 group's cost from ``group_costs``, computed up front per frame; ``all_free`` when at most one is
-left and the row register can take it) with ``grp_last_g_q`` / ``grp_last_r_q``; the weight stage
-(``wst_row_end_q``, ``wst_last_r_q``: the beat whose weights are read, one cycle behind the
-detectors and stalled with them); the row register (``row_valid_q``, ``row_last_q``, stalled by a
+left and the row register can take it) with ``grp_last_g_q`` / ``grp_last_r_q``; the address and
+weight stages (``ast_/wst_row_end_q``, ``ast_/wst_last_r_q``: the beat whose weight addresses are
+registered, one cycle behind the detectors, and the beat whose weights are read, two cycles
+behind; both stalled with the detectors); the row register (``row_valid_q``, ``row_last_q``, stalled by a
 held output beat when it holds a timestep's last row); the output register (``out_valid_q``). ``HasNeuron`` changes only the data path, so one model
 serves both (spike or current stream out). Checked against the DUT cycle by cycle in
 tb/sparse_linear_core, and against ``model`` in tests/test_cycles_stepped_sparse_linear.py.
@@ -50,8 +51,9 @@ from golden.memory_images import layer_images
 from golden.sparsity import effectual_ops, group_count
 
 #: Cycles from the edge at which a row's last detector beat fires to the edge at which the
-#: output beat of that timestep is sent (weight stage + row register + output register).
-OUTPUT_TAIL = 3
+#: output beat of that timestep is sent (address stage + weight stage + row register + output
+#: register).
+OUTPUT_TAIL = 4
 #: Cycles from the edge accepting the last pixel's beat of timestep t to the first edge at which a
 #: group of t can enter the detectors (rtl/linear_frame_buffer.sv: its state a cycle late).
 AVAIL_LATENCY = 2
@@ -202,7 +204,9 @@ class SteppedLinear:
         # tags grp_last_g_q / grp_last_r_q.
         self.beats_left = 0
         self.group_last_g = self.group_last_r = False
-        # Weight stage: wst_row_end_q (it holds a row's last beat), wst_last_r_q.
+        # Address and weight stages: ast_/wst_row_end_q (the stage holds a row's last beat),
+        # ast_/wst_last_r_q.
+        self.ast_row_end = self.ast_last_r = False
         self.wst_row_end = self.wst_last_r = False
         # Row register (row_valid_q, row_last_q) and output register (out_valid_q).
         self.row_valid = self.row_last = False
@@ -236,8 +240,9 @@ class SteppedLinear:
         last_r = self.issue_r == self.rows - 1
         release = accept and last_g and last_r and self.issue_t == self.steps - 1
 
-        # Output register, the row register (loaded from the weight stage), the weight stage
-        # (moves with the detectors: both stall while the row register cannot take a row).
+        # Output register, the row register (loaded from the weight stage), the weight and
+        # address stages (move with the detectors: all stall while the row register cannot take
+        # a row).
         if out_fire:
             self.out_valid_q = False
         if row_fire:
@@ -247,7 +252,8 @@ class SteppedLinear:
         if row_ready:
             if self.wst_row_end:
                 self.row_valid, self.row_last = True, self.wst_last_r
-            self.wst_row_end, self.wst_last_r = row_done, self.group_last_r
+            self.wst_row_end, self.wst_last_r = self.ast_row_end, self.ast_last_r
+            self.ast_row_end, self.ast_last_r = row_done, self.group_last_r
         # Detectors and issue.
         if self.beats_left and row_ready:
             self.beats_left -= 1
