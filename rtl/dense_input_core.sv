@@ -262,11 +262,17 @@ module dense_input_core #(
 
   // ---------------------------------------------------------------------------------------------
   // Current buffers: per channel a CurrentBuffers-word memory (LUT RAM: one write port, the
-  // channel's bank; one asynchronous read port, the emitted buffer). Not reset: a buffer is
-  // emitted only once complete.
+  // channel's bank; one asynchronous read port, the buffer whose emission starts). Not reset: a
+  // buffer is emitted only once complete. The emitted pixel's current is copied into a register
+  // when its emission starts, so the neuron loop (membrane -> lif_unit -> membrane) reads a
+  // flip-flop and not the LUT RAM through the buffer index (the dense input core's critical
+  // path, docs/synthesis.md). The pixel's last row may be written at that very edge: bypassed.
   // ---------------------------------------------------------------------------------------------
-  logic [OutChannels-1:0][CurrentBits-1:0] cur_emit;  // the emitted buffer's currents
-  logic [BufBits-1:0]                      emit_buf_q;
+  logic [OutChannels-1:0][CurrentBits-1:0] cur_emit;  // the emitted pixel's currents
+  logic [BufBits-1:0]                      emit_buf_d, emit_buf_q;
+  logic                                    emit_active_d, emit_active_q;
+  logic                                    emit_free;   // the emitted buffer is released now
+  logic                                    emit_start;  // a buffer's emission starts now
 
   for (genvar co = 0; co < OutChannels; co++) begin : g_cur
     logic                   we;
@@ -278,7 +284,25 @@ module dense_input_core #(
         cur_mem[bank_wr_buf[co % Parallel]] <= bank_wr_current[co % Parallel];
       end
     end
-    assign cur_emit[co] = cur_mem[emit_buf_q];
+
+    logic [CurrentBits-1:0] cur_d, cur_q;
+    `DUALSPIKE_ALWAYS_COMB begin : p_cur_emit
+      cur_d = cur_q;
+      if (emit_start) begin
+        cur_d = cur_mem[emit_buf_d];
+        if (we && bank_wr_buf[co % Parallel] == emit_buf_d) begin
+          cur_d = bank_wr_current[co % Parallel];
+        end
+      end
+    end
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_cur_emit_reg
+      if (!rst_ni) begin
+        cur_q <= '0;
+      end else begin
+        cur_q <= cur_d;
+      end
+    end
+    assign cur_emit[co] = cur_q;
   end
 
   // ---------------------------------------------------------------------------------------------
@@ -290,9 +314,6 @@ module dense_input_core #(
   logic [CurrentBuffers-1:0][Parallel-1:0]  done_now;
   logic [CurrentBuffers-1:0]                full;            // complete (after this edge)
   logic [BufBits-1:0]                       next_buf;
-  logic                                     emit_free;  // the emitted buffer is released now
-  logic                                     emit_active_d, emit_active_q;
-  logic [BufBits-1:0]                       emit_buf_d;
   logic [TBits-1:0]                         t_d, t_q;
   logic                                     out_fire;
 
@@ -305,6 +326,7 @@ module dense_input_core #(
   assign next_buf  = ring_next(win_buf_q);
   assign out_fire  = emit_active_q & out_ready_i;
   assign emit_free = out_fire & (t_q == TLast);
+  assign emit_start = emit_active_d && (!emit_active_q || emit_free);
   assign take      = win_avail && (&feed_done_next) &&
                      !(busy_q[next_buf] && !(emit_free && (emit_buf_q == next_buf)));
 
@@ -370,7 +392,6 @@ module dense_input_core #(
     logic                                      reset_soft_d, reset_soft_q;
     logic [OutChannels-1:0][MembraneBits-1:0]  v_d, v_q, v_next;
     logic [OutChannels-1:0]                    spikes;
-    logic                                      starting;
 
     assign thr_we   = cfg_valid_i && (cfg_sel_i == 2'd3) && (int'(cfg_addr_i) == 0);
     assign leak_we  = cfg_valid_i && (cfg_sel_i == 2'd3) && (int'(cfg_addr_i) == 1);
@@ -419,13 +440,12 @@ module dense_input_core #(
     end
 
     // The membrane is 0 at the start of every pixel (no membrane survives a pixel).
-    assign starting = emit_active_d && (!emit_active_q || emit_free);
     `DUALSPIKE_ALWAYS_COMB begin : p_membrane
       v_d = v_q;
       if (out_fire) begin
         v_d = v_next;
       end
-      if (starting) begin
+      if (emit_start) begin
         v_d = '0;
       end
     end

@@ -53,7 +53,9 @@ MEASURED = {
     # line-buffer rows padded to 2^XBits words (no slot x Width multiplier): LUT RAM 61 -> 79.
     # Measured again at 08bb010 (2984 / 548 at the last update; the rank-select detector came
     # between).
-    "dense_input_core": {"lut": 2868, "ff": 605, "lutram": 79},
+    # The emitted pixel's currents registered when its emission starts (issue 11, 2026-12-02:
+    # the neuron loop no longer reads the LUT RAM): 2868 / 605 -> 2924 / 669 (Co x CB = 64).
+    "dense_input_core": {"lut": 2924, "ff": 669, "lutram": 79},
 }
 #: Every core's configuration memories (and the conv line buffer) must stay RAM: sdp_rams or
 #: arrays read asynchronously (LUT RAM), never reset flip-flop arrays (docs/synthesis.md).
