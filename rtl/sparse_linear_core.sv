@@ -139,6 +139,11 @@ module sparse_linear_core #(
   localparam logic [TBits-1:0] LastT = TBits'(Timesteps - 1);
   localparam logic [RBits-1:0] LastR = RBits'(Rows - 1);
   localparam logic [GBits-1:0] LastG = GBits'(Groups - 1);
+  // The position after (t, r, g) = (0, 0, 0): the step registers' reset value.
+  localparam logic [GBits-1:0] StepG0 = GBits'((Groups > 1) ? 1 : 0);
+  localparam logic [RBits-1:0] StepR0 = RBits'((Groups > 1) ? 0 : ((Rows > 1) ? 1 : 0));
+  localparam logic [TBits-1:0] StepT0 = TBits'((Groups > 1 || Rows > 1) ? 0
+                                               : ((Timesteps > 1) ? 1 : 0));
 
   // ---------------------------------------------------------------------------------------------
   // Input frame store
@@ -149,14 +154,20 @@ module sparse_linear_core #(
   // The bitmap word of (iss_r, iss_g), r*NG + g, counted rather than multiplied (timing).
   logic [BAddrBits-1:0]  iss_word_d, iss_word_q;
   logic [TBits-1:0]      rd_t;               // timestep whose spikes are read
-  // The issue position after a step (an acceptance), from registers only: the frame buffer
-  // reads both groups and the acceptance picks one (it arrives late, through every bank).
-  logic [TBits-1:0]      step_t;
-  logic [RBits-1:0]      step_r;
-  logic [GBits-1:0]      step_g;
+  // The issue position after a step (an acceptance), kept in registers one step ahead of the
+  // issue position, with the issue position's last-g/r/t flags: the frame buffer reads both
+  // groups straight from flip-flops and the acceptance picks one (it arrives late, through
+  // every bank).
+  logic [TBits-1:0]      step_t_d, step_t_q;
+  logic [RBits-1:0]      step_r_d, step_r_q;
+  logic [GBits-1:0]      step_g_d, step_g_q;
+  logic                  step_last_g, step_last_r, step_last_t;  // the stepped position's flags
   logic [TBits-1:0]      rd_step_t;          // step_t as the frame buffer reads it
   logic [GroupWidth-1:0] sbitmap;            // spike bitmap of group (rd_t, iss_g)
   logic                  avail;              // timestep iss_t of the current frame is complete
+  logic                  iss_last_g_d, iss_last_g_q;
+  logic                  iss_last_r_d, iss_last_r_q;
+  logic                  iss_last_t_d, iss_last_t_q;
   logic                  iss_last_g, iss_last_r, iss_last_t;
   logic                  accept;             // the group enters the P detectors
   logic                  release_frame;
@@ -164,10 +175,10 @@ module sparse_linear_core #(
 `ifdef DUALSPIKE_BUG_LINEAR_LOST_LAST_TIMESTEP
   // PLANTED BUG: the last timestep is computed from the spikes of timestep T-2.
   assign rd_t      = (Timesteps > 1 && iss_t_q == LastT) ? iss_t_q - TBits'(1) : iss_t_q;
-  assign rd_step_t = (Timesteps > 1 && step_t == LastT) ? step_t - TBits'(1) : step_t;
+  assign rd_step_t = (Timesteps > 1 && step_t_q == LastT) ? step_t_q - TBits'(1) : step_t_q;
 `else
   assign rd_t      = iss_t_q;
-  assign rd_step_t = step_t;
+  assign rd_step_t = step_t_q;
 `endif
 
   linear_frame_buffer #(
@@ -186,7 +197,7 @@ module sparse_linear_core #(
     .rd_g_i         (iss_g_q),
     .rd_step_i      (accept),
     .rd_step_t_i    (rd_step_t),
-    .rd_step_g_i    (step_g),
+    .rd_step_g_i    (step_g_q),
     .rd_step_swap_i (iss_last_g && iss_last_r && iss_last_t),
     .rd_bits_o      (sbitmap),
     .rd_avail_o     (avail),
@@ -209,19 +220,28 @@ module sparse_linear_core #(
   logic                  grp_last_r_d, grp_last_r_q;
   logic                  row_done;           // the last group of a row finishes this cycle
 
-  assign iss_last_g    = (iss_g_q == LastG);
-  assign iss_last_r    = (iss_r_q == LastR);
-  assign iss_last_t    = (iss_t_q == LastT);
+  assign iss_last_g    = iss_last_g_q;
+  assign iss_last_r    = iss_last_r_q;
+  assign iss_last_t    = iss_last_t_q;
   assign all_free      = &det_in_ready;
   assign accept        = avail & all_free;
   assign release_frame = accept & iss_last_g & iss_last_r & iss_last_t;
   assign row_done      = grp_busy_q & all_free & grp_last_g_q;
 
-  // Walk order: g, then r, then t (wrapping after the frame's last group).
-  assign step_g = iss_last_g ? '0 : iss_g_q + GBits'(1);
-  assign step_r = !iss_last_g ? iss_r_q : (iss_last_r ? '0 : iss_r_q + RBits'(1));
-  assign step_t = !(iss_last_g && iss_last_r) ? iss_t_q
-                                              : (iss_last_t ? '0 : iss_t_q + TBits'(1));
+  // Walk order: g, then r, then t (wrapping after the frame's last group). An acceptance moves
+  // the issue position to the step registers and these one step further.
+  assign step_last_g = (step_g_q == LastG);
+  assign step_last_r = (step_r_q == LastR);
+  assign step_last_t = (step_t_q == LastT);
+  assign step_g_d = !accept ? step_g_q : (step_last_g ? '0 : step_g_q + GBits'(1));
+  assign step_r_d = !accept ? step_r_q
+                  : (!step_last_g ? step_r_q : (step_last_r ? '0 : step_r_q + RBits'(1)));
+  assign step_t_d = !accept ? step_t_q
+                  : (!(step_last_g && step_last_r) ? step_t_q
+                                                   : (step_last_t ? '0 : step_t_q + TBits'(1)));
+  assign iss_last_g_d = accept ? step_last_g : iss_last_g_q;
+  assign iss_last_r_d = accept ? step_last_r : iss_last_r_q;
+  assign iss_last_t_d = accept ? step_last_t : iss_last_t_q;
 
   `DUALSPIKE_ALWAYS_COMB begin : p_issue
     iss_t_d      = iss_t_q;
@@ -242,9 +262,9 @@ module sparse_linear_core #(
       grp_r_d      = iss_r_q;
       grp_last_g_d = iss_last_g;
       grp_last_r_d = iss_last_r;
-      iss_t_d      = step_t;
-      iss_r_d      = step_r;
-      iss_g_d      = step_g;
+      iss_t_d      = step_t_q;
+      iss_r_d      = step_r_q;
+      iss_g_d      = step_g_q;
       iss_word_d   = (iss_last_g && iss_last_r) ? '0 : iss_word_q + BAddrBits'(1);
     end
   end
@@ -254,6 +274,12 @@ module sparse_linear_core #(
       iss_t_q      <= '0;
       iss_r_q      <= '0;
       iss_g_q      <= '0;
+      iss_last_g_q <= (Groups == 1);
+      iss_last_r_q <= (Rows == 1);
+      iss_last_t_q <= (Timesteps == 1);
+      step_t_q     <= StepT0;
+      step_r_q     <= StepR0;
+      step_g_q     <= StepG0;
       iss_word_q   <= '0;
       grp_busy_q   <= 1'b0;
       grp_t_q      <= '0;
@@ -264,6 +290,12 @@ module sparse_linear_core #(
       iss_t_q      <= iss_t_d;
       iss_r_q      <= iss_r_d;
       iss_g_q      <= iss_g_d;
+      iss_last_g_q <= iss_last_g_d;
+      iss_last_r_q <= iss_last_r_d;
+      iss_last_t_q <= iss_last_t_d;
+      step_t_q     <= step_t_d;
+      step_r_q     <= step_r_d;
+      step_g_q     <= step_g_d;
       iss_word_q   <= iss_word_d;
       grp_busy_q   <= grp_busy_d;
       grp_t_q      <= grp_t_d;
