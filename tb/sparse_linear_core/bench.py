@@ -43,11 +43,16 @@ TESTBENCH = Testbench(
         _params(16, 1, 1, 4, 4, 4, 1, 16, 8, 32, 1),
         # G = 3, L = 4 > G, T = 5, P = 1, V = 6.
         _params(4, 2, 3, 3, 5, 1, 4, 3, 3, 6, 0),
+        # One row (P = O) of four groups, T = 3: the step registers wrap g into t with
+        # no row step (a mutant of their reset value survived every other set).
+        _params(4, 2, 2, 3, 3, 3, 2, 5, 4, 10, 1),
     ),
     regression=(
         _params(4, 2, 2, 10, 4, 2, 2, 8, 4, 16, 1),
         _params(12, 1, 1, 6, 3, 4, 3, 6, 4, 12, 0),
         _params(2, 3, 3, 5, 4, 3, 2, 9, 3, 10, 1),
+        # One group (G >= F) of three rows, T = 2: the step registers wrap g into r.
+        _params(3, 1, 2, 5, 2, 2, 3, 8, 5, 12, 0),
         # The planted-bug tests build the last set: T >= 2, a neuron, P not dividing O.
         _params(4, 2, 2, 6, 4, 4, 2, 8, 4, 16, 1),
     ),
