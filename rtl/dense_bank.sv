@@ -17,11 +17,14 @@
 //            the group's G pixels, base address and row are latched on acceptance, so the core
 //            may load the next window as soon as every bank has accepted its last group;
 //   detector sparsity_detector: max(1, ceil(pairs / L)) beats per group, back to back;
-//   beat     per lane: weight = weight_q[base + idx], pixel = group pixel at q -> registered;
+//   address  per lane: weight address base + idx and the group pixel at q -> registered (the
+//            detector's lane select and the base adder get a cycle apart from the weight read);
+//   beat     per lane: weight = weight_q[address], pixel -> registered;
 //   MAC      acc = (first beat of a row ? bias : acc) + sum of the lane products; on the last
 //            beat of a row the sum is written out (wr_valid_o), on the last row pix_done_o.
-// Latency: a group accepted at edge e has its beats registered at e+1 .. e+n and accumulated at
-// e+2 .. e+n+1 (n its beat count). Throughput: one beat per cycle, L effectual pairs per beat.
+// Latency: a group accepted at edge e has its beats' addresses registered at e+1 .. e+n, their
+// weights at e+2 .. e+n+1, accumulated at e+3 .. e+n+2 (n its beat count). Throughput: one beat
+// per cycle, L effectual pairs per beat.
 //
 // Memories (written by the core's configuration port, never reset): bitmap Rows*NG x G bits,
 // weight Rows*FanIn x B bits (dense worst case). Rows >= BankRows: the image may hold empty rows.
@@ -232,8 +235,18 @@ module dense_bank #(
   );
 
   // ---------------------------------------------------------------------------------------------
-  // Beat: weight and pixel of every lane, registered for the MAC
+  // Address stage: every lane's weight address and pixel, registered; then the beat: weight and
+  // pixel of every lane, registered for the MAC
   // ---------------------------------------------------------------------------------------------
+  logic                                 ast_valid_q;
+  logic [Lanes-1:0]                     ast_lane_q;
+  logic [Lanes-1:0][WAddrBits-1:0]      ast_waddr_q;
+  logic [Lanes-1:0][PixelBits-1:0]      ast_px_q;
+  logic                                 ast_first_q, ast_rowend_q, ast_pixend_q;
+  logic [RowBits-1:0]                   ast_row_q;
+  logic [BufBits-1:0]                   ast_buf_q;
+  logic [Lanes-1:0][WAddrBits-1:0]      ast_waddr_d;
+  logic [Lanes-1:0][PixelBits-1:0]      ast_px_d;
   logic                                 mac_valid_d, mac_valid_q;
   logic [Lanes-1:0]                     mac_lane_d, mac_lane_q;
   logic [Lanes-1:0][WeightBits-1:0]     mac_w_d, mac_w_q;
@@ -251,18 +264,20 @@ module dense_bank #(
     assign pos      = det_pos[l * PosBits +: PosBits];
     assign idx      = det_idx[l * PosBits +: PosBits];
     // base + idx < WeightDepth for a valid lane (WeightInRange_A); the cast drops carry bits.
-    assign waddr    = WAddrBits'(grp_base_q + BaseBits'(idx));
-    assign mac_w_d[l]  = det_lane_valid[l] ? weight_q[waddr] : '0;
-    assign mac_px_d[l] = det_lane_valid[l] ? grp_pix_q[pos * PixelBits +: PixelBits] : '0;
+    assign waddr          = WAddrBits'(grp_base_q + BaseBits'(idx));
+    assign ast_waddr_d[l] = waddr;
+    assign ast_px_d[l]    = det_lane_valid[l] ? grp_pix_q[pos * PixelBits +: PixelBits] : '0;
+    assign mac_w_d[l]     = ast_lane_q[l] ? weight_q[ast_waddr_q[l]] : '0;
   end
 
-  assign mac_valid_d  = det_out_valid;
-  assign mac_lane_d   = det_lane_valid;
-  assign mac_first_d  = beat_first_q & grp_first_q;
-  assign mac_rowend_d = det_last & grp_rowlast_q;
-  assign mac_pixend_d = det_last & grp_pixlast_q;
-  assign mac_row_d    = grp_row_q;
-  assign mac_buf_d    = grp_buf_q;
+  assign mac_px_d     = ast_px_q;
+  assign mac_valid_d  = ast_valid_q;
+  assign mac_lane_d   = ast_lane_q;
+  assign mac_first_d  = ast_first_q;
+  assign mac_rowend_d = ast_rowend_q;
+  assign mac_pixend_d = ast_pixend_q;
+  assign mac_row_d    = ast_row_q;
+  assign mac_buf_d    = ast_buf_q;
 
   // ---------------------------------------------------------------------------------------------
   // MAC
@@ -323,6 +338,15 @@ module dense_bank #(
       grp_pixlast_q <= 1'b0;
       grp_buf_q     <= '0;
       beat_first_q  <= 1'b0;
+      ast_valid_q   <= 1'b0;
+      ast_lane_q    <= '0;
+      ast_waddr_q   <= '0;
+      ast_px_q      <= '0;
+      ast_first_q   <= 1'b0;
+      ast_rowend_q  <= 1'b0;
+      ast_pixend_q  <= 1'b0;
+      ast_row_q     <= '0;
+      ast_buf_q     <= '0;
       mac_valid_q   <= 1'b0;
       mac_lane_q    <= '0;
       mac_w_q       <= '0;
@@ -347,6 +371,15 @@ module dense_bank #(
       grp_pixlast_q <= grp_pixlast_d;
       grp_buf_q     <= grp_buf_d;
       beat_first_q  <= beat_first_d;
+      ast_valid_q   <= det_out_valid;
+      ast_lane_q    <= det_lane_valid;
+      ast_waddr_q   <= ast_waddr_d;
+      ast_px_q      <= ast_px_d;
+      ast_first_q   <= beat_first_q & grp_first_q;
+      ast_rowend_q  <= det_last & grp_rowlast_q;
+      ast_pixend_q  <= det_last & grp_pixlast_q;
+      ast_row_q     <= grp_row_q;
+      ast_buf_q     <= grp_buf_q;
       mac_valid_q   <= mac_valid_d;
       mac_lane_q    <= mac_lane_d;
       mac_w_q       <= mac_w_d;

@@ -32,10 +32,11 @@
 //   neuron   once a buffer is complete, Co lif_units emit the T beats of the pixel (time-inner),
 //            buffers in ring order, while the banks compute the next pixels into the others: with
 //            N > 2 fast pixels run up to N - 1 pixels ahead of the emission behind a slow one.
-// Cycles per pixel ~ max(T, max over banks of the beats of its groups) (+ 3 cycles of pipeline
+// Cycles per pixel ~ max(T, max over banks of the beats of its groups) (+ 4 cycles of pipeline
 // latency at the start of a frame): golden/cycles/dense_input.py models them exactly.
 // Latency: window taken at edge e -> first group accepted at e+1 -> beats e+2.. -> currents
-// complete one cycle after the last beat -> first output beat valid the cycle after that.
+// complete two cycles after the last beat (the bank's address and weight registers) -> first
+// output beat valid the cycle after that.
 //
 // Planted bug (test-suite self-check only): `define DUALSPIKE_BUG_DENSE_LOST_LAST_TIMESTEP
 // repeats the previous beat's data at t = T-1 (the spikes of T-2, or for T = 1 the previous

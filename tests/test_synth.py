@@ -55,8 +55,10 @@ MEASURED = {
     # Measured again at 08bb010 (2984 / 548 at the last update; the rank-select detector came
     # between).
     # The emitted pixel's currents registered when its emission starts (issue 11, 2026-12-02:
-    # the neuron loop no longer reads the LUT RAM): 2868 / 605 -> 2924 / 669 (Co x CB = 64).
-    "dense_input_core": {"lut": 2924, "ff": 669, "lutram": 79},
+    # the neuron loop no longer reads the LUT RAM): 2868 / 605 -> 2924 / 669 (Co x CB = 64);
+    # the banks' address stage (lane addresses and pixels registered before the weight read):
+    # 3004 / 771.
+    "dense_input_core": {"lut": 3004, "ff": 771, "lutram": 79},
 }
 #: Every core's configuration memories (and the conv line buffer) must stay RAM: sdp_rams or
 #: arrays read asynchronously (LUT RAM), never reset flip-flop arrays (docs/synthesis.md).

@@ -16,7 +16,8 @@ Event recurrences (edges are integers; edge 0 accepts the first pixel; ``HW = H*
 - it is taken at ``Tk[f] = max(D[f] + 1, max_p LastAcc[p][f-1], EmitEnd[f-2])``;
 - bank p accepts its groups back to back from ``max(Tk[f] + 1, Free_p)`` (``Free_p``: its
   detector's last beat of frame f-1); ``LastAcc`` is its last group's acceptance;
-- the currents are complete at ``Full[f] = max_p (LastAcc + beats(last)) + 1``;
+- the currents are complete at ``Full[f] = max_p (LastAcc + beats(last)) + BANK_TAIL``
+  (:data:`golden.cycles.dense_input.BANK_TAIL`);
 - the T beats leave at ``EmitStart + 1 .. EmitStart + T``, ``EmitStart[f] = max(Full[f],
   EmitEnd[f-1])``, ``EmitEnd[f] = EmitStart[f] + T``.
 
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from golden.cycles.dense_input import DenseInputStepped, pixel_frame, window_beats
+from golden.cycles.dense_input import BANK_TAIL, DenseInputStepped, pixel_frame, window_beats
 from golden.cycles.layer import LayerModel, steady
 from golden.sparsity import effectual_ops, fanin_weights, group_count
 
@@ -87,7 +88,7 @@ def frame_timing(weight, frames, *, parallel: int, lanes: int, group: int,
             acc = max(taken + 1, det_free[b]) + sum(bank_beats[:-1])
             last_acc[b] = acc
             det_free[b] = acc + bank_beats[-1]
-            full = max(full, det_free[b] + 1)
+            full = max(full, det_free[b] + BANK_TAIL)
         end = max(full, emit_end[1]) + timesteps if f else full + timesteps
         emit_end = [emit_end[1], end]
         first_in.append(start)
