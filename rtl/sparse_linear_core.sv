@@ -153,6 +153,9 @@ module sparse_linear_core #(
   logic [GBits-1:0]      iss_g_d, iss_g_q;   // group
   // The bitmap word of (iss_r, iss_g), r*NG + g, counted rather than multiplied (timing).
   logic [BAddrBits-1:0]  iss_word_d, iss_word_q;
+  // The bitmap word of the step position, one step ahead like step_t/r/g: every bank reads the
+  // word it will hold after an acceptance from a register, not through the acceptance.
+  logic [BAddrBits-1:0]  step_word_d, step_word_q;
   logic [TBits-1:0]      rd_t;               // timestep whose spikes are read
   // The issue position after a step (an acceptance), kept in registers one step ahead of the
   // issue position, with the issue position's last-g/r/t flags: the frame buffer reads both
@@ -239,6 +242,8 @@ module sparse_linear_core #(
   assign step_t_d = !accept ? step_t_q
                   : (!(step_last_g && step_last_r) ? step_t_q
                                                    : (step_last_t ? '0 : step_t_q + TBits'(1)));
+  assign step_word_d  = !accept ? step_word_q
+                      : ((step_last_g && step_last_r) ? '0 : step_word_q + BAddrBits'(1));
   assign iss_last_g_d = accept ? step_last_g : iss_last_g_q;
   assign iss_last_r_d = accept ? step_last_r : iss_last_r_q;
   assign iss_last_t_d = accept ? step_last_t : iss_last_t_q;
@@ -265,7 +270,7 @@ module sparse_linear_core #(
       iss_t_d      = step_t_q;
       iss_r_d      = step_r_q;
       iss_g_d      = step_g_q;
-      iss_word_d   = (iss_last_g && iss_last_r) ? '0 : iss_word_q + BAddrBits'(1);
+      iss_word_d   = step_word_q;
     end
   end
 
@@ -281,6 +286,7 @@ module sparse_linear_core #(
       step_r_q     <= StepR0;
       step_g_q     <= StepG0;
       iss_word_q   <= '0;
+      step_word_q  <= BAddrBits'((BitmapDep > 1) ? 1 : 0);
       grp_busy_q   <= 1'b0;
       grp_t_q      <= '0;
       grp_r_q      <= '0;
@@ -297,6 +303,7 @@ module sparse_linear_core #(
       step_r_q     <= step_r_d;
       step_g_q     <= step_g_d;
       iss_word_q   <= iss_word_d;
+      step_word_q  <= step_word_d;
       grp_busy_q   <= grp_busy_d;
       grp_t_q      <= grp_t_d;
       grp_r_q      <= grp_r_d;
@@ -380,7 +387,7 @@ module sparse_linear_core #(
   for (genvar p = 0; p < Parallel; p++) begin : g_bank
     logic                              cfg_bitmap_we, cfg_weight_we;
     logic [GroupWidth-1:0]             bitmap_mem [BitmapDep];
-    logic [GroupWidth-1:0]             wbitmap;        // weight bitmap of the issued group
+    logic [GroupWidth-1:0]             wbitmap_q;      // weight bitmap of the issue position
     logic [CountBits-1:0]              wcount;         // its popcount
     logic [BaseBits-1:0]               run_base_d, run_base_q;  // base of the next group
     logic [BaseBits-1:0]               grp_base_d, grp_base_q;  // base of the held group
@@ -413,7 +420,17 @@ module sparse_linear_core #(
       end
     end
 
-    assign wbitmap = bitmap_mem[iss_word_q];
+    // Registered: the word of the issue position, or after an acceptance that of the step
+    // position (both read from registers; the acceptance only picks one). A configuration write
+    // shows here a cycle later: the load ends before the first input beat, at least
+    // AVAIL_LATENCY cycles before the first acceptance (golden.cycles.sparse_linear).
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_wbitmap
+      if (!rst_ni) begin
+        wbitmap_q <= '0;
+      end else begin
+        wbitmap_q <= accept ? bitmap_mem[step_word_q] : bitmap_mem[iss_word_q];
+      end
+    end
 
     // The group's first packed weight sits at the running popcount of the bitmaps walked
     // before it in this pass (reset after the last group of every timestep).
@@ -434,7 +451,7 @@ module sparse_linear_core #(
       .rst_ni,
       .in_valid_i       (accept),
       .in_ready_o       (det_in_ready[p]),
-      .wbitmap_i        (wbitmap),
+      .wbitmap_i        (wbitmap_q),
       .sbitmap_i        (sbitmap),
       .out_valid_o      (out_valid),
       .out_ready_i      (row_ready),

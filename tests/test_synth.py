@@ -47,8 +47,9 @@ MEASURED = {
     # (08bb010): 1081 / 361.
     # Address stage (issue 11, 2026-12-02: the lanes' weight addresses registered before the
     # read): 1034 / 375 -> 1140 / 408 (addresses 24, lane flags 4, stage tags 5); the issue's
-    # step position and last flags in registers: 1150 / 413.
-    "sparse_linear_core": {"lut": 1150, "ff": 413, "lutram": 20},
+    # step position and last flags in registers: 1150 / 413; the banks' bitmap word registered
+    # (of the issue or, on acceptance, the step position): 1026 / 432.
+    "sparse_linear_core": {"lut": 1026, "ff": 432, "lutram": 20},
     # Current buffers as per-channel LUT RAM (a ring of CurrentBuffers words; was 676
     # flip-flops / 45 LUT-RAM cells with flip-flop buffers, 822 flip-flops with 4 of them);
     # line-buffer rows padded to 2^XBits words (no slot x Width multiplier): LUT RAM 61 -> 79.
