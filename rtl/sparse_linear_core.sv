@@ -756,8 +756,20 @@ module sparse_linear_core #(
   // OutValidHeld / OutDataStable: a stalled output beat stays offered, unchanged.
   `DUALSPIKE_CHECK_OUT_STREAM(OutBits + 1)
 
+  // A configuration write of the previous cycle (the bitmap registers see it only now).
+  logic cfg_prev_q;
+  always @(posedge clk_i) begin : p_cfg_prev
+    cfg_prev_q <= cfg_valid_i;
+  end
+
   always @(posedge clk_i) begin : p_sva
     if (sva_armed) begin
+      // CfgSettled_A: no group enters the detectors in the cycle after a configuration write
+      // (each bank's bitmap register would still hold the word before the write).
+      if (accept) begin
+        assert (!cfg_prev_q)
+          else $error("CfgSettled_A: a group issued the cycle after a configuration write");
+      end
       // RowDoneReady_A: a row's last beat enters the address stage only when the stage moves.
       if (row_done) begin
         assert (row_ready)
