@@ -214,11 +214,46 @@ def merge_record(previous: dict | None, result: dict) -> dict:
     return {**result, "designs": kept + result["designs"]}
 
 
+def synthesized_text(text: str) -> str:
+    """An RTL file as synthesis reads it: without comments, without the simulation-only
+    ```ifndef SYNTHESIS`` sections (their ```else`` branches kept) and without blank lines or
+    trailing spaces, so that an assertion or a comment does not change which RTL a result is
+    for. Other conditionals (``__ICARUS__``, the planted bugs) are kept as they are."""
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    kept = []
+    open_ifs: list[list[bool]] = []  # per open `if*: [is it on SYNTHESIS, is its branch dropped]
+    for line in text.splitlines():
+        line = re.sub(r"//.*", "", line).rstrip()
+        directive = re.match(r"\s*`(ifdef|ifndef|elsif|else|endif)\b\s*(\w*)", line)
+        outer_dropped = any(dropped for _, dropped in open_ifs[:-1])
+        if directive and directive.group(1) in ("ifdef", "ifndef"):
+            on_synthesis = directive.group(2) == "SYNTHESIS"
+            dropped_before = any(dropped for _, dropped in open_ifs)
+            open_ifs.append([on_synthesis, on_synthesis and directive.group(1) == "ifndef"])
+            if on_synthesis or dropped_before:
+                continue
+        elif directive and open_ifs:
+            on_synthesis = open_ifs[-1][0]
+            if directive.group(1) == "endif":
+                open_ifs.pop()
+            elif on_synthesis:
+                open_ifs[-1][1] = not open_ifs[-1][1]
+            if on_synthesis or outer_dropped:
+                continue
+        elif any(dropped for _, dropped in open_ifs):
+            continue
+        if line.strip():
+            kept.append(line)
+    return "\n".join(kept)
+
+
 def rtl_digest(rtl: Path = REPO_ROOT / "rtl") -> str:
-    """SHA-256 over every RTL file (name and text, sorted): which RTL a recorded Fmax is for."""
+    """SHA-256 over every RTL file (name and synthesized text, sorted): which RTL a recorded Fmax
+    is for. Comments and simulation-only sections do not count (``synthesized_text``)."""
     digest = hashlib.sha256()
     for path in sorted(rtl.glob("*.sv*")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        text = synthesized_text(path.read_text())
+        digest.update(path.name.encode() + b"\0" + text.encode() + b"\0")
     return digest.hexdigest()
 
 

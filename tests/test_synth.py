@@ -116,6 +116,31 @@ def test_pnr_wrapper_registers_every_port():
         assert connection in text
 
 
+def test_rtl_digest_counts_what_synthesis_reads(tmp_path):
+    """A recorded Fmax stays valid across comments and simulation-only assertions, not across a
+    change of the synthesized logic (also not of a `else branch of `ifndef SYNTHESIS)."""
+    from ci.pnr import rtl_digest
+
+    rtl = tmp_path / "rtl"
+    rtl.mkdir()
+    source = ("module m (input logic a_i, output logic y_o);\n"
+              "  assign y_o = a_i;  // pass\n"
+              "`ifndef SYNTHESIS\n  initial assert (1);\n`else\n  logic unused;\n`endif\n"
+              "`ifndef __ICARUS__\n  logic keep;\n`endif\n"
+              "endmodule\n")
+    (rtl / "m.sv").write_text(source)
+    base = rtl_digest(rtl)
+    for same in (source.replace("// pass", "// a comment"),
+                 source.replace("initial assert (1);", "initial assert (0);\n  `ifdef X\n `endif"),
+                 source.replace("endmodule", "/* a\n block */\n\nendmodule")):
+        (rtl / "m.sv").write_text(same)
+        assert rtl_digest(rtl) == base
+    for other in (source.replace("= a_i", "= !a_i"), source.replace("unused", "unused2"),
+                  source.replace("logic keep", "logic kept")):
+        (rtl / "m.sv").write_text(other)
+        assert rtl_digest(rtl) != base
+
+
 def test_sim_figures_read_the_recorded_fmax(tmp_path):
     """make sim quotes frames/s at the Fmax recorded by make pnr for that network only, and says
     when the record is for other RTL or other knobs."""
