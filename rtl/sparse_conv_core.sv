@@ -345,7 +345,12 @@ module sparse_conv_core #(
   // next, so it never reads a word before it is written (docs/sparse_conv_core.md).
   logic [WinBits-1:0]      stage_q;          // the window being drained: bit t*F + j
   logic                    drain_busy_q;     // the drain writes a word this cycle
-  logic                    drain_free;       // ... or none after this cycle: a capture may come
+  // The drain writes no word after this cycle: a capture may come, and stage_q loads the
+  // window of the capture pointer (it is read only while the drain is busy, so loading it on
+  // every free cycle is loading it at the capture). A register, computed a cycle ahead: as
+  // the enable of the WinBits-wide stage_q it fans out to every bit, and behind the capture
+  // rule it was the conv core's critical path (docs/synthesis.md).
+  logic                    drain_free_q;
   logic [WsBits-1:0]       dr_slot_q;        // the slot the drain writes,
   logic [TIdxBits-1:0]     dr_t_q;           //   its timestep
   logic                    drain_go;
@@ -391,8 +396,7 @@ module sparse_conv_core #(
   assign n0_go        = loaded_q[ns_q] & all_done & ~stall;
   assign n0_last      = int'(nt_q) == Timesteps - 1 && int'(nr_q) + NrnRows >= Rows;
   assign release_slot = (n0_go && n0_last) ? WindowSlots'(1) << ns_q : '0;
-  assign drain_free   = ~drain_busy_q | (int'(dr_t_q) == Timesteps - 1);
-  assign cap          = cap_ready & ~loaded_q[cs_q] & drain_free;
+  assign cap          = cap_ready & ~loaded_q[cs_q] & drain_free_q;
   assign cap_row_done = cap && int'(xc_q) == Width - 1;
   assign lif_fire     = lif_q & ~stall;
   assign drain_go     = drain_busy_q;
@@ -400,11 +404,19 @@ module sparse_conv_core #(
   assign drain_addr   = ($clog2(WindowSlots * Timesteps))'(int'(dr_slot_q) * Timesteps
                                                            + int'(dr_t_q));
 
+  // No reset: stage_q is read only by the drain, which starts the cycle after a capture, and a
+  // capture only comes when the drain is free, so the word read was loaded by that capture.
+  always_ff @(posedge clk_i) begin : p_stage
+    if (drain_free_q) begin
+      stage_q <= window;
+    end
+  end
+
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_slot_reg
     if (!rst_ni) begin
-      stage_q        <= '0;
       loaded_q       <= '0;
       drain_busy_q   <= 1'b0;
+      drain_free_q   <= 1'b1;
       dr_slot_q      <= '0;
       dr_t_q         <= '0;
       pix_last_q     <= '0;
@@ -430,9 +442,11 @@ module sparse_conv_core #(
           drain_busy_q <= 1'b0;
         end
       end
+      // Free after the next edge: not busy then, or busy with its last word then.
+      drain_free_q <= cap ? (Timesteps == 1)
+                          : (~drain_busy_q || int'(dr_t_q) + 1 >= Timesteps - 1);
       // Capture the next pixel's window for the free slot cs_q; the drain starts next cycle.
       if (cap) begin
-        stage_q          <= window;
         drain_busy_q     <= 1'b1;
         dr_slot_q        <= cs_q;
         dr_t_q           <= '0;
@@ -852,6 +866,12 @@ module sparse_conv_core #(
       // CfgIdle_A: no configuration write while a pixel is being computed.
       assert (loaded_q == '0 && !nrn_q && !lif_q)
         else $error("CfgIdle_A: configuration write while a pixel is being computed");
+    end
+    if (sva_armed) begin
+      // DrainFree_A: the registered drain_free_q is the drain's state of this cycle.
+      assert (drain_free_q == (!drain_busy_q || int'(dr_t_q) == Timesteps - 1))
+        else $error("DrainFree_A: drain_free_q = %0d, busy %0d at word %0d", drain_free_q,
+                    drain_busy_q, dr_t_q);
     end
     if (sva_armed) begin
       // LineBufferBound_A: the input is never more than K rows ahead of the capture pointer.
