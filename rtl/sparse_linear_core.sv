@@ -389,7 +389,8 @@ module sparse_linear_core #(
     logic [GroupWidth-1:0]             bitmap_mem [BitmapDep];
     logic [GroupWidth-1:0]             wbitmap_q;      // weight bitmap of the issue position
     logic [CountBits-1:0]              wcount;         // its popcount
-    logic [BaseBits-1:0]               run_base_d, run_base_q;  // base of the next group
+    logic [CountBits-1:0]              grp_count_q;    // popcount of the held group's bitmap
+    logic                              grp_pass_end_q; // the held group ends its pass
     logic [BaseBits-1:0]               grp_base_d, grp_base_q;  // base of the held group
     logic                              out_valid, out_last;
     logic [Lanes-1:0]                  lane_valid;
@@ -433,13 +434,14 @@ module sparse_linear_core #(
     end
 
     // The group's first packed weight sits at the running popcount of the bitmaps walked
-    // before it in this pass (reset after the last group of every timestep).
+    // before it in this pass (0 after the last group of every timestep): the held group's base
+    // plus its registered popcount, added when the next group is accepted. (Adding the
+    // popcount in the cycle of its own group's acceptance put the bitmap read, the popcount
+    // and the base adder in one path: the linear core's critical path, docs/synthesis.md.)
     `DUALSPIKE_ALWAYS_COMB begin : p_base
-      run_base_d = run_base_q;
       grp_base_d = grp_base_q;
       if (accept) begin
-        grp_base_d = run_base_q;
-        run_base_d = (iss_last_g && iss_last_r) ? '0 : run_base_q + BaseBits'(wcount);
+        grp_base_d = grp_pass_end_q ? '0 : grp_base_q + BaseBits'(grp_count_q);
       end
     end
 
@@ -524,11 +526,15 @@ module sparse_linear_core #(
 
     always_ff @(posedge clk_i or negedge rst_ni) begin : p_bank_reg
       if (!rst_ni) begin
-        run_base_q <= '0;
-        grp_base_q <= '0;
-        acc_q      <= '0;
+        grp_count_q    <= '0;
+        grp_pass_end_q <= 1'b1;
+        grp_base_q     <= '0;
+        acc_q          <= '0;
       end else begin
-        run_base_q <= run_base_d;
+        if (accept) begin
+          grp_count_q    <= wcount;
+          grp_pass_end_q <= iss_last_g && iss_last_r;
+        end
         grp_base_q <= grp_base_d;
         acc_q      <= acc_d;
       end
