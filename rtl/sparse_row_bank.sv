@@ -15,12 +15,15 @@
 //   scan  SC0 the row counters (t, r) of slot sc_slot_q address the bitmaps of rows r and r+1
 //             (r even; r+1 only if < R), one copy per group and row (sdp_ram, synchronous
 //             read); the pair is scanned when the slot is loaded, not yet scanned, and the row
-//             queue has room for two rows more than it holds and SC1 / SC2 may push;
+//             queue has room for two rows more than it holds and SC1, SC2, SC2b may push;
 //         SC1 e = wrow & spikes (the same spikes for both rows); per group: pairs ce[g] and
 //             weights cw[g] (popcounts);
-//         SC2 n = sum ce, prefix sums Pe[g] (pairs before group g), Pw[g] (weights before g),
-//             roff (weights of the bank's rows before r: packed-weight base of the row); each
-//             row with n > 0 is pushed into the row queue (up to two per cycle).
+//         SC2 n = sum ce, prefix sums Pe[g] (pairs before group g), Pw[g] (weights before g)
+//             and the row's weight count, registered;
+//         SC2b roff (weights of the bank's rows before r: packed-weight base of the row); each
+//             row with n > 0 is pushed into the row queue (up to two per cycle). (The prefix
+//             sums and roff in one cycle, into the queue's LUT RAM, were the conv core's
+//             critical path, docs/synthesis.md.)
 //   issue I   the queue's front row gives L ranks k .. k+L-1 (lane l takes rank k+l). The beat
 //             with k+L >= n is the row's last: the row leaves the queue. Its spare lanes take
 //             the first pairs of the next queued row (ranks from 0) if that row has more pairs
@@ -44,7 +47,7 @@
 //             accumulator (the first beat of a row starts from 0) and the row's last beat
 //             writes it to the current buffer entry (s, t, r); the lanes given to the next row
 //             start its accumulator.
-//   A slot is done (done_o[s]) once its last row left SC2 and every row of it pushed has been
+//   A slot is done (done_o[s]) once its last row left SC2b and every row of it pushed has been
 //   written; release_i[s] (the neuron stage read the slot's last row) clears it for the next
 //   pixel. A row never pushed (empty) reads as current 0.
 // Neuron-stage read, two rows of a timestep per cycle: with nrn_re_i (nrn_r_i even), the
@@ -189,10 +192,18 @@ module sparse_row_bank #(
   logic [ScanRows-1:0][Groups-1:0][CountBits-1:0]  sc2_ce_q, sc2_cw_q;
   logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc2_e_q;
 
-  // Room for two more rows besides those queued and those SC1 and SC2 may push (a pop in the
-  // same cycle is not counted: the rule stays simple and the model exact).
+  logic                                         sc2b_v_q, sc2b_last_q;
+  logic [SlotBits-1:0]                          sc2b_slot_q;
+  logic [TIdxBits-1:0]                          sc2b_t_q;
+  logic [RIdxBits-1:0]                          sc2b_r_q;
+  logic [BmIdxBits-1:0]                         sc2b_bm_base_q;
+  logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc2b_e_q;
+
+  // Room for two more rows besides those queued and those SC1, SC2 and SC2b may push (a pop in
+  // the same cycle is not counted: the rule stays simple and the model exact).
   assign sc_go   = loaded_i[sc_slot_q] && !scanned_q[sc_slot_q]
-                   && int'(q_count_q) + ScanRows * (int'(sc1_v_q) + int'(sc2_v_q) + 1)
+                   && int'(q_count_q)
+                      + ScanRows * (int'(sc1_v_q) + int'(sc2_v_q) + int'(sc2b_v_q) + 1)
                       <= QueueDepth;
   assign sc_last = int'(sc_t_q) == Timesteps - 1 && int'(sc_r_q) + ScanRows >= Rows;
 
@@ -258,13 +269,14 @@ module sparse_row_bank #(
     end
   end
 
-  // SC2: row totals and prefix sums; the running weight count over the bank's rows.
-  logic [ScanRows-1:0][Groups-1:0][RankBits-1:0] sc2_pe, sc2_pw;
-  logic [ScanRows-1:0][RankBits-1:0]  sc2_n;
-  logic [ScanRows-1:0][WAddrBits-1:0] sc2_roff;
-  logic [ScanRows-1:0][RowBits-1:0]   sc2_row;
-  logic [ScanRows-1:0][RankBits-1:0]  sc2_wsum;
-  logic [WAddrBits-1:0]  run_q;        // weights of the rows before sc2_r_q (this pass)
+  // SC2: row totals and prefix sums, registered for SC2b; SC2b: the running weight count over
+  // the bank's rows and the pushes.
+  logic [ScanRows-1:0][Groups-1:0][RankBits-1:0] sc2_pe, sc2_pw, sc2b_pe_q, sc2b_pw_q;
+  logic [ScanRows-1:0][RankBits-1:0]  sc2_n, sc2b_n_q;
+  logic [ScanRows-1:0][RankBits-1:0]  sc2_wsum, sc2b_wsum_q;
+  logic [ScanRows-1:0][WAddrBits-1:0] sc2b_roff;
+  logic [ScanRows-1:0][RowBits-1:0]   sc2b_row;
+  logic [WAddrBits-1:0]  run_q;        // weights of the rows before sc2b_r_q (this pass)
   logic [WAddrBits-1:0]  run_d;
   logic [ScanRows-1:0]   push;         // scan row a is pushed (it has pairs)
   logic [1:0]            push_count;
@@ -292,19 +304,31 @@ module sparse_row_bank #(
     assign sc2_pw[a]   = weights_before;
     assign sc2_n[a]    = pairs_total;
     assign sc2_wsum[a] = weights_total;
-    assign sc2_row[a] = {sc2_slot_q, sc2_t_q, RIdxBits'(int'(sc2_r_q) + a),
-                         BmIdxBits'(int'(sc2_bm_base_q) + a * Groups), sc2_roff[a],
-                         sc2_pe[a], sc2_pw[a], sc2_e_q[a]};
+    assign sc2b_row[a] = {sc2b_slot_q, sc2b_t_q, RIdxBits'(int'(sc2b_r_q) + a),
+                          BmIdxBits'(int'(sc2b_bm_base_q) + a * Groups), sc2b_roff[a],
+                          sc2b_pe_q[a], sc2b_pw_q[a], sc2b_e_q[a]};
     // A row has pairs iff one of its effectual bits is set (not from n: off the adder tree).
-    assign push[a]    = sc2_v_q && (|sc2_e_q[a]);
+    assign push[a]     = sc2b_v_q && (|sc2b_e_q[a]);
   end
-  assign sc2_roff[0] = (sc2_r_q == '0) ? '0 : run_q;
-  assign sc2_roff[1] = sc2_roff[0] + WAddrBits'(sc2_wsum[0]);
+  assign sc2b_roff[0] = (sc2b_r_q == '0) ? '0 : run_q;
+  assign sc2b_roff[1] = sc2b_roff[0] + WAddrBits'(sc2b_wsum_q[0]);
   // Both rows' weights summed beside roff[1], not after it (one adder less in the chain).
-  assign run_d       = sc2_v_q ? sc2_roff[0]
-                               + (WAddrBits'(sc2_wsum[0]) + WAddrBits'(sc2_wsum[1]))
-                               : run_q;
+  assign run_d        = sc2b_v_q ? sc2b_roff[0]
+                                 + (WAddrBits'(sc2b_wsum_q[0]) + WAddrBits'(sc2b_wsum_q[1]))
+                                 : run_q;
   assign push_count  = 2'(int'(push[0]) + int'(push[1]));
+
+  // SC2b's row fields. No reset: read only while sc2b_v_q (reset) says they were loaded.
+  always_ff @(posedge clk_i) begin : p_sc2b
+    sc2b_t_q       <= sc2_t_q;
+    sc2b_r_q       <= sc2_r_q;
+    sc2b_bm_base_q <= sc2_bm_base_q;
+    sc2b_pe_q      <= sc2_pe;
+    sc2b_pw_q      <= sc2_pw;
+    sc2b_n_q       <= sc2_n;
+    sc2b_wsum_q    <= sc2_wsum;
+    sc2b_e_q       <= sc2_e_q;
+  end
 
   // ---------------------------------------------------------------------------------------------
   // Row queue (circular buffer of QueueDepth entries: entry i in memory i % 2 at word i / 2, so
@@ -323,10 +347,10 @@ module sparse_row_bank #(
   // The pushes of this cycle: the first to entry q_tail_q, the second (both rows) to the next.
   logic [RowBits-1:0]  push_first, push_second;
   logic [RankBits-1:0] push_first_n, push_second_n;
-  assign push_first    = push[0] ? sc2_row[0] : sc2_row[1];
-  assign push_second   = sc2_row[1];
-  assign push_first_n  = push[0] ? sc2_n[0] : sc2_n[1];
-  assign push_second_n = sc2_n[1];
+  assign push_first    = push[0] ? sc2b_row[0] : sc2b_row[1];
+  assign push_second   = sc2b_row[1];
+  assign push_first_n  = push[0] ? sc2b_n_q[0] : sc2b_n_q[1];
+  assign push_second_n = sc2b_n_q[1];
   // Memory m takes the push whose entry has parity m.
   logic                we0, we1;
   logic [RowBits-1:0]  wdata0, wdata1;
@@ -743,7 +767,7 @@ module sparse_row_bank #(
   // ---------------------------------------------------------------------------------------------
   // Slot bookkeeping
   // ---------------------------------------------------------------------------------------------
-  logic [Slots-1:0]                scan_fin_q, scan_fin_d;   // the slot's last row left SC2
+  logic [Slots-1:0]                scan_fin_q, scan_fin_d;   // the slot's last row left SC2b
   logic [Slots-1:0][OutstBits-1:0] outst_q, outst_d;         // rows pushed, not yet written
   logic [Slots-1:0]                scanned_d;
   logic [Slots-1:0]                done_q;
@@ -762,14 +786,14 @@ module sparse_row_bank #(
         end
       end
       outst_d[s] = OutstBits'(int'(outst_q[s])
-                              + ((int'(sc2_slot_q) == s) ? int'(push_count) : 0)
+                              + ((int'(sc2b_slot_q) == s) ? int'(push_count) : 0)
                               - int'(row_done && int'(e3_slot_q) == s));
     end
     if (sc_go && sc_last) begin
       scanned_d[sc_slot_q] = 1'b1;
     end
-    if (sc2_v_q && sc2_last_q) begin
-      scan_fin_d[sc2_slot_q] = 1'b1;
+    if (sc2b_v_q && sc2b_last_q) begin
+      scan_fin_d[sc2b_slot_q] = 1'b1;
     end
     if (row_done) begin
       written_d[cb_waddr] = 1'b1;
@@ -798,6 +822,9 @@ module sparse_row_bank #(
       sc2_v_q      <= 1'b0;
       sc2_slot_q   <= '0;
       sc2_last_q   <= 1'b0;
+      sc2b_v_q     <= 1'b0;
+      sc2b_slot_q  <= '0;
+      sc2b_last_q  <= 1'b0;
       sc2_t_q      <= '0;
       sc2_r_q      <= '0;
       sc2_ce_q     <= '0;
@@ -872,6 +899,9 @@ module sparse_row_bank #(
       sc2_ce_q     <= sc1_ce;
       sc2_cw_q     <= sc1_cw;
       sc2_e_q      <= sc1_e;
+      sc2b_v_q     <= sc2_v_q;
+      sc2b_slot_q  <= sc2_slot_q;
+      sc2b_last_q  <= sc2_last_q;
       run_q        <= run_d;
       e0_v_q       <= issue;
       e0_first_q   <= k_q == '0;

@@ -56,12 +56,12 @@ def _run(weight, frames, hw: ConvHw) -> SparseConvStepped:
 
 def test_single_pixel_known_answer():
     """1x1 frame, one tap, one channel, P = L = 1: accept 0, capture 1, scan 2 (SC0), 3 (SC1),
-    4 (SC2, queued), issue 5, E0 6, E0b 7, E1 8, E1b 9, E2 10, E3 11 (written), done 12 = the
-    neuron stage's read, bias + current 13, LIF 14, output register 15: 16 cycles from the first
-    input beat to the output beat."""
+    4 (SC2), 5 (SC2b, queued), issue 6, E0 7, E0b 8, E1 9, E1b 10, E2 11, E3 12 (written), done
+    13 = the neuron stage's read, bias + current 14, LIF 15, output register 16: 17 cycles from
+    the first input beat to the output beat."""
     weight = np.ones((1, 1, 1, 1), dtype=np.int64)
     frame = np.ones((1, 1, 1, 1), dtype=np.uint8)
-    assert frame_cycles(weight, [frame], ConvHw(1, 1, 1)) == [16]
+    assert frame_cycles(weight, [frame], ConvHw(1, 1, 1)) == [17]
     model = _run(weight, [frame, frame], ConvHw(1, 1, 1))
     # The one-slot line buffer takes the next frame's pixel once the window was captured; the
     # second window goes to the other slot at once.

@@ -20,8 +20,8 @@ The schedule it models (each item one RTL register stage):
   in the T cycles after its capture).
 * **Banks** (P of them, each on its own): per loaded slot, the scan walks the rows (t, r), two
   rows of a timestep per cycle, while the queue of ROW_QUEUE_DEPTH rows has room for two more
-  rows than it holds and its two pipeline stages may push; two cycles after a pair of rows is
-  scanned each with effectual pairs (``n > 0``) enters the queue; the front row issues one beat
+  rows than it holds and its SCAN_STAGES pipeline stages may push; SCAN_STAGES cycles after a
+  pair of rows is scanned each with effectual pairs (``n > 0``) enters the queue; the front row issues one beat
   of L pairs per cycle and leaves with its last, whose spare lanes take the first pairs of the
   next queued row when that row has more pairs than spare lanes (it then starts at the rank
   after them); a beat's sum is in the current buffer four cycles after its issue (E0 the
@@ -56,6 +56,9 @@ SCAN_ROWS = 2
 NEURON_ROWS = 2
 #: Window slots (and current-buffer slots) of the core (rtl/sparse_conv_core.sv WindowSlots).
 WINDOW_SLOTS = 8
+#: Register stages of a scanned row pair before its rows enter the queue (rtl/sparse_row_bank.sv
+#: SC1 the pairs per group, SC2 the prefix sums, SC2b the row's weight base and the push).
+SCAN_STAGES = 3
 #: Register stages of a beat after its issue (rtl/sparse_row_bank.sv E0, E0b, E1, E1b, E2, E3);
 #: the last one writes the row's current.
 BEAT_STAGES = 6
@@ -148,8 +151,8 @@ class _BankModel:
         self.queue_depth = queue_depth
         self.sc_slot = self.sc_t = self.sc_r = 0
         self.scanned = [False] * slots
-        self.sc1 = None            # (slot, t, r, last) of the row pair in SC1, or None
-        self.sc2 = None
+        # (slot, t, r, last) of the row pair in each scan stage SC1, SC2, SC2b, or None.
+        self.scan: list[tuple[int, int, int, bool] | None] = [None] * SCAN_STAGES
         self.queue: list[tuple[int, int]] = []   # (slot, n) of each queued row, front first
         self.k = 0
         # (slot, last beat of its front row) of the beat in each stage E0 .. E3, or None.
@@ -162,13 +165,13 @@ class _BankModel:
         """One edge. ``loaded[s]``: the core's slot flags; ``release``: the slot the neuron stage
         frees at this edge, or None; ``pairs_of(slot, t, r)``: n of that row of the slot's
         pixel."""
-        in_flight = SCAN_ROWS * ((self.sc1 is not None) + (self.sc2 is not None))
+        in_flight = SCAN_ROWS * sum(stage is not None for stage in self.scan)
         room = len(self.queue) + in_flight + SCAN_ROWS <= self.queue_depth
         sc_go = loaded[self.sc_slot] and not self.scanned[self.sc_slot] and room
         sc_last = self.sc_t == self.steps - 1 and self.sc_r + SCAN_ROWS >= self.rows
         pushed = []
-        if self.sc2 is not None:
-            slot, t, r, _ = self.sc2
+        if self.scan[-1] is not None:
+            slot, t, r, _ = self.scan[-1]
             for row in range(r, min(r + SCAN_ROWS, self.rows)):
                 n = pairs_of(slot, t, row)
                 if n > 0:
@@ -191,8 +194,8 @@ class _BankModel:
             self.scanned[release] = self.scan_fin[release] = False
         if sc_go and sc_last:
             self.scanned[self.sc_slot] = True
-        if self.sc2 is not None and self.sc2[3]:
-            self.scan_fin[self.sc2[0]] = True
+        if self.scan[-1] is not None and self.scan[-1][3]:
+            self.scan_fin[self.scan[-1][0]] = True
         self.done = [self.scan_fin[s] and self.outstanding[s] == 0 for s in range(self.slots)]
 
         self.beats = [(self.queue[0][0], pop) if issue else None] + self.beats[:-1]
@@ -202,8 +205,8 @@ class _BankModel:
         elif issue:
             self.k += self.lanes
         self.queue.extend(pushed)
-        self.sc2 = self.sc1
-        self.sc1 = (self.sc_slot, self.sc_t, self.sc_r, sc_last) if sc_go else None
+        self.scan = ([(self.sc_slot, self.sc_t, self.sc_r, sc_last) if sc_go else None]
+                     + self.scan[:-1])
         if sc_go:
             self.sc_r += SCAN_ROWS
             if self.sc_r >= self.rows:
