@@ -39,7 +39,9 @@ MEASURED = {
     # the line buffer's s * W as a table (no multiplier), the E1b stage (pair_select
     # registered between its two levels, per lane) and the E0b stage (the lanes' fields
     # registered before the bitmap read).
-    "sparse_conv_core": {"lut": 3017, "ff": 1361, "lutram": 148},
+    # Stage SC2b (issue 11, 2026-12-02: the scan's prefix sums registered before the weight
+    # base and the queue push) and the drain's free flag registered: 3017 / 1361 -> 3101 / 1548.
+    "sparse_conv_core": {"lut": 3101, "ff": 1548, "lutram": 148},
     # Weight stage (issue 11): 25 more flip-flops (the lanes' read registers 16, lane flags 4,
     # stage tags 5), 18 fewer LUTs.
     # Rank-select detector (b3c9030: prefix trees, each position's rank and index registered):
@@ -49,7 +51,9 @@ MEASURED = {
     # read): 1034 / 375 -> 1140 / 408 (addresses 24, lane flags 4, stage tags 5); the issue's
     # step position and last flags in registers: 1150 / 413; the banks' bitmap word registered
     # (of the issue or, on acceptance, the step position): 1026 / 432.
-    "sparse_linear_core": {"lut": 1026, "ff": 432, "lutram": 20},
+    # The running base from the held group's registered popcount (added at the next
+    # acceptance, not in its own): 1026 / 432 -> 1124 / 429.
+    "sparse_linear_core": {"lut": 1124, "ff": 429, "lutram": 20},
     # Current buffers as per-channel LUT RAM (a ring of CurrentBuffers words; was 676
     # flip-flops / 45 LUT-RAM cells with flip-flop buffers, 822 flip-flops with 4 of them);
     # line-buffer rows padded to 2^XBits words (no slot x Width multiplier): LUT RAM 61 -> 79.
