@@ -100,10 +100,17 @@ def _run(command: list[str], cwd: Path, log: Path, timeout: float) -> str:
         return "timeout"
 
 
-def _log_tail(log: Path, pattern: str = r"ERROR|error") -> str:
+def _log_tail(log: Path, pattern: str = r"\bERROR\b|\berror:") -> str:
+    """The first error line of a tool's log, else its last line (not a line that only counts
+    errors, such as the frontend's "Build succeeded: 0 errors")."""
     lines = log.read_text(errors="replace").splitlines()
     hits = [ln.strip() for ln in lines if re.search(pattern, ln)]
     return (hits[0] if hits else (lines[-1] if lines else "no output"))[:300]
+
+
+def _has_error_line(log: Path) -> bool:
+    return any(re.search(r"\bERROR\b|\berror:", ln)
+               for ln in log.read_text(errors="replace").splitlines())
 
 
 def _rtl_line(src: str) -> str | None:
@@ -170,10 +177,17 @@ def place_and_route(job: SynthJob, out_root: Path, freq_mhz: float, timeout: flo
     (work / "pnr_top.sv").write_text(wrapper(job, parse_portlist((work / "ports.txt").read_text())))
     files = " ".join(job.files + ("pnr_top.sv",))
     start = time.monotonic()
-    status = _run([str(YOSYS), "-p",
-                   f"read_slang -j 1 -D SYNTHESIS --top pnr_top {files}; "
-                   "synth_ecp5 -top pnr_top -json netlist.json; tee -q -o mapped.json stat -json"],
-                  work, work / "yosys.log", timeout)
+    for attempt in range(2):
+        status = _run([str(YOSYS), "-p",
+                       f"read_slang -j 1 -D SYNTHESIS --top pnr_top {files}; "
+                       "synth_ecp5 -top pnr_top -json netlist.json; "
+                       "tee -q -o mapped.json stat -json"],
+                      work, work / "yosys.log", timeout)
+        # As in ci/synth.py: Yosys dying without an error line (a trap of its WebAssembly
+        # build, seen with two large runs side by side) is run once more, and the row says so.
+        if status != "failed" or _has_error_line(work / "yosys.log") or attempt:
+            break
+        row["retried"] = "yosys exited with no error message: " + _log_tail(work / "yosys.log")
     row["synth_seconds"] = round(time.monotonic() - start, 1)
     if status != "ok":
         return {**row, "status": f"synthesis {status}", "error": _log_tail(work / "yosys.log")}

@@ -217,3 +217,19 @@ def test_pnr_refuses_rtl_changed_during_the_run(tmp_path, monkeypatch, capsys):
     assert pnr.main(["--block", "popcount:Width=8", "--out", str(out), "--record"]) == 1
     assert "rtl/ changed while place and route ran" in capsys.readouterr().err
     assert not (out / "results.json").exists() and not record.exists()
+
+
+def test_pnr_tells_a_tool_crash_from_a_reported_error(tmp_path):
+    """A Yosys log that only counts errors ("0 errors") and ends in a WebAssembly trap is a
+    crash (run once more), not an error message to report; an ERROR line is reported."""
+    from ci.pnr import _has_error_line, _log_tail
+
+    log = tmp_path / "yosys.log"
+    log.write_text("Build succeeded: 0 errors, 0 warnings\n"
+                   "wasmtime._trap.Trap: error while executing at wasm backtrace:\n"
+                   "    thrown Wasm exception\n")
+    assert not _has_error_line(log)
+    assert _log_tail(log) == "thrown Wasm exception"
+    log.write_text("Build succeeded: 0 errors, 0 warnings\nERROR: Found 1 latch\nlast\n")
+    assert _has_error_line(log)
+    assert _log_tail(log) == "ERROR: Found 1 latch"
