@@ -105,7 +105,7 @@ def _log_tail(log: Path, pattern: str = r"\bERROR\b|\berror:") -> str:
     errors, such as the frontend's "Build succeeded: 0 errors")."""
     lines = log.read_text(errors="replace").splitlines()
     hits = [ln.strip() for ln in lines if re.search(pattern, ln)]
-    return (hits[0] if hits else (lines[-1] if lines else "no output"))[:300]
+    return (hits[0] if hits else (lines[-1].strip() if lines else "no output"))[:300]
 
 
 def _has_error_line(log: Path) -> bool:
