@@ -198,6 +198,7 @@ module sparse_row_bank #(
   logic [RIdxBits-1:0]                          sc2b_r_q;
   logic [BmIdxBits-1:0]                         sc2b_bm_base_q;
   logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc2b_e_q;
+  logic [ScanRows-1:0]                          sc2b_any_q;  // the row has an effectual bit
 
   // Room for two more rows besides those queued and those SC1, SC2 and SC2b may push (a pop in
   // the same cycle is not counted: the rule stays simple and the model exact).
@@ -307,8 +308,9 @@ module sparse_row_bank #(
     assign sc2b_row[a] = {sc2b_slot_q, sc2b_t_q, RIdxBits'(int'(sc2b_r_q) + a),
                           BmIdxBits'(int'(sc2b_bm_base_q) + a * Groups), sc2b_roff[a],
                           sc2b_pe_q[a], sc2b_pw_q[a], sc2b_e_q[a]};
-    // A row has pairs iff one of its effectual bits is set (not from n: off the adder tree).
-    assign push[a]     = sc2b_v_q && (|sc2b_e_q[a]);
+    // A row has pairs iff one of its effectual bits is set (not from n: off the adder tree;
+    // reduced in SC2, so the push's selects into the queue's write port come from registers).
+    assign push[a]     = sc2b_v_q && sc2b_any_q[a];
   end
   assign sc2b_roff[0] = (sc2b_r_q == '0) ? '0 : run_q;
   assign sc2b_roff[1] = sc2b_roff[0] + WAddrBits'(sc2b_wsum_q[0]);
@@ -328,6 +330,9 @@ module sparse_row_bank #(
     sc2b_n_q       <= sc2_n;
     sc2b_wsum_q    <= sc2_wsum;
     sc2b_e_q       <= sc2_e_q;
+    for (int a = 0; a < ScanRows; a++) begin
+      sc2b_any_q[a] <= |sc2_e_q[a];
+    end
   end
 
   // ---------------------------------------------------------------------------------------------
