@@ -4,8 +4,10 @@
 // pipelining: the producer runs ahead of the consumer by up to Depth beats).
 //
 // Behaviour: out = in, in order, nothing dropped, nothing duplicated.
-//   in_ready_o  = (count < Depth)      -- depends on registers only
-//   out_valid_o = (count > 0)          -- depends on registers only; out_data_o = oldest beat
+//   in_ready_o  = (count < Depth)      -- a register (computed a cycle ahead from count_d)
+//   out_valid_o = (count > 0)          -- a register (likewise); out_data_o = oldest beat
+// Both flags are flip-flops, not compares on count_q: they drive the neighbouring cores' stall
+// and accept logic, which fans out over a whole core (docs/synthesis.md).
 // Parameters: Width (bits per beat, >= 1), Depth (beats, >= 1; Depth = 1 is a half-rate
 //   register slice, see the depth rule in docs/network.md).
 // Latency: 1 cycle (a beat written at edge n is visible at the output after edge n).
@@ -49,14 +51,15 @@ module stream_fifo #(
   logic [PtrBits-1:0]   wr_ptr_d, wr_ptr_q, rd_ptr_d, rd_ptr_q;
   logic [CountBits-1:0] count_d, count_q;
   logic                 push, pop;
+  logic                 in_ready_q, out_valid_q;   // == (count_q != Full), (count_q != 0)
 
-  assign out_valid_o = (count_q != '0);
+  assign out_valid_o = out_valid_q;
   assign out_data_o  = mem_q[rd_ptr_q];
 `ifdef DUALSPIKE_BUG_FIFO_DROP_WHEN_FULL
   assign in_ready_o  = 1'b1;
   assign push        = in_valid_i && (count_q != Full);
 `else
-  assign in_ready_o  = (count_q != Full);
+  assign in_ready_o  = in_ready_q;
   assign push        = in_valid_i && in_ready_o;
 `endif
   assign pop         = out_valid_o && out_ready_i;
@@ -83,10 +86,14 @@ module stream_fifo #(
       wr_ptr_q <= '0;
       rd_ptr_q <= '0;
       count_q  <= '0;
+      in_ready_q  <= 1'b1;
+      out_valid_q <= 1'b0;
     end else begin
       wr_ptr_q <= wr_ptr_d;
       rd_ptr_q <= rd_ptr_d;
       count_q  <= count_d;
+      in_ready_q  <= (count_d != Full);
+      out_valid_q <= (count_d != '0);
     end
   end
 
@@ -96,5 +103,17 @@ module stream_fifo #(
       mem_q[wr_ptr_q] <= in_data_i;
     end
   end
+
+`ifndef SYNTHESIS
+  `DUALSPIKE_SVA_ARMED
+  always @(posedge clk_i) begin : p_sva
+    if (sva_armed_q) begin
+      // FlagsMatchCount_A: the registered flags are the compares on the count they replace.
+      assert (in_ready_q == (count_q != Full) && out_valid_q == (count_q != '0))
+        else $error("FlagsMatchCount_A: count %0d, in_ready_q %0d, out_valid_q %0d", count_q,
+                    in_ready_q, out_valid_q);
+    end
+  end
+`endif
 
 endmodule
