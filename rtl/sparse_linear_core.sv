@@ -29,7 +29,8 @@
 //     synchronous block / LUT RAM) and summed into the bank's accumulator in the cycle after,
 //     the weight stage (both stages move with the detectors: all stall together);
 //   after a row's last beat left the weight stage: I = bias + accumulator -> row register (one
-//     cycle) -> neuron step of the P features (membranes of all O features are held over the T
+//     cycle; a second, skid register takes the row when the first is held by the output, so the
+//     stages' stall comes from a flip-flop, not through the output's ready) -> neuron step of the P features (membranes of all O features are held over the T
 //     steps) -> bit o of the output beat; after the last row of timestep t the beat is emitted.
 //   Timestep t may start once the last pixel's beat of timestep t has arrived (early start).
 // Latency: first group of timestep t accepted two cycles after that beat (the frame buffer's read
@@ -383,6 +384,14 @@ module sparse_linear_core #(
   logic [TBits-1:0]            row_t_d, row_t_q;
   logic [RBits-1:0]            row_r_d, row_r_q;
   logic                        row_last_d, row_last_q;  // last row of its timestep
+  // Skid register: a row loaded while the row register is held. The stages stall while it is
+  // full (row_ready = !sk_valid_q: the stall that fans out to every bank comes from a register,
+  // not from out_ready_i through the row register; docs/synthesis.md).
+  logic [Parallel-1:0][CB-1:0] sk_cur_d, sk_cur_q;
+  logic                        sk_valid_d, sk_valid_q;
+  logic [TBits-1:0]            sk_t_d, sk_t_q;
+  logic [RBits-1:0]            sk_r_d, sk_r_q;
+  logic                        sk_last_d, sk_last_q;
 
   for (genvar p = 0; p < Parallel; p++) begin : g_bank
     logic                              cfg_bitmap_we, cfg_weight_we;
@@ -546,30 +555,52 @@ module sparse_linear_core #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Row register: the P currents of a finished row
+  // Row register: the P currents of a finished row, and its skid register
   // ---------------------------------------------------------------------------------------------
   logic                  row_fire;          // the row register is consumed this cycle
+  logic                  row_free;          // the row register can be loaded this cycle
   logic                  out_free;          // the output register can take a beat
 
   assign out_free  = ~out_valid_o | out_ready_i;
   assign row_fire  = row_valid_q & (~row_last_q | out_free);
-  assign row_ready = ~row_valid_q | row_fire;
+  assign row_free  = ~row_valid_q | row_fire;
+  assign row_ready = ~sk_valid_q;
 
+  // The row register takes the skid's row first (it is older); a row loaded while the row
+  // register is held goes to the skid (row_load implies an empty skid).
   `DUALSPIKE_ALWAYS_COMB begin : p_row
     row_valid_d = row_valid_q;
     row_cur_d   = row_cur_q;
     row_t_d     = row_t_q;
     row_r_d     = row_r_q;
     row_last_d  = row_last_q;
+    sk_valid_d  = sk_valid_q;
+    sk_cur_d    = sk_cur_q;
+    sk_t_d      = sk_t_q;
+    sk_r_d      = sk_r_q;
+    sk_last_d   = sk_last_q;
     if (row_fire) begin
       row_valid_d = 1'b0;
     end
-    if (row_load) begin
+    if (row_free && sk_valid_q) begin
+      row_valid_d = 1'b1;
+      row_cur_d   = sk_cur_q;
+      row_t_d     = sk_t_q;
+      row_r_d     = sk_r_q;
+      row_last_d  = sk_last_q;
+      sk_valid_d  = 1'b0;
+    end else if (row_free && row_load) begin
       row_valid_d = 1'b1;
       row_cur_d   = row_sum;
       row_t_d     = wst_t_q;
       row_r_d     = wst_r_q;
       row_last_d  = wst_last_r_q;
+    end else if (row_load) begin
+      sk_valid_d  = 1'b1;
+      sk_cur_d    = row_sum;
+      sk_t_d      = wst_t_q;
+      sk_r_d      = wst_r_q;
+      sk_last_d   = wst_last_r_q;
     end
   end
 
@@ -580,13 +611,23 @@ module sparse_linear_core #(
       row_t_q     <= '0;
       row_r_q     <= '0;
       row_last_q  <= 1'b0;
+      sk_valid_q  <= 1'b0;
     end else begin
       row_valid_q <= row_valid_d;
       row_cur_q   <= row_cur_d;
       row_t_q     <= row_t_d;
       row_r_q     <= row_r_d;
       row_last_q  <= row_last_d;
+      sk_valid_q  <= sk_valid_d;
     end
+  end
+
+  // The skid's row: no reset, read only while sk_valid_q (reset) says it was loaded.
+  always_ff @(posedge clk_i) begin : p_skid_reg
+    sk_cur_q  <= sk_cur_d;
+    sk_t_q    <= sk_t_d;
+    sk_r_q    <= sk_r_d;
+    sk_last_q <= sk_last_d;
   end
 
   // ---------------------------------------------------------------------------------------------
@@ -783,7 +824,7 @@ module sparse_linear_core #(
       end
       // CfgIdle_A: no configuration write while a group is in flight.
       if (cfg_valid_i) begin
-        assert (!grp_busy_q && !ast_busy_q && !wst_busy_q && !row_valid_q)
+        assert (!grp_busy_q && !ast_busy_q && !wst_busy_q && !row_valid_q && !sk_valid_q)
           else $error("CfgIdle_A: configuration write while a frame is being computed");
       end
     end

@@ -90,18 +90,18 @@ def test_known_answer_with_the_output_stalled():
     and in the output register at edge 6 (out_valid from cycle 7 on, held). Timestep 1 enters at
     edge 3, which frees buffer 0, and follows one edge behind until the row register (edge 6),
     where it waits. Frame 1 (edges 2, 3): timestep 0 enters at edge 4, timestep 1 at edge 5
-    (which frees buffer 1). Frame 2 (edges 4, 5): timestep 0 enters at edge 6, the last edge
-    the row register moves; then the detector and both stages stall behind it, and frame 2 keeps
-    buffer 0. Frame 3 (edges 6, 7) fills buffer 1, and the input stops: in_ready low from
-    cycle 8."""
+    (which frees buffer 1); timestep 0's row goes to the skid register at edge 7, and the stages
+    stall from cycle 8 on. Frame 2 (edges 4, 5): timestep 0 enters at edge 6, timestep 1 at
+    edge 7, the last edge the detector moves, which frees buffer 0. Frame 3 (edges 6, 7) fills
+    buffer 1, frame 4 (edges 8, 9) buffer 0, and the input stops: in_ready low from cycle 10."""
     parameters = {"InChannels": 1, "InHeight": 1, "InWidth": 1, "OutFeatures": 1,
                   "Timesteps": 2, "Parallel": 1, "Lanes": 1, "GroupWidth": 1,
                   "WeightBits": 2, "MembraneBits": 4, "HasNeuron": 1}
-    frames = [np.zeros((2, 1), dtype=np.int64)] * 4
+    frames = [np.zeros((2, 1), dtype=np.int64)] * 5
     model = sparse_linear.stepped(parameters, np.zeros((1, 1), dtype=np.int64), frames, 2)
-    readies, valids = replay_handshakes(model, [True] * 12, [False] * 12)
-    assert valids == [False] * 7 + [True] * 5
-    assert readies == [True] * 8 + [False] * 4
+    readies, valids = replay_handshakes(model, [True] * 14, [False] * 14)
+    assert valids == [False] * 7 + [True] * 7
+    assert readies == [True] * 10 + [False] * 4
 
 
 def test_more_beats_than_frames_is_refused():

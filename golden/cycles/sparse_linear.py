@@ -32,8 +32,11 @@ group's cost from ``group_costs``, computed up front per frame; ``all_free`` whe
 left and the row register can take it) with ``grp_last_g_q`` / ``grp_last_r_q``; the address and
 weight stages (``ast_/wst_row_end_q``, ``ast_/wst_last_r_q``: the beat whose weight addresses are
 registered, one cycle behind the detectors, and the beat whose weights are read, two cycles
-behind; both stalled with the detectors); the row register (``row_valid_q``, ``row_last_q``, stalled by a
-held output beat when it holds a timestep's last row); the output register (``out_valid_q``). ``HasNeuron`` changes only the data path, so one model
+behind; both stalled with the detectors, which stall while the skid register is full:
+``row_ready = !sk_valid_q``); the row register (``row_valid_q``, ``row_last_q``, held by a held
+output beat when it holds a timestep's last row) and its skid register (``sk_valid_q``,
+``sk_last_q``: a row loaded while the row register is held; it moves up first); the output
+register (``out_valid_q``). ``HasNeuron`` changes only the data path, so one model
 serves both (spike or current stream out). Checked against the DUT cycle by cycle in
 tb/sparse_linear_core, and against ``model`` in tests/test_cycles_stepped_sparse_linear.py.
 """
@@ -208,8 +211,10 @@ class SteppedLinear:
         # ast_/wst_last_r_q.
         self.ast_row_end = self.ast_last_r = False
         self.wst_row_end = self.wst_last_r = False
-        # Row register (row_valid_q, row_last_q) and output register (out_valid_q).
+        # Row register (row_valid_q, row_last_q), skid register (sk_valid_q, sk_last_q) and
+        # output register (out_valid_q).
         self.row_valid = self.row_last = False
+        self.skid_valid = self.skid_last = False
         self.out_valid_q = False
 
     def out_valid(self) -> bool:
@@ -232,7 +237,8 @@ class SteppedLinear:
         out_fire = self.out_valid_q and bool(out_ready)
         out_free = not self.out_valid_q or bool(out_ready)
         row_fire = self.row_valid and (not self.row_last or out_free)
-        row_ready = not self.row_valid or row_fire
+        row_free = not self.row_valid or row_fire
+        row_ready = not self.skid_valid
         all_free = self.beats_left == 0 or (self.beats_left == 1 and row_ready)
         row_done = self.beats_left == 1 and row_ready and self.group_last_g
         accept = all_free and self._avail()
@@ -240,18 +246,23 @@ class SteppedLinear:
         last_r = self.issue_r == self.rows - 1
         release = accept and last_g and last_r and self.issue_t == self.steps - 1
 
-        # Output register, the row register (loaded from the weight stage), the weight and
-        # address stages (move with the detectors: all stall while the row register cannot take
-        # a row).
+        # Output register, the row and skid registers (loaded from the weight stage), the weight
+        # and address stages (move with the detectors: all stall while the skid is full).
         if out_fire:
             self.out_valid_q = False
         if row_fire:
             self.row_valid = False
             if self.row_last:
                 self.out_valid_q = True
+        row_load = row_ready and self.wst_row_end
+        if row_free and self.skid_valid:
+            self.row_valid, self.row_last = True, self.skid_last
+            self.skid_valid = False
+        elif row_free and row_load:
+            self.row_valid, self.row_last = True, self.wst_last_r
+        elif row_load:
+            self.skid_valid, self.skid_last = True, self.wst_last_r
         if row_ready:
-            if self.wst_row_end:
-                self.row_valid, self.row_last = True, self.wst_last_r
             self.wst_row_end, self.wst_last_r = self.ast_row_end, self.ast_last_r
             self.ast_row_end, self.ast_last_r = row_done, self.group_last_r
         # Detectors and issue.
