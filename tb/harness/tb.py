@@ -43,10 +43,15 @@ class TB:
         self.reset_streams()
         await ClockCycles(self.clock, cycles)
         self.reset_n.value = 1
+        self.after_release()
         await RisingEdge(self.clock)
 
     def reset_streams(self) -> None:
         """Hook for subclasses: clear their own per-example state (streams are cleared already)."""
+
+    def after_release(self) -> None:
+        """Hook for subclasses: check the outputs in the cycle reset is released in (the
+        handshake recording starts an edge later), e.g. the reset values of registered flags."""
 
     async def cycles(self, n: int) -> None:
         await ClockCycles(self.clock, n)

@@ -35,6 +35,13 @@ class FifoTB(TB):
         self.handshakes = HandshakeRecorder(self.clock, dut.in_valid_i, dut.in_ready_o,
                                             dut.out_valid_o, dut.out_ready_i)
 
+    def after_release(self) -> None:
+        """The empty FIFO offers room and no word from the first cycle out of reset (its flags
+        are registers: a wrong reset value shows only in this cycle)."""
+        flags = (int(self.dut.in_ready_o.value), int(self.dut.out_valid_o.value))
+        Scoreboard("stream_fifo (in_ready_o, out_valid_o) in the cycle reset is released",
+                   lambda k: "after reset").compare([(1, 0)], [flags])
+
     async def _watch_occupancy(self) -> None:
         """``stream_fifo.occupancy`` per clock: empty, in between, or full (Depth words held),
         counted from the handshakes (words in minus words out since the last reset)."""
