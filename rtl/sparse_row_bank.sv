@@ -500,8 +500,43 @@ module sparse_row_bank #(
   logic [1:0][WAddrBits-1:0]               qm_roff;
   logic [1:0][Groups-1:0][RankBits-1:0]    qm_pe, qm_pw;
   logic [1:0][Groups-1:0][GroupWidth-1:0]  qm_e;
-  assign q_words[0] = queue_mem0[e0_raddr0_q];
-  assign q_words[1] = queue_mem1[e0_raddr1_q];
+  // E0q: the two rows read in E0 are registered with the beat's fields, so the LUT-RAM read
+  // and the lanes' group search do not share a cycle (the core's critical path at 40.9 MHz,
+  // docs/synthesis.md). The read itself stays in E0 (the pop / push rule above is unchanged).
+  // The words keep a reset: without one Yosys may take them for the memories' read register.
+  logic                           e0q_v_q, e0q_first_q, e0q_last_q, e0q_spill_q;
+  logic [LaneCntBits-1:0]         e0q_front_lanes_q;
+  logic                           e0q_front_mem_q;
+  logic [Lanes-1:0]               e0q_lane_v_q, e0q_lane_row_q;
+  logic [Lanes-1:0][RankBits-1:0] e0q_lane_rank_q;
+  logic [1:0][RowBits-1:0]        e0q_words_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_e0q
+    if (!rst_ni) begin
+      e0q_v_q           <= 1'b0;
+      e0q_first_q       <= 1'b0;
+      e0q_last_q        <= 1'b0;
+      e0q_spill_q       <= 1'b0;
+      e0q_front_lanes_q <= '0;
+      e0q_front_mem_q   <= 1'b0;
+      e0q_lane_v_q      <= '0;
+      e0q_lane_row_q    <= '0;
+      e0q_lane_rank_q   <= '0;
+      e0q_words_q       <= '0;
+    end else begin
+      e0q_v_q           <= e0_v_q;
+      e0q_first_q       <= e0_first_q;
+      e0q_last_q        <= e0_last_q;
+      e0q_spill_q       <= e0_spill_q;
+      e0q_front_lanes_q <= e0_front_lanes_q;
+      e0q_front_mem_q   <= e0_front_mem_q;
+      e0q_lane_v_q      <= e0_lane_v_q;
+      e0q_lane_row_q    <= e0_lane_row_q;
+      e0q_lane_rank_q   <= e0_lane_rank_q;
+      e0q_words_q[0]    <= queue_mem0[e0_raddr0_q];
+      e0q_words_q[1]    <= queue_mem1[e0_raddr1_q];
+    end
+  end
+  assign q_words = e0q_words_q;
   for (genvar m = 0; m < 2; m++) begin : g_queue_read
     assign {qm_slot[m], qm_t[m], qm_r[m], qm_bm_base[m], qm_roff[m], qm_pe[m], qm_pw[m],
             qm_e[m]} = q_words[m];
@@ -511,16 +546,16 @@ module sparse_row_bank #(
   logic [SlotBits-1:0]  front_slot;
   logic [TIdxBits-1:0]  front_t;
   logic [RIdxBits-1:0]  front_r;
-  assign front_slot = e0_front_mem_q ? qm_slot[1] : qm_slot[0];
-  assign front_t    = e0_front_mem_q ? qm_t[1] : qm_t[0];
-  assign front_r    = e0_front_mem_q ? qm_r[1] : qm_r[0];
+  assign front_slot = e0q_front_mem_q ? qm_slot[1] : qm_slot[0];
+  assign front_t    = e0q_front_mem_q ? qm_t[1] : qm_t[0];
+  assign front_r    = e0q_front_mem_q ? qm_r[1] : qm_r[0];
 
   // A beat's tag, carried unchanged from E0 to E3 (where it is used): first / last beat of its
   // front row, spill, the front row's lanes, the row's slot, t and r, the valid lanes.
   localparam int TagBits = 3 + LaneCntBits + SlotBits + TIdxBits + RIdxBits + Lanes;
   logic [TagBits-1:0] e0_tag;
-  assign e0_tag = {e0_first_q, e0_last_q, e0_spill_q, e0_front_lanes_q, front_slot, front_t,
-                   front_r, e0_lane_v_q};
+  assign e0_tag = {e0q_first_q, e0q_last_q, e0q_spill_q, e0q_front_lanes_q, front_slot, front_t,
+                   front_r, e0q_lane_v_q};
 
   // E0b: the lanes' fields, registered; the bitmap read is addressed from here.
   logic                             e0b_v_q;
@@ -543,8 +578,8 @@ module sparse_row_bank #(
   for (genvar l = 0; l < Lanes; l++) begin : g_lane_issue
     logic                  mem;        // the queue memory that holds the lane's row
     logic [RankBits-1:0]   rank;
-    assign mem  = e0_front_mem_q ^ e0_lane_row_q[l];
-    assign rank = e0_lane_rank_q[l];
+    assign mem  = e0q_front_mem_q ^ e0q_lane_row_q[l];
+    assign rank = e0q_lane_rank_q[l];
 
     // The group is the last g with Pe[g] <= rank (Pe does not decrease, so the compares are
     // true up to it and false after it): a one-hot from neighbouring compares, then the fields
@@ -919,7 +954,7 @@ module sparse_row_bank #(
       e0_lane_v_q  <= lane_v;
       e0_lane_row_q <= lane_row;
       e0_lane_rank_q <= lane_rank;
-      e0b_v_q      <= e0_v_q;
+      e0b_v_q      <= e0q_v_q;
       e0b_tag_q     <= e0_tag;
       e0b_g_q      <= lane_g;
       e0b_q_q      <= lane_q;

@@ -24,8 +24,9 @@ The schedule it models (each item one RTL register stage):
   pair of rows is scanned each with effectual pairs (``n > 0``) enters the queue; the front row issues one beat
   of L pairs per cycle and leaves with its last, whose spare lanes take the first pairs of the
   next queued row when that row has more pairs than spare lanes (it then starts at the rank
-  after them); a beat's sum is in the current buffer four cycles after its issue (E0 the
-  group search, E1 the in-group search, E2 the weight read, E3 the sum); a bank is done
+  after them); a beat's sum is in the current buffer BEAT_STAGES cycles after its issue (E0
+  the queue read, E0q the group search, E0b the bitmap read, E1 and E1b the in-group search,
+  E2 the weight read, E3 the sum); a bank is done
   with a slot the cycle after its last scanned rows left the scan pipeline and its last row was
   written.
 * **Neuron stage**: once every bank is done with the slot it reads, two rows (t, r), (t, r + 1)
@@ -59,9 +60,9 @@ WINDOW_SLOTS = 8
 #: Register stages of a scanned row pair before its rows enter the queue (rtl/sparse_row_bank.sv
 #: SC1 the pairs per group, SC2 the prefix sums, SC2b the row's weight base and the push).
 SCAN_STAGES = 3
-#: Register stages of a beat after its issue (rtl/sparse_row_bank.sv E0, E0b, E1, E1b, E2, E3);
-#: the last one writes the row's current.
-BEAT_STAGES = 6
+#: Register stages of a beat after its issue (rtl/sparse_row_bank.sv E0, E0q, E0b, E1, E1b, E2,
+#: E3); the last one writes the row's current.
+BEAT_STAGES = 7
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def dense_cost(weight, spikes, hw: ConvHw) -> int:
 
 class _BankModel:
     """The control registers of one rtl/sparse_row_bank.sv: scan counters and pipeline, row
-    queue, issue rank, the beat stages E0-E3 (E0b, E1b included), per-slot scan / outstanding / done flags."""
+    queue, issue rank, the beat stages E0-E3 (E0q, E0b, E1b included), per-slot scan / outstanding / done flags."""
 
     def __init__(self, steps: int, rows: int, lanes: int, slots: int,
                  queue_depth: int = ROW_QUEUE_DEPTH) -> None:
