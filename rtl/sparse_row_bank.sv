@@ -30,8 +30,9 @@
 //             than spare lanes (so a beat ends at most one row: one current-buffer write per
 //             cycle); the next row then starts at k = the lanes it got, else at 0. Only n is
 //             read here.
-//         E0  the rows' other fields are read; lane l's group g = #{g >= 1 : Pe[g] <= rank},
-//             its place q = rank - Pe[g] in the group.
+//         E0  the rows' other fields are read from the queue's LUT RAM, into registers.
+//         E0q lane l's group g = #{g >= 1 : Pe[g] <= rank}, its place q = rank - Pe[g] in the
+//             group (the read and this search in one cycle were the conv core's critical path).
 //         E0b the lane's bitmap copy is read at (r, g) (the group select and the route to the
 //             bitmap's block RAM were the conv core's critical path in one cycle).
 //         E1  the lane finds the four-bit block of e[g] that holds its q-th pair (pair_select's
@@ -480,7 +481,8 @@ module sparse_row_bank #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // E0: the rows' fields, each lane's group and its place in it (its bitmap copy read in E0b)
+  // E0: the rows' fields read (registered in E0q); E0q: each lane's group and its place in it
+  // (its bitmap copy read in E0b)
   // ---------------------------------------------------------------------------------------------
   logic                             e0_v_q, e0_first_q, e0_last_q, e0_spill_q;
   logic [LaneCntBits-1:0]           e0_front_lanes_q;
