@@ -30,8 +30,9 @@
 //     the weight stage (both stages move with the detectors: all stall together);
 //   after a row's last beat left the weight stage: I = bias + accumulator -> row register (one
 //     cycle; a second, skid register takes the row when the first is held by the output, so the
-//     stages' stall comes from a flip-flop, not through the output's ready) -> neuron step of the P features (membranes of all O features are held over the T
-//     steps) -> bit o of the output beat; after the last row of timestep t the beat is emitted.
+//     stages' stall comes from a flip-flop, not through the output's ready) -> neuron step of
+//     the P features (membranes of all O features are held over the T steps) -> bit o of the
+//     output beat; after the last row of timestep t the beat is emitted.
 //   Timestep t may start once the last pixel's beat of timestep t has arrived (early start).
 // Latency: first group of timestep t accepted two cycles after that beat (the frame buffer's read
 //   register: linear_frame_buffer); output beat of t leaves 4 cycles after the last beat of its

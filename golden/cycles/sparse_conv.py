@@ -21,14 +21,13 @@ The schedule it models (each item one RTL register stage):
 * **Banks** (P of them, each on its own): per loaded slot, the scan walks the rows (t, r), two
   rows of a timestep per cycle, while the queue of ROW_QUEUE_DEPTH rows has room for two more
   rows than it holds and its SCAN_STAGES pipeline stages may push; SCAN_STAGES cycles after a
-  pair of rows is scanned each with effectual pairs (``n > 0``) enters the queue; the front row issues one beat
-  of L pairs per cycle and leaves with its last, whose spare lanes take the first pairs of the
-  next queued row when that row has more pairs than spare lanes (it then starts at the rank
-  after them); a beat's sum is in the current buffer BEAT_STAGES cycles after its issue (E0
-  the queue read, E0q the group search, E0b the bitmap read, E1 and E1b the in-group search,
-  E2 the weight read, E3 the sum); a bank is done
-  with a slot the cycle after its last scanned rows left the scan pipeline and its last row was
-  written.
+  pair of rows is scanned each with effectual pairs (``n > 0``) enters the queue; the front row
+  issues one beat of L pairs per cycle and leaves with its last, whose spare lanes take the
+  first pairs of the next queued row when that row has more pairs than spare lanes (it then
+  starts at the rank after them); a beat's sum is in the current buffer BEAT_STAGES cycles
+  after its issue (E0 the queue read, E0q the group search, E0b the bitmap read, E1 and E1b the
+  in-group search, E2 the weight read, E3 the sum); a bank is done with a slot the cycle after
+  its last scanned rows left the scan pipeline and its last row was written.
 * **Neuron stage**: once every bank is done with the slot it reads, two rows (t, r), (t, r + 1)
   of every bank per cycle (T*ceil(R/2) cycles per pixel); one cycle later bias + current is
   registered, the cycle after that the LIF units act, and the last rows of a timestep move the
@@ -144,7 +143,8 @@ def dense_cost(weight, spikes, hw: ConvHw) -> int:
 
 class _BankModel:
     """The control registers of one rtl/sparse_row_bank.sv: scan counters and pipeline, row
-    queue, issue rank, the beat stages E0-E3 (E0q, E0b, E1b included), per-slot scan / outstanding / done flags."""
+    queue, issue rank, the beat stages E0-E3 (E0q, E0b, E1b included), per-slot scan /
+    outstanding / done flags."""
 
     def __init__(self, steps: int, rows: int, lanes: int, slots: int,
                  queue_depth: int = ROW_QUEUE_DEPTH) -> None:
