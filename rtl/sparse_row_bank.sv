@@ -44,7 +44,10 @@
 //             route to it were the bank's critical path in one cycle, docs/synthesis.md).
 //         E2  the packed weight address base + that count, read from the lane's copy of
 //             the weight memory (synchronous).
-//         E3  the lanes' weights are summed; the sum of the front row's lanes is added to the
+//         E2b the weights read are registered (the block RAM's read, the lane sum and the
+//             accumulator in one cycle were the conv core's critical path).
+//         E3  the lanes' weights are summed (in WeightBits + clog2(L) bits: the sum of L
+//             weights fits); the sum of the front row's lanes is added to the
 //             accumulator (the first beat of a row starts from 0) and the row's last beat
 //             writes it to the current buffer entry (s, t, r); the lanes given to the next row
 //             start its accumulator.
@@ -629,8 +632,8 @@ module sparse_row_bank #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // E1, E1b: in-group search; E2: packed weight address and read; E3: lane sum, accumulator,
-  // current buffer
+  // E1, E1b: in-group search; E2: packed weight address and read; E2b: the weights registered;
+  // E3: lane sum, accumulator, current buffer
   // ---------------------------------------------------------------------------------------------
   logic                             e1_v_q;
   logic [TagBits-1:0]               e1_tag_q;
@@ -647,6 +650,9 @@ module sparse_row_bank #(
   logic [TagBits-1:0]               e2_tag_q;
   logic [Lanes-1:0][CountBits-1:0]  e2_found_q;
   logic [Lanes-1:0][WAddrBits-1:0]  e2_base_q;
+
+  logic                             e2b_v_q;
+  logic [TagBits-1:0]               e2b_tag_q;
 
   logic                             e3_v_q;
   logic [TagBits-1:0]               e3_tag_q;
@@ -682,11 +688,19 @@ module sparse_row_bank #(
     assign e1_base[l] = e1_roff_q[l] + WAddrBits'(e1_pw_q[l]);
   end
 
-  // E2: the packed weight address, read from the lane's copy of the weight memory.
-  logic [Lanes-1:0][CurrentBits-1:0] lane_weight;
+  // E2: the packed weight address, read from the lane's copy of the weight memory; E2b: the
+  // weight read, registered (no reset: E3 uses it only under the beat's lane-valid bits).
+  // The lane sums are LaneSumBits wide: L weights of B bits sum within B + clog2(L) bits, so
+  // the narrow adds are exact and only the accumulator add is CurrentBits wide (a row's sum
+  // fits CurrentBits, so when that is narrower the sums are taken modulo it, as the
+  // accumulator's are).
+  localparam int LaneSumBits = (WeightBits + $clog2(Lanes) < CurrentBits)
+                               ? WeightBits + $clog2(Lanes) : CurrentBits;
+  logic [Lanes-1:0][LaneSumBits-1:0] lane_weight;
   for (genvar l = 0; l < Lanes; l++) begin : g_lane_weight
     logic [WAddrBits-1:0]  addr;
     logic [WeightBits-1:0] weight_rd;
+    logic [WeightBits-1:0] weight_q;
     logic [WeightBits-1:0] weight;
     assign addr = e2_base_q[l] + WAddrBits'(e2_found_q[l]);
 
@@ -703,14 +717,17 @@ module sparse_row_bank #(
       .raddr_i (WIdxBits'(addr)),
       .rdata_o (weight_rd)
     );
-    assign weight = e3_lane_v_q[l] ? weight_rd : '0;
-    assign lane_weight[l] = {{(CurrentBits - WeightBits){weight[WeightBits-1]}}, weight};
+    always_ff @(posedge clk_i) begin : p_weight_reg
+      weight_q <= weight_rd;
+    end
+    assign weight = e3_lane_v_q[l] ? weight_q : '0;
+    assign lane_weight[l] = LaneSumBits'($signed(weight));
   end
 
   // The front row's lanes are the low ones (lanes 0 .. front_lanes-1): its sum is a prefix of
   // the lane chain, and the next row's (a spilling beat) the rest.
-  logic [Lanes:0][CurrentBits-1:0] lane_partial;
-  logic [CurrentBits-1:0]          front_sum, next_sum;
+  logic [Lanes:0][LaneSumBits-1:0] lane_partial;
+  logic [LaneSumBits-1:0]          front_sum, next_sum;
   logic [CurrentBits-1:0]          acc_q, acc_d;
   assign lane_partial[0] = '0;
   for (genvar l = 0; l < Lanes; l++) begin : g_lane_sum
@@ -725,7 +742,7 @@ module sparse_row_bank #(
     end
   end
   assign next_sum = lane_partial[Lanes] - front_sum;
-  assign acc_d    = (e3_first_q ? '0 : acc_q) + front_sum;
+  assign acc_d    = (e3_first_q ? '0 : acc_q) + CurrentBits'($signed(front_sum));
 
   logic                  row_done;      // E3 holds a row's last beat: its sum is written
   logic [CbIdxBits-1:0]  cb_waddr, cb_raddr;    // entry (flag) of the write / the even read
@@ -905,6 +922,8 @@ module sparse_row_bank #(
       e2_tag_q      <= '0;
       e2_found_q   <= '0;
       e2_base_q    <= '0;
+      e2b_v_q      <= 1'b0;
+      e2b_tag_q     <= '0;
       e3_v_q       <= 1'b0;
       e3_tag_q      <= '0;
       acc_q        <= '0;
@@ -977,11 +996,13 @@ module sparse_row_bank #(
       e2_tag_q      <= e1b_tag_q;
       e2_found_q   <= e1b_found;
       e2_base_q    <= e1b_base_q;
-      e3_v_q       <= e2_v_q;
-      e3_tag_q      <= e2_tag_q;
+      e2b_v_q      <= e2_v_q;
+      e2b_tag_q     <= e2_tag_q;
+      e3_v_q       <= e2b_v_q;
+      e3_tag_q      <= e2b_tag_q;
       if (e3_v_q) begin
         // A spilling beat starts the next row's sum with the lanes it gave that row.
-        acc_q <= e3_spill_q ? next_sum : acc_d;
+        acc_q <= e3_spill_q ? CurrentBits'($signed(next_sum)) : acc_d;
       end
       written_q    <= written_d;
       scan_fin_q   <= scan_fin_d;

@@ -56,12 +56,12 @@ def _run(weight, frames, hw: ConvHw) -> SparseConvStepped:
 
 def test_single_pixel_known_answer():
     """1x1 frame, one tap, one channel, P = L = 1: accept 0, capture 1, scan 2 (SC0), 3 (SC1),
-    4 (SC2), 5 (SC2b, queued), issue 6, E0 7, E0q 8, E0b 9, E1 10, E1b 11, E2 12, E3 13
-    (written), done 14 = the neuron stage's read, bias + current 15, LIF 16, output register 17:
-    18 cycles from the first input beat to the output beat."""
+    4 (SC2), 5 (SC2b, queued), issue 6, E0 7, E0q 8, E0b 9, E1 10, E1b 11, E2 12, E2b 13, E3 14
+    (written), done 15 = the neuron stage's read, bias + current 16, LIF 17, output register 18:
+    19 cycles from the first input beat to the output beat."""
     weight = np.ones((1, 1, 1, 1), dtype=np.int64)
     frame = np.ones((1, 1, 1, 1), dtype=np.uint8)
-    assert frame_cycles(weight, [frame], ConvHw(1, 1, 1)) == [18]
+    assert frame_cycles(weight, [frame], ConvHw(1, 1, 1)) == [19]
     model = _run(weight, [frame, frame], ConvHw(1, 1, 1))
     # The one-slot line buffer takes the next frame's pixel once the window was captured; the
     # second window goes to the other slot at once.
