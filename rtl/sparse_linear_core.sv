@@ -20,8 +20,13 @@
 //
 // Schedule (per frame; R = ceil(O / P) rows, NG = ceil(F / G) groups):
 //   input: beats are written into a double-buffered frame store (linear_frame_buffer);
-//   for t = 0..T-1, r = 0..R-1, g = 0..NG-1: group g of timestep t goes to the P bank detectors
-//     at once (bank p = feature o = r*P + p, weights of bank p only); each detector emits
+//   for t = 0..T-1, r = 0..R-1, g = 0..NG-1: group g of timestep t is read (each bank's weight
+//     bitmap and the spikes, from registers) into the group stage (per bank the weight bitmap
+//     and the effectual bits e = wbitmap & sbitmap, registered), and from there goes to the P
+//     bank detectors at once (bank p = feature o = r*P + p, weights of bank p only); the stage
+//     takes the next group in the cycle the detectors take its group, so it costs no
+//     throughput; it keeps the bitmap read and the AND (and the spike word's route to every
+//     bank) out of the detectors' popcount at acceptance (docs/synthesis.md); each detector emits
 //     max(1, ceil(pairs / L)) beats of up to L pairs; the next group enters when every detector
 //     has emitted its last beat (lock-step), so a group costs max_p max(1, ceil(e_p / L)) cycles;
 //   each beat: the L packed addresses base_p + idx are registered at the beat's edge (the
@@ -34,8 +39,9 @@
 //     the P features (membranes of all O features are held over the T steps) -> bit o of the
 //     output beat; after the last row of timestep t the beat is emitted.
 //   Timestep t may start once the last pixel's beat of timestep t has arrived (early start).
-// Latency: first group of timestep t accepted two cycles after that beat (the frame buffer's read
-//   register: linear_frame_buffer); output beat of t leaves 4 cycles after the last beat of its
+// Latency: first group of timestep t in the group stage two cycles after that beat (the frame
+//   buffer's read register: linear_frame_buffer), in the detectors one cycle later; output beat
+//   of t leaves 4 cycles after the last beat of its
 //   last group (address stage, weight stage, row register, output register).
 // Throughput: cycles per frame = sum over (t, r, g) of max_p max(1, ceil(e / L)), plus the input
 //   and the 4-cycle tail; golden.cycles.sparse_linear models it exactly (free-running streams).
@@ -156,12 +162,12 @@ module sparse_linear_core #(
   // The bitmap word of (iss_r, iss_g), r*NG + g, counted rather than multiplied (timing).
   logic [BAddrBits-1:0]  iss_word_d, iss_word_q;
   // The bitmap word of the step position, one step ahead like step_t/r/g: every bank reads the
-  // word it will hold after an acceptance from a register, not through the acceptance.
+  // word it will hold after a stage load from a register, not through the stage load.
   logic [BAddrBits-1:0]  step_word_d, step_word_q;
   logic [TBits-1:0]      rd_t;               // timestep whose spikes are read
-  // The issue position after a step (an acceptance), kept in registers one step ahead of the
+  // The issue position after a step (a stage load), kept in registers one step ahead of the
   // issue position, with the issue position's last-g/r/t flags: the frame buffer reads both
-  // groups straight from flip-flops and the acceptance picks one (it arrives late, through
+  // groups straight from flip-flops and the stage load picks one (it arrives late, through
   // every bank).
   logic [TBits-1:0]      step_t_d, step_t_q;
   logic [RBits-1:0]      step_r_d, step_r_q;
@@ -174,7 +180,8 @@ module sparse_linear_core #(
   logic                  iss_last_r_d, iss_last_r_q;
   logic                  iss_last_t_d, iss_last_t_q;
   logic                  iss_last_g, iss_last_r, iss_last_t;
-  logic                  accept;             // the group enters the P detectors
+  logic                  stage_load;         // the issue position's group enters the group stage
+  logic                  accept;             // the stage's group enters the P detectors
   logic                  release_frame;
 
 `ifdef DUALSPIKE_BUG_LINEAR_LOST_LAST_TIMESTEP
@@ -200,7 +207,7 @@ module sparse_linear_core #(
     .in_last_i,
     .rd_t_i         (rd_t),
     .rd_g_i         (iss_g_q),
-    .rd_step_i      (accept),
+    .rd_step_i      (stage_load),
     .rd_step_t_i    (rd_step_t),
     .rd_step_g_i    (step_g_q),
     .rd_step_swap_i (iss_last_g && iss_last_r && iss_last_t),
@@ -217,6 +224,13 @@ module sparse_linear_core #(
   logic                  row_ready;          // the row register can take a row; else the detectors
                                              // and the weight stage stall
 
+  // The group stage's tags (shared by all banks; the bitmaps are per bank, below).
+  logic                  stg_valid_d, stg_valid_q;
+  logic [TBits-1:0]      stg_t_q;
+  logic [RBits-1:0]      stg_r_q;
+  logic                  stg_last_g_q, stg_last_r_q;
+  logic                  stg_free;           // the stage can take a group: empty, or emptied now
+
   // Tags of the group held by the detectors (captured at acceptance, shared by all banks).
   logic                  grp_busy_d, grp_busy_q;
   logic [TBits-1:0]      grp_t_d, grp_t_q;
@@ -229,26 +243,30 @@ module sparse_linear_core #(
   assign iss_last_r    = iss_last_r_q;
   assign iss_last_t    = iss_last_t_q;
   assign all_free      = &det_in_ready;
-  assign accept        = avail & all_free;
-  assign release_frame = accept & iss_last_g & iss_last_r & iss_last_t;
+  assign accept        = stg_valid_q & all_free;
+  assign stg_free      = ~stg_valid_q | all_free;
+  assign stage_load    = avail & stg_free;
+  assign stg_valid_d   = stage_load | (stg_valid_q & ~all_free);
+  // The frame's last group is in the stage: the frame buffer is no longer read.
+  assign release_frame = stage_load & iss_last_g & iss_last_r & iss_last_t;
   assign row_done      = grp_busy_q & all_free & grp_last_g_q;
 
-  // Walk order: g, then r, then t (wrapping after the frame's last group). An acceptance moves
+  // Walk order: g, then r, then t (wrapping after the frame's last group). A stage load moves
   // the issue position to the step registers and these one step further.
   assign step_last_g = (step_g_q == LastG);
   assign step_last_r = (step_r_q == LastR);
   assign step_last_t = (step_t_q == LastT);
-  assign step_g_d = !accept ? step_g_q : (step_last_g ? '0 : step_g_q + GBits'(1));
-  assign step_r_d = !accept ? step_r_q
+  assign step_g_d = !stage_load ? step_g_q : (step_last_g ? '0 : step_g_q + GBits'(1));
+  assign step_r_d = !stage_load ? step_r_q
                   : (!step_last_g ? step_r_q : (step_last_r ? '0 : step_r_q + RBits'(1)));
-  assign step_t_d = !accept ? step_t_q
+  assign step_t_d = !stage_load ? step_t_q
                   : (!(step_last_g && step_last_r) ? step_t_q
                                                    : (step_last_t ? '0 : step_t_q + TBits'(1)));
-  assign step_word_d  = !accept ? step_word_q
+  assign step_word_d  = !stage_load ? step_word_q
                       : ((step_last_g && step_last_r) ? '0 : step_word_q + BAddrBits'(1));
-  assign iss_last_g_d = accept ? step_last_g : iss_last_g_q;
-  assign iss_last_r_d = accept ? step_last_r : iss_last_r_q;
-  assign iss_last_t_d = accept ? step_last_t : iss_last_t_q;
+  assign iss_last_g_d = stage_load ? step_last_g : iss_last_g_q;
+  assign iss_last_r_d = stage_load ? step_last_r : iss_last_r_q;
+  assign iss_last_t_d = stage_load ? step_last_t : iss_last_t_q;
 
   `DUALSPIKE_ALWAYS_COMB begin : p_issue
     iss_t_d      = iss_t_q;
@@ -265,10 +283,12 @@ module sparse_linear_core #(
     end
     if (accept) begin
       grp_busy_d   = 1'b1;
-      grp_t_d      = iss_t_q;
-      grp_r_d      = iss_r_q;
-      grp_last_g_d = iss_last_g;
-      grp_last_r_d = iss_last_r;
+      grp_t_d      = stg_t_q;
+      grp_r_d      = stg_r_q;
+      grp_last_g_d = stg_last_g_q;
+      grp_last_r_d = stg_last_r_q;
+    end
+    if (stage_load) begin
       iss_t_d      = step_t_q;
       iss_r_d      = step_r_q;
       iss_g_d      = step_g_q;
@@ -311,6 +331,25 @@ module sparse_linear_core #(
       grp_r_q      <= grp_r_d;
       grp_last_g_q <= grp_last_g_d;
       grp_last_r_q <= grp_last_r_d;
+    end
+  end
+
+  // The stage's tags load whenever it can take a group (only stg_valid_q depends on avail).
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_group_stage_reg
+    if (!rst_ni) begin
+      stg_valid_q  <= 1'b0;
+      stg_t_q      <= '0;
+      stg_r_q      <= '0;
+      stg_last_g_q <= 1'b0;
+      stg_last_r_q <= 1'b0;
+    end else begin
+      stg_valid_q <= stg_valid_d;
+      if (stg_free) begin
+        stg_t_q      <= iss_t_q;
+        stg_r_q      <= iss_r_q;
+        stg_last_g_q <= iss_last_g;
+        stg_last_r_q <= iss_last_r;
+      end
     end
   end
 
@@ -398,6 +437,8 @@ module sparse_linear_core #(
     logic                              cfg_bitmap_we, cfg_weight_we;
     logic [GroupWidth-1:0]             bitmap_mem [BitmapDep];
     logic [GroupWidth-1:0]             wbitmap_q;      // weight bitmap of the issue position
+    logic [GroupWidth-1:0]             stg_wbitmap_q;  // group stage: the weight bitmap
+    logic [GroupWidth-1:0]             stg_eff_q;      // ... and its effectual bits
     logic [CountBits-1:0]              wcount;         // its popcount
     logic [CountBits-1:0]              grp_count_q;    // popcount of the held group's bitmap
     logic                              grp_pass_end_q; // the held group ends its pass
@@ -431,15 +472,26 @@ module sparse_linear_core #(
       end
     end
 
-    // Registered: the word of the issue position, or after an acceptance that of the step
-    // position (both read from registers; the acceptance only picks one). A configuration write
-    // shows here a cycle later: the load ends before the first input beat, at least
-    // AVAIL_LATENCY cycles before the first acceptance (golden.cycles.sparse_linear).
+    // Registered: the word of the issue position, or after a stage load that of the step
+    // position (both read from registers; the stage load only picks one). A configuration
+    // write shows here a cycle later: the load ends before the first input beat, at least
+    // AVAIL_LATENCY cycles before the first stage load (golden.cycles.sparse_linear).
     always_ff @(posedge clk_i or negedge rst_ni) begin : p_wbitmap
       if (!rst_ni) begin
         wbitmap_q <= '0;
       end else begin
-        wbitmap_q <= accept ? bitmap_mem[step_word_q] : bitmap_mem[iss_word_q];
+        wbitmap_q <= stage_load ? bitmap_mem[step_word_q] : bitmap_mem[iss_word_q];
+      end
+    end
+
+    // The group stage. The detector takes (wbitmap, e): its effectual bits wbitmap & e are e.
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_group_stage
+      if (!rst_ni) begin
+        stg_wbitmap_q <= '0;
+        stg_eff_q     <= '0;
+      end else if (stg_free) begin
+        stg_wbitmap_q <= wbitmap_q;
+        stg_eff_q     <= wbitmap_q & sbitmap;
       end
     end
 
@@ -463,8 +515,8 @@ module sparse_linear_core #(
       .rst_ni,
       .in_valid_i       (accept),
       .in_ready_o       (det_in_ready[p]),
-      .wbitmap_i        (wbitmap_q),
-      .sbitmap_i        (sbitmap),
+      .wbitmap_i        (stg_wbitmap_q),
+      .sbitmap_i        (stg_eff_q),
       .out_valid_o      (out_valid),
       .out_ready_i      (row_ready),
       .out_lane_valid_o (lane_valid),
@@ -543,7 +595,7 @@ module sparse_linear_core #(
       end else begin
         if (accept) begin
           grp_count_q    <= wcount;
-          grp_pass_end_q <= iss_last_g && iss_last_r;
+          grp_pass_end_q <= stg_last_g_q && stg_last_r_q;
         end
         grp_base_q <= grp_base_d;
         acc_q      <= acc_d;
@@ -812,9 +864,9 @@ module sparse_linear_core #(
 
   always @(posedge clk_i) begin : p_sva
     if (sva_armed) begin
-      // CfgSettled_A: no group enters the detectors in the cycle after a configuration write
+      // CfgSettled_A: no group enters the group stage in the cycle after a configuration write
       // (each bank's bitmap register would still hold the word before the write).
-      if (accept) begin
+      if (stage_load) begin
         assert (!cfg_prev_q)
           else $error("CfgSettled_A: a group issued the cycle after a configuration write");
       end
@@ -825,7 +877,8 @@ module sparse_linear_core #(
       end
       // CfgIdle_A: no configuration write while a group is in flight.
       if (cfg_valid_i) begin
-        assert (!grp_busy_q && !ast_busy_q && !wst_busy_q && !row_valid_q && !sk_valid_q)
+        assert (!stg_valid_q && !grp_busy_q && !ast_busy_q && !wst_busy_q && !row_valid_q
+                && !sk_valid_q)
           else $error("CfgIdle_A: configuration write while a frame is being computed");
       end
     end

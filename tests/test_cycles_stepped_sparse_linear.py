@@ -84,23 +84,26 @@ def test_network_layers_free_running_equal_the_closed_form(cfg, seed, samples):
 
 def test_known_answer_with_the_output_stalled():
     """One pixel, one feature, one group of cost 1, T = 2, the output never ready (cycle i
-    ends at edge i; a timestep enters the detector two edges after its beat, AVAIL_LATENCY).
-    Frame 0: beats at edges 0, 1; timestep 0 enters the detector at edge 2, its beat is in the
-    address stage at edge 3, the weight stage at edge 4, its row in the row register at edge 5
-    and in the output register at edge 6 (out_valid from cycle 7 on, held). Timestep 1 enters at
-    edge 3, which frees buffer 0, and follows one edge behind until the row register (edge 6),
-    where it waits. Frame 1 (edges 2, 3): timestep 0 enters at edge 4, timestep 1 at edge 5
-    (which frees buffer 1); timestep 0's row goes to the skid register at edge 7, and the stages
-    stall from cycle 8 on. Frame 2 (edges 4, 5): timestep 0 enters at edge 6, timestep 1 at
-    edge 7, the last edge the detector moves, which frees buffer 0. Frame 3 (edges 6, 7) fills
-    buffer 1, frame 4 (edges 8, 9) buffer 0, and the input stops: in_ready low from cycle 10."""
+    ends at edge i; a timestep enters the group stage two edges after its beat, AVAIL_LATENCY,
+    and the detector one edge later, STAGE_LATENCY). Frame 0: beats at edges 0, 1; timestep 0
+    enters the stage at edge 2 and the detector at edge 3, its beat is in the address stage at
+    edge 4, the weight stage at edge 5, its row in the row register at edge 6 and in the output
+    register at edge 7 (out_valid from cycle 8 on, held). Timestep 1 enters the stage at edge 3,
+    which frees buffer 0, and follows one edge behind until the row register (edge 7), where it
+    waits. Frame 1 (edges 2, 3): timestep 0 enters the stage at edge 4 and the detector at 5,
+    timestep 1 one edge later each (its stage entry at edge 5 frees buffer 1); timestep 0's row
+    goes to the skid register at edge 8, and the stages stall from cycle 9 on. Frame 2 (edges
+    4, 5): timestep 0 enters the stage at edge 6, timestep 1 at edge 7 (which frees buffer 0)
+    and the detector at edge 8, the last edge it moves. Frame 3 (edges 6, 7) fills buffer 1 and
+    its timestep 0 waits in the stage from edge 8; frame 4 (edges 8, 9) fills buffer 0, and the
+    input stops: in_ready low from cycle 10."""
     parameters = {"InChannels": 1, "InHeight": 1, "InWidth": 1, "OutFeatures": 1,
                   "Timesteps": 2, "Parallel": 1, "Lanes": 1, "GroupWidth": 1,
                   "WeightBits": 2, "MembraneBits": 4, "HasNeuron": 1}
     frames = [np.zeros((2, 1), dtype=np.int64)] * 5
     model = sparse_linear.stepped(parameters, np.zeros((1, 1), dtype=np.int64), frames, 2)
     readies, valids = replay_handshakes(model, [True] * 14, [False] * 14)
-    assert valids == [False] * 7 + [True] * 7
+    assert valids == [False] * 8 + [True] * 6
     assert readies == [True] * 10 + [False] * 4
 
 

@@ -5,13 +5,16 @@ Schedule (R = ceil(O/P) rows of P features, NG = ceil(F/G) groups, F = C*H*W):
 - input: one beat per cycle into a double-buffered frame store; timestep t of a frame is complete
   ``AVAIL_LATENCY`` (2) cycles after the last pixel's beat of timestep t was accepted (early
   start; the frame buffer's read register holds the store as it was a cycle before);
-- for t, r, g in that order: group g goes to the P bank detectors at once and costs
+- for t, r, g in that order: group g enters the group stage (the bitmaps and the effectual bits
+  registered), then goes to the P bank detectors at once and costs
   ``max_p max(1, ceil(e[p] / L))`` cycles, ``e[p] = popcount(wbitmap[p][r][g] & sbitmap[t][g])``;
-  it enters at ``max(previous group's entry + its cost, timestep t complete)``;
+  it enters the stage at ``S = max(previous group's detector entry, timestep t complete)`` and
+  the detectors at ``max(previous group's entry + its cost, timestep t complete +
+  STAGE_LATENCY)``;
 - the output beat of a timestep leaves 4 cycles after the last beat of its last group (address
   stage, weight stage, row register, output register);
 - frame k's first beat is accepted one cycle after frame k-1's last beat, or, when both buffers
-  are full, one cycle after frame k-2's last group entered the detectors (its buffer is freed).
+  are full, one cycle after frame k-2's last group entered the group stage (its buffer is freed).
 
 With free-running streams (source always valid, sink always ready) the model is exact: the
 cycles of a frame are counted from the edge that accepts its first input beat to the edge that
@@ -27,7 +30,9 @@ same core under any input pacing and output backpressure, one clock edge at a ti
 mirrors the RTL's control registers: the frame buffer's ``full_q[2]``, ``wsel_q``, ``rsel_q``,
 ``wpix_q``, ``wt_q`` (``in_ready_o = !full_q[wsel_q]``) and their copies a cycle late, from which
 ``rd_avail_o`` (the early start) is decided; the issue
-position ``iss_t/r/g_q``; the P detectors in lock-step as the beats left of the held group (the
+position ``iss_t/r/g_q``; the group stage (``stg_valid_q`` and the held group's cost and tags,
+``stg_last_g_q`` / ``stg_last_r_q``: it takes the issue position's group when it is empty or its
+group enters the detectors, ``stg_free``); the P detectors in lock-step as the beats left of the held group (the
 group's cost from ``group_costs``, computed up front per frame; ``all_free`` when at most one is
 left and the row register can take it) with ``grp_last_g_q`` / ``grp_last_r_q``; the address and
 weight stages (``ast_/wst_row_end_q``, ``ast_/wst_last_r_q``: the beat whose weight addresses are
@@ -58,8 +63,11 @@ from golden.sparsity import effectual_ops, group_count
 #: register).
 OUTPUT_TAIL = 4
 #: Cycles from the edge accepting the last pixel's beat of timestep t to the first edge at which a
-#: group of t can enter the detectors (rtl/linear_frame_buffer.sv: its state a cycle late).
+#: group of t can enter the group stage (rtl/linear_frame_buffer.sv: its state a cycle late).
 AVAIL_LATENCY = 2
+#: Cycles from the edge a group enters the group stage to the first edge it can enter the
+#: detectors (rtl/sparse_linear_core.sv: stg_wbitmap_q, stg_eff_q).
+STAGE_LATENCY = 1
 
 
 def _flat_frames(frames, fan_in: int) -> list[np.ndarray]:
@@ -140,7 +148,8 @@ def model(weight, frames: Sequence, pixels: int, parallel: int, lanes: int,
     frame_cycles, compute, bounds, dense, firsts, outputs = [], [], [], [], [], []
     cur = 0                       # earliest edge at which the next group can enter
     last_beat_prev = None         # edge of the previous frame's last input beat
-    released: list[int] = []      # per frame: edge at which its last group entered
+    released: list[int] = []      # per frame: edge at which its last group entered the stage
+    entered = None                # edge at which the previous group entered the detectors
     for k, frame in enumerate(frames):
         costs = group_costs(w, frame, parallel, lanes, group)
         steps = costs.shape[0]
@@ -154,10 +163,12 @@ def model(weight, frames: Sequence, pixels: int, parallel: int, lanes: int,
         for t in range(steps):
             ready = first + (pixels - 1) * steps + t + AVAIL_LATENCY
             for cost in costs[t].reshape(-1):
-                start = max(cur, ready)
-                cur = start + int(cost)
+                # The stage holds the previous group until the detectors take it.
+                staged = ready if entered is None else max(ready, entered)
+                entered = max(cur, ready + STAGE_LATENCY)
+                cur = entered + int(cost)
             sends.append(cur + OUTPUT_TAIL)
-        released.append(start)
+        released.append(staged)
         firsts.append(first)
         outputs.append(tuple(sends))
         frame_cycles.append(cur + OUTPUT_TAIL - first)
@@ -203,6 +214,11 @@ class SteppedLinear:
         # Issue position iss_t_q / iss_r_q / iss_g_q and the frame being read (releases so far).
         self.issue_t = self.issue_r = self.issue_g = 0
         self.frame_read = 0
+        # The group stage: stg_valid_q, the held group's cost and its tags stg_last_g_q /
+        # stg_last_r_q.
+        self.stage_valid = False
+        self.stage_cost = 0
+        self.stage_last_g = self.stage_last_r = False
         # The detectors in lock-step: beats left of the held group (0: grp_busy_q = 0), and its
         # tags grp_last_g_q / grp_last_r_q.
         self.beats_left = 0
@@ -241,10 +257,11 @@ class SteppedLinear:
         row_ready = not self.skid_valid
         all_free = self.beats_left == 0 or (self.beats_left == 1 and row_ready)
         row_done = self.beats_left == 1 and row_ready and self.group_last_g
-        accept = all_free and self._avail()
+        accept = self.stage_valid and all_free
+        stage_load = self._avail() and (not self.stage_valid or all_free)
         last_g = self.issue_g == self.groups - 1
         last_r = self.issue_r == self.rows - 1
-        release = accept and last_g and last_r and self.issue_t == self.steps - 1
+        release = stage_load and last_g and last_r and self.issue_t == self.steps - 1
 
         # Output register, the row and skid registers (loaded from the weight stage), the weight
         # and address stages (move with the detectors: all stall while the skid is full).
@@ -265,15 +282,19 @@ class SteppedLinear:
         if row_ready:
             self.wst_row_end, self.wst_last_r = self.ast_row_end, self.ast_last_r
             self.ast_row_end, self.ast_last_r = row_done, self.group_last_r
-        # Detectors and issue.
+        # Detectors, group stage and issue.
         if self.beats_left and row_ready:
             self.beats_left -= 1
         if accept:
+            self.beats_left = self.stage_cost
+            self.group_last_g, self.group_last_r = self.stage_last_g, self.stage_last_r
+        self.stage_valid = stage_load or (self.stage_valid and not all_free)
+        if stage_load:
             if self.frame_read >= len(self.costs):
                 raise ValueError(f"frame {self.frame_read} issued, only {len(self.costs)} given")
-            self.beats_left = int(self.costs[self.frame_read][self.issue_t, self.issue_r,
+            self.stage_cost = int(self.costs[self.frame_read][self.issue_t, self.issue_r,
                                                                self.issue_g])
-            self.group_last_g, self.group_last_r = last_g, last_r
+            self.stage_last_g, self.stage_last_r = last_g, last_r
             self.issue_g += 1
             if last_g:
                 self.issue_g = 0
