@@ -378,14 +378,44 @@ module sparse_row_bank #(
     waddr1   = QHalfBits'((tail_odd ? q_tail_q : q_tail_next) >> 1);
   end
 
+  // The rows' n are written at once (the head cache reads them at the entry two behind the
+  // head from the next cycle on). The rows themselves are written a cycle later, from
+  // registers: they are read only in E0, at the earliest two cycles after their push (the
+  // push, issue, E0), so the delay is never seen, and the wide route from the push selects to
+  // the queue's LUT RAM has its own cycle (the push's row fields, its selects and that route
+  // in one cycle were the conv core's critical path, docs/synthesis.md).
+  logic                 qw_we0_q, qw_we1_q;
+  logic [RowBits-1:0]   qw_wdata0_q, qw_wdata1_q;
+  logic [QHalfBits-1:0] qw_waddr0_q, qw_waddr1_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_queue_write_reg
+    if (!rst_ni) begin
+      qw_we0_q <= 1'b0;
+      qw_we1_q <= 1'b0;
+    end else begin
+      qw_we0_q <= we0;
+      qw_we1_q <= we1;
+    end
+  end
+  // No reset: written to the memory only under qw_we*_q (reset).
+  always_ff @(posedge clk_i) begin : p_queue_write_data
+    qw_wdata0_q <= wdata0;
+    qw_wdata1_q <= wdata1;
+    qw_waddr0_q <= waddr0;
+    qw_waddr1_q <= waddr1;
+  end
+
   always_ff @(posedge clk_i) begin : p_queue_write
     if (we0) begin
-      queue_mem0[waddr0] <= wdata0;
-      queue_n0[waddr0]   <= wn0;
+      queue_n0[waddr0] <= wn0;
     end
     if (we1) begin
-      queue_mem1[waddr1] <= wdata1;
-      queue_n1[waddr1]   <= wn1;
+      queue_n1[waddr1] <= wn1;
+    end
+    if (qw_we0_q) begin
+      queue_mem0[qw_waddr0_q] <= qw_wdata0_q;
+    end
+    if (qw_we1_q) begin
+      queue_mem1[qw_waddr1_q] <= qw_wdata1_q;
     end
   end
 
