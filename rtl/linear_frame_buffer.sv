@@ -94,11 +94,13 @@ module linear_frame_buffer #(
   localparam logic [TBits-1:0]   LastT   = TBits'(Timesteps - 1);
   localparam logic [PixBits-1:0] LastPix = PixBits'(Pixels - 1);
 
-  // Row (b, t) of the store: bit i = fan-in position i of timestep t of buffer b. The read row is
-  // zero-extended to Padded bits, so a group read past F sees zeros.
+  // Row (b, t) of the store: bit i = fan-in position i of timestep t of buffer b.
   logic [FanIn-1:0]                  store_q [2][Timesteps];
-  logic [Groups-1:0][GroupWidth-1:0] rd_row;       // row (rsel_q, rd_t_i), padded
-  logic [Groups-1:0][GroupWidth-1:0] rd_step_row;  // row of the stepped position, padded
+  // Per buffer b: the group (rd_t_i, rd_g_i) and the stepped position's group. The buffer is
+  // selected last, on G bits: selected first (store_q[rsel_q][...]) it fanned out to every bit
+  // of both buffers, the linear core's critical path (docs/synthesis.md).
+  logic [1:0][GroupWidth-1:0]        rd_group, rd_step_group;
+  logic [GroupWidth-1:0]             rd_bits, rd_step_bits;
   logic [GroupWidth-1:0]             rd_bits_q;
   // The writer's state of the previous cycle, for rd_avail_o.
   logic [1:0]         full_dly_q;
@@ -118,14 +120,22 @@ module linear_frame_buffer #(
   assign in_fire      = in_valid_i & in_ready_o;
   assign wr_frame_end = (wpix_q == LastPix) && (wt_q == LastT);
 
+  for (genvar b = 0; b < 2; b++) begin : g_read_buffer
+    // Rows zero-extended to Padded bits, so a group read past F sees zeros.
+    logic [Groups-1:0][GroupWidth-1:0] row, step_row;
+    assign row              = Padded'(store_q[b][rd_t_i]);
+    assign step_row         = Padded'(store_q[b][rd_step_t_i]);
+    assign rd_group[b]      = row[rd_g_i];
+    assign rd_step_group[b] = step_row[rd_step_g_i];
+  end
   // A step from the frame's last group goes on in the other buffer.
-  assign rd_row      = Padded'(store_q[rsel_q][rd_t_i]);
-  assign rd_step_row = Padded'(store_q[rsel_q ^ rd_step_swap_i][rd_step_t_i]);
-  assign rd_bits_o   = rd_bits_q;
+  assign rd_bits      = rsel_q ? rd_group[1] : rd_group[0];
+  assign rd_step_bits = (rsel_q ^ rd_step_swap_i) ? rd_step_group[1] : rd_step_group[0];
+  assign rd_bits_o    = rd_bits_q;
 
   // No reset: rd_bits_o is only used while rd_avail_o is high, by then loaded.
   always_ff @(posedge clk_i) begin : p_read
-    rd_bits_q <= rd_step_i ? rd_step_row[rd_step_g_i] : rd_row[rd_g_i];
+    rd_bits_q <= rd_step_i ? rd_step_bits : rd_bits;
   end
 
   // Timestep rd_t_i of the read buffer was complete in the previous cycle: the frame was, or the
