@@ -188,6 +188,9 @@ module sparse_conv_core #(
   logic [XBits-1:0]    xc_d, xc_q;        // capture pointer: next output pixel to capture
   logic [YBits-1:0]    yc_d, yc_q;
   logic [SlotBits-1:0] sc_d, sc_q;        //   its row slot
+  logic [XBits-1:0]    xc_next;           // the capture pointer after a capture
+  logic [YBits-1:0]    yc_next;
+  logic [SlotBits-1:0] sc_next;
   logic                in_fire;
   logic                in_row_done;       // the beat completing an input row is accepted
   logic                cap;               // a window is captured this cycle
@@ -261,10 +264,46 @@ module sparse_conv_core #(
   logic [LbAddrBits-1:0] lb_waddr;
   assign lb_waddr = LbAddrBits'(int'(row_base(si_q)) + int'(xi_q));
 
-  // Taps read from the line buffer: [t][ky*K + kx] (0 in the padding).
+  // Tap (ky, kx) of the window of capture pointer (x, y), row slot s: input pixel
+  // (y + ky - P, x + kx - P), row slot (s + ky - P) mod K. Whether it is inside the frame:
+  function automatic logic tap_inside(input logic [XBits-1:0] x, input logic [YBits-1:0] y,
+                                      input int ky, input int kx);
+    logic row_in, col_in;
+    row_in = int'(y) + ky >= Pad && int'(y) + ky - Pad < Height;
+`ifdef DUALSPIKE_BUG_CONV_RIGHT_BORDER
+    col_in = int'(x) + kx >= Pad;  // PLANTED BUG: the right padding column is inside
+`else
+    col_in = int'(x) + kx >= Pad && int'(x) + kx - Pad < Width;
+`endif
+    return row_in && col_in;
+  endfunction
+
+  // ... and its line-buffer address.
+  function automatic logic [LbAddrBits-1:0] tap_address(input logic [XBits-1:0] x,
+                                                        input logic [SlotBits-1:0] s,
+                                                        input int ky, input int kx);
+    logic [XBits-1:0]    col;
+    logic [SlotBits-1:0] slot;
+`ifdef DUALSPIKE_BUG_CONV_RIGHT_BORDER
+    // PLANTED BUG: the right padding column reads the border pixel (column W-1).
+    col = (int'(x) + kx - Pad > Width - 1) ? XBits'(Width - 1) : XBits'(int'(x) + kx - Pad);
+`else
+    col = XBits'(int'(x) + kx - Pad);
+`endif
+    slot = (int'(s) + ky < Pad) ? SlotBits'(int'(s) + ky - Pad + Kernel)
+         : (int'(s) + ky - Pad >= Kernel) ? SlotBits'(int'(s) + ky - Pad - Kernel)
+         : SlotBits'(int'(s) + ky - Pad);
+    return LbAddrBits'(int'(row_base(slot)) + int'(col));
+  endfunction
+
+  // Taps read from the line buffer: [t][ky*K + kx] (0 in the padding). The taps' addresses and
+  // inside flags are registers holding those of the capture pointer, loaded with the next
+  // pointer's on a capture (computed from registers): the address adders and the line
+  // buffer's read were one path with the capture into stage_q (the events network's critical
+  // path, docs/synthesis.md).
   logic [Timesteps-1:0][Kernel*Kernel-1:0][InChannels-1:0] tap_bits;
-  logic [Kernel*Kernel-1:0][LbAddrBits-1:0]                tap_addr;
-  logic [Kernel*Kernel-1:0]                                tap_in;   // inside the frame
+  logic [Kernel*Kernel-1:0][LbAddrBits-1:0]                tap_addr_q;
+  logic [Kernel*Kernel-1:0]                                tap_in_q;   // inside the frame
 
   for (genvar t = 0; t < Timesteps; t++) begin : g_line_buffer
     logic [InChannels-1:0] mem [LbDepth];
@@ -276,7 +315,7 @@ module sparse_conv_core #(
     end
 
     for (genvar k = 0; k < Kernel * Kernel; k++) begin : g_read
-      assign tap_bits[t][k] = tap_in[k] ? mem[tap_addr[k]] : '0;
+      assign tap_bits[t][k] = tap_in_q[k] ? mem[tap_addr_q[k]] : '0;
     end
   end
 
@@ -287,27 +326,21 @@ module sparse_conv_core #(
 
   for (genvar ky = 0; ky < Kernel; ky++) begin : g_win_row
     for (genvar kx = 0; kx < Kernel; kx++) begin : g_win_col
-      // Tap (ky, kx) of the capture pointer's window: input pixel (yc + ky - P, xc + kx - P),
-      // row slot (sc + ky - P) mod K. Continuous assigns rather than an always_comb: Icarus
-      // re-ran such a process several times per cycle, and this mux is on every cycle.
-      logic                row_in, col_in;
-      logic [SlotBits-1:0] slot;
-      logic [XBits-1:0]    col;
-      assign row_in = int'(yc_q) + ky >= Pad && int'(yc_q) + ky - Pad < Height;
-`ifdef DUALSPIKE_BUG_CONV_RIGHT_BORDER
-      // PLANTED BUG: the right padding column reads the border pixel (column W-1).
-      assign col_in = int'(xc_q) + kx >= Pad;
-      assign col    = (int'(xc_q) + kx - Pad > Width - 1) ? XBits'(Width - 1)
-                                                          : XBits'(int'(xc_q) + kx - Pad);
-`else
-      assign col_in = int'(xc_q) + kx >= Pad && int'(xc_q) + kx - Pad < Width;
-      assign col    = XBits'(int'(xc_q) + kx - Pad);
-`endif
-      assign slot   = (int'(sc_q) + ky < Pad) ? SlotBits'(int'(sc_q) + ky - Pad + Kernel)
-                    : (int'(sc_q) + ky - Pad >= Kernel) ? SlotBits'(int'(sc_q) + ky - Pad - Kernel)
-                    : SlotBits'(int'(sc_q) + ky - Pad);
-      assign tap_in[ky * Kernel + kx]   = row_in && col_in;
-      assign tap_addr[ky * Kernel + kx] = LbAddrBits'(int'(row_base(slot)) + int'(col));
+      // Continuous assigns rather than an always_comb: Icarus re-ran such a process several
+      // times per cycle, and this mux is on every cycle.
+      logic                  next_in;
+      logic [LbAddrBits-1:0] next_addr;
+      assign next_in   = tap_inside(xc_next, yc_next, ky, kx);
+      assign next_addr = tap_address(xc_next, sc_next, ky, kx);
+      always_ff @(posedge clk_i or negedge rst_ni) begin : p_tap_reg
+        if (!rst_ni) begin
+          tap_in_q[ky * Kernel + kx]   <= tap_inside('0, '0, ky, kx);
+          tap_addr_q[ky * Kernel + kx] <= tap_address('0, '0, ky, kx);
+        end else if (cap) begin
+          tap_in_q[ky * Kernel + kx]   <= next_in;
+          tap_addr_q[ky * Kernel + kx] <= next_addr;
+        end
+      end
       for (genvar t = 0; t < Timesteps; t++) begin : g_t
         for (genvar ci = 0; ci < InChannels; ci++) begin : g_ci
           assign window[t * FanIn + (ci * Kernel + ky) * Kernel + kx]
@@ -781,18 +814,22 @@ module sparse_conv_core #(
   // ---------------------------------------------------------------------------------------------
   // Capture pointer and registers of the input side and the output
   // ---------------------------------------------------------------------------------------------
+  // Row-major with wrap-around; the row slot follows the row (mod K).
+  assign xc_next = (int'(xc_q) == Width - 1) ? '0 : XBits'(int'(xc_q) + 1);
+  assign yc_next = (int'(xc_q) != Width - 1) ? yc_q
+                 : (int'(yc_q) == Height - 1) ? '0 : YBits'(int'(yc_q) + 1);
+  assign sc_next = (int'(xc_q) != Width - 1) ? sc_q
+                 : (int'(sc_q) == Kernel - 1) ? '0 : SlotBits'(int'(sc_q) + 1);
+
   `DUALSPIKE_ALWAYS_COMB begin : p_capture
     xc_d = xc_q;
     yc_d = yc_q;
     sc_d = sc_q;
     e_d  = EBits'(int'(e_q) + int'(in_row_done) - int'(cap_row_done));
     if (cap) begin
-      xc_d = XBits'(int'(xc_q) + 1);
-      if (int'(xc_q) == Width - 1) begin
-        xc_d = '0;
-        yc_d = (int'(yc_q) == Height - 1) ? '0 : YBits'(int'(yc_q) + 1);
-        sc_d = (int'(sc_q) == Kernel - 1) ? '0 : SlotBits'(int'(sc_q) + 1);
-      end
+      xc_d = xc_next;
+      yc_d = yc_next;
+      sc_d = sc_next;
     end
   end
 
