@@ -41,7 +41,10 @@ MEASURED = {
     # registered before the bitmap read).
     # Stage SC2b (issue 11, 2026-12-02: the scan's prefix sums registered before the weight
     # base and the queue push) and the drain's free flag registered: 3017 / 1361 -> 3101 / 1548.
-    "sparse_conv_core": {"lut": 3101, "ff": 1548, "lutram": 148},
+    # Fifth round (issue 11, 2026-12-03): E2b (the lanes' weights registered), the queue's rows
+    # written from registers a cycle after the push (two wide rows per bank: most of the
+X
+    "sparse_conv_core": {"lut": 3307, "ff": 2137, "lutram": 148},
     # Weight stage (issue 11): 25 more flip-flops (the lanes' read registers 16, lane flags 4,
     # stage tags 5), 18 fewer LUTs.
     # Rank-select detector (b3c9030: prefix trees, each position's rank and index registered):
@@ -53,7 +56,9 @@ MEASURED = {
     # (of the issue or, on acceptance, the step position): 1026 / 432.
     # The running base from the held group's registered popcount (added at the next
     # acceptance, not in its own): 1026 / 432 -> 1124 / 429.
-    "sparse_linear_core": {"lut": 1124, "ff": 429, "lutram": 20},
+    # The group stage (each bank's bitmap and effectual bits registered before the detector)
+    # and the frame buffer's buffer select last (2026-12-03): 1124 / 429 -> 1169 / 490.
+    "sparse_linear_core": {"lut": 1169, "ff": 490, "lutram": 20},
     # Current buffers as per-channel LUT RAM (a ring of CurrentBuffers words; was 676
     # flip-flops / 45 LUT-RAM cells with flip-flop buffers, 822 flip-flops with 4 of them);
     # line-buffer rows padded to 2^XBits words (no slot x Width multiplier): LUT RAM 61 -> 79.
