@@ -230,16 +230,17 @@ class SpikeMaxpoolCore(LayerCore):
 
 
 _DETECTOR = ("prefix_sum.sv", "sparsity_detector.sv")
-_DENSE_INPUT = (*_DETECTOR, "lif_unit.sv", "dense_line_buffer.sv", "dense_bank.sv",
-                "dense_input_core.sv")
+#: The LIF unit and its two halves (a core may register between them).
+_LIF = ("lif_charge.sv", "lif_fire.sv", "lif_unit.sv")
+_DENSE_INPUT = (*_DETECTOR, *_LIF, "dense_line_buffer.sv", "dense_bank.sv", "dense_input_core.sv")
 
 SPARSE_CONV = SparseConvCore(
-    "sparse_conv_core", ("popcount.sv", "prefix_sum.sv", "lif_unit.sv", "sdp_ram.sv",
-                         "pair_select.sv", "sparse_row_bank.sv", "sparse_conv_core.sv"),
+    "sparse_conv_core", ("popcount.sv", "prefix_sum.sv", *_LIF, "sdp_ram.sv", "pair_select.sv",
+                         "sparse_row_bank.sv", "sparse_conv_core.sv"),
     kind="conv", has_memory=True, placed=True, per_bank_bias=True, min_span=3,
     cycles="golden.cycles.sparse_conv")
 SPARSE_LINEAR = SparseLinearCore(
-    "sparse_linear_core", (*_DETECTOR, "lif_unit.sv", "sdp_ram.sv", "linear_frame_buffer.sv",
+    "sparse_linear_core", (*_DETECTOR, *_LIF, "sdp_ram.sv", "linear_frame_buffer.sv",
                            "sparse_linear_core.sv"),
     kind="linear", has_memory=True, placed=True, min_span=3, cycles="golden.cycles.sparse_linear")
 DENSE_INPUT = DenseInputCore(

@@ -50,4 +50,9 @@
     end \
   end
 
+// `DUALSPIKE_LIF_WIDE_BITS(V, C): the exact working width of a LIF step (lif_charge, lif_fire)
+// for membranes of V bits and currents of C bits, max(V, C) + 2 (derivation in lif_charge.sv).
+// A macro so that a port width can use it (Icarus 11 takes no localparam in a port list).
+`define DUALSPIKE_LIF_WIDE_BITS(V, C) ((((V) > (C)) ? (V) : (C)) + 2)
+
 `endif  // DUALSPIKE_MACROS_SVH

@@ -53,8 +53,9 @@
 //   neuron stage: once every bank is done with the slot, rows r, r+1 of every bank per cycle:
 //     read (current buffer, biases), then bias + current registered, then 2P lif_units (or the
 //     currents) for channels r*P + p, (r+1)*P + p, membranes of the current pixel in registers
-//     (R per bank); after the last rows of step t the Co-bit beat moves to the output register;
-//     the read of the pixel's last rows frees the slot.
+//     (R per bank); with R > 4 the LIF units take two cycles (lif_charge, a register, lif_fire);
+//     after the last rows of step t the Co-bit beat moves to the output register; the read of
+//     the pixel's last rows frees the slot.
 // Latency: 14 cycles from the input beat to the output beat for a 1x1 frame with one row of
 //   pairs, when the core is idle and the sink ready (docs/sparse_conv_core.md).
 // Throughput: per pixel, each bank about ceil(its effectual pairs / L) cycles; the scan and the
@@ -369,6 +370,13 @@ module sparse_conv_core #(
   // Rows of every bank the neuron stage takes per cycle (two of a timestep, when there are two):
   // T * ceil(R / 2) cycles per pixel, with 2 P LIF units.
   localparam int NrnRows       = (Rows > 1) ? 2 : 1;
+  // Cycles the neuron stage takes per timestep of a pixel (its rows, NrnRows at a time).
+  localparam int RowSteps      = (Rows + NrnRows - 1) / NrnRows;
+  // Cycles of the LIF units: two (charge, then fire and reset, with a register between) when a
+  // row's membrane is read again at least three cycles after its read, which leaves room for a
+  // read cycle and two LIF cycles in the loop v -> LIF -> v (the core's critical path in one
+  // LIF cycle, docs/synthesis.md); else one.
+  localparam int LifStages     = (RowSteps >= 3) ? 2 : 1;
 
   logic [WindowSlots-1:0]  loaded_q;       // slot s holds a pixel not yet fully read
   // Window drain: the captured window waits in one staging register while its T words go to
@@ -413,7 +421,13 @@ module sparse_conv_core #(
   logic [RIdxBits-1:0]     lif_r_q;
   logic                    lif_step_end_q;
   logic                    lif_last_q;
-  logic                    lif_fire;       // the LIF stage acts this cycle
+  // The stage that writes the membranes and spikes (or the currents) and loads the output
+  // register: the LIF stage, or with two LIF cycles the one after it.
+  logic                    fire_q;
+  logic [RIdxBits-1:0]     fire_r_q;
+  logic                    fire_step_end_q;
+  logic                    fire_last_q;
+  logic                    fire_go;        // the write stage acts this cycle
 
   logic [WindowSlots-1:0] slot_all_done;  // every bank is done with slot s
   for (genvar s = 0; s < WindowSlots; s++) begin : g_slot_done
@@ -425,13 +439,13 @@ module sparse_conv_core #(
   end
   assign all_done = slot_all_done[ns_q];
 
-  assign stall        = lif_q & lif_step_end_q & out_valid_o & ~out_ready_i;
+  assign stall        = fire_q & fire_step_end_q & out_valid_o & ~out_ready_i;
   assign n0_go        = loaded_q[ns_q] & all_done & ~stall;
   assign n0_last      = int'(nt_q) == Timesteps - 1 && int'(nr_q) + NrnRows >= Rows;
   assign release_slot = (n0_go && n0_last) ? WindowSlots'(1) << ns_q : '0;
   assign cap          = cap_ready & ~loaded_q[cs_q] & drain_free_q;
   assign cap_row_done = cap && int'(xc_q) == Width - 1;
-  assign lif_fire     = lif_q & ~stall;
+  assign fire_go      = fire_q & ~stall;
   assign drain_go     = drain_busy_q;
   assign drain_word   = stage_q[int'(dr_t_q) * FanIn +: FanIn];
   assign drain_addr   = ($clog2(WindowSlots * Timesteps))'(int'(dr_slot_q) * Timesteps
@@ -516,6 +530,27 @@ module sparse_conv_core #(
         nrn_last_q     <= n0_last && pix_last_q[ns_q];
       end
     end
+  end
+
+  if (LifStages == 2) begin : g_fire_stage
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_fire_reg
+      if (!rst_ni) begin
+        fire_q          <= 1'b0;
+        fire_r_q        <= '0;
+        fire_step_end_q <= 1'b0;
+        fire_last_q     <= 1'b0;
+      end else if (!stall) begin
+        fire_q          <= lif_q;
+        fire_r_q        <= lif_r_q;
+        fire_step_end_q <= lif_step_end_q;
+        fire_last_q     <= lif_last_q;
+      end
+    end
+  end else begin : g_lif_stage_fires
+    assign fire_q          = lif_q;
+    assign fire_r_q        = lif_r_q;
+    assign fire_step_end_q = lif_step_end_q;
+    assign fire_last_q     = lif_last_q;
   end
 
   // ---------------------------------------------------------------------------------------------
@@ -624,8 +659,6 @@ module sparse_conv_core #(
     // Per bank: the membranes of its R rows (channels r*P + p) of the current pixel and their
     // spikes of this step. The neuron stage selects among R rows (no r*P + p arithmetic and no
     // Co-way multiplexer in front of the LIF units); one LIF unit per row it takes per cycle.
-    // Cycles the neuron stage takes per timestep of a pixel (its rows, NrnRows at a time).
-    localparam int RowSteps = (Rows + NrnRows - 1) / NrnRows;
     if (RowSteps >= 2) begin : g_lif_t_unused
       // The membrane is read (and t = 0 decided) a cycle before the LIF stage (g_read_early).
       logic unused_lif_t;
@@ -648,7 +681,7 @@ module sparse_conv_core #(
         assign current  = lif_acc_q[p][j];
         assign v_new[j] = v_out;
         assign s_new[j] = spike;
-        assign has_channel[j] = int'(lif_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
+        assign has_channel[j] = int'(fire_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
         if (RowSteps >= 2) begin : g_read_early
           // The membrane is read in the neuron stage's second cycle and registered: the loop
           // v -> LIF -> v spans two cycles (the core's critical path in one, docs/synthesis.md).
@@ -674,7 +707,8 @@ module sparse_conv_core #(
           assign v_old = v_read_q;
         end else begin : g_read_late
           // One row step per timestep: step t + 1 reads the membrane the cycle after step t
-          // writes it, so the read stays in the LIF stage.
+          // writes it, so the read stays in the LIF stage (which is the write stage here:
+          // LifStages = 1, fire_r_q is lif_r_q).
 `ifdef DUALSPIKE_BUG_CONV_MEMBRANE_CARRY
           // PLANTED BUG: t = 0 starts from the previous pixel's membrane instead of 0.
           assign v_old = has_channel[j] ? v_q[lif_r_q + RIdxBits'(j)] : '0;
@@ -683,28 +717,65 @@ module sparse_conv_core #(
                          ? v_q[lif_r_q + RIdxBits'(j)] : '0;
 `endif
         end
-        lif_unit #(
-          .MembraneBits (MembraneBits),
-          .CurrentBits  (CurrentBits)
-        ) u_lif (
-          .model_lif_i  (model_lif_q),
-          .reset_soft_i (reset_soft_q),
-          .leak_shift_i (leak_shift_q),
-          .threshold_i  (threshold_q),
-          .v_i          (v_old),
-          .current_i    (current),
-          .spike_o      (spike),
-          .v_o          (v_out)
-        );
+        if (LifStages == 2) begin : g_lif_two_cycles
+          // Charge in the LIF stage, registered (u and u - theta, exact), fire and reset in the
+          // write stage. The registers need no reset: the write stage reads them only with a
+          // row in it, which the LIF stage loaded.
+          localparam int WideBits = `DUALSPIKE_LIF_WIDE_BITS(MembraneBits, CurrentBits);
+          logic [WideBits-1:0] u_wide, d_wide, u_q, d_q;
+          lif_charge #(
+            .MembraneBits (MembraneBits),
+            .CurrentBits  (CurrentBits)
+          ) u_charge (
+            .model_lif_i  (model_lif_q),
+            .leak_shift_i (leak_shift_q),
+            .threshold_i  (threshold_q),
+            .v_i          (v_old),
+            .current_i    (current),
+            .u_o          (u_wide),
+            .d_o          (d_wide)
+          );
+          always_ff @(posedge clk_i) begin : p_charge_reg
+            if (!stall) begin
+              u_q <= u_wide;
+              d_q <= d_wide;
+            end
+          end
+          lif_fire #(
+            .MembraneBits (MembraneBits),
+            .CurrentBits  (CurrentBits)
+          ) u_fire (
+            .reset_soft_i (reset_soft_q),
+            .threshold_i  (threshold_q),
+            .u_i          (u_q),
+            .d_i          (d_q),
+            .spike_o      (spike),
+            .v_o          (v_out)
+          );
+        end else begin : g_lif_one_cycle
+          lif_unit #(
+            .MembraneBits (MembraneBits),
+            .CurrentBits  (CurrentBits)
+          ) u_lif (
+            .model_lif_i  (model_lif_q),
+            .reset_soft_i (reset_soft_q),
+            .leak_shift_i (leak_shift_q),
+            .threshold_i  (threshold_q),
+            .v_i          (v_old),
+            .current_i    (current),
+            .spike_o      (spike),
+            .v_o          (v_out)
+          );
+        end
       end
 
       `DUALSPIKE_ALWAYS_COMB begin : p_bank_neuron
         v_d        = v_q;
         spk_bank_d = spk_bank_q;
         for (int j = 0; j < NrnRows; j++) begin
-          if (lif_fire && has_channel[j]) begin
-            v_d[lif_r_q + RIdxBits'(j)]        = v_new[j];
-            spk_bank_d[lif_r_q + RIdxBits'(j)] = s_new[j];
+          if (fire_go && has_channel[j]) begin
+            v_d[fire_r_q + RIdxBits'(j)]        = v_new[j];
+            spk_bank_d[fire_r_q + RIdxBits'(j)] = s_new[j];
           end
         end
       end
@@ -767,15 +838,27 @@ module sparse_conv_core #(
     for (genvar p = 0; p < Parallel; p++) begin : g_bank_current
       logic [Rows-1:0][CurrentBits-1:0] cur_bank_d, cur_bank_q;
       logic [NrnRows-1:0]               has_channel;
+      logic [1:0][CurrentBits-1:0]      fire_cur;   // the currents in the write stage
       for (genvar j = 0; j < NrnRows; j++) begin : g_row
-        assign has_channel[j] = int'(lif_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
+        assign has_channel[j] = int'(fire_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
+      end
+      if (LifStages == 2) begin : g_cur_delay
+        // The currents wait a cycle for the write stage, as the LIF units' charge does. No
+        // reset: read only with a row in the write stage, which the LIF stage loaded.
+        always_ff @(posedge clk_i) begin : p_fire_cur_reg
+          if (!stall) begin
+            fire_cur <= lif_acc_q[p];
+          end
+        end
+      end else begin : g_cur_now
+        assign fire_cur = lif_acc_q[p];
       end
 
       `DUALSPIKE_ALWAYS_COMB begin : p_current
         cur_bank_d = cur_bank_q;
         for (int j = 0; j < NrnRows; j++) begin
-          if (lif_fire && has_channel[j]) begin
-            cur_bank_d[lif_r_q + RIdxBits'(j)] = lif_acc_q[p][j];
+          if (fire_go && has_channel[j]) begin
+            cur_bank_d[fire_r_q + RIdxBits'(j)] = fire_cur[j];
           end
         end
       end
@@ -802,10 +885,10 @@ module sparse_conv_core #(
 
   // Output register: loaded by the neuron stage at a step's end, emptied by the sink.
   logic out_load;
-  assign out_load    = lif_fire & lif_step_end_q;
+  assign out_load    = fire_go & fire_step_end_q;
   assign out_valid_d = out_load | (out_valid_q & ~out_ready_i);
   assign out_data_d  = out_load ? beat_d : out_data_q;
-  assign out_last_d  = out_load ? lif_last_q : out_last_q;
+  assign out_last_d  = out_load ? fire_last_q : out_last_q;
 
   assign out_valid_o = out_valid_q;
   assign out_data_o  = out_data_q;

@@ -47,8 +47,8 @@ def test_a_mutant_is_one_edit():
 
 @pytest.mark.parametrize("operator", ["eq-to-ne", "drop-not"])
 def test_lif_unit_mutant_is_killed(operator, tmp_path):
-    text = (M.RTL_DIR / "lif_unit.sv").read_text()
-    site = next(m for m in M.candidate_sites("lif_unit", "lif_unit.sv", text)
+    text = (M.RTL_DIR / "lif_fire.sv").read_text()
+    site = next(m for m in M.candidate_sites("lif_unit", "lif_fire.sv", text)
                 if m.operator == operator)
     mutant, verdict, detail = M.run_isolated((site, "icarus", 60, 1, 300))
     assert verdict == "killed", f"{mutant.describe()}: {verdict} ({detail})"
@@ -56,8 +56,8 @@ def test_lif_unit_mutant_is_killed(operator, tmp_path):
 
 def test_unmutated_lif_unit_survives():
     """The control: the same run with an edit that changes nothing must pass."""
-    text = (M.RTL_DIR / "lif_unit.sv").read_text()
-    site = M.candidate_sites("lif_unit", "lif_unit.sv", text)[0]
+    text = (M.RTL_DIR / "lif_fire.sv").read_text()
+    site = M.candidate_sites("lif_unit", "lif_fire.sv", text)[0]
     identity = M.Mutant(**{**site.__dict__, "index": 99,
                            "replacement": text[site.start:site.end]})
     _, verdict, detail = M.run_isolated((identity, "icarus", 60, 1, 300))
@@ -97,7 +97,7 @@ def test_quick_gate(tmp_path):
     """The CI gate: a few mutants of small files, every non-equivalent one must be killed."""
     import subprocess
     out = subprocess.run(
-        [sys.executable, str(REPO / "ci" / "mutate.py"), "--file", "lif_unit.sv", "--file",
+        [sys.executable, str(REPO / "ci" / "mutate.py"), "--file", "lif_fire.sv", "--file",
          "stream_fifo.sv", "--file", "popcount.sv", "--mutants", "4", "--examples", "40",
          "--jobs", "2", "--min-score", "0.95", "--limit", "300", "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=600)

@@ -30,9 +30,10 @@ The schedule it models (each item one RTL register stage):
   its last scanned rows left the scan pipeline and its last row was written.
 * **Neuron stage**: once every bank is done with the slot it reads, two rows (t, r), (t, r + 1)
   of every bank per cycle (T*ceil(R/2) cycles per pixel); one cycle later bias + current is
-  registered, the cycle after that the LIF units act, and the last rows of a timestep move the
-  beat into the output register (held while the sink stalls, which freezes the whole neuron
-  stage). Its read of the pixel's last rows frees the slot.
+  registered, the cycle after that the LIF units act (:func:`lif_stages`: two cycles with
+  R > 4 rows per bank, charge then fire), and the last rows of a timestep move the beat into
+  the output register (held while the sink stalls, which freezes the whole neuron stage). Its
+  read of the pixel's last rows frees the slot.
 
 ``lower_bound`` and ``dense_cost`` are the reference figures of docs/cores.md section 4.
 """
@@ -54,6 +55,15 @@ SCAN_ROWS = 2
 #: Rows of one timestep the neuron stage takes per cycle (rtl/sparse_conv_core.sv NrnRows, when
 #: R > 1; with R = 1 it takes the one row).
 NEURON_ROWS = 2
+
+
+def lif_stages(rows: int) -> int:
+    """Cycles of the neuron stage's LIF units (rtl/sparse_conv_core.sv LifStages): two when the
+    neuron stage takes at least three cycles per timestep (ceil(R / 2) >= 3, so R > 4) and a
+    membrane therefore comes back late enough for a two-cycle loop; else one."""
+    return 2 if -(-rows // NEURON_ROWS) >= 3 else 1
+
+
 #: Window slots (and current-buffer slots) of the core (rtl/sparse_conv_core.sv WindowSlots).
 WINDOW_SLOTS = 8
 #: Register stages of a scanned row pair before its rows enter the queue (rtl/sparse_row_bank.sv
@@ -226,7 +236,8 @@ class SparseConvStepped:
     minus global capture row); the capture pointer ``xc_q``/``yc_q`` and the capture slot
     ``cs_q``; per window slot ``loaded_q`` and the pixel it holds; the neuron stage's slot and
     row (``ns_q``, ``nt_q``, ``nr_q``), its second cycle (``nrn_q``, ``nrn_step_end_q``) and its
-    third, the LIF units (``lif_q``, ``lif_step_end_q``);
+    third, the LIF units (``lif_q``, ``lif_step_end_q``), and the write stage (``fire_q``,
+    ``fire_step_end_q``: the LIF stage itself, or the cycle after it, :func:`lif_stages`);
     ``out_valid_q``; per bank :class:`_BankModel`. The effectual pairs of every row are computed
     up front (:func:`row_pairs`). ``stall`` freezes only the neuron stage; the input writes,
     captures and the banks go on during it. ``stalled`` (the cycle before the last edge was a
@@ -260,6 +271,10 @@ class SparseConvStepped:
         self.drain_left = 0
         self.nrn = self.nrn_step_end = False      # second cycle: bias + current
         self.lif = self.lif_step_end = False      # third cycle: the LIF units
+        # The write stage (membranes, spikes, the output register): the LIF stage, or the
+        # cycle after it with two LIF cycles.
+        self.lif_stages = lif_stages(self.rows)
+        self.fire = self.fire_step_end = False
         self.out_valid_q = False
         self.stalled = False
         # What happened so far, by cycle (for the model's own tests): the accept cycle of every
@@ -288,7 +303,7 @@ class SparseConvStepped:
         return self.e > rows_below or (self.e == rows_below and self.xi > last_col)
 
     def clock(self, in_valid: bool, out_ready: bool) -> tuple[bool, bool]:
-        stall = self.lif and self.lif_step_end and self.out_valid_q and not out_ready
+        stall = self.fire and self.fire_step_end and self.out_valid_q and not out_ready
         all_done = all(bank.done[self.ns] for bank in self.banks)
         n0_go = self.slot_loaded[self.ns] and all_done and not stall
         n0_last = self.nt == self.steps - 1 and self.nr + NEURON_ROWS >= self.rows
@@ -297,7 +312,7 @@ class SparseConvStepped:
                    and self.drain_left <= 1)
         in_fire = bool(in_valid) and self.in_ready(out_ready)
         out_fire = self.out_valid_q and bool(out_ready)
-        out_load = self.lif and not stall and self.lif_step_end
+        out_load = self.fire and not stall and self.fire_step_end
         self.stalled = stall
 
         loaded = tuple(self.slot_loaded)
@@ -307,8 +322,12 @@ class SparseConvStepped:
 
         self.out_valid_q = out_load or (self.out_valid_q and not out_ready)
         if not stall:
+            if self.lif_stages == 2:
+                self.fire, self.fire_step_end = self.lif, self.lif_step_end
             self.lif, self.lif_step_end = self.nrn, self.nrn_step_end
             self.nrn, self.nrn_step_end = n0_go, self.nr + NEURON_ROWS >= self.rows
+            if self.lif_stages == 1:
+                self.fire, self.fire_step_end = self.lif, self.lif_step_end
         if n0_go:
             self.nr += NEURON_ROWS
             if self.nr >= self.rows:

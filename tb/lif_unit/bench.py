@@ -5,7 +5,7 @@ from tb.registry import Testbench
 TESTBENCH = Testbench(
     block="lif_unit",
     toplevel="lif_unit",
-    sources=("lif_unit.sv",),
+    sources=("lif_charge.sv", "lif_fire.sv", "lif_unit.sv"),
     sweep=(
         {"MembraneBits": 4, "CurrentBits": 6},
         {"MembraneBits": 9, "CurrentBits": 5},

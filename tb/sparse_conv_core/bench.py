@@ -52,14 +52,17 @@ TESTBENCH = Testbench(
         # W = 1 and H = 2 under a 5x5 kernel, G = 32 (a whole cfg word), V = 32.
         _shape(ci=2, co=3, h=2, w=1, k=5, t=2, p=2, lanes=1, g=32, b=2, v=32, neuron=1),
         # R = 5 rows in one bank (odd): three row steps per timestep, so the membrane is read a
-        # cycle before the LIF stage (rtl/sparse_conv_core.sv g_read_early).
+        # cycle before the LIF stage (rtl/sparse_conv_core.sv g_read_early), and the LIF units
+        # take two cycles (LifStages).
         _shape(ci=2, co=5, h=3, w=3, k=3, t=3, p=1, lanes=2, g=6, b=4, v=8, neuron=1),
     ),
     regression=(
         # R = 3 rows per bank: the membrane read early (two row steps per timestep).
         _shape(ci=3, co=7, h=5, w=5, k=3, t=3, p=3, lanes=2, g=8, b=4, v=10, neuron=1),
-        _shape(ci=2, co=5, h=4, w=6, k=5, t=2, p=2, lanes=3, g=16, b=4, v=16, neuron=0),
-        _shape(ci=4, co=2, h=3, w=4, k=3, t=4, p=2, lanes=1, g=12, b=6, v=5, neuron=1),
+        # R = 5 and 6 rows in one bank: three row steps per timestep, so the LIF units take two
+        # cycles (rtl/sparse_conv_core.sv LifStages), the currents of HasNeuron = 0 alike.
+        _shape(ci=2, co=5, h=4, w=6, k=5, t=2, p=1, lanes=3, g=16, b=4, v=16, neuron=0),
+        _shape(ci=4, co=6, h=3, w=4, k=3, t=4, p=1, lanes=1, g=12, b=6, v=5, neuron=1),
         # The planted-bug tests use the last set: K = 3 (a right padding column), T = 2; small,
         # because shrinking a failure runs hundreds of examples.
         _shape(ci=1, co=2, h=3, w=3, k=3, t=2, p=2, lanes=2, g=5, b=3, v=6, neuron=1),
