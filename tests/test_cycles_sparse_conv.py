@@ -19,6 +19,7 @@ from golden.cycles.sparse_conv import (
     SparseConvStepped,
     dense_cost,
     frame_cycles,
+    lif_stages,
     lower_bound,
     row_pairs,
     schedule,
@@ -67,6 +68,21 @@ def test_single_pixel_known_answer():
     # second window goes to the other slot at once.
     assert model.accept_cycles == [0, 2]
     assert model.capture_cycles == [1, 3]
+
+
+@pytest.mark.parametrize(("channels", "stages", "cycles"),
+                         [(2, 1, 19), (4, 1, 20), (5, 2, 22), (9, 2, 24)])
+def test_two_lif_cycles_from_five_rows(channels, stages, cycles):
+    """The known answer above with R rows in one bank (P = 1), only row 0 with a pair: the bank
+    is done at 15 as before (its empty rows leave the scan earlier), the neuron stage reads two
+    rows per cycle from 15, its last at 15 + ceil(R/2) - 1, then bias + current, the LIF units
+    (two cycles from R = 5, lif_stages: charge, then fire and the write), the output register:
+    19 + ceil(R/2) - 1 + (lif_stages - 1) cycles."""
+    weight = np.zeros((channels, 1, 1, 1), dtype=np.int64)
+    weight[0, 0, 0, 0] = 1
+    frame = np.ones((1, 1, 1, 1), dtype=np.uint8)
+    assert lif_stages(channels) == stages
+    assert frame_cycles(weight, [frame], ConvHw(1, 1, 1)) == [cycles]
 
 
 def test_a_row_costs_ceil_pairs_over_lanes():
