@@ -56,8 +56,9 @@
 //     (R per bank); with R > 4 the LIF units take two cycles (lif_charge, a register, lif_fire);
 //     after the last rows of step t the Co-bit beat moves to the output register; the read of
 //     the pixel's last rows frees the slot.
-// Latency: 14 cycles from the input beat to the output beat for a 1x1 frame with one row of
-//   pairs, when the core is idle and the sink ready (docs/sparse_conv_core.md).
+// Latency: 20 cycles from the input beat to the output beat for a 1x1 frame with one row of
+//   pairs, when the core is idle and the sink ready (docs/sparse_conv_core.md, one cycle more
+//   with R > 4).
 // Throughput: per pixel, each bank about ceil(its effectual pairs / L) cycles; the scan and the
 //   neuron stage T * ceil(R/2) cycles per pixel. Exact model: golden/cycles/sparse_conv.py.
 // Backpressure: a step's output beat waits in the output register; the datapath stalls only when

@@ -35,11 +35,14 @@
 //             group (the read and this search in one cycle were the conv core's critical path).
 //         E0b the lane's bitmap copy is read at (r, g) (the group select and the route to the
 //             bitmap's block RAM were the conv core's critical path in one cycle).
-//         E1  the lane finds the four-bit block of e[g] that holds its q-th pair (pair_select's
+//         E1  the word read is registered, with the lane's fields (the block RAM's output,
+//             unregistered, into the block search was the conv core's critical path: 5.6 ns of
+//             clock-to-out and a long wire before any logic, docs/synthesis.md).
+//         E1w the lane finds the four-bit block of e[g] that holds its q-th pair (pair_select's
 //             first level), and adds the group's base roff + Pw[g] (after the group select in
 //             E0 it was the network's critical path).
 //         E1b the walk inside the block: the weights of wrow[g] below the pair (pair_select
-//             registered between its levels: the whole search in E1 was the conv core's
+//             registered between its levels: the whole search in E1w was the conv core's
 //             critical path; registered again before the weight memory: the search and the
 //             route to it were the bank's critical path in one cycle, docs/synthesis.md).
 //         E2  the packed weight address base + that count, read from the lane's copy of
@@ -662,8 +665,8 @@ module sparse_row_bank #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // E1, E1b: in-group search; E2: packed weight address and read; E2b: the weights registered;
-  // E3: lane sum, accumulator, current buffer
+  // E1: the bitmap word registered; E1w, E1b: in-group search; E2: packed weight address and
+  // read; E2b: the weights registered; E3: lane sum, accumulator, current buffer
   // ---------------------------------------------------------------------------------------------
   logic                             e1_v_q;
   logic [TagBits-1:0]               e1_tag_q;
@@ -671,6 +674,19 @@ module sparse_row_bank #(
   logic [Lanes-1:0][GroupWidth-1:0] e1_e_q;
   logic [Lanes-1:0][WAddrBits-1:0]  e1_roff_q;     // the row's packed-weight base
   logic [Lanes-1:0][RankBits-1:0]   e1_pw_q;       // weights of the row before the group
+
+  // E1w: E1's fields and the bitmap word read, registered. The word has no reset: E1b and
+  // later read what it gives only under the beat's valid and lane bits.
+  logic                             e1w_v_q;
+  logic [TagBits-1:0]               e1w_tag_q;
+  logic [Lanes-1:0][CountBits-1:0]  e1w_q_q;
+  logic [Lanes-1:0][GroupWidth-1:0] e1w_e_q;
+  logic [Lanes-1:0][WAddrBits-1:0]  e1w_roff_q;
+  logic [Lanes-1:0][RankBits-1:0]   e1w_pw_q;
+  logic [Lanes-1:0][GroupWidth-1:0] e1w_wbm_q;
+  always_ff @(posedge clk_i) begin : p_e1w_word
+    e1w_wbm_q <= e1_wbm;
+  end
 
   logic                             e1b_v_q;
   logic [TagBits-1:0]               e1b_tag_q;
@@ -704,18 +720,18 @@ module sparse_row_bank #(
   for (genvar l = 0; l < Lanes; l++) begin : g_lane_select
     pair_select #(.GroupWidth (GroupWidth), .Registered (1'b1)) u_pair_select (
       .clk_i     (clk_i),
-      .pairs_i   (e1_e_q[l]),
-      .weights_i (e1_wbm[l]),
-      .rank_i    (e1_q_q[l]),
+      .pairs_i   (e1w_e_q[l]),
+      .weights_i (e1w_wbm_q[l]),
+      .rank_i    (e1w_q_q[l]),
       .below_o   (e1b_found[l])
     );
   end
 
-  // The group's packed-weight base, roff + Pw[g], added in E1 beside the search (in E0 the add
-  // followed the group select: the network's critical path, docs/synthesis.md).
-  logic [Lanes-1:0][WAddrBits-1:0] e1_base;
+  // The group's packed-weight base, roff + Pw[g], added in E1w beside the search (in E0 the
+  // add followed the group select: the network's critical path, docs/synthesis.md).
+  logic [Lanes-1:0][WAddrBits-1:0] e1w_base;
   for (genvar l = 0; l < Lanes; l++) begin : g_lane_base
-    assign e1_base[l] = e1_roff_q[l] + WAddrBits'(e1_pw_q[l]);
+    assign e1w_base[l] = e1w_roff_q[l] + WAddrBits'(e1w_pw_q[l]);
   end
 
   // E2: the packed weight address, read from the lane's copy of the weight memory; E2b: the
@@ -945,6 +961,12 @@ module sparse_row_bank #(
       e1_e_q       <= '0;
       e1_roff_q    <= '0;
       e1_pw_q      <= '0;
+      e1w_v_q      <= 1'b0;
+      e1w_tag_q    <= '0;
+      e1w_q_q      <= '0;
+      e1w_e_q      <= '0;
+      e1w_roff_q   <= '0;
+      e1w_pw_q     <= '0;
       e1b_v_q      <= 1'b0;
       e1b_tag_q     <= '0;
       e1b_base_q   <= '0;
@@ -1019,9 +1041,15 @@ module sparse_row_bank #(
       e1_e_q       <= e0b_e_q;
       e1_roff_q    <= e0b_roff_q;
       e1_pw_q      <= e0b_pw_q;
-      e1b_v_q      <= e1_v_q;
-      e1b_tag_q     <= e1_tag_q;
-      e1b_base_q   <= e1_base;
+      e1w_v_q      <= e1_v_q;
+      e1w_tag_q    <= e1_tag_q;
+      e1w_q_q      <= e1_q_q;
+      e1w_e_q      <= e1_e_q;
+      e1w_roff_q   <= e1_roff_q;
+      e1w_pw_q     <= e1_pw_q;
+      e1b_v_q      <= e1w_v_q;
+      e1b_tag_q     <= e1w_tag_q;
+      e1b_base_q   <= e1w_base;
       e2_v_q       <= e1b_v_q;
       e2_tag_q      <= e1b_tag_q;
       e2_found_q   <= e1b_found;

@@ -57,12 +57,12 @@ def _run(weight, frames, hw: ConvHw) -> SparseConvStepped:
 
 def test_single_pixel_known_answer():
     """1x1 frame, one tap, one channel, P = L = 1: accept 0, capture 1, scan 2 (SC0), 3 (SC1),
-    4 (SC2), 5 (SC2b, queued), issue 6, E0 7, E0q 8, E0b 9, E1 10, E1b 11, E2 12, E2b 13, E3 14
-    (written), done 15 = the neuron stage's read, bias + current 16, LIF 17, output register 18:
-    19 cycles from the first input beat to the output beat."""
+    4 (SC2), 5 (SC2b, queued), issue 6, E0 7, E0q 8, E0b 9, E1 10, E1w 11, E1b 12, E2 13,
+    E2b 14, E3 15 (written), done 16 = the neuron stage's read, bias + current 17, LIF 18, output
+    register 19: 20 cycles from the first input beat to the output beat."""
     weight = np.ones((1, 1, 1, 1), dtype=np.int64)
     frame = np.ones((1, 1, 1, 1), dtype=np.uint8)
-    assert frame_cycles(weight, [frame], ConvHw(1, 1, 1)) == [19]
+    assert frame_cycles(weight, [frame], ConvHw(1, 1, 1)) == [20]
     model = _run(weight, [frame, frame], ConvHw(1, 1, 1))
     # The one-slot line buffer takes the next frame's pixel once the window was captured; the
     # second window goes to the other slot at once.
@@ -71,13 +71,13 @@ def test_single_pixel_known_answer():
 
 
 @pytest.mark.parametrize(("channels", "stages", "cycles"),
-                         [(2, 1, 19), (4, 1, 20), (5, 2, 22), (9, 2, 24)])
+                         [(2, 1, 20), (4, 1, 21), (5, 2, 23), (9, 2, 25)])
 def test_two_lif_cycles_from_five_rows(channels, stages, cycles):
     """The known answer above with R rows in one bank (P = 1), only row 0 with a pair: the bank
-    is done at 15 as before (its empty rows leave the scan earlier), the neuron stage reads two
-    rows per cycle from 15, its last at 15 + ceil(R/2) - 1, then bias + current, the LIF units
+    is done at 16 as before (its empty rows leave the scan earlier), the neuron stage reads two
+    rows per cycle from 16, its last at 16 + ceil(R/2) - 1, then bias + current, the LIF units
     (two cycles from R = 5, lif_stages: charge, then fire and the write), the output register:
-    19 + ceil(R/2) - 1 + (lif_stages - 1) cycles."""
+    20 + ceil(R/2) - 1 + (lif_stages - 1) cycles."""
     weight = np.zeros((channels, 1, 1, 1), dtype=np.int64)
     weight[0, 0, 0, 0] = 1
     frame = np.ones((1, 1, 1, 1), dtype=np.uint8)
