@@ -16,7 +16,10 @@
 //             (r even; r+1 only if < R), one copy per group and row (sdp_ram, synchronous
 //             read); the pair is scanned when the slot is loaded, not yet scanned, and the row
 //             queue has room for two rows more than it holds and SC1, SC2, SC2b may push;
-//         SC1 e = wrow & spikes (the same spikes for both rows); per group: pairs ce[g] and
+//         SC1 the rows' bitmap words (block RAM) and the spikes of timestep t (the window
+//             memory) are registered (the block RAM's output, unregistered, into the popcounts
+//             was a critical path of the conv core: 5.6 ns of clock-to-out before any logic);
+//         SC1w e = wrow & spikes (the same spikes for both rows); per group: pairs ce[g] and
 //             weights cw[g] (popcounts);
 //         SC2 n = sum ce, prefix sums Pe[g] (pairs before group g), Pw[g] (weights before g)
 //             and the row's weight count, registered;
@@ -65,9 +68,9 @@
 // Memories (no reset, synchronous read: block RAM or LUT RAM, docs/synthesis.md): the bitmap
 // (word r*NG + g; 2 NG copies for the scan and L for the lanes, every copy written by each
 // configuration write), the packed weights (L copies), the biases (row r; two copies, one per
-// neuron-stage row), the current buffer (Slots x T x R, as two memories: even and odd rows); the window memory (Slots x T words of F spikes) and the row queue (two
-// memories, even and odd entries: two pushes and two reads per cycle) are LUT RAM
-// (asynchronous read). Preload: each memory loads {InitPrefix}<memory>{BankTag}.mem when
+// neuron-stage row), the current buffer (Slots x T x R, as two memories: even and odd rows);
+// the window memory (Slots x T words of F spikes) and the row queue (two memories, even and
+// odd entries: two pushes and two reads per cycle) are LUT RAM (asynchronous read). Preload: each memory loads {InitPrefix}<memory>{BankTag}.mem when
 // InitPrefix is not "" (the images of the sparse conv core, docs/vectors.md).
 //
 // Parameters: FanIn F, Timesteps T, Rows R (rows of every bank), RowsPresent (rows of this bank
@@ -188,9 +191,13 @@ module sparse_row_bank #(
   logic [SlotBits-1:0]   sc1_slot_q;
   logic [TIdxBits-1:0]   sc1_t_q;
   logic [RIdxBits-1:0]   sc1_r_q;
+  logic                  sc1w_v_q, sc1w_last_q;
+  logic [SlotBits-1:0]   sc1w_slot_q;
+  logic [TIdxBits-1:0]   sc1w_t_q;
+  logic [RIdxBits-1:0]   sc1w_r_q;
   // r * NG, the bitmap word of row A's group 0, carried with the rows (no multiplier on the
   // bitmap read addresses).
-  logic [BmIdxBits-1:0]  sc_bm_base_q, sc1_bm_base_q, sc2_bm_base_q;
+  logic [BmIdxBits-1:0]  sc_bm_base_q, sc1_bm_base_q, sc1w_bm_base_q, sc2_bm_base_q;
 
   logic                                         sc2_v_q, sc2_last_q;
   logic [SlotBits-1:0]                          sc2_slot_q;
@@ -207,11 +214,12 @@ module sparse_row_bank #(
   logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc2b_e_q;
   logic [ScanRows-1:0]                          sc2b_any_q;  // the row has an effectual bit
 
-  // Room for two more rows besides those queued and those SC1, SC2 and SC2b may push (a pop in
-  // the same cycle is not counted: the rule stays simple and the model exact).
+  // Room for two more rows besides those queued and those SC1, SC1w, SC2 and SC2b may push (a
+  // pop in the same cycle is not counted: the rule stays simple and the model exact).
   assign sc_go   = loaded_i[sc_slot_q] && !scanned_q[sc_slot_q]
                    && int'(q_count_q)
-                      + ScanRows * (int'(sc1_v_q) + int'(sc2_v_q) + int'(sc2b_v_q) + 1)
+                      + ScanRows * (int'(sc1_v_q) + int'(sc1w_v_q) + int'(sc2_v_q)
+                                    + int'(sc2b_v_q) + 1)
                       <= QueueDepth;
   assign sc_last = int'(sc_t_q) == Timesteps - 1 && int'(sc_r_q) + ScanRows >= Rows;
 
@@ -258,22 +266,31 @@ module sparse_row_bank #(
     end
   end
 
-  // SC1: effectual pairs and the per-group counts. Rows without a channel count nothing.
-  logic [PadFan-1:0]                               sc1_spikes;
-  logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc1_e;
-  logic [ScanRows-1:0][Groups-1:0][CountBits-1:0]  sc1_ce, sc1_cw;
+  // SC1: the rows' bitmap words and the spikes read, registered for SC1w (no reset: SC1w's
+  // counts go on only under sc1w_v_q).
+  logic [PadFan-1:0]                               sc1_spikes, sc1w_spikes_q;
+  logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc1w_wrow_q;
   logic [WinIdxBits-1:0]                           sc1_win_addr;
   assign sc1_win_addr = WinIdxBits'(int'(sc1_slot_q) * Timesteps + int'(sc1_t_q));
   assign sc1_spikes   = PadFan'(win_mem[sc1_win_addr]);
+  always_ff @(posedge clk_i) begin : p_sc1w_words
+    sc1w_wrow_q   <= sc_wrow;
+    sc1w_spikes_q <= sc1_spikes;
+  end
+
+  // SC1w: effectual pairs and the per-group counts. Rows without a channel count nothing.
+  logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc1w_e;
+  logic [ScanRows-1:0][Groups-1:0][CountBits-1:0]  sc1w_ce, sc1w_cw;
   for (genvar a = 0; a < ScanRows; a++) begin : g_scan_count_row
     logic present;
-    assign present = int'(sc1_r_q) + a < RowsPresent;
+    assign present = int'(sc1w_r_q) + a < RowsPresent;
     for (genvar g = 0; g < Groups; g++) begin : g_scan_count
       logic [GroupWidth-1:0] wmask;
-      assign wmask       = present ? sc_wrow[a][g] : '0;
-      assign sc1_e[a][g] = wmask & sc1_spikes[g * GroupWidth +: GroupWidth];
-      popcount #(.Width (GroupWidth)) u_pairs   (.bits_i (sc1_e[a][g]), .count_o (sc1_ce[a][g]));
-      popcount #(.Width (GroupWidth)) u_weights (.bits_i (wmask),       .count_o (sc1_cw[a][g]));
+      assign wmask        = present ? sc1w_wrow_q[a][g] : '0;
+      assign sc1w_e[a][g] = wmask & sc1w_spikes_q[g * GroupWidth +: GroupWidth];
+      popcount #(.Width (GroupWidth)) u_pairs   (.bits_i (sc1w_e[a][g]),
+                                                 .count_o (sc1w_ce[a][g]));
+      popcount #(.Width (GroupWidth)) u_weights (.bits_i (wmask), .count_o (sc1w_cw[a][g]));
     end
   end
 
@@ -923,6 +940,12 @@ module sparse_row_bank #(
       sc1_r_q      <= '0;
       sc_bm_base_q  <= '0;
       sc1_bm_base_q <= '0;
+      sc1w_v_q     <= 1'b0;
+      sc1w_slot_q  <= '0;
+      sc1w_last_q  <= 1'b0;
+      sc1w_t_q     <= '0;
+      sc1w_r_q     <= '0;
+      sc1w_bm_base_q <= '0;
       sc2_bm_base_q <= '0;
       sc2_v_q      <= 1'b0;
       sc2_slot_q   <= '0;
@@ -1003,15 +1026,21 @@ module sparse_row_bank #(
       sc1_t_q      <= sc_t_q;
       sc1_r_q      <= sc_r_q;
       sc1_bm_base_q <= sc_bm_base_q;
-      sc2_bm_base_q <= sc1_bm_base_q;
-      sc2_v_q      <= sc1_v_q;
-      sc2_slot_q   <= sc1_slot_q;
-      sc2_last_q   <= sc1_last_q;
-      sc2_t_q      <= sc1_t_q;
-      sc2_r_q      <= sc1_r_q;
-      sc2_ce_q     <= sc1_ce;
-      sc2_cw_q     <= sc1_cw;
-      sc2_e_q      <= sc1_e;
+      sc1w_v_q     <= sc1_v_q;
+      sc1w_slot_q  <= sc1_slot_q;
+      sc1w_last_q  <= sc1_last_q;
+      sc1w_t_q     <= sc1_t_q;
+      sc1w_r_q     <= sc1_r_q;
+      sc1w_bm_base_q <= sc1_bm_base_q;
+      sc2_bm_base_q <= sc1w_bm_base_q;
+      sc2_v_q      <= sc1w_v_q;
+      sc2_slot_q   <= sc1w_slot_q;
+      sc2_last_q   <= sc1w_last_q;
+      sc2_t_q      <= sc1w_t_q;
+      sc2_r_q      <= sc1w_r_q;
+      sc2_ce_q     <= sc1w_ce;
+      sc2_cw_q     <= sc1w_cw;
+      sc2_e_q      <= sc1w_e;
       sc2b_v_q     <= sc2_v_q;
       sc2b_slot_q  <= sc2_slot_q;
       sc2b_last_q  <= sc2_last_q;

@@ -68,8 +68,9 @@ def lif_stages(rows: int) -> int:
 #: Window slots (and current-buffer slots) of the core (rtl/sparse_conv_core.sv WindowSlots).
 WINDOW_SLOTS = 8
 #: Register stages of a scanned row pair before its rows enter the queue (rtl/sparse_row_bank.sv
-#: SC1 the pairs per group, SC2 the prefix sums, SC2b the row's weight base and the push).
-SCAN_STAGES = 3
+#: SC1 the bitmap words and spikes registered, SC1w the pairs per group, SC2 the prefix sums,
+#: SC2b the row's weight base and the push).
+SCAN_STAGES = 4
 #: Register stages of a beat after its issue (rtl/sparse_row_bank.sv E0, E0q, E0b, E1, E1w, E1b,
 #: E2, E2b, E3); the last one writes the row's current.
 BEAT_STAGES = 9
@@ -163,7 +164,7 @@ class _BankModel:
         self.queue_depth = queue_depth
         self.sc_slot = self.sc_t = self.sc_r = 0
         self.scanned = [False] * slots
-        # (slot, t, r, last) of the row pair in each scan stage SC1, SC2, SC2b, or None.
+        # (slot, t, r, last) of the row pair in each scan stage SC1, SC1w, SC2, SC2b, or None.
         self.scan: list[tuple[int, int, int, bool] | None] = [None] * SCAN_STAGES
         self.queue: list[tuple[int, int]] = []   # (slot, n) of each queued row, front first
         self.k = 0
