@@ -268,12 +268,17 @@ module dense_input_core #(
   // when its emission starts, so the neuron loop (membrane -> lif_unit -> membrane) reads a
   // flip-flop and not the LUT RAM through the buffer index (the dense input core's critical
   // path, docs/synthesis.md). The pixel's last row may be written at that very edge: bypassed.
+  // The buffer an emission starts from is known from registers alone (start_buf: the waiting
+  // buffer when idle, else the one after the emitted one, since an active emission starts the
+  // next only as it frees its own): the read does not wait for the start decision (the
+  // emission logic into the read address was the core's critical path).
   // ---------------------------------------------------------------------------------------------
   logic [OutChannels-1:0][CurrentBits-1:0] cur_emit;  // the emitted pixel's currents
   logic [BufBits-1:0]                      emit_buf_d, emit_buf_q;
   logic                                    emit_active_d, emit_active_q;
   logic                                    emit_free;   // the emitted buffer is released now
   logic                                    emit_start;  // a buffer's emission starts now
+  logic [BufBits-1:0]                      start_buf;   // ... from this buffer (emit_buf_d)
 
   for (genvar co = 0; co < OutChannels; co++) begin : g_cur
     logic                   we;
@@ -290,8 +295,8 @@ module dense_input_core #(
     `DUALSPIKE_ALWAYS_COMB begin : p_cur_emit
       cur_d = cur_q;
       if (emit_start) begin
-        cur_d = cur_mem[emit_buf_d];
-        if (we && bank_wr_buf[co % Parallel] == emit_buf_d) begin
+        cur_d = cur_mem[start_buf];
+        if (we && bank_wr_buf[co % Parallel] == start_buf) begin
           cur_d = bank_wr_current[co % Parallel];
         end
       end
@@ -328,6 +333,7 @@ module dense_input_core #(
   assign out_fire  = emit_active_q & out_ready_i;
   assign emit_free = out_fire & (t_q == TLast);
   assign emit_start = emit_active_d && (!emit_active_q || emit_free);
+  assign start_buf  = emit_active_q ? ring_next(emit_buf_q) : emit_buf_q;
   assign take      = win_avail && (&feed_done_next) &&
                      !(busy_q[next_buf] && !(emit_free && (emit_buf_q == next_buf)));
 
@@ -572,6 +578,12 @@ module dense_input_core #(
       assert (int'(win_buf_q) < CurrentBuffers && int'(emit_buf_q) < CurrentBuffers)
         else $error("BufferInRing_A: buffer index out of the ring (win %0d, emit %0d)",
                     win_buf_q, emit_buf_q);
+      // StartBuffer_A: an emission starts from the buffer its current copy read (start_buf).
+      if (emit_start) begin
+        assert (emit_buf_d == start_buf)
+          else $error("StartBuffer_A: emission starts at buffer %0d, currents read from %0d",
+                      emit_buf_d, start_buf);
+      end
       // NoCfgInFlight_A: no configuration write while a pixel is being computed or emitted.
       if (cfg_valid_i) begin
         assert (busy_q == '0 && (&feed_done_next))

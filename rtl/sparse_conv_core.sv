@@ -7,7 +7,7 @@
 // per output channel):
 //   I[t][co][y][x] = b[co] + sum_{ci,ky,kx} w[co][ci][ky][kx] * in[t][ci][y+ky-P][x+kx-P]
 //                    (P = K/2, terms outside the frame are 0), exact in CurrentBits bits;
-//   HasNeuron = 1: per (co, y, x), v = 0 at t = 0, then lif_unit (charge, fire u >= theta,
+//   HasNeuron = 1: per (co, y, x), v = 0 at t = 0, then the LIF (charge, fire u >= theta,
 //                  hard/soft reset), output s[t][co][y][x];
 //   HasNeuron = 0: output I[t][co][y][x] itself ("readout": "accumulate" last layer).
 // The sum is taken through the bitmaps (SPEC section 3): fan-in j = (ci*K + ky)*K + kx, groups of
@@ -51,7 +51,7 @@
 //     cycle (a row's last beat topped up with the next row's first pairs), sum their packed
 //     weights into a current buffer entry (slot, t, r).
 //   neuron stage: once every bank is done with the slot, rows r, r+1 of every bank per cycle:
-//     read (current buffer, biases), then bias + current registered, then 2P lif_units (or the
+//     read (current buffer, biases), then bias + current registered, then 2P LIF units (or the
 //     currents) for channels r*P + p, (r+1)*P + p, membranes of the current pixel in registers
 //     (R per bank); with R > 4 the LIF units take two cycles (lif_charge, a register, lif_fire);
 //     after the last rows of step t the Co-bit beat moves to the output register; the read of
@@ -718,56 +718,46 @@ module sparse_conv_core #(
                          ? v_q[lif_r_q + RIdxBits'(j)] : '0;
 `endif
         end
-        if (LifStages == 2) begin : g_lif_two_cycles
-          // Charge in the LIF stage, registered (u and u - theta, exact), fire and reset in the
-          // write stage. The registers need no reset: the write stage reads them only with a
-          // row in it, which the LIF stage loaded.
-          localparam int WideBits = `DUALSPIKE_LIF_WIDE_BITS(MembraneBits, CurrentBits);
-          logic [WideBits-1:0] u_wide, d_wide, u_q, d_q;
-          lif_charge #(
-            .MembraneBits (MembraneBits),
-            .CurrentBits  (CurrentBits)
-          ) u_charge (
-            .model_lif_i  (model_lif_q),
-            .leak_shift_i (leak_shift_q),
-            .threshold_i  (threshold_q),
-            .v_i          (v_old),
-            .current_i    (current),
-            .u_o          (u_wide),
-            .d_o          (d_wide)
-          );
+        // Charge, then fire and reset (rtl/lif_charge.sv, rtl/lif_fire.sv). With LifStages = 2
+        // the charge's results (u and u - theta, exact) are registered between the halves: the
+        // charge runs in the LIF stage, the fire in the write stage. The registers need no
+        // reset: the write stage reads them only with a row in it, which the LIF stage loaded.
+        localparam int WideBits = `DUALSPIKE_LIF_WIDE_BITS(MembraneBits, CurrentBits);
+        logic [WideBits-1:0] u_wide, d_wide, u_at_fire, d_at_fire;
+        lif_charge #(
+          .MembraneBits (MembraneBits),
+          .CurrentBits  (CurrentBits)
+        ) u_charge (
+          .model_lif_i  (model_lif_q),
+          .leak_shift_i (leak_shift_q),
+          .threshold_i  (threshold_q),
+          .v_i          (v_old),
+          .current_i    (current),
+          .u_o          (u_wide),
+          .d_o          (d_wide)
+        );
+        if (LifStages == 2) begin : g_charge_reg
           always_ff @(posedge clk_i) begin : p_charge_reg
             if (!stall) begin
-              u_q <= u_wide;
-              d_q <= d_wide;
+              u_at_fire <= u_wide;
+              d_at_fire <= d_wide;
             end
           end
-          lif_fire #(
-            .MembraneBits (MembraneBits),
-            .CurrentBits  (CurrentBits)
-          ) u_fire (
-            .reset_soft_i (reset_soft_q),
-            .threshold_i  (threshold_q),
-            .u_i          (u_q),
-            .d_i          (d_q),
-            .spike_o      (spike),
-            .v_o          (v_out)
-          );
-        end else begin : g_lif_one_cycle
-          lif_unit #(
-            .MembraneBits (MembraneBits),
-            .CurrentBits  (CurrentBits)
-          ) u_lif (
-            .model_lif_i  (model_lif_q),
-            .reset_soft_i (reset_soft_q),
-            .leak_shift_i (leak_shift_q),
-            .threshold_i  (threshold_q),
-            .v_i          (v_old),
-            .current_i    (current),
-            .spike_o      (spike),
-            .v_o          (v_out)
-          );
+        end else begin : g_charge_wire
+          assign u_at_fire = u_wide;
+          assign d_at_fire = d_wide;
         end
+        lif_fire #(
+          .MembraneBits (MembraneBits),
+          .CurrentBits  (CurrentBits)
+        ) u_fire (
+          .reset_soft_i (reset_soft_q),
+          .threshold_i  (threshold_q),
+          .u_i          (u_at_fire),
+          .d_i          (d_at_fire),
+          .spike_o      (spike),
+          .v_o          (v_out)
+        );
       end
 
       `DUALSPIKE_ALWAYS_COMB begin : p_bank_neuron

@@ -40,14 +40,16 @@
 //             bitmap's block RAM were the conv core's critical path in one cycle).
 //         E1  the word read is registered, with the lane's fields (the block RAM's output,
 //             unregistered, into the block search was the conv core's critical path: 5.6 ns of
-//             clock-to-out and a long wire before any logic, docs/synthesis.md).
-//         E1w the lane finds the four-bit block of e[g] that holds its q-th pair (pair_select's
-//             first level), and adds the group's base roff + Pw[g] (after the group select in
-//             E0 it was the network's critical path).
-//         E1b the walk inside the block: the weights of wrow[g] below the pair (pair_select
-//             registered between its levels: the whole search in E1w was the conv core's
-//             critical path; registered again before the weight memory: the search and the
-//             route to it were the bank's critical path in one cycle, docs/synthesis.md).
+//             clock-to-out and a long wire before any logic, docs/synthesis.md). Meanwhile the
+//             lane finds the four-bit block of e[g] that holds its q-th pair (pair_select's
+//             search, on the pairs alone, Stages = 2).
+//         E1w the weights of wrow[g] in the blocks below that block, and the block's weight bits
+//             (pair_select's weights' side: the search and this in one cycle, from the word's
+//             register, were the conv core's critical path); the group's base roff + Pw[g]
+//             (after the group select in E0 it was the network's critical path).
+//         E1b the walk inside the block: the weights of wrow[g] below the pair (registered
+//             again before the weight memory: the search and the route to it were the bank's
+//             critical path in one cycle, docs/synthesis.md).
 //         E2  the packed weight address base + that count, read from the lane's copy of
 //             the weight memory (synchronous).
 //         E2b the weights read are registered (the block RAM's read, the lane sum and the
@@ -215,12 +217,14 @@ module sparse_row_bank #(
   logic [ScanRows-1:0]                          sc2b_any_q;  // the row has an effectual bit
 
   // Room for two more rows besides those queued and those SC1, SC1w, SC2 and SC2b may push (a
-  // pop in the same cycle is not counted: the rule stays simple and the model exact).
+  // pop in the same cycle is not counted: the rule stays simple and the model exact). The rows
+  // claimed, q_claimed_q = q_count_q + ScanRows * (sc1_v_q + sc1w_v_q + sc2_v_q + sc2b_v_q), are
+  // kept in a register of their own (p_queue), so the rule is a compare with a constant (the
+  // sum in the rule, and the rule's fanout to the scan, were the events network's critical
+  // path, docs/synthesis.md).
+  logic [QCountBits-1:0] q_claimed_q;
   assign sc_go   = loaded_i[sc_slot_q] && !scanned_q[sc_slot_q]
-                   && int'(q_count_q)
-                      + ScanRows * (int'(sc1_v_q) + int'(sc1w_v_q) + int'(sc2_v_q)
-                                    + int'(sc2b_v_q) + 1)
-                      <= QueueDepth;
+                   && int'(q_claimed_q) <= QueueDepth - ScanRows;
   assign sc_last = int'(sc_t_q) == Timesteps - 1 && int'(sc_r_q) + ScanRows >= Rows;
 
   // Bitmap copies, one per read port (a copy is a read port of LUT RAM or block RAM): ports
@@ -498,6 +502,7 @@ module sparse_row_bank #(
       q_head_q  <= '0;
       q_tail_q  <= '0;
       q_count_q <= '0;
+      q_claimed_q <= '0;
       k_q       <= '0;
       front_n_q <= '0;
       next_n_q  <= '0;
@@ -512,6 +517,10 @@ module sparse_row_bank #(
         q_head_q <= q_head_next;
       end
       q_count_q <= QCountBits'(int'(q_count_q) + int'(push_count) - int'(pop));
+      // Two rows claimed when the scan starts them, released into the queue's count at SC2b
+      // (the absent pushes released), and one leaves on a pop.
+      q_claimed_q <= QCountBits'(int'(q_claimed_q) + ScanRows * int'(sc_go)
+                                 - ScanRows * int'(sc2b_v_q) + int'(push_count) - int'(pop));
       front_n_q <= pop ? front_pop_n : front_keep_n;
       next_n_q  <= pop ? next_pop_n : next_keep_n;
       k_q       <= pop ? (spill ? RankBits'(spare) : '0)
@@ -696,8 +705,6 @@ module sparse_row_bank #(
   // later read what it gives only under the beat's valid and lane bits.
   logic                             e1w_v_q;
   logic [TagBits-1:0]               e1w_tag_q;
-  logic [Lanes-1:0][CountBits-1:0]  e1w_q_q;
-  logic [Lanes-1:0][GroupWidth-1:0] e1w_e_q;
   logic [Lanes-1:0][WAddrBits-1:0]  e1w_roff_q;
   logic [Lanes-1:0][RankBits-1:0]   e1w_pw_q;
   logic [Lanes-1:0][GroupWidth-1:0] e1w_wbm_q;
@@ -729,17 +736,18 @@ module sparse_row_bank #(
   assign {e3_first_q, e3_last_q, e3_spill_q, e3_front_lanes_q, e3_slot_q, e3_t_q, e3_r_q,
           e3_lane_v_q} = e3_tag_q;
 
-  // E1, E1b: the q-th pair of the group and the weights of the row's bitmap below it, found in
-  // two cycles (pair_select registered between its block search in E1 and its walk in E1b);
+  // E1 to E1b: the q-th pair of the group and the weights of the row's bitmap below it, found in
+  // three cycles (pair_select, Stages = 2: the block search on the pairs in E1 while the bitmap
+  // word is read, the weights' side in E1w from the word's register, the walk in E1b);
   // registered again in E2, so the search and the route to the weight memory do not share a
   // cycle.
   logic [Lanes-1:0][CountBits-1:0] e1b_found;
   for (genvar l = 0; l < Lanes; l++) begin : g_lane_select
-    pair_select #(.GroupWidth (GroupWidth), .Registered (1'b1)) u_pair_select (
+    pair_select #(.GroupWidth (GroupWidth), .Stages (2)) u_pair_select (
       .clk_i     (clk_i),
-      .pairs_i   (e1w_e_q[l]),
+      .pairs_i   (e1_e_q[l]),
       .weights_i (e1w_wbm_q[l]),
-      .rank_i    (e1w_q_q[l]),
+      .rank_i    (e1_q_q[l]),
       .below_o   (e1b_found[l])
     );
   end
@@ -986,8 +994,6 @@ module sparse_row_bank #(
       e1_pw_q      <= '0;
       e1w_v_q      <= 1'b0;
       e1w_tag_q    <= '0;
-      e1w_q_q      <= '0;
-      e1w_e_q      <= '0;
       e1w_roff_q   <= '0;
       e1w_pw_q     <= '0;
       e1b_v_q      <= 1'b0;
@@ -1072,8 +1078,6 @@ module sparse_row_bank #(
       e1_pw_q      <= e0b_pw_q;
       e1w_v_q      <= e1_v_q;
       e1w_tag_q    <= e1_tag_q;
-      e1w_q_q      <= e1_q_q;
-      e1w_e_q      <= e1_e_q;
       e1w_roff_q   <= e1_roff_q;
       e1w_pw_q     <= e1_pw_q;
       e1b_v_q      <= e1w_v_q;

@@ -10,13 +10,16 @@ TESTBENCH = Testbench(
         {"GroupWidth": 1},
         {"GroupWidth": 3},
         {"GroupWidth": 5},
-        # Registered: the search split by a register (as the row bank uses it).
-        {"GroupWidth": 9, "Registered": 1},
+        # Stages 1: a register before the walk; 2: the search a cycle ahead of the weights
+        # (as the row bank uses it).
+        {"GroupWidth": 9, "Stages": 1},
+        {"GroupWidth": 13, "Stages": 2},
         {"GroupWidth": 32},
     ),
     regression=(
         {"GroupWidth": 4},
-        {"GroupWidth": 25, "Registered": 1},
+        {"GroupWidth": 25, "Stages": 1},
+        {"GroupWidth": 32, "Stages": 2},
         {"GroupWidth": 32},
     ),
     sim_examples=400,

@@ -2,11 +2,14 @@
 section 3): for every effectual pair of a group, ranked from the lowest bit, the module must
 return its packed-weight index within the group (the weight-bitmap bits below it).
 
-The block is combinational (``Registered = 0``): the testbench applies (weight bitmap, spike
-bitmap, rank), lets it settle one time step and reads the index; with ``Registered = 1`` it gives
-one rising edge of ``clk_i`` between the inputs and the read (the split search's register). Groups of up to 5 bits are checked exhaustively (every
-weight bitmap, spike bitmap and rank); wider ones by Hypothesis, with dense, sparse and
-block-edge bitmaps drawn on purpose.
+With ``Stages = 0`` the block is combinational: the testbench applies (weight bitmap, spike
+bitmap, rank), lets it settle one time step and reads the index. With ``Stages = 1`` it gives one
+rising edge of ``clk_i`` between the inputs and the read (the register before the walk); with
+``Stages = 2`` it applies the pairs and the rank, gives an edge, applies the weights, gives
+another edge and reads (the search a cycle ahead of the weights). After each edge the inputs
+already taken are replaced by their complement, so a module that read them late would answer
+wrong. Groups of up to 5 bits are checked exhaustively (every weight bitmap, spike bitmap and
+rank); wider ones by Hypothesis, with dense, sparse and block-edge bitmaps drawn on purpose.
 """
 
 from __future__ import annotations
@@ -30,19 +33,36 @@ class PairSelectTB:
     def __init__(self, dut) -> None:
         self.dut = dut
         self.width = int(dut.GroupWidth.value)
-        self.registered = bool(int(dut.Registered.value))
+        self.stages = int(dut.Stages.value)
+        self.full = (1 << self.width) - 1
+        self.rank_full = (1 << len(dut.rank_i)) - 1
         dut.clk_i.value = 0
+
+    async def edge(self) -> None:
+        self.dut.clk_i.value = 1
+        await Timer(SETTLE_NS, "ns")
+        self.dut.clk_i.value = 0
+        await Timer(SETTLE_NS, "ns")
 
     async def index(self, wbitmap: int, sbitmap: int, rank: int) -> int:
         dut = self.dut
-        dut.pairs_i.value = wbitmap & sbitmap
-        dut.weights_i.value = wbitmap
+        pairs = wbitmap & sbitmap
+        dut.pairs_i.value = pairs
         dut.rank_i.value = rank
-        await Timer(SETTLE_NS, "ns")
-        if self.registered:
-            dut.clk_i.value = 1
+        if self.stages == 2:
+            # The search takes the pairs and the rank an edge ahead of the weights.
+            dut.weights_i.value = ~wbitmap & self.full
             await Timer(SETTLE_NS, "ns")
-            dut.clk_i.value = 0
+            await self.edge()
+            dut.pairs_i.value = ~pairs & self.full
+            dut.rank_i.value = ~rank & self.rank_full
+        dut.weights_i.value = wbitmap
+        await Timer(SETTLE_NS, "ns")
+        if self.stages >= 1:
+            await self.edge()
+            dut.pairs_i.value = ~pairs & self.full
+            dut.weights_i.value = ~wbitmap & self.full
+            dut.rank_i.value = ~rank & self.rank_full
             await Timer(SETTLE_NS, "ns")
         return int(dut.below_o.value)
 
