@@ -59,7 +59,8 @@ module lif_charge #(
   logic        [WideBits-1:0] current_q;     // I >>> k
   logic        [WideBits-1:0] v_q;           // v >>> k
   logic                       borrow;        // I mod 2^k < v mod 2^k
-  // u = op_a + op_b + op_c + carry_in:  "if": v + I + 0 + 0;  "lif": v + (I>>>k) + ~(v>>>k) + !borrow
+  // u = op_a + op_b + op_c + carry_in:
+  //   "if": v + I + 0 + 0;  "lif": v + (I>>>k) + ~(v>>>k) + !borrow
   logic        [WideBits-1:0] op_a, op_b, op_c;
   logic                       carry_in;
   logic        [WideBits-1:0] csa_sum, csa_carry;    // op_a + op_b + op_c, carry-save

@@ -61,7 +61,9 @@
 //             start its accumulator.
 //   A slot is done (done_o[s]) once its last row left SC2b and every row of it pushed has been
 //   written; release_i[s] (the neuron stage read the slot's last row) clears it for the next
-//   pixel. A row never pushed (empty) reads as current 0.
+//   pixel. A row never pushed (empty) reads as current 0: SC2b writes every scanned row's
+//   pushed flag, into a memory beside the current buffer, and the neuron-stage read masks the
+//   current by it.
 // Neuron-stage read, two rows of a timestep per cycle: with nrn_re_i (nrn_r_i even), the
 // entries (nrn_slot_i, nrn_t_i, nrn_r_i + j) of the current buffer (0 for an empty row or
 // for r + j >= R) and the biases of those rows appear on cur_o[j] / bias_o[j] in the next
@@ -70,10 +72,12 @@
 // Memories (no reset, synchronous read: block RAM or LUT RAM, docs/synthesis.md): the bitmap
 // (word r*NG + g; 2 NG copies for the scan and L for the lanes, every copy written by each
 // configuration write), the packed weights (L copies), the biases (row r; two copies, one per
-// neuron-stage row), the current buffer (Slots x T x R, as two memories: even and odd rows);
-// the window memory (Slots x T words of F spikes) and the row queue (two memories, even and
-// odd entries: two pushes and two reads per cycle) are LUT RAM (asynchronous read). Preload: each memory loads {InitPrefix}<memory>{BankTag}.mem when
-// InitPrefix is not "" (the images of the sparse conv core, docs/vectors.md).
+// neuron-stage row), the current buffer and its pushed flags (Slots x T x R each, as two
+// memories: even and odd rows); the window memory (Slots x T words of F spikes) and the row
+// queue (two memories, even and odd entries: two pushes and two reads per cycle) are LUT RAM
+// (asynchronous read). Preload: each configuration memory loads
+// {InitPrefix}<memory>{BankTag}.mem when InitPrefix is not "" (the images of the sparse conv
+// core, docs/vectors.md).
 //
 // Parameters: FanIn F, Timesteps T, Rows R (rows of every bank), RowsPresent (rows of this bank
 //   with a channel; rows r >= RowsPresent are skipped), Lanes L, GroupWidth G, WeightBits B,
@@ -134,7 +138,6 @@ module sparse_row_bank #(
   localparam int PadFan      = Groups * GroupWidth;
   localparam int BmDepth     = Rows * Groups;
   localparam int WDepth      = Rows * FanIn;
-  localparam int CbDepth     = Slots * Timesteps * Rows; // entries (slot*T + t)*R + r
   localparam int NrnRows     = (Rows > 1) ? 2 : 1;       // rows the neuron stage reads at once
   localparam int RowPairs    = (Rows + 1) / 2;
   localparam int CbHalfDepth = Slots * Timesteps * RowPairs; // (slot*T + t)*RowPairs + r/2
@@ -148,7 +151,6 @@ module sparse_row_bank #(
   localparam int GIdxBits    = (Groups > 1) ? $clog2(Groups) : 1;
   localparam int BmIdxBits   = (BmDepth > 1) ? $clog2(BmDepth) : 1;
   localparam int WIdxBits    = (WDepth > 1) ? $clog2(WDepth) : 1;
-  localparam int CbIdxBits   = (CbDepth > 1) ? $clog2(CbDepth) : 1;
   localparam int QCountBits  = $clog2(QueueDepth + 1);
   localparam int OutstBits   = $clog2(Timesteps * Rows + 1);
   localparam int WinDepth    = Slots * Timesteps;       // window memory: word s*T + t
@@ -816,20 +818,15 @@ module sparse_row_bank #(
   assign acc_d    = (e3_first_q ? '0 : acc_q) + CurrentBits'($signed(front_sum));
 
   logic                  row_done;      // E3 holds a row's last beat: its sum is written
-  logic [CbIdxBits-1:0]  cb_waddr, cb_raddr;    // entry (flag) of the write / the even read
   logic [CbHalfBits-1:0] cbh_waddr, cbh_raddr;  // word of the write / the reads in their memory
+  logic [CbHalfBits-1:0] cbh_paddr;             // word of the scanned rows' pushed flags
   assign row_done  = e3_v_q && e3_last_q;
-  assign cb_waddr  = CbIdxBits'((int'(e3_slot_q) * Timesteps + int'(e3_t_q)) * Rows
-                                + int'(e3_r_q));
-  assign cb_raddr  = CbIdxBits'((int'(nrn_slot_i) * Timesteps + int'(nrn_t_i)) * Rows
-                                + int'(nrn_r_i));
   assign cbh_waddr = CbHalfBits'((int'(e3_slot_q) * Timesteps + int'(e3_t_q)) * RowPairs
                                  + int'(e3_r_q) / 2);
   assign cbh_raddr = CbHalfBits'((int'(nrn_slot_i) * Timesteps + int'(nrn_t_i)) * RowPairs
                                  + int'(nrn_r_i) / 2);
-
-  // Written entries of the current buffer (an empty row was never written: it reads 0).
-  logic [CbDepth-1:0]     written_q, written_d;
+  assign cbh_paddr = CbHalfBits'((int'(sc2b_slot_q) * Timesteps + int'(sc2b_t_q)) * RowPairs
+                                 + int'(sc2b_r_q) / 2);
 
   logic [1:0][CurrentBits-1:0]  cur_rows;
   logic [1:0][MembraneBits-1:0] bias_rows;
@@ -837,7 +834,8 @@ module sparse_row_bank #(
   assign bias_o = bias_rows;
   for (genvar j = 0; j < NrnRows; j++) begin : g_neuron_row
     logic                   row_exists;    // row nrn_r_i + j is a row of the bank
-    logic                   rd_written_q;  // ... and the read entry was written
+    logic                   rd_exists_q;   // ... registered with the read
+    logic                   pushed_rd;     // the read entry's row was pushed
     logic [CurrentBits-1:0] cur_rd;
     logic [MembraneBits-1:0] bias_rd;
     // Port expressions below are plain signals: Icarus 11 mistakes a genvar inside an
@@ -877,16 +875,31 @@ module sparse_row_bank #(
       .rdata_o (bias_rd)
     );
 
+    // Pushed flags of the rows r with r % 2 == j. SC2b writes both flags of every row pair it
+    // scans, so each entry of a slot is written again for every pixel, before the slot is done
+    // and read; nothing needs clearing. (Flip-flop flags, set by the current write and cleared
+    // on release, were Slots x T x R flip-flops per bank, 1,024 at digits layer 2, with their
+    // set, clear and read logic: docs/synthesis.md.)
+    sdp_ram #(
+      .Width (1),
+      .Depth (CbHalfDepth)
+    ) u_pushed (
+      .clk_i   (clk_i),
+      .we_i    (sc2b_v_q),
+      .waddr_i (cbh_paddr),
+      .wdata_i (push[j]),
+      .re_i    (nrn_re_i),
+      .raddr_i (cbh_raddr),
+      .rdata_o (pushed_rd)
+    );
     always_ff @(posedge clk_i or negedge rst_ni) begin : p_read_flag
       if (!rst_ni) begin
-        rd_written_q <= 1'b0;
+        rd_exists_q <= 1'b0;
       end else if (nrn_re_i) begin
-        // Unsigned index arithmetic: Icarus 11 takes a size cast of an int as signed, so a
-        // cast index past the sign bit reads X.
-        rd_written_q <= row_exists && written_q[cb_raddr + CbIdxBits'(j)];
+        rd_exists_q <= row_exists;
       end
     end
-    assign cur_rows[j]  = rd_written_q ? cur_rd : '0;
+    assign cur_rows[j]  = (rd_exists_q && pushed_rd) ? cur_rd : '0;
     assign bias_rows[j] = bias_rd;
   end
   if (NrnRows == 1) begin : g_no_odd_row
@@ -906,14 +919,10 @@ module sparse_row_bank #(
     scanned_d  = scanned_q;
     scan_fin_d = scan_fin_q;
     outst_d    = outst_q;
-    written_d  = written_q;
     for (int s = 0; s < Slots; s++) begin
       if (release_i[s]) begin
         scanned_d[s]  = 1'b0;
         scan_fin_d[s] = 1'b0;
-        for (int i = 0; i < Timesteps * Rows; i++) begin
-          written_d[s * Timesteps * Rows + i] = 1'b0;
-        end
       end
       outst_d[s] = OutstBits'(int'(outst_q[s])
                               + ((int'(sc2b_slot_q) == s) ? int'(push_count) : 0)
@@ -924,9 +933,6 @@ module sparse_row_bank #(
     end
     if (sc2b_v_q && sc2b_last_q) begin
       scan_fin_d[sc2b_slot_q] = 1'b1;
-    end
-    if (row_done) begin
-      written_d[cb_waddr] = 1'b1;
     end
   end
 
@@ -1008,7 +1014,6 @@ module sparse_row_bank #(
       e3_v_q       <= 1'b0;
       e3_tag_q      <= '0;
       acc_q        <= '0;
-      written_q    <= '0;
       scan_fin_q   <= '0;
       outst_q      <= '0;
       done_q       <= '0;
@@ -1095,7 +1100,6 @@ module sparse_row_bank #(
         // A spilling beat starts the next row's sum with the lanes it gave that row.
         acc_q <= e3_spill_q ? CurrentBits'($signed(next_sum)) : acc_d;
       end
-      written_q    <= written_d;
       scan_fin_q   <= scan_fin_d;
       outst_q      <= outst_d;
       for (int s = 0; s < Slots; s++) begin
