@@ -21,10 +21,13 @@
 //            detector's lane select and the base adder get a cycle apart from the weight read);
 //   beat     per lane: weight = weight_q[address], pixel -> registered;
 //   MAC      acc = (first beat of a row ? bias : acc) + sum of the lane products; on the last
-//            beat of a row the sum is written out (wr_valid_o), on the last row pix_done_o.
+//            beat of a row the sum is registered for the write, on the last row the pass's end;
+//   write    the row's sum goes out (wr_valid_o), on the last row pix_done_o: from registers
+//            (the product, the sums and the route to the core's current buffers in one cycle
+//            were the dense input core's critical path, docs/synthesis.md).
 // Latency: a group accepted at edge e has its beats' addresses registered at e+1 .. e+n, their
-// weights at e+2 .. e+n+1, accumulated at e+3 .. e+n+2 (n its beat count). Throughput: one beat
-// per cycle, L effectual pairs per beat.
+// weights at e+2 .. e+n+1, accumulated at e+3 .. e+n+2 (n its beat count), its row's sum on
+// wr_current_o after edge e+n+3. Throughput: one beat per cycle, L effectual pairs per beat.
 //
 // Memories (written by the core's configuration port, never reset): bitmap Rows*NG x G bits,
 // weight Rows*FanIn x B bits (dense worst case). Rows >= BankRows: the image may hold empty rows.
@@ -314,11 +317,31 @@ module dense_bank #(
   assign acc_d    = mac_valid_q ? acc_sum : acc_q;
 
   assign bias_row_o   = mac_row_q;
-  assign wr_valid_o   = mac_valid_q & mac_rowend_q;
-  assign wr_row_o     = mac_row_q;
-  assign wr_buf_o     = mac_buf_q;
-  assign wr_current_o = acc_sum[CurrentBits-1:0];  // exact: |I| < 2^(CurrentBits-1)
-  assign pix_done_o   = mac_valid_q & mac_pixend_q;
+
+  // Write stage (the row's sum, its row and buffer have no reset: read only under wr_valid_q).
+  logic                   wr_valid_q, pix_done_q;
+  logic [RowBits-1:0]     wr_row_q;
+  logic [BufBits-1:0]     wr_buf_q;
+  logic [CurrentBits-1:0] wr_current_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_write_flags
+    if (!rst_ni) begin
+      wr_valid_q <= 1'b0;
+      pix_done_q <= 1'b0;
+    end else begin
+      wr_valid_q <= mac_valid_q & mac_rowend_q;
+      pix_done_q <= mac_valid_q & mac_pixend_q;
+    end
+  end
+  always_ff @(posedge clk_i) begin : p_write_data
+    wr_row_q     <= mac_row_q;
+    wr_buf_q     <= mac_buf_q;
+    wr_current_q <= acc_sum[CurrentBits-1:0];  // exact: |I| < 2^(CurrentBits-1)
+  end
+  assign wr_valid_o   = wr_valid_q;
+  assign wr_row_o     = wr_row_q;
+  assign wr_buf_o     = wr_buf_q;
+  assign wr_current_o = wr_current_q;
+  assign pix_done_o   = pix_done_q;
 
   // ---------------------------------------------------------------------------------------------
   // Registers

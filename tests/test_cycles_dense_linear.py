@@ -13,13 +13,14 @@ from golden.cycles import dense_linear
 
 def test_one_frame_timeline_by_hand():
     # 2x2 pixels, one feature, one group: pixels at edges 0..3, into the line buffer at 4,
-    # taken at 5, the group accepted at 6 (1 beat), its address registered at 7 and its weight
-    # at 8 (the bank's address stage), currents complete at 9, beats at 10, 11.
+    # taken at 5, the group accepted at 6 (1 beat), its address registered at 7, its weight
+    # at 8 (the bank's address stage) and its sum at 9 (the write stage), currents complete at
+    # 10, beats at 11, 12.
     weight = np.zeros((1, 4), dtype=np.int64)
     frame = np.ones((1, 2, 2), dtype=np.int64)
     timing = dense_linear.frame_timing(weight, [frame], parallel=1, lanes=1, group=4,
                                        timesteps=2)
-    assert timing.first_in == (0,) and timing.last_out == (11,) and timing.cycles == (12,)
+    assert timing.first_in == (0,) and timing.last_out == (12,) and timing.cycles == (13,)
 
 
 def test_group_beats_count_effectual_pairs_per_bank():
@@ -28,10 +29,10 @@ def test_group_beats_count_effectual_pairs_per_bank():
     weight = np.ones((1, 4), dtype=np.int64)
     frame = np.ones((1, 2, 2), dtype=np.int64)
     dense = dense_linear.frame_cycles(weight, [frame], parallel=1, lanes=1, group=4, timesteps=2)
-    assert dense == [12 + 3]
+    assert dense == [13 + 3]
     zero_pixels = dense_linear.frame_cycles(weight, [frame * 0], parallel=1, lanes=1, group=4,
                                             timesteps=2)
-    assert zero_pixels == [12]
+    assert zero_pixels == [13]
 
 
 def test_back_to_back_frames_are_input_bound_when_compute_is_short():

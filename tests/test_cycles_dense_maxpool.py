@@ -24,14 +24,15 @@ def test_maxpool_known_answers():
 
 def test_dense_single_pixel_timeline():
     """C = Co = H = W = K = 1, one group: pixel accepted at edge 0, window taken at 1, group
-    accepted at 2, its beat's address registered at 3, its weight at 4, current complete at 5
-    (emission active), beat at 6: 6 - 0 + 1 = 7 cycles."""
+    accepted at 2, its beat's address registered at 3, its weight at 4, its sum at 5 (the
+    bank's write stage), current complete at 6 (emission active), beat at 7: 7 - 0 + 1 = 8
+    cycles."""
     weight = np.ones((1, 1, 1, 1), dtype=np.int64)
     frame = np.full((1, 1, 1), 5, dtype=np.int64)
     knobs = dict(parallel=1, lanes=1, group=1, timesteps=1)
-    assert dense_input.frame_cycles(weight, [frame], **knobs) == [7]
+    assert dense_input.frame_cycles(weight, [frame], **knobs) == [8]
     # T = 3: two more output beats.
-    assert dense_input.frame_cycles(weight, [frame], **{**knobs, "timesteps": 3}) == [9]
+    assert dense_input.frame_cycles(weight, [frame], **{**knobs, "timesteps": 3}) == [10]
 
 
 def test_dense_group_with_many_pairs():
@@ -39,10 +40,10 @@ def test_dense_group_with_many_pairs():
     weight = np.ones((1, 4, 1, 1), dtype=np.int64)
     frame = np.ones((4, 1, 1), dtype=np.int64)
     knobs = dict(parallel=1, lanes=1, group=4, timesteps=1)
-    assert dense_input.frame_cycles(weight, [frame], **knobs) == [7 + 3]
-    assert dense_input.frame_cycles(np.zeros_like(weight), [frame], **knobs) == [7]
-    assert dense_input.frame_cycles(weight, [np.zeros_like(frame)], **knobs) == [7]
-    assert dense_input.frame_cycles(weight, [frame], **{**knobs, "lanes": 4}) == [7]
+    assert dense_input.frame_cycles(weight, [frame], **knobs) == [8 + 3]
+    assert dense_input.frame_cycles(np.zeros_like(weight), [frame], **knobs) == [8]
+    assert dense_input.frame_cycles(weight, [np.zeros_like(frame)], **knobs) == [8]
+    assert dense_input.frame_cycles(weight, [frame], **{**knobs, "lanes": 4}) == [8]
 
 
 def test_dense_costs_and_lower_bound():

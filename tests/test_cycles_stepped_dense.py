@@ -106,19 +106,19 @@ def test_a_further_current_buffer_never_delays_a_beat(case, current_buffers):
 
 def test_more_buffers_let_fast_pixels_run_ahead_of_a_slow_one():
     """Known answer. One row of 4 pixels, K = 1, one channel, C = 4 in one group (G = 4), L = 1,
-    P = 1, T = 1: pixel 0 has 4 effectual pairs (group accepted at 2, beats 2..5, complete at 8
-    after the bank's address and weight registers, sent at 9); pixels 1..3 have none (one beat
-    each). Pixel 1 is taken at 2 and queues behind pixel 0 in the detector (accepted 6, complete
-    9, sent 10). With 2 buffers pixel 2 waits for buffer 0, freed by pixel 0's beat at 9: taken
-    9, accepted 10, complete 13, sent 14; pixel 3 waits for buffer 1 (freed at 10): sent 15.
-    With 3 buffers pixel 2 is taken at 6, sent 11; pixel 3 waits for buffer 0 (freed at 9):
-    sent 14. With 4 every pixel has a buffer and the beats leave back to back. The stepped
-    model agrees at each count."""
+    P = 1, T = 1: pixel 0 has 4 effectual pairs (group accepted at 2, beats 2..5, complete at 9
+    after the bank's address, weight and write registers, sent at 10); pixels 1..3 have none
+    (one beat each). Pixel 1 is taken at 2 and queues behind pixel 0 in the detector (accepted
+    6, complete 10, sent 11). With 2 buffers pixel 2 waits for buffer 0, freed by pixel 0's beat
+    at 10: taken 10, accepted 11, complete 15, sent 16; pixel 3 waits for buffer 1 (freed at
+    11): sent 17. With 3 buffers pixel 2 is taken at 6, sent 12; pixel 3 waits for buffer 0
+    (freed at 10): sent 16. With 4 every pixel has a buffer and the beats leave back to back.
+    The stepped model agrees at each count."""
     weight = np.ones((1, 4, 1, 1), dtype=np.int64)
     frame = np.zeros((4, 1, 4), dtype=np.int64)
     frame[:, 0, 0] = 1
     knobs = {"parallel": 1, "lanes": 1, "group": 4, "timesteps": 1}
-    expected_sends = {2: (9, 10, 14, 15), 3: (9, 10, 11, 14), 4: (9, 10, 11, 12)}
+    expected_sends = {2: (10, 11, 16, 17), 3: (10, 11, 12, 16), 4: (10, 11, 12, 13)}
     for buffers, sends in expected_sends.items():
         timing = dense_input.frame_timing(weight, [frame], **knobs, current_buffers=buffers)
         assert timing.sends == sends, buffers
@@ -193,8 +193,8 @@ def test_known_answer_with_the_output_stalled():
     """dense_linear_core, 2 pixels, one feature, one group of one beat, T = 2, the output
     never ready (cycle i ends at edge i). Frame 0: pixels at edges 0, 1; gathered frame into the
     one-row line buffer at 2, window taken into buffer 0 at 3, group at 4, its address
-    registered at 5, its weight at 6, currents complete in cycle 7: out_valid from cycle 8 on,
-    held. Frame 1: pixels at 2, 3, into the line
+    registered at 5, its weight at 6, its sum at 7 (the bank's write stage), currents complete
+    in cycle 8: out_valid from cycle 9 on, held. Frame 1: pixels at 2, 3, into the line
     buffer at 4, taken into buffer 1 at 5 (complete, then waiting). Frame 2: pixels at 4, 5,
     held by the gather; into the line buffer at 6, which then stays full (both buffers busy);
     frame 3's pixels at 6, 7 fill the gather, and from cycle 8 on the input is not ready."""
@@ -206,7 +206,7 @@ def test_known_answer_with_the_output_stalled():
         readies.append(model.in_ready(False))
         valids.append(model.out_valid())
         model.clock(True, False)
-    assert valids == [False] * 8 + [True] * 6
+    assert valids == [False] * 9 + [True] * 5
     assert readies == [True] * 8 + [False] * 6
 
 

@@ -22,7 +22,8 @@ edge 0 accepts the first pixel. With ``S = K`` row slots, ``P = K // 2`` and, fo
   ``max(Tk[n] + 1, Free_p)`` (``Free_p``: its detector's last beat of window n-1), group i+1
   ``beats(i)`` edges after group i; ``LastAcc`` is its last group's acceptance;
 - the pixel's currents are complete at ``Full[n] = max_p (LastAcc + beats(last)) + BANK_TAIL``
-  (``BANK_TAIL`` = 2: the bank's address stage and its beat register before the MAC);
+  (``BANK_TAIL`` = 3: the bank's address stage, its beat register before the MAC and its
+  write register after it);
 - its T beats leave at ``EmitStart + 1 .. EmitStart + T`` with
   ``EmitStart[n] = max(Full[n], EmitEnd[n-1])``, ``EmitEnd[n] = EmitStart[n] + T``.
 
@@ -34,8 +35,8 @@ current recomputed at every timestep, as the DATE'25 paper's RTL does), for the 
 control registers of the RTL one edge at a time: the line buffer's counters (``in_x/in_y``,
 ``out_x/out_y``, ``rows_ahead``, ``frames_ahead``: ``in_ready_o``, ``win_valid_o``), per bank the
 feeder (``feed_done``, the group walked) and the detector (beats left of its group, whether it is
-the pass's last, its buffer), its address stage and the MAC stage's ``pix_done``, and the core's bookkeeping of its
-ring of ``CurrentBuffers`` buffers (``win_buf``, ``busy``, ``done``) and emitter
+the pass's last, its buffer), the ``pix_done`` of its address, MAC and write stages, and the
+core's bookkeeping of its ring of ``CurrentBuffers`` buffers (``win_buf``, ``busy``, ``done``) and emitter
 (``emit_active``, ``emit_buf``, ``t``: ``out_valid_o``). The data-dependent cost, the beats of
 every group of every window, comes from :func:`window_beats` up front.
 """
@@ -51,8 +52,9 @@ from golden.sparsity import bitmap_of, effectual_ops, fanin_weights, group_count
 
 #: Edges from a bank's last detector beat of a pixel (``LastAcc + beats(last)``) to the edge
 #: after which the pixel's currents are complete (rtl/dense_bank.sv: the beat's address is
-#: registered at the first, its weights at the second; the MAC writes in the cycle after).
-BANK_TAIL = 2
+#: registered at the first, its weights at the second, the MAC's sum at the third; the write
+#: stage writes in the cycle after).
+BANK_TAIL = 3
 
 
 @dataclass(frozen=True)
@@ -229,7 +231,8 @@ class _BankControl:
     group walk and ``feed_done_q``; the detector's beats left of the group it holds (0: idle),
     whether that group is the pass's last (``grp_pixlast_q``) and its buffer (``grp_buf_q``); the
     address stage's ``ast_valid_q & ast_pixend_q`` and ``ast_buf_q``; the MAC stage's
-    ``mac_valid_q & mac_pixend_q`` (``pix_done_o``) and ``mac_buf_q``."""
+    ``mac_valid_q & mac_pixend_q`` and ``mac_buf_q``; the write stage's ``pix_done_q``
+    (``pix_done_o``) and ``wr_buf_q``."""
 
     def __init__(self) -> None:
         self.groups: list[int] = []   # beats of the current window's groups
@@ -240,6 +243,8 @@ class _BankControl:
         self.held_buf = 0
         self.ast_pix_done = False
         self.ast_pix_done_buf = 0
+        self.mac_pix_done = False
+        self.mac_pix_done_buf = 0
         self.pix_done = False
         self.pix_done_buf = 0
 
@@ -254,7 +259,8 @@ class _BankControl:
 
     def clock(self, start: list[int] | None, window_buf: int) -> None:
         accept = self.accept()
-        self.pix_done, self.pix_done_buf = self.ast_pix_done, self.ast_pix_done_buf
+        self.pix_done, self.pix_done_buf = self.mac_pix_done, self.mac_pix_done_buf
+        self.mac_pix_done, self.mac_pix_done_buf = self.ast_pix_done, self.ast_pix_done_buf
         self.ast_pix_done = self.beats_left == 1 and self.holds_last
         self.ast_pix_done_buf = self.held_buf
         if self.beats_left:
