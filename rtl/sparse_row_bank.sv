@@ -820,13 +820,15 @@ module sparse_row_bank #(
   logic                  row_done;      // E3 holds a row's last beat: its sum is written
   logic [CbHalfBits-1:0] cbh_waddr, cbh_raddr;  // word of the write / the reads in their memory
   logic [CbHalfBits-1:0] cbh_paddr;             // word of the scanned rows' pushed flags
+  // The word of entry (slot, t, r) in the current buffer's and the pushed flags' memories (one
+  // memory per row parity, so rows r and r + 1 share the word).
+  function automatic logic [CbHalfBits-1:0] cb_word(int slot, int t, int r);
+    return CbHalfBits'((slot * Timesteps + t) * RowPairs + r / 2);
+  endfunction
   assign row_done  = e3_v_q && e3_last_q;
-  assign cbh_waddr = CbHalfBits'((int'(e3_slot_q) * Timesteps + int'(e3_t_q)) * RowPairs
-                                 + int'(e3_r_q) / 2);
-  assign cbh_raddr = CbHalfBits'((int'(nrn_slot_i) * Timesteps + int'(nrn_t_i)) * RowPairs
-                                 + int'(nrn_r_i) / 2);
-  assign cbh_paddr = CbHalfBits'((int'(sc2b_slot_q) * Timesteps + int'(sc2b_t_q)) * RowPairs
-                                 + int'(sc2b_r_q) / 2);
+  assign cbh_waddr = cb_word(int'(e3_slot_q), int'(e3_t_q), int'(e3_r_q));
+  assign cbh_raddr = cb_word(int'(nrn_slot_i), int'(nrn_t_i), int'(nrn_r_i));
+  assign cbh_paddr = cb_word(int'(sc2b_slot_q), int'(sc2b_t_q), int'(sc2b_r_q));
 
   logic [1:0][CurrentBits-1:0]  cur_rows;
   logic [1:0][MembraneBits-1:0] bias_rows;
