@@ -570,6 +570,25 @@ module sparse_row_bank #(
   // and the lanes' group search do not share a cycle (the core's critical path at 40.9 MHz,
   // docs/synthesis.md). The read itself stays in E0 (the pop / push rule above is unchanged).
   // The words keep a reset: without one Yosys may take them for the memories' read register.
+  logic [1:0][RowBits-1:0] e0_words;
+  assign e0_words[0] = queue_mem0[e0_raddr0_q];
+  assign e0_words[1] = queue_mem1[e0_raddr1_q];
+
+  // The lanes' group compares (Pe[g] <= rank) run in E0 on the words as the memories give them
+  // and are registered as a thermometer; E0q only selects. (Compare and select in E0q were the
+  // core's critical path at 42.1-45.9 MHz, docs/synthesis.md.) Pe sits above Pw and e in a row.
+  localparam int PeLsb = PadFan + Groups * RankBits;
+  logic [Lanes-1:0][Groups-1:0] e0_at_or_below, e0q_at_or_below_q;
+  for (genvar l = 0; l < Lanes; l++) begin : g_lane_compare
+    assign e0_at_or_below[l][0] = 1'b1;  // Pe[0] = 0
+    for (genvar g = 1; g < Groups; g++) begin : g_group
+      localparam int Lsb = PeLsb + g * RankBits;
+      logic mem;  // the queue memory that holds the lane's row
+      assign mem = e0_front_mem_q ^ e0_lane_row_q[l];
+      assign e0_at_or_below[l][g] = (mem ? e0_words[1][Lsb +: RankBits]
+                                         : e0_words[0][Lsb +: RankBits]) <= e0_lane_rank_q[l];
+    end
+  end
   logic                           e0q_v_q, e0q_first_q, e0q_last_q, e0q_spill_q;
   logic [LaneCntBits-1:0]         e0q_front_lanes_q;
   logic                           e0q_front_mem_q;
@@ -588,6 +607,7 @@ module sparse_row_bank #(
       e0q_lane_row_q    <= '0;
       e0q_lane_rank_q   <= '0;
       e0q_words_q       <= '0;
+      e0q_at_or_below_q <= '0;
     end else begin
       e0q_v_q           <= e0_v_q;
       e0q_first_q       <= e0_first_q;
@@ -598,8 +618,8 @@ module sparse_row_bank #(
       e0q_lane_v_q      <= e0_lane_v_q;
       e0q_lane_row_q    <= e0_lane_row_q;
       e0q_lane_rank_q   <= e0_lane_rank_q;
-      e0q_words_q[0]    <= queue_mem0[e0_raddr0_q];
-      e0q_words_q[1]    <= queue_mem1[e0_raddr1_q];
+      e0q_words_q       <= e0_words;
+      e0q_at_or_below_q <= e0_at_or_below;
     end
   end
   assign q_words = e0q_words_q;
@@ -647,10 +667,11 @@ module sparse_row_bank #(
     assign mem  = e0q_front_mem_q ^ e0q_lane_row_q[l];
     assign rank = e0q_lane_rank_q[l];
 
-    // The group is the last g with Pe[g] <= rank (Pe does not decrease, so the compares are
-    // true up to it and false after it): a one-hot from neighbouring compares, then the fields
-    // by AND-OR. (A priority loop over the compares built a chain of G muxes and a decode; no
-    // variable index into the packed arrays either: Icarus 11 needs constant indices there.)
+    // The group is the last g with Pe[g] <= rank (Pe does not decrease, so the compares, made
+    // in E0, are true up to it and false after it): a one-hot from neighbouring compares, then
+    // the fields by AND-OR. (A priority loop over the compares built a chain of G muxes and a
+    // decode; no variable index into the packed arrays either: Icarus 11 needs constant indices
+    // there.)
     `DUALSPIKE_ALWAYS_COMB begin : p_lane_group
       logic [GIdxBits-1:0]             group;
       logic [Groups-1:0][RankBits-1:0] pe_row, pw_row;
@@ -661,11 +682,7 @@ module sparse_row_bank #(
       pe_row = mem ? qm_pe[1] : qm_pe[0];
       pw_row = mem ? qm_pw[1] : qm_pw[0];
       e_row  = mem ? qm_e[1] : qm_e[0];
-      at_or_below = '0;
-      at_or_below[0] = 1'b1;
-      for (int g = 1; g < Groups; g++) begin
-        at_or_below[g] = pe_row[g] <= rank;
-      end
+      at_or_below = {1'b0, e0q_at_or_below_q[l]};
       group  = '0;
       pe_sel = '0;
       pw_sel = '0;
