@@ -41,8 +41,8 @@
 // its rank among the effectual bits and its packed index, and both are registered with e. Beat k
 // gives lane l the effectual bit of rank k*L + l: a compare per position and lane, then ORs for
 // the position and the index. A register counts the bits left (popcount of e at acceptance,
-// minus L per beat), and `last` is that count <= L: the handshake waits for no lane select
-// (timing, docs/synthesis.md). The group registers load whenever the detector can take a group
+// minus L per beat), and `last` is that count <= L, itself registered beside the count: the
+// handshake waits for no lane select and no compare (timing, docs/synthesis.md). The group registers load whenever the detector can take a group
 // (in_ready_o), accepted or not, and the lanes are gated by `busy`: only `busy` depends on
 // in_valid_i, which a core computes from an AND over its banks, so that AND drives one
 // flip-flop per bank and not every group register (timing, docs/synthesis.md).
@@ -86,6 +86,9 @@ module sparsity_detector #(
   // its issue logic) comes from this count instead of from the lane-select chain.
   logic [CountBits-1:0]  left_d, left_q;
   logic [CountBits-1:0]  eff_in_count;
+  // left_q <= Lanes, registered: `last`, and so in_ready_o, waits for no compare (the AND of
+  // in_ready_o over a core's banks was the events network's critical path, docs/synthesis.md).
+  logic                  few_d, few_q;
 
   logic [GroupWidth-1:0] eff_in;          // e of the group on the input
   logic                  out_fire;        // the current beat is consumed
@@ -215,7 +218,7 @@ module sparsity_detector #(
   // ---------------------------------------------------------------------------------------------
   // Handshake and next state
   // ---------------------------------------------------------------------------------------------
-  assign last        = busy_q & (int'(left_q) <= Lanes);
+  assign last        = busy_q & few_q;
   assign out_valid_o = busy_q;
   assign out_last_o  = last;
   assign out_fire    = busy_q & out_ready_i;
@@ -239,6 +242,7 @@ module sparsity_detector #(
     if (accept) begin
       busy_d = 1'b1;
     end
+    few_d = int'(left_d) <= Lanes;
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_reg
@@ -246,10 +250,12 @@ module sparsity_detector #(
       busy_q <= 1'b0;
       eff_q  <= '0;
       left_q <= '0;
+      few_q  <= 1'b1;
     end else begin
       busy_q <= busy_d;
       eff_q  <= eff_d;
       left_q <= left_d;
+      few_q  <= few_d;
     end
   end
 
@@ -290,6 +296,11 @@ module sparsity_detector #(
   end
 
   always @(posedge clk_i) begin : p_sva
+    // FewMatchesCount_A: the registered flag is the compare it stands for.
+    if (sva_armed) begin
+      assert (few_q == (int'(left_q) <= Lanes))
+        else $error("FewMatchesCount_A: %0d bits left, few_q = %b", left_q, few_q);
+    end
     // LanesMatchCount_A: the lanes the rank compares fill are the min(left, L) the count says.
     if (sva_armed && busy_q) begin
       assert (out_lane_valid_o == lanes_by_count)
