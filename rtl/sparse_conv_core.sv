@@ -203,13 +203,19 @@ module sparse_conv_core #(
   // (row yc - min(yc, P) of the frame, column needed_col); d = input row - that row (global rows).
   // Input row d < K overwrites an older row: free; d = K overwrites the needed row itself: only
   // its columns below needed_col are free.
-  logic [EBits:0] in_rows_ahead;  // d: input row - oldest needed row (global rows)
-  logic [XBits:0] needed_col;     // first column of the oldest needed row still needed
-  assign in_rows_ahead = (EBits + 1)'(int'(e_q) + ((int'(yc_q) < Pad) ? int'(yc_q) : Pad));
-  assign needed_col    = (int'(yc_q) >= Pad && int'(xc_q) > Pad) ? (XBits + 1)'(int'(xc_q) - Pad)
-                                                                 : '0;
-  assign in_ready_o    = int'(in_rows_ahead) < Kernel
-                         || (int'(in_rows_ahead) == Kernel && int'(xi_q) < int'(needed_col));
+  // The rule is computed on the next state and registered (in_ready_q), so the line buffers'
+  // write enables start from registers (the rule's compares in front of their fan-out were the
+  // conv core's critical path, docs/synthesis.md).
+  function automatic logic accepts(input logic [EBits-1:0] e, input logic [YBits-1:0] yc,
+                                   input logic [XBits-1:0] xc, input logic [XBits-1:0] xi);
+    int rows_ahead;  // d: input row - oldest needed row (global rows)
+    int needed_col;  // first column of the oldest needed row still needed
+    rows_ahead = int'(e) + ((int'(yc) < Pad) ? int'(yc) : Pad);
+    needed_col = (int'(yc) >= Pad && int'(xc) > Pad) ? int'(xc) - Pad : 0;
+    return rows_ahead < Kernel || (rows_ahead == Kernel && int'(xi) < needed_col);
+  endfunction
+  logic in_ready_q;
+  assign in_ready_o = in_ready_q;
 
   // Capture rule: input pixel (yc + rows_below, last_col) of this frame is complete.
   logic [YBits-1:0] rows_below;  // rows of the window below the capture row, in the frame
@@ -911,6 +917,7 @@ module sparse_conv_core #(
     if (!rst_ni) begin
       ti_q        <= '0;
       xi_q        <= '0;
+      in_ready_q  <= accepts('0, '0, '0, '0);
       yi_q        <= '0;
       si_q        <= '0;
       e_q         <= '0;
@@ -923,6 +930,7 @@ module sparse_conv_core #(
     end else begin
       ti_q        <= ti_d;
       xi_q        <= xi_d;
+      in_ready_q  <= accepts(e_d, yc_d, xc_d, xi_d);
       yi_q        <= yi_d;
       si_q        <= si_d;
       e_q         <= e_d;
