@@ -566,10 +566,8 @@ module sparse_row_bank #(
   logic [1:0][WAddrBits-1:0]               qm_roff;
   logic [1:0][Groups-1:0][RankBits-1:0]    qm_pe, qm_pw;
   logic [1:0][Groups-1:0][GroupWidth-1:0]  qm_e;
-  // E0q: the two rows read in E0 are registered with the beat's fields, so the LUT-RAM read
-  // and the lanes' group search do not share a cycle (the core's critical path at 40.9 MHz,
-  // docs/synthesis.md). The read itself stays in E0 (the pop / push rule above is unchanged).
-  // The words keep a reset: without one Yosys may take them for the memories' read register.
+
+  // The two rows as the queue memories give them in E0.
   logic [1:0][RowBits-1:0] e0_words;
   assign e0_words[0] = queue_mem0[e0_raddr0_q];
   assign e0_words[1] = queue_mem1[e0_raddr1_q];
@@ -589,6 +587,11 @@ module sparse_row_bank #(
                                          : e0_words[0][Lsb +: RankBits]) <= e0_lane_rank_q[l];
     end
   end
+
+  // E0q: the two rows read in E0 are registered with the beat's fields, so the LUT-RAM read
+  // and the lanes' group search do not share a cycle (the core's critical path at 40.9 MHz,
+  // docs/synthesis.md). The read itself stays in E0 (the pop / push rule above is unchanged).
+  // The words keep a reset: without one Yosys may take them for the memories' read register.
   logic                           e0q_v_q, e0q_first_q, e0q_last_q, e0q_spill_q;
   logic [LaneCntBits-1:0]         e0q_front_lanes_q;
   logic                           e0q_front_mem_q;

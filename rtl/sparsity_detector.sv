@@ -42,10 +42,11 @@
 // gives lane l the effectual bit of rank k*L + l: a compare per position and lane, then ORs for
 // the position and the index. A register counts the bits left (popcount of e at acceptance,
 // minus L per beat), and `last` is that count <= L, itself registered beside the count: the
-// handshake waits for no lane select and no compare (timing, docs/synthesis.md). The group registers load whenever the detector can take a group
-// (in_ready_o), accepted or not, and the lanes are gated by `busy`: only `busy` depends on
-// in_valid_i, which a core computes from an AND over its banks, so that AND drives one
-// flip-flop per bank and not every group register (timing, docs/synthesis.md).
+// handshake waits for no lane select and no compare (timing, docs/synthesis.md). The group
+// registers load whenever the detector can take a group (in_ready_o), accepted or not, and the
+// lanes are gated by `busy`: only `busy` depends on in_valid_i, which a core computes from an
+// AND over its banks, so that AND drives one flip-flop per bank and not every group register
+// (timing, docs/synthesis.md).
 //
 // Planted bug (test-suite self-check only): `define DUALSPIKE_BUG_DETECTOR_DROP_HIGHEST masks
 // bit G-1 of e, i.e. drops the highest position of every group.
