@@ -35,9 +35,10 @@
 //     the weight stage (both stages move with the detectors: all stall together);
 //   after a row's last beat left the weight stage: I = bias + accumulator -> row register (one
 //     cycle; a second, skid register takes the row when the first is held by the output, so the
-//     stages' stall comes from a flip-flop, not through the output's ready) -> neuron step of
-//     the P features (membranes of all O features are held over the T steps) -> bit o of the
-//     output beat; after the last row of timestep t the beat is emitted.
+//     stages' stall comes from a flip-flop, not through the output's ready; the row's P
+//     membranes are selected as it enters) -> neuron step of the P features (membranes of all O
+//     features are held over the T steps) -> bit o of the output beat; after the last row of
+//     timestep t the beat is emitted.
 //   Timestep t may start once the last pixel's beat of timestep t has arrived (early start).
 // Latency: first group of timestep t in the group stage two cycles after that beat (the frame
 //   buffer's read register: linear_frame_buffer), in the detectors one cycle later; output beat
@@ -613,11 +614,15 @@ module sparse_linear_core #(
   logic                  row_fire;          // the row register is consumed this cycle
   logic                  row_free;          // the row register can be loaded this cycle
   logic                  out_free;          // the output register can take a beat
+  logic                  row_take_skid;     // the row register takes the skid's row
+  logic                  row_take_new;      // the row register takes the weight stage's row
 
-  assign out_free  = ~out_valid_o | out_ready_i;
-  assign row_fire  = row_valid_q & (~row_last_q | out_free);
-  assign row_free  = ~row_valid_q | row_fire;
-  assign row_ready = ~sk_valid_q;
+  assign out_free      = ~out_valid_o | out_ready_i;
+  assign row_fire      = row_valid_q & (~row_last_q | out_free);
+  assign row_free      = ~row_valid_q | row_fire;
+  assign row_ready     = ~sk_valid_q;
+  assign row_take_skid = row_free & sk_valid_q;
+  assign row_take_new  = row_free & ~sk_valid_q & row_load;
 
   // The row register takes the skid's row first (it is older); a row loaded while the row
   // register is held goes to the skid (row_load implies an empty skid).
@@ -635,14 +640,14 @@ module sparse_linear_core #(
     if (row_fire) begin
       row_valid_d = 1'b0;
     end
-    if (row_free && sk_valid_q) begin
+    if (row_take_skid) begin
       row_valid_d = 1'b1;
       row_cur_d   = sk_cur_q;
       row_t_d     = sk_t_q;
       row_r_d     = sk_r_q;
       row_last_d  = sk_last_q;
       sk_valid_d  = 1'b0;
-    end else if (row_free && row_load) begin
+    end else if (row_take_new) begin
       row_valid_d = 1'b1;
       row_cur_d   = row_sum;
       row_t_d     = wst_t_q;
@@ -699,8 +704,9 @@ module sparse_linear_core #(
     logic                                      reset_soft_d, reset_soft_q;
     logic [OutFeatures-1:0][MemBits-1:0]       vmem_d, vmem_q;  // membranes of all features
     logic [Parallel-1:0]                       spike;
-    logic [Parallel-1:0][MembraneBits-1:0]     v_in, v_out;
-    logic [Parallel-1:0][FeatBits-1:0]         row_feat;
+    logic [Parallel-1:0][MembraneBits-1:0]     v_out;
+    // The row register's membranes, selected the cycle the row register is loaded.
+    logic [Parallel-1:0][MembraneBits-1:0]     v_row_d, v_row_q;
 
     logic                                      cfg_neuron_we;
     logic [MembraneBits-1:0]                   cfg_threshold;
@@ -731,11 +737,45 @@ module sparse_linear_core #(
       end
     end
 
-    for (genvar p = 0; p < Parallel; p++) begin : g_lif
-      assign row_feat[p] = FeatBits'(row_r_q) * FeatBits'(Parallel) + FeatBits'(p);
+    // The membranes a row steps are selected from all features' membranes when the row enters
+    // the row register (from the skid or from the weight stage, both registers), not after it:
+    // the neuron loop (membrane -> lif_unit -> membrane) then holds no O/P-to-1 select
+    // (docs/synthesis.md). A membrane the firing row writes at that edge is forwarded (only a
+    // row of the same features: R = 1, consecutive timesteps).
+    function automatic logic [MembraneBits-1:0] stored_membrane(
+        logic [OutFeatures-1:0][MemBits-1:0] vmem, logic [FeatBits-1:0] feat,
+        logic [TBits-1:0] t);
       // The membrane is 0 at the start of every frame: timestep 0 ignores the stored value.
-      assign v_in[p] = (row_t_q == '0 || int'(row_feat[p]) >= OutFeatures)
-                       ? '0 : vmem_q[OIdxBits'(row_feat[p])];
+      if (t == '0 || int'(feat) >= OutFeatures) begin
+        return '0;
+      end
+      return vmem[OIdxBits'(feat)];
+    endfunction
+
+    logic [RBits-1:0] r_in;         // row and timestep of the row entering the row register
+    logic [TBits-1:0] t_in;
+    logic             row_forward;  // it steps the membranes the firing row writes now
+    assign r_in        = row_take_skid ? sk_r_q : wst_r_q;
+    assign t_in        = row_take_skid ? sk_t_q : wst_t_q;
+    assign row_forward = row_fire && r_in == row_r_q && t_in != '0;
+
+    for (genvar p = 0; p < Parallel; p++) begin : g_lif
+      logic [FeatBits-1:0]     feat_skid, feat_new;  // bank p's feature in either incoming row
+      logic [MembraneBits-1:0] v_skid, v_new;        // their stored membranes
+      assign feat_skid = FeatBits'(sk_r_q) * FeatBits'(Parallel) + FeatBits'(p);
+      assign feat_new  = FeatBits'(wst_r_q) * FeatBits'(Parallel) + FeatBits'(p);
+      assign v_skid    = stored_membrane(vmem_q, feat_skid, sk_t_q);
+      assign v_new     = stored_membrane(vmem_q, feat_new, wst_t_q);
+
+      `DUALSPIKE_ALWAYS_COMB begin : p_row_membrane
+        v_row_d[p] = v_row_q[p];
+        if (row_take_skid || row_take_new) begin
+          v_row_d[p] = row_take_skid ? v_skid : v_new;
+          if (row_forward) begin
+            v_row_d[p] = v_out[p];
+          end
+        end
+      end
 
       lif_unit #(
         .MembraneBits (MembraneBits),
@@ -745,7 +785,7 @@ module sparse_linear_core #(
         .reset_soft_i (reset_soft_q),
         .leak_shift_i (leak_shift_q),
         .threshold_i  (threshold_q),
-        .v_i          (v_in[p]),
+        .v_i          (v_row_q[p]),
         .current_i    (row_cur_q[p]),
         .spike_o      (spike[p]),
         .v_o          (v_out[p])
@@ -767,12 +807,14 @@ module sparse_linear_core #(
         model_lif_q  <= 1'b0;
         reset_soft_q <= 1'b0;
         vmem_q       <= '0;
+        v_row_q      <= '0;
       end else begin
         threshold_q  <= threshold_d;
         leak_shift_q <= leak_shift_d;
         model_lif_q  <= model_lif_d;
         reset_soft_q <= reset_soft_d;
         vmem_q       <= vmem_d;
+        v_row_q      <= v_row_d;
       end
     end
   end else begin : g_current
