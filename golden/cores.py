@@ -185,10 +185,23 @@ class DenseInputCore(LayerCore):
 
     def parameters(self, layer: LayerShape) -> dict:
         c, h, w = layer.chw
-        return {**_weighted_parameters(layer, InChannels=c, PixelBits=layer.pixel_bits,
-                                       OutChannels=layer.outputs, Height=h, Width=w,
-                                       Kernel=layer.kernel),
-                "CurrentBuffers": self.current_buffers}
+        parameters = _weighted_parameters(layer, InChannels=c, PixelBits=layer.pixel_bits,
+                                          OutChannels=layer.outputs, Height=h, Width=w,
+                                          Kernel=layer.kernel)
+        return {**parameters, "CurrentBuffers": self.current_buffers,
+                "NeuronStages": self.neuron_stages(parameters)}
+
+    @staticmethod
+    def neuron_stages(parameters: dict) -> int:
+        """NeuronStages: 2 (the LIF's charge and fire halves a cycle apart, a beat every two
+        cycles: the membrane loop holds half the LIF, docs/synthesis.md) where the banks' floor
+        per pixel, every group of every row walked once (Rows x NumGroups cycles), is at least
+        the 2T cycles of such an emission, so the banks, not the neuron, still set the rate;
+        else 1. Without a neuron (the current stream) 1."""
+        p = parameters
+        rows = -(-p["OutChannels"] // p["Parallel"])
+        groups = -(-(p["InChannels"] * p["Kernel"] ** 2) // p["GroupWidth"])
+        return 2 if p["HasNeuron"] and rows * groups >= 2 * p["Timesteps"] else 1
 
     def current_bits(self, layer: LayerShape) -> int:
         return pixel_current_bits(layer.fan_in, layer.pixel_bits, layer.weight_bits,

@@ -31,9 +31,10 @@
 //   currents a ring of N = CurrentBuffers buffers: pixel n's Co currents go to buffer n % N;
 //   neuron   once a buffer is complete, Co lif_units emit the T beats of the pixel (time-inner),
 //            buffers in ring order, while the banks compute the next pixels into the others: with
-//            N > 2 fast pixels run up to N - 1 pixels ahead of the emission behind a slow one.
-// Cycles per pixel ~ max(T, max over banks of the beats of its groups) (+ 4 cycles of pipeline
-// latency at the start of a frame): golden/cycles/dense_input.py models them exactly.
+//            N > 2 fast pixels run up to N - 1 pixels ahead of the emission behind a slow one;
+//            with NeuronStages = 2 a beat every two cycles (charge, then fire and offer).
+// Cycles per pixel ~ max(S*T, max over banks of the beats of its groups), S = NeuronStages (+
+// pipeline latency at the start of a frame): golden/cycles/dense_input.py models them exactly.
 // Latency: window taken at edge e -> first group accepted at e+1 -> beats e+2.. -> currents
 // complete two cycles after the last beat (the bank's address and weight registers) -> first
 // output beat valid the cycle after that.
@@ -60,6 +61,11 @@ module dense_input_core #(
   parameter int HasNeuron    = 1,   // 0: emit the current stream ("readout": "accumulate")
   // N >= 2 current buffers in a ring: Co * CurrentBits * N flip-flops (2 = ping-pong).
   parameter int CurrentBuffers = 2,
+  // 1: a neuron step per cycle (lif_unit); 2: the step registered between its charge and fire
+  // halves, a beat every two cycles, so the membrane loop holds half the LIF (HasNeuron = 1;
+  // golden.cores chooses 2 where the banks' floor of Rows x NumGroups cycles per pixel hides
+  // the 2T cycles of an emission).
+  parameter int NeuronStages = 1,
   // "" = memories loaded by the configuration port; else $readmemh images {InitPrefix}bias.mem,
   // {InitPrefix}bitmap_b<pp>.mem, {InitPrefix}weight_b<pp>.mem (pp = bank, two digits) at
   // time 0 (docs/vectors.md, "Preloading memories"); the neuron registers still need the port.
@@ -322,6 +328,9 @@ module dense_input_core #(
   logic [BufBits-1:0]                       next_buf;
   logic [TBits-1:0]                         t_d, t_q;
   logic                                     out_fire;
+  // NeuronStages = 2: the emitted beat's charge half is registered (its fire half is offered).
+  logic                                     charged_d, charged_q;
+  logic                                     beat_ready;  // the beat of t_q is offered
 
   // Ring successor of a buffer index (CurrentBuffers need not be a power of two). The banks take
   // windows and the emitter empties buffers in the same ring order, so pixels leave in order.
@@ -329,8 +338,9 @@ module dense_input_core #(
     return (b == BufLast) ? '0 : b + BufBits'(1);
   endfunction
 
-  assign next_buf  = ring_next(win_buf_q);
-  assign out_fire  = emit_active_q & out_ready_i;
+  assign next_buf   = ring_next(win_buf_q);
+  assign beat_ready = (NeuronStages == 1) || charged_q;
+  assign out_fire   = emit_active_q & beat_ready & out_ready_i;
   assign emit_free = out_fire & (t_q == TLast);
   assign emit_start = emit_active_d && (!emit_active_q || emit_free);
   assign start_buf  = emit_active_q ? ring_next(emit_buf_q) : emit_buf_q;
@@ -378,8 +388,13 @@ module dense_input_core #(
     emit_active_d = emit_active_q;
     emit_buf_d    = emit_buf_q;
     t_d           = t_q;
+    charged_d     = charged_q;
+    if (emit_active_q && !charged_q) begin
+      charged_d = 1'b1;
+    end
     if (out_fire) begin
-      t_d = t_q + TBits'(1);
+      t_d       = t_q + TBits'(1);
+      charged_d = 1'b0;
       if (t_q == TLast) begin
         emit_active_d = 1'b0;
         emit_buf_d    = ring_next(emit_buf_q);
@@ -430,20 +445,61 @@ module dense_input_core #(
       end
     end
 
-    for (genvar co = 0; co < OutChannels; co++) begin : g_lif
-      lif_unit #(
-        .MembraneBits (MembraneBits),
-        .CurrentBits  (CurrentBits)
-      ) u_lif (
-        .model_lif_i  (model_lif_q),
-        .reset_soft_i (reset_soft_q),
-        .leak_shift_i (leak_shift_q),
-        .threshold_i  (threshold_q),
-        .v_i          (v_q[co]),
-        .current_i    (cur_emit[co]),
-        .spike_o      (spikes[co]),
-        .v_o          (v_next[co])
-      );
+    if (NeuronStages == 1) begin : g_one_stage
+      for (genvar co = 0; co < OutChannels; co++) begin : g_lif
+        lif_unit #(
+          .MembraneBits (MembraneBits),
+          .CurrentBits  (CurrentBits)
+        ) u_lif (
+          .model_lif_i  (model_lif_q),
+          .reset_soft_i (reset_soft_q),
+          .leak_shift_i (leak_shift_q),
+          .threshold_i  (threshold_q),
+          .v_i          (v_q[co]),
+          .current_i    (cur_emit[co]),
+          .spike_o      (spikes[co]),
+          .v_o          (v_next[co])
+        );
+      end
+    end else begin : g_two_stages
+      // Charge in the cycle after the membrane settles (emit_active_q & !charged_q), fire in
+      // the cycle the beat is offered: u and u - theta are registered between the halves.
+      localparam int WideBits = `DUALSPIKE_LIF_WIDE_BITS(MembraneBits, CurrentBits);
+      logic charge;
+      assign charge = emit_active_q & ~charged_q;
+      for (genvar co = 0; co < OutChannels; co++) begin : g_lif
+        logic signed [WideBits-1:0] u, d, u_q, d_q;
+        lif_charge #(
+          .MembraneBits (MembraneBits),
+          .CurrentBits  (CurrentBits)
+        ) u_charge (
+          .model_lif_i  (model_lif_q),
+          .leak_shift_i (leak_shift_q),
+          .threshold_i  (threshold_q),
+          .v_i          (v_q[co]),
+          .current_i    (cur_emit[co]),
+          .u_o          (u),
+          .d_o          (d)
+        );
+        // Not reset: read only in the fire half, after a charge cycle loaded them.
+        always_ff @(posedge clk_i) begin : p_charged
+          if (charge) begin
+            u_q <= u;
+            d_q <= d;
+          end
+        end
+        lif_fire #(
+          .MembraneBits (MembraneBits),
+          .CurrentBits  (CurrentBits)
+        ) u_fire (
+          .reset_soft_i (reset_soft_q),
+          .threshold_i  (threshold_q),
+          .u_i          (u_q),
+          .d_i          (d_q),
+          .spike_o      (spikes[co]),
+          .v_o          (v_next[co])
+        );
+      end
     end
 
     // The membrane is 0 at the start of every pixel (no membrane survives a pixel).
@@ -494,8 +550,8 @@ module dense_input_core #(
   assign out_data_o = beat_data;
 `endif
 
-  assign out_valid_o = emit_active_q;
-  assign out_last_o  = emit_active_q & (t_q == TLast) & last_q[emit_buf_q];
+  assign out_valid_o = emit_active_q & beat_ready;
+  assign out_last_o  = out_valid_o & (t_q == TLast) & last_q[emit_buf_q];
 
   // ---------------------------------------------------------------------------------------------
   // Registers
@@ -511,6 +567,7 @@ module dense_input_core #(
       emit_active_q <= 1'b0;
       emit_buf_q    <= '0;
       t_q           <= '0;
+      charged_q     <= 1'b0;
     end else begin
       window_q      <= window_d;
       nonzero_q     <= nonzero_d;
@@ -521,6 +578,7 @@ module dense_input_core #(
       emit_active_q <= emit_active_d;
       emit_buf_q    <= emit_buf_d;
       t_q           <= t_d;
+      charged_q     <= charged_d;
     end
   end
 
@@ -551,6 +609,10 @@ module dense_input_core #(
   end
   if (Kernel < 1 || Kernel % 2 == 0) begin : g_bad_kernel
     $error("dense_input_core: Kernel must be odd and >= 1, got %0d", Kernel);
+  end
+  if (NeuronStages != 1 && (NeuronStages != 2 || HasNeuron == 0)) begin : g_bad_neuron_stages
+    $error("dense_input_core: NeuronStages must be 1, or 2 with a neuron, got %0d",
+           NeuronStages);
   end
   if (CurrentBuffers < 2) begin : g_bad_current_buffers
     $error("dense_input_core: CurrentBuffers must be >= 2, got %0d", CurrentBuffers);

@@ -31,15 +31,19 @@ MODELS = {"dense_input_core": dense_input, "dense_linear_core": dense_linear}
 
 #: CurrentBuffers of the dense input core (2: the ping-pong default).
 CURRENT_BUFFERS = st.sampled_from([2, 3, 4])
+#: NeuronStages of the dense input core (1: the default, a beat per cycle).
+NEURON_STAGES = st.sampled_from([1, 2])
 
 
-def _conv_parameters(weight, frames, knobs, current_buffers: int = 2) -> dict:
+def _conv_parameters(weight, frames, knobs, current_buffers: int = 2,
+                     neuron_stages: int = 1) -> dict:
     out_channels, channels, kernel, _ = weight.shape
     _, height, width = frames[0].shape
     return {"InChannels": channels, "OutChannels": out_channels, "Height": height,
             "Width": width, "Kernel": kernel, "Timesteps": knobs["timesteps"],
             "Parallel": knobs["parallel"], "Lanes": knobs["lanes"],
-            "GroupWidth": knobs["group"], "CurrentBuffers": current_buffers}
+            "GroupWidth": knobs["group"], "CurrentBuffers": current_buffers,
+            "NeuronStages": neuron_stages}
 
 
 @st.composite
@@ -74,6 +78,7 @@ def _check_free_running(module: str, parameters: dict, weight, frames,
              "group": parameters["GroupWidth"], "timesteps": steps}
     if module == "dense_input_core":
         knobs["current_buffers"] = parameters.get("CurrentBuffers", 2)
+        knobs["neuron_stages"] = parameters.get("NeuronStages", 1)
     closed = model_module.frame_timing(weight, frames, **knobs)
     model = model_module.stepped(parameters, weight,
                                  frames if layer_inputs is None else layer_inputs, steps)
@@ -85,11 +90,41 @@ def _check_free_running(module: str, parameters: dict, weight, frames,
     assert tuple(sends) == closed.sends
 
 
-@given(dense_cases(), CURRENT_BUFFERS)
-def test_dense_input_free_running_equals_the_closed_form(case, current_buffers):
+@given(dense_cases(), CURRENT_BUFFERS, NEURON_STAGES)
+def test_dense_input_free_running_equals_the_closed_form(case, current_buffers, neuron_stages):
     weight, frames, knobs = case
     _check_free_running("dense_input_core",
-                        _conv_parameters(weight, frames, knobs, current_buffers), weight, frames)
+                        _conv_parameters(weight, frames, knobs, current_buffers, neuron_stages),
+                        weight, frames)
+
+
+def test_two_neuron_stages_offer_a_beat_every_other_cycle():
+    """Known answer. One pixel, one channel, K = 1, one effectual pair (P = L = G = 1), T = 3:
+    pixel accepted at 0, window taken at 1, group accepted at 2, its beat at 2, the currents
+    complete at 2 + 1 + BANK_TAIL = 6, the emission starts there: with one neuron stage the
+    beats leave at 7, 8, 9; with two, each beat's charge half takes the cycle before it: 8, 10,
+    12. The stepped model agrees."""
+    weight = np.ones((1, 1, 1, 1), dtype=np.int64)
+    frame = np.ones((1, 1, 1), dtype=np.int64)
+    knobs = {"parallel": 1, "lanes": 1, "group": 1, "timesteps": 3}
+    for stages, sends in {1: (7, 8, 9), 2: (8, 10, 12)}.items():
+        timing = dense_input.frame_timing(weight, [frame], **knobs, neuron_stages=stages)
+        assert timing.sends == sends, stages
+        assert timing.cycles == (sends[-1] + 1,)
+        _check_free_running("dense_input_core",
+                            _conv_parameters(weight, [frame], knobs, 2, stages), weight, [frame])
+
+
+def test_other_neuron_stage_counts_are_refused():
+    weight = np.ones((1, 1, 1, 1), dtype=np.int64)
+    frame = np.ones((1, 1, 1), dtype=np.int64)
+    knobs = {"parallel": 1, "lanes": 1, "group": 1, "timesteps": 1}
+    for stages in (0, 3):
+        with pytest.raises(ValueError, match="neuron_stages must be 1 or 2"):
+            dense_input.frame_timing(weight, [frame], **knobs, neuron_stages=stages)
+        with pytest.raises(ValueError, match="neuron_stages must be 1 or 2"):
+            dense_input.stepped(_conv_parameters(weight, [frame], knobs, 2, stages), weight,
+                                [frame], 1)
 
 
 @given(dense_cases(), st.integers(2, 5))
@@ -157,14 +192,15 @@ def test_network_first_layer_free_running_equals_the_closed_form(cfg, seed, samp
 
 @settings(max_examples=40)
 @given(case=dense_cases(), valid=st.lists(st.booleans(), min_size=1, max_size=6),
-       ready=st.lists(st.booleans(), min_size=1, max_size=6), current_buffers=CURRENT_BUFFERS)
+       ready=st.lists(st.booleans(), min_size=1, max_size=6), current_buffers=CURRENT_BUFFERS,
+       neuron_stages=NEURON_STAGES)
 def test_paced_runs_hold_offered_beats_and_deliver_every_beat(case, valid, ready,
-                                                              current_buffers):
+                                                              current_buffers, neuron_stages):
     """Drawn input pacing and output backpressure (each pattern repeated, with at least one
     active cycle): an offered output beat stays offered until it is taken, and every pixel in
     and every beat out moves."""
     weight, frames, knobs = case
-    parameters = _conv_parameters(weight, frames, knobs, current_buffers)
+    parameters = _conv_parameters(weight, frames, knobs, current_buffers, neuron_stages)
     valid, ready = valid + [True], ready + [True]
     model = dense_input.stepped(parameters, weight, frames, knobs["timesteps"])
     pixels = len(frames) * frames[0].shape[1] * frames[0].shape[2]

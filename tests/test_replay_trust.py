@@ -154,7 +154,8 @@ def test_layer0_cycles_are_the_core_model(bundle):
         timing = dense_input.frame_timing(golden["L0.weight"], list(golden["input"]),
                                           parallel=core["Parallel"], lanes=core["Lanes"],
                                           group=core["GroupWidth"], timesteps=cfg["timesteps"],
-                                          current_buffers=core["CurrentBuffers"])
+                                          current_buffers=core["CurrentBuffers"],
+                                          neuron_stages=core["NeuronStages"])
     assert manifest["cycles"]["layer0_per_frame"] == list(timing.cycles)
     assert manifest["cycles"]["layer_span_lower_bounds"][0] == \
         timing.last_out[-1] - timing.first_in[0] + 1

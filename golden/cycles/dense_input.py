@@ -24,8 +24,10 @@ edge 0 accepts the first pixel. With ``S = K`` row slots, ``P = K // 2`` and, fo
 - the pixel's currents are complete at ``Full[n] = max_p (LastAcc + beats(last)) + BANK_TAIL``
   (``BANK_TAIL`` = 3: the bank's address stage, its beat register before the MAC and its
   write register after it);
-- its T beats leave at ``EmitStart + 1 .. EmitStart + T`` with
-  ``EmitStart[n] = max(Full[n], EmitEnd[n-1])``, ``EmitEnd[n] = EmitStart[n] + T``.
+- its T beats leave at ``EmitStart + S, EmitStart + 2S .. EmitStart + T*S`` with
+  ``EmitStart[n] = max(Full[n], EmitEnd[n-1])``, ``EmitEnd[n] = EmitStart[n] + T*S``, ``S``
+  the core's ``NeuronStages`` (2: each beat's charge half registered a cycle before it is
+  offered).
 
 ``recompute_per_timestep=True`` models the same core walking every group T times per pixel (the
 current recomputed at every timestep, as the DATE'25 paper's RTL does), for the speed-up figure.
@@ -36,9 +38,10 @@ control registers of the RTL one edge at a time: the line buffer's counters (``i
 ``out_x/out_y``, ``rows_ahead``, ``frames_ahead``: ``in_ready_o``, ``win_valid_o``), per bank the
 feeder (``feed_done``, the group walked) and the detector (beats left of its group, whether it is
 the pass's last, its buffer), the ``pix_done`` of its address, MAC and write stages, and the
-core's bookkeeping of its ring of ``CurrentBuffers`` buffers (``win_buf``, ``busy``, ``done``) and emitter
-(``emit_active``, ``emit_buf``, ``t``: ``out_valid_o``). The data-dependent cost, the beats of
-every group of every window, comes from :func:`window_beats` up front.
+core's bookkeeping of its ring of ``CurrentBuffers`` buffers (``win_buf``, ``busy``, ``done``)
+and emitter (``emit_active``, ``emit_buf``, ``t`` and, for ``NeuronStages`` 2, ``charged``:
+``out_valid_o``). The data-dependent cost, the beats of every group of every window, comes from
+:func:`window_beats` up front.
 """
 
 from __future__ import annotations
@@ -115,13 +118,17 @@ def window_beats(weight, frames, *, parallel: int, lanes: int, group: int) -> li
 
 
 def frame_timing(weight, frames, *, parallel: int, lanes: int, group: int, timesteps: int,
-                 recompute_per_timestep: bool = False,
-                 current_buffers: int = 2) -> DenseInputTiming:
+                 recompute_per_timestep: bool = False, current_buffers: int = 2,
+                 neuron_stages: int = 1) -> DenseInputTiming:
     """Predicted cycles of each frame of ``frames`` (a list of ``[C, H, W]`` pixel frames),
     streamed back to back into a core with the given hardware knobs; ``weight`` is
-    ``[Co, C, K, K]``; ``current_buffers`` is the core's ``CurrentBuffers``."""
+    ``[Co, C, K, K]``; ``current_buffers`` and ``neuron_stages`` are the core's
+    ``CurrentBuffers`` and ``NeuronStages``."""
     if current_buffers < 2:
         raise ValueError(f"current_buffers must be >= 2, got {current_buffers}")
+    if neuron_stages not in (1, 2):
+        raise ValueError(f"neuron_stages must be 1 or 2, got {neuron_stages}")
+    emission = timesteps * neuron_stages
     weight = np.asarray(weight, dtype=np.int64)
     out_channels, in_channels, kernel, _ = weight.shape
     frames = [np.asarray(f, dtype=np.int64) for f in frames]
@@ -187,12 +194,13 @@ def frame_timing(weight, frames, *, parallel: int, lanes: int, group: int, times
             det_free[b] = acc + bank_beats[-1]
             full = max(full, det_free[b] + BANK_TAIL)
         start = max(full, emit_end[n - 1]) if n else full
-        emit_end[n] = start + timesteps
+        emit_end[n] = start + emission
         n += 1
 
     first_in = tuple(accepted[f * per_frame] for f in range(len(frames)))
     last_out = tuple(emit_end[(f + 1) * per_frame - 1] for f in range(len(frames)))
-    sends = tuple(end - timesteps + 1 + t for end in emit_end for t in range(timesteps))
+    sends = tuple(end - emission + neuron_stages * (t + 1)
+                  for end in emit_end for t in range(timesteps))
     return DenseInputTiming(tuple(lo - fi + 1 for fi, lo in zip(first_in, last_out)),
                             first_in, last_out, tuple(accepted), sends)
 
@@ -281,10 +289,14 @@ class DenseInputStepped:
     all frames in stream order, :func:`window_beats`)."""
 
     def __init__(self, window_costs: list[list[list[int]]], height: int, width: int,
-                 kernel: int, timesteps: int, current_buffers: int = 2) -> None:
+                 kernel: int, timesteps: int, current_buffers: int = 2,
+                 neuron_stages: int = 1) -> None:
         if current_buffers < 2:
             raise ValueError(f"current_buffers must be >= 2, got {current_buffers}")
+        if neuron_stages not in (1, 2):
+            raise ValueError(f"neuron_stages must be 1 or 2, got {neuron_stages}")
         self.current_buffers = current_buffers
+        self.neuron_stages = neuron_stages
         self.window_costs = window_costs
         self.height, self.width, self.timesteps = height, width, timesteps
         self.pad = kernel // 2
@@ -303,9 +315,10 @@ class DenseInputStepped:
         self.emit_active = False
         self.emit_buf = 0
         self.t = 0
+        self.charged = False   # NeuronStages = 2: the beat's charge half is registered
 
     def out_valid(self) -> bool:
-        return self.emit_active
+        return self.emit_active and (self.neuron_stages == 1 or self.charged)
 
     def in_ready(self, out_ready: bool = True) -> bool:
         return self.rows_ahead < self.slots
@@ -317,7 +330,7 @@ class DenseInputStepped:
                 or (self.in_y == need_y and self.in_x > need_x))
 
     def _emit_free(self, out_ready: bool) -> bool:
-        return self.emit_active and out_ready and self.t == self.timesteps - 1
+        return self.out_valid() and out_ready and self.t == self.timesteps - 1
 
     def _ring_next(self, buf: int) -> int:
         return (buf + 1) % self.current_buffers
@@ -335,7 +348,7 @@ class DenseInputStepped:
                 raise ValueError(f"pixel {self.accepted} accepted, but only "
                                  f"{self.accepted // (self.height * self.width)} frames given")
             self.accepted += 1
-        out_fire = self.emit_active and out_ready
+        out_fire = self.out_valid() and out_ready
         emit_free = self._emit_free(out_ready)
         take = self._take(out_ready)
         next_buf = self._ring_next(self.win_buf)
@@ -351,7 +364,10 @@ class DenseInputStepped:
             self.busy[next_buf] = True
             self.done[next_buf] = [False] * len(self.banks)
         # p_emit
+        if self.emit_active and not self.charged:
+            self.charged = True
         if out_fire:
+            self.charged = False
             self.t += 1
             if self.t == self.timesteps:
                 self.emit_active, self.emit_buf = False, self._ring_next(self.emit_buf)
@@ -417,8 +433,8 @@ def pixel_frame(frame, shape: tuple[int, ...], timesteps: int, name: str) -> np.
 def stepped(parameters: dict, weight, frames, timesteps: int) -> DenseInputStepped:
     """The stepped model of a dense input core from its HDL parameters (network.json), its
     ``[Co, C, K, K]`` weight and the pixel frames it will be fed (``[C, H, W]``, or
-    ``[T, C, H, W]`` as ``run_network`` gives layer 0's input). ``CurrentBuffers`` absent from
-    ``parameters`` means the RTL default, 2."""
+    ``[T, C, H, W]`` as ``run_network`` gives layer 0's input). ``CurrentBuffers`` or ``NeuronStages``
+    absent from ``parameters`` means the RTL default, 2 or 1."""
     p = parameters
     if timesteps != p["Timesteps"]:
         raise ValueError(f"timesteps {timesteps} != the core's Timesteps {p['Timesteps']}")
@@ -431,7 +447,8 @@ def stepped(parameters: dict, weight, frames, timesteps: int) -> DenseInputStepp
     costs = window_beats(weight, frames, parallel=p["Parallel"], lanes=p["Lanes"],
                          group=p["GroupWidth"])
     return DenseInputStepped(costs, p["Height"], p["Width"], p["Kernel"], timesteps,
-                             current_buffers=p.get("CurrentBuffers", 2))
+                             current_buffers=p.get("CurrentBuffers", 2),
+                             neuron_stages=p.get("NeuronStages", 1))
 
 
 def layer_model(index: int, parameters: dict, weight, samples, inputs, steps: int) -> LayerModel:
@@ -439,7 +456,8 @@ def layer_model(index: int, parameters: dict, weight, samples, inputs, steps: in
     (golden.cycles.layer; ``inputs``, the same pixels, kept for the figures)."""
     timing = frame_timing(weight, samples, parallel=parameters["Parallel"],
                           lanes=parameters["Lanes"], group=parameters["GroupWidth"],
-                          timesteps=steps, current_buffers=parameters.get("CurrentBuffers", 2))
+                          timesteps=steps, current_buffers=parameters.get("CurrentBuffers", 2),
+                          neuron_stages=parameters.get("NeuronStages", 1))
     return LayerModel(index, "dense_input_core", timing.cycles,
                       timing.last_out[-1] - timing.first_in[0] + 1,
                       steady(timing.last_out, timing.cycles[0]), inputs)

@@ -6,13 +6,16 @@ from golden.cores import bench_sources
 from tb.registry import Testbench
 
 
-def _params(C, A, Co, H, W, K, T, P, L, G, B, V, N=1, Buffers=2):
+def _params(C, A, Co, H, W, K, T, P, L, G, B, V, N=1, Buffers=2, Stages=1):
     params = {"InChannels": C, "PixelBits": A, "OutChannels": Co, "Height": H, "Width": W,
               "Kernel": K, "Timesteps": T, "Parallel": P, "Lanes": L, "GroupWidth": G,
               "WeightBits": B, "MembraneBits": V, "HasNeuron": N}
     # CurrentBuffers only when not the RTL default: the ping-pong sets keep their build tags.
     if Buffers != 2:
         params["CurrentBuffers"] = Buffers
+    # NeuronStages likewise (and only with a neuron: the RTL refuses 2 without one).
+    if Stages != 1 and N:
+        params["NeuronStages"] = Stages
     return params
 
 
@@ -23,7 +26,7 @@ SHAPES = st.builds(
     H=st.integers(1, 5), W=st.integers(1, 5), K=st.sampled_from([1, 3, 5]),
     T=st.integers(1, 4), P=st.integers(1, 4), L=st.integers(1, 4), G=st.integers(1, 32),
     B=st.integers(2, 8), V=st.integers(4, 32), N=st.sampled_from([1, 1, 1, 0]),
-    Buffers=st.sampled_from([2, 2, 3, 4]),
+    Buffers=st.sampled_from([2, 2, 3, 4]), Stages=st.sampled_from([1, 1, 2]),
 )
 
 TESTBENCH = Testbench(
@@ -48,6 +51,10 @@ TESTBENCH = Testbench(
         # 4 buffers with the accumulate readout; P = 2 over Co = 3 (bank 0: 2 rows, bank 1: 1),
         # G = F = 18: a pixel takes 2 to 18 beats against T = 4.
         _params(C=2, A=4, Co=3, H=3, W=4, K=3, T=4, P=2, L=2, G=18, B=3, V=10, N=0, Buffers=4),
+        # Two neuron stages (a beat every other cycle), soft and hard reset alike, with 3
+        # buffers; T = 3 against 1 to 9 beats per pixel, so the emission shows in the cycles.
+        _params(C=1, A=8, Co=4, H=4, W=5, K=3, T=3, P=4, L=1, G=9, B=4, V=12, Buffers=3,
+                Stages=2),
     ),
     regression=(
         # The digits network's first layer (8x8 pixels, 8 bits, 3x3, 4-bit weights).
@@ -60,6 +67,10 @@ TESTBENCH = Testbench(
         # pixel takes 2 to 10 beats against T = 4 (fast pixels run ahead of the emission).
         _params(C=1, A=8, Co=8, H=8, W=8, K=3, T=4, P=4, L=2, G=9, B=4, V=16, Buffers=3),
         _params(C=1, A=8, Co=8, H=8, W=8, K=3, T=4, P=4, L=2, G=9, B=4, V=16, Buffers=4),
+        # Where golden.cores chooses two neuron stages, at its boundary: 8 rows per bank x 1
+        # group = 2T (the digits network's first layer has 16 rows), 4 buffers, 5-bit pixels.
+        _params(C=1, A=5, Co=16, H=6, W=6, K=3, T=4, P=2, L=2, G=9, B=4, V=16, Buffers=4,
+                Stages=2),
         # The planted-bug set (T >= 2, a neuron).
         _params(C=1, A=8, Co=4, H=4, W=4, K=3, T=3, P=2, L=2, G=8, B=4, V=12),
     ),

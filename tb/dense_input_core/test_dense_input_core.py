@@ -12,8 +12,8 @@ With free-running streams the cycles of every frame (first pixel accepted to las
 compared exactly with golden/cycles/dense_input.py, and logged with the effectual-op lower bound
 and the dense costs (per timestep, as the DATE'25 RTL; and once per pixel). In every run, under
 any pacing, the core's in_ready_o and out_valid_o are compared in every cycle with its stepped
-model (golden.cycles.dense_input.stepped). Both models take the core's CurrentBuffers, read from
-the DUT like every other parameter.
+model (golden.cycles.dense_input.stepped). Both models take the core's CurrentBuffers and
+NeuronStages, read from the DUT like every other parameter.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from tb.harness.search import checked, counted, examples_budget, run_search
 
 PARAMETERS = ("InChannels", "PixelBits", "OutChannels", "Height", "Width", "Kernel", "Timesteps",
               "Parallel", "Lanes", "GroupWidth", "WeightBits", "MembraneBits", "HasNeuron",
-              "CurrentBuffers")
+              "CurrentBuffers", "NeuronStages")
 
 
 class DenseTB(ConfiguredCoreTB):
@@ -58,6 +58,7 @@ class DenseTB(ConfiguredCoreTB):
         self.P, self.L, self.G = p["Parallel"], p["Lanes"], p["GroupWidth"]
         self.B, self.V, self.neuron = p["WeightBits"], p["MembraneBits"], bool(p["HasNeuron"])
         self.buffers = p["CurrentBuffers"]
+        self.neuron_stages = p["NeuronStages"]
         self.cb = pixel_current_bits(self.C * self.K * self.K, self.A, self.B, self.V)
         want_width = self.Co if self.neuron else self.Co * self.cb
         if len(dut.out_data_o) != want_width:
@@ -153,7 +154,7 @@ class DenseTB(ConfiguredCoreTB):
 
     def figures(self, weight, frames, measured) -> dict:
         knobs = {"parallel": self.P, "lanes": self.L, "group": self.G, "timesteps": self.T,
-                 "current_buffers": self.buffers}
+                 "current_buffers": self.buffers, "neuron_stages": self.neuron_stages}
         model = cycle_model.frame_cycles(weight, frames, **knobs)
         recompute = cycle_model.frame_cycles(weight, frames, recompute_per_timestep=True, **knobs)
         lower = [cycle_model.lower_bound(weight, f, parallel=self.P, lanes=self.L)
