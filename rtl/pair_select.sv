@@ -23,7 +23,10 @@
 //      (a caller that has the pairs before the weights, e.g. while the weight bitmap is read
 //      from block RAM), registered, then the weights' side, registered, then the walk; below_o
 //      answers weights_i of the edge before and pairs_i, rank_i of the edge before that (the
-//      search and the weights' side in one cycle were the conv core's critical path).
+//      search and the weights' side in one cycle were the conv core's critical path);
+//   3  as 2, and the pairs' block counts and their prefix sums are registered before the search:
+//      pairs_i and rank_i are taken two edges before weights_i (the counts, the sums and the
+//      compare with the rank in one cycle were the conv core's critical path).
 //
 // Planted bug (test-suite self-check only):
 //   `define DUALSPIKE_BUG_PAIR_SELECT_BLOCK_EDGE: a pair that opens a four-bit block is looked
@@ -72,6 +75,23 @@ module pair_select #(
     .total_o  (unused_pair_total)
   );
 
+  // Stages = 3: the counts' prefix sums registered, with the pairs and the rank, a cycle
+  // before the search.
+  logic [PadWidth-1:0]              counted_pairs;
+  logic [Blocks-1:0][CountBits-1:0] counted_before;
+  logic [CountBits-1:0]             counted_rank;
+  if (Stages == 3) begin : g_count_reg
+    always_ff @(posedge clk_i) begin : p_count_q
+      counted_pairs  <= pairs;
+      counted_before <= pairs_before;
+      counted_rank   <= rank_i;
+    end
+  end else begin : g_count_wire
+    assign counted_pairs  = pairs;
+    assign counted_before = pairs_before;
+    assign counted_rank   = rank_i;
+  end
+
   // The block of the q-th pair as a thermometer (block b + 1 starts at or below the q-th pair),
   // its pair bits and the rank inside it (one-hot selects: Icarus 11 needs constant indices into
   // packed arrays here).
@@ -85,9 +105,9 @@ module pair_select #(
       if (b + 1 < Blocks) begin
 `ifdef DUALSPIKE_BUG_PAIR_SELECT_BLOCK_EDGE
         // PLANTED BUG: a pair that opens a block is looked for in the block before.
-        search_past[b] = pairs_before[(b + 1) % Blocks] < rank_i;
+        search_past[b] = counted_before[(b + 1) % Blocks] < counted_rank;
 `else
-        search_past[b] = pairs_before[(b + 1) % Blocks] <= rank_i;
+        search_past[b] = counted_before[(b + 1) % Blocks] <= counted_rank;
 `endif
       end else begin
         search_past[b] = 1'b0;
@@ -98,18 +118,18 @@ module pair_select #(
     for (int b = 0; b < Blocks; b++) begin
       below = (b == 0) ? 1'b1 : search_past[(b + Blocks - 1) % Blocks];
       if (below && !search_past[b]) begin
-        search_pairs    = pairs[b * Block +: Block];
-        block_pair_base = pairs_before[b];
+        search_pairs    = counted_pairs[b * Block +: Block];
+        block_pair_base = counted_before[b];
       end
     end
-    search_rank = rank_i - block_pair_base;
+    search_rank = counted_rank - block_pair_base;
   end
 
-  // Stages = 2: the search registered, a cycle ahead of the weights.
+  // Stages >= 2: the search registered, a cycle ahead of the weights.
   logic [Blocks-1:0]    found_past;
   logic [Block-1:0]     found_pairs;
   logic [CountBits-1:0] found_rank;
-  if (Stages == 2) begin : g_search_reg
+  if (Stages >= 2) begin : g_search_reg
     always_ff @(posedge clk_i) begin : p_search_q
       found_past  <= search_past;
       found_pairs <= search_pairs;
@@ -189,8 +209,8 @@ module pair_select #(
   if (GroupWidth < 1) begin : g_bad_width
     $error("pair_select: GroupWidth must be >= 1, got %0d", GroupWidth);
   end
-  if (Stages < 0 || Stages > 2) begin : g_bad_stages
-    $error("pair_select: Stages must be 0, 1 or 2, got %0d", Stages);
+  if (Stages < 0 || Stages > 3) begin : g_bad_stages
+    $error("pair_select: Stages must be 0 to 3, got %0d", Stages);
   end
 `endif
 

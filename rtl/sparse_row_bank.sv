@@ -37,12 +37,15 @@
 //         E0q lane l's group g = #{g >= 1 : Pe[g] <= rank}, its place q = rank - Pe[g] in the
 //             group (the read and this search in one cycle were the conv core's critical path).
 //         E0b the lane's bitmap copy is read at (r, g) (the group select and the route to the
-//             bitmap's block RAM were the conv core's critical path in one cycle).
+//             bitmap's block RAM were the conv core's critical path in one cycle). Meanwhile
+//             the lane counts the pairs of every four-bit block of e[g] and sums them
+//             (pair_select's first stage, Stages = 3).
 //         E1  the word read is registered, with the lane's fields (the block RAM's output,
 //             unregistered, into the block search was the conv core's critical path: 5.6 ns of
 //             clock-to-out and a long wire before any logic, docs/synthesis.md). Meanwhile the
 //             lane finds the four-bit block of e[g] that holds its q-th pair (pair_select's
-//             search, on the pairs alone, Stages = 2).
+//             search, on the pairs' registered sums: with the counts in one cycle it was the
+//             conv core's critical path).
 //         E1w the weights of wrow[g] in the blocks below that block, and the block's weight bits
 //             (pair_select's weights' side: the search and this in one cycle, from the word's
 //             register, were the conv core's critical path); the group's base roff + Pw[g]
@@ -718,8 +721,6 @@ module sparse_row_bank #(
   // ---------------------------------------------------------------------------------------------
   logic                             e1_v_q;
   logic [TagBits-1:0]               e1_tag_q;
-  logic [Lanes-1:0][CountBits-1:0]  e1_q_q;
-  logic [Lanes-1:0][GroupWidth-1:0] e1_e_q;
   logic [Lanes-1:0][WAddrBits-1:0]  e1_roff_q;     // the row's packed-weight base
   logic [Lanes-1:0][RankBits-1:0]   e1_pw_q;       // weights of the row before the group
 
@@ -758,18 +759,19 @@ module sparse_row_bank #(
   assign {e3_first_q, e3_last_q, e3_spill_q, e3_front_lanes_q, e3_slot_q, e3_t_q, e3_r_q,
           e3_lane_v_q} = e3_tag_q;
 
-  // E1 to E1b: the q-th pair of the group and the weights of the row's bitmap below it, found in
-  // three cycles (pair_select, Stages = 2: the block search on the pairs in E1 while the bitmap
-  // word is read, the weights' side in E1w from the word's register, the walk in E1b);
+  // E0b to E1b: the q-th pair of the group and the weights of the row's bitmap below it, found
+  // in four cycles (pair_select, Stages = 3: the pairs' block counts in E0b and the block search
+  // in E1 while the bitmap word is read, the weights' side in E1w from the word's register, the
+  // walk in E1b);
   // registered again in E2, so the search and the route to the weight memory do not share a
   // cycle.
   logic [Lanes-1:0][CountBits-1:0] e1b_found;
   for (genvar l = 0; l < Lanes; l++) begin : g_lane_select
-    pair_select #(.GroupWidth (GroupWidth), .Stages (2)) u_pair_select (
+    pair_select #(.GroupWidth (GroupWidth), .Stages (3)) u_pair_select (
       .clk_i     (clk_i),
-      .pairs_i   (e1_e_q[l]),
+      .pairs_i   (e0b_e_q[l]),
       .weights_i (e1w_wbm_q[l]),
-      .rank_i    (e1_q_q[l]),
+      .rank_i    (e0b_q_q[l]),
       .below_o   (e1b_found[l])
     );
   end
@@ -1016,8 +1018,6 @@ module sparse_row_bank #(
       e0b_bm_base_q <= '0;
       e1_v_q       <= 1'b0;
       e1_tag_q      <= '0;
-      e1_q_q       <= '0;
-      e1_e_q       <= '0;
       e1_roff_q    <= '0;
       e1_pw_q      <= '0;
       e1w_v_q      <= 1'b0;
@@ -1099,8 +1099,6 @@ module sparse_row_bank #(
       e0b_bm_base_q <= lane_bm_base;
       e1_v_q       <= e0b_v_q;
       e1_tag_q      <= e0b_tag_q;
-      e1_q_q       <= e0b_q_q;
-      e1_e_q       <= e0b_e_q;
       e1_roff_q    <= e0b_roff_q;
       e1_pw_q      <= e0b_pw_q;
       e1w_v_q      <= e1_v_q;

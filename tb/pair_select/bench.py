@@ -10,9 +10,10 @@ TESTBENCH = Testbench(
         {"GroupWidth": 1},
         {"GroupWidth": 3},
         {"GroupWidth": 5},
-        # Stages 1: a register before the walk; 2: the search a cycle ahead of the weights
-        # (as the row bank uses it).
+        # Stages 1: a register before the walk; 2: the search a cycle ahead of the weights;
+        # 3: the pairs' counts a cycle before the search (as the row bank uses it).
         {"GroupWidth": 9, "Stages": 1},
+        {"GroupWidth": 11, "Stages": 3},
         {"GroupWidth": 13, "Stages": 2},
         {"GroupWidth": 32},
     ),
@@ -20,6 +21,7 @@ TESTBENCH = Testbench(
         {"GroupWidth": 4},
         {"GroupWidth": 25, "Stages": 1},
         {"GroupWidth": 32, "Stages": 2},
+        {"GroupWidth": 20, "Stages": 3},
         {"GroupWidth": 32},
     ),
     sim_examples=400,

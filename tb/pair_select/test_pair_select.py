@@ -6,7 +6,8 @@ With ``Stages = 0`` the block is combinational: the testbench applies (weight bi
 bitmap, rank), lets it settle one time step and reads the index. With ``Stages = 1`` it gives one
 rising edge of ``clk_i`` between the inputs and the read (the register before the walk); with
 ``Stages = 2`` it applies the pairs and the rank, gives an edge, applies the weights, gives
-another edge and reads (the search a cycle ahead of the weights). After each edge the inputs
+another edge and reads (the search a cycle ahead of the weights); ``Stages = 3`` gives two edges
+between the pairs and the weights (their counts a cycle ahead of the search). After each edge the inputs
 already taken are replaced by their complement, so a module that read them late would answer
 wrong. Groups of up to 5 bits are checked exhaustively (every weight bitmap, spike bitmap and
 rank); wider ones by Hypothesis, with dense, sparse and block-edge bitmaps drawn on purpose.
@@ -49,13 +50,14 @@ class PairSelectTB:
         pairs = wbitmap & sbitmap
         dut.pairs_i.value = pairs
         dut.rank_i.value = rank
-        if self.stages == 2:
-            # The search takes the pairs and the rank an edge ahead of the weights.
+        if self.stages >= 2:
+            # The search takes the pairs and the rank Stages - 1 edges ahead of the weights.
             dut.weights_i.value = ~wbitmap & self.full
             await Timer(SETTLE_NS, "ns")
-            await self.edge()
-            dut.pairs_i.value = ~pairs & self.full
-            dut.rank_i.value = ~rank & self.rank_full
+            for _ in range(self.stages - 1):
+                await self.edge()
+                dut.pairs_i.value = ~pairs & self.full
+                dut.rank_i.value = ~rank & self.rank_full
         dut.weights_i.value = wbitmap
         await Timer(SETTLE_NS, "ns")
         if self.stages >= 1:
