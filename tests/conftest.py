@@ -6,6 +6,9 @@ Profile "dualspike": no per-example deadline and no too-slow health check (the f
 and network-level examples are slow to warm up, CI shares 2 cores with simulators, and timing
 is not what these tests check), and no example database (failures print a reproduction blob
 instead). Select another registered profile with HYPOTHESIS_PROFILE.
+
+Tests marked ``long`` (whole networks, planted bugs: tens of seconds each) run first, so that
+`make test`'s two workers do not end with one of them alone on a long test.
 """
 
 import os
@@ -26,3 +29,13 @@ os.environ.setdefault("DUALSPIKE_QUICK_BUILD", "1")
 settings.register_profile("dualspike", deadline=None, database=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dualspike"))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "long: tens of seconds; scheduled before the others")
+
+
+def pytest_collection_modifyitems(config, items):
+    # A stable sort: the long tests first, each group in collection order (xdist's workers
+    # collect the same order).
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)

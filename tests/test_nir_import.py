@@ -244,6 +244,7 @@ def imported_pixel_net(tmp_path_factory) -> Path:
     return root / "imported"
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("simulator", ["verilator", "icarus"])
 def test_imported_network_runs_on_the_simulators(imported_pixel_net, simulator):
     from tb.network.networks import Network, run  # noqa: PLC0415 - simulator tests only
@@ -256,6 +257,7 @@ def test_imported_network_runs_on_the_simulators(imported_pixel_net, simulator):
     assert result.passed, result.explain()
 
 
+@pytest.mark.long
 @pytest.mark.xdist_group("nir-replay")
 @pytest.mark.parametrize("simulator", ["verilator", "icarus"])
 def test_imported_network_replays_as_a_bundle(imported_pixel_net, simulator, tmp_path):

@@ -99,6 +99,7 @@ def test_images_hold_the_config_writes(bundle):
     assert set(entries) | {"config_writes.registers.mem"} <= listed
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
 def test_preloaded_top_replays_identically(bundle, sim):
     manifest = json.loads((bundle / "manifest.json").read_text())

@@ -35,6 +35,7 @@ def test_model_is_at_least_25x_faster_than_dense():
     assert dense >= SPEEDUP_FLOOR * steady, (dense, steady)
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("simulator", SIMULATORS)
 def test_simulated_cycles_equal_the_model(simulator):
     testbench = TESTBENCHES["sparse_conv_core"]
