@@ -243,14 +243,12 @@ class SpikeMaxpoolCore(LayerCore):
 
 
 _DETECTOR = ("prefix_sum.sv", "sparsity_detector.sv")
-#: The LIF unit's two halves (the conv core registers between them when its schedule has room),
-#: and the unit that joins them in one cycle.
-_LIF_HALVES = ("lif_charge.sv", "lif_fire.sv")
-_LIF = (*_LIF_HALVES, "lif_unit.sv")
+#: The LIF unit and its two halves (it registers between them when a core's schedule has room).
+_LIF = ("lif_charge.sv", "lif_fire.sv", "lif_unit.sv")
 _DENSE_INPUT = (*_DETECTOR, *_LIF, "dense_line_buffer.sv", "dense_bank.sv", "dense_input_core.sv")
 
 SPARSE_CONV = SparseConvCore(
-    "sparse_conv_core", ("popcount.sv", "prefix_sum.sv", *_LIF_HALVES, "sdp_ram.sv", "pair_select.sv",
+    "sparse_conv_core", ("popcount.sv", "prefix_sum.sv", *_LIF, "sdp_ram.sv", "pair_select.sv",
                          "sparse_row_bank.sv", "sparse_conv_core.sv"),
     kind="conv", has_memory=True, placed=True, per_bank_bias=True, min_span=3,
     cycles="golden.cycles.sparse_conv")

@@ -445,61 +445,28 @@ module dense_input_core #(
       end
     end
 
-    if (NeuronStages == 1) begin : g_one_stage
-      for (genvar co = 0; co < OutChannels; co++) begin : g_lif
-        lif_unit #(
-          .MembraneBits (MembraneBits),
-          .CurrentBits  (CurrentBits)
-        ) u_lif (
-          .model_lif_i  (model_lif_q),
-          .reset_soft_i (reset_soft_q),
-          .leak_shift_i (leak_shift_q),
-          .threshold_i  (threshold_q),
-          .v_i          (v_q[co]),
-          .current_i    (cur_emit[co]),
-          .spike_o      (spikes[co]),
-          .v_o          (v_next[co])
-        );
-      end
-    end else begin : g_two_stages
-      // Charge in the cycle after the membrane settles (emit_active_q & !charged_q), fire in
-      // the cycle the beat is offered: u and u - theta are registered between the halves.
-      localparam int WideBits = `DUALSPIKE_LIF_WIDE_BITS(MembraneBits, CurrentBits);
-      logic charge;
-      assign charge = emit_active_q & ~charged_q;
-      for (genvar co = 0; co < OutChannels; co++) begin : g_lif
-        logic signed [WideBits-1:0] u, d, u_q, d_q;
-        lif_charge #(
-          .MembraneBits (MembraneBits),
-          .CurrentBits  (CurrentBits)
-        ) u_charge (
-          .model_lif_i  (model_lif_q),
-          .leak_shift_i (leak_shift_q),
-          .threshold_i  (threshold_q),
-          .v_i          (v_q[co]),
-          .current_i    (cur_emit[co]),
-          .u_o          (u),
-          .d_o          (d)
-        );
-        // Not reset: read only in the fire half, after a charge cycle loaded them.
-        always_ff @(posedge clk_i) begin : p_charged
-          if (charge) begin
-            u_q <= u;
-            d_q <= d;
-          end
-        end
-        lif_fire #(
-          .MembraneBits (MembraneBits),
-          .CurrentBits  (CurrentBits)
-        ) u_fire (
-          .reset_soft_i (reset_soft_q),
-          .threshold_i  (threshold_q),
-          .u_i          (u_q),
-          .d_i          (d_q),
-          .spike_o      (spikes[co]),
-          .v_o          (v_next[co])
-        );
-      end
+    // NeuronStages = 2: charge in the cycle after the membrane settles (emit_active_q &
+    // !charged_q), fire in the cycle the beat is offered (lif_unit registers u and u - theta
+    // between the halves).
+    logic charge;
+    assign charge = emit_active_q & ~charged_q;
+    for (genvar co = 0; co < OutChannels; co++) begin : g_lif
+      lif_unit #(
+        .MembraneBits (MembraneBits),
+        .CurrentBits  (CurrentBits),
+        .Stages       (NeuronStages)
+      ) u_lif (
+        .clk_i        (clk_i),
+        .load_i       (charge),
+        .model_lif_i  (model_lif_q),
+        .reset_soft_i (reset_soft_q),
+        .leak_shift_i (leak_shift_q),
+        .threshold_i  (threshold_q),
+        .v_i          (v_q[co]),
+        .current_i    (cur_emit[co]),
+        .spike_o      (spikes[co]),
+        .v_o          (v_next[co])
+      );
     end
 
     // The membrane is 0 at the start of every pixel (no membrane survives a pixel).

@@ -724,43 +724,23 @@ module sparse_conv_core #(
                          ? v_q[lif_r_q + RIdxBits'(j)] : '0;
 `endif
         end
-        // Charge, then fire and reset (rtl/lif_charge.sv, rtl/lif_fire.sv). With LifStages = 2
-        // the charge's results (u and u - theta, exact) are registered between the halves: the
-        // charge runs in the LIF stage, the fire in the write stage. The registers need no
-        // reset: the write stage reads them only with a row in it, which the LIF stage loaded.
-        localparam int WideBits = `DUALSPIKE_LIF_WIDE_BITS(MembraneBits, CurrentBits);
-        logic [WideBits-1:0] u_wide, d_wide, u_at_fire, d_at_fire;
-        lif_charge #(
+        // Charge, then fire and reset. With LifStages = 2 the charge's results are registered
+        // between the halves (rtl/lif_unit.sv, Stages): the charge runs in the LIF stage, the
+        // fire in the write stage, which reads them only with a row in it that the LIF stage
+        // loaded.
+        lif_unit #(
           .MembraneBits (MembraneBits),
-          .CurrentBits  (CurrentBits)
-        ) u_charge (
+          .CurrentBits  (CurrentBits),
+          .Stages       (LifStages)
+        ) u_lif (
+          .clk_i        (clk_i),
+          .load_i       (!stall),
           .model_lif_i  (model_lif_q),
+          .reset_soft_i (reset_soft_q),
           .leak_shift_i (leak_shift_q),
           .threshold_i  (threshold_q),
           .v_i          (v_old),
           .current_i    (current),
-          .u_o          (u_wide),
-          .d_o          (d_wide)
-        );
-        if (LifStages == 2) begin : g_charge_reg
-          always_ff @(posedge clk_i) begin : p_charge_reg
-            if (!stall) begin
-              u_at_fire <= u_wide;
-              d_at_fire <= d_wide;
-            end
-          end
-        end else begin : g_charge_wire
-          assign u_at_fire = u_wide;
-          assign d_at_fire = d_wide;
-        end
-        lif_fire #(
-          .MembraneBits (MembraneBits),
-          .CurrentBits  (CurrentBits)
-        ) u_fire (
-          .reset_soft_i (reset_soft_q),
-          .threshold_i  (threshold_q),
-          .u_i          (u_at_fire),
-          .d_i          (d_at_fire),
           .spike_o      (spike),
           .v_o          (v_out)
         );

@@ -781,6 +781,8 @@ module sparse_linear_core #(
         .MembraneBits (MembraneBits),
         .CurrentBits  (CB)
       ) u_lif (
+        .clk_i        (clk_i),
+        .load_i       (1'b0),  // Stages = 1: the step in the row register's cycle
         .model_lif_i  (model_lif_q),
         .reset_soft_i (reset_soft_q),
         .leak_shift_i (leak_shift_q),

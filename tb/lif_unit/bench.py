@@ -11,10 +11,13 @@ TESTBENCH = Testbench(
         {"MembraneBits": 9, "CurrentBits": 5},
         {"MembraneBits": 16, "CurrentBits": 24},
         {"MembraneBits": 32, "CurrentBits": 40},
+        # The charge registered (as the conv and dense input cores use it): exhaustive at V = 4.
+        {"MembraneBits": 4, "CurrentBits": 6, "Stages": 2},
     ),
     regression=(
         {"MembraneBits": 4, "CurrentBits": 6},
         {"MembraneBits": 16, "CurrentBits": 24},
+        {"MembraneBits": 16, "CurrentBits": 24, "Stages": 2},
         {"MembraneBits": 32, "CurrentBits": 40},
     ),
     sim_examples=500,

@@ -1,8 +1,11 @@
 """cocotb testbench of rtl/lif_unit.sv against golden.neuron (SPEC section 2).
 
-The LIF unit is combinational, so the testbench itself plays the membrane register: it applies
-(v, I, neuron parameters), lets the logic settle for one time step and reads (spike, v').
-Sequences over T feed v' back as the next v, exactly as a core does.
+With ``Stages = 1`` the LIF unit is combinational, so the testbench itself plays the membrane
+register: it applies (v, I, neuron parameters), lets the logic settle for one time step and reads
+(spike, v'). With ``Stages = 2`` it applies them with ``load_i`` high, gives an edge, replaces v and
+I by other values, gives a second edge with ``load_i`` low and reads: a unit that took the charge
+late, or did not hold it, answers wrong. Sequences over T feed v' back as the next v, exactly as a
+core does.
 """
 
 from __future__ import annotations
@@ -65,7 +68,16 @@ class LifTB:
         self.dut = dut
         self.membrane_bits = int(dut.MembraneBits.value)
         self.current_bits = int(dut.CurrentBits.value)
+        self.stages = int(dut.Stages.value)
         self.cover = coverage_sampler(self.membrane_bits)
+        dut.clk_i.value = 0
+        dut.load_i.value = 0
+
+    async def edge(self) -> None:
+        self.dut.clk_i.value = 1
+        await Timer(SETTLE_NS, "ns")
+        self.dut.clk_i.value = 0
+        await Timer(SETTLE_NS, "ns")
 
     async def apply(self, params: NeuronParams, v: int, current: int) -> tuple[int, int]:
         self.cover(params, v, current)
@@ -77,6 +89,15 @@ class LifTB:
         dut.v_i.value = v
         dut.current_i.value = current
         await Timer(SETTLE_NS, "ns")
+        if self.stages == 2:
+            dut.load_i.value = 1
+            await self.edge()
+            # Other values in range (the two's complement of each), then an edge without load.
+            dut.load_i.value = 0
+            dut.v_i.value = -v - 1
+            dut.current_i.value = -current - 1
+            await Timer(SETTLE_NS, "ns")
+            await self.edge()
         return int(dut.spike_o.value), dut.v_o.value.to_signed()
 
 
