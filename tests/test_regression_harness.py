@@ -155,6 +155,9 @@ def test_merge_refuses_a_missing_or_doubled_run():
 
 TINY = ["--sim", "icarus", "--block", "lif_unit,stream_fifo", "--examples", "3", "--seed", "5",
         "--jobs", "2"]
+#: Runs of that regression: the regression parameter sets of the two blocks.
+LIF_RUNS = len(TESTBENCHES["lif_unit"].regression)
+TINY_RUNS = LIF_RUNS + len(TESTBENCHES["stream_fifo"].regression)
 
 
 def _regression(build: Path, *args: str) -> subprocess.CompletedProcess:
@@ -177,12 +180,13 @@ def _junit_cases(path: Path) -> list[tuple]:
 
 
 def test_three_shards_merge_to_the_unsharded_table(tmp_path):
-    """A tiny regression (LIF unit and FIFO on Icarus, 5 runs) whole and in 3 shards."""
+    """A tiny regression (LIF unit and FIFO on Icarus, TINY_RUNS runs) whole and in 3 shards."""
     script = str(REPO / "ci" / "sim_regression.py")
     whole = _regression(tmp_path, script, *TINY)
     out = tmp_path / "sim-icarus"
-    lines = [ln for ln in whole.stdout.splitlines() if re.match(r"\[\s*\d+/5\] ", ln)]
-    assert len(lines) == 5 and all("PASS" in ln and "eta" in ln for ln in lines), whole.stdout
+    lines = [ln for ln in whole.stdout.splitlines()
+             if re.match(rf"\[\s*\d+/{TINY_RUNS}\] ", ln)]
+    assert len(lines) == TINY_RUNS and all("PASS" in ln and "eta" in ln for ln in lines), whole.stdout
     (out / "whole").mkdir()
     for name in ("report.md", "report.json", "junit.xml", "coverage.json"):
         (out / name).rename(out / "whole" / name)
@@ -196,7 +200,7 @@ def test_three_shards_merge_to_the_unsharded_table(tmp_path):
     _regression(tmp_path, str(REPO / "ci" / "sim_merge.py"), "--sim", "icarus")
 
     expected = json.loads((out / "whole" / "report.json").read_text())
-    assert sorted(ran) == sorted(expected["selected"]) and len(expected["selected"]) == 5
+    assert sorted(ran) == sorted(expected["selected"]) and len(expected["selected"]) == TINY_RUNS
     merged = json.loads((out / "report.json").read_text())
     assert [r["key"] for r in merged["runs"]] == expected["selected"]
     assert _table_without_wall(out / "report.md") == _table_without_wall(
@@ -206,7 +210,7 @@ def test_three_shards_merge_to_the_unsharded_table(tmp_path):
     coverage = json.loads((out / "coverage.json").read_text())
     assert coverage == json.loads((out / "whole" / "coverage.json").read_text())
     lif = [v["coverage"] for k, v in coverage.items() if k.startswith("lif_unit/")]
-    assert len(lif) == 3 and all(c["lif_unit"]["total"] == 34 for c in lif)
+    assert len(lif) == LIF_RUNS and all(c["lif_unit"]["total"] == 34 for c in lif)
     # Passing runs are never traced: no waveform, no traced build.
     assert all(run["waveform"] == "" for run in merged["runs"])
     assert not list(tmp_path.glob("icarus/*/*+waves"))
