@@ -6,9 +6,18 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.handle import SimHandleBase
 from cocotb.simtime import get_sim_time
-from cocotb.triggers import ClockCycles, RisingEdge
+from cocotb.triggers import ClockCycles, RisingEdge, Timer
 
 CLOCK_PERIOD_NS = 10
+
+
+async def hand_edge(clock: SimHandleBase, settle_ns: int = 1) -> None:
+    """One rising edge of a clock the testbench drives by hand (a block checked between
+    single edges, with no free-running clock): high for ``settle_ns``, then low as long."""
+    clock.value = 1
+    await Timer(settle_ns, "ns")
+    clock.value = 0
+    await Timer(settle_ns, "ns")
 
 
 class TB:

@@ -22,6 +22,7 @@ from golden.neuron import NeuronParams, run_neuron, step
 from tb.harness.coverage import CoverCross, CoverPoint
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, run_search
+from tb.harness.tb import hand_edge
 
 SETTLE_NS = 1
 
@@ -74,10 +75,7 @@ class LifTB:
         dut.load_i.value = 0
 
     async def edge(self) -> None:
-        self.dut.clk_i.value = 1
-        await Timer(SETTLE_NS, "ns")
-        self.dut.clk_i.value = 0
-        await Timer(SETTLE_NS, "ns")
+        await hand_edge(self.dut.clk_i, SETTLE_NS)
 
     async def apply(self, params: NeuronParams, v: int, current: int) -> tuple[int, int]:
         self.cover(params, v, current)

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from golden.sparsity import effectual_pairs
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, run_search
+from tb.harness.tb import hand_edge
 
 SETTLE_NS = 1
 #: Widths up to this are checked over every input.
@@ -40,10 +41,7 @@ class PairSelectTB:
         dut.clk_i.value = 0
 
     async def edge(self) -> None:
-        self.dut.clk_i.value = 1
-        await Timer(SETTLE_NS, "ns")
-        self.dut.clk_i.value = 0
-        await Timer(SETTLE_NS, "ns")
+        await hand_edge(self.dut.clk_i, SETTLE_NS)
 
     async def index(self, wbitmap: int, sbitmap: int, rank: int) -> int:
         dut = self.dut
