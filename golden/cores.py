@@ -164,8 +164,19 @@ class SparseConvCore(LayerCore):
 class SparseLinearCore(LayerCore):
     def parameters(self, layer: LayerShape) -> dict:
         c, h, w = layer.chw
-        return _weighted_parameters(layer, InChannels=c, InHeight=h, InWidth=w,
-                                    OutFeatures=layer.outputs)
+        parameters = _weighted_parameters(layer, InChannels=c, InHeight=h, InWidth=w,
+                                          OutFeatures=layer.outputs)
+        return {**parameters, "NeuronStages": self.neuron_stages(parameters)}
+
+    @staticmethod
+    def neuron_stages(parameters: dict) -> int:
+        """NeuronStages: 2 (the LIF's charge half registered in a fire register after the row
+        register: the membrane loop holds half the step, docs/synthesis.md; one cycle more
+        latency, the same throughput) where a row's features are stepped again only after
+        another row (R >= 2) and there is a neuron; else 1."""
+        p = parameters
+        rows = -(-p["OutFeatures"] // p["Parallel"])
+        return 2 if p["HasNeuron"] and rows >= 2 else 1
 
     def current_bits(self, layer: LayerShape) -> int:
         return spike_current_bits(layer.fan_in, layer.weight_bits, layer.membrane_bits)

@@ -37,15 +37,16 @@
 //     cycle; a second, skid register takes the row when the first is held by the output, so the
 //     stages' stall comes from a flip-flop, not through the output's ready; the row's P
 //     membranes are selected as it enters) -> neuron step of the P features (membranes of all O
-//     features are held over the T steps) -> bit o of the output beat; after the last row of
+//     features are held over the T steps; NeuronStages = 2: the charge half, registered in the
+//     fire register, then the fire half) -> bit o of the output beat; after the last row of
 //     timestep t the beat is emitted.
 //   Timestep t may start once the last pixel's beat of timestep t has arrived (early start).
 // Latency: first group of timestep t in the group stage two cycles after that beat (the frame
 //   buffer's read register: linear_frame_buffer), in the detectors one cycle later; output beat
-//   of t leaves 4 cycles after the last beat of its
-//   last group (address stage, weight stage, row register, output register).
+//   of t leaves 3 + NeuronStages cycles after the last beat of its last group (address stage,
+//   weight stage, row register, [fire register,] output register).
 // Throughput: cycles per frame = sum over (t, r, g) of max_p max(1, ceil(e / L)), plus the input
-//   and the 4-cycle tail; golden.cycles.sparse_linear models it exactly (free-running streams).
+//   and the tail; golden.cycles.sparse_linear models it exactly (free-running streams).
 //
 // Config write port (docs/cores.md section 3): sel 0 bitmap[bank][r*NG + g] (G bits), 1
 // weight[bank][running] (B bits), 2 bias[o] (V bits), 3 neuron[0: threshold, 1: leak_shift,
@@ -61,6 +62,9 @@
 //   Parallel P >= 1 (banks, need not divide O), Lanes L >= 1, GroupWidth G in 1..32 (the cfg
 //   port carries a bitmap word in 32 bits), WeightBits B in 2..8, MembraneBits V in 4..32,
 //   HasNeuron 0/1.
+//   NeuronStages: 1 (the LIF step in the row register's cycle) or 2 (its charge half registered
+//     in a fire register after the row register: a cycle more latency, the same throughput;
+//     needs a neuron and R >= 2, chosen by golden.cores).
 //   InitPrefix: "" (default) = the memories start empty and the configuration port loads them;
 //     else each memory loads the $readmemh image {InitPrefix}<memory>.mem at time 0 (bitmap_b<pp>,
 //     weight_b<pp>: bank pp in two digits, every lane's weight copy loads the bank's image; bias)
@@ -85,6 +89,7 @@ module sparse_linear_core #(
   parameter int WeightBits   = 4,
   parameter int MembraneBits = 16,
   parameter int HasNeuron    = 1,
+  parameter int NeuronStages = 1,
   parameter     InitPrefix   = "",
   // Derived (do not override).
   parameter int CurrentBits  = $clog2((64'd1 << (MembraneBits - 1))
@@ -618,7 +623,6 @@ module sparse_linear_core #(
   logic                  row_take_new;      // the row register takes the weight stage's row
 
   assign out_free      = ~out_valid_o | out_ready_i;
-  assign row_fire      = row_valid_q & (~row_last_q | out_free);
   assign row_free      = ~row_valid_q | row_fire;
   assign row_ready     = ~sk_valid_q;
   assign row_take_skid = row_free & sk_valid_q;
@@ -689,6 +693,56 @@ module sparse_linear_core #(
   end
 
   // ---------------------------------------------------------------------------------------------
+  // The row whose features go into the output beat: the row register's (NeuronStages = 1) or,
+  // with NeuronStages = 2, the fire register's after it (the LIF's charge half is registered
+  // between the two, so the membrane loop holds half the step: docs/synthesis.md). A row's P
+  // membranes are stepped again only R rows later, so with R >= 2 the row entering the row
+  // register never needs the charge of the row in the fire register.
+  // ---------------------------------------------------------------------------------------------
+  logic             emit_valid;  // a row is in the stage that writes the beat
+  logic             emit_last;   // it is its timestep's last row
+  logic             emit_fire;   // it goes into the beat this cycle
+  logic [RBits-1:0] emit_r;
+  logic [TBits-1:0] emit_t;
+
+  assign emit_fire = emit_valid & (~emit_last | out_free);
+
+  if (NeuronStages == 2) begin : g_fire_reg
+    logic             fire_valid_q, fire_last_q;
+    logic [RBits-1:0] fire_r_q;
+    logic [TBits-1:0] fire_t_q;
+
+    assign row_fire = row_valid_q & (~fire_valid_q | emit_fire);
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_fire_reg
+      if (!rst_ni) begin
+        fire_valid_q <= 1'b0;
+        fire_last_q  <= 1'b0;
+        fire_r_q     <= '0;
+        fire_t_q     <= '0;
+      end else if (row_fire) begin
+        fire_valid_q <= 1'b1;
+        fire_last_q  <= row_last_q;
+        fire_r_q     <= row_r_q;
+        fire_t_q     <= row_t_q;
+      end else if (emit_fire) begin
+        fire_valid_q <= 1'b0;
+      end
+    end
+
+    assign emit_valid = fire_valid_q;
+    assign emit_last  = fire_last_q;
+    assign emit_r     = fire_r_q;
+    assign emit_t     = fire_t_q;
+  end else begin : g_fire_wire
+    assign row_fire   = emit_fire;
+    assign emit_valid = row_valid_q;
+    assign emit_last  = row_last_q;
+    assign emit_r     = row_r_q;
+    assign emit_t     = row_t_q;
+  end
+
+  // ---------------------------------------------------------------------------------------------
   // Neuron (or pass-through of the current) and output beat assembly
   // ---------------------------------------------------------------------------------------------
   logic [OutBits-1:0]    beat_d, beat_q;    // the output beat being assembled, row by row
@@ -740,8 +794,8 @@ module sparse_linear_core #(
     // The membranes a row steps are selected from all features' membranes when the row enters
     // the row register (from the skid or from the weight stage, both registers), not after it:
     // the neuron loop (membrane -> lif_unit -> membrane) then holds no O/P-to-1 select
-    // (docs/synthesis.md). A membrane the firing row writes at that edge is forwarded (only a
-    // row of the same features: R = 1, consecutive timesteps).
+    // (docs/synthesis.md). A membrane the row going into the beat writes at that edge is
+    // forwarded (only a row of the same features: R = 1, or R = 2 with NeuronStages = 2).
     function automatic logic [MembraneBits-1:0] stored_membrane(
         logic [OutFeatures-1:0][MemBits-1:0] vmem, logic [FeatBits-1:0] feat,
         logic [TBits-1:0] t);
@@ -757,7 +811,7 @@ module sparse_linear_core #(
     logic             row_forward;  // it steps the membranes the firing row writes now
     assign r_in        = row_take_skid ? sk_r_q : wst_r_q;
     assign t_in        = row_take_skid ? sk_t_q : wst_t_q;
-    assign row_forward = row_fire && r_in == row_r_q && t_in != '0;
+    assign row_forward = emit_fire && r_in == emit_r && t_in != '0;
 
     for (genvar p = 0; p < Parallel; p++) begin : g_lif
       logic [FeatBits-1:0]     feat_skid, feat_new;  // bank p's feature in either incoming row
@@ -779,10 +833,11 @@ module sparse_linear_core #(
 
       lif_unit #(
         .MembraneBits (MembraneBits),
-        .CurrentBits  (CB)
+        .CurrentBits  (CB),
+        .Stages       (NeuronStages)
       ) u_lif (
         .clk_i        (clk_i),
-        .load_i       (1'b0),  // Stages = 1: the step in the row register's cycle
+        .load_i       (row_fire),  // NeuronStages = 2: charge as the row enters the fire reg.
         .model_lif_i  (model_lif_q),
         .reset_soft_i (reset_soft_q),
         .leak_shift_i (leak_shift_q),
@@ -797,9 +852,9 @@ module sparse_linear_core #(
     // Feature o = r*P + p is bank p's feature in row r: a constant decode per feature.
     for (genvar o = 0; o < OutFeatures; o++) begin : g_feature
       logic in_row;  // the row register holds this feature's row
-      assign in_row    = (row_r_q == RBits'(o / Parallel));
+      assign in_row    = (emit_r == RBits'(o / Parallel));
       assign merged[o] = in_row ? spike[o % Parallel] : beat_q[o];
-      assign vmem_d[o] = (in_row && row_fire) ? v_out[o % Parallel] : vmem_q[o];
+      assign vmem_d[o] = (in_row && emit_fire) ? v_out[o % Parallel] : vmem_q[o];
     end
 
     always_ff @(posedge clk_i or negedge rst_ni) begin : p_neuron_reg
@@ -821,9 +876,10 @@ module sparse_linear_core #(
     end
   end else begin : g_current
     // "readout": "accumulate": the exact current is the output (no neuron memory).
+    // (NeuronStages = 1 without a neuron: the row register writes the beat.)
     for (genvar o = 0; o < OutFeatures; o++) begin : g_feature
-      assign merged[o*CB +: CB] = (row_r_q == RBits'(o / Parallel)) ? row_cur_q[o % Parallel]
-                                                                      : beat_q[o*CB +: CB];
+      assign merged[o*CB +: CB] = (emit_r == RBits'(o / Parallel)) ? row_cur_q[o % Parallel]
+                                                                     : beat_q[o*CB +: CB];
     end
   end
 
@@ -835,12 +891,12 @@ module sparse_linear_core #(
     if (out_valid_q && out_ready_i) begin
       out_valid_d = 1'b0;
     end
-    if (row_fire) begin
+    if (emit_fire) begin
       beat_d = merged;
-      if (row_last_q) begin
+      if (emit_last) begin
         out_valid_d = 1'b1;
         out_data_d  = merged;
-        out_last_d  = (row_t_q == LastT);
+        out_last_d  = (emit_t == LastT);
       end
     end
   end
@@ -887,6 +943,11 @@ module sparse_linear_core #(
   if (HasNeuron != 0 && HasNeuron != 1) begin : g_bad_has_neuron
     $error("sparse_linear_core: HasNeuron must be 0 or 1, got %0d", HasNeuron);
   end
+  if (NeuronStages != 1 && (NeuronStages != 2 || HasNeuron == 0 || Rows < 2))
+  begin : g_bad_neuron_stages
+    $error("sparse_linear_core: NeuronStages must be 1, or 2 with a neuron and R >= 2, got %0d",
+           NeuronStages);
+  end
   if (CurrentBits < $clog2((64'd1 << (MembraneBits - 1)) + 64'(FanIn)
                            * (64'd1 << (WeightBits - 1))) + 1) begin : g_bad_current_bits
     $error("sparse_linear_core: CurrentBits is derived; do not override it below the exact width");
@@ -922,7 +983,7 @@ module sparse_linear_core #(
       // CfgIdle_A: no configuration write while a group is in flight.
       if (cfg_valid_i) begin
         assert (!stg_valid_q && !grp_busy_q && !ast_busy_q && !wst_busy_q && !row_valid_q
-                && !sk_valid_q)
+                && !sk_valid_q && !emit_valid)
           else $error("CfgIdle_A: configuration write while a frame is being computed");
       end
     end

@@ -34,6 +34,9 @@ def layers(draw):
                   "Timesteps": steps, "Parallel": draw(st.integers(1, 4)),
                   "Lanes": draw(st.integers(1, 4)), "GroupWidth": draw(st.integers(1, 12)),
                   "WeightBits": 4, "MembraneBits": 8, "HasNeuron": draw(st.integers(0, 1))}
+    # NeuronStages 2 where the core takes it (a neuron, R >= 2 rows).
+    if parameters["HasNeuron"] and outs > parameters["Parallel"] and draw(st.booleans()):
+        parameters["NeuronStages"] = 2
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     sparsity, density = draw(st.floats(0, 1)), draw(st.floats(0, 1))
     weight = rng.integers(-8, 8, size=(outs, c * h * w))
@@ -47,7 +50,8 @@ def layers(draw):
 def _check_free_running(parameters: dict, weight, frames) -> None:
     steps, pixels = parameters["Timesteps"], parameters["InHeight"] * parameters["InWidth"]
     closed = sparse_linear.model(weight, frames, pixels, parameters["Parallel"],
-                                 parameters["Lanes"], parameters["GroupWidth"])
+                                 parameters["Lanes"], parameters["GroupWidth"],
+                                 parameters.get("NeuronStages", 1))
     model = sparse_linear.stepped(parameters, weight, frames, steps)
     beats_in = pixels * steps
     accepts, sends = free_running(model, len(frames) * beats_in, len(frames) * steps)
@@ -105,6 +109,42 @@ def test_known_answer_with_the_output_stalled():
     readies, valids = replay_handshakes(model, [True] * 14, [False] * 14)
     assert valids == [False] * 8 + [True] * 6
     assert readies == [True] * 10 + [False] * 4
+
+
+def test_known_answer_with_two_neuron_stages_and_the_output_stalled():
+    """NeuronStages 2: two features on one bank (R = 2), one pixel, one input, T = 1, groups of
+    cost 1, the output never ready. A frame's beat at edge e: its row 0 enters the group stage
+    at e + 2 (or when the stage frees), the detector a cycle later, row 1 a cycle behind; a row
+    is in the address stage a cycle after its detector edge, the weight stage a cycle later, the
+    row register a cycle later, the fire register a cycle later. Frame 0 (beat at edge 0): rows
+    in the detector at edges 3, 4, row registers 6, 7, fire registers 7, 8; row 1 (the last) is
+    in the output register at edge 9: out_valid from cycle 10 on, held. Frame 1 (edge 1): rows
+    in the detector at 5, 6 (the stage is busy with frame 0 until edge 4), fire registers 9,
+    10, where row 1 waits on the held beat. Frame 2 (edge 4, buffer 0 freed at edge 3 by frame
+    0's last group entering the stage): rows in the detector at 7, 8; row 0 in the row register
+    at 10, where it waits; row 1 in the skid register at edge 11, and the stages stall from
+    cycle 12 on. Frame 3 (edge 6) and frame 4 (edge 8) enter the stage and the detectors until
+    edge 11 (frame 4's last group into the stage at 11 frees buffer 0); frame 5 (edge 10) and
+    frame 6 (edge 12) fill both buffers: in_ready in cycles 0, 1, 4, 6, 8, 10 and 12 only.
+    One cycle more than NeuronStages 1 to the first beat, and one row more held."""
+    parameters = {"InChannels": 1, "InHeight": 1, "InWidth": 1, "OutFeatures": 2,
+                  "Timesteps": 1, "Parallel": 1, "Lanes": 1, "GroupWidth": 1,
+                  "WeightBits": 2, "MembraneBits": 4, "HasNeuron": 1, "NeuronStages": 2}
+    frames = [np.zeros((1, 1), dtype=np.int64)] * 7
+    model = sparse_linear.stepped(parameters, np.zeros((2, 1), dtype=np.int64), frames, 1)
+    readies, valids = replay_handshakes(model, [True] * 16, [False] * 16)
+    assert valids == [False] * 10 + [True] * 6
+    assert [c for c, ready in enumerate(readies) if ready] == [0, 1, 4, 6, 8, 10, 12]
+
+
+def test_two_neuron_stages_need_two_rows():
+    parameters = {"InChannels": 1, "InHeight": 1, "InWidth": 1, "OutFeatures": 2,
+                  "Timesteps": 1, "Parallel": 2, "Lanes": 1, "GroupWidth": 1,
+                  "WeightBits": 2, "MembraneBits": 4, "HasNeuron": 1, "NeuronStages": 2}
+    with pytest.raises(ValueError, match="R >= 2"):
+        sparse_linear.stepped(parameters, np.zeros((2, 1), dtype=np.int64), [], 1)
+    with pytest.raises(ValueError, match="NeuronStages must be 1 or 2"):
+        sparse_linear.output_tail(3)
 
 
 def test_more_beats_than_frames_is_refused():

@@ -11,8 +11,9 @@ Schedule (R = ceil(O/P) rows of P features, NG = ceil(F/G) groups, F = C*H*W):
   it enters the stage at ``S = max(previous group's detector entry, timestep t complete)`` and
   the detectors at ``max(previous group's entry + its cost, timestep t complete +
   STAGE_LATENCY)``;
-- the output beat of a timestep leaves 4 cycles after the last beat of its last group (address
-  stage, weight stage, row register, output register);
+- the output beat of a timestep leaves ``3 + NeuronStages`` cycles after the last beat of its
+  last group (address stage, weight stage, row register, with ``NeuronStages`` 2 the fire
+  register, output register);
 - frame k's first beat is accepted one cycle after frame k-1's last beat, or, when both buffers
   are full, one cycle after frame k-2's last group entered the group stage (its buffer is freed).
 
@@ -39,7 +40,9 @@ weight stages (``ast_/wst_row_end_q``, ``ast_/wst_last_r_q``: the beat whose wei
 registered, one cycle behind the detectors, and the beat whose weights are read, two cycles
 behind; both stalled with the detectors, which stall while the skid register is full:
 ``row_ready = !sk_valid_q``); the row register (``row_valid_q``, ``row_last_q``, held by a held
-output beat when it holds a timestep's last row) and its skid register (``sk_valid_q``,
+output beat when it holds a timestep's last row, or with ``NeuronStages`` 2 by the fire register
+after it, ``fire_valid_q`` / ``fire_last_q``, which the output beat holds instead) and its skid
+register (``sk_valid_q``,
 ``sk_last_q``: a row loaded while the row register is held; it moves up first); the output
 register (``out_valid_q``). ``HasNeuron`` changes only the data path, so one model
 serves both (spike or current stream out). Checked against the DUT cycle by cycle in
@@ -60,8 +63,15 @@ from golden.sparsity import effectual_ops, group_count
 
 #: Cycles from the edge at which a row's last detector beat fires to the edge at which the
 #: output beat of that timestep is sent (address stage + weight stage + row register + output
-#: register).
+#: register), with ``NeuronStages`` 1; ``output_tail`` gives it for either.
 OUTPUT_TAIL = 4
+
+
+def output_tail(neuron_stages: int = 1) -> int:
+    """The tail with ``NeuronStages`` 1 or 2 (the fire register a cycle more)."""
+    if neuron_stages not in (1, 2):
+        raise ValueError(f"NeuronStages must be 1 or 2, got {neuron_stages}")
+    return OUTPUT_TAIL + neuron_stages - 1
 #: Cycles from the edge accepting the last pixel's beat of timestep t to the first edge at which a
 #: group of t can enter the group stage (rtl/linear_frame_buffer.sv: its state a cycle late).
 AVAIL_LATENCY = 2
@@ -140,9 +150,10 @@ def lower_bound(weight, frame, parallel: int, lanes: int) -> float:
 
 
 def model(weight, frames: Sequence, pixels: int, parallel: int, lanes: int,
-          group: int) -> LinearCycles:
+          group: int, neuron_stages: int = 1) -> LinearCycles:
     """Cycles of ``frames`` (each ``[T, C, H, W]`` or ``[T, F]``, sent back to back) through a
     core with weights ``weight [O, F]``; ``pixels = H*W`` beats per timestep of the input."""
+    tail = output_tail(neuron_stages)
     w = np.asarray(weight)
     out_features, fan_in = w.shape
     frame_cycles, compute, bounds, dense, firsts, outputs = [], [], [], [], [], []
@@ -167,11 +178,11 @@ def model(weight, frames: Sequence, pixels: int, parallel: int, lanes: int,
                 staged = ready if entered is None else max(ready, entered)
                 entered = max(cur, ready + STAGE_LATENCY)
                 cur = entered + int(cost)
-            sends.append(cur + OUTPUT_TAIL)
+            sends.append(cur + tail)
         released.append(staged)
         firsts.append(first)
         outputs.append(tuple(sends))
-        frame_cycles.append(cur + OUTPUT_TAIL - first)
+        frame_cycles.append(cur + tail - first)
         compute.append(int(costs.sum()))
         bounds.append(lower_bound(w, frame, parallel, lanes))
         dense.append(dense_cost(out_features, fan_in, steps, parallel, lanes))
@@ -197,7 +208,11 @@ class SteppedLinear:
     """
 
     def __init__(self, costs: Sequence[np.ndarray], pixels: int, steps: int, rows: int,
-                 groups: int) -> None:
+                 groups: int, neuron_stages: int = 1) -> None:
+        output_tail(neuron_stages)  # checks it
+        if neuron_stages == 2 and rows < 2:
+            raise ValueError("NeuronStages 2 needs R >= 2 rows")
+        self.neuron_stages = neuron_stages
         self.costs = [np.asarray(c, dtype=np.int64) for c in costs]
         for k, c in enumerate(self.costs):
             if c.shape != (steps, rows, groups):
@@ -231,6 +246,8 @@ class SteppedLinear:
         # output register (out_valid_q).
         self.row_valid = self.row_last = False
         self.skid_valid = self.skid_last = False
+        # NeuronStages 2: the fire register (fire_valid_q, fire_last_q).
+        self.fire_valid = self.fire_last = False
         self.out_valid_q = False
 
     def out_valid(self) -> bool:
@@ -252,7 +269,16 @@ class SteppedLinear:
         in_fire = bool(in_valid) and not self.full[self.write_buffer]
         out_fire = self.out_valid_q and bool(out_ready)
         out_free = not self.out_valid_q or bool(out_ready)
-        row_fire = self.row_valid and (not self.row_last or out_free)
+        # The row going into the output beat: the row register's, or the fire register's.
+        if self.neuron_stages == 2:
+            emit_valid, emit_last = self.fire_valid, self.fire_last
+        else:
+            emit_valid, emit_last = self.row_valid, self.row_last
+        emit_fire = emit_valid and (not emit_last or out_free)
+        if self.neuron_stages == 2:
+            row_fire = self.row_valid and (not self.fire_valid or emit_fire)
+        else:
+            row_fire = emit_fire
         row_free = not self.row_valid or row_fire
         row_ready = not self.skid_valid
         all_free = self.beats_left == 0 or (self.beats_left == 1 and row_ready)
@@ -267,10 +293,15 @@ class SteppedLinear:
         # and address stages (move with the detectors: all stall while the skid is full).
         if out_fire:
             self.out_valid_q = False
+        if emit_fire and emit_last:
+            self.out_valid_q = True
+        if self.neuron_stages == 2:
+            if emit_fire:
+                self.fire_valid = False
+            if row_fire:
+                self.fire_valid, self.fire_last = True, self.row_last
         if row_fire:
             self.row_valid = False
-            if self.row_last:
-                self.out_valid_q = True
         row_load = row_ready and self.wst_row_end
         if row_free and self.skid_valid:
             self.row_valid, self.row_last = True, self.skid_last
@@ -339,7 +370,7 @@ def stepped(parameters: dict, weight, frames, timesteps: int) -> SteppedLinear:
              for frame in frames]
     return SteppedLinear(costs, p["InHeight"] * p["InWidth"], timesteps,
                          rows_of(p["OutFeatures"], p["Parallel"]),
-                         groups_of(fan_in, p["GroupWidth"]))
+                         groups_of(fan_in, p["GroupWidth"]), p.get("NeuronStages", 1))
 
 
 def layer_model(index: int, parameters: dict, weight, samples, inputs, steps: int) -> LayerModel:
@@ -347,8 +378,9 @@ def layer_model(index: int, parameters: dict, weight, samples, inputs, steps: in
     no absolute edges, so the span is the lower bound of its input beats and output tail, and the
     steady state its detector-busy cycles or its input beats, whichever is larger."""
     pixels_in = parameters["InHeight"] * parameters["InWidth"]
+    stages = parameters.get("NeuronStages", 1)
     linear = model(weight, inputs, pixels_in, parameters["Parallel"], parameters["Lanes"],
-                   parameters["GroupWidth"])
+                   parameters["GroupWidth"], stages)
     return LayerModel(index, "sparse_linear_core", linear.frame_cycles,
-                      len(inputs) * pixels_in * steps + OUTPUT_TAIL,
+                      len(inputs) * pixels_in * steps + output_tail(stages),
                       float(max(np.mean(linear.compute_cycles), pixels_in * steps)), inputs)

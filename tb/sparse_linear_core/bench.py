@@ -7,7 +7,7 @@ from tb.registry import Testbench
 
 
 def _shape(draw) -> dict:
-    return {
+    shape = {
         "InChannels": draw(st.integers(1, 6)),
         "InHeight": draw(st.integers(1, 3)),
         "InWidth": draw(st.integers(1, 3)),
@@ -20,12 +20,21 @@ def _shape(draw) -> dict:
         "MembraneBits": draw(st.integers(4, 32)),
         "HasNeuron": draw(st.integers(0, 1)),
     }
+    # NeuronStages 2 where the RTL takes it: a neuron and R >= 2 rows.
+    if shape["HasNeuron"] and shape["OutFeatures"] > shape["Parallel"]:
+        if draw(st.booleans()):
+            shape["NeuronStages"] = 2
+    return shape
 
 
-def _params(c, h, w, o, t, p, lanes, g, b, v, n) -> dict:
-    return {"InChannels": c, "InHeight": h, "InWidth": w, "OutFeatures": o, "Timesteps": t,
-            "Parallel": p, "Lanes": lanes, "GroupWidth": g, "WeightBits": b, "MembraneBits": v,
-            "HasNeuron": n}
+def _params(c, h, w, o, t, p, lanes, g, b, v, n, stages=1) -> dict:
+    params = {"InChannels": c, "InHeight": h, "InWidth": w, "OutFeatures": o, "Timesteps": t,
+              "Parallel": p, "Lanes": lanes, "GroupWidth": g, "WeightBits": b,
+              "MembraneBits": v, "HasNeuron": n}
+    # NeuronStages only when not the RTL default: the other sets keep their build tags.
+    if stages != 1:
+        params["NeuronStages"] = stages
+    return params
 
 
 TESTBENCH = Testbench(
@@ -46,11 +55,14 @@ TESTBENCH = Testbench(
         # One row (P = O) of four groups, T = 3: the step registers wrap g into t with
         # no row step (a mutant of their reset value survived every other set).
         _params(4, 2, 2, 3, 3, 3, 2, 5, 4, 10, 1),
+        # NeuronStages = 2 with R = 2: a row enters the row register as the row of its features
+        # leaves the fire register (the membrane forwarded from the fire half).
+        _params(3, 2, 1, 4, 3, 2, 2, 4, 4, 8, 1, stages=2),
     ),
     regression=(
-        _params(4, 2, 2, 10, 4, 2, 2, 8, 4, 16, 1),
+        _params(4, 2, 2, 10, 4, 2, 2, 8, 4, 16, 1, stages=2),
         _params(12, 1, 1, 6, 3, 4, 3, 6, 4, 12, 0),
-        _params(2, 3, 3, 5, 4, 3, 2, 9, 3, 10, 1),
+        _params(2, 3, 3, 5, 4, 3, 2, 9, 3, 10, 1, stages=2),
         # One group (G >= F) of three rows, T = 2: the step registers wrap g into r.
         _params(3, 1, 2, 5, 2, 2, 3, 8, 5, 12, 0),
         # The planted-bug tests build the last set: T >= 2, a neuron, P not dividing O.

@@ -56,6 +56,7 @@ class LinearTB(ConfiguredCoreTB):
         self.parallel, self.lanes, self.group = p("Parallel"), p("Lanes"), p("GroupWidth")
         self.weight_bits, self.membrane_bits = p("WeightBits"), p("MembraneBits")
         self.has_neuron = bool(p("HasNeuron"))
+        self.neuron_stages = p("NeuronStages")
         self.current_bits = p("CurrentBits")
         self.pixels = self.height * self.width
         self.fan_in = self.channels * self.pixels
@@ -100,7 +101,8 @@ class LinearTB(ConfiguredCoreTB):
         groups = -(-self.fan_in // self.group)
         worst = self.timesteps * rows * groups * (1 + -(-self.group // self.lanes))
         stall = len(source_pacing) + len(sink_pacing) + 2
-        budget = 50 + len(frames) * stall * (self.pixels * self.timesteps + worst + 4)
+        tail = cycle_model.output_tail(self.neuron_stages)
+        budget = 50 + len(frames) * stall * (self.pixels * self.timesteps + worst + tail)
         return await self.finish(want, budget, settle=3)
 
     # -- golden ---------------------------------------------------------------------------------
@@ -153,7 +155,7 @@ class LinearTB(ConfiguredCoreTB):
         """The last run's recorded handshakes against the stepped model, cycle by cycle."""
         parameters = {name: int(getattr(self.dut, name).value) for name in (
             "InChannels", "InHeight", "InWidth", "OutFeatures", "Timesteps", "Parallel",
-            "Lanes", "GroupWidth", "WeightBits", "MembraneBits", "HasNeuron")}
+            "Lanes", "GroupWidth", "WeightBits", "MembraneBits", "HasNeuron", "NeuronStages")}
         weight = np.asarray(weights, dtype=np.int64).reshape(self.out_features, self.fan_in)
         self.check_handshakes(cycle_model.stepped(parameters, weight,
                                                   [np.asarray(x) for x in frames],
@@ -355,7 +357,7 @@ async def cycles_match_model(dut):
         tb.compare(f"linear output beats ({label})", weights, bias, neuron, frames, beats)
         tb.check_stepped(weights, frames)
         want = cycle_model.model(np.asarray(weights), [np.asarray(x) for x in frames],
-                                 tb.pixels, tb.parallel, tb.lanes, tb.group)
+                                 tb.pixels, tb.parallel, tb.lanes, tb.group, tb.neuron_stages)
         got = _measure(tb, frames, accepts, beat_cycles)
         timing.compare(list(want.frame_cycles), got)
         cocotb.log.info("cycles per frame: measured %s, model %s, lower bound %s, dense %s",
@@ -396,7 +398,8 @@ async def tb_measure(tb: LinearTB, weights, frames, timing: Scoreboard):
     beats, accepts, beat_cycles = await tb.run(weights, bias, neuron, frames, ALWAYS, ALWAYS)
     tb.compare("linear output beats (90/20 measurement)", weights, bias, neuron, frames, beats)
     tb.check_stepped(weights, frames)
-    want = cycle_model.model(weights, frames, tb.pixels, tb.parallel, tb.lanes, tb.group)
+    want = cycle_model.model(weights, frames, tb.pixels, tb.parallel, tb.lanes, tb.group,
+                             tb.neuron_stages)
     got = _measure(tb, frames, accepts, beat_cycles)
     timing.compare(list(want.frame_cycles), got)
     return want, got
