@@ -228,6 +228,8 @@ module dense_bank #(
     .in_ready_o       (det_in_ready),
     .wbitmap_i        (wbitmap),
     .sbitmap_i        (pbitmap),
+    .eff_sums_i       ('0),  // PreLevels = 0: the detector sums the bits
+    .weight_sums_i    ('0),
     .out_valid_o      (det_out_valid),
     .out_ready_i      (1'b1),
     .out_lane_valid_o (det_lane_valid),

@@ -59,6 +59,7 @@ module pair_select #(
   // rtl/prefix_sum.sv).
   logic [Blocks-1:0][CountBits-1:0] block_pair_count, pairs_before;
   logic [CountBits-1:0]             unused_pair_total;
+  logic [Blocks-1:0][CountBits-1:0] unused_pairs_through;
   `DUALSPIKE_ALWAYS_COMB begin : p_block_pairs
     logic [CountBits-1:0] count;
     for (int b = 0; b < Blocks; b++) begin
@@ -70,9 +71,10 @@ module pair_select #(
     end
   end
   prefix_sum #(.Count (Blocks), .Width (CountBits)) u_pairs_before (
-    .values_i (block_pair_count),
-    .before_o (pairs_before),
-    .total_o  (unused_pair_total)
+    .values_i    (block_pair_count),
+    .inclusive_o (unused_pairs_through),
+    .before_o    (pairs_before),
+    .total_o     (unused_pair_total)
   );
 
   // Stages = 3: the counts' prefix sums registered, with the pairs and the rank, a cycle
@@ -145,6 +147,7 @@ module pair_select #(
   // The weights of the blocks below the found one (their counts masked by the thermometer and
   // summed in a tree: the prefix sum's total) and the found block's weight bits.
   logic [Blocks-1:0][CountBits-1:0] masked_weight_count, unused_weights_before;
+  logic [Blocks-1:0][CountBits-1:0] unused_weights_through;
   logic [CountBits-1:0]             block_weight_base;
   logic [Block-1:0]                 block_weights;
   `DUALSPIKE_ALWAYS_COMB begin : p_block_weights
@@ -164,9 +167,10 @@ module pair_select #(
     end
   end
   prefix_sum #(.Count (Blocks), .Width (CountBits)) u_weights_below (
-    .values_i (masked_weight_count),
-    .before_o (unused_weights_before),
-    .total_o  (block_weight_base)
+    .values_i    (masked_weight_count),
+    .inclusive_o (unused_weights_through),
+    .before_o    (unused_weights_before),
+    .total_o     (block_weight_base)
   );
 
   // ---- The walk inside the block (registered before it when Stages >= 1) ----

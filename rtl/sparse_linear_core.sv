@@ -145,6 +145,9 @@ module sparse_linear_core #(
   localparam int WAddrBits  = (WeightDep > 1) ? $clog2(WeightDep) : 1;
   localparam int BaseBits   = $clog2(WeightDep + 1);                     // 0..R*F
   localparam int CountBits  = $clog2(GroupWidth + 1);
+  // Levels of the detectors' prefix sums done in the group stage: about half of the
+  // $clog2(G) levels (none for G <= 2, where the tree has one level or none).
+  localparam int DetPreLevels = (GroupWidth > 2) ? ($clog2(GroupWidth) + 1) / 2 : 0;
   localparam int FeatBits   = (Rows * Parallel > 1) ? $clog2(Rows * Parallel) : 1;
   localparam int OIdxBits   = (OutFeatures > 1) ? $clog2(OutFeatures) : 1;
   localparam int ShiftBits  = $clog2(MembraneBits);
@@ -445,6 +448,9 @@ module sparse_linear_core #(
     logic [GroupWidth-1:0]             wbitmap_q;      // weight bitmap of the issue position
     logic [GroupWidth-1:0]             stg_wbitmap_q;  // group stage: the weight bitmap
     logic [GroupWidth-1:0]             stg_eff_q;      // ... and its effectual bits
+    // ... and the first DetPreLevels levels of the prefix sums of both (sparsity_detector)
+    logic [GroupWidth*CountBits-1:0]   eff_sums, weight_sums;
+    logic [GroupWidth*CountBits-1:0]   stg_eff_sums_q, stg_weight_sums_q;
     logic [CountBits-1:0]              wcount;         // its popcount
     logic [CountBits-1:0]              grp_count_q;    // popcount of the held group's bitmap
     logic                              grp_pass_end_q; // the held group ends its pass
@@ -491,13 +497,53 @@ module sparse_linear_core #(
     end
 
     // The group stage. The detector takes (wbitmap, e): its effectual bits wbitmap & e are e.
+    // The first levels of its prefix sums are done here, a cycle before the detectors take the
+    // group, so that neither the stage's nor the detector's acceptance path holds the whole
+    // tree (the detector's acceptance was the linear core's critical path, docs/synthesis.md).
+    if (DetPreLevels > 0) begin : g_pre_sums
+      logic [GroupWidth*CountBits-1:0] eff_bits, weight_bits;  // one bit per position, widened
+      logic [GroupWidth*CountBits-1:0] unused_eff_before, unused_weight_before;
+      logic [CountBits-1:0]            unused_eff_total, unused_weight_total;
+      for (genvar q = 0; q < GroupWidth; q++) begin : g_widen
+        assign eff_bits[q*CountBits +: CountBits]    = CountBits'(wbitmap_q[q] & sbitmap[q]);
+        assign weight_bits[q*CountBits +: CountBits] = CountBits'(wbitmap_q[q]);
+      end
+      prefix_sum #(
+        .Count   (GroupWidth),
+        .Width   (CountBits),
+        .ToLevel (DetPreLevels)
+      ) u_eff_sums (
+        .values_i    (eff_bits),
+        .inclusive_o (eff_sums),
+        .before_o    (unused_eff_before),
+        .total_o     (unused_eff_total)
+      );
+      prefix_sum #(
+        .Count   (GroupWidth),
+        .Width   (CountBits),
+        .ToLevel (DetPreLevels)
+      ) u_weight_sums (
+        .values_i    (weight_bits),
+        .inclusive_o (weight_sums),
+        .before_o    (unused_weight_before),
+        .total_o     (unused_weight_total)
+      );
+    end else begin : g_no_pre_sums
+      assign eff_sums    = '0;
+      assign weight_sums = '0;
+    end
+
     always_ff @(posedge clk_i or negedge rst_ni) begin : p_group_stage
       if (!rst_ni) begin
-        stg_wbitmap_q <= '0;
-        stg_eff_q     <= '0;
+        stg_wbitmap_q     <= '0;
+        stg_eff_q         <= '0;
+        stg_eff_sums_q    <= '0;
+        stg_weight_sums_q <= '0;
       end else if (stg_free) begin
-        stg_wbitmap_q <= wbitmap_q;
-        stg_eff_q     <= wbitmap_q & sbitmap;
+        stg_wbitmap_q     <= wbitmap_q;
+        stg_eff_q         <= wbitmap_q & sbitmap;
+        stg_eff_sums_q    <= eff_sums;
+        stg_weight_sums_q <= weight_sums;
       end
     end
 
@@ -515,7 +561,8 @@ module sparse_linear_core #(
 
     sparsity_detector #(
       .GroupWidth (GroupWidth),
-      .Lanes      (Lanes)
+      .Lanes      (Lanes),
+      .PreLevels  (DetPreLevels)
     ) u_detector (
       .clk_i,
       .rst_ni,
@@ -523,6 +570,8 @@ module sparse_linear_core #(
       .in_ready_o       (det_in_ready[p]),
       .wbitmap_i        (stg_wbitmap_q),
       .sbitmap_i        (stg_eff_q),
+      .eff_sums_i       (stg_eff_sums_q),
+      .weight_sums_i    (stg_weight_sums_q),
       .out_valid_o      (out_valid),
       .out_ready_i      (row_ready),
       .out_lane_valid_o (lane_valid),

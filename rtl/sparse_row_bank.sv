@@ -324,15 +324,18 @@ module sparse_row_bank #(
     // Port expressions are plain signals (Icarus 11 and a genvar in a port expression).
     logic [Groups-1:0][RankBits-1:0] pairs_before, weights_before;
     logic [RankBits-1:0]             pairs_total, weights_total;
+    logic [Groups-1:0][RankBits-1:0] unused_pairs_through, unused_weights_through;
     prefix_sum #(.Count (Groups), .Width (RankBits)) u_pairs_before (
-      .values_i (ce_wide),
-      .before_o (pairs_before),
-      .total_o  (pairs_total)
+      .values_i    (ce_wide),
+      .inclusive_o (unused_pairs_through),
+      .before_o    (pairs_before),
+      .total_o     (pairs_total)
     );
     prefix_sum #(.Count (Groups), .Width (RankBits)) u_weights_before (
-      .values_i (cw_wide),
-      .before_o (weights_before),
-      .total_o  (weights_total)
+      .values_i    (cw_wide),
+      .inclusive_o (unused_weights_through),
+      .before_o    (weights_before),
+      .total_o     (weights_total)
     );
     assign sc2_pe[a]   = pairs_before;
     assign sc2_pw[a]   = weights_before;

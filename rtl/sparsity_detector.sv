@@ -25,6 +25,13 @@
 //   Lanes       L >= 1, pairs per beat.
 //   PosBits     = (G > 1) ? $clog2(G) : 1, width of a position and of a packed index (derived;
 //               the ports use the expression because Icarus 11 has no localparam in port lists).
+//   PreLevels   0: the detector sums the bits of the group itself (eff_sums_i and weight_sums_i
+//               are not used). m > 0: the caller has done the first m levels of the prefix sums
+//               (rtl/prefix_sum.sv, ToLevel = m) and registered them with the group: eff_sums_i
+//               (weight_sums_i) holds, per position, the inclusive sum of the bits of
+//               wbitmap_i & sbitmap_i (wbitmap_i) of its aligned block of 2^m positions up to it,
+//               CountBits = $clog2(G + 1) bits each; the detector does the other levels at
+//               acceptance, so its acceptance path holds part of the tree (docs/synthesis.md).
 //
 // weight_count_o is popcount(wbitmap_i) of the input group (combinational, whether or not it is
 // accepted): a core advances its packed-weight base by it, and the index prefix sum has it.
@@ -55,7 +62,8 @@
 
 module sparsity_detector #(
   parameter int GroupWidth = 8,
-  parameter int Lanes      = 2
+  parameter int Lanes      = 2,
+  parameter int PreLevels  = 0
 ) (
   input  logic                                                    clk_i,
   input  logic                                                    rst_ni,
@@ -64,6 +72,9 @@ module sparsity_detector #(
   output logic                                                    in_ready_o,
   input  logic [GroupWidth-1:0]                                   wbitmap_i,
   input  logic [GroupWidth-1:0]                                   sbitmap_i,
+  // PreLevels > 0: the first levels of the prefix sums of the group (see above).
+  input  logic [GroupWidth*$clog2(GroupWidth + 1)-1:0]            eff_sums_i,
+  input  logic [GroupWidth*$clog2(GroupWidth + 1)-1:0]            weight_sums_i,
   // Output stream: one beat of up to Lanes pairs per transfer.
   output logic                                                    out_valid_o,
   input  logic                                                    out_ready_i,
@@ -116,6 +127,8 @@ module sparsity_detector #(
     assign out_idx_o        = '0;
     assign eff_in_count     = CountBits'(eff_in);
     assign weight_count_o   = CountBits'(wbitmap_i);
+    logic unused_sums;  // one position: nothing to sum
+    assign unused_sums = ^{eff_sums_i, weight_sums_i};
 
   end else begin : g_group_many
     // Lane l of beat k takes the effectual bit of rank k*L + l (the rank of a bit is how many
@@ -126,26 +139,44 @@ module sparsity_detector #(
     // longest paths of the dense input and linear cores (docs/synthesis.md).
     localparam int TargetBits = $clog2(GroupWidth + Lanes);  // ranks up to G + L - 2 per beat
 
-    logic [GroupWidth*CountBits-1:0] eff_wide, weight_wide;   // one bit per position, widened
+    logic [GroupWidth*CountBits-1:0] eff_wide, weight_wide;   // the tree's inputs
     logic [GroupWidth*CountBits-1:0] rank_in, idx_in;          // prefix sums of the input group
+    logic [GroupWidth*CountBits-1:0] unused_eff_through, unused_weight_through;
     logic [GroupWidth*PosBits-1:0]   rank_d, rank_q;           // rank of each position (< G)
     logic [GroupWidth*PosBits-1:0]   idx_d, idx_q;             // packed index of each position
     logic [Lanes*TargetBits-1:0]     target_d, target_q;       // rank each lane takes this beat
 
-    for (genvar p = 0; p < GroupWidth; p++) begin : g_widen
-      assign eff_wide[p*CountBits +: CountBits]    = CountBits'(eff_in[p]);
-      assign weight_wide[p*CountBits +: CountBits] = CountBits'(wbitmap_i[p]);
+    if (PreLevels == 0) begin : g_sum_bits
+      for (genvar p = 0; p < GroupWidth; p++) begin : g_widen
+        assign eff_wide[p*CountBits +: CountBits]    = CountBits'(eff_in[p]);
+        assign weight_wide[p*CountBits +: CountBits] = CountBits'(wbitmap_i[p]);
+      end
+      logic unused_sums;  // the detector sums the bits itself
+      assign unused_sums = ^{eff_sums_i, weight_sums_i};
+    end else begin : g_sum_blocks
+      assign eff_wide    = eff_sums_i;
+      assign weight_wide = weight_sums_i;
     end
 
-    prefix_sum #(.Count (GroupWidth), .Width (CountBits)) u_rank (
-      .values_i (eff_wide),
-      .before_o (rank_in),
-      .total_o  (eff_in_count)
+    prefix_sum #(
+      .Count     (GroupWidth),
+      .Width     (CountBits),
+      .FromLevel (PreLevels)
+    ) u_rank (
+      .values_i    (eff_wide),
+      .inclusive_o (unused_eff_through),
+      .before_o    (rank_in),
+      .total_o     (eff_in_count)
     );
-    prefix_sum #(.Count (GroupWidth), .Width (CountBits)) u_index (
-      .values_i (weight_wide),
-      .before_o (idx_in),
-      .total_o  (weight_count_o)
+    prefix_sum #(
+      .Count     (GroupWidth),
+      .Width     (CountBits),
+      .FromLevel (PreLevels)
+    ) u_index (
+      .values_i    (weight_wide),
+      .inclusive_o (unused_weight_through),
+      .before_o    (idx_in),
+      .total_o     (weight_count_o)
     );
 
     for (genvar l = 0; l < Lanes; l++) begin : g_lane
@@ -269,6 +300,10 @@ module sparsity_detector #(
   end
   if (Lanes < 1) begin : g_bad_lanes
     $error("sparsity_detector: Lanes must be >= 1, got %0d", Lanes);
+  end
+  if (PreLevels < 0 || (PreLevels > 0 && (GroupWidth < 2 || PreLevels >= $clog2(GroupWidth))))
+  begin : g_bad_pre_levels
+    $error("sparsity_detector: PreLevels must be 0, or in 1..$clog2(G)-1, got %0d", PreLevels);
   end
 `endif
 

@@ -10,6 +10,9 @@ TESTBENCH = Testbench(
         {"Count": 1, "Width": 3},
         {"Count": 3, "Width": 2},
         {"Count": 9, "Width": 9},
+        # A tree cut between levels: the first two (a core's stage), the rest (its detectors).
+        {"Count": 32, "Width": 6, "ToLevel": 2},
+        {"Count": 27, "Width": 5, "FromLevel": 3},
     ),
     regression=(
         # The row bank's scan at digits layer 2 (nine groups, pair counts up to F = 288) and
@@ -17,6 +20,8 @@ TESTBENCH = Testbench(
         {"Count": 9, "Width": 9},
         {"Count": 8, "Width": 6},
         {"Count": 5, "Width": 3},
+        {"Count": 32, "Width": 6, "ToLevel": 3},
+        {"Count": 32, "Width": 6, "FromLevel": 3},
     ),
     sim_examples=400,
     test_examples=120,

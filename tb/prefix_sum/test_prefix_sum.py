@@ -1,6 +1,10 @@
 """cocotb testbench of rtl/prefix_sum.sv: before_o[i] = values_i[0] + ... + values_i[i-1] and
 total_o = the sum of all, modulo 2^Width (the row bank's prefix sums of pairs and weights per
-group, pair_select's per block).
+group, pair_select's per block), and inclusive_o[i] = the sum up to i. A tree cut between levels
+(FromLevel, ToLevel: the sparse linear core's group stage and its detectors) takes and gives sums
+within aligned blocks: the testbench draws values, applies their sums within blocks of
+2^FromLevel and expects the sums within blocks of 2^ToLevel (before_o and total_o then from
+those, the whole prefix sums at the full depth).
 
 The block is combinational: the testbench applies the values, lets them settle one time step
 and reads both outputs. Up to 64 input combinations are checked exhaustively; wider ones by
@@ -29,25 +33,35 @@ class PrefixSumTB:
         self.dut = dut
         self.count = int(dut.Count.value)
         self.width = int(dut.Width.value)
+        depth = (self.count - 1).bit_length()  # $clog2(Count)
+        self.from_level = int(dut.FromLevel.value)
+        to_level = int(dut.ToLevel.value)
+        self.to_level = depth if to_level < 0 or to_level > depth else to_level
 
-    async def sums(self, values: list[int]) -> tuple[list[int], int]:
-        """(before_o per position, total_o) for ``values`` (position 0 first)."""
-        dut = self.dut
-        dut.values_i.value = sum(v << (i * self.width) for i, v in enumerate(values))
-        await Timer(SETTLE_NS, "ns")
-        before = int(dut.before_o.value)
+    def _unpack(self, word: int) -> list[int]:
         mask = (1 << self.width) - 1
-        return ([(before >> (i * self.width)) & mask for i in range(self.count)],
+        return [(word >> (i * self.width)) & mask for i in range(self.count)]
+
+    async def sums(self, values: list[int]) -> tuple[list[int], list[int], int]:
+        """(inclusive_o, before_o per position, total_o) for ``values`` (position 0 first),
+        applied as their sums within blocks of 2^FromLevel."""
+        dut = self.dut
+        applied = block_inclusive(values, self.from_level, self.width)
+        dut.values_i.value = sum(v << (i * self.width) for i, v in enumerate(applied))
+        await Timer(SETTLE_NS, "ns")
+        return (self._unpack(int(dut.inclusive_o.value)), self._unpack(int(dut.before_o.value)),
                 int(dut.total_o.value))
 
+    def expected(self, values: list[int]) -> tuple[list[int], list[int], int]:
+        inclusive = block_inclusive(values, self.to_level, self.width)
+        return inclusive, [0] + inclusive[:-1], inclusive[-1]
 
-def expected_sums(values: list[int], width: int) -> tuple[list[int], int]:
-    mask = (1 << width) - 1
-    before, running = [], 0
-    for value in values:
-        before.append(running & mask)
-        running += value
-    return before, running & mask
+
+def block_inclusive(values: list[int], level: int, width: int) -> list[int]:
+    """Per position, the sum of ``values`` over its aligned block of 2^level positions up to it,
+    modulo 2^width (a level at or above the tree's depth: the whole inclusive prefix sums)."""
+    block, mask = 1 << level, (1 << width) - 1
+    return [sum(values[i - i % block:i + 1]) & mask for i in range(len(values))]
 
 
 def _combinations(count: int, width: int) -> list[list[int]]:
@@ -69,8 +83,7 @@ async def small_inputs_in_full(dut):
     for values in _combinations(tb.count, tb.width):
         got = await tb.sums(values)
         # Each item names its inputs, so a mismatch says which values.
-        scoreboard.compare([(tuple(values), expected_sums(values, tb.width))],
-                           [(tuple(values), got)])
+        scoreboard.compare([(tuple(values), tb.expected(values))], [(tuple(values), got)])
 
 
 @cocotb.test()
@@ -88,6 +101,6 @@ async def random_values_match(dut):
     @example(values=[top] * tb.count)
     @counted
     def check(values):
-        scoreboard.compare([expected_sums(values, tb.width)], [sums(values)])
+        scoreboard.compare([tb.expected(values)], [sums(values)])
 
     await run_search(check, "random_values_match")

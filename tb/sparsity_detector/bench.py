@@ -14,11 +14,15 @@ TESTBENCH = Testbench(
         {"GroupWidth": 32, "Lanes": 1},
         # More lanes than positions: lane 2 never holds a pair (its compares are not built).
         {"GroupWidth": 2, "Lanes": 3},
+        # The caller did the first levels of the prefix sums (the sparse linear core's stage).
+        {"GroupWidth": 9, "Lanes": 2, "PreLevels": 2},
+        {"GroupWidth": 32, "Lanes": 4, "PreLevels": 3},
     ),
     regression=(
         {"GroupWidth": 9, "Lanes": 1},
         {"GroupWidth": 16, "Lanes": 2},
         {"GroupWidth": 27, "Lanes": 3},
+        {"GroupWidth": 32, "Lanes": 4, "PreLevels": 3},
         {"GroupWidth": 64, "Lanes": 4},
     ),
     sim_examples=300,

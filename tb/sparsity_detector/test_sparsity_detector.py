@@ -60,10 +60,13 @@ class DetectorTB(TB):
         super().__init__(dut)
         self.group_width = int(dut.GroupWidth.value)
         self.lanes = int(dut.Lanes.value)
+        self.pre_levels = int(dut.PreLevels.value)
+        self.count_bits = (self.group_width + 1 - 1).bit_length()  # $clog2(G + 1)
         self.cover_group = group_sampler(self.group_width, self.lanes)
         self.pos_bits = len(dut.out_pos_o) // self.lanes
         self.source = self.stream(StreamSource(self.clock, dut.in_valid_i, dut.in_ready_o,
-                                   {"w": dut.wbitmap_i, "s": dut.sbitmap_i},
+                                   {"w": dut.wbitmap_i, "s": dut.sbitmap_i,
+                                    "es": dut.eff_sums_i, "ws": dut.weight_sums_i},
                                    on_accept=self._on_accept))
         self.sink = self.stream(StreamSink(self.clock, dut.out_valid_o, dut.out_ready_i,
                                {"lanes": dut.out_lane_valid_o, "pos": dut.out_pos_o,
@@ -141,6 +144,12 @@ class DetectorTB(TB):
         Scoreboard(f"{scoreboard_name}: weight_count_o of the offered group", offered_at).compare(
             [bin(w).count("1") for w, _ in offered], [count for _, count in offered])
 
+    def pre_sums(self, w: int, s: int) -> dict:
+        """The sums a caller with ``PreLevels`` = m registers with the group (with m = 0 the
+        detector ignores them; they are driven all the same)."""
+        return {"es": block_sums(w & s, self.group_width, self.pre_levels, self.count_bits),
+                "ws": block_sums(w, self.group_width, self.pre_levels, self.count_bits)}
+
     async def run_groups(self, groups, source_pacing, sink_pacing):
         """Resets, streams ``groups`` through, returns (beats, accept times, beat times)."""
         await self.reset()
@@ -148,7 +157,7 @@ class DetectorTB(TB):
         self.sink.set_pacing(sink_pacing)
         for w, s in groups:
             self.cover_group(w, s)
-            self.source.put({"w": w, "s": s})
+            self.source.put({"w": w, "s": s, **self.pre_sums(w, s)})
         want_lasts = len(groups)
         # Generous bound: every beat may wait for a whole pacing pattern on both sides.
         budget = 20 + (len(groups) * (self.group_width // self.lanes + 2)) * 16
@@ -161,6 +170,18 @@ class DetectorTB(TB):
         for _ in range(3):  # catch beats emitted after the group's end
             await RisingEdge(self.clock)
         return list(self.sink.beats), list(self.accept_times), list(self.beat_times)
+
+
+def block_sums(bits: int, width: int, level: int, count_bits: int) -> int:
+    """Per position, the inclusive sum of ``bits`` over its aligned block of 2^level positions
+    up to it (what the first ``level`` levels of rtl/prefix_sum.sv give), ``count_bits`` each,
+    position 0 lowest."""
+    block, word = 1 << level, 0
+    for p in range(width):
+        start = p - p % block
+        ones = bin((bits >> start) & ((1 << (p - start + 1)) - 1)).count("1")
+        word |= ones << (p * count_bits)
+    return word
 
 
 def bitmaps(width: int) -> st.SearchStrategy[int]:
