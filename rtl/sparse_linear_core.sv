@@ -147,7 +147,7 @@ module sparse_linear_core #(
   localparam int CountBits  = $clog2(GroupWidth + 1);
   // Levels of the detectors' prefix sums done in the group stage: about half of the
   // $clog2(G) levels (none for G <= 2, where the tree has one level or none).
-  localparam int DetPreLevels = (GroupWidth > 2) ? ($clog2(GroupWidth) + 1) / 2 : 0;
+  localparam int DetPreLevels = (GroupWidth > 2) ? $clog2(GroupWidth) / 2 : 0;
   localparam int FeatBits   = (Rows * Parallel > 1) ? $clog2(Rows * Parallel) : 1;
   localparam int OIdxBits   = (OutFeatures > 1) ? $clog2(OutFeatures) : 1;
   localparam int ShiftBits  = $clog2(MembraneBits);
