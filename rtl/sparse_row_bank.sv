@@ -276,26 +276,32 @@ module sparse_row_bank #(
   end
 
   // SC1: the rows' bitmap words and the spikes read, registered for SC1w (no reset: SC1w's
-  // counts go on only under sc1w_v_q).
+  // counts go on only under sc1w_v_q). Rows without a channel count nothing: their words are
+  // cleared as they are registered (the row index is a register here; in SC1w the compare
+  // fanned out to every bit of the words, on the digits network's critical path,
+  // docs/synthesis.md).
   logic [PadFan-1:0]                               sc1_spikes, sc1w_spikes_q;
-  logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc1w_wrow_q;
+  logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc1_wmask, sc1w_wrow_q;
   logic [WinIdxBits-1:0]                           sc1_win_addr;
   assign sc1_win_addr = WinIdxBits'(int'(sc1_slot_q) * Timesteps + int'(sc1_t_q));
   assign sc1_spikes   = PadFan'(win_mem[sc1_win_addr]);
+  for (genvar a = 0; a < ScanRows; a++) begin : g_scan_present
+    logic present;
+    assign present      = int'(sc1_r_q) + a < RowsPresent;
+    assign sc1_wmask[a] = present ? sc_wrow[a] : '0;
+  end
   always_ff @(posedge clk_i) begin : p_sc1w_words
-    sc1w_wrow_q   <= sc_wrow;
+    sc1w_wrow_q   <= sc1_wmask;
     sc1w_spikes_q <= sc1_spikes;
   end
 
-  // SC1w: effectual pairs and the per-group counts. Rows without a channel count nothing.
+  // SC1w: effectual pairs and the per-group counts.
   logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc1w_e;
   logic [ScanRows-1:0][Groups-1:0][CountBits-1:0]  sc1w_ce, sc1w_cw;
   for (genvar a = 0; a < ScanRows; a++) begin : g_scan_count_row
-    logic present;
-    assign present = int'(sc1w_r_q) + a < RowsPresent;
     for (genvar g = 0; g < Groups; g++) begin : g_scan_count
       logic [GroupWidth-1:0] wmask;
-      assign wmask        = present ? sc1w_wrow_q[a][g] : '0;
+      assign wmask        = sc1w_wrow_q[a][g];
       assign sc1w_e[a][g] = wmask & sc1w_spikes_q[g * GroupWidth +: GroupWidth];
       popcount #(.Width (GroupWidth)) u_pairs   (.bits_i (sc1w_e[a][g]),
                                                  .count_o (sc1w_ce[a][g]));
