@@ -444,7 +444,11 @@ module sparse_linear_core #(
 
   for (genvar p = 0; p < Parallel; p++) begin : g_bank
     logic                              cfg_bitmap_we, cfg_weight_we;
-    logic [GroupWidth-1:0]             bitmap_mem [BitmapDep];
+    // Two copies of the bitmaps, one per read address (issue and step position): as one array
+    // Yosys shares a read port between the two reads and puts the stage load, late through
+    // every bank's ready, on the LUT RAM's address (the events network's critical path).
+    logic [GroupWidth-1:0]             bitmap_iss_mem [BitmapDep];
+    logic [GroupWidth-1:0]             bitmap_step_mem [BitmapDep];
     logic [GroupWidth-1:0]             wbitmap_q;      // weight bitmap of the issue position
     logic [GroupWidth-1:0]             stg_wbitmap_q;  // group stage: the weight bitmap
     logic [GroupWidth-1:0]             stg_eff_q;      // ... and its effectual bits
@@ -474,13 +478,15 @@ module sparse_linear_core #(
     localparam logic [31:0] BankTag = {"_b", 8'(48 + p / 10), 8'(48 + p % 10)};
     initial begin : p_mem_init
       if (InitPrefix != "") begin
-        $readmemh({InitPrefix, "bitmap", BankTag, ".mem"}, bitmap_mem, 0, BitmapDep - 1);
+        $readmemh({InitPrefix, "bitmap", BankTag, ".mem"}, bitmap_iss_mem, 0, BitmapDep - 1);
+        $readmemh({InitPrefix, "bitmap", BankTag, ".mem"}, bitmap_step_mem, 0, BitmapDep - 1);
       end
     end
 
     always_ff @(posedge clk_i) begin : p_bitmap_mem
       if (cfg_bitmap_we && (int'(cfg_addr_i) < BitmapDep)) begin
-        bitmap_mem[BAddrBits'(cfg_addr_i)] <= cfg_data_i[GroupWidth-1:0];
+        bitmap_iss_mem[BAddrBits'(cfg_addr_i)]  <= cfg_data_i[GroupWidth-1:0];
+        bitmap_step_mem[BAddrBits'(cfg_addr_i)] <= cfg_data_i[GroupWidth-1:0];
       end
     end
 
@@ -492,7 +498,7 @@ module sparse_linear_core #(
       if (!rst_ni) begin
         wbitmap_q <= '0;
       end else begin
-        wbitmap_q <= stage_load ? bitmap_mem[step_word_q] : bitmap_mem[iss_word_q];
+        wbitmap_q <= stage_load ? bitmap_step_mem[step_word_q] : bitmap_iss_mem[iss_word_q];
       end
     end
 

@@ -58,7 +58,9 @@ MEASURED = {
     # acceptance, not in its own): 1026 / 432 -> 1124 / 429.
     # The group stage (each bank's bitmap and effectual bits registered before the detector)
     # and the frame buffer's buffer select last (2026-12-03): 1124 / 429 -> 1169 / 490.
-    "sparse_linear_core": {"lut": 1169, "ff": 490, "lutram": 20},
+    # Measured again at e7fe453 with the bitmaps in two copies, one per read address
+    # (2026-12-04): 1150 / 542, LUT RAM 20 -> 24.
+    "sparse_linear_core": {"lut": 1150, "ff": 542, "lutram": 24},
     # Current buffers as per-channel LUT RAM (a ring of CurrentBuffers words; was 676
     # flip-flops / 45 LUT-RAM cells with flip-flop buffers, 822 flip-flops with 4 of them);
     # line-buffer rows padded to 2^XBits words (no slot x Width multiplier): LUT RAM 61 -> 79.
