@@ -278,6 +278,11 @@ module dense_input_core #(
   // buffer when idle, else the one after the emitted one, since an active emission starts the
   // next only as it frees its own): the read does not wait for the start decision (the
   // emission logic into the read address was the core's critical path).
+  // With NeuronStages = 2 the read is registered in every cycle (prefetch, no enable) and the
+  // emitted copy loads from it in the pixel's first charge cycle, in which the LIF units take
+  // the prefetch register itself: the start decision, late behind out_ready_i and the banks'
+  // done flags, then enables no wide register (it enabled every channel's copy, a net of 640
+  // loads on the dense input core's critical path at digits layer 0, docs/synthesis.md).
   // ---------------------------------------------------------------------------------------------
   logic [OutChannels-1:0][CurrentBits-1:0] cur_emit;  // the emitted pixel's currents
   logic [BufBits-1:0]                      emit_buf_d, emit_buf_q;
@@ -285,6 +290,9 @@ module dense_input_core #(
   logic                                    emit_free;   // the emitted buffer is released now
   logic                                    emit_start;  // a buffer's emission starts now
   logic [BufBits-1:0]                      start_buf;   // ... from this buffer (emit_buf_d)
+  // NeuronStages = 2: the cycle after emit_start, the pixel's first charge cycle (one copy per
+  // channel, below).
+  logic [OutChannels-1:0]                  emit_first_q;
 
   for (genvar co = 0; co < OutChannels; co++) begin : g_cur
     logic                   we;
@@ -297,15 +305,38 @@ module dense_input_core #(
       end
     end
 
+    // The first-charge flag, a copy per channel so that none drives more than one channel's
+    // current and membrane selects (`keep`: synthesis would merge the equal registers back
+    // into one, as it would a `keep` on the declaration only).
+    (* keep *)
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_emit_first
+      if (!rst_ni) begin
+        emit_first_q[co] <= 1'b0;
+      end else begin
+        emit_first_q[co] <= emit_start;
+      end
+    end
+
+    logic [CurrentBits-1:0] cur_start;  // the current of buffer start_buf after this edge
     logic [CurrentBits-1:0] cur_d, cur_q;
-    `DUALSPIKE_ALWAYS_COMB begin : p_cur_emit
-      cur_d = cur_q;
-      if (emit_start) begin
-        cur_d = cur_mem[start_buf];
-        if (we && bank_wr_buf[co % Parallel] == start_buf) begin
-          cur_d = bank_wr_current[co % Parallel];
+    assign cur_start = (we && bank_wr_buf[co % Parallel] == start_buf)
+                     ? bank_wr_current[co % Parallel] : cur_mem[start_buf];
+    if (NeuronStages == 2) begin : g_prefetch
+      logic [CurrentBits-1:0] pre_q;
+      always_ff @(posedge clk_i or negedge rst_ni) begin : p_prefetch
+        if (!rst_ni) begin
+          pre_q <= '0;
+        end else begin
+          pre_q <= cur_start;
         end
       end
+      assign cur_d        = emit_first_q[co] ? pre_q : cur_q;
+      assign cur_emit[co] = emit_first_q[co] ? pre_q : cur_q;
+    end else begin : g_load_at_start
+      logic unused_emit_first;  // the membranes are cleared by emit_start itself
+      assign unused_emit_first = emit_first_q[co];
+      assign cur_d        = emit_start ? cur_start : cur_q;
+      assign cur_emit[co] = cur_q;
     end
     always_ff @(posedge clk_i or negedge rst_ni) begin : p_cur_emit_reg
       if (!rst_ni) begin
@@ -314,7 +345,6 @@ module dense_input_core #(
         cur_q <= cur_d;
       end
     end
-    assign cur_emit[co] = cur_q;
   end
 
   // ---------------------------------------------------------------------------------------------
@@ -451,6 +481,27 @@ module dense_input_core #(
     logic charge;
     assign charge = emit_active_q & ~charged_q;
     for (genvar co = 0; co < OutChannels; co++) begin : g_lif
+      // A copy of the leak shift and the model select per channel, loaded with the shared
+      // registers: one register each fanned out to every channel's shifters and operand
+      // selects (2,181 loads at digits layer 0, a 7 ns net on the core's critical path,
+      // docs/synthesis.md). `keep`: synthesis would merge the equal registers back into one.
+      logic [ShiftBits-1:0]    leak_shift_c_q;
+      logic                    model_lif_c_q;
+      logic [MembraneBits-1:0] v_charge;  // the membrane the charge half reads
+      (* keep *)
+      always_ff @(posedge clk_i or negedge rst_ni) begin : p_neuron_copy
+        if (!rst_ni) begin
+          leak_shift_c_q <= '0;
+          model_lif_c_q  <= 1'b0;
+        end else begin
+          leak_shift_c_q <= leak_shift_d;
+          model_lif_c_q  <= model_lif_d;
+        end
+      end
+      // The membrane is 0 at the start of every pixel (no membrane survives a pixel): with
+      // NeuronStages = 2 the first charge reads 0 instead of the register, which is not cleared.
+      assign v_charge = (NeuronStages == 2 && emit_first_q[co]) ? '0 : v_q[co];
+
       lif_unit #(
         .MembraneBits (MembraneBits),
         .CurrentBits  (CurrentBits),
@@ -458,25 +509,34 @@ module dense_input_core #(
       ) u_lif (
         .clk_i        (clk_i),
         .load_i       (charge),
-        .model_lif_i  (model_lif_q),
+        .model_lif_i  (model_lif_c_q),
         .reset_soft_i (reset_soft_q),
-        .leak_shift_i (leak_shift_q),
+        .leak_shift_i (leak_shift_c_q),
         .threshold_i  (threshold_q),
-        .v_i          (v_q[co]),
+        .v_i          (v_charge),
         .current_i    (cur_emit[co]),
         .spike_o      (spikes[co]),
         .v_o          (v_next[co])
       );
     end
 
-    // The membrane is 0 at the start of every pixel (no membrane survives a pixel).
+    // NeuronStages = 2: the fire half's membranes are written in every cycle the beat is
+    // offered (they depend only on the charge registers, held while the beat waits), so the
+    // write does not wait for out_ready_i; the first charge of a pixel reads 0 (above).
+    // NeuronStages = 1: written when the beat leaves, cleared at the start of a pixel.
     `DUALSPIKE_ALWAYS_COMB begin : p_membrane
       v_d = v_q;
-      if (out_fire) begin
-        v_d = v_next;
-      end
-      if (emit_start) begin
-        v_d = '0;
+      if (NeuronStages == 2) begin
+        if (charged_q) begin
+          v_d = v_next;
+        end
+      end else begin
+        if (out_fire) begin
+          v_d = v_next;
+        end
+        if (emit_start) begin
+          v_d = '0;
+        end
       end
     end
 
