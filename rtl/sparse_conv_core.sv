@@ -194,7 +194,8 @@ module sparse_conv_core #(
   logic [YBits-1:0]    yc_next;
   logic [SlotBits-1:0] sc_next;
   logic                in_fire;
-  logic                in_row_done;       // the beat completing an input row is accepted
+  logic                in_row_end;        // the beat at the write position ends an input row
+  logic                in_row_done;       // ... and is accepted
   logic                cap;               // a window is captured this cycle
   logic                cap_row_done;      // ... and it is the last pixel of its row
   logic                cap_ready;         // the window of the capture pointer is complete
@@ -228,7 +229,8 @@ module sparse_conv_core #(
                       || (int'(e_q) == int'(rows_below) && int'(xi_q) > int'(last_col));
 
   assign in_fire     = in_valid_i & in_ready_o;
-  assign in_row_done = in_fire && int'(ti_q) == Timesteps - 1 && int'(xi_q) == Width - 1;
+  assign in_row_end  = int'(ti_q) == Timesteps - 1 && int'(xi_q) == Width - 1;
+  assign in_row_done = in_fire && in_row_end;
 
   `DUALSPIKE_ALWAYS_COMB begin : p_input
     ti_d  = ti_q;
@@ -903,6 +905,21 @@ module sparse_conv_core #(
   assign sc_next = (int'(xc_q) != Width - 1) ? sc_q
                  : (int'(sc_q) == Kernel - 1) ? '0 : SlotBits'(int'(sc_q) + 1);
 
+  // The accept rule on the next state for either outcome of this cycle's input handshake, and
+  // the handshake picking one last: in_valid_i leaves the FIFO in front of the core, which may be
+  // placed far from it, and with the handshake first (through the accepted row into e_d) the
+  // rule's path went out to it and back (the digits network's critical path at 56.7 MHz,
+  // docs/synthesis.md). Both candidates start from this core's registers.
+  logic [EBits-1:0] e_if_fire, e_if_idle;
+  logic [XBits-1:0] xi_if_fire;
+  logic             ready_if_fire, ready_if_idle;
+  assign e_if_fire     = EBits'(int'(e_q) + int'(in_row_end) - int'(cap_row_done));
+  assign e_if_idle     = EBits'(int'(e_q) - int'(cap_row_done));
+  assign xi_if_fire    = (int'(ti_q) != Timesteps - 1) ? xi_q
+                       : (int'(xi_q) == Width - 1) ? '0 : XBits'(int'(xi_q) + 1);
+  assign ready_if_fire = accepts(e_if_fire, yc_d, xc_d, xi_if_fire);
+  assign ready_if_idle = accepts(e_if_idle, yc_d, xc_d, xi_q);
+
   `DUALSPIKE_ALWAYS_COMB begin : p_capture
     xc_d = xc_q;
     yc_d = yc_q;
@@ -932,7 +949,7 @@ module sparse_conv_core #(
     end else begin
       ti_q        <= ti_d;
       xi_q        <= xi_d;
-      in_ready_q  <= accepts(e_d, yc_d, xc_d, xi_d);
+      in_ready_q  <= in_fire ? ready_if_fire : ready_if_idle;
       yi_q        <= yi_d;
       si_q        <= si_d;
       e_q         <= e_d;
