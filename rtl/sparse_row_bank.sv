@@ -220,6 +220,12 @@ module sparse_row_bank #(
   logic [BmIdxBits-1:0]                         sc2b_bm_base_q;
   logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc2b_e_q;
   logic [ScanRows-1:0]                          sc2b_any_q;  // the row has an effectual bit
+  // Copies of sc2b_any_q[0], one per 32 bits of a queue row: the first push's row select (row 0
+  // or row 1) fans out to every bit of the queue's write data; from one register that net was
+  // the digits network's critical path (18.0 of 19.0 ns routing, docs/synthesis.md). `keep`:
+  // synthesis would merge the equal registers back into one.
+  localparam int SelCopies = (RowBits + 31) / 32;
+  logic [SelCopies-1:0]                         sc2b_first0_q;
 
   // Room for two more rows besides those queued and those SC1, SC1w, SC2 and SC2b may push (a
   // pop in the same cycle is not counted: the rule stays simple and the model exact). The rows
@@ -376,6 +382,10 @@ module sparse_row_bank #(
       sc2b_any_q[a] <= |sc2_e_q[a];
     end
   end
+  (* keep *)
+  always_ff @(posedge clk_i) begin : p_sc2b_first0
+    sc2b_first0_q <= {SelCopies{|sc2_e_q[0]}};
+  end
 
   // ---------------------------------------------------------------------------------------------
   // Row queue (circular buffer of QueueDepth entries: entry i in memory i % 2 at word i / 2, so
@@ -394,7 +404,12 @@ module sparse_row_bank #(
   // The pushes of this cycle: the first to entry q_tail_q, the second (both rows) to the next.
   logic [RowBits-1:0]  push_first, push_second;
   logic [RankBits-1:0] push_first_n, push_second_n;
-  assign push_first    = push[0] ? sc2b_row[0] : sc2b_row[1];
+  // The row data select needs no sc2b_v_q: the data is written only with a push.
+  for (genvar k = 0; k < SelCopies; k++) begin : g_push_first
+    localparam int Lo = 32 * k;
+    localparam int Hi = (32 * k + 31 < RowBits) ? 32 * k + 31 : RowBits - 1;
+    assign push_first[Hi:Lo] = sc2b_first0_q[k] ? sc2b_row[0][Hi:Lo] : sc2b_row[1][Hi:Lo];
+  end
   assign push_second   = sc2b_row[1];
   assign push_first_n  = push[0] ? sc2b_n_q[0] : sc2b_n_q[1];
   assign push_second_n = sc2b_n_q[1];
