@@ -382,9 +382,12 @@ module sparse_row_bank #(
       sc2b_any_q[a] <= |sc2_e_q[a];
     end
   end
-  (* keep *)
-  always_ff @(posedge clk_i) begin : p_sc2b_first0
-    sc2b_first0_q <= {SelCopies{|sc2_e_q[0]}};
+  // One process per copy: Yosys merged the bits of one process's replicated assignment.
+  for (genvar k = 0; k < SelCopies; k++) begin : g_first0_copy
+    (* keep *)
+    always_ff @(posedge clk_i) begin : p_sc2b_first0
+      sc2b_first0_q[k] <= |sc2_e_q[0];
+    end
   end
 
   // ---------------------------------------------------------------------------------------------
