@@ -256,11 +256,14 @@ class SpikeMaxpoolCore(LayerCore):
 _DETECTOR = ("prefix_sum.sv", "sparsity_detector.sv")
 #: The LIF unit and its two halves (it registers between them when a core's schedule has room).
 _LIF = ("lif_charge.sv", "lif_fire.sv", "lif_unit.sv")
-_DENSE_INPUT = (*_DETECTOR, *_LIF, "dense_line_buffer.sv", "dense_bank.sv", "dense_input_core.sv")
+#: A copy of the neuron configuration per LIF unit, in the cores with many units.
+_LIF_COPIED = (*_LIF, "neuron_config_copy.sv")
+_DENSE_INPUT = (*_DETECTOR, *_LIF_COPIED, "dense_line_buffer.sv", "dense_bank.sv",
+                "dense_input_core.sv")
 
 SPARSE_CONV = SparseConvCore(
-    "sparse_conv_core", ("popcount.sv", "prefix_sum.sv", *_LIF, "sdp_ram.sv", "pair_select.sv",
-                         "sparse_row_bank.sv", "sparse_conv_core.sv"),
+    "sparse_conv_core", ("popcount.sv", "prefix_sum.sv", *_LIF_COPIED, "sdp_ram.sv",
+                         "pair_select.sv", "sparse_row_bank.sv", "sparse_conv_core.sv"),
     kind="conv", has_memory=True, placed=True, per_bank_bias=True, min_span=3,
     cycles="golden.cycles.sparse_conv")
 SPARSE_LINEAR = SparseLinearCore(

@@ -481,23 +481,27 @@ module dense_input_core #(
     logic charge;
     assign charge = emit_active_q & ~charged_q;
     for (genvar co = 0; co < OutChannels; co++) begin : g_lif
-      // A copy of the leak shift and the model select per channel, loaded with the shared
-      // registers: one register each fanned out to every channel's shifters and operand
-      // selects (2,181 loads at digits layer 0, a 7 ns net on the core's critical path,
-      // docs/synthesis.md). `keep`: synthesis would merge the equal registers back into one.
+      // A copy of the neuron configuration per channel (rtl/neuron_config_copy.sv): one
+      // register each fanned out to every channel's shifters and operand selects (2,181 loads
+      // at digits layer 0) was a 7 ns net on the core's critical path.
+      logic [MembraneBits-1:0] threshold_c_q;
       logic [ShiftBits-1:0]    leak_shift_c_q;
-      logic                    model_lif_c_q;
+      logic                    model_lif_c_q, reset_soft_c_q;
       logic [MembraneBits-1:0] v_charge;  // the membrane the charge half reads
-      (* keep *)
-      always_ff @(posedge clk_i or negedge rst_ni) begin : p_neuron_copy
-        if (!rst_ni) begin
-          leak_shift_c_q <= '0;
-          model_lif_c_q  <= 1'b0;
-        end else begin
-          leak_shift_c_q <= leak_shift_d;
-          model_lif_c_q  <= model_lif_d;
-        end
-      end
+      neuron_config_copy #(
+        .MembraneBits (MembraneBits)
+      ) u_config (
+        .clk_i        (clk_i),
+        .rst_ni       (rst_ni),
+        .threshold_i  (threshold_d),
+        .leak_shift_i (leak_shift_d),
+        .model_lif_i  (model_lif_d),
+        .reset_soft_i (reset_soft_d),
+        .threshold_o  (threshold_c_q),
+        .leak_shift_o (leak_shift_c_q),
+        .model_lif_o  (model_lif_c_q),
+        .reset_soft_o (reset_soft_c_q)
+      );
       // The membrane is 0 at the start of every pixel (no membrane survives a pixel): with
       // NeuronStages = 2 the first charge reads 0 instead of the register, which is not cleared.
       assign v_charge = (NeuronStages == 2 && emit_first_q[co]) ? '0 : v_q[co];
@@ -510,9 +514,9 @@ module dense_input_core #(
         .clk_i        (clk_i),
         .load_i       (charge),
         .model_lif_i  (model_lif_c_q),
-        .reset_soft_i (reset_soft_q),
+        .reset_soft_i (reset_soft_c_q),
         .leak_shift_i (leak_shift_c_q),
-        .threshold_i  (threshold_q),
+        .threshold_i  (threshold_c_q),
         .v_i          (v_charge),
         .current_i    (cur_emit[co]),
         .spike_o      (spikes[co]),

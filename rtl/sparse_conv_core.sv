@@ -730,27 +730,25 @@ module sparse_conv_core #(
         // between the halves (rtl/lif_unit.sv, Stages): the charge runs in the LIF stage, the
         // fire in the write stage, which reads them only with a row in it that the LIF stage
         // loaded.
-        // A copy of the neuron configuration per LIF unit, loaded with the shared registers:
-        // one register fanned out to every unit's shifters, operand selects and threshold
-        // adders was the events network's critical path (the leak shift -> lif_charge -> the
-        // membrane, docs/synthesis.md). `keep`: synthesis would merge equal registers into one.
+        // A copy of the neuron configuration per LIF unit (rtl/neuron_config_copy.sv): one
+        // register fanned out to every unit was the events network's critical path.
         logic [MembraneBits-1:0] threshold_c_q;
         logic [ShiftBits-1:0]    leak_shift_c_q;
         logic                    model_lif_c_q, reset_soft_c_q;
-        (* keep *)
-        always_ff @(posedge clk_i or negedge rst_ni) begin : p_neuron_copy
-          if (!rst_ni) begin
-            threshold_c_q  <= '0;
-            leak_shift_c_q <= '0;
-            model_lif_c_q  <= 1'b0;
-            reset_soft_c_q <= 1'b0;
-          end else begin
-            threshold_c_q  <= threshold_d;
-            leak_shift_c_q <= leak_shift_d;
-            model_lif_c_q  <= model_lif_d;
-            reset_soft_c_q <= reset_soft_d;
-          end
-        end
+        neuron_config_copy #(
+          .MembraneBits (MembraneBits)
+        ) u_config (
+          .clk_i        (clk_i),
+          .rst_ni       (rst_ni),
+          .threshold_i  (threshold_d),
+          .leak_shift_i (leak_shift_d),
+          .model_lif_i  (model_lif_d),
+          .reset_soft_i (reset_soft_d),
+          .threshold_o  (threshold_c_q),
+          .leak_shift_o (leak_shift_c_q),
+          .model_lif_o  (model_lif_c_q),
+          .reset_soft_o (reset_soft_c_q)
+        );
 
         lif_unit #(
           .MembraneBits (MembraneBits),
