@@ -587,16 +587,28 @@ module sparse_linear_core #(
       .weight_count_o   (wcount)
     );
 
-    // Packed weight of each lane: its address registered at the edge the beat fires, the word
-    // read at the next (the detector holds the beat, the address stage its address and the
-    // memory its read word while row_ready is low), summed in the weight stage (sign-extended;
-    // invalid lanes read an unused word and add 0).
+    // Packed weight of each lane: its address (the group's base and the lane's packed index)
+    // registered at the edge the beat fires, the word read at the next (the detector holds the
+    // beat, the address stage its address and the memory its read word while row_ready is
+    // low), summed in the weight stage (sign-extended; invalid lanes read an unused word and
+    // add 0). The base and the index are registered apart and added on the way into the
+    // memory's address register: as one sum registered, the detector's lane select and the
+    // adder were one path (the events network's critical path, docs/synthesis.md).
+    logic [BaseBits-1:0] ast_base_q;  // address stage: the beat's group base
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_ast_base
+      if (!rst_ni) begin
+        ast_base_q <= '0;
+      end else if (row_ready) begin
+        ast_base_q <= grp_base_q;
+      end
+    end
+
     for (genvar l = 0; l < Lanes; l++) begin : g_lane
-      logic [WAddrBits-1:0]  addr;
-      logic [WAddrBits-1:0]  ast_addr_q;
+      logic [PosBits-1:0]    ast_idx_q;  // address stage: the lane's packed index
+      logic [WAddrBits-1:0]  ast_addr;
       logic [WeightBits-1:0] weight_rd;
       logic [WeightBits-1:0] weight;
-      assign addr = WAddrBits'(grp_base_q + BaseBits'(lane_idx[l*PosBits +: PosBits]));
+      assign ast_addr = WAddrBits'(ast_base_q + BaseBits'(ast_idx_q));
       sdp_ram #(
         .Width    (WeightBits),
         .Depth    (WeightDep),
@@ -607,16 +619,16 @@ module sparse_linear_core #(
         .waddr_i (WAddrBits'(cfg_addr_i)),
         .wdata_i (cfg_data_i[WeightBits-1:0]),
         .re_i    (row_ready),
-        .raddr_i (ast_addr_q),
+        .raddr_i (ast_addr),
         .rdata_o (weight_rd)
       );
       always_ff @(posedge clk_i or negedge rst_ni) begin : p_lane_reg
         if (!rst_ni) begin
-          ast_addr_q       <= '0;
+          ast_idx_q        <= '0;
           ast_lane_ok_q[l] <= 1'b0;
           wst_lane_ok_q[l] <= 1'b0;
         end else if (row_ready) begin
-          ast_addr_q       <= addr;
+          ast_idx_q        <= lane_idx[l*PosBits +: PosBits];
           ast_lane_ok_q[l] <= out_valid & lane_valid[l];
           wst_lane_ok_q[l] <= ast_lane_ok_q[l];
         end
