@@ -265,7 +265,11 @@ module sparse_row_bank #(
   for (genvar a = 0; a < ScanRows; a++) begin : g_scan_row
     for (genvar g = 0; g < Groups; g++) begin : g_scan_bitmap
       // Row B of the last pair does not exist when R is odd: no read (SC1 masks the row).
-      assign bm_re[a * Groups + g]    = sc_go && int'(sc_r_q) + a < Rows;
+      // Read in every cycle, not only on sc_go: SC1 takes the word only in the cycle after a
+      // go (its words are registered every cycle, used under sc1w_v_q). With the go as the
+      // block RAMs' enable, the scan's control reached every bitmap copy spread over the die:
+      // the digits network's critical path (docs/synthesis.md).
+      assign bm_re[a * Groups + g]    = int'(sc_r_q) + a < Rows;
       assign bm_raddr[a * Groups + g] = BmIdxBits'(int'(sc_bm_base_q) + a * Groups + g);
       assign sc_wrow[a][g]            = bm_rdata[a * Groups + g];
     end
