@@ -443,21 +443,6 @@ module sparse_linear_core #(
   logic                        sk_last_d, sk_last_q;
 
   for (genvar p = 0; p < Parallel; p++) begin : g_bank
-    // The bank's copy of the stall (row_ready = !sk_valid_q), loaded with the skid register:
-    // the one register drove every bank's detector, address, weight and accumulator enables
-    // and was placed away from all of them; its path to the frame buffer's read (through the
-    // detectors' ready and the acceptance) was the events network's critical path
-    // (docs/synthesis.md). `keep`: synthesis would merge the equal registers back into one.
-    logic bank_ready_q;
-    (* keep *)
-    always_ff @(posedge clk_i or negedge rst_ni) begin : p_ready_copy
-      if (!rst_ni) begin
-        bank_ready_q <= 1'b1;
-      end else begin
-        bank_ready_q <= ~sk_valid_d;
-      end
-    end
-
     logic                              cfg_bitmap_we, cfg_weight_we;
     // Two copies of the bitmaps, one per read address (issue and step position): as one array
     // Yosys shares a read port between the two reads and puts the stage load, late through
@@ -594,7 +579,7 @@ module sparse_linear_core #(
       .eff_sums_i       (stg_eff_sums_q),
       .weight_sums_i    (stg_weight_sums_q),
       .out_valid_o      (out_valid),
-      .out_ready_i      (bank_ready_q),
+      .out_ready_i      (row_ready),
       .out_lane_valid_o (lane_valid),
       .out_pos_o        (lane_pos),
       .out_idx_o        (lane_idx),
@@ -613,7 +598,7 @@ module sparse_linear_core #(
     always_ff @(posedge clk_i or negedge rst_ni) begin : p_ast_base
       if (!rst_ni) begin
         ast_base_q <= '0;
-      end else if (bank_ready_q) begin
+      end else if (row_ready) begin
         ast_base_q <= grp_base_q;
       end
     end
@@ -633,7 +618,7 @@ module sparse_linear_core #(
         .we_i    (cfg_weight_we && (int'(cfg_addr_i) < WeightDep)),
         .waddr_i (WAddrBits'(cfg_addr_i)),
         .wdata_i (cfg_data_i[WeightBits-1:0]),
-        .re_i    (bank_ready_q),
+        .re_i    (row_ready),
         .raddr_i (ast_addr),
         .rdata_o (weight_rd)
       );
@@ -642,7 +627,7 @@ module sparse_linear_core #(
           ast_idx_q        <= '0;
           ast_lane_ok_q[l] <= 1'b0;
           wst_lane_ok_q[l] <= 1'b0;
-        end else if (bank_ready_q) begin
+        end else if (row_ready) begin
           ast_idx_q        <= lane_idx[l*PosBits +: PosBits];
           ast_lane_ok_q[l] <= out_valid & lane_valid[l];
           wst_lane_ok_q[l] <= ast_lane_ok_q[l];
@@ -667,7 +652,7 @@ module sparse_linear_core #(
     // goes to the row register with the bias instead, and the accumulator restarts.
     `DUALSPIKE_ALWAYS_COMB begin : p_acc
       acc_d = acc_q;
-      if (bank_ready_q) begin
+      if (row_ready) begin
         acc_d = wst_row_end_q ? '0 : acc_q + beat_sum;
       end
     end
