@@ -234,7 +234,13 @@ module sparse_row_bank #(
   // sum in the rule, and the rule's fanout to the scan, were the events network's critical
   // path, docs/synthesis.md).
   logic [QCountBits-1:0] q_claimed_q;
-  assign sc_go   = loaded_i[sc_slot_q] && !scanned_q[sc_slot_q]
+  // The core's slot flags as this bank saw them at the last edge: set a cycle after the core's
+  // (a captured pixel is scanned from the second cycle after its capture), cleared at the same
+  // edge (release_i), so a released slot is never scanned again. From the core's registers
+  // straight into the go, the flags were the events network's critical path (a register of
+  // the conv core across the die, through the go into the scan registers, docs/synthesis.md).
+  logic [Slots-1:0]      sc_loaded_q;
+  assign sc_go   = sc_loaded_q[sc_slot_q] && !scanned_q[sc_slot_q]
                    && int'(q_claimed_q) <= QueueDepth - ScanRows;
   assign sc_last = int'(sc_t_q) == Timesteps - 1 && int'(sc_r_q) + ScanRows >= Rows;
 
@@ -1002,6 +1008,7 @@ module sparse_row_bank #(
       sc_t_q       <= '0;
       sc_r_q       <= '0;
       scanned_q    <= '0;
+      sc_loaded_q  <= '0;
       sc1_v_q      <= 1'b0;
       sc1_slot_q   <= '0;
       sc1_last_q   <= 1'b0;
@@ -1084,6 +1091,7 @@ module sparse_row_bank #(
         end
       end
       scanned_q    <= scanned_d;
+      sc_loaded_q  <= loaded_i & ~release_i;
       sc1_v_q      <= sc_go;
       sc1_slot_q   <= sc_slot_q;
       sc1_last_q   <= sc_last;

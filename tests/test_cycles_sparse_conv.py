@@ -56,13 +56,14 @@ def _run(weight, frames, hw: ConvHw) -> SparseConvStepped:
 
 
 def test_single_pixel_known_answer():
-    """1x1 frame, one tap, one channel, P = L = 1: accept 0, capture 1, scan 2 (SC0), 3 (SC1),
-    4 (SC1w), 5 (SC2), 6 (SC2b, queued), issue 7, E0 8, E0q 9, E0b 10, E1 11, E1w 12, E1b 13,
-    E2 14, E2b 15, E3 16 (written), done 17 = the neuron stage's read, bias + current 18, LIF
-    19, output register 20: 21 cycles from the first input beat to the output beat."""
+    """1x1 frame, one tap, one channel, P = L = 1: accept 0, capture 1, the bank's copy of the
+    slot flags 2, scan 3 (SC0), 4 (SC1), 5 (SC1w), 6 (SC2), 7 (SC2b, queued), issue 8, E0 9,
+    E0q 10, E0b 11, E1 12, E1w 13, E1b 14, E2 15, E2b 16, E3 17 (written), done 18 = the neuron
+    stage's read, bias + current 19, LIF 20, output register 21: 22 cycles from the first input
+    beat to the output beat."""
     weight = np.ones((1, 1, 1, 1), dtype=np.int64)
     frame = np.ones((1, 1, 1, 1), dtype=np.uint8)
-    assert frame_cycles(weight, [frame], ConvHw(1, 1, 1)) == [21]
+    assert frame_cycles(weight, [frame], ConvHw(1, 1, 1)) == [22]
     model = _run(weight, [frame, frame], ConvHw(1, 1, 1))
     # The one-slot line buffer takes the next frame's pixel once the window was captured; the
     # second window goes to the other slot at once.
@@ -71,13 +72,13 @@ def test_single_pixel_known_answer():
 
 
 @pytest.mark.parametrize(("channels", "stages", "cycles"),
-                         [(2, 1, 21), (4, 1, 22), (5, 2, 24), (9, 2, 26)])
+                         [(2, 1, 22), (4, 1, 23), (5, 2, 25), (9, 2, 27)])
 def test_two_lif_cycles_from_five_rows(channels, stages, cycles):
     """The known answer above with R rows in one bank (P = 1), only row 0 with a pair: the bank
-    is done at 17 as before (its empty rows leave the scan earlier), the neuron stage reads two
-    rows per cycle from 17, its last at 17 + ceil(R/2) - 1, then bias + current, the LIF units
+    is done at 18 as before (its empty rows leave the scan earlier), the neuron stage reads two
+    rows per cycle from 18, its last at 18 + ceil(R/2) - 1, then bias + current, the LIF units
     (two cycles from R = 5, lif_stages: charge, then fire and the write), the output register:
-    21 + ceil(R/2) - 1 + (lif_stages - 1) cycles."""
+    22 + ceil(R/2) - 1 + (lif_stages - 1) cycles."""
     weight = np.zeros((channels, 1, 1, 1), dtype=np.int64)
     weight[0, 0, 0, 0] = 1
     frame = np.ones((1, 1, 1, 1), dtype=np.uint8)

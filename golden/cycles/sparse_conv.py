@@ -18,7 +18,9 @@ The schedule it models (each item one RTL register stage):
   staging register for the free window slot (WINDOW_SLOTS slots, used in turn), once the drain
   of the previous window is in its last word (the drain writes a window's T words to the banks
   in the T cycles after its capture).
-* **Banks** (P of them, each on its own): per loaded slot, the scan walks the rows (t, r), two
+* **Banks** (P of them, each on its own): per loaded slot (a bank registers the core's slot
+  flags: a capture reaches its scan a cycle later, a release at the same edge), the scan walks
+  the rows (t, r), two
   rows of a timestep per cycle, while the queue of ROW_QUEUE_DEPTH rows has room for two more
   rows than it holds and its SCAN_STAGES pipeline stages may push; SCAN_STAGES cycles after a
   pair of rows is scanned each with effectual pairs (``n > 0``) enters the queue; the front row
@@ -164,6 +166,9 @@ class _BankModel:
         self.queue_depth = queue_depth
         self.sc_slot = self.sc_t = self.sc_r = 0
         self.scanned = [False] * slots
+        # The core's slot flags as the bank registered them at the last edge (sc_loaded_q): a
+        # capture reaches the scan a cycle late, a release at once.
+        self.loaded_seen = [False] * slots
         # (slot, t, r, last) of the row pair in each scan stage SC1, SC1w, SC2, SC2b, or None.
         self.scan: list[tuple[int, int, int, bool] | None] = [None] * SCAN_STAGES
         self.queue: list[tuple[int, int]] = []   # (slot, n) of each queued row, front first
@@ -180,7 +185,7 @@ class _BankModel:
         pixel."""
         in_flight = SCAN_ROWS * sum(stage is not None for stage in self.scan)
         room = len(self.queue) + in_flight + SCAN_ROWS <= self.queue_depth
-        sc_go = loaded[self.sc_slot] and not self.scanned[self.sc_slot] and room
+        sc_go = self.loaded_seen[self.sc_slot] and not self.scanned[self.sc_slot] and room
         sc_last = self.sc_t == self.steps - 1 and self.sc_r + SCAN_ROWS >= self.rows
         pushed = []
         if self.scan[-1] is not None:
@@ -203,6 +208,7 @@ class _BankModel:
         for slot in range(self.slots):
             self.outstanding[slot] += (sum(1 for s, _ in pushed if s == slot)
                                        - (row_done and self.beats[-1][0] == slot))
+        self.loaded_seen = [bool(flag) and slot != release for slot, flag in enumerate(loaded)]
         if release is not None:
             self.scanned[release] = self.scan_fin[release] = False
         if sc_go and sc_last:
