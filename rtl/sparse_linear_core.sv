@@ -31,9 +31,10 @@
 //     has emitted its last beat (lock-step), so a group costs max_p max(1, ceil(e_p / L)) cycles;
 //   each beat: the L packed addresses base_p + idx are registered at the beat's edge (the
 //     address stage), the weights read there at the next edge (one sdp_ram copy per lane:
-//     synchronous block / LUT RAM) and summed into the bank's accumulator in the cycle after,
-//     the weight stage (both stages move with the detectors: all stall together);
-//   after a row's last beat left the weight stage: I = bias + accumulator -> row register (one
+//     synchronous block / LUT RAM; the weight stage), registered at the edge after and summed
+//     into the bank's accumulator in that cycle, the sum stage (the three stages move with the
+//     detectors: all stall together);
+//   after a row's last beat left the sum stage: I = bias + accumulator -> row register (one
 //     cycle; a second, skid register takes the row when the first is held by the output, so the
 //     stages' stall comes from a flip-flop, not through the output's ready; the row's P
 //     membranes are selected as it enters) -> neuron step of the P features (membranes of all O
@@ -43,8 +44,8 @@
 //   Timestep t may start once the last pixel's beat of timestep t has arrived (early start).
 // Latency: first group of timestep t in the group stage two cycles after that beat (the frame
 //   buffer's read register: linear_frame_buffer), in the detectors one cycle later; output beat
-//   of t leaves 3 + NeuronStages cycles after the last beat of its last group (address stage,
-//   weight stage, row register, [fire register,] output register).
+//   of t leaves 4 + NeuronStages cycles after the last beat of its last group (address stage,
+//   weight stage, sum stage, row register, [fire register,] output register).
 // Throughput: cycles per frame = sum over (t, r, g) of max_p max(1, ceil(e / L)), plus the input
 //   and the tail; golden.cycles.sparse_linear models it exactly (free-running streams).
 //
@@ -231,7 +232,7 @@ module sparse_linear_core #(
   logic [Parallel-1:0]   det_in_ready;       // per bank: detector can take a group
   logic                  all_free;           // every detector can take a group
   logic                  row_ready;          // the row register can take a row; else the detectors
-                                             // and the weight stage stall
+                                             // and the weight stages stall
 
   // The group stage's tags (shared by all banks; the bitmaps are per bank, below).
   logic                  stg_valid_d, stg_valid_q;
@@ -364,19 +365,22 @@ module sparse_linear_core #(
 
   // ---------------------------------------------------------------------------------------------
   // Address stage (the beat whose weight addresses are registered: one cycle behind the
-  // detectors) and weight stage (the beat whose weights are being read: two cycles behind),
-  // both stalled with the detectors. The address register splits the detector's lane select and
-  // the base adder from the weight memory's read (the events network's critical path,
-  // docs/synthesis.md).
+  // detectors), weight stage (the beat whose weights are being read: two cycles behind) and sum
+  // stage (the beat whose weights are registered and summed: three cycles behind), all stalled
+  // with the detectors. The address register splits the detector's lane select and the base
+  // adder from the weight memory's read (the events network's critical path); the weight
+  // register, the block RAM's clock-to-out (5.8 ns on the ECP5 without its output register,
+  // which Yosys does not use) from the lane sum (the digits network's, docs/synthesis.md).
   // ---------------------------------------------------------------------------------------------
-  logic                  ast_busy_q, wst_busy_q;       // the stage holds a beat of a group
-  logic                  ast_row_end_q, wst_row_end_q; // ... the last beat of its row
-  logic [TBits-1:0]      ast_t_q, wst_t_q;
-  logic [RBits-1:0]      ast_r_q, wst_r_q;
-  logic                  ast_last_r_q, wst_last_r_q;   // ... of the last row of its timestep
-  logic                  row_load;           // the row leaves the weight stage for the row register
+  logic                  ast_busy_q, wst_busy_q, sst_busy_q;          // the stage holds a beat
+  logic                  ast_row_end_q, wst_row_end_q, sst_row_end_q; // ... its row's last beat
+  logic [TBits-1:0]      ast_t_q, wst_t_q, sst_t_q;
+  logic [RBits-1:0]      ast_r_q, wst_r_q, sst_r_q;
+  logic                  ast_last_r_q, wst_last_r_q, sst_last_r_q;    // ... of its timestep's
+                                                                       // last row
+  logic                  row_load;           // the row leaves the sum stage for the row register
 
-  assign row_load = wst_row_end_q & row_ready;
+  assign row_load = sst_row_end_q & row_ready;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_stage_reg
     if (!rst_ni) begin
@@ -390,6 +394,11 @@ module sparse_linear_core #(
       wst_t_q       <= '0;
       wst_r_q       <= '0;
       wst_last_r_q  <= 1'b0;
+      sst_busy_q    <= 1'b0;
+      sst_row_end_q <= 1'b0;
+      sst_t_q       <= '0;
+      sst_r_q       <= '0;
+      sst_last_r_q  <= 1'b0;
     end else if (row_ready) begin
       ast_busy_q    <= grp_busy_q;
       ast_row_end_q <= row_done;
@@ -401,6 +410,11 @@ module sparse_linear_core #(
       wst_t_q       <= ast_t_q;
       wst_r_q       <= ast_r_q;
       wst_last_r_q  <= ast_last_r_q;
+      sst_busy_q    <= wst_busy_q;
+      sst_row_end_q <= wst_row_end_q;
+      sst_t_q       <= wst_t_q;
+      sst_r_q       <= wst_r_q;
+      sst_last_r_q  <= wst_last_r_q;
     end
   end
 
@@ -466,9 +480,9 @@ module sparse_linear_core #(
     logic [Lanes-1:0]                  wst_lane_ok_q;  // weight stage: lane l carries a weight
     logic [Lanes-1:0][CB-1:0]          lane_weight;    // ... sign-extended, or 0
     logic [Lanes:0][CB-1:0]            lane_partial;
-    logic [CB-1:0]                     beat_sum;       // sum of the weight-stage beat's weights
+    logic [CB-1:0]                     beat_sum;       // sum of the sum-stage beat's weights
     logic [CB-1:0]                     acc_d, acc_q;   // sum of the row's earlier beats
-    logic [FeatBits-1:0]               feat;           // feature of the weight stage's row
+    logic [FeatBits-1:0]               feat;           // feature of the sum stage's row
     logic [CB-1:0]                     bias;
 
     assign cfg_bitmap_we = cfg_valid_i && (cfg_sel_i == 2'd0) && (cfg_bank_i == BankBits'(p));
@@ -590,8 +604,8 @@ module sparse_linear_core #(
     // Packed weight of each lane: its address (the group's base and the lane's packed index)
     // registered at the edge the beat fires, the word read at the next (the detector holds the
     // beat, the address stage its address and the memory its read word while row_ready is
-    // low), summed in the weight stage (sign-extended; invalid lanes read an unused word and
-    // add 0). The base and the index are registered apart and added on the way into the
+    // low), registered at the next (invalid lanes read an unused word and register 0) and
+    // summed in the sum stage (sign-extended). The base and the index are registered apart and added on the way into the
     // memory's address register: as one sum registered, the detector's lane select and the
     // adder were one path (the events network's critical path, docs/synthesis.md).
     logic [BaseBits-1:0] ast_base_q;  // address stage: the beat's group base
@@ -607,7 +621,7 @@ module sparse_linear_core #(
       logic [PosBits-1:0]    ast_idx_q;  // address stage: the lane's packed index
       logic [WAddrBits-1:0]  ast_addr;
       logic [WeightBits-1:0] weight_rd;
-      logic [WeightBits-1:0] weight;
+      logic [WeightBits-1:0] sst_weight_q;  // sum stage: the lane's weight, or 0
       assign ast_addr = WAddrBits'(ast_base_q + BaseBits'(ast_idx_q));
       sdp_ram #(
         .Width    (WeightBits),
@@ -627,14 +641,15 @@ module sparse_linear_core #(
           ast_idx_q        <= '0;
           ast_lane_ok_q[l] <= 1'b0;
           wst_lane_ok_q[l] <= 1'b0;
+          sst_weight_q     <= '0;
         end else if (row_ready) begin
           ast_idx_q        <= lane_idx[l*PosBits +: PosBits];
           ast_lane_ok_q[l] <= out_valid & lane_valid[l];
           wst_lane_ok_q[l] <= ast_lane_ok_q[l];
+          sst_weight_q     <= wst_lane_ok_q[l] ? weight_rd : '0;
         end
       end
-      assign weight         = wst_lane_ok_q[l] ? weight_rd : '0;
-      assign lane_weight[l] = {{(CB - WeightBits){weight[WeightBits-1]}}, weight};
+      assign lane_weight[l] = {{(CB - WeightBits){sst_weight_q[WeightBits-1]}}, sst_weight_q};
     end
 
     // Sum of the lanes as a chain of continuous assigns (a netlist costs Icarus less than a
@@ -645,15 +660,15 @@ module sparse_linear_core #(
     end
     assign beat_sum = lane_partial[Lanes];
 
-    assign feat = FeatBits'(wst_r_q) * FeatBits'(Parallel) + FeatBits'(p);
+    assign feat = FeatBits'(sst_r_q) * FeatBits'(Parallel) + FeatBits'(p);
     assign bias = (int'(feat) < OutFeatures) ? CB'($signed(bias_mem[OIdxBits'(feat)])) : '0;
 
-    // The weight-stage beat adds into the accumulator when the stage moves; a row's last beat
+    // The sum-stage beat adds into the accumulator when the stage moves; a row's last beat
     // goes to the row register with the bias instead, and the accumulator restarts.
     `DUALSPIKE_ALWAYS_COMB begin : p_acc
       acc_d = acc_q;
       if (row_ready) begin
-        acc_d = wst_row_end_q ? '0 : acc_q + beat_sum;
+        acc_d = sst_row_end_q ? '0 : acc_q + beat_sum;
       end
     end
 
@@ -687,7 +702,7 @@ module sparse_linear_core #(
   logic                  row_free;          // the row register can be loaded this cycle
   logic                  out_free;          // the output register can take a beat
   logic                  row_take_skid;     // the row register takes the skid's row
-  logic                  row_take_new;      // the row register takes the weight stage's row
+  logic                  row_take_new;      // the row register takes the sum stage's row
 
   assign out_free      = ~out_valid_o | out_ready_i;
   assign row_free      = ~row_valid_q | row_fire;
@@ -721,15 +736,15 @@ module sparse_linear_core #(
     end else if (row_take_new) begin
       row_valid_d = 1'b1;
       row_cur_d   = row_sum;
-      row_t_d     = wst_t_q;
-      row_r_d     = wst_r_q;
-      row_last_d  = wst_last_r_q;
+      row_t_d     = sst_t_q;
+      row_r_d     = sst_r_q;
+      row_last_d  = sst_last_r_q;
     end else if (row_load) begin
       sk_valid_d  = 1'b1;
       sk_cur_d    = row_sum;
-      sk_t_d      = wst_t_q;
-      sk_r_d      = wst_r_q;
-      sk_last_d   = wst_last_r_q;
+      sk_t_d      = sst_t_q;
+      sk_r_d      = sst_r_q;
+      sk_last_d   = sst_last_r_q;
     end
   end
 
@@ -859,7 +874,7 @@ module sparse_linear_core #(
     end
 
     // The membranes a row steps are selected from all features' membranes when the row enters
-    // the row register (from the skid or from the weight stage, both registers), not after it:
+    // the row register (from the skid or from the sum stage, both registers), not after it:
     // the neuron loop (membrane -> lif_unit -> membrane) then holds no O/P-to-1 select
     // (docs/synthesis.md). A membrane the row going into the beat writes at that edge is
     // forwarded (only a row of the same features: R = 1, or R = 2 with NeuronStages = 2).
@@ -876,17 +891,17 @@ module sparse_linear_core #(
     logic [RBits-1:0] r_in;         // row and timestep of the row entering the row register
     logic [TBits-1:0] t_in;
     logic             row_forward;  // it steps the membranes the firing row writes now
-    assign r_in        = row_take_skid ? sk_r_q : wst_r_q;
-    assign t_in        = row_take_skid ? sk_t_q : wst_t_q;
+    assign r_in        = row_take_skid ? sk_r_q : sst_r_q;
+    assign t_in        = row_take_skid ? sk_t_q : sst_t_q;
     assign row_forward = emit_fire && r_in == emit_r && t_in != '0;
 
     for (genvar p = 0; p < Parallel; p++) begin : g_lif
       logic [FeatBits-1:0]     feat_skid, feat_new;  // bank p's feature in either incoming row
       logic [MembraneBits-1:0] v_skid, v_new;        // their stored membranes
       assign feat_skid = FeatBits'(sk_r_q) * FeatBits'(Parallel) + FeatBits'(p);
-      assign feat_new  = FeatBits'(wst_r_q) * FeatBits'(Parallel) + FeatBits'(p);
+      assign feat_new  = FeatBits'(sst_r_q) * FeatBits'(Parallel) + FeatBits'(p);
       assign v_skid    = stored_membrane(vmem_q, feat_skid, sk_t_q);
-      assign v_new     = stored_membrane(vmem_q, feat_new, wst_t_q);
+      assign v_new     = stored_membrane(vmem_q, feat_new, sst_t_q);
 
       `DUALSPIKE_ALWAYS_COMB begin : p_row_membrane
         v_row_d[p] = v_row_q[p];
@@ -1045,11 +1060,12 @@ module sparse_linear_core #(
       // RowDoneReady_A: a row's last beat enters the address stage only when the stage moves.
       if (row_done) begin
         assert (row_ready)
-          else $error("RowDoneReady_A: a row finished while the weight stage was stalled");
+          else $error("RowDoneReady_A: a row finished while the weight stages were stalled");
       end
       // CfgIdle_A: no configuration write while a group is in flight.
       if (cfg_valid_i) begin
-        assert (!stg_valid_q && !grp_busy_q && !ast_busy_q && !wst_busy_q && !row_valid_q
+        assert (!stg_valid_q && !grp_busy_q && !ast_busy_q && !wst_busy_q && !sst_busy_q
+                && !row_valid_q
                 && !sk_valid_q && !emit_valid)
           else $error("CfgIdle_A: configuration write while a frame is being computed");
       end

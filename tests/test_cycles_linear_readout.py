@@ -68,16 +68,16 @@ def test_empty_layer_costs_one_cycle_per_group():
 
 def test_single_frame_closed_form():
     """One pixel, one group, one row: into the group stage two edges after beat t, into the
-    detector one edge later, one cycle per group, 4-cycle tail."""
+    detector one edge later, one cycle per group, 5-cycle tail."""
     steps = 4
     result = linear_model.model(np.zeros((1, 3), dtype=np.int64),
                                 [np.zeros((steps, 3), dtype=np.int64)], pixels=1, parallel=1,
                                 lanes=1, group=8)
     # beat t is accepted at edge t, so timestep t enters the group stage at edge t+2
     # (AVAIL_LATENCY), the detector at edge t+3 (STAGE_LATENCY) and its one-cycle group ends at
-    # edge t+4; the last (t = T-1) ends at edge T+3, its beat leaves 4 later (address stage,
-    # weight stage, row register, output register).
-    assert result.frame_cycles == (steps + 7,)
+    # edge t+4; the last (t = T-1) ends at edge T+3, its beat leaves 5 later (address stage,
+    # weight stage, sum stage, row register, output register).
+    assert result.frame_cycles == (steps + 8,)
 
 
 @given(seed=st.integers(0, 2**32 - 1), pixels=st.integers(1, 4), frames=st.integers(1, 3))

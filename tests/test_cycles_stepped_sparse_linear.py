@@ -91,24 +91,26 @@ def test_known_answer_with_the_output_stalled():
     ends at edge i; a timestep enters the group stage two edges after its beat, AVAIL_LATENCY,
     and the detector one edge later, STAGE_LATENCY). Frame 0: beats at edges 0, 1; timestep 0
     enters the stage at edge 2 and the detector at edge 3, its beat is in the address stage at
-    edge 4, the weight stage at edge 5, its row in the row register at edge 6 and in the output
-    register at edge 7 (out_valid from cycle 8 on, held). Timestep 1 enters the stage at edge 3,
-    which frees buffer 0, and follows one edge behind until the row register (edge 7), where it
-    waits. Frame 1 (edges 2, 3): timestep 0 enters the stage at edge 4 and the detector at 5,
-    timestep 1 one edge later each (its stage entry at edge 5 frees buffer 1); timestep 0's row
-    goes to the skid register at edge 8, and the stages stall from cycle 9 on. Frame 2 (edges
-    4, 5): timestep 0 enters the stage at edge 6, timestep 1 at edge 7 (which frees buffer 0)
-    and the detector at edge 8, the last edge it moves. Frame 3 (edges 6, 7) fills buffer 1 and
-    its timestep 0 waits in the stage from edge 8; frame 4 (edges 8, 9) fills buffer 0, and the
-    input stops: in_ready low from cycle 10."""
+    edge 4, the weight stage at edge 5, the sum stage at edge 6, its row in the row register at
+    edge 7 and in the output register at edge 8 (out_valid from cycle 9 on, held). Timestep 1
+    enters the stage at edge 3, which frees buffer 0, and follows one edge behind until the row
+    register (edge 8), where it waits. Frame 1 (edges 2, 3): timestep 0 enters the stage at edge
+    4 and the detector at 5, timestep 1 one edge later each (its stage entry at edge 5 frees
+    buffer 1); timestep 0's row goes to the skid register at edge 9, and the stages stall from
+    cycle 10 on. Frame 2 (edges 4, 5): timestep 0 enters the stage at edge 6, timestep 1 at
+    edge 7 (which frees buffer 0) and the detector at edge 8. Frame 3 (edges 6, 7) fills buffer
+    1; its timestep 0 enters the stage at edge 8 and the detector at 9, the last edge it moves,
+    and its timestep 1 the stage at edge 9, which frees buffer 1. Frame 4 (edges 8, 9) fills
+    buffer 0, frame 5 (edges 10, 11) buffer 1, and the input stops: in_ready low from cycle
+    12."""
     parameters = {"InChannels": 1, "InHeight": 1, "InWidth": 1, "OutFeatures": 1,
                   "Timesteps": 2, "Parallel": 1, "Lanes": 1, "GroupWidth": 1,
                   "WeightBits": 2, "MembraneBits": 4, "HasNeuron": 1}
-    frames = [np.zeros((2, 1), dtype=np.int64)] * 5
+    frames = [np.zeros((2, 1), dtype=np.int64)] * 6
     model = sparse_linear.stepped(parameters, np.zeros((1, 1), dtype=np.int64), frames, 2)
-    readies, valids = replay_handshakes(model, [True] * 14, [False] * 14)
-    assert valids == [False] * 8 + [True] * 6
-    assert readies == [True] * 10 + [False] * 4
+    readies, valids = replay_handshakes(model, [True] * 16, [False] * 16)
+    assert valids == [False] * 9 + [True] * 7
+    assert readies == [True] * 12 + [False] * 4
 
 
 def test_known_answer_with_two_neuron_stages_and_the_output_stalled():
@@ -116,24 +118,26 @@ def test_known_answer_with_two_neuron_stages_and_the_output_stalled():
     cost 1, the output never ready. A frame's beat at edge e: its row 0 enters the group stage
     at e + 2 (or when the stage frees), the detector a cycle later, row 1 a cycle behind; a row
     is in the address stage a cycle after its detector edge, the weight stage a cycle later, the
-    row register a cycle later, the fire register a cycle later. Frame 0 (beat at edge 0): rows
-    in the detector at edges 3, 4, row registers 6, 7, fire registers 7, 8; row 1 (the last) is
-    in the output register at edge 9: out_valid from cycle 10 on, held. Frame 1 (edge 1): rows
-    in the detector at 5, 6 (the stage is busy with frame 0 until edge 4), fire registers 9,
-    10, where row 1 waits on the held beat. Frame 2 (edge 4, buffer 0 freed at edge 3 by frame
-    0's last group entering the stage): rows in the detector at 7, 8; row 0 in the row register
-    at 10, where it waits; row 1 in the skid register at edge 11, and the stages stall from
-    cycle 12 on. Frame 3 (edge 6) and frame 4 (edge 8) enter the stage and the detectors until
-    edge 11 (frame 4's last group into the stage at 11 frees buffer 0); frame 5 (edge 10) and
-    frame 6 (edge 12) fill both buffers: in_ready in cycles 0, 1, 4, 6, 8, 10 and 12 only.
-    One cycle more than NeuronStages 1 to the first beat, and one row more held."""
+    sum stage a cycle later, the row register a cycle later, the fire register a cycle later.
+    Frame 0 (beat at edge 0): rows in the detector at edges 3, 4, row registers 7, 8, fire
+    registers 8, 9; row 1 (the last) is in the output register at edge 10: out_valid from cycle
+    11 on, held. Frame 1 (edge 1): rows in the detector at 5, 6 (the stage is busy with frame 0
+    until edge 4), fire registers 10, 11, where row 1 waits on the held beat. Frame 2 (edge 4,
+    buffer 0 freed at edge 3 by frame 0's last group entering the stage): rows in the detector
+    at 7, 8; row 0 in the row register at 11, where it waits; row 1 in the skid register at
+    edge 12, and the stages stall from cycle 13 on. Frame 3 (edge 6) and frame 4 (edge 8) enter
+    the stage and the detectors until edge 11 (frame 4's last group into the stage at 11 frees
+    buffer 0); frame 5 (edge 10) and frame 6 (edge 12) fill both buffers (frame 5's row 0
+    enters the stage at edge 12, its row 1 never: buffer 1 stays full): in_ready in cycles 0,
+    1, 4, 6, 8, 10 and 12 only. One cycle more than NeuronStages 1 to the first beat, and one
+    row more held."""
     parameters = {"InChannels": 1, "InHeight": 1, "InWidth": 1, "OutFeatures": 2,
                   "Timesteps": 1, "Parallel": 1, "Lanes": 1, "GroupWidth": 1,
                   "WeightBits": 2, "MembraneBits": 4, "HasNeuron": 1, "NeuronStages": 2}
     frames = [np.zeros((1, 1), dtype=np.int64)] * 7
     model = sparse_linear.stepped(parameters, np.zeros((2, 1), dtype=np.int64), frames, 1)
     readies, valids = replay_handshakes(model, [True] * 16, [False] * 16)
-    assert valids == [False] * 10 + [True] * 6
+    assert valids == [False] * 11 + [True] * 5
     assert [c for c, ready in enumerate(readies) if ready] == [0, 1, 4, 6, 8, 10, 12]
 
 

@@ -11,9 +11,9 @@ Schedule (R = ceil(O/P) rows of P features, NG = ceil(F/G) groups, F = C*H*W):
   it enters the stage at ``S = max(previous group's detector entry, timestep t complete)`` and
   the detectors at ``max(previous group's entry + its cost, timestep t complete +
   STAGE_LATENCY)``;
-- the output beat of a timestep leaves ``3 + NeuronStages`` cycles after the last beat of its
-  last group (address stage, weight stage, row register, with ``NeuronStages`` 2 the fire
-  register, output register);
+- the output beat of a timestep leaves ``4 + NeuronStages`` cycles after the last beat of its
+  last group (address stage, weight stage, sum stage, row register, with ``NeuronStages`` 2 the
+  fire register, output register);
 - frame k's first beat is accepted one cycle after frame k-1's last beat, or, when both buffers
   are full, one cycle after frame k-2's last group entered the group stage (its buffer is freed).
 
@@ -35,10 +35,11 @@ position ``iss_t/r/g_q``; the group stage (``stg_valid_q`` and the held group's 
 ``stg_last_g_q`` / ``stg_last_r_q``: it takes the issue position's group when it is empty or its
 group enters the detectors, ``stg_free``); the P detectors in lock-step as the beats left of the held group (the
 group's cost from ``group_costs``, computed up front per frame; ``all_free`` when at most one is
-left and the row register can take it) with ``grp_last_g_q`` / ``grp_last_r_q``; the address and
-weight stages (``ast_/wst_row_end_q``, ``ast_/wst_last_r_q``: the beat whose weight addresses are
-registered, one cycle behind the detectors, and the beat whose weights are read, two cycles
-behind; both stalled with the detectors, which stall while the skid register is full:
+left and the row register can take it) with ``grp_last_g_q`` / ``grp_last_r_q``; the address,
+weight and sum stages (``ast_/wst_/sst_row_end_q``, ``ast_/wst_/sst_last_r_q``: the beat whose
+weight addresses are registered, one cycle behind the detectors, the beat whose weights are
+read, two cycles behind, and the beat whose weights are registered and summed, three behind;
+all stalled with the detectors, which stall while the skid register is full:
 ``row_ready = !sk_valid_q``); the row register (``row_valid_q``, ``row_last_q``, held by a held
 output beat when it holds a timestep's last row, or with ``NeuronStages`` 2 by the fire register
 after it, ``fire_valid_q`` / ``fire_last_q``, which the output beat holds instead) and its skid
@@ -62,9 +63,9 @@ from golden.memory_images import layer_images
 from golden.sparsity import effectual_ops, group_count
 
 #: Cycles from the edge at which a row's last detector beat fires to the edge at which the
-#: output beat of that timestep is sent (address stage + weight stage + row register + output
-#: register), with ``NeuronStages`` 1; ``output_tail`` gives it for either.
-OUTPUT_TAIL = 4
+#: output beat of that timestep is sent (address stage + weight stage + sum stage + row register
+#: + output register), with ``NeuronStages`` 1; ``output_tail`` gives it for either.
+OUTPUT_TAIL = 5
 
 
 def output_tail(neuron_stages: int = 1) -> int:
@@ -238,10 +239,11 @@ class SteppedLinear:
         # tags grp_last_g_q / grp_last_r_q.
         self.beats_left = 0
         self.group_last_g = self.group_last_r = False
-        # Address and weight stages: ast_/wst_row_end_q (the stage holds a row's last beat),
-        # ast_/wst_last_r_q.
+        # Address, weight and sum stages: ast_/wst_/sst_row_end_q (the stage holds a row's last
+        # beat), ast_/wst_/sst_last_r_q.
         self.ast_row_end = self.ast_last_r = False
         self.wst_row_end = self.wst_last_r = False
+        self.sst_row_end = self.sst_last_r = False
         # Row register (row_valid_q, row_last_q), skid register (sk_valid_q, sk_last_q) and
         # output register (out_valid_q).
         self.row_valid = self.row_last = False
@@ -289,8 +291,8 @@ class SteppedLinear:
         last_r = self.issue_r == self.rows - 1
         release = stage_load and last_g and last_r and self.issue_t == self.steps - 1
 
-        # Output register, the row and skid registers (loaded from the weight stage), the weight
-        # and address stages (move with the detectors: all stall while the skid is full).
+        # Output register, the row and skid registers (loaded from the sum stage), the sum,
+        # weight and address stages (move with the detectors: all stall while the skid is full).
         if out_fire:
             self.out_valid_q = False
         if emit_fire and emit_last:
@@ -302,15 +304,16 @@ class SteppedLinear:
                 self.fire_valid, self.fire_last = True, self.row_last
         if row_fire:
             self.row_valid = False
-        row_load = row_ready and self.wst_row_end
+        row_load = row_ready and self.sst_row_end
         if row_free and self.skid_valid:
             self.row_valid, self.row_last = True, self.skid_last
             self.skid_valid = False
         elif row_free and row_load:
-            self.row_valid, self.row_last = True, self.wst_last_r
+            self.row_valid, self.row_last = True, self.sst_last_r
         elif row_load:
-            self.skid_valid, self.skid_last = True, self.wst_last_r
+            self.skid_valid, self.skid_last = True, self.sst_last_r
         if row_ready:
+            self.sst_row_end, self.sst_last_r = self.wst_row_end, self.wst_last_r
             self.wst_row_end, self.wst_last_r = self.ast_row_end, self.ast_last_r
             self.ast_row_end, self.ast_last_r = row_done, self.group_last_r
         # Detectors, group stage and issue.
