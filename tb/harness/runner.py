@@ -161,6 +161,11 @@ VERILATOR_VISIBILITY = ("--no-public-flat-rw", "--public-depth", "1")
 #: block runs took 276 s at -Os and 206 s at -O0 (2 workers, empty ccache). A long simulation
 #: loses more than it gains (the events network test: 60 s -> 129 s), so it is a choice per run.
 QUICK_BUILD_ARGS = ("-CFLAGS", "-O0")
+#: Verilator build arguments of an optimised run (``quick_build=False``) where quick builds are
+#: the default (`make test`): -O1 instead of -Os. The events network test, cold: 58 s at -O1
+#: against 79-90 s at -Os (its compile is most of it) and 129 s at -O0 (its simulation).
+#: `make sim` (quick builds not the default) keeps -Os for its long simulations.
+BALANCED_BUILD_ARGS = ("-CFLAGS", "-O1")
 #: The default of ``quick_build`` where a caller leaves it None: 1 = quick (tests/conftest.py
 #: sets it, so `make test` builds quick), unset or 0 = optimised (`make sim`).
 QUICK_BUILD_ENV = "DUALSPIKE_QUICK_BUILD"
@@ -289,6 +294,8 @@ def _run_once(block: str, toplevel: str, sources: Sequence[str], simulator: str,
                           "unique", "--output-split", "0", *VERILATOR_VISIBILITY]
             if quick_build:
                 build_args += list(QUICK_BUILD_ARGS)
+            elif _quick_build_default():
+                build_args += list(BALANCED_BUILD_ARGS)
             if waves and _VERILATOR_FST:
                 build_args.append("--trace-fst")  # cocotb's waves=True alone gives a VCD
         runner.build(
