@@ -426,7 +426,6 @@ module sparse_conv_core #(
   // Neuron stage, third cycle: the LIF units (a cycle of their own: the current read, the bias
   // add and the LIF in one cycle were the core's longest path, docs/synthesis.md).
   logic                    lif_q;
-  logic [TIdxBits-1:0]     lif_t_q;
   logic [RIdxBits-1:0]     lif_r_q;
   logic                    lif_step_end_q;
   logic                    lif_last_q;
@@ -491,7 +490,6 @@ module sparse_conv_core #(
       nrn_step_end_q <= 1'b0;
       nrn_last_q     <= 1'b0;
       lif_q          <= 1'b0;
-      lif_t_q        <= '0;
       lif_r_q        <= '0;
       lif_step_end_q <= 1'b0;
       lif_last_q     <= 1'b0;
@@ -528,7 +526,6 @@ module sparse_conv_core #(
       end
       if (!stall) begin
         lif_q          <= nrn_q;
-        lif_t_q        <= nrn_t_q;
         lif_r_q        <= nrn_r_q;
         lif_step_end_q <= nrn_step_end_q;
         lif_last_q     <= nrn_last_q;
@@ -668,11 +665,6 @@ module sparse_conv_core #(
     // Per bank: the membranes of its R rows (channels r*P + p) of the current pixel and their
     // spikes of this step. The neuron stage selects among R rows (no r*P + p arithmetic and no
     // Co-way multiplexer in front of the LIF units); one LIF unit per row it takes per cycle.
-    if (RowSteps >= 2) begin : g_lif_t_unused
-      // The membrane is read (and t = 0 decided) a cycle before the LIF stage (g_read_early).
-      logic unused_lif_t;
-      assign unused_lif_t = ^lif_t_q;
-    end
     for (genvar p = 0; p < Parallel; p++) begin : g_lif
       logic [Rows-1:0][MembraneBits-1:0] v_d, v_q;
       logic [Rows-1:0]                   spk_bank_d, spk_bank_q;
@@ -718,12 +710,27 @@ module sparse_conv_core #(
           // One row step per timestep: step t + 1 reads the membrane the cycle after step t
           // writes it, so the read stays in the LIF stage (which is the write stage here:
           // LifStages = 1, fire_r_q is lif_r_q).
+          // Whether the LIF stage's row is past timestep 0: a register per unit, loaded as the
+          // row enters the LIF stage. One register of the timestep (lif_t_q), fanned out to
+          // every unit's membrane select, started the events network's critical path into the
+          // charge (placed and routed at 58.4 MHz, docs/synthesis.md). `keep`: synthesis would
+          // merge the copies.
+          logic lif_warm_q;
+          (* keep *)
+          always_ff @(posedge clk_i or negedge rst_ni) begin : p_lif_warm
+            if (!rst_ni) begin
+              lif_warm_q <= 1'b0;
+            end else if (!stall) begin
+              lif_warm_q <= int'(nrn_t_q) != 0;
+            end
+          end
 `ifdef DUALSPIKE_BUG_CONV_MEMBRANE_CARRY
           // PLANTED BUG: t = 0 starts from the previous pixel's membrane instead of 0.
           assign v_old = has_channel[j] ? v_q[lif_r_q + RIdxBits'(j)] : '0;
+          logic unused_lif_warm;
+          assign unused_lif_warm = lif_warm_q;
 `else
-          assign v_old = (has_channel[j] && int'(lif_t_q) != 0)
-                         ? v_q[lif_r_q + RIdxBits'(j)] : '0;
+          assign v_old = (has_channel[j] && lif_warm_q) ? v_q[lif_r_q + RIdxBits'(j)] : '0;
 `endif
         end
         // Charge, then fire and reset. With LifStages = 2 the charge's results are registered
@@ -877,9 +884,9 @@ module sparse_conv_core #(
       assign beat_d[co * CurrentBits +: CurrentBits] = cur_d[co % Parallel][co / Parallel];
     end
 
-    // No neuron memory: the neuron fields of the write port are ignored.
-    logic unused_lif_t;
-    assign unused_lif_t = ^lif_t_q;
+    // No neuron: no membrane starts at a timestep 0.
+    logic unused_nrn_t;
+    assign unused_nrn_t = ^nrn_t_q;
   end
 
   // Output register: loaded by the neuron stage at a step's end, emptied by the sink.
