@@ -884,7 +884,7 @@ module sparse_conv_core #(
       assign beat_d[co * CurrentBits +: CurrentBits] = cur_d[co % Parallel][co / Parallel];
     end
 
-    // No neuron: no membrane starts at a timestep 0.
+    // No neuron: the timestep is not needed (no membrane starts from 0 at t = 0).
     logic unused_nrn_t;
     assign unused_nrn_t = ^nrn_t_q;
   end

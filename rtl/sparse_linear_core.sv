@@ -605,9 +605,10 @@ module sparse_linear_core #(
     // registered at the edge the beat fires, the word read at the next (the detector holds the
     // beat, the address stage its address and the memory its read word while row_ready is
     // low), registered at the next (invalid lanes read an unused word and register 0) and
-    // summed in the sum stage (sign-extended). The base and the index are registered apart and added on the way into the
-    // memory's address register: as one sum registered, the detector's lane select and the
-    // adder were one path (the events network's critical path, docs/synthesis.md).
+    // summed in the sum stage (sign-extended). The base and the index are registered apart and
+    // added on the way into the memory's address register: as one sum registered, the
+    // detector's lane select and the adder were one path (the events network's critical path,
+    // docs/synthesis.md).
     logic [BaseBits-1:0] ast_base_q;  // address stage: the beat's group base
     always_ff @(posedge clk_i or negedge rst_ni) begin : p_ast_base
       if (!rst_ni) begin
