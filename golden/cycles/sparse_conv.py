@@ -20,10 +20,10 @@ The schedule it models (each item one RTL register stage):
   in the T cycles after its capture).
 * **Banks** (P of them, each on its own): per loaded slot (a bank registers the core's slot
   flags: a capture reaches its scan a cycle later, a release at the same edge), the scan walks
-  the rows (t, r), two
-  rows of a timestep per cycle, while the queue of ROW_QUEUE_DEPTH rows has room for two more
-  rows than it holds and its SCAN_STAGES pipeline stages may push; SCAN_STAGES cycles after a
-  pair of rows is scanned each with effectual pairs (``n > 0``) enters the queue; the front row
+  the rows (t, r), two rows of a timestep per cycle, while the queue of ROW_QUEUE_DEPTH rows
+  has room for two more rows than it holds and its SCAN_STAGES pipeline stages may push;
+  SCAN_STAGES cycles after a pair of rows is scanned each with effectual pairs (``n > 0``)
+  enters the queue; the front row
   issues one beat of L pairs per cycle and leaves with its last, whose spare lanes take the
   first pairs of the next queued row when that row has more pairs than spare lanes (it then
   starts at the rank after them); a beat's sum is in the current buffer BEAT_STAGES cycles
