@@ -124,10 +124,12 @@ SYNTH_TARGET ?= both
 NETWORK ?=
 PNR_CORES ?=
 PNR_FREQ ?= 200
+PNR_SEEDS ?= 1,2,3
 
 synth: $(STAMP) ## Yosys: every core + network, SYNTH_TARGET=xcup|ecp5|both NETWORK=digits|digits28|events|<config> -> build/synth/
 	$(PY) ci/synth.py --target "$(SYNTH_TARGET)" $(foreach n,$(NETWORK),--network "$(n)") --jobs $(JOBS)
 
-pnr: $(STAMP) ## nextpnr ECP5-85F speed 6: NETWORK (default digits), PNR_CORES=<synth run names>; records ci/pnr_results.json
+pnr: $(STAMP) ## nextpnr ECP5-85F speed 6: NETWORK (default digits), PNR_CORES=<synth run names>, PNR_SEEDS (1,2,3; best kept); records ci/pnr_results.json
 	$(PY) ci/pnr.py $(foreach n,$(or $(NETWORK),$(if $(PNR_CORES),,digits)),--network "$(n)") \
-		$(foreach c,$(PNR_CORES),--core "$(c)") --freq "$(PNR_FREQ)" --record
+		$(foreach c,$(PNR_CORES),--core "$(c)") --freq "$(PNR_FREQ)" --seed "$(PNR_SEEDS)" \
+		--jobs $(JOBS) --record

@@ -10,8 +10,11 @@ has ~200 user I/O; the generated tops have more), every path of the design is re
 constraint (``--freq``, default 200 MHz). Reports the achieved Fmax, the critical path (start,
 end, logic levels: the cells on it that are not routing) and the utilisation.
 
-Results go to build/pnr/<design>/ and build/pnr/results.json; ``--record`` also writes
-ci/pnr_results.json, which ``make sim``'s figures read (tb/network/figures.py) so that make sim
+Each design is synthesized once and placed and routed once per seed (``--seed 1,2,3``): the
+row keeps the best seed's figures and every seed's Fmax, since one netlist spreads 15-17 % over
+seeds (docs/synthesis.md). Results go to build/pnr/<design>/ (nextpnr's log and report in
+seed<N>/) and build/pnr/results.json; ``--record`` also writes ci/pnr_results.json, which
+``make sim``'s figures read (tb/network/figures.py) so that make sim
 never runs place and route.
 """
 
@@ -24,6 +27,7 @@ import re
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -167,12 +171,17 @@ def critical_path(report: dict, netlist: dict | None = None) -> dict | None:
 
 
 def place_and_route(job: SynthJob, out_root: Path, freq_mhz: float, timeout: float,
-                    seed: int, router: str = "router2") -> dict:
+                    seeds: tuple[int, ...] = (1,), router: str = "router2",
+                    jobs: int = 1) -> dict:
+    """Synthesize ``job`` once and place and route it once per seed (``jobs`` nextpnr runs at a
+    time). The row's Fmax, critical path and utilisation are the best seed's: the placement a
+    bring-up would program. Every seed's figure stays in ``seeds``, and ``fmax_range_mhz`` gives
+    their spread, since one netlist placed with other seeds spread 15-17 % (docs/synthesis.md)."""
     work = out_root / job.name
     stage_sources(job, work)
     row = {"name": job.name, "kind": job.kind, "top": job.top, "network": job.network,
            "plan_sha256": job.plan_sha256, "parameters": job.parameters,
-           "used_in": job.used_in, **DEVICE, "constraint_mhz": freq_mhz, "seed": seed,
+           "used_in": job.used_in, **DEVICE, "constraint_mhz": freq_mhz, "seed": seeds[0],
            "router": router}
     overrides = " ".join(f"-G {k}={v}" for k, v in job.parameters.items())
     read = f"read_slang -j 1 -D SYNTHESIS --top {job.top} {overrides} {' '.join(job.files)}"
@@ -199,27 +208,56 @@ def place_and_route(job: SynthJob, out_root: Path, freq_mhz: float, timeout: flo
         return {**row, "status": f"synthesis {status}", "error": _log_tail(work / "yosys.log")}
     (work / "pins.lpf").write_text(f'LOCATE COMP "clk_i" SITE "{CLOCK_PIN}";\n')
     start = time.monotonic()
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        runs = list(pool.map(lambda seed: _route_seed(work, freq_mhz, timeout, seed, router),
+                             seeds))
+    row["pnr_seconds"] = round(time.monotonic() - start, 1)
+    return fold_seeds(row, runs)
+
+
+def fold_seeds(row: dict, runs: list[dict]) -> dict:
+    """A design's row from its seeds' runs: the best placed seed's Fmax, critical path and
+    utilisation; with several seeds, every run (without its utilisation) and the Fmax range of
+    those that placed. No seed placed: the first seed's failure."""
+    placed = [r for r in runs if r["status"] == "ok"]
+    several = {"seeds": [{k: v for k, v in r.items() if k != "utilization"} for r in runs]
+               } if len(runs) > 1 else {}
+    if not placed:
+        first = runs[0]
+        return {**row, "status": first["status"], "fits": first["fits"], "error": first["error"],
+                **several}
+    best = max(placed, key=lambda r: r["fmax_mhz"])
+    fmax = [r["fmax_mhz"] for r in placed]
+    return {**row, "status": "ok", "fits": True, "seed": best["seed"], "fmax_mhz": best["fmax_mhz"],
+            "critical_path": best["critical_path"], "utilization": best["utilization"],
+            **({"fmax_range_mhz": [min(fmax), max(fmax)]} if several else {}), **several}
+
+
+def _route_seed(work: Path, freq_mhz: float, timeout: float, seed: int, router: str) -> dict:
+    """One nextpnr run of ``work``'s netlist with ``seed``, in ``work/seed<N>/``."""
+    out = work / f"seed{seed}"
+    out.mkdir(exist_ok=True)
+    start = time.monotonic()
     status = _run([str(NEXTPNR), "--85k", "--package", DEVICE["package"],
-                   "--speed", str(DEVICE["speed"]), "--json", "netlist.json",
+                   "--speed", str(DEVICE["speed"]), "--json", "../netlist.json",
                    "--freq", str(freq_mhz), "--report", "report.json", "--seed", str(seed),
                    "--router", router,
-                   "--lpf", "pins.lpf", "--lpf-allow-unconstrained", "--timing-allow-fail"],
-                  work, work / "nextpnr.log", timeout)
-    row["pnr_seconds"] = round(time.monotonic() - start, 1)
+                   "--lpf", "../pins.lpf", "--lpf-allow-unconstrained", "--timing-allow-fail"],
+                  out, out / "nextpnr.log", timeout)
+    run = {"seed": seed, "pnr_seconds": round(time.monotonic() - start, 1)}
     if status != "ok":
-        text = (work / "nextpnr.log").read_text(errors="replace")
+        text = (out / "nextpnr.log").read_text(errors="replace")
         fits = not re.search(r"Unable to place|requires \d+ .* but|Design uses more", text)
-        return {**row, "status": f"place and route {status}", "fits": fits,
-                "error": _log_tail(work / "nextpnr.log")}
-    report = json.loads((work / "report.json").read_text())
+        return {**run, "status": f"place and route {status}", "fits": fits,
+                "error": _log_tail(out / "nextpnr.log")}
+    report = json.loads((out / "report.json").read_text())
     netlist = json.loads((work / "netlist.json").read_text())
     clocks = report.get("fmax", {})
     clock = next((v for k, v in clocks.items() if "clk_i" in k), next(iter(clocks.values()), {}))
-    row.update(status="ok", fits=True, fmax_mhz=round(clock.get("achieved", 0.0), 1),
-               critical_path=critical_path(report, netlist),
-               utilization={k: v for k, v in report.get("utilization", {}).items()
-                            if v.get("used")})
-    return row
+    return {**run, "status": "ok", "fmax_mhz": round(clock.get("achieved", 0.0), 1),
+            "critical_path": critical_path(report, netlist),
+            "utilization": {k: v for k, v in report.get("utilization", {}).items()
+                            if v.get("used")}}
 
 
 def merge_record(previous: dict | None, result: dict) -> dict:
@@ -278,6 +316,17 @@ def rtl_digest(rtl: Path = REPO_ROOT / "rtl") -> str:
     return digest.hexdigest()
 
 
+def _seeds(text: str) -> tuple[int, ...]:
+    """``--seed 1`` or ``--seed 1,2,3``: distinct non-negative integers, in order."""
+    try:
+        seeds = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not N or N,N,... (integers)") from None
+    if any(seed < 0 for seed in seeds) or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"'{text}': seeds must be distinct and >= 0")
+    return seeds
+
+
 def block_job(spec: str) -> SynthJob:
     """``module:Name=value,...``: one RTL block, elaborated from the RTL sources (a core's own
     list, or every source: read_slang builds only the top and what it instantiates)."""
@@ -307,7 +356,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="one RTL module with parameters, e.g. "
                              "lif_unit:MembraneBits=16,CurrentBits=24 (repeatable)")
     parser.add_argument("--freq", type=float, default=200.0, help="clock constraint, MHz")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=_seeds, default=(1,), metavar="N[,N...]",
+                        help="nextpnr seeds: each design is placed once per seed and records "
+                             "the best, with every seed's Fmax (default 1)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="nextpnr runs at a time (the seeds of a design)")
     parser.add_argument("--router", choices=("router1", "router2"), default="router2",
                         help="nextpnr's router: router2 routed the digits network at 76 %% of the "
                              "logic cells, where router1 stalled (docs/synthesis.md)")
@@ -316,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--record", action="store_true",
                         help=f"also write {RECORD.relative_to(REPO_ROOT)} (read by make sim)")
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs: at least 1, got {args.jobs}")
     if not args.network and not args.core and not args.block:
         args.network = ["digits"]
     try:
@@ -340,11 +395,15 @@ def main(argv: list[str] | None = None) -> int:
     digest = rtl_digest()
     rows = []
     for job in designs:
-        row = place_and_route(job, args.out, args.freq, args.timeout, args.seed, args.router)
+        row = place_and_route(job, args.out, args.freq, args.timeout, args.seed, args.router,
+                              args.jobs)
         rows.append(row)
         path = row.get("critical_path") or {}
+        spread = (f" (seed {row['seed']}; seeds {','.join(str(r['seed']) for r in row['seeds'])}: "
+                  f"{row['fmax_range_mhz'][0]}-{row['fmax_range_mhz'][1]})"
+                  if row.get("fmax_range_mhz") else "")
         print(f"{row['status']:10s} {job.name:40s} "
-              + (f"Fmax {row['fmax_mhz']} MHz, {path.get('logic_levels')} logic levels, "
+              + (f"Fmax {row['fmax_mhz']} MHz{spread}, {path.get('logic_levels')} logic levels, "
                  f"{path.get('start_rtl')} -> {' -> '.join(path.get('through_rtl') or [])}"
                  f"{' -> ' if path.get('through_rtl') else ''}{path.get('end_rtl')}"
                  if row["status"] == "ok"

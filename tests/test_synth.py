@@ -212,6 +212,52 @@ def test_pnr_record_keeps_other_designs():
     assert merge_record(None, new) == new
 
 
+def test_pnr_keeps_the_best_seed_and_every_seeds_fmax():
+    """One netlist placed with several seeds: the row quotes the best placed seed (its Fmax,
+    path and utilisation), lists every run and the range of those that placed; a seed that
+    failed does not hide the others, and with every seed failed the row is a failure."""
+    from ci.pnr import fold_seeds
+
+    def run(seed, fmax, status="ok"):
+        if status != "ok":
+            return {"seed": seed, "status": status, "fits": False, "error": "no fit"}
+        return {"seed": seed, "status": "ok", "fmax_mhz": fmax, "critical_path": {"at": seed},
+                "utilization": {"LUT": seed}}
+
+    row = {"name": "d", "seed": 1}
+    folded = fold_seeds(row, [run(1, 54.0), run(2, 60.5), run(3, 0, "place and route failed"),
+                              run(4, 57.1)])
+    assert (folded["status"], folded["seed"], folded["fmax_mhz"]) == ("ok", 2, 60.5)
+    assert folded["critical_path"] == {"at": 2} and folded["utilization"] == {"LUT": 2}
+    assert folded["fmax_range_mhz"] == [54.0, 60.5]
+    assert [r["seed"] for r in folded["seeds"]] == [1, 2, 3, 4]
+    assert all("utilization" not in r for r in folded["seeds"])
+    single = fold_seeds(row, [run(7, 41.0)])
+    assert single["fmax_mhz"] == 41.0 and "seeds" not in single and "fmax_range_mhz" not in single
+    failed = fold_seeds(row, [run(1, 0, "place and route failed"), run(2, 0, "timeout")])
+    assert failed["status"] == "place and route failed" and "fmax_mhz" not in failed
+    assert [r["status"] for r in failed["seeds"]] == ["place and route failed", "timeout"]
+
+
+def test_sim_figures_name_the_seeds_of_the_recorded_fmax(tmp_path):
+    """make sim's frames/s at the reached Fmax say which seeds were placed and their spread."""
+    import json
+
+    from ci.pnr import rtl_digest
+    from ci.synth import plan_digest
+    from tb.network.figures import reached_fmax
+
+    plan = {"name": "net", "layers": [], "readout": {"module": "r", "parameters": {}}}
+    results = tmp_path / "pnr_results.json"
+    results.write_text(json.dumps({"tool": "nextpnr", "rtl_sha256": rtl_digest(), "designs": [
+        {"network": "net", "status": "ok", "fmax_mhz": 63.4, "device": "LFE5U-85F", "speed": 6,
+         "plan_sha256": plan_digest(plan), "fmax_range_mhz": [54.0, 63.4],
+         "seeds": [{"seed": 1}, {"seed": 2}, {"seed": 3}]}]}))
+    assert reached_fmax(plan, results) == {
+        "fmax_mhz": 63.4, "target": "LFE5U-85F speed 6 (nextpnr, the best of seeds 1, 2, 3: "
+                                    "54.0-63.4 MHz)"}
+
+
 def test_pnr_refuses_rtl_changed_during_the_run(tmp_path, monkeypatch, capsys):
     """An RTL edit while place and route runs (each job copies its sources when it starts)
     must not be recorded as the RTL that was placed: exit 1, no results, no record."""

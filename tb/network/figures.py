@@ -44,9 +44,13 @@ def reached_fmax(plan: dict, results: Path = PNR_RESULTS) -> dict | None:
             stale = [what for what, differs in (
                 ("RTL", design.get("rtl_sha256", recorded.get("rtl_sha256")) != rtl_digest()),
                 ("knobs", design.get("plan_sha256") != plan_digest(plan))) if differs]
+            seeds = design.get("seeds") or []
+            spread = (f", the best of seeds {', '.join(str(s['seed']) for s in seeds)}: "
+                      f"{design['fmax_range_mhz'][0]}-{design['fmax_range_mhz'][1]} MHz"
+                      if design.get("fmax_range_mhz") else "")
             return {"fmax_mhz": design["fmax_mhz"],
                     "target": f"{design['device']} speed {design['speed']} "
-                              f"({recorded.get('tool', 'nextpnr')})"
+                              f"({recorded.get('tool', 'nextpnr')}{spread})"
                               + (f"; recorded for other {' and '.join(stale)} than today's, "
                                  "re-run make pnr" if stale else "")}
     return None
