@@ -283,7 +283,12 @@ module sparse_row_bank #(
 
   // Window memory: this bank's copy (a read port) of the spikes of every slot and timestep. No
   // reset and an asynchronous read: LUT RAM (a word-wide multiplexer over the slots per bank
-  // cost more logic than the whole scan).
+  // cost more logic than the whole scan). LUT RAM by attribute too: left to itself, Yosys put
+  // it in block RAM where it is deep enough (events layer 0: 32 words, 2 DP16KD per bank),
+  // absorbing SC1's register as the block RAM's read latch, so SC1w's counts followed the
+  // block RAM's 5.8 ns clock-to-out (the events network's critical path with two of three
+  // placement seeds, docs/synthesis.md).
+  (* ram_style = "distributed" *)
   logic [FanIn-1:0] win_mem [WinDepth];
   always_ff @(posedge clk_i) begin : p_win_write
     if (win_we_i) begin
