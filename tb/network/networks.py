@@ -155,10 +155,11 @@ def events_network() -> Network:
             {"kind": "conv", "out_channels": 8, "kernel": 5, "neuron": _lif(3, 2, "soft"),
              "hw": {"parallel": 4, "lanes": 1, "group": 25}},
             {"kind": "maxpool", "kernel": 3},
-            # One bank, one lane (`make knobs NETWORK=events ADDERS=12` picks it too): about 990
+            # One bank, one lane (`make knobs NETWORK=events ADDERS=12` picks it too): 995
             # cycles/frame, under the 1488 of layer 0, so the network's rate is unchanged with 1
             # adder instead of 20; and one bank has no lockstep acceptance across banks, the
-            # network's critical path with P5 L4 on every placement seed (docs/synthesis.md).
+            # network's critical path with P5 L4 on two of three placement seeds
+            # (docs/synthesis.md).
             {"kind": "linear", "out_features": 10, "neuron": _if(2, "hard"),
              "hw": {"parallel": 1, "lanes": 1, "group": 32}},
         ],
