@@ -42,6 +42,12 @@
 // cycle after k+1, and availability waits for it. For Pixels = 1 (a linear layer after a linear
 // layer) timestep t is computed while beat t+2 arrives.
 //
+// Silence: per (buffer, timestep) a flag that no beat of that timestep carried a spike, kept
+// as the beats are written (the first pixel's beat starts it); rd_silent_o gives it for
+// (read buffer, rd_t_i), valid with rd_avail_o. The reader skips the groups of a silent
+// timestep (rtl/sparse_linear_core.sv): an OR over the store row instead would cost a tree of
+// F inputs per row (about F/3 LUTs each, 2*T of them).
+//
 // Handshakes:
 //   in_ready_o = !full[wr]: a beat is accepted whenever the write buffer is not full.
 //   rd_release_i: the reader has taken its last group from the read buffer; the buffer is freed
@@ -82,6 +88,7 @@ module linear_frame_buffer #(
   input  logic                                                            rd_step_swap_i,
   output logic [GroupWidth-1:0]                                           rd_bits_o,
   output logic                                                            rd_avail_o,
+  output logic                                                            rd_silent_o,
   input  logic                                                            rd_release_i
 );
 
@@ -102,6 +109,8 @@ module linear_frame_buffer #(
   logic [1:0][GroupWidth-1:0]        rd_group, rd_step_group;
   logic [GroupWidth-1:0]             rd_bits, rd_step_bits;
   logic [GroupWidth-1:0]             rd_bits_q;
+  // silent_q[b][t]: no beat of timestep t written to buffer b so far in its frame had a spike.
+  logic [Timesteps-1:0]              silent_q [2];
   // The writer's state of the previous cycle, for rd_avail_o.
   logic [1:0]         full_dly_q;
   logic               wsel_dly_q;
@@ -132,6 +141,7 @@ module linear_frame_buffer #(
   assign rd_bits      = rsel_q ? rd_group[1] : rd_group[0];
   assign rd_step_bits = (rsel_q ^ rd_step_swap_i) ? rd_step_group[1] : rd_step_group[0];
   assign rd_bits_o    = rd_bits_q;
+  assign rd_silent_o  = rsel_q ? silent_q[1][rd_t_i] : silent_q[0][rd_t_i];
 
   // No reset: rd_bits_o is only used while rd_avail_o is high, by then loaded.
   always_ff @(posedge clk_i) begin : p_read
@@ -183,6 +193,22 @@ module linear_frame_buffer #(
             for (int c = 0; c < Channels; c++) begin
               store_q[b][t][c*Pixels + int'(wpix_q)] <= in_data_i[c];
             end
+          end
+        end
+      end
+    end
+  end
+
+  // A frame's first pixel restarts its timestep's flag: every timestep gets that beat first.
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_silent
+    if (!rst_ni) begin
+      silent_q[0] <= '1;
+      silent_q[1] <= '1;
+    end else begin
+      for (int b = 0; b < 2; b++) begin
+        for (int t = 0; t < Timesteps; t++) begin
+          if (in_fire && int'(wsel_q) == b && int'(wt_q) == t) begin
+            silent_q[b][t] <= ((wpix_q == '0) || silent_q[b][t]) && (in_data_i == '0);
           end
         end
       end

@@ -29,6 +29,11 @@
 //     bank) out of the detectors' popcount at acceptance (docs/synthesis.md); each detector emits
 //     max(1, ceil(pairs / L)) beats of up to L pairs; the next group enters when every detector
 //     has emitted its last beat (lock-step), so a group costs max_p max(1, ceil(e_p / L)) cycles;
+//   a silent timestep (no spike in its beats; the frame buffer flags it as they arrive) with
+//     NG > 1 issues only the first group of each row, as the row's last (no group of it has an
+//     effectual pair; the running base restarts after the timestep as after any), and the stage
+//     load after its last row waits a cycle (refill_q): R + 1 cycles instead of R * NG, so a
+//     silent frame costs T * (R + 1), not T * R * NG (issue 12: no more than its input stream);
 //   each beat: the L packed addresses base_p + idx are registered at the beat's edge (the
 //     address stage), the weights read there at the next edge (one sdp_ram copy per lane:
 //     synchronous block / LUT RAM; the weight stage), registered at the edge after and summed
@@ -46,8 +51,9 @@
 //   buffer's read register: linear_frame_buffer), in the detectors one cycle later; output beat
 //   of t leaves 4 + NeuronStages cycles after the last beat of its last group (address stage,
 //   weight stage, sum stage, row register, [fire register,] output register).
-// Throughput: cycles per frame = sum over (t, r, g) of max_p max(1, ceil(e / L)), plus the input
-//   and the tail; golden.cycles.sparse_linear models it exactly (free-running streams).
+// Throughput: cycles per frame = sum over (t, r, g) of max_p max(1, ceil(e / L)) (R + 1 for a
+//   silent timestep), plus the input and the tail; golden.cycles.sparse_linear models it exactly
+//   (free-running streams).
 //
 // Config write port (docs/cores.md section 3): sel 0 bitmap[bank][r*NG + g] (G bits), 1
 // weight[bank][running] (B bits), 2 bias[o] (V bits), 3 neuron[0: threshold, 1: leak_shift,
@@ -186,6 +192,20 @@ module sparse_linear_core #(
   logic [TBits-1:0]      rd_step_t;          // step_t as the frame buffer reads it
   logic [GroupWidth-1:0] sbitmap;            // spike bitmap of group (rd_t, iss_g)
   logic                  avail;              // timestep iss_t of the current frame is complete
+  logic                  rd_silent;          // ... and none of its beats had a spike
+  // A silent timestep's row costs one group (its first, taken as the row's last): every group
+  // of it has no effectual pair. skip: the issue position is such a row's first group.
+  logic                  skip;
+  // The position after a skip: the next row's first group (rn: row next), with its flags.
+  logic [TBits-1:0]      rn_t;
+  logic [RBits-1:0]      rn_r;
+  logic [BAddrBits-1:0]  rn_word;
+  logic                  rn_last_r, rn_last_t;
+  // A skip out of the timestep's last row moves the issue to a group the frame buffer's read
+  // register and the bitmap registers have not read (they read the step position, the group
+  // after the issue's): the next stage load waits a cycle, in which both reload from the issue
+  // position.
+  logic                  refill_q;
   logic                  iss_last_g_d, iss_last_g_q;
   logic                  iss_last_r_d, iss_last_r_q;
   logic                  iss_last_t_d, iss_last_t_q;
@@ -220,9 +240,10 @@ module sparse_linear_core #(
     .rd_step_i      (stage_load),
     .rd_step_t_i    (rd_step_t),
     .rd_step_g_i    (step_g_q),
-    .rd_step_swap_i (iss_last_g && iss_last_r && iss_last_t),
+    .rd_step_swap_i ((iss_last_g || skip) && iss_last_r && iss_last_t),
     .rd_bits_o      (sbitmap),
     .rd_avail_o     (avail),
+    .rd_silent_o    (rd_silent),
     .rd_release_i   (release_frame)
   );
 
@@ -255,10 +276,10 @@ module sparse_linear_core #(
   assign all_free      = &det_in_ready;
   assign accept        = stg_valid_q & all_free;
   assign stg_free      = ~stg_valid_q | all_free;
-  assign stage_load    = avail & stg_free;
+  assign stage_load    = avail & stg_free & ~refill_q;
   assign stg_valid_d   = stage_load | (stg_valid_q & ~all_free);
   // The frame's last group is in the stage: the frame buffer is no longer read.
-  assign release_frame = stage_load & iss_last_g & iss_last_r & iss_last_t;
+  assign release_frame = stage_load & (iss_last_g | skip) & iss_last_r & iss_last_t;
   assign row_done      = grp_busy_q & all_free & grp_last_g_q;
 
   // Walk order: g, then r, then t (wrapping after the frame's last group). A stage load moves
@@ -266,17 +287,45 @@ module sparse_linear_core #(
   assign step_last_g = (step_g_q == LastG);
   assign step_last_r = (step_r_q == LastR);
   assign step_last_t = (step_t_q == LastT);
-  assign step_g_d = !stage_load ? step_g_q : (step_last_g ? '0 : step_g_q + GBits'(1));
+  assign step_g_d = (!stage_load || skip) ? step_g_q
+                  : (step_last_g ? '0 : step_g_q + GBits'(1));
   assign step_r_d = !stage_load ? step_r_q
-                  : (!step_last_g ? step_r_q : (step_last_r ? '0 : step_r_q + RBits'(1)));
+                  : (skip ? rn_r
+                          : (!step_last_g ? step_r_q
+                                          : (step_last_r ? '0 : step_r_q + RBits'(1))));
   assign step_t_d = !stage_load ? step_t_q
-                  : (!(step_last_g && step_last_r) ? step_t_q
-                                                   : (step_last_t ? '0 : step_t_q + TBits'(1)));
+                  : (skip ? rn_t
+                          : (!(step_last_g && step_last_r) ? step_t_q
+                                                           : (step_last_t ? '0
+                                                                          : step_t_q + TBits'(1))));
   assign step_word_d  = !stage_load ? step_word_q
-                      : ((step_last_g && step_last_r) ? '0 : step_word_q + BAddrBits'(1));
-  assign iss_last_g_d = stage_load ? step_last_g : iss_last_g_q;
-  assign iss_last_r_d = stage_load ? step_last_r : iss_last_r_q;
-  assign iss_last_t_d = stage_load ? step_last_t : iss_last_t_q;
+                      : (skip ? rn_word + BAddrBits'(1)
+                              : ((step_last_g && step_last_r) ? '0
+                                                              : step_word_q + BAddrBits'(1)));
+  // A skip keeps g at the row's first group (and the step at its second) and moves r and t
+  // as a row's last group would.
+  if (Groups > 1) begin : g_skip
+    assign skip      = (iss_g_q == '0) & rd_silent;
+    assign rn_r      = iss_last_r ? '0 : iss_r_q + RBits'(1);
+    assign rn_t      = !iss_last_r ? iss_t_q : (iss_last_t ? '0 : iss_t_q + TBits'(1));
+    assign rn_word   = iss_last_r ? '0 : iss_word_q + BAddrBits'(Groups);
+    assign rn_last_r = iss_last_r ? (Rows == 1) : (rn_r == LastR);
+    assign rn_last_t = !iss_last_r ? iss_last_t : (iss_last_t ? (Timesteps == 1) : (rn_t == LastT));
+  end else begin : g_no_skip
+    // One group per row: a silent row costs its one group anyway.
+    assign skip      = 1'b0;
+    assign rn_r      = iss_r_q;
+    assign rn_t      = iss_t_q;
+    assign rn_word   = iss_word_q;
+    assign rn_last_r = iss_last_r;
+    assign rn_last_t = iss_last_t;
+    logic unused_silent;
+    assign unused_silent = rd_silent;
+  end
+
+  assign iss_last_g_d = (stage_load && !skip) ? step_last_g : iss_last_g_q;
+  assign iss_last_r_d = !stage_load ? iss_last_r_q : (skip ? rn_last_r : step_last_r);
+  assign iss_last_t_d = !stage_load ? iss_last_t_q : (skip ? rn_last_t : step_last_t);
 
   `DUALSPIKE_ALWAYS_COMB begin : p_issue
     iss_t_d      = iss_t_q;
@@ -298,7 +347,11 @@ module sparse_linear_core #(
       grp_last_g_d = stg_last_g_q;
       grp_last_r_d = stg_last_r_q;
     end
-    if (stage_load) begin
+    if (stage_load && skip) begin
+      iss_t_d      = rn_t;
+      iss_r_d      = rn_r;
+      iss_word_d   = rn_word;
+    end else if (stage_load) begin
       iss_t_d      = step_t_q;
       iss_r_d      = step_r_q;
       iss_g_d      = step_g_q;
@@ -324,7 +377,9 @@ module sparse_linear_core #(
       grp_r_q      <= '0;
       grp_last_g_q <= 1'b0;
       grp_last_r_q <= 1'b0;
+      refill_q     <= 1'b0;
     end else begin
+      refill_q     <= stage_load & skip & iss_last_r;
       iss_t_q      <= iss_t_d;
       iss_r_q      <= iss_r_d;
       iss_g_q      <= iss_g_d;
@@ -357,7 +412,7 @@ module sparse_linear_core #(
       if (stg_free) begin
         stg_t_q      <= iss_t_q;
         stg_r_q      <= iss_r_q;
-        stg_last_g_q <= iss_last_g;
+        stg_last_g_q <= iss_last_g | skip;
         stg_last_r_q <= iss_last_r;
       end
     end

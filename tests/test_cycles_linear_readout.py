@@ -66,6 +66,37 @@ def test_empty_layer_costs_one_cycle_per_group():
     assert result.dense_cost == (rows * 10 * steps,)
 
 
+def test_silent_timestep_costs_one_cycle_per_row_and_a_refill():
+    """A timestep without spikes walks the first group of each row (NG > 1) and waits a refill
+    cycle after its last row: R + 1 cycles where a timestep with spikes walks R * NG groups."""
+    o, f, steps, p, g = 7, 20, 4, 3, 6
+    rows, groups = 3, 4
+    frame = np.ones((steps, f), dtype=np.int64)
+    frame[1] = frame[2] = 0
+    costs = linear_model.group_costs(np.zeros((o, f), dtype=np.int64), frame, p, 2, g)
+    silent = linear_model.silent_steps(frame, f)
+    assert silent.tolist() == [False, True, True, False]
+    assert linear_model.walk_cycles(costs, silent) == 2 * rows * groups + 2 * (rows + 1)
+    # One group per row: nothing to skip, a silent timestep costs its R groups.
+    one = linear_model.group_costs(np.zeros((o, 5), dtype=np.int64), frame[:, :5], p, 2, 8)
+    assert linear_model.walk_cycles(one, silent) == steps * rows
+
+
+def test_silent_frames_cost_their_input_stream():
+    """Issue 12: an all-silent layer costs no more than its input stream. digits28's layer 4
+    (F = 32 x 7 x 7 = 1568, O = 10, T = 4, P1 L1 G32: R * NG * T = 1960 cycles of groups
+    before the skip) fed silent frames back to back is paced by its 196 input beats."""
+    c, h, w, o, steps = 32, 7, 7, 10, 4
+    frames = [np.zeros((steps, c, h, w), dtype=np.int64) for _ in range(4)]
+    weight = np.ones((o, c * h * w), dtype=np.int64)
+    result = linear_model.model(weight, frames, h * w, 1, 1, 32)
+    assert result.compute_cycles == (steps * (o + 1),) * 4
+    beats = h * w * steps
+    assert [b - a for a, b in zip(result.first_input, result.first_input[1:])] == [beats] * 3
+    steady = [b[-1] - a[-1] for a, b in zip(result.output_cycles, result.output_cycles[1:])]
+    assert steady == [beats] * 3
+
+
 def test_single_frame_closed_form():
     """One pixel, one group, one row: into the group stage two edges after beat t, into the
     detector one edge later, one cycle per group, 5-cycle tail."""
@@ -89,9 +120,12 @@ def test_model_between_lower_bound_and_a_dense_schedule(seed, pixels, frames):
     result = linear_model.model(weight, spikes, pixels, p, lanes, g)
     rows, groups = 3, f // g
     for k in range(frames):
+        # a timestep walks every group, or one per row and a refill when it is silent
+        silent = int(linear_model.silent_steps(spikes[k], f).sum())
+        walked = (steps - silent) * rows * groups
         assert result.compute_cycles[k] >= result.lower_bound[k]
-        assert result.compute_cycles[k] >= steps * rows * groups
-        assert result.compute_cycles[k] <= steps * rows * groups * -(-g // lanes)
+        assert result.compute_cycles[k] >= walked + silent * (rows + 1)
+        assert result.compute_cycles[k] <= walked * -(-g // lanes) + silent * (rows + 1)
         # a frame takes at least its input and its compute
         assert result.frame_cycles[k] >= result.compute_cycles[k] + linear_model.OUTPUT_TAIL
 

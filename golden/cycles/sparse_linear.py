@@ -9,8 +9,12 @@ Schedule (R = ceil(O/P) rows of P features, NG = ceil(F/G) groups, F = C*H*W):
   registered), then goes to the P bank detectors at once and costs
   ``max_p max(1, ceil(e[p] / L))`` cycles, ``e[p] = popcount(wbitmap[p][r][g] & sbitmap[t][g])``;
   it enters the stage at ``S = max(previous group's detector entry, timestep t complete)`` and
-  the detectors at ``max(previous group's entry + its cost, timestep t complete +
-  STAGE_LATENCY)``;
+  the detectors at ``max(previous group's entry + its cost, S + STAGE_LATENCY)``;
+- a **silent** timestep (no spike in any of its beats) with NG > 1 walks only the first group
+  of each row (one cycle, taken as the row's last: its groups have no effectual pair), and after
+  its last row the next group enters the stage ``REFILL`` (2) edges after that row's, not one
+  (the frame buffer's and the bitmaps' read registers reload from the new position): R + 1
+  cycles instead of R * NG (``walk``);
 - the output beat of a timestep leaves ``4 + NeuronStages`` cycles after the last beat of its
   last group (address stage, weight stage, sum stage, row register, with ``NeuronStages`` 2 the
   fire register, output register);
@@ -79,6 +83,9 @@ AVAIL_LATENCY = 2
 #: Cycles from the edge a group enters the group stage to the first edge it can enter the
 #: detectors (rtl/sparse_linear_core.sv: stg_wbitmap_q, stg_eff_q).
 STAGE_LATENCY = 1
+#: Edges from the stage load of a silent timestep's last row to the next stage load
+#: (rtl/sparse_linear_core.sv: refill_q).
+REFILL = 2
 
 
 def _flat_frames(frames, fan_in: int) -> list[np.ndarray]:
@@ -102,7 +109,8 @@ class LinearCycles:
 
     #: Per frame: cycles from its first input beat accepted to its last output beat sent.
     frame_cycles: tuple[int, ...]
-    #: Per frame: the detector cycles alone, sum over (t, r, g) of the group cost.
+    #: Per frame: the walk's cycles alone (``walk_cycles``): sum over the issued groups of their
+    #: cost, and a refill cycle per skipped timestep.
     compute_cycles: tuple[int, ...]
     #: Per frame: effectual ops / (P * L).
     lower_bound: tuple[float, ...]
@@ -139,6 +147,28 @@ def group_costs(weight, frame, parallel: int, lanes: int, group: int) -> np.ndar
     return costs
 
 
+def silent_steps(frame, fan_in: int) -> np.ndarray:
+    """Per timestep of a frame (``[T, C, H, W]`` or ``[T, F]``): no input spike at all."""
+    return ~_flat_frames([frame], fan_in)[0].any(axis=1)
+
+
+def walk(costs: np.ndarray, silent: np.ndarray) -> list[tuple[np.ndarray, bool]]:
+    """Per timestep: the costs of the groups the core issues, in order, and whether it skipped
+    (a silent timestep with NG > 1 issues one group per row, each costing one cycle)."""
+    steps, rows, groups = costs.shape
+    out = []
+    for t in range(steps):
+        skipped = bool(silent[t]) and groups > 1
+        out.append((np.ones(rows, dtype=np.int64) if skipped else costs[t].reshape(-1), skipped))
+    return out
+
+
+def walk_cycles(costs: np.ndarray, silent: np.ndarray) -> int:
+    """Cycles of a frame's walk: the issued groups' costs, and a refill cycle per skipped
+    timestep."""
+    return sum(int(c.sum()) + (REFILL - 1) * skipped for c, skipped in walk(costs, silent))
+
+
 def dense_cost(out_features: int, fan_in: int, steps: int, parallel: int, lanes: int) -> int:
     """Dense cost of a frame: ``ceil(O/P) * ceil(F/L)`` per timestep, summed over T."""
     return -(-out_features // parallel) * -(-fan_in // lanes) * steps
@@ -162,8 +192,10 @@ def model(weight, frames: Sequence, pixels: int, parallel: int, lanes: int,
     last_beat_prev = None         # edge of the previous frame's last input beat
     released: list[int] = []      # per frame: edge at which its last group entered the stage
     entered = None                # edge at which the previous group entered the detectors
+    refill = 0                    # earliest stage load after a skipped timestep
     for k, frame in enumerate(frames):
         costs = group_costs(w, frame, parallel, lanes, group)
+        silent = silent_steps(frame, fan_in)
         steps = costs.shape[0]
         first = 0
         if last_beat_prev is not None:
@@ -172,19 +204,21 @@ def model(weight, frames: Sequence, pixels: int, parallel: int, lanes: int,
             first = max(first, released[k - 2] + 1)
         last_beat_prev = first + pixels * steps - 1
         sends = []
-        for t in range(steps):
+        for t, (issued, skipped) in enumerate(walk(costs, silent)):
             ready = first + (pixels - 1) * steps + t + AVAIL_LATENCY
-            for cost in costs[t].reshape(-1):
+            for cost in issued:
                 # The stage holds the previous group until the detectors take it.
-                staged = ready if entered is None else max(ready, entered)
-                entered = max(cur, ready + STAGE_LATENCY)
+                staged = max(ready, refill) if entered is None else max(ready, refill, entered)
+                entered = max(cur, staged + STAGE_LATENCY)
                 cur = entered + int(cost)
+            if skipped:
+                refill = staged + REFILL
             sends.append(cur + tail)
         released.append(staged)
         firsts.append(first)
         outputs.append(tuple(sends))
         frame_cycles.append(cur + tail - first)
-        compute.append(int(costs.sum()))
+        compute.append(walk_cycles(costs, silent))
         bounds.append(lower_bound(w, frame, parallel, lanes))
         dense.append(dense_cost(out_features, fan_in, steps, parallel, lanes))
     return LinearCycles(tuple(frame_cycles), tuple(compute), tuple(bounds), tuple(dense),
@@ -209,7 +243,8 @@ class SteppedLinear:
     """
 
     def __init__(self, costs: Sequence[np.ndarray], pixels: int, steps: int, rows: int,
-                 groups: int, neuron_stages: int = 1) -> None:
+                 groups: int, neuron_stages: int = 1,
+                 silent: Sequence[np.ndarray] | None = None) -> None:
         output_tail(neuron_stages)  # checks it
         if neuron_stages == 2 and rows < 2:
             raise ValueError("NeuronStages 2 needs R >= 2 rows")
@@ -220,6 +255,14 @@ class SteppedLinear:
                 raise ValueError(f"costs[{k}]: shape {c.shape}, expected (T, R, NG) = "
                                  f"{(steps, rows, groups)}")
         self.pixels, self.steps, self.rows, self.groups = pixels, steps, rows, groups
+        # Per frame: its silent timesteps (``silent_steps``; none when not given).
+        if silent is None:
+            silent = [np.zeros(steps, dtype=bool) for _ in self.costs]
+        self.silent = [np.asarray(q, dtype=bool) for q in silent]
+        if len(self.silent) != len(self.costs) or any(q.shape != (steps,) for q in self.silent):
+            raise ValueError(f"silent: one flag per timestep of each of {len(self.costs)} frames")
+        # refill_q: the stage load after a skipped timestep's last row waits a cycle.
+        self.refill = False
         # linear_frame_buffer: full_q, wsel_q, rsel_q, wpix_q, wt_q; plus the frames accepted.
         self.full = [False, False]
         self.write_buffer = self.read_buffer = 0
@@ -286,10 +329,14 @@ class SteppedLinear:
         all_free = self.beats_left == 0 or (self.beats_left == 1 and row_ready)
         row_done = self.beats_left == 1 and row_ready and self.group_last_g
         accept = self.stage_valid and all_free
-        stage_load = self._avail() and (not self.stage_valid or all_free)
-        last_g = self.issue_g == self.groups - 1
+        stage_load = self._avail() and (not self.stage_valid or all_free) and not self.refill
+        # skip: the first group of a silent timestep's row stands for the whole row.
+        skip = (stage_load and self.groups > 1 and self.issue_g == 0
+                and self.frame_read < len(self.silent) and bool(self.silent[self.frame_read][self.issue_t]))
+        last_g = self.issue_g == self.groups - 1 or skip
         last_r = self.issue_r == self.rows - 1
         release = stage_load and last_g and last_r and self.issue_t == self.steps - 1
+        self.refill = skip and last_r
 
         # Output register, the row and skid registers (loaded from the sum stage), the sum,
         # weight and address stages (move with the detectors: all stall while the skid is full).
@@ -371,9 +418,10 @@ def stepped(parameters: dict, weight, frames, timesteps: int) -> SteppedLinear:
         raise ValueError(f"timesteps: {timesteps}, parameters give Timesteps {p['Timesteps']}")
     costs = [group_costs(w, frame, p["Parallel"], p["Lanes"], p["GroupWidth"])
              for frame in frames]
+    silent = [silent_steps(frame, fan_in) for frame in frames]
     return SteppedLinear(costs, p["InHeight"] * p["InWidth"], timesteps,
                          rows_of(p["OutFeatures"], p["Parallel"]),
-                         groups_of(fan_in, p["GroupWidth"]), p.get("NeuronStages", 1))
+                         groups_of(fan_in, p["GroupWidth"]), p.get("NeuronStages", 1), silent)
 
 
 def layer_model(index: int, parameters: dict, weight, samples, inputs, steps: int) -> LayerModel:
