@@ -52,6 +52,9 @@
 //   in_ready_o = !full[wr]: a beat is accepted whenever the write buffer is not full.
 //   rd_release_i: the reader has taken its last group from the read buffer; the buffer is freed
 //   (and may be written again from the next cycle) and the reader moves to the other buffer.
+//   It comes with rd_step_i, and with rd_step_swap_i unless the reader does not step to the
+//   next group at once (a skipped silent timestep: it waits a cycle, in which rd_bits_o reloads
+//   from its new position).
 //   The release must only be given when rd_avail_o = 1 for t = T-1 (the frame is complete).
 //
 // Parameters: Channels C >= 1, Pixels H*W >= 1, Timesteps T >= 1, GroupWidth G >= 1.
@@ -267,9 +270,10 @@ module linear_frame_buffer #(
         assert (full_q[rsel_q])
           else $error("ReleaseComplete_A: buffer %0d released before it was complete", rsel_q);
       end
-      // ReleaseIsSwapStep_A: the release is the step from the frame's last group, which the read
-      // register followed into the other buffer.
-      assert (rd_release_i == (rd_step_i && rd_step_swap_i))
+      // ReleaseIsSwapStep_A: a step into the other buffer releases this one, and a release is a
+      // step (from the frame's last group; without the swap when the reader skipped a silent
+      // timestep's last row and reloads the read register in the next cycle).
+      assert (rd_release_i ? rd_step_i : !(rd_step_i && rd_step_swap_i))
         else $error("ReleaseIsSwapStep_A: release %0d, step %0d, swap %0d", rd_release_i,
                     rd_step_i, rd_step_swap_i);
     end

@@ -240,7 +240,9 @@ module sparse_linear_core #(
     .rd_step_i      (stage_load),
     .rd_step_t_i    (rd_step_t),
     .rd_step_g_i    (step_g_q),
-    .rd_step_swap_i ((iss_last_g || skip) && iss_last_r && iss_last_t),
+    // Not with a skip: the refill cycle after it reloads the read register from the issue
+    // position in the buffer the release selected (skip, late, stays off the G-bit select).
+    .rd_step_swap_i (iss_last_g && iss_last_r && iss_last_t),
     .rd_bits_o      (sbitmap),
     .rd_avail_o     (avail),
     .rd_silent_o    (rd_silent),
