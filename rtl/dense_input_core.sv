@@ -478,8 +478,12 @@ module dense_input_core #(
     // NeuronStages = 2: charge in the cycle after the membrane settles (emit_active_q &
     // !charged_q), fire in the cycle the beat is offered (lif_unit registers u and u - theta
     // between the halves).
-    logic charge;
-    assign charge = emit_active_q & ~charged_q;
+    // Per channel, copies of the charge enable (emit_active_q & !charged_q) and of the membrane
+    // write enable (charged_q), loaded from their next values: one register each fanned out to
+    // every channel's charge registers and membranes (about 40 clock enables per channel) was
+    // the core's critical path placed and routed (13.7 ns, 13.0 of it wire across the die,
+    // docs/synthesis.md). `keep`: synthesis would merge the equal registers.
+    logic [OutChannels-1:0] charge_c_q, charged_c_q;
     for (genvar co = 0; co < OutChannels; co++) begin : g_lif
       // A copy of the neuron configuration per channel (rtl/neuron_config_copy.sv): one
       // register each fanned out to every channel's shifters and operand selects (2,181 loads
@@ -502,6 +506,16 @@ module dense_input_core #(
         .model_lif_o  (model_lif_c_q),
         .reset_soft_o (reset_soft_c_q)
       );
+      (* keep *)
+      always_ff @(posedge clk_i or negedge rst_ni) begin : p_enable_copy
+        if (!rst_ni) begin
+          charge_c_q[co]  <= 1'b0;
+          charged_c_q[co] <= 1'b0;
+        end else begin
+          charge_c_q[co]  <= emit_active_d & ~charged_d;
+          charged_c_q[co] <= charged_d;
+        end
+      end
       // The membrane is 0 at the start of every pixel (no membrane survives a pixel): with
       // NeuronStages = 2 the first charge reads 0 instead of the register, which is not cleared.
       assign v_charge = (NeuronStages == 2 && emit_first_q[co]) ? '0 : v_q[co];
@@ -512,7 +526,7 @@ module dense_input_core #(
         .Stages       (NeuronStages)
       ) u_lif (
         .clk_i        (clk_i),
-        .load_i       (charge),
+        .load_i       (charge_c_q[co]),
         .model_lif_i  (model_lif_c_q),
         .reset_soft_i (reset_soft_c_q),
         .leak_shift_i (leak_shift_c_q),
@@ -531,8 +545,10 @@ module dense_input_core #(
     `DUALSPIKE_ALWAYS_COMB begin : p_membrane
       v_d = v_q;
       if (NeuronStages == 2) begin
-        if (charged_q) begin
-          v_d = v_next;
+        for (int co = 0; co < OutChannels; co++) begin
+          if (charged_c_q[co]) begin
+            v_d[co] = v_next[co];
+          end
         end
       end else begin
         if (out_fire) begin
