@@ -313,6 +313,14 @@ async def random_layers(dut):
 
     for case in saturation_examples(tb, Sparse.dense(np.ones((steps, f))), Sparse(steps, f, {})):
         check = example(**case, config_order=None)(check)
+    # Silent timesteps between spiking ones, two frames back to back (the first ends on a
+    # silent timestep when T is even, the second starts on one): the skip of their rows, its
+    # refill into the next timestep and into the next frame (docs/sparse_linear_core.md).
+    spiking = np.array([[(t + 1) % 2] * f for t in range(steps)])
+    check = example(weights=Sparse.dense(np.ones((o, f), dtype=np.int64)), bias=(0,) * o,
+                    neuron=NeuronParams("if", 1, "hard", 1),
+                    frames=[Sparse.dense(spiking), Sparse.dense(1 - spiking)],
+                    source_pacing=ALWAYS, sink_pacing=ALWAYS, config_order=None)(check)
     await run_search(check, "random_layers")
     tb.log_handshakes()
 
