@@ -33,7 +33,8 @@
 //     NG > 1 issues only the first group of each row, as the row's last (no group of it has an
 //     effectual pair; the running base restarts after the timestep as after any), and the stage
 //     load after its last row waits a cycle (refill_q): R + 1 cycles instead of R * NG, so a
-//     silent frame costs T * (R + 1), not T * R * NG (issue 12: no more than its input stream);
+//     silent frame costs T * (R + 1), not T * R * NG (docs/sparse_linear_core.md: under its
+//     input stream on digits28 and the events network);
 //   each beat: the L packed addresses base_p + idx are registered at the beat's edge (the
 //     address stage), the weights read there at the next edge (one sdp_ram copy per lane:
 //     synchronous block / LUT RAM; the weight stage), registered at the edge after and summed
