@@ -332,7 +332,8 @@ class SteppedLinear:
         stage_load = self._avail() and (not self.stage_valid or all_free) and not self.refill
         # skip: the first group of a silent timestep's row stands for the whole row.
         skip = (stage_load and self.groups > 1 and self.issue_g == 0
-                and self.frame_read < len(self.silent) and bool(self.silent[self.frame_read][self.issue_t]))
+                and self.frame_read < len(self.silent)
+                and bool(self.silent[self.frame_read][self.issue_t]))
         last_g = self.issue_g == self.groups - 1 or skip
         last_r = self.issue_r == self.rows - 1
         release = stage_load and last_g and last_r and self.issue_t == self.steps - 1
