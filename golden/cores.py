@@ -283,10 +283,13 @@ SPIKE_MAXPOOL = SpikeMaxpoolCore("spike_maxpool", ("spike_maxpool.sv",), kind="m
 READOUT = Core("readout_core", ("readout_core.sv",))
 #: Between every two cores (its model: golden.cycles.fifo).
 FIFO = Core("stream_fifo", ("stream_fifo.sv",))
+#: Each memory core's registered copy of the top's configuration port (no stream: no model).
+CONFIG_REGISTER = Core("config_register", ("config_register.sv",))
 
 #: Every core of a generated top by module name.
 CORES: dict[str, Core] = {core.module: core for core in (
-    DENSE_INPUT, DENSE_LINEAR, SPARSE_CONV, SPARSE_LINEAR, SPIKE_MAXPOOL, READOUT, FIFO)}
+    DENSE_INPUT, DENSE_LINEAR, SPARSE_CONV, SPARSE_LINEAR, SPIKE_MAXPOOL, READOUT, FIFO,
+    CONFIG_REGISTER)}
 #: The layer cores by module name.
 LAYER_CORES: dict[str, LayerCore] = {m: c for m, c in CORES.items() if isinstance(c, LayerCore)}
 

@@ -213,6 +213,24 @@ def _restore_channel_order(core: CorePlan) -> list[str]:
     return lines
 
 
+def _config_register(plan: NetworkPlan, core: CorePlan) -> list[str]:
+    """The core's own registered copy of the configuration port (rtl/config_register.sv)."""
+    i = core.index
+    return [f"  logic l{i}_cfg_valid;", f"  logic [1:0] l{i}_cfg_sel;",
+            f"  logic [{core.bank_bits - 1}:0] l{i}_cfg_bank;",
+            f"  logic [{core.addr_bits - 1}:0] l{i}_cfg_addr;", f"  logic [31:0] l{i}_cfg_data;",
+            f"  config_register #(.LayerBits({plan.cfg_layer_bits}), .Layer({i}), "
+            f".BankBits({core.bank_bits}), .AddrBits({core.addr_bits})) u_cfg{i} (",
+            "    .clk_i(clk_i), .rst_ni(rst_ni), .cfg_valid_i(cfg_valid_i),",
+            "    .cfg_layer_i(cfg_layer_i), .cfg_sel_i(cfg_sel_i),",
+            f"    .cfg_bank_i(cfg_bank_i[{core.bank_bits - 1}:0]), "
+            f".cfg_addr_i(cfg_addr_i[{core.addr_bits - 1}:0]),",
+            "    .cfg_data_i(cfg_data_i),",
+            f"    .valid_o(l{i}_cfg_valid), .sel_o(l{i}_cfg_sel), .bank_o(l{i}_cfg_bank),",
+            f"    .addr_o(l{i}_cfg_addr), .data_o(l{i}_cfg_data)",
+            "  );"]
+
+
 def render_top(plan: NetworkPlan) -> str:
     """The SystemVerilog of the top level (same SV subset and style as the hand-written RTL)."""
     lines = [
@@ -222,7 +240,8 @@ def render_top(plan: NetworkPlan) -> str:
         "// Streams: in = layer 0's input stream; out = the readout stream; tap<i> = the output",
         "// stream of layer i (observed where it enters the FIFO to the next core; the",
         "// readout's stream is `out`). Configuration: cfg_layer_i selects the core whose",
-        "// memory a cfg write goes to (docs/cores.md section 3).",
+        "// memory a cfg write goes to, through that core's config_register (one edge later;",
+        "// docs/cores.md section 3).",
         "// PreloadDir: \"\" = the memories are loaded through the configuration port; else the",
         "// folder of the $readmemh images L<i>_<memory>[_b<pp>].mem every core loads at time 0",
         "// (docs/vectors.md, \"Preloading memories\"); neuron registers still need the port.",
@@ -270,12 +289,9 @@ def render_top(plan: NetworkPlan) -> str:
                   f"  logic [{width - 1}:0] s{i + 1}_data;"]
         conns = ["    .clk_i(clk_i)", "    .rst_ni(rst_ni)"]
         if core.has_memory:
-            conns += [f"    .cfg_valid_i(cfg_valid_i && (cfg_layer_i == "
-                      f"{plan.cfg_layer_bits}'d{i}))",
-                      "    .cfg_sel_i(cfg_sel_i)",
-                      f"    .cfg_bank_i(cfg_bank_i[{core.bank_bits - 1}:0])",
-                      f"    .cfg_addr_i(cfg_addr_i[{core.addr_bits - 1}:0])",
-                      "    .cfg_data_i(cfg_data_i)"]
+            lines += _config_register(plan, core)
+            conns += [f"    .cfg_{field}_i(l{i}_cfg_{field})"
+                      for field in ("valid", "sel", "bank", "addr", "data")]
         in_data = f"s{i}_data"
         if plan.wiring_bug == "reverse_channels" and i == len(plan.layers) - 1 and i > 0:
             # Planted: the bus into the last core has its channels in reverse order.
