@@ -16,6 +16,9 @@
 // section 3: a frame's first beat may still follow the last write in the next cycle).
 // Parameters: LayerBits (width of cfg_layer_i), Layer (this core's index), BankBits, AddrBits
 //   (the core's port widths; the top passes the low bits of its wider bank and address).
+//
+// Planted bug (test-suite self-check only): `define DUALSPIKE_BUG_CFG_ANY_LAYER drops the layer
+// compare, so every core takes every write.
 
 module config_register #(
   parameter int LayerBits = 3,
@@ -39,7 +42,11 @@ module config_register #(
 );
 
   logic selected;
+`ifdef DUALSPIKE_BUG_CFG_ANY_LAYER
+  assign selected = cfg_valid_i;
+`else
   assign selected = cfg_valid_i && (cfg_layer_i == LayerBits'(Layer));
+`endif
 
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_valid
     if (!rst_ni) valid_o <= 1'b0;
