@@ -273,31 +273,41 @@ def merge_record(previous: dict | None, result: dict) -> dict:
     return {**result, "designs": kept + result["designs"]}
 
 
+def _defined_in_synthesis(name: str) -> bool | None:
+    """Whether synthesis defines a macro ``ifdef``'d in rtl/: SYNTHESIS always, a planted bug
+    (``DUALSPIKE_BUG_*``, test builds only) never; None for the others (``__ICARUS__``)."""
+    if name == "SYNTHESIS":
+        return True
+    return False if name.startswith("DUALSPIKE_BUG_") else None
+
+
 def synthesized_text(text: str) -> str:
     """An RTL file as synthesis reads it: without comments, without the simulation-only
-    ```ifndef SYNTHESIS`` sections (their ```else`` branches kept) and without blank lines or
-    trailing spaces, so that an assertion or a comment does not change which RTL a result is
-    for. Other conditionals (``__ICARUS__``, the planted bugs) are kept as they are."""
+    ```ifndef SYNTHESIS`` sections (their ```else`` branches kept), without the planted bugs'
+    ```ifdef DUALSPIKE_BUG_*`` sections (likewise) and without blank lines or trailing spaces,
+    so that an assertion, a planted bug or a comment does not change which RTL a result is
+    for. Other conditionals (``__ICARUS__``) are kept as they are."""
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
     kept = []
-    open_ifs: list[list[bool]] = []  # per open `if*: [is it on SYNTHESIS, is its branch dropped]
+    open_ifs: list[list[bool]] = []  # per open `if*: [is its macro known, is its branch dropped]
     for line in text.splitlines():
         line = re.sub(r"//.*", "", line).rstrip()
         directive = re.match(r"\s*`(ifdef|ifndef|elsif|else|endif)\b\s*(\w*)", line)
         outer_dropped = any(dropped for _, dropped in open_ifs[:-1])
         if directive and directive.group(1) in ("ifdef", "ifndef"):
-            on_synthesis = directive.group(2) == "SYNTHESIS"
+            defined = _defined_in_synthesis(directive.group(2))
             dropped_before = any(dropped for _, dropped in open_ifs)
-            open_ifs.append([on_synthesis, on_synthesis and directive.group(1) == "ifndef"])
-            if on_synthesis or dropped_before:
+            open_ifs.append([defined is not None,
+                             defined is not None and (directive.group(1) == "ifdef") != defined])
+            if defined is not None or dropped_before:
                 continue
         elif directive and open_ifs:
-            on_synthesis = open_ifs[-1][0]
+            known = open_ifs[-1][0]
             if directive.group(1) == "endif":
                 open_ifs.pop()
-            elif on_synthesis:
+            elif known:
                 open_ifs[-1][1] = not open_ifs[-1][1]
-            if on_synthesis or outer_dropped:
+            if known or outer_dropped:
                 continue
         elif any(dropped for _, dropped in open_ifs):
             continue

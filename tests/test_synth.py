@@ -132,8 +132,9 @@ def test_pnr_wrapper_registers_every_port():
 
 
 def test_rtl_digest_counts_what_synthesis_reads(tmp_path):
-    """A recorded Fmax stays valid across comments and simulation-only assertions, not across a
-    change of the synthesized logic (also not of a `else branch of `ifndef SYNTHESIS)."""
+    """A recorded Fmax stays valid across comments, simulation-only assertions and planted
+    bugs, not across a change of the synthesized logic (also not of a `else branch of
+    `ifndef SYNTHESIS or of `ifdef DUALSPIKE_BUG_*)."""
     from ci.pnr import rtl_digest
 
     rtl = tmp_path / "rtl"
@@ -142,16 +143,20 @@ def test_rtl_digest_counts_what_synthesis_reads(tmp_path):
               "  assign y_o = a_i;  // pass\n"
               "`ifndef SYNTHESIS\n  initial assert (1);\n`else\n  logic unused;\n`endif\n"
               "`ifndef __ICARUS__\n  logic keep;\n`endif\n"
+              "`ifdef DUALSPIKE_BUG_M\n  logic planted;\n`else\n  logic real_one;\n`endif\n"
               "endmodule\n")
     (rtl / "m.sv").write_text(source)
     base = rtl_digest(rtl)
     for same in (source.replace("// pass", "// a comment"),
                  source.replace("initial assert (1);", "initial assert (0);\n  `ifdef X\n `endif"),
-                 source.replace("endmodule", "/* a\n block */\n\nendmodule")):
+                 source.replace("endmodule", "/* a\n block */\n\nendmodule"),
+                 source.replace("logic planted;", "logic planted_elsewhere;"),
+                 source.replace("module m", "`ifdef DUALSPIKE_BUG_N\n`define N\n`endif\nmodule m")):
         (rtl / "m.sv").write_text(same)
         assert rtl_digest(rtl) == base
     for other in (source.replace("= a_i", "= !a_i"), source.replace("unused", "unused2"),
-                  source.replace("logic keep", "logic kept")):
+                  source.replace("logic keep", "logic kept"),
+                  source.replace("real_one", "real_two")):
         (rtl / "m.sv").write_text(other)
         assert rtl_digest(rtl) != base
 
