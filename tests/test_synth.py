@@ -161,44 +161,84 @@ def test_rtl_digest_counts_what_synthesis_reads(tmp_path):
         assert rtl_digest(rtl) != base
 
 
+#: A small network to plan (two cores with memories: conv, linear).
+TINY_NETWORK = {"name": "tiny", "timesteps": 2, "weight_bits": 4, "membrane_bits": 8,
+                "input": {"kind": "spikes", "shape": [2, 4, 4]},
+                "layers": [{"kind": "conv", "out_channels": 4, "kernel": 3,
+                            "neuron": {"model": "if", "threshold": 2, "reset": "hard"},
+                            "hw": {"parallel": 2, "lanes": 1, "group": 9}},
+                           {"kind": "linear", "out_features": 3, "readout": "accumulate"}]}
+
+
+def tiny_plan(parallel: int = 2, **options) -> dict:
+    """TINY_NETWORK's network.json with layer 0 at ``parallel`` banks."""
+    import copy
+    import json
+
+    from vectors.network_top import plan_network
+
+    cfg = copy.deepcopy(TINY_NETWORK)
+    cfg["layers"][0]["hw"]["parallel"] = parallel
+    return json.loads(plan_network(cfg, **options).to_json())
+
+
 def test_sim_figures_read_the_recorded_fmax(tmp_path):
     """make sim quotes frames/s at the Fmax recorded by make pnr for that network only, and says
     when the record is for other RTL or other knobs."""
     import json
 
-    from ci.pnr import rtl_digest
+    from ci.pnr import network_digest
     from ci.synth import plan_digest
     from tb.network.figures import reached_fmax
 
-    def plan(name, parallel):
-        return {"name": name, "layers": [{"module": "m", "parameters": {"Parallel": parallel}}],
-                "readout": {"module": "r", "parameters": {}}}
-
+    plan = tiny_plan(2)
     results = tmp_path / "pnr_results.json"
     results.write_text(json.dumps({"tool": "nextpnr", "designs": [
         {"network": "other", "status": "ok", "fmax_mhz": 99.0, "device": "D", "speed": 6},
-        {"network": "net-a", "status": "place and route failed", "device": "D", "speed": 6},
-        {"network": "net-b", "status": "ok", "fmax_mhz": 41.5, "device": "LFE5U-85F",
-         "speed": 6, "plan_sha256": plan_digest(plan("net-b", 4))}]}))
-    assert reached_fmax(plan("net-b", 4), results) == {
+        {"network": "tiny-failed", "status": "place and route failed", "device": "D",
+         "speed": 6},
+        {"network": "tiny", "status": "ok", "fmax_mhz": 41.5, "device": "LFE5U-85F",
+         "speed": 6, "plan_sha256": plan_digest(plan)}]}))
+    assert reached_fmax(plan, results) == {
         "fmax_mhz": 41.5, "target": "LFE5U-85F speed 6 (nextpnr); recorded for other RTL than "
                                     "today's, re-run make pnr"}
     recorded = json.loads(results.read_text())
-    recorded["rtl_sha256"] = rtl_digest()
+    recorded["rtl_sha256"] = network_digest(plan)
     results.write_text(json.dumps(recorded))
-    assert reached_fmax(plan("net-b", 4), results) == {"fmax_mhz": 41.5,
-                                                       "target": "LFE5U-85F speed 6 (nextpnr)"}
-    assert reached_fmax(plan("net-b", 8), results) == {
-        "fmax_mhz": 41.5, "target": "LFE5U-85F speed 6 (nextpnr); recorded for other knobs than "
-                                    "today's, re-run make pnr"}
-    assert reached_fmax(plan("net-a", 4), results) is None
-    assert reached_fmax(plan("net-b", 4), tmp_path / "missing.json") is None
+    assert reached_fmax(plan, results) == {"fmax_mhz": 41.5,
+                                           "target": "LFE5U-85F speed 6 (nextpnr)"}
+    assert reached_fmax(tiny_plan(4), results) == {
+        "fmax_mhz": 41.5, "target": "LFE5U-85F speed 6 (nextpnr); recorded for other RTL and "
+                                    "knobs than today's, re-run make pnr"}
+    assert reached_fmax({**plan, "name": "tiny-failed"}, results) is None
+    assert reached_fmax(plan, tmp_path / "missing.json") is None
     # A design's own RTL digest wins over the file's (records merged from several runs).
     recorded["rtl_sha256"] = "another run"
-    recorded["designs"][2]["rtl_sha256"] = rtl_digest()
+    recorded["designs"][2]["rtl_sha256"] = network_digest(plan)
     results.write_text(json.dumps(recorded))
-    assert reached_fmax(plan("net-b", 4), results) == {"fmax_mhz": 41.5,
-                                                       "target": "LFE5U-85F speed 6 (nextpnr)"}
+    assert reached_fmax(plan, results) == {"fmax_mhz": 41.5,
+                                           "target": "LFE5U-85F speed 6 (nextpnr)"}
+
+
+def test_network_digest_covers_the_generated_top_not_its_channel_map(tmp_path):
+    """A network's record is for rtl/ and the top generated from its plan: another top (here a
+    planted wiring bug) or other RTL makes it stale; the channel map, which place and route
+    does not know (it follows the weights), does not."""
+    import shutil
+
+    from ci.pnr import REPO_ROOT, network_digest
+
+    plan = tiny_plan(2)
+    placed = {**plan, "layers": [{**layer, "channel_map": list(range(4))[::-1]}
+                                 if layer["kind"] == "conv" else layer
+                                 for layer in plan["layers"]]}
+    assert network_digest(placed) == network_digest(plan)
+    assert network_digest(tiny_plan(2, wiring_bug="reverse_channels")) != network_digest(plan)
+    rtl = tmp_path / "rtl"
+    shutil.copytree(REPO_ROOT / "rtl", rtl)
+    assert network_digest(plan, rtl) == network_digest(plan)
+    (rtl / "stream_fifo.sv").write_text((rtl / "stream_fifo.sv").read_text() + "\nmodule x;\nendmodule\n")
+    assert network_digest(plan, rtl) != network_digest(plan)
 
 
 def test_pnr_record_keeps_other_designs():
@@ -248,14 +288,15 @@ def test_sim_figures_name_the_seeds_of_the_recorded_fmax(tmp_path):
     """make sim's frames/s at the reached Fmax say which seeds were placed and their spread."""
     import json
 
-    from ci.pnr import rtl_digest
+    from ci.pnr import network_digest
     from ci.synth import plan_digest
     from tb.network.figures import reached_fmax
 
-    plan = {"name": "net", "layers": [], "readout": {"module": "r", "parameters": {}}}
+    plan = tiny_plan(2)
     results = tmp_path / "pnr_results.json"
-    results.write_text(json.dumps({"tool": "nextpnr", "rtl_sha256": rtl_digest(), "designs": [
-        {"network": "net", "status": "ok", "fmax_mhz": 63.4, "device": "LFE5U-85F", "speed": 6,
+    results.write_text(json.dumps({"tool": "nextpnr", "rtl_sha256": network_digest(plan),
+                                   "designs": [
+        {"network": "tiny", "status": "ok", "fmax_mhz": 63.4, "device": "LFE5U-85F", "speed": 6,
          "plan_sha256": plan_digest(plan), "fmax_range_mhz": [54.0, 63.4],
          "seeds": [{"seed": 1}, {"seed": 2}, {"seed": 3}]}]}))
     assert reached_fmax(plan, results) == {

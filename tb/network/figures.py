@@ -33,16 +33,18 @@ PNR_RESULTS = Path(__file__).resolve().parents[2] / "ci" / "pnr_results.json"
 def reached_fmax(plan: dict, results: Path = PNR_RESULTS) -> dict | None:
     """The recorded place-and-route result of the whole network of ``plan`` (network.json):
     Fmax in MHz and the target, or None when none is recorded. A result recorded for other RTL
-    or for other knobs (another plan digest) is quoted with a note saying so."""
+    (rtl/ or the generated top: ci.pnr.network_digest) or for other knobs (another plan digest)
+    is quoted with a note saying so."""
     if not results.exists():
         return None
     recorded = json.loads(results.read_text())
     for design in recorded.get("designs", []):
         if design.get("network") == plan["name"] and design.get("status") == "ok":
-            from ci.pnr import rtl_digest
+            from ci.pnr import network_digest
             from ci.synth import plan_digest
             stale = [what for what, differs in (
-                ("RTL", design.get("rtl_sha256", recorded.get("rtl_sha256")) != rtl_digest()),
+                ("RTL", design.get("rtl_sha256", recorded.get("rtl_sha256"))
+                 != network_digest(plan)),
                 ("knobs", design.get("plan_sha256") != plan_digest(plan))) if differs]
             seeds = design.get("seeds") or []
             spread = (f", the best of seeds {', '.join(str(s['seed']) for s in seeds)}: "
