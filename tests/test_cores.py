@@ -31,7 +31,8 @@ def test_a_core_is_built_from_files_that_exist_its_own_last_or_listed(module):
 def test_the_bench_synthesis_and_the_top_take_the_description_sources(module):
     core = CORES[module]
     assert CORE_FILES[module] == core.sources
-    if module in TESTBENCHES and module != "stream_fifo":
+    if module in TESTBENCHES and module not in ("stream_fifo", "config_register"):
+        # (Those two check no stream of their own: their benches compile no stream checker.)
         assert TESTBENCHES[module].sources == bench_sources(module)
     assert set(core.sources) <= set(CORE_SOURCES), "the generated top lists every file"
 
