@@ -33,6 +33,13 @@ class ConfigRegisterTB(TB):
                        "data": 32}
         dut.cfg_valid_i.value = 0
 
+    def after_release(self) -> None:
+        """No write leaves the register while reset holds or in the cycle it is released: the
+        cores' memories are not reset, so a write then would overwrite a preloaded image
+        (docs/vectors.md, "Preloading memories")."""
+        Scoreboard("config_register valid_o in the cycle reset is released",
+                   lambda k: "after reset").compare([0], [int(self.dut.valid_o.value)])
+
     async def run(self, writes: list[dict | None]) -> list[tuple | None]:
         """Drives one write (or an idle clock, None) per clock; returns what the core sees the
         clock after each."""
