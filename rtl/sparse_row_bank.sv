@@ -212,10 +212,6 @@ module sparse_row_bank #(
   logic [RIdxBits-1:0]                          sc2_r_q;
   logic [ScanRows-1:0][Groups-1:0][CountBits-1:0]  sc2_ce_q, sc2_cw_q;
   logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc2_e_q;
-  // Per group, whether sc2_e_q has an effectual bit: SC2b's row flags reduce Groups bits, not
-  // Groups x G (a 288-bit OR in one stage was the digits network's critical path, 7 levels,
-  // docs/synthesis.md).
-  logic [ScanRows-1:0][Groups-1:0]                 sc2_gany_q;
 
   logic                                         sc2b_v_q, sc2b_last_q;
   logic [SlotBits-1:0]                          sc2b_slot_q;
@@ -322,14 +318,12 @@ module sparse_row_bank #(
 
   // SC1w: effectual pairs and the per-group counts.
   logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc1w_e;
-  logic [ScanRows-1:0][Groups-1:0]                 sc1w_gany;
   logic [ScanRows-1:0][Groups-1:0][CountBits-1:0]  sc1w_ce, sc1w_cw;
   for (genvar a = 0; a < ScanRows; a++) begin : g_scan_count_row
     for (genvar g = 0; g < Groups; g++) begin : g_scan_count
       logic [GroupWidth-1:0] wmask;
       assign wmask        = sc1w_wrow_q[a][g];
       assign sc1w_e[a][g] = wmask & sc1w_spikes_q[g * GroupWidth +: GroupWidth];
-      assign sc1w_gany[a][g] = |sc1w_e[a][g];
       popcount #(.Width (GroupWidth)) u_pairs   (.bits_i (sc1w_e[a][g]),
                                                  .count_o (sc1w_ce[a][g]));
       popcount #(.Width (GroupWidth)) u_weights (.bits_i (wmask), .count_o (sc1w_cw[a][g]));
@@ -400,14 +394,14 @@ module sparse_row_bank #(
     sc2b_wsum_q    <= sc2_wsum;
     sc2b_e_q       <= sc2_e_q;
     for (int a = 0; a < ScanRows; a++) begin
-      sc2b_any_q[a] <= |sc2_gany_q[a];
+      sc2b_any_q[a] <= |sc2_e_q[a];
     end
   end
   // One process per copy: Yosys merged the bits of one process's replicated assignment.
   for (genvar k = 0; k < SelCopies; k++) begin : g_first0_copy
     (* keep *)
     always_ff @(posedge clk_i) begin : p_sc2b_first0
-      sc2b_first0_q[k] <= |sc2_gany_q[0];
+      sc2b_first0_q[k] <= |sc2_e_q[0];
     end
   end
 
@@ -1045,7 +1039,6 @@ module sparse_row_bank #(
       sc2_ce_q     <= '0;
       sc2_cw_q     <= '0;
       sc2_e_q      <= '0;
-      sc2_gany_q   <= '0;
       run_q        <= '0;
       e0_v_q       <= 1'b0;
       e0_first_q   <= 1'b0;
@@ -1125,7 +1118,6 @@ module sparse_row_bank #(
       sc2_ce_q     <= sc1w_ce;
       sc2_cw_q     <= sc1w_cw;
       sc2_e_q      <= sc1w_e;
-      sc2_gany_q   <= sc1w_gany;
       sc2b_v_q     <= sc2_v_q;
       sc2b_slot_q  <= sc2_slot_q;
       sc2b_last_q  <= sc2_last_q;
