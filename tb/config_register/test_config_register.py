@@ -33,6 +33,17 @@ class ConfigRegisterTB(TB):
                        "data": 32}
         dut.cfg_valid_i.value = 0
 
+        @CoverPoint("config_register.write", xf=lambda w: "idle" if w is None else
+                    "this layer" if w["layer"] == self.layer else "another layer",
+                    bins=["idle", "this layer", "another layer"])
+        def drive(write: dict | None) -> None:
+            """Puts one write (or an idle clock, None) on the port."""
+            dut.cfg_valid_i.value = int(write is not None)
+            for name in ("layer", *FIELDS):
+                getattr(dut, f"cfg_{name}_i").value = 0 if write is None else write[name]
+
+        self.drive = drive
+
     def after_release(self) -> None:
         """No write leaves the register while reset holds or in the cycle it is released: the
         cores' memories are not reset, so a write then would overwrite a preloaded image
@@ -46,17 +57,8 @@ class ConfigRegisterTB(TB):
         dut = self.dut
         await self.reset()
         seen = []
-
-        @CoverPoint("config_register.write", xf=lambda w: "idle" if w is None else
-                    "this layer" if w["layer"] == self.layer else "another layer",
-                    bins=["idle", "this layer", "another layer"])
-        def drive(write):
-            dut.cfg_valid_i.value = int(write is not None)
-            for name in ("layer", *FIELDS):
-                getattr(dut, f"cfg_{name}_i").value = 0 if write is None else write[name]
-
         for write in writes:
-            drive(write)
+            self.drive(write)
             await RisingEdge(self.clock)
             await FallingEdge(self.clock)
             seen.append(tuple(int(getattr(dut, f"{name}_o").value) for name in FIELDS)
