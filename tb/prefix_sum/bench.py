@@ -13,6 +13,8 @@ TESTBENCH = Testbench(
         # A tree cut between levels: the first two (a core's stage), the rest (its detectors).
         {"Count": 32, "Width": 6, "ToLevel": 2},
         {"Count": 27, "Width": 5, "FromLevel": 3},
+        # No level at all (blocks of one: the sums are the values), the low end of ToLevel.
+        {"Count": 6, "Width": 3, "ToLevel": 0},
     ),
     regression=(
         # The row bank's scan at digits layer 2 (nine groups, pair counts up to F = 288) and
