@@ -32,9 +32,13 @@
 //   neuron   once a buffer is complete, Co lif_units emit the T beats of the pixel (time-inner),
 //            buffers in ring order, while the banks compute the next pixels into the others: with
 //            N > 2 fast pixels run up to N - 1 pixels ahead of the emission behind a slow one;
-//            with NeuronStages = 2 a beat every two cycles (charge, then fire and offer).
+//            with NeuronStages = 2 a beat every two cycles (charge, then fire and offer);
+//            with WideBeat = 1 the pixel enters a chain of T neuron stages instead (stage t runs
+//            timestep t: T x Co lif_units, a pixel per cycle) and leaves in one beat of T x Co
+//            bits: the emission no longer costs T cycles per pixel.
 // Cycles per pixel ~ max(S*T, max over banks of the beats of its groups), S = NeuronStages (+
-// pipeline latency at the start of a frame): golden/cycles/dense_input.py models them exactly.
+// pipeline latency at the start of a frame; WideBeat = 1: max(1, ...)):
+// golden/cycles/dense_input.py models them exactly.
 // Latency: window taken at edge e -> first group accepted at e+1 -> beats e+2.. -> currents
 // complete two cycles after the last beat (the bank's address and weight registers) -> first
 // output beat valid the cycle after that.
@@ -66,6 +70,10 @@ module dense_input_core #(
   // golden.cores chooses 2 where the banks' floor of Rows x NumGroups cycles per pixel hides
   // the 2T cycles of an emission).
   parameter int NeuronStages = 1,
+  // 1: one beat per pixel carrying its T timesteps (bit t*Co + co = the spike of channel co at
+  // timestep t; HasNeuron = 1, NeuronStages = 1), from a chain of T neuron stages; 0: T beats
+  // of Co bits (the spike stream of docs/cores.md).
+  parameter int WideBeat     = 0,
   // "" = memories loaded by the configuration port; else $readmemh images {InitPrefix}bias.mem,
   // {InitPrefix}bitmap_b<pp>.mem, {InitPrefix}weight_b<pp>.mem (pp = bank, two digits) at
   // time 0 (docs/vectors.md, "Preloading memories"); the neuron registers still need the port.
@@ -91,10 +99,12 @@ module dense_input_core #(
   input  logic [InChannels*PixelBits-1:0]                       in_data_i,
   input  logic                                                  in_last_i,
   // Output stream, T beats per pixel: HasNeuron = 1: Co spike bits; HasNeuron = 0: Co currents
-  // of CurrentBits (two's complement) at [co*CurrentBits +: CurrentBits].
+  // of CurrentBits (two's complement) at [co*CurrentBits +: CurrentBits]. WideBeat = 1: one
+  // beat per pixel, T x Co spike bits.
   output logic                                                  out_valid_o,
   input  logic                                                  out_ready_i,
-  output logic [((HasNeuron != 0) ? OutChannels : OutChannels * ($clog2(
+  output logic [((HasNeuron != 0) ? OutChannels * ((WideBeat != 0) ? Timesteps : 1)
+                                  : OutChannels * ($clog2(
       (64'd1 << (MembraneBits - 1)) + 64'(InChannels * Kernel * Kernel) *
       ((64'd1 << PixelBits) - 64'd1) * (64'd1 << (WeightBits - 1))) + 1))-1:0] out_data_o,
   output logic                                                  out_last_o
@@ -120,7 +130,8 @@ module dense_input_core #(
   localparam int CurrentBits = $clog2(CurrentBound) + 1;
   localparam int ShiftBits   = $clog2(MembraneBits);
   localparam int TBits       = (Timesteps > 1) ? $clog2(Timesteps) : 1;
-  localparam int OutBits     = (HasNeuron != 0) ? OutChannels : OutChannels * CurrentBits;
+  localparam int OutBits     = (HasNeuron != 0) ? OutChannels * ((WideBeat != 0) ? Timesteps : 1)
+                                                : OutChannels * CurrentBits;
   localparam int BufBits     = (CurrentBuffers > 1) ? $clog2(CurrentBuffers) : 1;
 
   localparam logic [BufBits-1:0] BufLast = BufBits'(CurrentBuffers - 1);
@@ -358,6 +369,9 @@ module dense_input_core #(
   logic [BufBits-1:0]                       next_buf;
   logic [TBits-1:0]                         t_d, t_q;
   logic                                     out_fire;
+  logic                                     emit_fire;   // the emitter hands its beat on
+  logic                                     beat_last;   // ... the pixel's last
+  logic                                     chain_adv;   // WideBeat = 1: the chain moves
   // NeuronStages = 2: the emitted beat's charge half is registered (its fire half is offered).
   logic                                     charged_d, charged_q;
   logic                                     beat_ready;  // the beat of t_q is offered
@@ -370,8 +384,12 @@ module dense_input_core #(
 
   assign next_buf   = ring_next(win_buf_q);
   assign beat_ready = (NeuronStages == 1) || charged_q;
-  assign out_fire   = emit_active_q & beat_ready & out_ready_i;
-  assign emit_free = out_fire & (t_q == TLast);
+  assign out_fire   = out_valid_o & out_ready_i;
+  // WideBeat = 0 the emitter's beat is the output's (T per pixel); WideBeat = 1 it is the pixel
+  // entering the neuron chain, once, when the chain moves.
+  assign emit_fire  = (WideBeat != 0) ? (emit_active_q & chain_adv) : out_fire;
+  assign beat_last  = (WideBeat != 0) || (t_q == TLast);
+  assign emit_free = emit_fire & beat_last;
   assign emit_start = emit_active_d && (!emit_active_q || emit_free);
   assign start_buf  = emit_active_q ? ring_next(emit_buf_q) : emit_buf_q;
   assign take      = win_avail && (&feed_done_next) &&
@@ -422,10 +440,10 @@ module dense_input_core #(
     if (emit_active_q && !charged_q) begin
       charged_d = 1'b1;
     end
-    if (out_fire) begin
+    if (emit_fire) begin
       t_d       = t_q + TBits'(1);
       charged_d = 1'b0;
-      if (t_q == TLast) begin
+      if (beat_last) begin
         emit_active_d = 1'b0;
         emit_buf_d    = ring_next(emit_buf_q);
       end
@@ -442,8 +460,6 @@ module dense_input_core #(
     logic [ShiftBits-1:0]                      leak_shift_d, leak_shift_q;
     logic                                      model_lif_d, model_lif_q;
     logic                                      reset_soft_d, reset_soft_q;
-    logic [OutChannels-1:0][MembraneBits-1:0]  v_d, v_q, v_next;
-    logic [OutChannels-1:0]                    spikes;
 
     assign thr_we   = cfg_valid_i && (cfg_sel_i == 2'd3) && (int'(cfg_addr_i) == 0);
     assign leak_we  = cfg_valid_i && (cfg_sel_i == 2'd3) && (int'(cfg_addr_i) == 1);
@@ -475,87 +491,190 @@ module dense_input_core #(
       end
     end
 
-    // NeuronStages = 2: charge in the cycle after the membrane settles (emit_active_q &
-    // !charged_q), fire in the cycle the beat is offered (lif_unit registers u and u - theta
-    // between the halves).
-    // Per channel, copies of the charge enable (emit_active_q & !charged_q) and of the membrane
-    // write enable (charged_q), loaded from their next values: one register each fanned out to
-    // every channel's charge registers and membranes (about 40 clock enables per channel) was
-    // the core's critical path placed and routed (13.7 ns, 13.0 of it wire across the die,
-    // docs/synthesis.md). `keep`: synthesis would merge the equal registers.
-    logic [OutChannels-1:0] charge_c_q, charged_c_q;
-    for (genvar co = 0; co < OutChannels; co++) begin : g_lif
-      // A copy of the neuron configuration per channel (rtl/neuron_config_copy.sv): one
-      // register each fanned out to every channel's shifters and operand selects (2,181 loads
-      // at digits layer 0) was a 7 ns net on the core's critical path.
-      logic [MembraneBits-1:0] threshold_c_q;
-      logic [ShiftBits-1:0]    leak_shift_c_q;
-      logic                    model_lif_c_q, reset_soft_c_q;
-      logic [MembraneBits-1:0] v_charge;  // the membrane the charge half reads
-      neuron_config_copy #(
-        .MembraneBits (MembraneBits)
-      ) u_config (
-        .clk_i        (clk_i),
-        .rst_ni       (rst_ni),
-        .threshold_i  (threshold_q),
-        .leak_shift_i (leak_shift_q),
-        .model_lif_i  (model_lif_q),
-        .reset_soft_i (reset_soft_q),
-        .threshold_o  (threshold_c_q),
-        .leak_shift_o (leak_shift_c_q),
-        .model_lif_o  (model_lif_c_q),
-        .reset_soft_o (reset_soft_c_q)
-      );
-      (* keep *)
-      always_ff @(posedge clk_i or negedge rst_ni) begin : p_enable_copy
-        if (!rst_ni) begin
-          charge_c_q[co]  <= 1'b0;
-          charged_c_q[co] <= 1'b0;
-        end else begin
-          charge_c_q[co]  <= emit_active_d & ~charged_d;
-          charged_c_q[co] <= charged_d;
-        end
-      end
-      // The membrane is 0 at the start of every pixel (no membrane survives a pixel): with
-      // NeuronStages = 2 the first charge reads 0 instead of the register, which is not cleared.
-      assign v_charge = (NeuronStages == 2 && emit_first_q[co]) ? '0 : v_q[co];
+    if (WideBeat == 0) begin : g_step
+      logic [OutChannels-1:0][MembraneBits-1:0]  v_d, v_q, v_next;
+      logic [OutChannels-1:0]                    spikes;
 
-      lif_unit #(
-        .MembraneBits (MembraneBits),
-        .CurrentBits  (CurrentBits),
-        .Stages       (NeuronStages)
-      ) u_lif (
-        .clk_i        (clk_i),
-        .load_i       (charge_c_q[co]),
-        .model_lif_i  (model_lif_c_q),
-        .reset_soft_i (reset_soft_c_q),
-        .leak_shift_i (leak_shift_c_q),
-        .threshold_i  (threshold_c_q),
-        .v_i          (v_charge),
-        .current_i    (cur_emit[co]),
-        .spike_o      (spikes[co]),
-        .v_o          (v_next[co])
-      );
-    end
-
-    // NeuronStages = 2: the fire half's membranes are written in every cycle the beat is
-    // offered (they depend only on the charge registers, held while the beat waits), so the
-    // write does not wait for out_ready_i; the first charge of a pixel reads 0 (above).
-    // NeuronStages = 1: written when the beat leaves, cleared at the start of a pixel.
-    `DUALSPIKE_ALWAYS_COMB begin : p_membrane
-      v_d = v_q;
-      if (NeuronStages == 2) begin
-        for (int co = 0; co < OutChannels; co++) begin
-          if (charged_c_q[co]) begin
-            v_d[co] = v_next[co];
+      // NeuronStages = 2: charge in the cycle after the membrane settles (emit_active_q &
+      // !charged_q), fire in the cycle the beat is offered (lif_unit registers u and u - theta
+      // between the halves).
+      // Per channel, copies of the charge enable (emit_active_q & !charged_q) and of the membrane
+      // write enable (charged_q), loaded from their next values: one register each fanned out to
+      // every channel's charge registers and membranes (about 40 clock enables per channel) was
+      // the core's critical path placed and routed (13.7 ns, 13.0 of it wire across the die,
+      // docs/synthesis.md). `keep`: synthesis would merge the equal registers.
+      logic [OutChannels-1:0] charge_c_q, charged_c_q;
+      for (genvar co = 0; co < OutChannels; co++) begin : g_lif
+        // A copy of the neuron configuration per channel (rtl/neuron_config_copy.sv): one
+        // register each fanned out to every channel's shifters and operand selects (2,181 loads
+        // at digits layer 0) was a 7 ns net on the core's critical path.
+        logic [MembraneBits-1:0] threshold_c_q;
+        logic [ShiftBits-1:0]    leak_shift_c_q;
+        logic                    model_lif_c_q, reset_soft_c_q;
+        logic [MembraneBits-1:0] v_charge;  // the membrane the charge half reads
+        neuron_config_copy #(
+          .MembraneBits (MembraneBits)
+        ) u_config (
+          .clk_i        (clk_i),
+          .rst_ni       (rst_ni),
+          .threshold_i  (threshold_q),
+          .leak_shift_i (leak_shift_q),
+          .model_lif_i  (model_lif_q),
+          .reset_soft_i (reset_soft_q),
+          .threshold_o  (threshold_c_q),
+          .leak_shift_o (leak_shift_c_q),
+          .model_lif_o  (model_lif_c_q),
+          .reset_soft_o (reset_soft_c_q)
+        );
+        (* keep *)
+        always_ff @(posedge clk_i or negedge rst_ni) begin : p_enable_copy
+          if (!rst_ni) begin
+            charge_c_q[co]  <= 1'b0;
+            charged_c_q[co] <= 1'b0;
+          end else begin
+            charge_c_q[co]  <= emit_active_d & ~charged_d;
+            charged_c_q[co] <= charged_d;
           end
         end
-      end else begin
-        if (out_fire) begin
-          v_d = v_next;
+        // The membrane is 0 at the start of every pixel (no membrane survives a pixel): with
+        // NeuronStages = 2 the first charge reads 0 instead of the register, which is not cleared.
+        assign v_charge = (NeuronStages == 2 && emit_first_q[co]) ? '0 : v_q[co];
+
+        lif_unit #(
+          .MembraneBits (MembraneBits),
+          .CurrentBits  (CurrentBits),
+          .Stages       (NeuronStages)
+        ) u_lif (
+          .clk_i        (clk_i),
+          .load_i       (charge_c_q[co]),
+          .model_lif_i  (model_lif_c_q),
+          .reset_soft_i (reset_soft_c_q),
+          .leak_shift_i (leak_shift_c_q),
+          .threshold_i  (threshold_c_q),
+          .v_i          (v_charge),
+          .current_i    (cur_emit[co]),
+          .spike_o      (spikes[co]),
+          .v_o          (v_next[co])
+        );
+      end
+
+      // NeuronStages = 2: the fire half's membranes are written in every cycle the beat is
+      // offered (they depend only on the charge registers, held while the beat waits), so the
+      // write does not wait for out_ready_i; the first charge of a pixel reads 0 (above).
+      // NeuronStages = 1: written when the beat leaves, cleared at the start of a pixel.
+      `DUALSPIKE_ALWAYS_COMB begin : p_membrane
+        v_d = v_q;
+        if (NeuronStages == 2) begin
+          for (int co = 0; co < OutChannels; co++) begin
+            if (charged_c_q[co]) begin
+              v_d[co] = v_next[co];
+            end
+          end
+        end else begin
+          if (out_fire) begin
+            v_d = v_next;
+          end
+          if (emit_start) begin
+            v_d = '0;
+          end
         end
-        if (emit_start) begin
-          v_d = '0;
+      end
+
+      always_ff @(posedge clk_i or negedge rst_ni) begin : p_membrane_reg
+        if (!rst_ni) begin
+          v_q <= '0;
+        end else begin
+          v_q <= v_d;
+        end
+      end
+
+      assign beat_data = spikes;
+    end else begin : g_chain
+      // WideBeat = 1: per channel a chain of T neuron steps, one per stage. Stage t's registers
+      // (loaded when the chain moves, chain_adv) hold the spikes of timesteps 0..t of the pixel
+      // in it and, for t < T-1, the membrane after timestep t and the current (the same at every
+      // t: the input is direct-coded). Stage 0 steps the emitted pixel's current (cur_emit,
+      // loaded at emit_start) from a membrane of 0. No loop: a membrane goes to the next stage,
+      // never back, so the chain takes a pixel per cycle.
+      logic [OutChannels-1:0][Timesteps-1:0] chain_spikes;  // the last stage's, per channel
+      for (genvar co = 0; co < OutChannels; co++) begin : g_lif
+        // A copy of the neuron configuration per channel (as above).
+        logic [MembraneBits-1:0] threshold_c_q;
+        logic [ShiftBits-1:0]    leak_shift_c_q;
+        logic                    model_lif_c_q, reset_soft_c_q;
+        neuron_config_copy #(
+          .MembraneBits (MembraneBits)
+        ) u_config (
+          .clk_i        (clk_i),
+          .rst_ni       (rst_ni),
+          .threshold_i  (threshold_q),
+          .leak_shift_i (leak_shift_q),
+          .model_lif_i  (model_lif_q),
+          .reset_soft_i (reset_soft_q),
+          .threshold_o  (threshold_c_q),
+          .leak_shift_o (leak_shift_c_q),
+          .model_lif_o  (model_lif_c_q),
+          .reset_soft_o (reset_soft_c_q)
+        );
+        logic [Timesteps-1:0][MembraneBits-1:0] stage_v;    // membrane into stage t's step
+        logic [Timesteps-1:0][CurrentBits-1:0]  stage_cur;  // current of stage t's step
+        logic [Timesteps-1:0][Timesteps-1:0]    stage_spk;  // spikes of the steps before t
+        assign stage_v[0]   = '0;
+        assign stage_cur[0] = cur_emit[co];
+        assign stage_spk[0] = '0;
+        for (genvar t = 0; t < Timesteps; t++) begin : g_stage
+          logic                    spike;
+          logic [MembraneBits-1:0] v_after;
+          logic [Timesteps-1:0]    spk_q;
+          lif_unit #(
+            .MembraneBits (MembraneBits),
+            .CurrentBits  (CurrentBits),
+            .Stages       (1)
+          ) u_lif (
+            .clk_i        (clk_i),
+            .load_i       (1'b0),
+            .model_lif_i  (model_lif_c_q),
+            .reset_soft_i (reset_soft_c_q),
+            .leak_shift_i (leak_shift_c_q),
+            .threshold_i  (threshold_c_q),
+            .v_i          (stage_v[t]),
+            .current_i    (stage_cur[t]),
+            .spike_o      (spike),
+            .v_o          (v_after)
+          );
+          always_ff @(posedge clk_i or negedge rst_ni) begin : p_stage_spikes
+            if (!rst_ni) begin
+              spk_q <= '0;
+            end else if (chain_adv) begin
+              spk_q <= stage_spk[t] | (Timesteps'(spike) << t);
+            end
+          end
+          if (t + 1 < Timesteps) begin : g_pass
+            logic [MembraneBits-1:0] v_q;
+            logic [CurrentBits-1:0]  cur_q;
+            always_ff @(posedge clk_i or negedge rst_ni) begin : p_stage
+              if (!rst_ni) begin
+                v_q   <= '0;
+                cur_q <= '0;
+              end else if (chain_adv) begin
+                v_q   <= v_after;
+                cur_q <= stage_cur[t];
+              end
+            end
+            assign stage_v[t + 1]   = v_q;
+            assign stage_cur[t + 1] = cur_q;
+            assign stage_spk[t + 1] = spk_q;
+          end else begin : g_end
+            logic unused_v_after;  // the membrane after the last timestep is not kept
+            assign unused_v_after = ^v_after;
+            assign chain_spikes[co] = spk_q;
+          end
+        end
+      end
+      // The beat: bit t*Co + co = channel co's spike at timestep t.
+      for (genvar t = 0; t < Timesteps; t++) begin : g_beat_t
+        for (genvar co = 0; co < OutChannels; co++) begin : g_beat_co
+          assign beat_data[t * OutChannels + co] = chain_spikes[co][t];
         end
       end
     end
@@ -566,17 +685,13 @@ module dense_input_core #(
         leak_shift_q <= '0;
         model_lif_q  <= 1'b0;
         reset_soft_q <= 1'b0;
-        v_q          <= '0;
       end else begin
         threshold_q  <= threshold_d;
         leak_shift_q <= leak_shift_d;
         model_lif_q  <= model_lif_d;
         reset_soft_q <= reset_soft_d;
-        v_q          <= v_d;
       end
     end
-
-    assign beat_data = spikes;
   end else begin : g_current
     assign beat_data = cur_emit;
   end
@@ -592,13 +707,54 @@ module dense_input_core #(
       bug_prev_q <= bug_prev_d;
     end
   end
-  assign out_data_o = (t_q == TLast) ? bug_prev_q : beat_data;
+  if (WideBeat != 0) begin : g_bug_wide
+    // The beat's last timestep repeats the one before it (T = 1: the previous beat's).
+    localparam int BugFrom = (Timesteps > 1) ? (Timesteps - 2) * OutChannels : 0;
+    logic [OutBits-1:0] bug_data;
+    `DUALSPIKE_ALWAYS_COMB begin : p_bug_wide
+      bug_data = beat_data;
+      for (int co = 0; co < OutChannels; co++) begin
+        bug_data[(Timesteps - 1) * OutChannels + co] = (Timesteps > 1) ? beat_data[BugFrom + co]
+                                                                     : bug_prev_q[co];
+      end
+    end
+    assign out_data_o = bug_data;
+  end else begin : g_bug_step
+    assign out_data_o = (t_q == TLast) ? bug_prev_q : beat_data;
+  end
 `else
   assign out_data_o = beat_data;
 `endif
 
-  assign out_valid_o = emit_active_q & beat_ready;
-  assign out_last_o  = out_valid_o & (t_q == TLast) & last_q[emit_buf_q];
+  if (WideBeat != 0) begin : g_chain_control
+    // Stage t of the chain holds a pixel (valid) and whether it is its frame's last; the whole
+    // chain moves unless its last stage holds a beat the output does not take.
+    logic [Timesteps-1:0] chain_v_d, chain_v_q, chain_last_d, chain_last_q;
+    assign chain_adv = !(chain_v_q[Timesteps-1] && !out_ready_i);
+    `DUALSPIKE_ALWAYS_COMB begin : p_chain
+      chain_v_d       = chain_v_q << 1;
+      chain_last_d    = chain_last_q << 1;
+      chain_v_d[0]    = emit_active_q;
+      chain_last_d[0] = last_q[emit_buf_q];
+    end
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_chain_reg
+      if (!rst_ni) begin
+        chain_v_q    <= '0;
+        chain_last_q <= '0;
+      end else if (chain_adv) begin
+        chain_v_q    <= chain_v_d;
+        chain_last_q <= chain_last_d;
+      end
+    end
+    assign out_valid_o = chain_v_q[Timesteps-1];
+    assign out_last_o  = chain_v_q[Timesteps-1] & chain_last_q[Timesteps-1];
+    logic unused_beat_ready;  // NeuronStages = 1 here
+    assign unused_beat_ready = beat_ready;
+  end else begin : g_step_control
+    assign chain_adv   = 1'b0;
+    assign out_valid_o = emit_active_q & beat_ready;
+    assign out_last_o  = out_valid_o & (t_q == TLast) & last_q[emit_buf_q];
+  end
 
   // ---------------------------------------------------------------------------------------------
   // Registers
@@ -660,6 +816,9 @@ module dense_input_core #(
   if (NeuronStages != 1 && (NeuronStages != 2 || HasNeuron == 0)) begin : g_bad_neuron_stages
     $error("dense_input_core: NeuronStages must be 1, or 2 with a neuron, got %0d",
            NeuronStages);
+  end
+  if (WideBeat != 0 && (HasNeuron == 0 || NeuronStages != 1)) begin : g_bad_wide_beat
+    $error("dense_input_core: WideBeat needs HasNeuron = 1 and NeuronStages = 1");
   end
   if (CurrentBuffers < 2) begin : g_bad_current_buffers
     $error("dense_input_core: CurrentBuffers must be >= 2, got %0d", CurrentBuffers);

@@ -28,6 +28,9 @@ edge 0 accepts the first pixel. With ``S = K`` row slots, ``P = K // 2`` and, fo
   ``EmitStart[n] = max(Full[n], EmitEnd[n-1])``, ``EmitEnd[n] = EmitStart[n] + T*S``, ``S``
   the core's ``NeuronStages`` (2: each beat's charge half registered a cycle before it is
   offered).
+- ``wide_beat`` (the core's ``WideBeat``): the pixel enters a chain of T neuron stages at
+  ``EmitStart + 1`` (``EmitEnd = EmitStart + 1``: the emission takes one cycle) and leaves in
+  one beat at ``EmitEnd + T``, the chain's last stage (free-running, the chain never stalls).
 
 ``recompute_per_timestep=True`` models the same core walking every group T times per pixel (the
 current recomputed at every timestep, as the DATE'25 paper's RTL does), for the speed-up figure.
@@ -40,7 +43,7 @@ feeder (``feed_done``, the group walked) and the detector (beats left of its gro
 the pass's last, its buffer), the ``pix_done`` of its address, MAC and write stages, and the
 core's bookkeeping of its ring of ``CurrentBuffers`` buffers (``win_buf``, ``busy``, ``done``)
 and emitter (``emit_active``, ``emit_buf``, ``t`` and, for ``NeuronStages`` 2, ``charged``:
-``out_valid_o``). The data-dependent cost, the beats of every group of every window, comes from
+``out_valid_o``; with ``WideBeat`` the chain's valid flags instead). The data-dependent cost, the beats of every group of every window, comes from
 :func:`window_beats` up front.
 """
 
@@ -119,16 +122,16 @@ def window_beats(weight, frames, *, parallel: int, lanes: int, group: int) -> li
 
 def frame_timing(weight, frames, *, parallel: int, lanes: int, group: int, timesteps: int,
                  recompute_per_timestep: bool = False, current_buffers: int = 2,
-                 neuron_stages: int = 1) -> DenseInputTiming:
+                 neuron_stages: int = 1, wide_beat: bool = False) -> DenseInputTiming:
     """Predicted cycles of each frame of ``frames`` (a list of ``[C, H, W]`` pixel frames),
     streamed back to back into a core with the given hardware knobs; ``weight`` is
-    ``[Co, C, K, K]``; ``current_buffers`` and ``neuron_stages`` are the core's
-    ``CurrentBuffers`` and ``NeuronStages``."""
-    if current_buffers < 2:
-        raise ValueError(f"current_buffers must be >= 2, got {current_buffers}")
-    if neuron_stages not in (1, 2):
-        raise ValueError(f"neuron_stages must be 1 or 2, got {neuron_stages}")
-    emission = timesteps * neuron_stages
+    ``[Co, C, K, K]``; ``current_buffers``, ``neuron_stages`` and ``wide_beat`` are the core's
+    ``CurrentBuffers``, ``NeuronStages`` and ``WideBeat`` (``sends``: one edge per output beat,
+    i.e. per pixel with ``wide_beat``)."""
+    _check_emission(current_buffers, neuron_stages, wide_beat)
+    emission = 1 if wide_beat else timesteps * neuron_stages
+    # Edges from EmitEnd to the beat's send: the chain's T stages (wide), else 0.
+    chain = timesteps if wide_beat else 0
     weight = np.asarray(weight, dtype=np.int64)
     out_channels, in_channels, kernel, _ = weight.shape
     frames = [np.asarray(f, dtype=np.int64) for f in frames]
@@ -198,11 +201,23 @@ def frame_timing(weight, frames, *, parallel: int, lanes: int, group: int, times
         n += 1
 
     first_in = tuple(accepted[f * per_frame] for f in range(len(frames)))
-    last_out = tuple(emit_end[(f + 1) * per_frame - 1] for f in range(len(frames)))
-    sends = tuple(end - emission + neuron_stages * (t + 1)
-                  for end in emit_end for t in range(timesteps))
+    last_out = tuple(emit_end[(f + 1) * per_frame - 1] + chain for f in range(len(frames)))
+    if wide_beat:
+        sends = tuple(end + chain for end in emit_end)
+    else:
+        sends = tuple(end - emission + neuron_stages * (t + 1)
+                      for end in emit_end for t in range(timesteps))
     return DenseInputTiming(tuple(lo - fi + 1 for fi, lo in zip(first_in, last_out)),
                             first_in, last_out, tuple(accepted), sends)
+
+
+def _check_emission(current_buffers: int, neuron_stages: int, wide_beat: bool) -> None:
+    if current_buffers < 2:
+        raise ValueError(f"current_buffers must be >= 2, got {current_buffers}")
+    if neuron_stages not in (1, 2):
+        raise ValueError(f"neuron_stages must be 1 or 2, got {neuron_stages}")
+    if wide_beat and neuron_stages != 1:
+        raise ValueError("wide_beat needs neuron_stages 1")
 
 
 def frame_cycles(weight, frames, **knobs) -> list[int]:
@@ -290,13 +305,11 @@ class DenseInputStepped:
 
     def __init__(self, window_costs: list[list[list[int]]], height: int, width: int,
                  kernel: int, timesteps: int, current_buffers: int = 2,
-                 neuron_stages: int = 1) -> None:
-        if current_buffers < 2:
-            raise ValueError(f"current_buffers must be >= 2, got {current_buffers}")
-        if neuron_stages not in (1, 2):
-            raise ValueError(f"neuron_stages must be 1 or 2, got {neuron_stages}")
+                 neuron_stages: int = 1, wide_beat: bool = False) -> None:
+        _check_emission(current_buffers, neuron_stages, wide_beat)
         self.current_buffers = current_buffers
         self.neuron_stages = neuron_stages
+        self.wide_beat = wide_beat
         self.window_costs = window_costs
         self.height, self.width, self.timesteps = height, width, timesteps
         self.pad = kernel // 2
@@ -316,9 +329,21 @@ class DenseInputStepped:
         self.emit_buf = 0
         self.t = 0
         self.charged = False   # NeuronStages = 2: the beat's charge half is registered
+        self.chain = [False] * timesteps   # WideBeat: stage t holds a pixel
 
     def out_valid(self) -> bool:
+        if self.wide_beat:
+            return self.chain[-1]
         return self.emit_active and (self.neuron_stages == 1 or self.charged)
+
+    def _chain_moves(self, out_ready: bool) -> bool:
+        return not (self.chain[-1] and not out_ready)
+
+    def _emit_fire(self, out_ready: bool) -> bool:
+        """The emitter hands its beat on: to the output, or (WideBeat) into the chain."""
+        if self.wide_beat:
+            return self.emit_active and self._chain_moves(out_ready)
+        return self.out_valid() and out_ready
 
     def in_ready(self, out_ready: bool = True) -> bool:
         return self.rows_ahead < self.slots
@@ -330,7 +355,7 @@ class DenseInputStepped:
                 or (self.in_y == need_y and self.in_x > need_x))
 
     def _emit_free(self, out_ready: bool) -> bool:
-        return self.out_valid() and out_ready and self.t == self.timesteps - 1
+        return self._emit_fire(out_ready) and (self.wide_beat or self.t == self.timesteps - 1)
 
     def _ring_next(self, buf: int) -> int:
         return (buf + 1) % self.current_buffers
@@ -349,8 +374,11 @@ class DenseInputStepped:
                                  f"{self.accepted // (self.height * self.width)} frames given")
             self.accepted += 1
         out_fire = self.out_valid() and out_ready
+        emit_fire = self._emit_fire(out_ready)
         emit_free = self._emit_free(out_ready)
         take = self._take(out_ready)
+        if self.wide_beat and self._chain_moves(out_ready):
+            self.chain = [self.emit_active] + self.chain[:-1]
         next_buf = self._ring_next(self.win_buf)
         ring = range(self.current_buffers)
         # full[b]: allocated and every bank done, counting the banks' pix_done of this cycle.
@@ -366,10 +394,10 @@ class DenseInputStepped:
         # p_emit
         if self.emit_active and not self.charged:
             self.charged = True
-        if out_fire:
+        if emit_fire:
             self.charged = False
             self.t += 1
-            if self.t == self.timesteps:
+            if emit_free:
                 self.emit_active, self.emit_buf = False, self._ring_next(self.emit_buf)
         if not self.emit_active and full[self.emit_buf]:
             self.emit_active, self.t = True, 0
@@ -433,8 +461,8 @@ def pixel_frame(frame, shape: tuple[int, ...], timesteps: int, name: str) -> np.
 def stepped(parameters: dict, weight, frames, timesteps: int) -> DenseInputStepped:
     """The stepped model of a dense input core from its HDL parameters (network.json), its
     ``[Co, C, K, K]`` weight and the pixel frames it will be fed (``[C, H, W]``, or
-    ``[T, C, H, W]`` as ``run_network`` gives layer 0's input). ``CurrentBuffers`` or ``NeuronStages``
-    absent from ``parameters`` means the RTL default, 2 or 1."""
+    ``[T, C, H, W]`` as ``run_network`` gives layer 0's input). ``CurrentBuffers``,
+    ``NeuronStages`` or ``WideBeat`` absent from ``parameters`` means the RTL default, 2, 1 or 0."""
     p = parameters
     if timesteps != p["Timesteps"]:
         raise ValueError(f"timesteps {timesteps} != the core's Timesteps {p['Timesteps']}")
@@ -448,7 +476,8 @@ def stepped(parameters: dict, weight, frames, timesteps: int) -> DenseInputStepp
                          group=p["GroupWidth"])
     return DenseInputStepped(costs, p["Height"], p["Width"], p["Kernel"], timesteps,
                              current_buffers=p.get("CurrentBuffers", 2),
-                             neuron_stages=p.get("NeuronStages", 1))
+                             neuron_stages=p.get("NeuronStages", 1),
+                             wide_beat=bool(p.get("WideBeat", 0)))
 
 
 def layer_model(index: int, parameters: dict, weight, samples, inputs, steps: int) -> LayerModel:
@@ -457,7 +486,8 @@ def layer_model(index: int, parameters: dict, weight, samples, inputs, steps: in
     timing = frame_timing(weight, samples, parallel=parameters["Parallel"],
                           lanes=parameters["Lanes"], group=parameters["GroupWidth"],
                           timesteps=steps, current_buffers=parameters.get("CurrentBuffers", 2),
-                          neuron_stages=parameters.get("NeuronStages", 1))
+                          neuron_stages=parameters.get("NeuronStages", 1),
+                          wide_beat=bool(parameters.get("WideBeat", 0)))
     return LayerModel(index, "dense_input_core", timing.cycles,
                       timing.last_out[-1] - timing.first_in[0] + 1,
                       steady(timing.last_out, timing.cycles[0]), inputs)

@@ -6,7 +6,7 @@ from golden.cores import bench_sources
 from tb.registry import Testbench
 
 
-def _params(C, A, Co, H, W, K, T, P, L, G, B, V, N=1, Buffers=2, Stages=1):
+def _params(C, A, Co, H, W, K, T, P, L, G, B, V, N=1, Buffers=2, Stages=1, Wide=0):
     params = {"InChannels": C, "PixelBits": A, "OutChannels": Co, "Height": H, "Width": W,
               "Kernel": K, "Timesteps": T, "Parallel": P, "Lanes": L, "GroupWidth": G,
               "WeightBits": B, "MembraneBits": V, "HasNeuron": N}
@@ -16,6 +16,9 @@ def _params(C, A, Co, H, W, K, T, P, L, G, B, V, N=1, Buffers=2, Stages=1):
     # NeuronStages likewise (and only with a neuron: the RTL refuses 2 without one).
     if Stages != 1 and N:
         params["NeuronStages"] = Stages
+    # WideBeat likewise (it needs a neuron and one neuron stage).
+    elif Wide and N:
+        params["WideBeat"] = 1
     return params
 
 
@@ -27,6 +30,7 @@ SHAPES = st.builds(
     T=st.integers(1, 4), P=st.integers(1, 4), L=st.integers(1, 4), G=st.integers(1, 32),
     B=st.integers(2, 8), V=st.integers(4, 32), N=st.sampled_from([1, 1, 1, 0]),
     Buffers=st.sampled_from([2, 2, 3, 4]), Stages=st.sampled_from([1, 1, 2]),
+    Wide=st.sampled_from([0, 0, 1]),
 )
 
 TESTBENCH = Testbench(
@@ -55,6 +59,12 @@ TESTBENCH = Testbench(
         # buffers; T = 3 against 1 to 9 beats per pixel, so the emission shows in the cycles.
         _params(C=1, A=8, Co=4, H=4, W=5, K=3, T=3, P=4, L=1, G=9, B=4, V=12, Buffers=3,
                 Stages=2),
+        # A pixel per beat (WideBeat): T = 3 neuron stages, P = 3 over Co = 4, 3 buffers, so
+        # pixels of 1 to 9 beats run ahead of and behind the chain; and T = 1 (a one-stage
+        # chain), P > Co.
+        _params(C=1, A=8, Co=4, H=4, W=5, K=3, T=3, P=3, L=1, G=9, B=4, V=12, Buffers=3,
+                Wide=1),
+        _params(C=2, A=4, Co=2, H=3, W=2, K=3, T=1, P=3, L=2, G=7, B=3, V=8, Wide=1),
     ),
     regression=(
         # The digits network's first layer (8x8 pixels, 8 bits, 3x3, 4-bit weights).
@@ -71,6 +81,10 @@ TESTBENCH = Testbench(
         # group = 2T (the digits network's first layer has 16 rows), 4 buffers, 5-bit pixels.
         _params(C=1, A=5, Co=16, H=6, W=6, K=3, T=4, P=2, L=2, G=9, B=4, V=16, Buffers=4,
                 Stages=2),
+        # digits28's first layer as a pixel per beat would run it (docs/dense_input_core.md,
+        # "A pixel per beat"): 16 channels over 8 banks, L = 4, 8 buffers, T = 4; 10 x 10.
+        _params(C=1, A=8, Co=16, H=10, W=10, K=3, T=4, P=8, L=4, G=9, B=4, V=16, Buffers=8,
+                Wide=1),
         # The planted-bug set (T >= 2, a neuron).
         _params(C=1, A=8, Co=4, H=4, W=4, K=3, T=3, P=2, L=2, G=8, B=4, V=12),
     ),

@@ -45,7 +45,7 @@ from tb.harness.search import checked, counted, examples_budget, run_search
 
 PARAMETERS = ("InChannels", "PixelBits", "OutChannels", "Height", "Width", "Kernel", "Timesteps",
               "Parallel", "Lanes", "GroupWidth", "WeightBits", "MembraneBits", "HasNeuron",
-              "CurrentBuffers", "NeuronStages")
+              "CurrentBuffers", "NeuronStages", "WideBeat")
 
 
 class DenseTB(ConfiguredCoreTB):
@@ -59,8 +59,12 @@ class DenseTB(ConfiguredCoreTB):
         self.B, self.V, self.neuron = p["WeightBits"], p["MembraneBits"], bool(p["HasNeuron"])
         self.buffers = p["CurrentBuffers"]
         self.neuron_stages = p["NeuronStages"]
+        # WideBeat: one beat per pixel, bit t*Co + co (else T beats of Co bits per pixel).
+        self.wide = bool(p["WideBeat"])
+        self.beats_per_pixel = 1 if self.wide else self.T
         self.cb = pixel_current_bits(self.C * self.K * self.K, self.A, self.B, self.V)
-        want_width = self.Co if self.neuron else self.Co * self.cb
+        want_width = (self.Co * (self.T if self.wide else 1) if self.neuron
+                      else self.Co * self.cb)
         if len(dut.out_data_o) != want_width:
             raise AssertionError(f"out_data_o is {len(dut.out_data_o)} bits, expected "
                                  f"{want_width} (CurrentBits {self.cb})")
@@ -88,6 +92,11 @@ class DenseTB(ConfiguredCoreTB):
             values = layer_outputs(self.cover, currents, params if self.neuron else None, self.V)
             for y in range(self.H):
                 for x in range(self.W):
+                    if self.wide:
+                        beats.append({"spikes": tuple(tuple(int(v) for v in values[t, :, y, x])
+                                                      for t in range(self.T)),
+                                      "last": int(y == self.H - 1 and x == self.W - 1)})
+                        continue
                     for t in range(self.T):
                         key = "spikes" if self.neuron else "currents"
                         beats.append({key: tuple(int(v) for v in values[t, :, y, x]),
@@ -97,6 +106,10 @@ class DenseTB(ConfiguredCoreTB):
 
     def decode(self, beat: dict) -> dict:
         data = beat["data"]
+        if self.wide:
+            return {"spikes": tuple(tuple((data >> (t * self.Co + co)) & 1
+                                          for co in range(self.Co)) for t in range(self.T)),
+                    "last": beat["last"]}
         if self.neuron:
             return {"spikes": tuple((data >> co) & 1 for co in range(self.Co)),
                     "last": beat["last"]}
@@ -108,6 +121,10 @@ class DenseTB(ConfiguredCoreTB):
         return {"currents": tuple(values), "last": beat["last"]}
 
     def describe(self, index: int) -> str:
+        if self.wide:
+            frame, pixel = divmod(index, self.H * self.W)
+            y, x = divmod(pixel, self.W)
+            return f"frame {frame}, pixel (y={y}, x={x}), timesteps 0..{self.T - 1} (one beat)"
         per_frame = self.H * self.W * self.T
         frame, rest = divmod(index, per_frame)
         pixel, t = divmod(rest, self.T)
@@ -141,7 +158,7 @@ class DenseTB(ConfiguredCoreTB):
         # The core is in its after-reset state (the writes move no control).
         self.send([beat for frame in frames for beat in self.pixel_beats(frame)], source_pacing,
                   sink_pacing)
-        want = len(frames) * self.H * self.W * self.T
+        want = len(frames) * self.H * self.W * self.beats_per_pixel
         outcome = await self.finish(want, self.cycle_budget(len(frames)), settle=8)
         self.check_handshakes(cycle_model.stepped(self.p, weight, frames, self.T))
         return outcome
@@ -149,12 +166,13 @@ class DenseTB(ConfiguredCoreTB):
     # -- cycles -------------------------------------------------------------------------------
     def measured_cycles(self, frames: int, accepts, beats) -> list[int]:
         per_in = self.H * self.W
-        per_out = per_in * self.T
+        per_out = per_in * self.beats_per_pixel
         return [beats[(f + 1) * per_out - 1] - accepts[f * per_in] + 1 for f in range(frames)]
 
     def figures(self, weight, frames, measured) -> dict:
         knobs = {"parallel": self.P, "lanes": self.L, "group": self.G, "timesteps": self.T,
-                 "current_buffers": self.buffers, "neuron_stages": self.neuron_stages}
+                 "current_buffers": self.buffers, "neuron_stages": self.neuron_stages,
+                 "wide_beat": self.wide}
         model = cycle_model.frame_cycles(weight, frames, **knobs)
         recompute = cycle_model.frame_cycles(weight, frames, recompute_per_timestep=True, **knobs)
         lower = [cycle_model.lower_bound(weight, f, parallel=self.P, lanes=self.L)
