@@ -39,6 +39,9 @@ READOUT_MODES = ("accumulate",)
 #: Per-layer hardware knobs (SPEC 1 "hw") and their defaults: output channels in parallel (P),
 #: effectual pairs per bank and cycle (L), bitmap group width (G). docs/network.md.
 HW_KNOBS = {"parallel": 2, "lanes": 2, "group": 16}
+#: On/off hardware knobs (booleans, off when absent): ``wide_beat``, a pixel per beat out of
+#: the dense input core (docs/dense_input_core.md, "A pixel per beat").
+HW_FLAGS = ("wide_beat",)
 HW_GROUP_MAX = 32
 
 TIMESTEPS_MIN = 1
@@ -165,19 +168,26 @@ def _validate_neuron(field: str, neuron, membrane_bits: int) -> dict:
 
 def check_hw_knobs(field: str, hw) -> dict:
     """The one rule for a layer's ``hw`` knobs, whatever the layer kind: an object whose keys are
-    known knobs (``HW_KNOBS``), each an integer >= 1, ``group`` at most ``HW_GROUP_MAX``.
+    known knobs (``HW_KNOBS``), each an integer >= 1, ``group`` at most ``HW_GROUP_MAX``, or
+    flags (``HW_FLAGS``), each true or false.
     Knobs larger than the layer are clipped by the generator (``vectors.network_top._hw``,
     docs/network.md), not here: the golden model does not know the cores."""
     if not isinstance(hw, Mapping):
         _fail(field, f"must be an object, not {_describe_type(hw)}")
     for key, value in hw.items():
+        if key in HW_FLAGS:
+            if not isinstance(value, bool):
+                _fail(f"{field}.{key}", f"must be true or false, not {_describe_type(value)}",
+                      value)
+            continue
         if key not in HW_KNOBS:
-            _fail(field, f"unknown knob {key!r} (known: " + ", ".join(HW_KNOBS) + ")")
+            _fail(field, f"unknown knob {key!r} (known: " + ", ".join((*HW_KNOBS, *HW_FLAGS))
+                  + ")")
         _int_field(f"{field}.{key}", value, 1)
     if hw.get("group", 1) > HW_GROUP_MAX:
         _fail(f"{field}.group", f"at most {HW_GROUP_MAX} (a bitmap word travels in the 32-bit "
                                 "configuration port)", hw["group"])
-    return {key: int(value) for key, value in hw.items()}
+    return {key: (value if key in HW_FLAGS else int(value)) for key, value in hw.items()}
 
 
 def _validate_hw(field: str, hw) -> dict:

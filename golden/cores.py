@@ -199,6 +199,10 @@ class DenseInputCore(LayerCore):
         parameters = _weighted_parameters(layer, InChannels=c, PixelBits=layer.pixel_bits,
                                           OutChannels=layer.outputs, Height=h, Width=w,
                                           Kernel=layer.kernel)
+        if layer.hw and layer.hw.get("wide_beat"):
+            # A pixel per beat: the chain of T neuron stages (one step each) instead.
+            return {**parameters, "CurrentBuffers": self.current_buffers, "NeuronStages": 1,
+                    "WideBeat": 1}
         return {**parameters, "CurrentBuffers": self.current_buffers,
                 "NeuronStages": self.neuron_stages(parameters)}
 
@@ -285,11 +289,14 @@ READOUT = Core("readout_core", ("readout_core.sv",))
 FIFO = Core("stream_fifo", ("stream_fifo.sv",))
 #: Each memory core's registered copy of the top's configuration port (no stream: no model).
 CONFIG_REGISTER = Core("config_register", ("config_register.sv",))
+#: After a max-pool over a pixel per beat: the pixel's T timesteps back to T beats (its model:
+#: golden.cycles.unpack; the generator places it, vectors/network_top.py).
+SPIKE_UNPACK = Core("spike_unpack", ("spike_unpack.sv",))
 
 #: Every core of a generated top by module name.
 CORES: dict[str, Core] = {core.module: core for core in (
     DENSE_INPUT, DENSE_LINEAR, SPARSE_CONV, SPARSE_LINEAR, SPIKE_MAXPOOL, READOUT, FIFO,
-    CONFIG_REGISTER)}
+    CONFIG_REGISTER, SPIKE_UNPACK)}
 #: The layer cores by module name.
 LAYER_CORES: dict[str, LayerCore] = {m: c for m, c in CORES.items() if isinstance(c, LayerCore)}
 

@@ -192,6 +192,8 @@ REFUSALS = [
     (_with_layer(2, neuron={"model": "if", "threshold": 9, "reset": "zero"}),
      "layers[2].neuron.reset: must be one of"),
     (_with_layer(2, hw=[4]), "layers[2].hw: must be an object"),
+    (_with_layer(0, hw={"wide_beat": 1}),
+     "layers[0].hw.wide_beat: must be true or false, not int, got 1"),
     (_example(layers=[{"kind": "maxpool", "kernel": 2}] + SPEC_EXAMPLE["layers"]),
      "layers[0].kind: the first layer must be conv or linear"),
     (_example(layers=SPEC_EXAMPLE["layers"][:4]), "layers[3].kind: the last layer must be"),

@@ -10,7 +10,13 @@ from __future__ import annotations
 import pytest
 
 from tb.harness.runner import SIMULATORS
-from tb.network.networks import events_network, fifo_pressure_network, random_network, run
+from tb.network.networks import (
+    events_network,
+    fifo_pressure_network,
+    random_network,
+    run,
+    wide_beat_network,
+)
 
 pytestmark = pytest.mark.long
 
@@ -18,6 +24,14 @@ pytestmark = pytest.mark.long
 @pytest.mark.parametrize("simulator", SIMULATORS)
 def test_random_network_matches_golden_layer_by_layer(simulator):
     result = run(random_network(7), simulator, examples=6, samples=2)
+    assert result.passed, result.explain()
+
+
+@pytest.mark.parametrize("simulator", SIMULATORS)
+def test_a_pixel_per_beat_network_matches_golden_layer_by_layer(simulator):
+    # The dense input core's WideBeat, the max-pool over its beats and the spike_unpack, with
+    # the network cycle model (back_to_back_samples) on both simulators.
+    result = run(wide_beat_network(), simulator, examples=4, samples=2)
     assert result.passed, result.explain()
 
 

@@ -25,6 +25,7 @@ from tb.network.networks import (
     events_network,
     random_network,
     regression_networks,
+    wide_beat_network,
 )
 from vectors.network_top import generate, plan_network
 
@@ -84,6 +85,60 @@ def test_pixels_into_linear_first_layer_is_the_dense_linear_core(tmp_path):
     weights = random_weights(load_config(cfg), np.random.default_rng(3), 0.5)
     generate(cfg, weights, tmp_path / "net")
     assert "dense_linear_core #(" in (tmp_path / "net" / "dualspike_top.sv").read_text()
+
+
+def test_a_pixel_per_beat_goes_through_the_maxpool_and_an_unpack(tmp_path):
+    network = wide_beat_network()
+    cfg = load_config(network.config)
+    steps = cfg["timesteps"]
+    plan = generate(cfg, random_weights(cfg, np.random.default_rng(1), network.sparsity),
+                    tmp_path / "wide")
+    dense, pool = plan.layers[0], plan.layers[1]
+    assert dense.parameters["WideBeat"] == 1 and dense.parameters["NeuronStages"] == 1
+    assert (dense.out_format, dense.out_width) == ("pixel_spikes", 3 * steps)
+    assert (pool.in_format, pool.in_width, pool.out_format, pool.out_width) == (
+        "pixel_spikes", 3 * steps, "spikes", 3)
+    assert pool.parameters["Channels"] == 3 * steps and pool.parameters["Timesteps"] == 1
+    assert pool.unpack == steps and "spike_unpack.sv" in plan.sources
+    top = (tmp_path / "wide" / "dualspike_top.sv").read_text()
+    assert f"spike_unpack #(.Channels(3), .Timesteps({steps})) u_unpack1" in top
+
+
+@pytest.mark.parametrize(("layers", "message"), [
+    # The next layer must take a pixel per beat: only a max-pool does.
+    ([{"kind": "conv", "out_channels": 2, "kernel": 3,
+       "neuron": {"model": "if", "threshold": 2, "reset": "hard"}, "hw": {"wide_beat": True}},
+      {"kind": "conv", "out_channels": 2, "kernel": 3, "readout": "accumulate"}],
+     r"layers\[0\]\.hw\.wide_beat: the next layer must be a maxpool"),
+    ([{"kind": "conv", "out_channels": 2, "kernel": 3, "readout": "accumulate",
+       "hw": {"wide_beat": True}}], r"layers\[0\]\.hw\.wide_beat: needs a neuron"),
+])
+def test_a_pixel_per_beat_where_no_core_takes_it_is_refused(layers, message, tmp_path):
+    cfg = {"timesteps": 2, "input": {"kind": "pixels", "shape": [1, 4, 4], "bits": 4},
+           "weight_bits": 4, "membrane_bits": 8, "layers": layers}
+    weights = random_weights(load_config(cfg), np.random.default_rng(0), 0.5)
+    with pytest.raises(ConfigError, match=message):
+        generate(cfg, weights, tmp_path / "net")
+    assert not (tmp_path / "net").exists()
+
+
+def test_a_pixel_per_beat_stream_decodes_back_to_the_golden_spikes():
+    network = wide_beat_network()
+    cfg = load_config(network.config)
+    plan = plan_network(cfg)
+    weights = random_weights(cfg, np.random.default_rng(2), 0.3)
+    x = np.random.default_rng(3).integers(0, 16, size=(1, 6, 6))
+    core = plan.layers[0]
+    tensor = S.layer_tensor(core, run_network(cfg, weights, x).layers[0])
+    words = S.tensor_beats(core, tensor)
+    assert len(words) == 36  # one beat per pixel
+    # Beat 7 = pixel (1, 1): bit t*C + c is channel c at timestep t.
+    assert words[7] == sum(int(tensor[t, c, 1, 1]) << (t * 3 + c) for t in range(3)
+                           for c in range(3))
+    assert np.array_equal(S.beats_tensor(core, words, cfg["timesteps"]), tensor)
+    flipped = words[7] ^ (1 << (2 * 3 + 1))  # timestep 2, channel 1
+    where = S.locate(core, 7, cfg["timesteps"], words[7], flipped)
+    assert (where["t"], where["channel"], where["y"], where["x"]) == (2, 1, 1, 1)
 
 
 def test_digits_mlp_config_builds(tmp_path):

@@ -27,6 +27,7 @@ import numpy as np
 
 from golden.config import (
     HW_KNOBS,
+    ConfigError,
     check_hw_knobs,
     layer_shapes,
     load_config,
@@ -60,7 +61,8 @@ class CorePlan:
     out_shape: tuple
     in_width: int
     out_width: int
-    #: "spikes" (1 bit per channel), "currents" (CurrentBits per channel) or "pixels".
+    #: "spikes" (1 bit per channel), "currents" (CurrentBits per channel), "pixels", or
+    #: "pixel_spikes" (a pixel per beat: its T timesteps, bit t*C + c; WideBeat).
     in_format: str
     out_format: str
     current_bits: int = 0
@@ -73,6 +75,9 @@ class CorePlan:
     #: Logical output channel held in each slot (bank ``s % P``, row ``s // P``); empty: in
     #: order. golden.placement; the top restores the logical order on the output bus.
     channel_map: tuple = ()
+    #: T > 0: a spike_unpack of T timesteps after the core (a max-pool over a pixel per beat:
+    #: the core's output is one beat per pooled pixel, the layer's stream T beats).
+    unpack: int = 0
 
 
 @dataclass
@@ -160,6 +165,7 @@ def plan_network(cfg, wiring_bug: str | None = None, weights: dict | None = None
                               in_shape, out_shape, in_width, out_width, description.in_format,
                               "spikes" if has_neuron else "currents", current_bits, addr_bits,
                               max(1, clog2(hw["parallel"])), True, _hw_clipped(layer, hw)))
+    _wide_beats(cores, steps)
     if weights is not None:
         for core in cores:
             if LAYER_CORES[core.module].placed:
@@ -192,6 +198,30 @@ def plan_network(cfg, wiring_bug: str | None = None, weights: dict | None = None
     )
 
 
+def _wide_beats(cores: list[CorePlan], steps: int) -> None:
+    """A dense input core with WideBeat gives a pixel per beat (its T timesteps, T x C bits);
+    the max-pool after it pools those beats as T x C channels of one timestep (OR-pooling is per
+    bit) and a spike_unpack restores the time-inner spike stream (docs/dense_input_core.md, "A
+    pixel per beat"). Only a max-pool can take such a beat, so one must follow."""
+    for position, core in enumerate(cores):
+        if not core.parameters.get("WideBeat"):
+            continue
+        field = f"layers[{core.index}].hw.wide_beat"
+        if core.out_format != "spikes":
+            raise ConfigError(f"{field}: needs a neuron (a spike output), not a readout")
+        after = cores[position + 1] if position + 1 < len(cores) else None
+        if after is None or after.module != "spike_maxpool":
+            raise ConfigError(f"{field}: the next layer must be a maxpool (it takes a pixel per "
+                              "beat), got " + (after.kind if after else "none"))
+        core.out_format = "pixel_spikes"
+        core.out_width = core.out_width * steps
+        channels = after.in_shape[0]
+        after.parameters = {**after.parameters, "Channels": channels * steps, "Timesteps": 1}
+        after.in_format = "pixel_spikes"
+        after.in_width = channels * steps
+        after.unpack = steps
+
+
 def _param_list(parameters: dict) -> str:
     return ", ".join(f".{k}({v})" for k, v in parameters.items())
 
@@ -203,13 +233,18 @@ def _placed_bus(core: CorePlan) -> str:
 def _restore_channel_order(core: CorePlan) -> list[str]:
     """Wires the core's slot-ordered output bus to the logical channel order (no logic)."""
     i, slots = core.index, core.channel_map
-    width = core.out_width // len(slots)
+    # A pixel per beat repeats the channels once per timestep (field t: bits t*C ..).
+    fields = core.out_width // core.out_shape[0] if core.out_format == "pixel_spikes" else 1
+    width = core.out_width // (len(slots) * fields)
     lines = ["  // Output channels placed on banks by non-zero weights (golden.placement): slot s",
              "  // of the core holds channel channel_map[s]; the bus leaves in channel order.",
              f"  logic [{core.out_width - 1}:0] {_placed_bus(core)};"]
-    for slot, channel in enumerate(slots):
-        lines.append(f"  assign l{i}_data[{channel * width + width - 1}:{channel * width}] = "
-                     f"{_placed_bus(core)}[{slot * width + width - 1}:{slot * width}];")
+    for f in range(fields):
+        base = f * len(slots) * width
+        for slot, channel in enumerate(slots):
+            hi, lo = base + channel * width + width - 1, base + channel * width
+            lines.append(f"  assign l{i}_data[{hi}:{lo}] = {_placed_bus(core)}"
+                         f"[{base + slot * width + width - 1}:{base + slot * width}];")
     return lines
 
 
@@ -228,6 +263,21 @@ def _config_register(plan: NetworkPlan, core: CorePlan) -> list[str]:
             "    .cfg_data_i(cfg_data_i),",
             f"    .valid_o(l{i}_cfg_valid), .sel_o(l{i}_cfg_sel), .bank_o(l{i}_cfg_bank),",
             f"    .addr_o(l{i}_cfg_addr), .data_o(l{i}_cfg_data)",
+            "  );"]
+
+
+def _unpack_stage(core: CorePlan) -> list[str]:
+    """The spike_unpack after core ``core``: its pixel-per-beat output back to T beats."""
+    i, steps = core.index, core.unpack
+    channels = core.out_width
+    return [f"  // The max-pool's beats carry a pooled pixel's {steps} timesteps: back to "
+            f"{steps} beats.",
+            f"  spike_unpack #(.Channels({channels}), .Timesteps({steps})) u_unpack{i} (",
+            "    .clk_i(clk_i), .rst_ni(rst_ni),",
+            f"    .in_valid_i(u{i}_valid), .in_ready_o(u{i}_ready),",
+            f"    .in_data_i(u{i}_data), .in_last_i(u{i}_last),",
+            f"    .out_valid_o(l{i}_valid), .out_ready_i(l{i}_ready),",
+            f"    .out_data_o(l{i}_data), .out_last_o(l{i}_last)",
             "  );"]
 
 
@@ -287,6 +337,9 @@ def render_top(plan: NetworkPlan) -> str:
                   f"  logic [{width - 1}:0] l{i}_data;",
                   f"  logic s{i + 1}_valid, s{i + 1}_ready, s{i + 1}_last;",
                   f"  logic [{width - 1}:0] s{i + 1}_data;"]
+        if core.unpack:
+            lines += [f"  logic u{i}_valid, u{i}_ready, u{i}_last;",
+                      f"  logic [{width * core.unpack - 1}:0] u{i}_data;"]
         conns = ["    .clk_i(clk_i)", "    .rst_ni(rst_ni)"]
         if core.has_memory:
             lines += _config_register(plan, core)
@@ -301,11 +354,13 @@ def render_top(plan: NetworkPlan) -> str:
                          f"s{i}_data_reversed[b] = s{i}_data[{core.in_width - 1} - b];")
             lines.append("  end")
             in_data = f"s{i}_data_reversed"
+        # A core followed by a spike_unpack drives u<i>_*, the unpacking stage l<i>_*.
+        out = f"u{i}" if core.unpack else f"l{i}"
         conns += [f"    .in_valid_i(s{i}_valid)", f"    .in_ready_o(s{i}_ready)",
                   f"    .in_data_i({in_data})", f"    .in_last_i(s{i}_last)",
-                  f"    .out_valid_o(l{i}_valid)", f"    .out_ready_i(l{i}_ready)",
-                  f"    .out_data_o({_placed_bus(core) if core.channel_map else f'l{i}_data'})",
-                  f"    .out_last_o(l{i}_last)"]
+                  f"    .out_valid_o({out}_valid)", f"    .out_ready_i({out}_ready)",
+                  f"    .out_data_o({_placed_bus(core) if core.channel_map else f'{out}_data'})",
+                  f"    .out_last_o({out}_last)"]
         if core.channel_map:
             lines += _restore_channel_order(core)
         parameters = _param_list(core.parameters)
@@ -314,6 +369,8 @@ def render_top(plan: NetworkPlan) -> str:
                            f"{{PreloadDir, \"/L{i}_\"}})")
         lines += [f"  {core.module} #({parameters}) u_layer{i} (",
                   ",\n".join(conns), "  );"]
+        if core.unpack:
+            lines += _unpack_stage(core)
         lines += [f"  stream_fifo #(.Width({width + 1}), .Depth({plan.fifo_depth})) u_fifo{i} (",
                   "    .clk_i(clk_i), .rst_ni(rst_ni),",
                   f"    .in_valid_i(l{i}_valid), .in_ready_o(l{i}_ready),",

@@ -58,14 +58,27 @@ def _as_tchw(tensor: np.ndarray) -> np.ndarray:
     return tensor if tensor.ndim == 4 else tensor.reshape(tensor.shape[0], -1, 1, 1)
 
 
+def _spiking(core: CorePlan) -> bool:
+    return core.out_format in ("spikes", "pixel_spikes")
+
+
+def beats_per_pixel(core: CorePlan, steps: int) -> int:
+    """Output beats per pixel: T, or one for a pixel per beat (``pixel_spikes``)."""
+    return 1 if core.out_format == "pixel_spikes" else steps
+
+
 def layer_tensor(core: CorePlan, result) -> np.ndarray:
     """What layer ``core`` puts on its output stream, time-first ``[T, C, H, W]``."""
-    return _as_tchw(result.spikes if core.out_format == "spikes" else result.current)
+    return _as_tchw(result.spikes if _spiking(core) else result.current)
 
 
 def tensor_beats(core: CorePlan, tensor: np.ndarray) -> list[int]:
-    """Beats' data words of a ``[T, C, H, W]`` tensor: pixel raster, time inner."""
+    """Beats' data words of a ``[T, C, H, W]`` tensor: pixel raster, time inner (a pixel per
+    beat: its T timesteps in one word, timestep t's channels at ``[t*C +: C]``)."""
     steps, channels, height, width = tensor.shape
+    if core.out_format == "pixel_spikes":
+        return [_pack(tensor[:, :, y, x].reshape(-1), 1)
+                for y in range(height) for x in range(width)]
     bits = 1 if core.out_format == "spikes" else core.current_bits
     return [_pack(tensor[t, :, y, x], bits)
             for y in range(height) for x in range(width) for t in range(steps)]
@@ -75,8 +88,14 @@ def beats_tensor(core: CorePlan, words: list[int], steps: int) -> np.ndarray:
     """Inverse of :func:`tensor_beats` (missing beats are left as 0)."""
     shape = core.out_shape if len(core.out_shape) == 3 else (core.out_shape[0], 1, 1)
     channels, height, width = shape
-    spikes = core.out_format == "spikes"
+    spikes = _spiking(core)
     out = np.zeros((steps, channels, height, width), dtype=np.int64)
+    if core.out_format == "pixel_spikes":
+        for pixel, word in enumerate(words[: height * width]):
+            y, x = divmod(pixel, width)
+            out[:, :, y, x] = np.reshape(_unpack(word, steps * channels, 1, signed=False),
+                                         (steps, channels))
+        return out
     for index, word in enumerate(words[: steps * height * width]):
         pixel, t = divmod(index, steps)
         y, x = divmod(pixel, width)
@@ -106,6 +125,17 @@ def locate(core: CorePlan, index: int, steps: int, want: int, got: int) -> dict:
     """Where beat ``index`` of a layer's stream sits, and the first channel that differs."""
     shape = core.out_shape if len(core.out_shape) == 3 else (core.out_shape[0], 1, 1)
     channels, _, width = shape
+    if core.out_format == "pixel_spikes":
+        # A pixel per beat: the first differing (t, c) of its T x C bits.
+        y, x = divmod(index, width)
+        w_vals = _unpack(want, steps * channels, 1, False)
+        g_vals = _unpack(got, steps * channels, 1, False)
+        bit = next((b for b in range(steps * channels) if w_vals[b] != g_vals[b]), None)
+        t, channel = divmod(bit, channels) if bit is not None else (None, None)
+        where = {"t": t, "y": y, "x": x, "channel": channel}
+        if bit is not None:
+            where.update(expected=w_vals[bit], got=g_vals[bit])
+        return where
     pixel, t = divmod(index, steps)
     y, x = divmod(pixel, width)
     bits = 1 if core.out_format == "spikes" else core.current_bits

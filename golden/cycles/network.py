@@ -35,9 +35,10 @@ import numpy as np
 from golden.cores import LAYER_CORES
 from golden.cycles import dense_input, dense_linear, maxpool, sparse_conv, sparse_linear
 from golden.cycles.fifo import FifoStepped
-from golden.cycles.layer import LayerModel
+from golden.cycles.layer import LayerModel, steady
 from golden.cycles.readout import ReadoutStepped
-from golden.cycles.stepped import ModelDeadlock
+from golden.cycles.stepped import ModelDeadlock, free_running
+from golden.cycles.unpack import SpikeUnpackStepped
 from golden.network import run_network
 from golden.placement import placed_layer
 
@@ -75,10 +76,60 @@ def layer_model(core: dict, weights: dict, samples, inputs: tuple, steps: int) -
     """One core of a plan (``core``: an entry of network.json's ``layers``) alone, fed the
     layer's ``inputs`` (golden model, one per sample; ``samples`` are the network's, which a
     pixels input core takes itself) back to back with free-running streams: the closed form of
-    its cycle model."""
+    its cycle model (a max-pool with its spike_unpack: both stepped, free-running)."""
+    if core.get("unpack"):
+        return _unpacked_layer_model(core, inputs, steps)
     return cycle_model(core["module"]).layer_model(core["index"], core["parameters"],
                                                    core_weight(core, weights), samples, inputs,
                                                    steps)
+
+
+class UnpackedStepped:
+    """A core whose output goes through a spike_unpack (rtl/spike_unpack.sv), wired directly
+    (vectors/network_top.py): the unpack's ``in_ready`` (which follows the outer ``out_ready``)
+    is the core's ``out_ready``."""
+
+    def __init__(self, core, unpack: SpikeUnpackStepped) -> None:
+        self.core, self.unpack = core, unpack
+
+    def out_valid(self) -> bool:
+        return self.unpack.out_valid()
+
+    def in_ready(self, out_ready: bool) -> bool:
+        return self.core.in_ready(self.unpack.in_ready(out_ready))
+
+    def clock(self, in_valid: bool, out_ready: bool) -> tuple[bool, bool]:
+        inner_valid = self.core.out_valid()
+        inner_ready = self.unpack.in_ready(out_ready)
+        in_fire, _ = self.core.clock(in_valid, inner_ready)
+        _, out_fire = self.unpack.clock(inner_valid, out_ready)
+        return in_fire, out_fire
+
+
+def core_stepped(core: dict, weights: dict, inputs, steps: int):
+    """The stepped model of core ``core`` of a plan fed ``inputs`` (with its spike_unpack when
+    it has one: it then runs as one timestep of T x C channels)."""
+    model = cycle_model(core["module"])
+    if core.get("unpack"):
+        return UnpackedStepped(model.stepped(core["parameters"], core_weight(core, weights),
+                                             inputs, 1), SpikeUnpackStepped(core["unpack"]))
+    return model.stepped(core["parameters"], core_weight(core, weights), inputs, steps)
+
+
+def _unpacked_layer_model(core: dict, inputs: tuple, steps: int) -> LayerModel:
+    """A max-pool over a pixel per beat and its spike_unpack, free-running: one input beat per
+    pixel, T output beats per pooled pixel (data-independent)."""
+    p = core["parameters"]
+    frames = len(inputs)
+    in_beats = p["Height"] * p["Width"]
+    out_beats = (p["Height"] // p["Pool"]) * (p["Width"] // p["Pool"]) * steps
+    accepts, sends = free_running(core_stepped(core, {}, inputs, steps), frames * in_beats,
+                                  frames * out_beats)
+    first = [accepts[f * in_beats] for f in range(frames)]
+    last = [sends[(f + 1) * out_beats - 1] for f in range(frames)]
+    cycles = tuple(lo - fi + 1 for fi, lo in zip(first, last))
+    return LayerModel(core["index"], core["module"], cycles, last[-1] - first[0] + 1,
+                      steady(last, cycles[0]), inputs)
 
 
 def network_cycles(plan: dict, cfg: dict, weights: dict, samples) -> dict:
@@ -145,16 +196,16 @@ def stepped_network(plan: dict, cfg: dict, weights: dict, samples, *, out_hold: 
     steps = cfg["timesteps"]
     layers = plan["layers"]
     # A pixels input core gets the samples themselves ([C, H, W]), as its closed form does.
-    cores = [cycle_model(core["module"]).stepped(
-                 core["parameters"], core_weight(core, weights),
-                 samples if core["in_format"] == "pixels"
-                 else [c.layers[core["index"]].inp for c in contexts], steps)
+    cores = [core_stepped(core, weights,
+                          samples if core["in_format"] == "pixels"
+                          else [c.layers[core["index"]].inp for c in contexts], steps)
              for core in layers]
     fifos = [FifoStepped(plan["fifo_depth"]) for _ in layers]
     readout = ReadoutStepped(steps)
     first = layers[0]
     in_per_sample = _pixels(first["in_shape"]) * (1 if first["in_format"] == "pixels" else steps)
-    out_per_sample = [_pixels(core["out_shape"]) * steps for core in layers]
+    out_per_sample = [_pixels(core["out_shape"]) * (1 if core["out_format"] == "pixel_spikes"
+                                                    else steps) for core in layers]
     readout_per_sample = plan["readout"]["pixels"]
     frames = len(samples)
     in_total = frames * in_per_sample

@@ -66,7 +66,13 @@ def layer_figures(plan: dict, cfg: dict, weights: dict, samples) -> list[dict]:
         inputs = model.inputs
         cycles = model.steady
         row = {"layer": i, "kind": core["kind"], "module": core["module"]}
-        if core["module"] == "spike_maxpool":
+        if core["module"] == "spike_maxpool" and core.get("unpack"):
+            # A pixel per beat in, its pooled pixels' T beats out (spike_unpack): the busier
+            # stream bounds it.
+            pooled = (p["Height"] // p["Pool"]) * (p["Width"] // p["Pool"])
+            row.update(cycles=cycles, lower_bound=max(p["Height"] * p["Width"], pooled * steps),
+                       dense=None, weight_sparsity=None, knobs="pixel per beat in")
+        elif core["module"] == "spike_maxpool":
             row.update(cycles=cycles, lower_bound=maxpool.lower_bound(p["Height"], p["Width"],
                                                                       steps),
                        dense=None, weight_sparsity=None)
@@ -82,7 +88,8 @@ def layer_figures(plan: dict, cfg: dict, weights: dict, samples) -> list[dict]:
             row.update(cycles=cycles, lower_bound=float(ops) / (par * lanes), dense=dense,
                        weight_sparsity=float(np.mean(weight == 0)),
                        knobs=f"P={par} L={lanes} G={p['GroupWidth']}"
-                       + (" placed" if core.get("channel_map") else ""), adders=par * lanes)
+                       + (" placed" if core.get("channel_map") else "")
+                       + (" pixel per beat" if p.get("WideBeat") else ""), adders=par * lanes)
         row["input_spike_sparsity"] = (None if core["in_format"] == "pixels"
                                        else float(1 - np.mean([x.mean() for x in inputs])))
         rows.append(row)

@@ -75,16 +75,16 @@ def _balance(config: dict, knobs: dict[int, dict]) -> None:
 #: bottleneck rather than beside it. More row banks on layer 2 do not fit the part
 #: (docs/network.md, "Knobs of the trained networks").
 #: digits28, for throughput: layer 2 from `make knobs NETWORK=digits28 ADDERS=92
-#: MAX_PARALLEL=16 MAX_LANES=4`; layer 0 at the input stream's floor (H x W x T beats, where the
-#: max-pool after it is too) with its channels placed on banks: P8 L3, 24 adders (in order it
-#: needed P15 L2). 73 adders, 64k frames/s at 200 MHz.
+#: MAX_PARALLEL=16 MAX_LANES=4`; layer 0 a pixel per beat (docs/dense_input_core.md, "A pixel
+#: per beat": no emission floor of H x W x T cycles) at P8 L4 with its channels placed, and
+#: layer 4 at P2, so that both run under layer 2, which sets the rate. 82 adders.
 TRAINED_KNOBS = {
     "digits": {0: {"parallel": 2, "lanes": 2, "group": 9},
                2: {"parallel": 2, "lanes": 4, "group": 32},
                4: {"parallel": 1, "lanes": 1, "group": 32}},
-    "digits28": {0: {"parallel": 8, "lanes": 3, "group": 9},
+    "digits28": {0: {"parallel": 8, "lanes": 4, "group": 9, "wide_beat": True},
                  2: {"parallel": 16, "lanes": 3, "group": 32},
-                 4: {"parallel": 1, "lanes": 1, "group": 32}},
+                 4: {"parallel": 2, "lanes": 1, "group": 32}},
 }
 
 
@@ -204,6 +204,27 @@ def digits_mlp_network() -> Network:
     return Network("digits-mlp", config, data="digits", samples=8, sparsity=0.8)
 
 
+def wide_beat_network() -> Network:
+    """The smallest network with a pixel per beat (``wide_beat``): a dense input core giving
+    its pixels' T timesteps in one beat, the max-pool over those beats and its spike_unpack,
+    then sparse cores (docs/dense_input_core.md, "A pixel per beat")."""
+    config = {
+        "name": "wide-beat-c3-pool-c2-fc4", "timesteps": 3,
+        "input": {"kind": "pixels", "shape": [1, 6, 6], "bits": 4},
+        "weight_bits": 4, "membrane_bits": 8,
+        "layers": [
+            {"kind": "conv", "out_channels": 3, "kernel": 3, "neuron": _if(3, "hard"),
+             "hw": {"parallel": 2, "lanes": 2, "group": 9, "wide_beat": True}},
+            {"kind": "maxpool", "kernel": 2},
+            {"kind": "conv", "out_channels": 2, "kernel": 3, "neuron": _if(3, "hard"),
+             "hw": {"parallel": 2, "lanes": 2, "group": 9}},
+            {"kind": "linear", "out_features": 4, "readout": "accumulate",
+             "hw": {"parallel": 2, "lanes": 2, "group": 16}},
+        ],
+    }
+    return Network("wide-beat", config, data="random", samples=3, sparsity=0.5)
+
+
 def regression_networks() -> list[Network]:
     return [digits_network(), digits28_network(), events_network(), digits_mlp_network()]
 
@@ -222,6 +243,11 @@ def random_network(seed: int) -> Network:
         if layer["kind"] != "maxpool":
             layer["hw"] = {"parallel": rng.randint(1, 3), "lanes": rng.randint(1, 3),
                            "group": rng.choice([3, 5, 8, 9, 16])}
+    layers = config["layers"]
+    if (config["input"]["kind"] == "pixels" and layers[0]["kind"] == "conv"
+            and "neuron" in layers[0] and len(layers) > 1 and layers[1]["kind"] == "maxpool"
+            and rng.random() < 0.5):
+        layers[0]["hw"]["wide_beat"] = True  # a pixel per beat into the max-pool
     return Network(f"random-{seed}", config, seed=seed, data="random", samples=2,
                    random_weights_per_example=True, examples=8, icarus_examples=8)
 

@@ -184,7 +184,8 @@ def compare_network(plan: NetworkPlan, contexts, expected, observed, label: str)
             owners += [(sample, i) for i in range(len(words))]
             lasts += [0] * (len(words) - 1) + [1]
         core = plan.layers[int(name[3:])] if name != "out" else None
-        values_per_beat = (core.out_shape[0] if core is not None else plan.readout["channels"])
+        values_per_beat = (core.out_shape[0] * (steps if core.out_format == "pixel_spikes" else 1)
+                           if core is not None else plan.readout["channels"])
         compared = min(len(flat), len(got))
         STATS.add_compared(items=compared, values=compared * values_per_beat)
         problem = None
