@@ -112,6 +112,12 @@ def test_a_pixel_per_beat_goes_through_the_maxpool_and_an_unpack(tmp_path):
      r"layers\[0\]\.hw\.wide_beat: the next layer must be a maxpool"),
     ([{"kind": "conv", "out_channels": 2, "kernel": 3, "readout": "accumulate",
        "hw": {"wide_beat": True}}], r"layers\[0\]\.hw\.wide_beat: needs a neuron"),
+    # Another core would ignore it.
+    ([{"kind": "conv", "out_channels": 2, "kernel": 3,
+       "neuron": {"model": "if", "threshold": 2, "reset": "hard"}},
+      {"kind": "maxpool", "kernel": 2, "hw": {"wide_beat": True}},
+      {"kind": "linear", "out_features": 2, "readout": "accumulate"}],
+     r"layers\[1\]\.hw\.wide_beat: only the first conv of a pixels network"),
 ])
 def test_a_pixel_per_beat_where_no_core_takes_it_is_refused(layers, message, tmp_path):
     cfg = {"timesteps": 2, "input": {"kind": "pixels", "shape": [1, 4, 4], "bits": 4},

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tb.network.networks import digits_network, events_network
+from tb.network.networks import digits_network, events_network, wide_beat_network
 from vectors import bundle as B
 
 REPO = Path(__file__).resolve().parent.parent
@@ -35,7 +35,9 @@ K5_T7 = {
          "hw": {"parallel": 2, "lanes": 2, "group": 16}},
     ],
 }
-CONFIGS = {"pixels": digits_network().config, "spikes": events_network().config, "k5t7": K5_T7}
+CONFIGS = {"pixels": digits_network().config, "spikes": events_network().config, "k5t7": K5_T7,
+           # A pixel per beat on tap 0 (one word per pixel, T x C bits).
+           "wide": wide_beat_network().config}
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:

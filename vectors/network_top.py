@@ -141,6 +141,9 @@ def plan_network(cfg, wiring_bug: str | None = None, weights: dict | None = None
     for i, (layer, (in_shape, out_shape)) in enumerate(zip(cfg["layers"], shapes)):
         kind = layer["kind"]
         description = layer_core(kind, i == 0 and pixels)
+        if layer.get("hw", {}).get("wide_beat") and description.module != "dense_input_core":
+            raise ConfigError(f"layers[{i}].hw.wide_beat: only the first conv of a pixels "
+                              "network (the dense input core) gives a pixel per beat")
         has_neuron = int("neuron" in layer)
         c = in_shape[0]
         kernel = layer.get("kernel", 1)
