@@ -13,7 +13,12 @@ import pytest
 from golden.config import load_config
 from golden.cycles.network import layer_models
 from golden.network import run_network
-from tb.network.networks import fifo_pressure_network, network_samples, network_weights
+from tb.network.networks import (
+    fifo_pressure_network,
+    network_samples,
+    network_weights,
+    wide_beat_network,
+)
 from vectors.knobs import choose_knobs, layer_candidates, main
 from vectors.network_top import plan_network
 
@@ -58,6 +63,23 @@ def test_more_adders_never_slow_the_bottleneck(small):
     bottlenecks = [choose_knobs(cfg, weights, samples, a).bottleneck for a in (3, 6, 12)]
     assert bottlenecks == sorted(bottlenecks, reverse=True)
     assert bottlenecks[-1] < bottlenecks[0]
+
+
+def test_the_configs_wide_beat_is_kept_and_timed(tmp_path):
+    """``wide_beat`` is the config's choice: every candidate of layer 0 is timed with it (the
+    closed form of a pixel per beat) and the written config keeps it."""
+    network = wide_beat_network()
+    cfg = load_config(network.config)
+    weights = network_weights(network, cfg)
+    samples = [np.asarray(x).astype(np.int64) for x in network_samples(network, cfg)][:2]
+    choice = choose_knobs(cfg, weights, samples, 8)
+    chosen = choice.config(cfg)
+    assert chosen["layers"][0]["hw"]["wide_beat"] is True
+    plan = json.loads(plan_network(chosen, weights=weights).to_json())
+    assert plan["layers"][0]["parameters"]["WideBeat"] == 1 and plan["layers"][1]["unpack"]
+    models = layer_models(plan, chosen, weights, samples)
+    for index, candidate in choice.knobs.items():
+        assert models[index].steady == candidate.cycles
 
 
 def test_a_budget_below_one_adder_per_layer_is_refused(small, capsys):

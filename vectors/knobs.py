@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from golden.config import ConfigError, WeightError, load_config, validate_weights
+from golden.config import HW_FLAGS, ConfigError, WeightError, load_config, validate_weights
 from golden.cycles.network import layer_model
 from golden.network import run_network
 from vectors.network_top import plan_network
@@ -78,11 +78,17 @@ class KnobChoice:
         return max([c.cycles for c in self.knobs.values()] + list(self.fixed.values()))
 
     def config(self, cfg: dict) -> dict:
-        """``cfg`` with every chosen layer's ``hw`` replaced."""
+        """``cfg`` with every chosen layer's ``hw`` replaced (its flags, such as ``wide_beat``,
+        kept: they are the config's choice, not the budget's)."""
         out = copy.deepcopy(cfg)
         for index, candidate in self.knobs.items():
-            out["layers"][index]["hw"] = candidate.hw()
+            out["layers"][index]["hw"] = candidate.hw() | _flags(cfg["layers"][index])
         return out
+
+
+def _flags(layer: dict) -> dict:
+    """The layer's on/off knobs (``HW_FLAGS``) as the config gives them."""
+    return {flag: value for flag, value in layer.get("hw", {}).items() if flag in HW_FLAGS}
 
 
 def _core(cfg: dict, weights: dict, index: int, hw: dict) -> dict:
@@ -107,7 +113,8 @@ def layer_candidates(cfg: dict, weights: dict, samples, contexts, index: int,
         for lanes in range(1, max_lanes + 1):
             if parallel * lanes > adders:
                 break
-            hw = {"parallel": parallel, "lanes": lanes} | ({"group": group} if group else {})
+            hw = ({"parallel": parallel, "lanes": lanes} | ({"group": group} if group else {})
+                  | _flags(layer))
             core = _core(cfg, weights, index, hw)
             p = core["parameters"]
             key = (p["Parallel"], p["Lanes"], p["GroupWidth"])
