@@ -491,6 +491,29 @@ module dense_input_core #(
       end
     end
 
+    // A copy of the neuron configuration per channel (rtl/neuron_config_copy.sv), which both
+    // neuron stages below read: one register each fanned out to every channel's shifters and
+    // operand selects (2,181 loads at digits layer 0) was a 7 ns net on the core's critical path.
+    logic [OutChannels-1:0][MembraneBits-1:0] threshold_c;
+    logic [OutChannels-1:0][ShiftBits-1:0]    leak_shift_c;
+    logic [OutChannels-1:0]                   model_lif_c, reset_soft_c;
+    for (genvar co = 0; co < OutChannels; co++) begin : g_config
+      neuron_config_copy #(
+        .MembraneBits (MembraneBits)
+      ) u_config (
+        .clk_i        (clk_i),
+        .rst_ni       (rst_ni),
+        .threshold_i  (threshold_q),
+        .leak_shift_i (leak_shift_q),
+        .model_lif_i  (model_lif_q),
+        .reset_soft_i (reset_soft_q),
+        .threshold_o  (threshold_c[co]),
+        .leak_shift_o (leak_shift_c[co]),
+        .model_lif_o  (model_lif_c[co]),
+        .reset_soft_o (reset_soft_c[co])
+      );
+    end
+
     if (WideBeat == 0) begin : g_step
       logic [OutChannels-1:0][MembraneBits-1:0]  v_d, v_q, v_next;
       logic [OutChannels-1:0]                    spikes;
@@ -505,27 +528,7 @@ module dense_input_core #(
       // docs/synthesis.md). `keep`: synthesis would merge the equal registers.
       logic [OutChannels-1:0] charge_c_q, charged_c_q;
       for (genvar co = 0; co < OutChannels; co++) begin : g_lif
-        // A copy of the neuron configuration per channel (rtl/neuron_config_copy.sv): one
-        // register each fanned out to every channel's shifters and operand selects (2,181 loads
-        // at digits layer 0) was a 7 ns net on the core's critical path.
-        logic [MembraneBits-1:0] threshold_c_q;
-        logic [ShiftBits-1:0]    leak_shift_c_q;
-        logic                    model_lif_c_q, reset_soft_c_q;
         logic [MembraneBits-1:0] v_charge;  // the membrane the charge half reads
-        neuron_config_copy #(
-          .MembraneBits (MembraneBits)
-        ) u_config (
-          .clk_i        (clk_i),
-          .rst_ni       (rst_ni),
-          .threshold_i  (threshold_q),
-          .leak_shift_i (leak_shift_q),
-          .model_lif_i  (model_lif_q),
-          .reset_soft_i (reset_soft_q),
-          .threshold_o  (threshold_c_q),
-          .leak_shift_o (leak_shift_c_q),
-          .model_lif_o  (model_lif_c_q),
-          .reset_soft_o (reset_soft_c_q)
-        );
         (* keep *)
         always_ff @(posedge clk_i or negedge rst_ni) begin : p_enable_copy
           if (!rst_ni) begin
@@ -547,10 +550,10 @@ module dense_input_core #(
         ) u_lif (
           .clk_i        (clk_i),
           .load_i       (charge_c_q[co]),
-          .model_lif_i  (model_lif_c_q),
-          .reset_soft_i (reset_soft_c_q),
-          .leak_shift_i (leak_shift_c_q),
-          .threshold_i  (threshold_c_q),
+          .model_lif_i  (model_lif_c[co]),
+          .reset_soft_i (reset_soft_c[co]),
+          .leak_shift_i (leak_shift_c[co]),
+          .threshold_i  (threshold_c[co]),
           .v_i          (v_charge),
           .current_i    (cur_emit[co]),
           .spike_o      (spikes[co]),
@@ -598,24 +601,6 @@ module dense_input_core #(
       // never back, so the chain takes a pixel per cycle.
       logic [OutChannels-1:0][Timesteps-1:0] chain_spikes;  // the last stage's, per channel
       for (genvar co = 0; co < OutChannels; co++) begin : g_lif
-        // A copy of the neuron configuration per channel (as above).
-        logic [MembraneBits-1:0] threshold_c_q;
-        logic [ShiftBits-1:0]    leak_shift_c_q;
-        logic                    model_lif_c_q, reset_soft_c_q;
-        neuron_config_copy #(
-          .MembraneBits (MembraneBits)
-        ) u_config (
-          .clk_i        (clk_i),
-          .rst_ni       (rst_ni),
-          .threshold_i  (threshold_q),
-          .leak_shift_i (leak_shift_q),
-          .model_lif_i  (model_lif_q),
-          .reset_soft_i (reset_soft_q),
-          .threshold_o  (threshold_c_q),
-          .leak_shift_o (leak_shift_c_q),
-          .model_lif_o  (model_lif_c_q),
-          .reset_soft_o (reset_soft_c_q)
-        );
         logic [Timesteps-1:0][MembraneBits-1:0] stage_v;    // membrane into stage t's step
         logic [Timesteps-1:0][CurrentBits-1:0]  stage_cur;  // current of stage t's step
         logic [Timesteps-1:0][Timesteps-1:0]    stage_spk;  // spikes of the steps before t
@@ -633,10 +618,10 @@ module dense_input_core #(
           ) u_lif (
             .clk_i        (clk_i),
             .load_i       (1'b0),
-            .model_lif_i  (model_lif_c_q),
-            .reset_soft_i (reset_soft_c_q),
-            .leak_shift_i (leak_shift_c_q),
-            .threshold_i  (threshold_c_q),
+            .model_lif_i  (model_lif_c[co]),
+            .reset_soft_i (reset_soft_c[co]),
+            .leak_shift_i (leak_shift_c[co]),
+            .threshold_i  (threshold_c[co]),
             .v_i          (stage_v[t]),
             .current_i    (stage_cur[t]),
             .spike_o      (spike),
