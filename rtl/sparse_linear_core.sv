@@ -34,7 +34,10 @@
 //     effectual pair; the running base restarts after the timestep as after any), and the stage
 //     load after its last row waits a cycle (refill_q): R + 1 cycles instead of R * NG, so a
 //     silent frame costs T * (R + 1), not T * R * NG (docs/sparse_linear_core.md: under its
-//     input stream on digits28 and the events network);
+//     input stream on digits28 and the events network); without a neuron (HasNeuron = 0) the
+//     timestep is one group, its first row's first, taken as the timestep's last row: no
+//     neuron steps, and its currents are the biases, so the output beat is the biases of every
+//     feature (2 cycles a silent timestep, 2T a silent frame);
 //   each beat: the L packed addresses base_p + idx are registered at the beat's edge (the
 //     address stage), the weights read there at the next edge (one sdp_ram copy per lane:
 //     synchronous block / LUT RAM; the weight stage), registered at the edge after and summed
@@ -197,6 +200,7 @@ module sparse_linear_core #(
   // A silent timestep's row costs one group (its first, taken as the row's last): every group
   // of it has no effectual pair. skip: the issue position is such a row's first group.
   logic                  skip;
+  logic                  skip_last_r;        // the issue position leaves its timestep after it
   // The position after a skip: the next row's first group (rn: row next), with its flags.
   logic [TBits-1:0]      rn_t;
   logic [RBits-1:0]      rn_r;
@@ -282,7 +286,7 @@ module sparse_linear_core #(
   assign stage_load    = avail & stg_free & ~refill_q;
   assign stg_valid_d   = stage_load | (stg_valid_q & ~all_free);
   // The frame's last group is in the stage: the frame buffer is no longer read.
-  assign release_frame = stage_load & (iss_last_g | skip) & iss_last_r & iss_last_t;
+  assign release_frame = stage_load & (iss_last_g | skip) & skip_last_r & iss_last_t;
   assign row_done      = grp_busy_q & all_free & grp_last_g_q;
 
   // Walk order: g, then r, then t (wrapping after the frame's last group). A stage load moves
@@ -309,14 +313,22 @@ module sparse_linear_core #(
   // as a row's last group would.
   if (Groups > 1) begin : g_skip
     assign skip      = (iss_g_q == '0) & rd_silent;
-    assign rn_r      = iss_last_r ? '0 : iss_r_q + RBits'(1);
-    assign rn_t      = !iss_last_r ? iss_t_q : (iss_last_t ? '0 : iss_t_q + TBits'(1));
-    assign rn_word   = iss_last_r ? '0 : iss_word_q + BAddrBits'(Groups);
-    assign rn_last_r = iss_last_r ? (Rows == 1) : (rn_r == LastR);
-    assign rn_last_t = !iss_last_r ? iss_last_t : (iss_last_t ? (Timesteps == 1) : (rn_t == LastT));
+    // Without a neuron the first row's skip stands for the whole timestep (taken as its last
+    // row): a silent timestep's currents are the biases, emitted in one beat (below). Its walk
+    // enters it at row 0, so no other row of it is issued.
+    logic skip_all;
+    assign skip_all  = (HasNeuron == 0) & skip;
+    assign skip_last_r = iss_last_r | skip_all;
+    assign rn_r      = skip_last_r ? '0 : iss_r_q + RBits'(1);
+    assign rn_t      = !skip_last_r ? iss_t_q : (iss_last_t ? '0 : iss_t_q + TBits'(1));
+    assign rn_word   = skip_last_r ? '0 : iss_word_q + BAddrBits'(Groups);
+    assign rn_last_r = skip_last_r ? (Rows == 1) : (rn_r == LastR);
+    assign rn_last_t = !skip_last_r ? iss_last_t
+                                    : (iss_last_t ? (Timesteps == 1) : (rn_t == LastT));
   end else begin : g_no_skip
     // One group per row: a silent row costs its one group anyway.
     assign skip      = 1'b0;
+    assign skip_last_r = iss_last_r;
     assign rn_r      = iss_r_q;
     assign rn_t      = iss_t_q;
     assign rn_word   = iss_word_q;
@@ -382,7 +394,7 @@ module sparse_linear_core #(
       grp_last_r_q <= 1'b0;
       refill_q     <= 1'b0;
     end else begin
-      refill_q     <= stage_load & skip & iss_last_r;
+      refill_q     <= stage_load & skip & skip_last_r;
       iss_t_q      <= iss_t_d;
       iss_r_q      <= iss_r_d;
       iss_g_q      <= iss_g_d;
@@ -416,7 +428,7 @@ module sparse_linear_core #(
         stg_t_q      <= iss_t_q;
         stg_r_q      <= iss_r_q;
         stg_last_g_q <= iss_last_g | skip;
-        stg_last_r_q <= iss_last_r;
+        stg_last_r_q <= skip_last_r;
       end
     end
   end
@@ -1018,9 +1030,15 @@ module sparse_linear_core #(
   end else begin : g_current
     // "readout": "accumulate": the exact current is the output (no neuron memory).
     // (NeuronStages = 1 without a neuron: the row register writes the beat.)
+    // A timestep's last row that is not row R-1 is a silent timestep's first row (skip_all):
+    // every feature's current is its bias (row 0's, bias + 0, is the same). The biases are read
+    // from the bias memory at constant addresses (O words of V bits: flip-flops).
+    logic silent_beat;
+    assign silent_beat = emit_last && emit_r != LastR;
     for (genvar o = 0; o < OutFeatures; o++) begin : g_feature
-      assign merged[o*CB +: CB] = (emit_r == RBits'(o / Parallel)) ? row_cur_q[o % Parallel]
-                                                                     : beat_q[o*CB +: CB];
+      assign merged[o*CB +: CB] = silent_beat ? CB'($signed(bias_mem[o]))
+                                : (emit_r == RBits'(o / Parallel)) ? row_cur_q[o % Parallel]
+                                                                   : beat_q[o*CB +: CB];
     end
   end
 

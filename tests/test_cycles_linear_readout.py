@@ -80,6 +80,25 @@ def test_silent_timestep_costs_one_cycle_per_row_and_a_refill():
     # One group per row: nothing to skip, a silent timestep costs its R groups.
     one = linear_model.group_costs(np.zeros((o, 5), dtype=np.int64), frame[:, :5], p, 2, 8)
     assert linear_model.walk_cycles(one, silent) == steps * rows
+    # Without a neuron (HasNeuron 0) the timestep is its first row's first group and a refill.
+    assert linear_model.walk_cycles(costs, silent, has_neuron=False) == 2 * rows * groups + 2 * 2
+    assert linear_model.walk_cycles(one, silent, has_neuron=False) == steps * rows
+
+
+def test_silent_frames_without_a_neuron_cost_two_cycles_a_timestep():
+    """Issue 12 on digits' layer 4 (F = 16 x 2 x 2 = 64, O = 10, T = 4, P1 L1 G32, readout
+    accumulate: no neuron): silent frames back to back cost 2 cycles a timestep (8 a frame,
+    44 with a neuron: T * (R + 1)), so they are paced by their 16 input beats."""
+    c, h, w, o, steps = 16, 2, 2, 10, 4
+    frames = [np.zeros((steps, c, h, w), dtype=np.int64) for _ in range(4)]
+    weight = np.ones((o, c * h * w), dtype=np.int64)
+    with_neuron = linear_model.model(weight, frames, h * w, 1, 1, 32)
+    assert with_neuron.compute_cycles == (steps * (o + 1),) * 4
+    result = linear_model.model(weight, frames, h * w, 1, 1, 32, has_neuron=False)
+    assert result.compute_cycles == (steps * 2,) * 4
+    beats = h * w * steps
+    steady = [b[-1] - a[-1] for a, b in zip(result.output_cycles, result.output_cycles[1:])]
+    assert steady == [beats] * 3
 
 
 def test_silent_frames_cost_their_input_stream():

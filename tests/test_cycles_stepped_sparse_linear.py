@@ -51,7 +51,8 @@ def _check_free_running(parameters: dict, weight, frames) -> None:
     steps, pixels = parameters["Timesteps"], parameters["InHeight"] * parameters["InWidth"]
     closed = sparse_linear.model(weight, frames, pixels, parameters["Parallel"],
                                  parameters["Lanes"], parameters["GroupWidth"],
-                                 parameters.get("NeuronStages", 1))
+                                 parameters.get("NeuronStages", 1),
+                                 bool(parameters["HasNeuron"]))
     model = sparse_linear.stepped(parameters, weight, frames, steps)
     beats_in = pixels * steps
     accepts, sends = free_running(model, len(frames) * beats_in, len(frames) * steps)

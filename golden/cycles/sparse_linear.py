@@ -14,7 +14,9 @@ Schedule (R = ceil(O/P) rows of P features, NG = ceil(F/G) groups, F = C*H*W):
   of each row (one cycle, taken as the row's last: its groups have no effectual pair), and after
   its last row the next group enters the stage ``REFILL`` (2) edges after that row's, not one
   (the frame buffer's and the bitmaps' read registers reload from the new position): R + 1
-  cycles instead of R * NG (``walk``);
+  cycles instead of R * NG (``walk``); without a neuron (``HasNeuron`` 0) it walks only the
+  first row's first group, taken as the timestep's last row (its output beat is the biases):
+  2 cycles;
 - the output beat of a timestep leaves ``4 + NeuronStages`` cycles after the last beat of its
   last group (address stage, weight stage, sum stage, row register, with ``NeuronStages`` 2 the
   fire register, output register);
@@ -49,8 +51,9 @@ output beat when it holds a timestep's last row, or with ``NeuronStages`` 2 by t
 after it, ``fire_valid_q`` / ``fire_last_q``, which the output beat holds instead) and its skid
 register (``sk_valid_q``,
 ``sk_last_q``: a row loaded while the row register is held; it moves up first); the output
-register (``out_valid_q``). ``HasNeuron`` changes only the data path, so one model
-serves both (spike or current stream out). Checked against the DUT cycle by cycle in
+register (``out_valid_q``). ``HasNeuron`` changes the data path and, for a silent timestep, the
+walk (one group for the timestep without a neuron), so one model serves both (spike or current
+stream out, ``has_neuron``). Checked against the DUT cycle by cycle in
 tb/sparse_linear_core, and against ``model`` in tests/test_cycles_stepped_sparse_linear.py.
 """
 
@@ -152,21 +155,25 @@ def silent_steps(frame, fan_in: int) -> np.ndarray:
     return ~_flat_frames([frame], fan_in)[0].any(axis=1)
 
 
-def walk(costs: np.ndarray, silent: np.ndarray) -> list[tuple[np.ndarray, bool]]:
+def walk(costs: np.ndarray, silent: np.ndarray,
+         has_neuron: bool = True) -> list[tuple[np.ndarray, bool]]:
     """Per timestep: the costs of the groups the core issues, in order, and whether it skipped
-    (a silent timestep with NG > 1 issues one group per row, each costing one cycle)."""
+    (a silent timestep with NG > 1 issues one group per row, each costing one cycle; without a
+    neuron one group for the whole timestep)."""
     steps, rows, groups = costs.shape
     out = []
     for t in range(steps):
         skipped = bool(silent[t]) and groups > 1
-        out.append((np.ones(rows, dtype=np.int64) if skipped else costs[t].reshape(-1), skipped))
+        issued = np.ones(rows if has_neuron else 1, dtype=np.int64)
+        out.append((issued if skipped else costs[t].reshape(-1), skipped))
     return out
 
 
-def walk_cycles(costs: np.ndarray, silent: np.ndarray) -> int:
+def walk_cycles(costs: np.ndarray, silent: np.ndarray, has_neuron: bool = True) -> int:
     """Cycles of a frame's walk: the issued groups' costs, and a refill cycle per skipped
     timestep."""
-    return sum(int(c.sum()) + (REFILL - 1) * skipped for c, skipped in walk(costs, silent))
+    return sum(int(c.sum()) + (REFILL - 1) * skipped
+               for c, skipped in walk(costs, silent, has_neuron))
 
 
 def dense_cost(out_features: int, fan_in: int, steps: int, parallel: int, lanes: int) -> int:
@@ -181,9 +188,10 @@ def lower_bound(weight, frame, parallel: int, lanes: int) -> float:
 
 
 def model(weight, frames: Sequence, pixels: int, parallel: int, lanes: int,
-          group: int, neuron_stages: int = 1) -> LinearCycles:
+          group: int, neuron_stages: int = 1, has_neuron: bool = True) -> LinearCycles:
     """Cycles of ``frames`` (each ``[T, C, H, W]`` or ``[T, F]``, sent back to back) through a
-    core with weights ``weight [O, F]``; ``pixels = H*W`` beats per timestep of the input."""
+    core with weights ``weight [O, F]``; ``pixels = H*W`` beats per timestep of the input;
+    ``has_neuron``: the core's ``HasNeuron`` (without one a silent timestep is one group)."""
     tail = output_tail(neuron_stages)
     w = np.asarray(weight)
     out_features, fan_in = w.shape
@@ -204,7 +212,7 @@ def model(weight, frames: Sequence, pixels: int, parallel: int, lanes: int,
             first = max(first, released[k - 2] + 1)
         last_beat_prev = first + pixels * steps - 1
         sends = []
-        for t, (issued, skipped) in enumerate(walk(costs, silent)):
+        for t, (issued, skipped) in enumerate(walk(costs, silent, has_neuron)):
             ready = first + (pixels - 1) * steps + t + AVAIL_LATENCY
             for cost in issued:
                 # The stage holds the previous group until the detectors take it.
@@ -218,7 +226,7 @@ def model(weight, frames: Sequence, pixels: int, parallel: int, lanes: int,
         firsts.append(first)
         outputs.append(tuple(sends))
         frame_cycles.append(cur + tail - first)
-        compute.append(walk_cycles(costs, silent))
+        compute.append(walk_cycles(costs, silent, has_neuron))
         bounds.append(lower_bound(w, frame, parallel, lanes))
         dense.append(dense_cost(out_features, fan_in, steps, parallel, lanes))
     return LinearCycles(tuple(frame_cycles), tuple(compute), tuple(bounds), tuple(dense),
@@ -244,11 +252,13 @@ class SteppedLinear:
 
     def __init__(self, costs: Sequence[np.ndarray], pixels: int, steps: int, rows: int,
                  groups: int, neuron_stages: int = 1,
-                 silent: Sequence[np.ndarray] | None = None) -> None:
+                 silent: Sequence[np.ndarray] | None = None, has_neuron: bool = True) -> None:
         output_tail(neuron_stages)  # checks it
         if neuron_stages == 2 and rows < 2:
             raise ValueError("NeuronStages 2 needs R >= 2 rows")
         self.neuron_stages = neuron_stages
+        # HasNeuron 0: a silent timestep's first row's skip is taken as its last row (skip_all).
+        self.has_neuron = bool(has_neuron)
         self.costs = [np.asarray(c, dtype=np.int64) for c in costs]
         for k, c in enumerate(self.costs):
             if c.shape != (steps, rows, groups):
@@ -335,7 +345,7 @@ class SteppedLinear:
                 and self.frame_read < len(self.silent)
                 and bool(self.silent[self.frame_read][self.issue_t]))
         last_g = self.issue_g == self.groups - 1 or skip
-        last_r = self.issue_r == self.rows - 1
+        last_r = self.issue_r == self.rows - 1 or (skip and not self.has_neuron)
         release = stage_load and last_g and last_r and self.issue_t == self.steps - 1
         self.refill = skip and last_r
 
@@ -408,7 +418,7 @@ class SteppedLinear:
 
 def stepped(parameters: dict, weight, frames, timesteps: int) -> SteppedLinear:
     """The stepped model of a ``sparse_linear_core`` with HDL ``parameters`` (as in network.json;
-    both ``HasNeuron`` values: the output path's timing does not depend on it) fed ``frames``
+    both ``HasNeuron`` values: without a neuron a silent timestep is one group) fed ``frames``
     (each ``[T, C, H, W]`` or ``[T, F]``) through a layer of weights ``weight [O, F]``."""
     p = parameters
     w = np.asarray(weight)
@@ -422,7 +432,8 @@ def stepped(parameters: dict, weight, frames, timesteps: int) -> SteppedLinear:
     silent = [silent_steps(frame, fan_in) for frame in frames]
     return SteppedLinear(costs, p["InHeight"] * p["InWidth"], timesteps,
                          rows_of(p["OutFeatures"], p["Parallel"]),
-                         groups_of(fan_in, p["GroupWidth"]), p.get("NeuronStages", 1), silent)
+                         groups_of(fan_in, p["GroupWidth"]), p.get("NeuronStages", 1), silent,
+                         bool(p.get("HasNeuron", 1)))
 
 
 def layer_model(index: int, parameters: dict, weight, samples, inputs, steps: int) -> LayerModel:
@@ -432,7 +443,7 @@ def layer_model(index: int, parameters: dict, weight, samples, inputs, steps: in
     pixels_in = parameters["InHeight"] * parameters["InWidth"]
     stages = parameters.get("NeuronStages", 1)
     linear = model(weight, inputs, pixels_in, parameters["Parallel"], parameters["Lanes"],
-                   parameters["GroupWidth"], stages)
+                   parameters["GroupWidth"], stages, bool(parameters.get("HasNeuron", 1)))
     return LayerModel(index, "sparse_linear_core", linear.frame_cycles,
                       len(inputs) * pixels_in * steps + output_tail(stages),
                       float(max(np.mean(linear.compute_cycles), pixels_in * steps)), inputs)

@@ -365,7 +365,7 @@ async def cycles_match_model(dut):
         tb.compare(f"linear output beats ({label})", weights, bias, neuron, frames, beats)
         tb.check_stepped(weights, frames)
         want = cycle_model.model(np.asarray(weights), [np.asarray(x) for x in frames],
-                                 tb.pixels, tb.parallel, tb.lanes, tb.group, tb.neuron_stages)
+                                 tb.pixels, tb.parallel, tb.lanes, tb.group, tb.neuron_stages, tb.has_neuron)
         got = _measure(tb, frames, accepts, beat_cycles)
         timing.compare(list(want.frame_cycles), got)
         cocotb.log.info("cycles per frame: measured %s, model %s, lower bound %s, dense %s",
@@ -407,7 +407,7 @@ async def tb_measure(tb: LinearTB, weights, frames, timing: Scoreboard):
     tb.compare("linear output beats (90/20 measurement)", weights, bias, neuron, frames, beats)
     tb.check_stepped(weights, frames)
     want = cycle_model.model(weights, frames, tb.pixels, tb.parallel, tb.lanes, tb.group,
-                             tb.neuron_stages)
+                             tb.neuron_stages, tb.has_neuron)
     got = _measure(tb, frames, accepts, beat_cycles)
     timing.compare(list(want.frame_cycles), got)
     return want, got
