@@ -108,6 +108,9 @@ class LayerCore(Core):
     placed: bool = False
     #: Bias memory per bank (``L<i>_bias_b<pp>.mem``) rather than one shared (vectors.preload).
     per_bank_bias: bool = False
+    #: Keeps each bitmap word's weight count (popcount) in memories of its own, counted as the
+    #: word is written: a preloaded core needs their image too (``L<i>_wcount_b<pp>.mem``).
+    weight_counts: bool = False
     #: The smallest configuration address span the core decodes.
     min_span: int = 1
     cycles: str = ""
@@ -268,8 +271,8 @@ _DENSE_INPUT = (*_DETECTOR, *_LIF_COPIED, "dense_line_buffer.sv", "dense_bank.sv
 SPARSE_CONV = SparseConvCore(
     "sparse_conv_core", ("popcount.sv", "prefix_sum.sv", *_LIF_COPIED, "sdp_ram.sv",
                          "pair_select.sv", "sparse_row_bank.sv", "sparse_conv_core.sv"),
-    kind="conv", has_memory=True, placed=True, per_bank_bias=True, min_span=3,
-    cycles="golden.cycles.sparse_conv")
+    kind="conv", has_memory=True, placed=True, per_bank_bias=True, weight_counts=True,
+    min_span=3, cycles="golden.cycles.sparse_conv")
 SPARSE_LINEAR = SparseLinearCore(
     "sparse_linear_core", (*_DETECTOR, *_LIF, "sdp_ram.sv", "linear_frame_buffer.sv",
                            "sparse_linear_core.sv"),

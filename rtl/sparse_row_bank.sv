@@ -16,11 +16,13 @@
 //             (r even; r+1 only if < R), one copy per group and row (sdp_ram, synchronous
 //             read); the pair is scanned when the slot is loaded, not yet scanned, and the row
 //             queue has room for two rows more than it holds and SC1, SC2, SC2b may push;
-//         SC1 the rows' bitmap words (block RAM) and the spikes of timestep t (the window
-//             memory) are registered (the block RAM's output, unregistered, into the popcounts
-//             was a critical path of the conv core: 5.6 ns of clock-to-out before any logic);
-//         SC1w e = wrow & spikes (the same spikes for both rows); per group: pairs ce[g] and
-//             weights cw[g] (popcounts);
+//         SC1 the rows' bitmap words (block RAM), their weight counts (a copy per scan port,
+//             written with the bitmap: cw = popcount(word), counted once per configuration
+//             write) and the spikes of timestep t (the window memory) are registered (the
+//             block RAM's output, unregistered, into the popcounts was a critical path of the
+//             conv core: 5.6 ns of clock-to-out before any logic);
+//         SC1w e = wrow & spikes (the same spikes for both rows); per group: pairs ce[g]
+//             (popcounts) and weights cw[g] (the counts read);
 //         SC2 n = sum ce, prefix sums Pe[g] (pairs before group g), Pw[g] (weights before g)
 //             and the row's weight count, registered;
 //         SC2b roff (weights of the bank's rows before r: packed-weight base of the row); each
@@ -74,7 +76,8 @@
 //
 // Memories (no reset, synchronous read: block RAM or LUT RAM, docs/synthesis.md): the bitmap
 // (word r*NG + g; 2 NG copies for the scan and L for the lanes, every copy written by each
-// configuration write), the packed weights (L copies), the biases (row r; two copies, one per
+// configuration write) and its words' weight counts (2 NG copies for the scan, written a cycle
+// after the bitmap word), the packed weights (L copies), the biases (row r; two copies, one per
 // neuron-stage row), the current buffer and its pushed flags (Slots x T x R each, as two
 // memories: even and odd rows); the window memory (Slots x T words of F spikes) and the row
 // queue (two memories, even and odd entries: two pushes and two reads per cycle) are LUT RAM
@@ -267,7 +270,48 @@ module sparse_row_bank #(
     );
   end
 
+  // Weight counts of the bitmap words, one copy per scan port (beside the scan's bitmap copies,
+  // read with them): a word's count of weights, cw = popcount(word), is a property of the
+  // configuration, so it is counted once per write instead of by 2 NG popcounts in every scan
+  // cycle (about 106 LUT4 each on the ECP5 at G = 32; docs/synthesis.md). The count is
+  // registered on its way in, so it lands a cycle after its bitmap word: the scan reads a word
+  // only for a captured pixel, never in the cycle after a configuration write.
+  localparam int ScanPorts = ScanRows * Groups;
+  logic                                 wc_we_q;
+  logic [BmIdxBits-1:0]                 wc_waddr_q;
+  logic [CountBits-1:0]                 wc_count, wc_wdata_q;
+  logic [ScanPorts-1:0][CountBits-1:0]  wc_rdata;
+  popcount #(.Width (GroupWidth)) u_write_count (.bits_i (bitmap_word_i), .count_o (wc_count));
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_count_write
+    if (!rst_ni) begin
+      wc_we_q <= 1'b0;
+    end else begin
+      wc_we_q <= bitmap_we_i;
+    end
+  end
+  // No reset: written only under wc_we_q.
+  always_ff @(posedge clk_i) begin : p_count_write_data
+    wc_waddr_q <= BmIdxBits'(cfg_addr_i);
+    wc_wdata_q <= wc_count;
+  end
+  for (genvar c = 0; c < ScanPorts; c++) begin : g_count_copy
+    sdp_ram #(
+      .Width    (CountBits),
+      .Depth    (BmDepth),
+      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "wcount", BankTag, ".mem"})
+    ) u_count (
+      .clk_i   (clk_i),
+      .we_i    (wc_we_q),
+      .waddr_i (wc_waddr_q),
+      .wdata_i (wc_wdata_q),
+      .re_i    (bm_re[c]),
+      .raddr_i (bm_raddr[c]),
+      .rdata_o (wc_rdata[c])
+    );
+  end
+
   logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc_wrow;
+  logic [ScanRows-1:0][Groups-1:0][CountBits-1:0]  sc_wcount;
   for (genvar a = 0; a < ScanRows; a++) begin : g_scan_row
     for (genvar g = 0; g < Groups; g++) begin : g_scan_bitmap
       // Row B of the last pair does not exist when R is odd: no read (SC1 masks the row).
@@ -278,6 +322,7 @@ module sparse_row_bank #(
       assign bm_re[a * Groups + g]    = int'(sc_r_q) + a < Rows;
       assign bm_raddr[a * Groups + g] = BmIdxBits'(int'(sc_bm_base_q) + a * Groups + g);
       assign sc_wrow[a][g]            = bm_rdata[a * Groups + g];
+      assign sc_wcount[a][g]          = wc_rdata[a * Groups + g];
     end
   end
 
@@ -303,6 +348,7 @@ module sparse_row_bank #(
   // docs/synthesis.md).
   logic [PadFan-1:0]                               sc1_spikes, sc1w_spikes_q;
   logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc1_wmask, sc1w_wrow_q;
+  logic [ScanRows-1:0][Groups-1:0][CountBits-1:0]  sc1_cmask, sc1w_cw_q;
   logic [WinIdxBits-1:0]                           sc1_win_addr;
   assign sc1_win_addr = WinIdxBits'(int'(sc1_slot_q) * Timesteps + int'(sc1_t_q));
   assign sc1_spikes   = PadFan'(win_mem[sc1_win_addr]);
@@ -310,13 +356,15 @@ module sparse_row_bank #(
     logic present;
     assign present      = int'(sc1_r_q) + a < RowsPresent;
     assign sc1_wmask[a] = present ? sc_wrow[a] : '0;
+    assign sc1_cmask[a] = present ? sc_wcount[a] : '0;
   end
   always_ff @(posedge clk_i) begin : p_sc1w_words
     sc1w_wrow_q   <= sc1_wmask;
+    sc1w_cw_q     <= sc1_cmask;
     sc1w_spikes_q <= sc1_spikes;
   end
 
-  // SC1w: effectual pairs and the per-group counts.
+  // SC1w: effectual pairs and the per-group counts (the weights' from the count copies).
   logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc1w_e;
   logic [ScanRows-1:0][Groups-1:0][CountBits-1:0]  sc1w_ce, sc1w_cw;
   for (genvar a = 0; a < ScanRows; a++) begin : g_scan_count_row
@@ -326,7 +374,7 @@ module sparse_row_bank #(
       assign sc1w_e[a][g] = wmask & sc1w_spikes_q[g * GroupWidth +: GroupWidth];
       popcount #(.Width (GroupWidth)) u_pairs   (.bits_i (sc1w_e[a][g]),
                                                  .count_o (sc1w_ce[a][g]));
-      popcount #(.Width (GroupWidth)) u_weights (.bits_i (wmask), .count_o (sc1w_cw[a][g]));
+      assign sc1w_cw[a][g] = sc1w_cw_q[a][g];
     end
   end
 

@@ -89,6 +89,13 @@ def test_images_hold_the_config_writes(bundle):
             bank = None
         name = image_name(layer, memory[sel], bank)
         expected[name][addr] = data & ((1 << entries[name]["width"]) - 1)
+    # The conv core's weight counts: the popcount of each bitmap word it was written.
+    counted = [name for name, e in entries.items() if e["memory"] == "wcount"]
+    assert counted and all(LAYER_CORES[plan.layers[entries[n]["layer"]].module].weight_counts
+                           for n in counted)
+    for name in counted:
+        bitmap = expected[image_name(entries[name]["layer"], "bitmap", entries[name]["bank"])]
+        expected[name] = [word.bit_count() for word in bitmap]
     assert images == expected
     assert sum(1 for w in writes if w[1] != SEL_NEURON) > 0
     registers = [line for line, w in zip((bundle / "config_writes.mem").read_text().split(),

@@ -4,7 +4,9 @@
 Every core with memories loads, when its ``InitPrefix`` parameter is not empty, one ``$readmemh``
 image per memory and bank: ``L<i>_bitmap_b<pp>.mem``, ``L<i>_weight_b<pp>.mem`` and
 ``L<i>_bias.mem`` (shared bias memory), or ``L<i>_bias_b<pp>.mem`` for the sparse conv core,
-whose bias memory is per bank (row r of bank p = channel r*P + p). pp is the bank in two
+whose bias memory is per bank (row r of bank p = channel r*P + p) and which also keeps each
+bitmap word's weight count (``L<i>_wcount_b<pp>.mem``: popcount of the bitmap word, clog2(G+1)
+bits, counted by the core as a word is written through the port). pp is the bank in two
 decimal digits. Each image holds exactly the memory's depth (the RTL's: bitmap R*NG, weight
 R*F, the dense worst case, bias Co or R), unused words 0, so $readmemh fills the whole array.
 The neuron parameters are registers with reset, not memories: they still go through the
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from golden.cores import LAYER_CORES
+from golden.cores import LAYER_CORES, clog2
 from golden.memory_images import SEL_NEURON, format_readmemh, layer_images
 from golden.neuron import NeuronParams
 from golden.placement import placed_layer
@@ -80,6 +82,9 @@ def preload_images(cfg: dict, weights: dict, plan) -> list[PreloadImage]:
         for bank in range(parallel):
             add("bitmap", bank, mem.bitmap[bank], rows * groups, mem.group_width)
             add("weight", bank, mem.weight[bank], rows * fan_in, weight_bits)
+            if LAYER_CORES[core.module].weight_counts:
+                add("wcount", bank, [int(word).bit_count() for word in mem.bitmap[bank]],
+                    rows * groups, clog2(mem.group_width + 1))
         if LAYER_CORES[core.module].per_bank_bias:
             for bank in range(parallel):
                 add("bias", bank, [mem.bias[c] if c < mem.out_channels else 0
