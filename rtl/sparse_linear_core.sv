@@ -313,12 +313,14 @@ module sparse_linear_core #(
   // as a row's last group would.
   if (Groups > 1) begin : g_skip
     assign skip      = (iss_g_q == '0) & rd_silent;
-    // Without a neuron the first row's skip stands for the whole timestep (taken as its last
-    // row): a silent timestep's currents are the biases, emitted in one beat (below). Its walk
-    // enters it at row 0, so no other row of it is issued.
-    logic skip_all;
-    assign skip_all  = (HasNeuron == 0) & skip;
-    assign skip_last_r = iss_last_r | skip_all;
+    if (HasNeuron == 0) begin : g_skip_timestep
+      // Without a neuron the first row's skip stands for the whole timestep (taken as its last
+      // row): a silent timestep's currents are the biases, emitted in one beat (below). Its
+      // walk enters it at row 0, so no other row of it is issued.
+      assign skip_last_r = iss_last_r | skip;
+    end else begin : g_skip_row
+      assign skip_last_r = iss_last_r;
+    end
     assign rn_r      = skip_last_r ? '0 : iss_r_q + RBits'(1);
     assign rn_t      = !skip_last_r ? iss_t_q : (iss_last_t ? '0 : iss_t_q + TBits'(1));
     assign rn_word   = skip_last_r ? '0 : iss_word_q + BAddrBits'(Groups);

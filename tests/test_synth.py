@@ -44,7 +44,10 @@ MEASURED = {
     # Fifth round (issue 11, 2026-12-03): E2b (the lanes' weights registered), the queue's rows
     # written from registers a cycle after the push (two wide rows per bank: most of the
     # growth), the window taps' addresses registered: 3101 / 1548 -> 3004 / 2129.
-    "sparse_conv_core": {"lut": 3004, "ff": 2129, "lutram": 148},
+    # Measured again at 909b6b3: 3112 / 2415 / 152; the scan's weight counts read from count
+    # copies written with the bitmap (session 32: 2 NG popcounts per bank fewer): 2873 / 2480
+    # / 160.
+    "sparse_conv_core": {"lut": 2873, "ff": 2480, "lutram": 160},
     # Weight stage (issue 11): 25 more flip-flops (the lanes' read registers 16, lane flags 4,
     # stage tags 5), 18 fewer LUTs.
     # Rank-select detector (b3c9030: prefix trees, each position's rank and index registered):
@@ -62,7 +65,11 @@ MEASURED = {
     # (2026-12-04): 1150 / 542, LUT RAM 20 -> 24.
     # The sum stage (2026-12-05: the lanes' weights registered after the read, so the block
     # RAM's clock-to-out is not in the lane sum): 1151 / 542 -> 1154 / 563.
-    "sparse_linear_core": {"lut": 1154, "ff": 563, "lutram": 24},
+    # Measured again at 909b6b3: 1208 / 570 / 24; a silent timestep as one group without a
+    # neuron (session 32; written as a generate branch: the same logic as an AND with a
+    # constant 0 gave 1365 LUT4 at HasNeuron 1, ABC's result moved by the netlist's shape):
+    # 1168 / 570 / 24.
+    "sparse_linear_core": {"lut": 1168, "ff": 570, "lutram": 24},
     # Current buffers as per-channel LUT RAM (a ring of CurrentBuffers words; was 676
     # flip-flops / 45 LUT-RAM cells with flip-flop buffers, 822 flip-flops with 4 of them);
     # line-buffer rows padded to 2^XBits words (no slot x Width multiplier): LUT RAM 61 -> 79.
