@@ -8,8 +8,10 @@ testbench asserts equal to the RTL; for the linear core, whose model gives no ab
 detector-busy cycles or its input beats, whichever is larger), the effectual-op lower
 bound ``effectual ops / (P*L)`` and the dense cost ``ceil(Co/P) * ceil(F/L)`` per (pixel, t),
 hence utilisation (bound / cycles) and the speed-up from sparsity (dense / cycles); the
-measured weight sparsity and the spike sparsity of the layer's input; and the span measured in
-the network (first to last output beat of the layer in the first frame).
+measured weight sparsity and the spike sparsity of the layer's input; the steady cycles per
+frame of all-silent frames back to back against the layer's input beats per frame (a layer fed
+spikes: issue 12 asks that a silent layer cost no more than its input stream); and the span
+measured in the network (first to last output beat of the layer in the first frame).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 from golden.config import load_config
 from golden.cores import LAYER_CORES
 from golden.cycles import maxpool
-from golden.cycles.network import layer_models
+from golden.cycles.network import layer_model, layer_models
 
 CLOCK_HZ = 200e6
 #: Place-and-route results recorded by `make pnr` (ci/pnr.py --record; docs/synthesis.md): make
@@ -92,8 +94,27 @@ def layer_figures(plan: dict, cfg: dict, weights: dict, samples) -> list[dict]:
                        + (" pixel per beat" if p.get("WideBeat") else ""), adders=par * lanes)
         row["input_spike_sparsity"] = (None if core["in_format"] == "pixels"
                                        else float(1 - np.mean([x.mean() for x in inputs])))
+        row["silent"] = silent_frame(core, weights, steps)
         rows.append(row)
     return rows
+
+
+#: All-silent frames the silent-frame figure streams back to back (its steady state: the mean
+#: distance of consecutive frames' last outputs).
+SILENT_FRAMES = 3
+
+
+def silent_frame(core: dict, weights: dict, steps: int) -> dict | None:
+    """A layer fed spikes, alone with all-silent frames back to back: its steady cycles per
+    frame (the cycle model) and its input beats per frame (pixels x T). None for a layer fed
+    pixels or a pixel per beat (no spike to be absent)."""
+    if core["in_format"] != "spikes":
+        return None
+    shape = tuple(core["in_shape"])
+    frames = tuple(np.zeros((steps, *shape), dtype=np.int64) for _ in range(SILENT_FRAMES))
+    model = layer_model(core, weights, None, frames, steps)
+    pixels = int(np.prod(shape[1:])) if len(shape) == 3 else 1
+    return {"cycles": float(model.steady), "beats": pixels * steps}
 
 
 def network_figures(network_dir: Path, perf_path: Path) -> dict:
@@ -134,6 +155,12 @@ def _fmt(value, digits: int = 0) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
+def _silent_cell(silent: dict | None) -> str:
+    if silent is None:
+        return "-"
+    return f"{silent['cycles']:.0f} / {silent['beats']}"
+
+
 def figures_markdown(figures: dict) -> str:
     ii = figures["initiation_interval_cycles"]
     lines = [
@@ -153,8 +180,9 @@ def figures_markdown(figures: dict) -> str:
         f"- adders (P x L summed over the layers): {figures['adders']}",
         "",
         "| layer | core | knobs | cycles/frame | lower bound | utilisation | dense cost "
-        "| speed-up | weight sparsity | input spike sparsity | span in network |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| speed-up | weight sparsity | input spike sparsity | silent frame / input beats "
+        "| span in network |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in figures["layers"]:
         util = r["lower_bound"] / r["cycles"] if r["lower_bound"] is not None else None
@@ -164,5 +192,6 @@ def figures_markdown(figures: dict) -> str:
             f"{r['cycles']:.0f} | "
             f"{_fmt(float(r['lower_bound']), 1)} | {_fmt(util, 3)} | {_fmt(r['dense'])} | "
             f"{_fmt(speed, 2)} | {_fmt(r['weight_sparsity'], 3)} | "
-            f"{_fmt(r['input_spike_sparsity'], 3)} | {r['network_span_first_frame']} |")
+            f"{_fmt(r['input_spike_sparsity'], 3)} | {_silent_cell(r.get('silent'))} | "
+            f"{r['network_span_first_frame']} |")
     return "\n".join(lines) + "\n"
