@@ -257,7 +257,8 @@ class SteppedLinear:
         if neuron_stages == 2 and rows < 2:
             raise ValueError("NeuronStages 2 needs R >= 2 rows")
         self.neuron_stages = neuron_stages
-        # HasNeuron 0: a silent timestep's first row's skip is taken as its last row (skip_all).
+        # HasNeuron 0: a silent timestep's first row's skip is taken as its last row
+        # (skip_last_r in g_skip_timestep).
         self.has_neuron = bool(has_neuron)
         self.costs = [np.asarray(c, dtype=np.int64) for c in costs]
         for k, c in enumerate(self.costs):
