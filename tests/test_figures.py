@@ -1,4 +1,4 @@
-"""The silent-frame figure of ``make sim`` (tb/network/figures.py): each layer fed spikes, alone
+"""The silent-frame figure of ``make sim`` (golden/cycles/network.py, printed by tb/network/figures.py): each layer fed spikes, alone
 with all-silent frames back to back, against its input beats per frame (issue 12: a silent layer
 should cost no more than its input stream)."""
 
@@ -9,8 +9,8 @@ from dataclasses import asdict
 import numpy as np
 
 from golden.config import load_config
+from golden.cycles.network import silent_frame
 from golden.network import random_weights
-from tb.network.figures import silent_frame
 from vectors.network_top import plan_network
 
 CONFIG = {

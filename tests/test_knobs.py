@@ -13,13 +13,15 @@ import pytest
 from golden.config import load_config
 from golden.cycles.network import layer_models
 from golden.network import run_network
+from golden.cycles.network import silent_frame
 from tb.network.networks import (
+    digits_mlp_network,
     fifo_pressure_network,
     network_samples,
     network_weights,
     wide_beat_network,
 )
-from vectors.knobs import choose_knobs, layer_candidates, main
+from vectors.knobs import _core, choose_knobs, layer_candidates, main, preference
 from vectors.network_top import plan_network
 
 
@@ -63,6 +65,31 @@ def test_more_adders_never_slow_the_bottleneck(small):
     bottlenecks = [choose_knobs(cfg, weights, samples, a).bottleneck for a in (3, 6, 12)]
     assert bottlenecks == sorted(bottlenecks, reverse=True)
     assert bottlenecks[-1] < bottlenecks[0]
+
+
+def test_equal_adders_prefer_silent_frames_at_the_streams_pace():
+    """digits-mlp's neuron-less readout (10 features, 1 input beat per timestep): at P5 L2 a
+    silent timestep costs 2 cycles (R = 2 rows per bank), at P10 L1 one (R = 1), the same 10
+    adders; the chooser's order takes P10 L1, and each candidate's silent figure is the
+    model's."""
+    network = digits_mlp_network()
+    cfg = load_config(network.config)
+    weights = network_weights(network, cfg)
+    samples = [np.asarray(x).astype(np.int64) for x in network_samples(network, cfg)][:2]
+    contexts = [run_network(cfg, weights, x) for x in samples]
+    found = {(c.parallel, c.lanes): c
+             for c in layer_candidates(cfg, weights, samples, contexts, 1, 10)}
+    steps = cfg["timesteps"]
+    assert found[(5, 2)].silent == (2.0 * steps, steps)
+    assert found[(10, 1)].silent == (1.0 * steps, steps)
+    assert not found[(5, 2)].silent_paced and found[(10, 1)].silent_paced
+    ten = [c for c in found.values() if c.adders == 10]
+    assert min(ten, key=preference) == found[(10, 1)]
+    for (parallel, lanes), candidate in found.items():
+        core = _core(cfg, weights, 1, {"parallel": parallel, "lanes": lanes,
+                                       "group": candidate.group})
+        figure = silent_frame(core, weights, steps)
+        assert candidate.silent == (figure["cycles"], figure["beats"])
 
 
 def test_the_configs_wide_beat_is_kept_and_timed(tmp_path):

@@ -10,9 +10,12 @@ as fast as possible while the adders summed over the layers stay within a budget
   (golden.cycles.network.layer_model) on the golden model's input of that layer, the channels
   placed on banks as the generator places them (golden.placement);
 - the choice minimises the bottleneck: the largest steady cycles/frame over all layers (the
-  max-pools' fixed cost included), then the adders, then the banks (fewer banks are less
-  area). For a target bottleneck each layer takes its cheapest candidate that meets it, so the
-  search over the candidates' cycle counts is exact for this objective.
+  max-pools' fixed cost included), then the adders, then, among a layer's candidates of equal
+  adders, those whose all-silent frames cost no more than the layer's input stream (issue 12;
+  golden.cycles.network.silent_frame: e.g. a neuron-less linear layer at R = 1 row per bank
+  rather than 2), then the banks (fewer banks are less area). For a target bottleneck each
+  layer takes its cheapest candidate that meets it, so the search over the candidates' cycle
+  counts is exact for this objective.
 
 ``G`` is kept as the config gives it (else the default, clipped to the fan-in): empty groups cost
 no cycle in the sparse cores, and G sets the dense input core's group walk.
@@ -35,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from golden.config import HW_FLAGS, ConfigError, WeightError, load_config, validate_weights
-from golden.cycles.network import layer_model
+from golden.cycles.network import layer_model, silent_frame
 from golden.network import run_network
 from vectors.network_top import plan_network
 
@@ -52,10 +55,18 @@ class Candidate:
     lanes: int
     group: int
     cycles: float
+    #: All-silent frames back to back: (steady cycles/frame, input beats/frame); None for a
+    #: layer fed pixels (no spike to be absent).
+    silent: tuple[float, int] | None = None
 
     @property
     def adders(self) -> int:
         return self.parallel * self.lanes
+
+    @property
+    def silent_paced(self) -> bool:
+        """All-silent frames cost no more cycles than the layer's input stream."""
+        return self.silent is None or self.silent[0] <= self.silent[1]
 
     def hw(self) -> dict:
         return {"parallel": self.parallel, "lanes": self.lanes, "group": self.group}
@@ -121,8 +132,16 @@ def layer_candidates(cfg: dict, weights: dict, samples, contexts, index: int,
             if key in found:
                 continue  # clipped onto knobs already timed
             model = layer_model(core, weights, samples, inputs, cfg["timesteps"])
-            found[key] = Candidate(*key, cycles=model.steady)
+            silent = silent_frame(core, weights, cfg["timesteps"])
+            found[key] = Candidate(*key, cycles=model.steady,
+                                   silent=silent and (silent["cycles"], silent["beats"]))
     return sorted(found.values(), key=lambda c: (c.cycles, c.adders, c.parallel))
+
+
+def preference(candidate: Candidate) -> tuple:
+    """The order among a layer's candidates that meet a target bottleneck: fewer adders, then
+    silent frames at the stream's pace, then fewer banks, then fewer cycles."""
+    return (candidate.adders, not candidate.silent_paced, candidate.parallel, candidate.cycles)
 
 
 def choose_knobs(cfg, weights: dict, samples, adders: int, max_lanes: int = MAX_LANES,
@@ -155,7 +174,7 @@ def choose_knobs(cfg, weights: dict, samples, adders: int, max_lanes: int = MAX_
             meeting = [c for c in cs if c.cycles <= target]
             if not meeting:
                 break
-            chosen[i] = min(meeting, key=lambda c: (c.adders, c.parallel, c.cycles))
+            chosen[i] = min(meeting, key=preference)
         if len(chosen) == len(tunable) and sum(c.adders for c in chosen.values()) <= adders:
             best = KnobChoice(chosen, fixed)
             break
@@ -167,14 +186,16 @@ def choose_knobs(cfg, weights: dict, samples, adders: int, max_lanes: int = MAX_
 def format_choice(choice: KnobChoice, cfg: dict, adders: int) -> str:
     lines = [f"knobs within {adders} adders: bottleneck {choice.bottleneck:.1f} cycles/frame "
              f"({200e6 / choice.bottleneck:,.0f} frames/s at 200 MHz), {choice.adders} adders",
-             "| layer | kind | knobs | adders | cycles/frame |", "|---|---|---|---|---|"]
+             "| layer | kind | knobs | adders | cycles/frame | silent frame / input beats |",
+             "|---|---|---|---|---|---|"]
     for i, layer in enumerate(cfg["layers"]):
         if i in choice.knobs:
             c = choice.knobs[i]
+            silent = "-" if c.silent is None else f"{c.silent[0]:.0f} / {c.silent[1]}"
             lines.append(f"| {i} | {layer['kind']} | P{c.parallel} L{c.lanes} G{c.group} | "
-                         f"{c.adders} | {c.cycles:.1f} |")
+                         f"{c.adders} | {c.cycles:.1f} | {silent} |")
         else:
-            lines.append(f"| {i} | {layer['kind']} | - | - | {choice.fixed[i]:.1f} |")
+            lines.append(f"| {i} | {layer['kind']} | - | - | {choice.fixed[i]:.1f} | - |")
     return "\n".join(lines)
 
 

@@ -84,6 +84,25 @@ def layer_model(core: dict, weights: dict, samples, inputs: tuple, steps: int) -
                                                    steps)
 
 
+#: All-silent frames ``silent_frame`` streams back to back (its steady state: the mean distance
+#: of consecutive frames' last outputs).
+SILENT_FRAMES = 3
+
+
+def silent_frame(core: dict, weights: dict, steps: int) -> dict | None:
+    """A layer fed spikes, alone with all-silent frames back to back: its steady cycles per
+    frame (the cycle model) and its input beats per frame (pixels x T), the figure of issue 12's
+    "an all-silent layer costs no more than its input stream" (``make sim`` prints it; the knob
+    chooser prefers knobs that meet it). None for a layer fed pixels or a pixel per beat (no
+    spike to be absent)."""
+    if core["in_format"] != "spikes":
+        return None
+    shape = tuple(core["in_shape"])
+    frames = tuple(np.zeros((steps, *shape), dtype=np.int64) for _ in range(SILENT_FRAMES))
+    model = layer_model(core, weights, None, frames, steps)
+    return {"cycles": float(model.steady), "beats": _pixels(shape) * steps}
+
+
 class UnpackedStepped:
     """A core whose output goes through a spike_unpack (rtl/spike_unpack.sv), wired directly
     (vectors/network_top.py): the unpack's ``in_ready`` (which follows the outer ``out_ready``)

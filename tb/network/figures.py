@@ -24,7 +24,7 @@ import numpy as np
 from golden.config import load_config
 from golden.cores import LAYER_CORES
 from golden.cycles import maxpool
-from golden.cycles.network import layer_model, layer_models
+from golden.cycles.network import layer_models, silent_frame
 
 CLOCK_HZ = 200e6
 #: Place-and-route results recorded by `make pnr` (ci/pnr.py --record; docs/synthesis.md): make
@@ -97,24 +97,6 @@ def layer_figures(plan: dict, cfg: dict, weights: dict, samples) -> list[dict]:
         row["silent"] = silent_frame(core, weights, steps)
         rows.append(row)
     return rows
-
-
-#: All-silent frames the silent-frame figure streams back to back (its steady state: the mean
-#: distance of consecutive frames' last outputs).
-SILENT_FRAMES = 3
-
-
-def silent_frame(core: dict, weights: dict, steps: int) -> dict | None:
-    """A layer fed spikes, alone with all-silent frames back to back: its steady cycles per
-    frame (the cycle model) and its input beats per frame (pixels x T). None for a layer fed
-    pixels or a pixel per beat (no spike to be absent)."""
-    if core["in_format"] != "spikes":
-        return None
-    shape = tuple(core["in_shape"])
-    frames = tuple(np.zeros((steps, *shape), dtype=np.int64) for _ in range(SILENT_FRAMES))
-    model = layer_model(core, weights, None, frames, steps)
-    pixels = int(np.prod(shape[1:])) if len(shape) == 3 else 1
-    return {"cycles": float(model.steady), "beats": pixels * steps}
 
 
 def network_figures(network_dir: Path, perf_path: Path) -> dict:

@@ -198,7 +198,7 @@ def digits_mlp_network() -> Network:
             {"kind": "linear", "out_features": 32, "neuron": _lif(40),
              "hw": {"parallel": 8, "lanes": 2, "group": 16}},
             {"kind": "linear", "out_features": 10, "readout": "accumulate",
-             "hw": {"parallel": 5, "lanes": 2, "group": 32}},
+             "hw": {"parallel": 10, "lanes": 1, "group": 32}},
         ],
     }
     return Network("digits-mlp", config, data="digits", samples=8, sparsity=0.8)
