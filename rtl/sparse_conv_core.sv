@@ -437,6 +437,28 @@ module sparse_conv_core #(
   logic                    fire_last_q;
   logic                    fire_go;        // the write stage acts this cycle
 
+  // Silent windows (docs/sparse_conv_core.md, "Silent windows"). word_zero_q[s*T + t]: word t
+  // of slot s's window has no spike, written by the drain with the word (so a bank's scan,
+  // which reaches word t at the earliest the cycle after its write, reads it in time): a bank
+  // scans such a timestep in one cycle (and reads its currents as 0). A pixel whose T words are all zero (silent) sees
+  // only the biases, so with a neuron its T output beats are the same for every such pixel:
+  // the first silent pixel after a configuration write goes through the neuron stage and its
+  // beats are kept (silent_beats_q); later silent pixels take one neuron-stage cycle per
+  // timestep, their beats read from there. Without a neuron, the currents are sent as they are.
+  localparam bit           SilentReuse = HasNeuron != 0;
+  logic [WindowSlots*Timesteps-1:0] word_zero_q;
+  logic                    n0_first;       // the neuron stage reads a pixel's first rows
+  logic                    n0_silent;      // ... of a silent pixel
+  logic                    n0_reuse;       // the pixel's beats come from silent_beats_q
+  logic                    n0_keep;        // the pixel's beats are kept in silent_beats_q
+  logic                    n0_step_end;    // the read is the last of its timestep
+  logic                    pix_reuse_q;    // n0_reuse, n0_keep of the pixel in the neuron stage
+  logic                    pix_keep_q;
+  logic                    silent_valid_q; // silent_beats_q holds the beats of a silent pixel
+  logic                    nrn_reuse_q, lif_reuse_q, fire_reuse_q;
+  logic                    nrn_keep_q, lif_keep_q, fire_keep_q;
+  logic [TIdxBits-1:0]     lif_t_q, fire_t_q;
+
   logic [WindowSlots-1:0] slot_all_done;  // every bank is done with slot s
   for (genvar s = 0; s < WindowSlots; s++) begin : g_slot_done
     logic [Parallel-1:0] banks;
@@ -449,7 +471,12 @@ module sparse_conv_core #(
 
   assign stall        = fire_q & fire_step_end_q & out_valid_o & ~out_ready_i;
   assign n0_go        = loaded_q[ns_q] & all_done & ~stall;
-  assign n0_last      = int'(nt_q) == Timesteps - 1 && int'(nr_q) + NrnRows >= Rows;
+  assign n0_first     = nt_q == '0 && nr_q == '0;
+  assign n0_silent    = &word_zero_q[int'(ns_q) * Timesteps +: Timesteps];
+  assign n0_reuse     = SilentReuse && (n0_first ? silent_valid_q && n0_silent : pix_reuse_q);
+  assign n0_keep      = SilentReuse && (n0_first ? !silent_valid_q && n0_silent : pix_keep_q);
+  assign n0_step_end  = int'(nr_q) + NrnRows >= Rows || n0_reuse;
+  assign n0_last      = int'(nt_q) == Timesteps - 1 && n0_step_end;
   assign release_slot = (n0_go && n0_last) ? WindowSlots'(1) << ns_q : '0;
   assign cap          = cap_ready & ~loaded_q[cs_q] & drain_free_q;
   assign cap_row_done = cap && int'(xc_q) == Width - 1;
@@ -493,9 +520,18 @@ module sparse_conv_core #(
       lif_r_q        <= '0;
       lif_step_end_q <= 1'b0;
       lif_last_q     <= 1'b0;
+      word_zero_q    <= '0;
+      pix_reuse_q    <= 1'b0;
+      pix_keep_q     <= 1'b0;
+      nrn_reuse_q    <= 1'b0;
+      nrn_keep_q     <= 1'b0;
+      lif_reuse_q    <= 1'b0;
+      lif_keep_q     <= 1'b0;
+      lif_t_q        <= '0;
     end else begin
       // The drain writes the next window word to the banks.
       if (drain_go) begin
+        word_zero_q[drain_addr] <= ~|drain_word;
         dr_t_q <= (int'(dr_t_q) == Timesteps - 1) ? '0 : TIdxBits'(int'(dr_t_q) + 1);
         if (int'(dr_t_q) == Timesteps - 1) begin
           drain_busy_q <= 1'b0;
@@ -515,9 +551,13 @@ module sparse_conv_core #(
       end
       // The neuron stage walks (t, r) of slot ns_q; its last read frees the slot.
       if (n0_go) begin
-        nr_q <= (int'(nr_q) + NrnRows >= Rows) ? '0 : RIdxBits'(int'(nr_q) + NrnRows);
-        if (int'(nr_q) + NrnRows >= Rows) begin
+        nr_q <= n0_step_end ? '0 : RIdxBits'(int'(nr_q) + NrnRows);
+        if (n0_step_end) begin
           nt_q <= (int'(nt_q) == Timesteps - 1) ? '0 : TIdxBits'(int'(nt_q) + 1);
+        end
+        if (n0_first) begin
+          pix_reuse_q <= n0_reuse;
+          pix_keep_q  <= n0_keep;
         end
         if (n0_last) begin
           loaded_q[ns_q] <= 1'b0;
@@ -529,11 +569,16 @@ module sparse_conv_core #(
         lif_r_q        <= nrn_r_q;
         lif_step_end_q <= nrn_step_end_q;
         lif_last_q     <= nrn_last_q;
+        lif_reuse_q    <= nrn_reuse_q;
+        lif_keep_q     <= nrn_keep_q;
+        lif_t_q        <= nrn_t_q;
         nrn_q          <= n0_go;
         nrn_t_q        <= nt_q;
         nrn_r_q        <= nr_q;
-        nrn_step_end_q <= int'(nr_q) + NrnRows >= Rows;
+        nrn_step_end_q <= n0_step_end;
         nrn_last_q     <= n0_last && pix_last_q[ns_q];
+        nrn_reuse_q    <= n0_reuse;
+        nrn_keep_q     <= n0_keep;
       end
     end
   end
@@ -545,11 +590,17 @@ module sparse_conv_core #(
         fire_r_q        <= '0;
         fire_step_end_q <= 1'b0;
         fire_last_q     <= 1'b0;
+        fire_reuse_q    <= 1'b0;
+        fire_keep_q     <= 1'b0;
+        fire_t_q        <= '0;
       end else if (!stall) begin
         fire_q          <= lif_q;
         fire_r_q        <= lif_r_q;
         fire_step_end_q <= lif_step_end_q;
         fire_last_q     <= lif_last_q;
+        fire_reuse_q    <= lif_reuse_q;
+        fire_keep_q     <= lif_keep_q;
+        fire_t_q        <= lif_t_q;
       end
     end
   end else begin : g_lif_stage_fires
@@ -557,6 +608,9 @@ module sparse_conv_core #(
     assign fire_r_q        = lif_r_q;
     assign fire_step_end_q = lif_step_end_q;
     assign fire_last_q     = lif_last_q;
+    assign fire_reuse_q    = lif_reuse_q;
+    assign fire_keep_q     = lif_keep_q;
+    assign fire_t_q        = lif_t_q;
   end
 
   // ---------------------------------------------------------------------------------------------
@@ -609,6 +663,7 @@ module sparse_conv_core #(
       .win_waddr_i   (drain_addr),
       .win_wdata_i   (drain_word),
       .loaded_i      (loaded_q),
+      .word_zero_i   (word_zero_q),
       .release_i     (release_slot),
       .done_o        (bank_done[p]),
       .nrn_re_i      (n0_go),
@@ -619,7 +674,7 @@ module sparse_conv_core #(
       .bias_o        (bias_rd)
     );
 
-    // The rows' currents: bias + the bank's sum (a row without a channel reads 0: its bias
+      // The rows' currents: bias + the bank's sum (a row without a channel reads 0: its bias
     // word was never written).
     for (genvar j = 0; j < 2; j++) begin : g_row_current
       logic                    has_channel;
@@ -779,7 +834,7 @@ module sparse_conv_core #(
         v_d        = v_q;
         spk_bank_d = spk_bank_q;
         for (int j = 0; j < NrnRows; j++) begin
-          if (fire_go && has_channel[j]) begin
+          if (fire_go && has_channel[j] && !fire_reuse_q) begin
             v_d[fire_r_q + RIdxBits'(j)]        = v_new[j];
             spk_bank_d[fire_r_q + RIdxBits'(j)] = s_new[j];
           end
@@ -891,9 +946,38 @@ module sparse_conv_core #(
 
   // Output register: loaded by the neuron stage at a step's end, emptied by the sink.
   logic out_load;
+  logic [OutBits-1:0] silent_beat;    // the kept beat of the write stage's timestep
   assign out_load    = fire_go & fire_step_end_q;
   assign out_valid_d = out_load | (out_valid_q & ~out_ready_i);
-  assign out_data_d  = out_load ? beat_d : out_data_q;
+  assign out_data_d  = !out_load ? out_data_q : fire_reuse_q ? silent_beat : beat_d;
+
+  if (SilentReuse) begin : g_silent_beats
+    // The T beats of a silent pixel (written by a kept pixel's steps, read by reused ones);
+    // any configuration write may change them, so it forgets them.
+    logic [Timesteps-1:0][OutBits-1:0] silent_beats_q;
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_silent_beats
+      if (!rst_ni) begin
+        silent_beats_q <= '0;
+        silent_valid_q <= 1'b0;
+      end else begin
+        if (out_load && fire_keep_q) begin
+          silent_beats_q[fire_t_q] <= beat_d;
+          if (int'(fire_t_q) == Timesteps - 1) begin
+            silent_valid_q <= 1'b1;
+          end
+        end
+        if (cfg_valid_i) begin
+          silent_valid_q <= 1'b0;
+        end
+      end
+    end
+    assign silent_beat = silent_beats_q[fire_t_q];
+  end else begin : g_no_silent_beats
+    assign silent_valid_q = 1'b0;
+    assign silent_beat    = '0;
+    logic unused_silent;
+    assign unused_silent = ^{pix_reuse_q, pix_keep_q, fire_keep_q, fire_t_q, n0_silent};
+  end
   assign out_last_d  = out_load ? fire_last_q : out_last_q;
 
   assign out_valid_o = out_valid_q;

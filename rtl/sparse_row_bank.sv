@@ -15,7 +15,10 @@
 //   scan  SC0 the row counters (t, r) of slot sc_slot_q address the bitmaps of rows r and r+1
 //             (r even; r+1 only if < R), one copy per group and row (sdp_ram, synchronous
 //             read); the pair is scanned when the slot is loaded, not yet scanned, and the row
-//             queue has room for two rows more than it holds and SC1, SC2, SC2b may push;
+//             queue has room for two rows more than it holds and SC1, SC2, SC2b may push; a
+//             timestep whose window word has no spike (word_zero_i) is one scan cycle, its
+//             first two rows (no pairs: nothing pushed; the rows after them keep stale pushed
+//             flags, so the neuron-stage read masks the current of such a timestep);
 //         SC1 the rows' bitmap words (block RAM), their weight counts (a copy per scan port,
 //             written with the bitmap: cw = popcount(word), counted once per configuration
 //             write) and the spikes of timestep t (the window memory) are registered (the
@@ -70,8 +73,8 @@
 //   pushed flag, into a memory beside the current buffer, and the neuron-stage read masks the
 //   current by it.
 // Neuron-stage read, two rows of a timestep per cycle: with nrn_re_i (nrn_r_i even), the
-// entries (nrn_slot_i, nrn_t_i, nrn_r_i + j) of the current buffer (0 for an empty row or
-// for r + j >= R) and the biases of those rows appear on cur_o[j] / bias_o[j] in the next
+// entries (nrn_slot_i, nrn_t_i, nrn_r_i + j) of the current buffer (0 for an empty row, a
+// timestep whose window word is zero, or r + j >= R) and the biases of those rows appear on cur_o[j] / bias_o[j] in the next
 // cycle (synchronous memories) and hold while nrn_re_i is low.
 //
 // Memories (no reset, synchronous read: block RAM or LUT RAM, docs/synthesis.md): the bitmap
@@ -126,6 +129,9 @@ module sparse_row_bank #(
   input  logic [((Slots * Timesteps > 1) ? $clog2(Slots * Timesteps) : 1)-1:0] win_waddr_i,
   input  logic [FanIn-1:0]                         win_wdata_i,
   input  logic [Slots-1:0]                         loaded_i,
+  // word_zero_i[s*T + t]: window word t of slot s has no spike (the core's register, written
+  // with the word).
+  input  logic [Slots*Timesteps-1:0]               word_zero_i,
   input  logic [Slots-1:0]                         release_i,
   output logic [Slots-1:0]                         done_o,
   // Neuron-stage read.
@@ -195,6 +201,7 @@ module sparse_row_bank #(
   logic [Slots-1:0]      scanned_q;    // SC0 issued the last rows of slot s
   logic                  sc_go;        // SC0 scans rows (sc_t_q, sc_r_q [+ 1]) this cycle
   logic                  sc_last;      // ... the pixel's last rows
+  logic                  sc_step_end;  // ... the timestep's last rows (or its word is zero)
   logic [QCountBits-1:0] q_count_q;
 
   logic                  sc1_v_q, sc1_last_q;
@@ -245,7 +252,9 @@ module sparse_row_bank #(
   logic [Slots-1:0]      sc_loaded_q;
   assign sc_go   = sc_loaded_q[sc_slot_q] && !scanned_q[sc_slot_q]
                    && int'(q_claimed_q) <= QueueDepth - ScanRows;
-  assign sc_last = int'(sc_t_q) == Timesteps - 1 && int'(sc_r_q) + ScanRows >= Rows;
+  assign sc_step_end = int'(sc_r_q) + ScanRows >= Rows
+                       || word_zero_i[int'(sc_slot_q) * Timesteps + int'(sc_t_q)];
+  assign sc_last     = int'(sc_t_q) == Timesteps - 1 && sc_step_end;
 
   // Bitmap copies, one per read port (a copy is a read port of LUT RAM or block RAM): ports
   // a*NG + g serve the scan (group g of scan row a), ports 2*NG + l the lanes (the group of
@@ -949,6 +958,7 @@ module sparse_row_bank #(
   for (genvar j = 0; j < NrnRows; j++) begin : g_neuron_row
     logic                   row_exists;    // row nrn_r_i + j is a row of the bank
     logic                   rd_exists_q;   // ... registered with the read
+    logic                   rd_zero_q;     // the read timestep's window word is zero
     logic                   pushed_rd;     // the read entry's row was pushed
     logic [CurrentBits-1:0] cur_rd;
     logic [MembraneBits-1:0] bias_rd;
@@ -1009,11 +1019,13 @@ module sparse_row_bank #(
     always_ff @(posedge clk_i or negedge rst_ni) begin : p_read_flag
       if (!rst_ni) begin
         rd_exists_q <= 1'b0;
+        rd_zero_q   <= 1'b0;
       end else if (nrn_re_i) begin
         rd_exists_q <= row_exists;
+        rd_zero_q   <= word_zero_i[int'(nrn_slot_i) * Timesteps + int'(nrn_t_i)];
       end
     end
-    assign cur_rows[j]  = (rd_exists_q && pushed_rd) ? cur_rd : '0;
+    assign cur_rows[j]  = (rd_exists_q && pushed_rd && !rd_zero_q) ? cur_rd : '0;
     assign bias_rows[j] = bias_rd;
   end
   if (NrnRows == 1) begin : g_no_odd_row
@@ -1132,11 +1144,9 @@ module sparse_row_bank #(
       done_q       <= '0;
     end else begin
       if (sc_go) begin
-        sc_r_q       <= (int'(sc_r_q) + ScanRows >= Rows) ? '0
-                                                            : RIdxBits'(int'(sc_r_q) + ScanRows);
-        sc_bm_base_q <= (int'(sc_r_q) + ScanRows >= Rows)
-                        ? '0 : BmIdxBits'(int'(sc_bm_base_q) + ScanRows * Groups);
-        if (int'(sc_r_q) + ScanRows >= Rows) begin
+        sc_r_q       <= sc_step_end ? '0 : RIdxBits'(int'(sc_r_q) + ScanRows);
+        sc_bm_base_q <= sc_step_end ? '0 : BmIdxBits'(int'(sc_bm_base_q) + ScanRows * Groups);
+        if (sc_step_end) begin
           sc_t_q <= (int'(sc_t_q) == Timesteps - 1) ? '0 : TIdxBits'(int'(sc_t_q) + 1);
         end
         if (sc_last) begin

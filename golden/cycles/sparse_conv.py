@@ -20,7 +20,8 @@ The schedule it models (each item one RTL register stage):
   in the T cycles after its capture).
 * **Banks** (P of them, each on its own): per loaded slot (a bank registers the core's slot
   flags: a capture reaches its scan a cycle later, a release at the same edge), the scan walks
-  the rows (t, r), two rows of a timestep per cycle, while the queue of ROW_QUEUE_DEPTH rows
+  the rows (t, r), two rows of a timestep per cycle (one cycle for a timestep whose window word
+  has no spike: :func:`window_zero`), while the queue of ROW_QUEUE_DEPTH rows
   has room for two more rows than it holds and its SCAN_STAGES pipeline stages may push;
   SCAN_STAGES cycles after a pair of rows is scanned each with effectual pairs (``n > 0``)
   enters the queue; the front row
@@ -36,7 +37,9 @@ The schedule it models (each item one RTL register stage):
   registered, the cycle after that the LIF units act (:func:`lif_stages`: two cycles with
   R > 4 rows per bank, charge then fire), and the last rows of a timestep move the beat into
   the output register (held while the sink stalls, which freezes the whole neuron stage). Its
-  read of the pixel's last rows frees the slot.
+  read of the pixel's last rows frees the slot. With a neuron, a silent pixel (no spike in its
+  window at any timestep) after the first one since the configuration takes one neuron-stage
+  cycle per timestep (its beats are those the first one left).
 
 ``lower_bound`` and ``dense_cost`` are the reference figures of docs/cores.md section 4.
 """
@@ -80,11 +83,14 @@ BEAT_STAGES = 9
 
 @dataclass(frozen=True)
 class ConvHw:
-    """The core's timing knobs: P output channels in parallel, L lanes, bitmap group width G."""
+    """The core's timing knobs: P output channels in parallel, L lanes, bitmap group width G;
+    and whether the core has a neuron (``HasNeuron``: only then does a silent pixel reuse the
+    beats of the first one)."""
 
     parallel: int
     lanes: int
     group: int
+    has_neuron: bool = True
 
     def __post_init__(self) -> None:
         for name in ("parallel", "lanes", "group"):
@@ -120,6 +126,14 @@ def row_pairs(weight, spikes, parallel: int) -> np.ndarray:
     pairs = np.einsum("thwf,cf->hwtc", fields.astype(np.int64), padded_w)   # [H, W, T, R*P]
     per_row = pairs.reshape(height * width, steps, rows, parallel)
     return per_row.transpose(0, 3, 1, 2)
+
+
+def window_zero(spikes, kernel: int) -> np.ndarray:
+    """``[H*W, T]``: the window of pixel m (raster) has no spike at timestep t (the core's
+    ``word_zero_q``). ``spikes [T, Ci, H, W]``."""
+    fields = conv_fanin_inputs(np.asarray(spikes), kernel) != 0          # [T, H, W, F]
+    steps, height, width, _ = fields.shape
+    return (~fields.any(axis=-1)).reshape(steps, height * width).T
 
 
 def schedule(weight, frames, hw: ConvHw, slots: int = WINDOW_SLOTS) -> list[FrameTiming]:
@@ -179,14 +193,16 @@ class _BankModel:
         self.outstanding = [0] * slots
         self.done = [False] * slots
 
-    def clock(self, loaded, release, pairs_of) -> None:
+    def clock(self, loaded, release, pairs_of, zero_of) -> None:
         """One edge. ``loaded[s]``: the core's slot flags; ``release``: the slot the neuron stage
         frees at this edge, or None; ``pairs_of(slot, t, r)``: n of that row of the slot's
-        pixel."""
+        pixel; ``zero_of(slot, t)``: the core's ``word_zero_q`` of that word this cycle."""
         in_flight = SCAN_ROWS * sum(stage is not None for stage in self.scan)
         room = len(self.queue) + in_flight + SCAN_ROWS <= self.queue_depth
         sc_go = self.loaded_seen[self.sc_slot] and not self.scanned[self.sc_slot] and room
-        sc_last = self.sc_t == self.steps - 1 and self.sc_r + SCAN_ROWS >= self.rows
+        step_end = (self.sc_r + SCAN_ROWS >= self.rows
+                    or (sc_go and bool(zero_of(self.sc_slot, self.sc_t))))
+        sc_last = self.sc_t == self.steps - 1 and step_end
         pushed = []
         if self.scan[-1] is not None:
             slot, t, r, _ = self.scan[-1]
@@ -228,7 +244,7 @@ class _BankModel:
                      + self.scan[:-1])
         if sc_go:
             self.sc_r += SCAN_ROWS
-            if self.sc_r >= self.rows:
+            if step_end:
                 self.sc_r = 0
                 self.sc_t = (self.sc_t + 1) % self.steps
             if sc_last:
@@ -265,6 +281,9 @@ class SparseConvStepped:
         self.rows = -(-out_channels // hw.parallel)
         # Per captured pixel (global over the frames): pairs [P, T, R].
         self.pairs = np.concatenate([row_pairs(weight, f, hw.parallel) for f in frames])
+        # Per captured pixel: [T] its window words without a spike.
+        self.zero = np.concatenate([window_zero(f, self.kernel) for f in frames])
+        self.has_neuron = bool(hw.has_neuron)
         self.banks = [_BankModel(self.steps, self.rows, hw.lanes, slots)
                       for _ in range(hw.parallel)]
         # Input side and capture pointer.
@@ -283,6 +302,12 @@ class SparseConvStepped:
         # cycle after it with two LIF cycles.
         self.lif_stages = lif_stages(self.rows)
         self.fire = self.fire_step_end = False
+        # Silent pixels: the pixel in the neuron stage reuses the kept beats / keeps its beats
+        # (pix_reuse_q, pix_keep_q); the kept beats are there (silent_valid_q); the stages'
+        # "a kept pixel's last beat" flags (nrn, lif, fire).
+        self.pix_reuse = self.pix_keep = False
+        self.silent_valid = False
+        self.nrn_keep_last = self.lif_keep_last = self.fire_keep_last = False
         self.out_valid_q = False
         self.stalled = False
         # What happened so far, by cycle (for the model's own tests): the accept cycle of every
@@ -314,7 +339,12 @@ class SparseConvStepped:
         stall = self.fire and self.fire_step_end and self.out_valid_q and not out_ready
         all_done = all(bank.done[self.ns] for bank in self.banks)
         n0_go = self.slot_loaded[self.ns] and all_done and not stall
-        n0_last = self.nt == self.steps - 1 and self.nr + NEURON_ROWS >= self.rows
+        n0_first = self.nt == 0 and self.nr == 0
+        silent = self.has_neuron and bool(self.zero[self.slot_pixel[self.ns]].all())
+        n0_reuse = (silent and self.silent_valid) if n0_first else self.pix_reuse
+        n0_keep = (silent and not self.silent_valid) if n0_first else self.pix_keep
+        n0_step_end = self.nr + NEURON_ROWS >= self.rows or n0_reuse
+        n0_last = self.nt == self.steps - 1 and n0_step_end
         release = self.ns if n0_go and n0_last else None
         capture = (self.capture_ready() and not self.slot_loaded[self.cs]
                    and self.drain_left <= 1)
@@ -326,19 +356,28 @@ class SparseConvStepped:
         loaded = tuple(self.slot_loaded)
         for p, bank in enumerate(self.banks):
             bank.clock(loaded, release,
-                       lambda slot, t, r, p=p: int(self.pairs[self.slot_pixel[slot], p, t, r]))
+                       lambda slot, t, r, p=p: int(self.pairs[self.slot_pixel[slot], p, t, r]),
+                       lambda slot, t: self.zero[self.slot_pixel[slot], t])
 
         self.out_valid_q = out_load or (self.out_valid_q and not out_ready)
+        if out_load and self.fire_keep_last:
+            self.silent_valid = True
         if not stall:
             if self.lif_stages == 2:
                 self.fire, self.fire_step_end = self.lif, self.lif_step_end
+                self.fire_keep_last = self.lif_keep_last
             self.lif, self.lif_step_end = self.nrn, self.nrn_step_end
-            self.nrn, self.nrn_step_end = n0_go, self.nr + NEURON_ROWS >= self.rows
+            self.lif_keep_last = self.nrn_keep_last
+            self.nrn, self.nrn_step_end = n0_go, n0_step_end
+            self.nrn_keep_last = n0_keep and n0_last
             if self.lif_stages == 1:
                 self.fire, self.fire_step_end = self.lif, self.lif_step_end
+                self.fire_keep_last = self.lif_keep_last
         if n0_go:
+            if n0_first:
+                self.pix_reuse, self.pix_keep = n0_reuse, n0_keep
             self.nr += NEURON_ROWS
-            if self.nr >= self.rows:
+            if n0_step_end:
                 self.nr = 0
                 self.nt = (self.nt + 1) % self.steps
             if n0_last:
@@ -371,6 +410,12 @@ class SparseConvStepped:
         return in_fire, out_fire
 
 
+def conv_hw(parameters: dict) -> ConvHw:
+    """The timing knobs of a core from its HDL parameters (network.json)."""
+    return ConvHw(parameters["Parallel"], parameters["Lanes"], parameters["GroupWidth"],
+                  bool(parameters.get("HasNeuron", 1)))
+
+
 def stepped(parameters: dict, weight, frames, timesteps: int) -> SparseConvStepped:
     """The stepped model of a sparse conv layer from its HDL parameters (network.json), its
     weight ``[Co, Ci, K, K]`` and its per-sample inputs ``[T, Ci, H, W]``."""
@@ -383,15 +428,13 @@ def stepped(parameters: dict, weight, frames, timesteps: int) -> SparseConvStepp
     if parameters["Timesteps"] != timesteps:
         raise ValueError(f"Timesteps: parameter {parameters['Timesteps']}, timesteps "
                          f"{timesteps}")
-    hw = ConvHw(parameters["Parallel"], parameters["Lanes"], parameters["GroupWidth"])
-    return SparseConvStepped(weight, frames, hw)
+    return SparseConvStepped(weight, frames, conv_hw(parameters))
 
 
 def layer_model(index: int, parameters: dict, weight, samples, inputs, steps: int) -> LayerModel:
     """The core alone fed ``inputs`` (the layer's spikes per frame) back to back with
     free-running streams (golden.cycles.layer)."""
-    timing = schedule(weight, inputs, ConvHw(parameters["Parallel"], parameters["Lanes"],
-                                             parameters["GroupWidth"]))
+    timing = schedule(weight, inputs, conv_hw(parameters))
     last = [f.output_cycles[-1] for f in timing]
     return LayerModel(index, "sparse_conv_core", tuple(f.cycles for f in timing),
                       last[-1] - timing[0].first_input + 1, steady(last, timing[0].cycles), inputs)

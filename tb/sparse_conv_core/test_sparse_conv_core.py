@@ -66,7 +66,7 @@ class Shape:
 
     @property
     def hw(self) -> ConvHw:
-        return ConvHw(self.p, self.lanes, self.g)
+        return ConvHw(self.p, self.lanes, self.g, self.has_neuron)
 
 
 class Case:
@@ -333,6 +333,26 @@ def density_case(s: Shape, sparsity: float, density: float, seed: int,
     return Case(weight, bias, neuron, frames_, ALWAYS, ALWAYS)
 
 
+def silent_windows_case(s: Shape) -> Case:
+    """Silent windows (docs/sparse_conv_core.md): half the weights, biases from -2 to Co - 3 and
+    an IF neuron of threshold 3, so a silent pixel's T beats differ from step to step; three
+    frames back to back: one spike at the last pixel in the last timestep (every other window
+    silent, some with a single non-zero word), an all-zero frame, one spike at the first pixel
+    in timestep 0. The first silent pixel steps its neurons and keeps its beats, the later ones
+    reuse them; a bank scans each zero word in one cycle and reads its currents as 0."""
+    rng = np.random.default_rng(33)
+    lo, hi = sat_bounds(s.b)
+    weight = rng.integers(lo, hi + 1, size=(s.co, s.ci, s.k, s.k)) * (rng.random(
+        (s.co, s.ci, s.k, s.k)) < 0.5)
+    v_lo, v_hi = sat_bounds(s.v)
+    bias = np.clip(np.arange(s.co) - 2, v_lo, v_hi).astype(np.int64)
+    neuron = NeuronParams("if", min(3, v_hi), "hard", 1) if s.has_neuron else None
+    last, empty, first = (np.zeros((s.t, s.ci, s.h, s.w), dtype=np.uint8) for _ in range(3))
+    last[s.t - 1, s.ci - 1, s.h - 1, s.w - 1] = 1
+    first[0, 0, 0, 0] = 1
+    return Case(weight.astype(np.int64), bias, neuron, (last, empty, first), ALWAYS, ALWAYS)
+
+
 def _captures_during_stall(model: SparseConvStepped, beats: int, source_pacing, sink_pacing,
                            limit: int = 20_000) -> bool:
     """Runs ``model`` as :meth:`ConvTB.run` drives the core (the source presents beat n from the
@@ -402,6 +422,7 @@ async def random_layers_match_golden(dut):
     @example(case=density_case(s, 0.0, 1.0, 2))
     @example(case=density_case(s, 0.9, 0.2, 3))
     @example(case=stall_capture_case(s))
+    @example(case=silent_windows_case(s))
     @counted
     def check(case):
         beats, accepts, beat_cycles = run(case)

@@ -8,7 +8,9 @@ entry of a slot through the neuron read port (rows r and r + 1 of a timestep per
 ``done_o`` says the slot is done (drawn read pacing), and releases the slot with its last read
 or a drawn number of cycles later. The spikes reach the bank's window memory (``win_we_i`` /
 ``win_waddr_i`` / ``win_wdata_i``) as the core drains them: word s*T + t, one per cycle in
-capture order from the first cycle the slot is loaded (the memory starts all-ones).
+capture order from the first cycle the slot is loaded (the memory starts all-ones), and
+``word_zero_i[s*T + t]`` says from the cycle after a word's write whether it has no spike (the
+core's register: the bank scans such a timestep in one cycle and reads its currents as 0).
 Checked:
 
 * ``cur_o[j]`` (row r + j) of every read against ``golden.sparsity.bitmap_current`` (the sum
@@ -110,7 +112,7 @@ class RowBankTB(TB):
         for name in ("bitmap_we_i", "weight_we_i", "bias_we_i", "cfg_addr_i", "bitmap_word_i",
                      "weight_word_i", "bias_word_i", "bias_row_i", "loaded_i", "release_i",
                      "nrn_re_i", "nrn_slot_i", "nrn_t_i", "nrn_r_i", "win_we_i", "win_waddr_i",
-                     "win_wdata_i"):
+                     "win_wdata_i", "word_zero_i"):
             getattr(d, name).value = 0
 
     # -- golden ------------------------------------------------------------------------------
@@ -184,6 +186,7 @@ class RowBankTB(TB):
         pending = list(range(len(case.pixels)))  # pixels not yet loaded, in order
         slot_pixel = [None] * self.slots         # the pixel each slot holds (or None)
         drain: list[tuple[int, int]] = []        # window memory writes to come: (address, word)
+        word_zero = [False] * (self.slots * self.steps)  # the core's word_zero_q
         free_for = [0] * self.slots              # cycles each unloaded slot has been free
         released = [False] * self.slots         # released at the last edge: unload now
         capture_slot = read_slot = 0
@@ -234,9 +237,15 @@ class RowBankTB(TB):
             # cycle after the capture edge), the bank's first scan of it: SC1 reads the word the
             # cycle after.
             d.win_we_i.value = int(bool(drain))
-            address, word = drain.pop(0) if drain else (0, 0)
+            written = drain.pop(0) if drain else None
+            address, word = written or (0, 0)
             d.win_waddr_i.value = address
             d.win_wdata_i.value = word
+            # The flags as registered at the last edge; this cycle's write shows from the next.
+            zero_now = tuple(word_zero)
+            d.word_zero_i.value = sum(int(flag) << i for i, flag in enumerate(zero_now))
+            if written is not None:
+                word_zero[address] = word == 0
             read_now = False
             release = None
             may_read = next(pacing)
@@ -263,7 +272,8 @@ class RowBankTB(TB):
             d.release_i.value = 0 if release is None else 1 << release
             d.loaded_i.value = sum(int(flag) << s for s, flag in enumerate(loaded))
             model.clock(tuple(loaded), release,
-                        lambda slot, t, r: self.pairs(case, slot_pixel[slot], t, r))
+                        lambda slot, t, r: self.pairs(case, slot_pixel[slot], t, r),
+                        lambda slot, t: zero_now[slot * self.steps + t])
             if reading_done == len(case.pixels):
                 tail -= 1
                 if tail == 0:
