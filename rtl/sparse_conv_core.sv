@@ -47,7 +47,8 @@
 //     is in its last word; the drain writes the T window words into every bank's window memory,
 //     one per cycle.
 //   banks (sparse_row_bank, one per P, decoupled: up to 7 pixels apart): per slot, scan two
-//     rows (t, r), (t, r+1) per cycle, queue the rows with effectual pairs, take L pairs per
+//     rows (t, r), (t, r+1) per cycle (a timestep whose window word is zero in one cycle),
+//     queue the rows with effectual pairs, take L pairs per
 //     cycle (a row's last beat topped up with the next row's first pairs), sum their packed
 //     weights into a current buffer entry (slot, t, r).
 //   neuron stage: once every bank is done with the slot, rows r, r+1 of every bank per cycle:
@@ -55,12 +56,14 @@
 //     currents) for channels r*P + p, (r+1)*P + p, membranes of the current pixel in registers
 //     (R per bank); with R > 4 the LIF units take two cycles (lif_charge, a register, lif_fire);
 //     after the last rows of step t the Co-bit beat moves to the output register; the read of
-//     the pixel's last rows frees the slot.
+//     the pixel's last rows frees the slot. With a neuron, a silent pixel (no spike in its
+//     window) after the first since the configuration sends that one's beats, a cycle a step.
 // Latency: 20 cycles from the input beat to the output beat for a 1x1 frame with one row of
 //   pairs, when the core is idle and the sink ready (docs/sparse_conv_core.md, one cycle more
 //   with R > 4).
 // Throughput: per pixel, each bank about ceil(its effectual pairs / L) cycles; the scan and the
-//   neuron stage T * ceil(R/2) cycles per pixel. Exact model: golden/cycles/sparse_conv.py.
+//   neuron stage T * ceil(R/2) cycles per pixel (T for a silent one, but the first). Exact
+//   model: golden/cycles/sparse_conv.py.
 // Backpressure: a step's output beat waits in the output register; the datapath stalls only when
 //   the next step's beat is ready and the register is still full. in_ready_o depends on registers
 //   only; out_valid_o / out_data_o / out_last_o come straight from registers.
