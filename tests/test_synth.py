@@ -46,8 +46,9 @@ MEASURED = {
     # growth), the window taps' addresses registered: 3101 / 1548 -> 3004 / 2129.
     # Measured again at 909b6b3: 3112 / 2415 / 152; the scan's weight counts read from count
     # copies written with the bitmap (session 32: 2 NG popcounts per bank fewer): 2873 / 2480
-    # / 160.
-    "sparse_conv_core": {"lut": 2873, "ff": 2480, "lutram": 160},
+    # / 160. Silent windows (session 33: the zero-word flags, a bank's one-cycle scan of a
+    # zero word and its masked read, the kept beats of a silent pixel): 3102 / 2512 / 160.
+    "sparse_conv_core": {"lut": 3102, "ff": 2512, "lutram": 160},
     # Weight stage (issue 11): 25 more flip-flops (the lanes' read registers 16, lane flags 4,
     # stage tags 5), 18 fewer LUTs.
     # Rank-select detector (b3c9030: prefix trees, each position's rank and index registered):
