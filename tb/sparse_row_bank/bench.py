@@ -37,6 +37,10 @@ TESTBENCH = Testbench(
         _bank(25, 7, 3, 3, 2, 3, 4, 3, 6, queue=4),
         # One group, one row, one timestep, L = 1, 4 slots.
         _bank(5, 5, 1, 1, 1, 1, 4, 2, 4),
+        # R = 4 rows, all with a channel: the rows after a scan's first two, which a zero
+        # window word's one-cycle scan leaves with the slot's previous pushed flags (the read
+        # masks them); F = 6 in two groups, T = 2, 2 slots.
+        _bank(6, 3, 2, 4, 4, 2, 2, 4, 8),
     ),
     regression=(
         # L = 4 over groups of 9 that tile F = 27; R = 4 with one row absent; 8 slots, queue 6.

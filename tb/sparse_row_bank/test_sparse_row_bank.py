@@ -347,6 +347,20 @@ def uniform_case(tb: RowBankTB, weight: int, spike: int, count: int) -> Case:
                 (1,) * count, (0,) * count, ALWAYS)
 
 
+def zero_words_case(tb: RowBankTB) -> Case:
+    """Every weight at the maximum; every slot first holds a pixel with every spike (every row
+    pushed), then one whose even timesteps have no spike: the scan takes those in one cycle and
+    leaves the rows after the first two with the first pixel's pushed flags, which the read
+    must mask."""
+    dense = np.ones((tb.steps, tb.fan_in), dtype=np.int64)
+    gaps = dense.copy()
+    gaps[0::2] = 0
+    count = 2 * tb.slots
+    return Case(np.full((tb.rows, tb.fan_in), sat_bounds(tb.weight_bits)[1], dtype=np.int64),
+                np.arange(tb.rows, dtype=np.int64) % 2, (dense,) * tb.slots + (gaps,) * tb.slots,
+                (1,) * count, (0,) * count, ALWAYS)
+
+
 # ---------------------------------------------------------------------------------------------
 # Tests
 # ---------------------------------------------------------------------------------------------
@@ -367,6 +381,7 @@ async def random_pixels_match_golden(dut):
     @example(case=uniform_case(tb, lo, 1, 3))
     @example(case=uniform_case(tb, hi, 0, 2 * tb.slots))       # no pair: every row empty
     @example(case=uniform_case(tb, 0, 1, 3))                   # all-zero weights
+    @example(case=zero_words_case(tb))                         # zero words after full ones
     @counted
     def check(case):
         run(case)
