@@ -59,6 +59,9 @@ TESTBENCH = Testbench(
     regression=(
         # R = 3 rows per bank: the membrane read early (two row steps per timestep).
         _shape(ci=3, co=7, h=5, w=5, k=3, t=3, p=3, lanes=2, g=8, b=4, v=10, neuron=1),
+        # R = 4 rows in each of 2 banks (Co = P * R, R a power of two): the bias write one past
+        # the end (address Co: bank 0, row R) wraps to row 0 if the address guard is off by one.
+        _shape(ci=2, co=8, h=3, w=3, k=3, t=2, p=2, lanes=2, g=6, b=4, v=8, neuron=1),
         # R = 5 and 6 rows in one bank: three row steps per timestep, so the LIF units take two
         # cycles (rtl/sparse_conv_core.sv LifStages), the currents of HasNeuron = 0 alike.
         _shape(ci=2, co=5, h=4, w=6, k=5, t=2, p=1, lanes=3, g=16, b=4, v=16, neuron=0),

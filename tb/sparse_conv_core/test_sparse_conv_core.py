@@ -120,10 +120,12 @@ class ConvTB(ConfiguredCoreTB):
 
     # -- driving -----------------------------------------------------------------------------
     async def configure(self, case: Case) -> None:
-        """Loads the layer's memories through the write port, one write per cycle."""
+        """Loads the layer's memories through the write port, one write per cycle, then the
+        all-ones writes one past the end of each memory, which the core must ignore."""
         s = self.shape
         images = layer_images(case.weight, case.bias, case.neuron, s.g, s.p)
-        await self.load(in_order(config_writes(images), case.config_order))
+        await self.load(in_order(config_writes(images), case.config_order)
+                        + self.stray_writes(s.co, s.fan_in, s.p, s.g))
         await RisingEdge(self.clock)
 
     def input_beats(self, case: Case) -> list[dict]:
