@@ -1,6 +1,6 @@
-"""The silent-frame figure of ``make sim`` (golden/cycles/network.py, printed by tb/network/figures.py): each layer fed spikes, alone
-with all-silent frames back to back, against its input beats per frame (issue 12: a silent layer
-should cost no more than its input stream)."""
+"""The silent-frame figure of ``make sim`` (golden/cycles/network.py, printed by
+tb/network/figures.py): each layer fed spikes, alone with all-silent frames back to back, against
+its input beats per frame (issue 12: a silent layer should cost no more than its input stream)."""
 
 from __future__ import annotations
 
