@@ -40,21 +40,25 @@
 //             read here.
 //         E0  the rows' other fields are read from the queue's LUT RAM, into registers.
 //         E0q lane l's group g = #{g >= 1 : Pe[g] <= rank}, its place q = rank - Pe[g] in the
-//             group (the read and this search in one cycle were the conv core's critical path).
+//             group (the read and this search in one cycle were the conv core's critical path);
+//             group g of the spikes of the row's timestep, read from a window-memory copy (the
+//             queue does not carry the row's F effectual bits: they were most of a bank's
+//             flip-flops, docs/synthesis.md).
 //         E0b the lane's bitmap copy is read at (r, g) (the group select and the route to the
-//             bitmap's block RAM were the conv core's critical path in one cycle). Meanwhile
-//             the lane counts the pairs of every four-bit block of e[g] and sums them
-//             (pair_select's first stage, Stages = 3).
-//         E1  the word read is registered, with the lane's fields (the block RAM's output,
-//             unregistered, into the block search was the conv core's critical path: 5.6 ns of
-//             clock-to-out and a long wire before any logic, docs/synthesis.md). Meanwhile the
-//             lane finds the four-bit block of e[g] that holds its q-th pair (pair_select's
+//             bitmap's block RAM were the conv core's critical path in one cycle).
+//         E1  the word read (the block RAM's output, unregistered, into the pair counts was the
+//             conv core's critical path: 5.6 ns of clock-to-out and a long wire before any
+//             logic, docs/synthesis.md).
+//         E1w the word registered; e[g] = wrow[g] & spikes[g]; the lane counts the pairs of
+//             every four-bit block of e[g] and sums them (pair_select's first stage, Stages =
+//             3); the group's base roff + Pw[g] (after the group select in E0 it was the
+//             network's critical path).
+//         E1s the lane finds the four-bit block of e[g] that holds its q-th pair (pair_select's
 //             search, on the pairs' registered sums: with the counts in one cycle it was the
 //             conv core's critical path).
-//         E1w the weights of wrow[g] in the blocks below that block, and the block's weight bits
-//             (pair_select's weights' side: the search and this in one cycle, from the word's
-//             register, were the conv core's critical path); the group's base roff + Pw[g]
-//             (after the group select in E0 it was the network's critical path).
+//         E1t the weights of wrow[g] in the blocks below that block, and the block's weight bits
+//             (pair_select's weights' side: the search and this in one cycle were the conv
+//             core's critical path).
 //         E1b the walk inside the block: the weights of wrow[g] below the pair (registered
 //             again before the weight memory: the search and the route to it were the bank's
 //             critical path in one cycle, docs/synthesis.md).
@@ -84,7 +88,8 @@
 // neuron-stage row), the current buffer and its pushed flags (Slots x T x R each, as two
 // memories: even and odd rows); the window memory (Slots x T words of F spikes) and the row
 // queue (two memories, even and odd entries: two pushes and two reads per cycle) are LUT RAM
-// (asynchronous read). Preload: each configuration memory loads
+// (asynchronous read); the window memory has three copies (read ports): the scan's and one per
+// queue memory for the lanes. Preload: each configuration memory loads
 // {InitPrefix}<memory>{BankTag}.mem when InitPrefix is not "" (the images of the sparse conv
 // core, docs/vectors.md).
 //
@@ -183,7 +188,7 @@ module sparse_row_bank #(
   // in a memory of its own (the issue loop needs only n, from a two-entry cache of it in
   // flip-flops; the lanes read the rest a cycle later).
   localparam int RowBits = SlotBits + TIdxBits + RIdxBits + BmIdxBits + WAddrBits
-                           + 2 * Groups * RankBits + PadFan;
+                           + 2 * Groups * RankBits;
 
   // The core's configuration address is as wide as its largest memory; the high bits can be
   // beyond every memory of a small bank (the core decodes the range).
@@ -221,15 +226,13 @@ module sparse_row_bank #(
   logic [TIdxBits-1:0]                          sc2_t_q;
   logic [RIdxBits-1:0]                          sc2_r_q;
   logic [ScanRows-1:0][Groups-1:0][CountBits-1:0]  sc2_ce_q, sc2_cw_q;
-  logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc2_e_q;
 
   logic                                         sc2b_v_q, sc2b_last_q;
   logic [SlotBits-1:0]                          sc2b_slot_q;
   logic [TIdxBits-1:0]                          sc2b_t_q;
   logic [RIdxBits-1:0]                          sc2b_r_q;
   logic [BmIdxBits-1:0]                         sc2b_bm_base_q;
-  logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc2b_e_q;
-  logic [ScanRows-1:0]                          sc2b_any_q;  // the row has an effectual bit
+  logic [ScanRows-1:0]                          sc2b_any_q;  // the row has an effectual pair
   // Copies of sc2b_any_q[0], one per 32 bits of a queue row: the first push's row select (row 0
   // or row 1) fans out to every bit of the queue's write data; from one register that net was
   // the digits network's critical path (18.0 of 19.0 ns routing, docs/synthesis.md). `keep`:
@@ -427,9 +430,10 @@ module sparse_row_bank #(
     assign sc2_wsum[a] = weights_total;
     assign sc2b_row[a] = {sc2b_slot_q, sc2b_t_q, RIdxBits'(int'(sc2b_r_q) + a),
                           BmIdxBits'(int'(sc2b_bm_base_q) + a * Groups), sc2b_roff[a],
-                          sc2b_pe_q[a], sc2b_pw_q[a], sc2b_e_q[a]};
-    // A row has pairs iff one of its effectual bits is set (not from n: off the adder tree;
-    // reduced in SC2, so the push's selects into the queue's write port come from registers).
+                          sc2b_pe_q[a], sc2b_pw_q[a]};
+    // A row has pairs iff one of its groups' pair counts is not zero (not from n: off the
+    // adder tree; reduced in SC2, so the push's selects into the queue's write port come from
+    // registers).
     assign push[a]     = sc2b_v_q && sc2b_any_q[a];
   end
   assign sc2b_roff[0] = (sc2b_r_q == '0) ? '0 : run_q;
@@ -449,16 +453,15 @@ module sparse_row_bank #(
     sc2b_pw_q      <= sc2_pw;
     sc2b_n_q       <= sc2_n;
     sc2b_wsum_q    <= sc2_wsum;
-    sc2b_e_q       <= sc2_e_q;
     for (int a = 0; a < ScanRows; a++) begin
-      sc2b_any_q[a] <= |sc2_e_q[a];
+      sc2b_any_q[a] <= |sc2_ce_q[a];
     end
   end
   // One process per copy: Yosys merged the bits of one process's replicated assignment.
   for (genvar k = 0; k < SelCopies; k++) begin : g_first0_copy
     (* keep *)
     always_ff @(posedge clk_i) begin : p_sc2b_first0
-      sc2b_first0_q[k] <= |sc2_e_q[0];
+      sc2b_first0_q[k] <= |sc2_ce_q[0];
     end
   end
 
@@ -667,7 +670,6 @@ module sparse_row_bank #(
   logic [1:0][BmIdxBits-1:0]               qm_bm_base;
   logic [1:0][WAddrBits-1:0]               qm_roff;
   logic [1:0][Groups-1:0][RankBits-1:0]    qm_pe, qm_pw;
-  logic [1:0][Groups-1:0][GroupWidth-1:0]  qm_e;
 
   // The two rows as the queue memories give them in E0.
   logic [1:0][RowBits-1:0] e0_words;
@@ -676,8 +678,8 @@ module sparse_row_bank #(
 
   // The lanes' group compares (Pe[g] <= rank) run in E0 on the words as the memories give them
   // and are registered as a thermometer; E0q only selects. (Compare and select in E0q were the
-  // core's critical path at 42.1-45.9 MHz, docs/synthesis.md.) Pe sits above Pw and e in a row.
-  localparam int PeLsb = PadFan + Groups * RankBits;
+  // core's critical path at 42.1-45.9 MHz, docs/synthesis.md.) Pe sits above Pw in a row.
+  localparam int PeLsb = Groups * RankBits;
   logic [Lanes-1:0][Groups-1:0] e0_at_or_below, e0q_at_or_below_q;
   for (genvar l = 0; l < Lanes; l++) begin : g_lane_compare
     assign e0_at_or_below[l][0] = 1'b1;  // Pe[0] = 0
@@ -729,8 +731,29 @@ module sparse_row_bank #(
   end
   assign q_words = e0q_words_q;
   for (genvar m = 0; m < 2; m++) begin : g_queue_read
-    assign {qm_slot[m], qm_t[m], qm_r[m], qm_bm_base[m], qm_roff[m], qm_pe[m], qm_pw[m],
-            qm_e[m]} = q_words[m];
+    assign {qm_slot[m], qm_t[m], qm_r[m], qm_bm_base[m], qm_roff[m], qm_pe[m], qm_pw[m]}
+      = q_words[m];
+  end
+
+  // The spikes of the two rows' timesteps, for the lanes' effectual pairs: the queue does not
+  // carry a row's F effectual bits (F + its prefix sums through SC2, SC2b, the queue's write
+  // registers and E0q were about two thirds of a bank's flip-flops, docs/synthesis.md); a lane
+  // takes its group of the window word here and ANDs it with the group's bitmap word, which it
+  // reads anyway, in E1w. A copy of the window memory per queue memory (a read port each; LUT
+  // RAM, as the scan's copy), written with it. Its words of slot s stay as written until the
+  // slot is released, after the bank's last row of it left E3.
+  logic [1:0][PadFan-1:0] qm_spikes;
+  for (genvar m = 0; m < 2; m++) begin : g_queue_window
+    (* ram_style = "distributed" *)
+    logic [FanIn-1:0]      lane_win_mem [WinDepth];
+    logic [WinIdxBits-1:0] raddr;
+    always_ff @(posedge clk_i) begin : p_lane_win_write
+      if (win_we_i) begin
+        lane_win_mem[win_waddr_i] <= win_wdata_i;
+      end
+    end
+    assign raddr        = WinIdxBits'(int'(qm_slot[m]) * Timesteps + int'(qm_t[m]));
+    assign qm_spikes[m] = PadFan'(lane_win_mem[raddr]);
   end
   // The front row's slot, t and r (a spilling beat's next row takes them when it is the front:
   // its last beat writes them).
@@ -753,14 +776,14 @@ module sparse_row_bank #(
   logic [TagBits-1:0]               e0b_tag_q;
   logic [Lanes-1:0][GIdxBits-1:0]   e0b_g_q;
   logic [Lanes-1:0][CountBits-1:0]  e0b_q_q;
-  logic [Lanes-1:0][GroupWidth-1:0] e0b_e_q;
+  logic [Lanes-1:0][GroupWidth-1:0] e0b_spikes_q;   // the spikes of the lane's group
   logic [Lanes-1:0][WAddrBits-1:0]  e0b_roff_q;
   logic [Lanes-1:0][RankBits-1:0]   e0b_pw_q;
   logic [Lanes-1:0][BmIdxBits-1:0]  e0b_bm_base_q;
 
   logic [Lanes-1:0][GIdxBits-1:0]     lane_g;
   logic [Lanes-1:0][CountBits-1:0]    lane_q;
-  logic [Lanes-1:0][GroupWidth-1:0]   lane_e;
+  logic [Lanes-1:0][GroupWidth-1:0]   lane_spikes;
   logic [Lanes-1:0][WAddrBits-1:0]    lane_roff;
   logic [Lanes-1:0][RankBits-1:0]     lane_pw;
   logic [Lanes-1:0][BmIdxBits-1:0]    lane_bm_base;
@@ -780,29 +803,29 @@ module sparse_row_bank #(
     `DUALSPIKE_ALWAYS_COMB begin : p_lane_group
       logic [GIdxBits-1:0]             group;
       logic [Groups-1:0][RankBits-1:0] pe_row, pw_row;
-      logic [Groups-1:0][GroupWidth-1:0] e_row;
+      logic [PadFan-1:0]               spikes_row;
       logic [Groups:0]                 at_or_below;  // Pe[g] <= rank; [0] true, [Groups] false
       logic [RankBits-1:0]             pe_sel, pw_sel;
-      logic [GroupWidth-1:0]           e_sel;
+      logic [GroupWidth-1:0]           spikes_sel;
       pe_row = mem ? qm_pe[1] : qm_pe[0];
       pw_row = mem ? qm_pw[1] : qm_pw[0];
-      e_row  = mem ? qm_e[1] : qm_e[0];
+      spikes_row = mem ? qm_spikes[1] : qm_spikes[0];
       at_or_below = {1'b0, e0q_at_or_below_q[l]};
       group  = '0;
       pe_sel = '0;
       pw_sel = '0;
-      e_sel  = '0;
+      spikes_sel = '0;
       for (int g = 0; g < Groups; g++) begin
         if (at_or_below[g] && !at_or_below[g + 1]) begin
           group  = group | GIdxBits'(g);
           pe_sel = pe_sel | pe_row[g];
           pw_sel = pw_sel | pw_row[g];
-          e_sel  = e_sel | e_row[g];
+          spikes_sel = spikes_sel | spikes_row[g * GroupWidth +: GroupWidth];
         end
       end
       lane_g[l]       = group;
       lane_q[l]       = CountBits'(rank - pe_sel);
-      lane_e[l]       = e_sel;
+      lane_spikes[l]  = spikes_sel;
       lane_roff[l]    = mem ? qm_roff[1] : qm_roff[0];
       lane_pw[l]      = pw_sel;
       lane_bm_base[l] = mem ? qm_bm_base[1] : qm_bm_base[0];
@@ -815,24 +838,39 @@ module sparse_row_bank #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // E1: the bitmap word registered; E1w, E1b: in-group search; E2: packed weight address and
-  // read; E2b: the weights registered; E3: lane sum, accumulator, current buffer
+  // E1: the bitmap word read; E1w: the word registered, the lane's pairs; E1s, E1t, E1b:
+  // in-group search; E2: packed weight address and read; E2b: the weights registered; E3: lane
+  // sum, accumulator, current buffer
   // ---------------------------------------------------------------------------------------------
   logic                             e1_v_q;
   logic [TagBits-1:0]               e1_tag_q;
   logic [Lanes-1:0][WAddrBits-1:0]  e1_roff_q;     // the row's packed-weight base
   logic [Lanes-1:0][RankBits-1:0]   e1_pw_q;       // weights of the row before the group
 
-  // E1w: E1's fields and the bitmap word read, registered. The word has no reset: E1b and
-  // later read what it gives only under the beat's valid and lane bits.
+  // E1w: E1's fields and the bitmap word read, registered. The words and ranks have no reset:
+  // later stages read what they give only under the beat's valid and lane bits.
   logic                             e1w_v_q;
   logic [TagBits-1:0]               e1w_tag_q;
   logic [Lanes-1:0][WAddrBits-1:0]  e1w_roff_q;
   logic [Lanes-1:0][RankBits-1:0]   e1w_pw_q;
-  logic [Lanes-1:0][GroupWidth-1:0] e1w_wbm_q;
-  always_ff @(posedge clk_i) begin : p_e1w_word
-    e1w_wbm_q <= e1_wbm;
+  logic [Lanes-1:0][GroupWidth-1:0] e1_spikes_q, e1w_spikes_q, e1w_wbm_q, e1w_pairs;
+  logic [Lanes-1:0][CountBits-1:0]  e1_q_q, e1w_q_q;
+  // E1s, E1t: the search (pair_select takes the weights two cycles after the pairs).
+  logic                             e1s_v_q, e1t_v_q;
+  logic [TagBits-1:0]               e1s_tag_q, e1t_tag_q;
+  logic [Lanes-1:0][WAddrBits-1:0]  e1s_base_q, e1t_base_q;
+  logic [Lanes-1:0][GroupWidth-1:0] e1s_wbm_q, e1t_wbm_q;
+  always_ff @(posedge clk_i) begin : p_lane_words
+    e1_spikes_q  <= e0b_spikes_q;
+    e1_q_q       <= e0b_q_q;
+    e1w_spikes_q <= e1_spikes_q;
+    e1w_q_q      <= e1_q_q;
+    e1w_wbm_q    <= e1_wbm;
+    e1s_wbm_q    <= e1w_wbm_q;
+    e1t_wbm_q    <= e1s_wbm_q;
   end
+  // The lane's effectual pairs in its group: the group's weight bitmap and its spikes.
+  assign e1w_pairs = e1w_wbm_q & e1w_spikes_q;
 
   logic                             e1b_v_q;
   logic [TagBits-1:0]               e1b_tag_q;
@@ -858,19 +896,17 @@ module sparse_row_bank #(
   assign {e3_first_q, e3_last_q, e3_spill_q, e3_front_lanes_q, e3_slot_q, e3_t_q, e3_r_q,
           e3_lane_v_q} = e3_tag_q;
 
-  // E0b to E1b: the q-th pair of the group and the weights of the row's bitmap below it, found
-  // in four cycles (pair_select, Stages = 3: the pairs' block counts in E0b and the block search
-  // in E1 while the bitmap word is read, the weights' side in E1w from the word's register, the
-  // walk in E1b);
-  // registered again in E2, so the search and the route to the weight memory do not share a
-  // cycle.
+  // E1w to E1b: the q-th pair of the group and the weights of the row's bitmap below it, found
+  // in four cycles (pair_select, Stages = 3: the pairs' block counts in E1w, the block search
+  // in E1s, the weights' side in E1t, the walk in E1b); registered again in E2, so the search
+  // and the route to the weight memory do not share a cycle.
   logic [Lanes-1:0][CountBits-1:0] e1b_found;
   for (genvar l = 0; l < Lanes; l++) begin : g_lane_select
     pair_select #(.GroupWidth (GroupWidth), .Stages (3)) u_pair_select (
       .clk_i     (clk_i),
-      .pairs_i   (e0b_e_q[l]),
-      .weights_i (e1w_wbm_q[l]),
-      .rank_i    (e0b_q_q[l]),
+      .pairs_i   (e1w_pairs[l]),
+      .weights_i (e1t_wbm_q[l]),
+      .rank_i    (e1w_q_q[l]),
       .below_o   (e1b_found[l])
     );
   end
@@ -1098,7 +1134,6 @@ module sparse_row_bank #(
       sc2_r_q      <= '0;
       sc2_ce_q     <= '0;
       sc2_cw_q     <= '0;
-      sc2_e_q      <= '0;
       run_q        <= '0;
       e0_v_q       <= 1'b0;
       e0_first_q   <= 1'b0;
@@ -1115,7 +1150,7 @@ module sparse_row_bank #(
       e0b_tag_q     <= '0;
       e0b_g_q      <= '0;
       e0b_q_q      <= '0;
-      e0b_e_q      <= '0;
+      e0b_spikes_q <= '0;
       e0b_roff_q   <= '0;
       e0b_pw_q     <= '0;
       e0b_bm_base_q <= '0;
@@ -1127,6 +1162,12 @@ module sparse_row_bank #(
       e1w_tag_q    <= '0;
       e1w_roff_q   <= '0;
       e1w_pw_q     <= '0;
+      e1s_v_q      <= 1'b0;
+      e1s_tag_q    <= '0;
+      e1s_base_q   <= '0;
+      e1t_v_q      <= 1'b0;
+      e1t_tag_q    <= '0;
+      e1t_base_q   <= '0;
       e1b_v_q      <= 1'b0;
       e1b_tag_q     <= '0;
       e1b_base_q   <= '0;
@@ -1175,7 +1216,6 @@ module sparse_row_bank #(
       sc2_r_q      <= sc1w_r_q;
       sc2_ce_q     <= sc1w_ce;
       sc2_cw_q     <= sc1w_cw;
-      sc2_e_q      <= sc1w_e;
       sc2b_v_q     <= sc2_v_q;
       sc2b_slot_q  <= sc2_slot_q;
       sc2b_last_q  <= sc2_last_q;
@@ -1195,7 +1235,7 @@ module sparse_row_bank #(
       e0b_tag_q     <= e0_tag;
       e0b_g_q      <= lane_g;
       e0b_q_q      <= lane_q;
-      e0b_e_q      <= lane_e;
+      e0b_spikes_q <= lane_spikes;
       e0b_roff_q   <= lane_roff;
       e0b_pw_q     <= lane_pw;
       e0b_bm_base_q <= lane_bm_base;
@@ -1207,9 +1247,15 @@ module sparse_row_bank #(
       e1w_tag_q    <= e1_tag_q;
       e1w_roff_q   <= e1_roff_q;
       e1w_pw_q     <= e1_pw_q;
-      e1b_v_q      <= e1w_v_q;
-      e1b_tag_q     <= e1w_tag_q;
-      e1b_base_q   <= e1w_base;
+      e1s_v_q      <= e1w_v_q;
+      e1s_tag_q    <= e1w_tag_q;
+      e1s_base_q   <= e1w_base;
+      e1t_v_q      <= e1s_v_q;
+      e1t_tag_q    <= e1s_tag_q;
+      e1t_base_q   <= e1s_base_q;
+      e1b_v_q      <= e1t_v_q;
+      e1b_tag_q     <= e1t_tag_q;
+      e1b_base_q   <= e1t_base_q;
       e2_v_q       <= e1b_v_q;
       e2_tag_q      <= e1b_tag_q;
       e2_found_q   <= e1b_found;

@@ -58,12 +58,12 @@ def _run(weight, frames, hw: ConvHw) -> SparseConvStepped:
 def test_single_pixel_known_answer():
     """1x1 frame, one tap, one channel, P = L = 1: accept 0, capture 1, the bank's copy of the
     slot flags 2, scan 3 (SC0), 4 (SC1), 5 (SC1w), 6 (SC2), 7 (SC2b, queued), issue 8, E0 9,
-    E0q 10, E0b 11, E1 12, E1w 13, E1b 14, E2 15, E2b 16, E3 17 (written), done 18 = the neuron
-    stage's read, bias + current 19, LIF 20, output register 21: 22 cycles from the first input
-    beat to the output beat."""
+    E0q 10, E0b 11, E1 12, E1w 13, E1s 14, E1t 15, E1b 16, E2 17, E2b 18, E3 19 (written),
+    done 20 = the neuron stage's read, bias + current 21, LIF 22, output register 23: 24 cycles
+    from the first input beat to the output beat."""
     weight = np.ones((1, 1, 1, 1), dtype=np.int64)
     frame = np.ones((1, 1, 1, 1), dtype=np.uint8)
-    assert frame_cycles(weight, [frame], ConvHw(1, 1, 1)) == [22]
+    assert frame_cycles(weight, [frame], ConvHw(1, 1, 1)) == [24]
     model = _run(weight, [frame, frame], ConvHw(1, 1, 1))
     # The one-slot line buffer takes the next frame's pixel once the window was captured; the
     # second window goes to the other slot at once.
@@ -72,13 +72,13 @@ def test_single_pixel_known_answer():
 
 
 @pytest.mark.parametrize(("channels", "stages", "cycles"),
-                         [(2, 1, 22), (4, 1, 23), (5, 2, 25), (9, 2, 27)])
+                         [(2, 1, 24), (4, 1, 25), (5, 2, 27), (9, 2, 29)])
 def test_two_lif_cycles_from_five_rows(channels, stages, cycles):
     """The known answer above with R rows in one bank (P = 1), only row 0 with a pair: the bank
-    is done at 18 as before (its empty rows leave the scan earlier), the neuron stage reads two
-    rows per cycle from 18, its last at 18 + ceil(R/2) - 1, then bias + current, the LIF units
+    is done at 20 as before (its empty rows leave the scan earlier), the neuron stage reads two
+    rows per cycle from 20, its last at 20 + ceil(R/2) - 1, then bias + current, the LIF units
     (two cycles from R = 5, lif_stages: charge, then fire and the write), the output register:
-    22 + ceil(R/2) - 1 + (lif_stages - 1) cycles."""
+    24 + ceil(R/2) - 1 + (lif_stages - 1) cycles."""
     weight = np.zeros((channels, 1, 1, 1), dtype=np.int64)
     weight[0, 0, 0, 0] = 1
     frame = np.ones((1, 1, 1, 1), dtype=np.uint8)

@@ -28,9 +28,9 @@ The schedule it models (each item one RTL register stage):
   issues one beat of L pairs per cycle and leaves with its last, whose spare lanes take the
   first pairs of the next queued row when that row has more pairs than spare lanes (it then
   starts at the rank after them); a beat's sum is in the current buffer BEAT_STAGES cycles
-  after its issue (E0 the queue read, E0q the group search, E0b the bitmap read, E1 the bitmap
-  word registered, E1w and E1b the in-group search, E2 the weight read, E2b the weight
-  register, E3 the sum); a bank is done with a slot the cycle after its last scanned rows left
+  after its issue (E0 the queue read, E0q the group search and the spikes' read, E0b the
+  bitmap read, E1 the bitmap word, E1w its register and the pairs, E1s, E1t and E1b the
+  in-group search, E2 the weight read, E2b the weight register, E3 the sum); a bank is done with a slot the cycle after its last scanned rows left
   the scan pipeline and its last row was written.
 * **Neuron stage**: once every bank is done with the slot it reads, two rows (t, r), (t, r + 1)
   of every bank per cycle (T*ceil(R/2) cycles per pixel); one cycle later bias + current is
@@ -76,9 +76,9 @@ WINDOW_SLOTS = 8
 #: SC1 the bitmap words and spikes registered, SC1w the pairs per group, SC2 the prefix sums,
 #: SC2b the row's weight base and the push).
 SCAN_STAGES = 4
-#: Register stages of a beat after its issue (rtl/sparse_row_bank.sv E0, E0q, E0b, E1, E1w, E1b,
-#: E2, E2b, E3); the last one writes the row's current.
-BEAT_STAGES = 9
+#: Register stages of a beat after its issue (rtl/sparse_row_bank.sv E0, E0q, E0b, E1, E1w, E1s,
+#: E1t, E1b, E2, E2b, E3); the last one writes the row's current.
+BEAT_STAGES = 11
 
 
 @dataclass(frozen=True)
