@@ -40,19 +40,19 @@
 //             read here.
 //         E0  the rows' other fields are read from the queue's LUT RAM, into registers.
 //         E0q lane l's group g = #{g >= 1 : Pe[g] <= rank}, its place q = rank - Pe[g] in the
-//             group (the read and this search in one cycle were the conv core's critical path);
-//             group g of the spikes of the row's timestep, read from a window-memory copy (the
-//             queue does not carry the row's F effectual bits: they were most of a bank's
-//             flip-flops, docs/synthesis.md).
+//             group (the read and this search in one cycle were the conv core's critical path).
 //         E0b the lane's bitmap copy is read at (r, g) (the group select and the route to the
-//             bitmap's block RAM were the conv core's critical path in one cycle).
+//             bitmap's block RAM were the conv core's critical path in one cycle); the group's
+//             base roff + Pw[g] (after the group select in E0 it was the network's critical
+//             path).
 //         E1  the word read (the block RAM's output, unregistered, into the pair counts was the
 //             conv core's critical path: 5.6 ns of clock-to-out and a long wire before any
-//             logic, docs/synthesis.md).
-//         E1w the word registered; e[g] = wrow[g] & spikes[g]; the lane counts the pairs of
-//             every four-bit block of e[g] and sums them (pair_select's first stage, Stages =
-//             3); the group's base roff + Pw[g] (after the group select in E0 it was the
-//             network's critical path).
+//             logic, docs/synthesis.md); group g of the spikes of the row's timestep, read from
+//             a window-memory copy (the queue does not carry the row's F effectual bits: they
+//             were most of a bank's flip-flops, docs/synthesis.md).
+//         E1w the word and the spikes registered; e[g] = wrow[g] & spikes[g]; the lane counts
+//             the pairs of every four-bit block of e[g] and sums them (pair_select's first
+//             stage, Stages = 3).
 //         E1s the lane finds the four-bit block of e[g] that holds its q-th pair (pair_select's
 //             search, on the pairs' registered sums: with the counts in one cycle it was the
 //             conv core's critical path).
@@ -735,25 +735,11 @@ module sparse_row_bank #(
       = q_words[m];
   end
 
-  // The spikes of the two rows' timesteps, for the lanes' effectual pairs: the queue does not
-  // carry a row's F effectual bits (F + its prefix sums through SC2, SC2b, the queue's write
-  // registers and E0q were about two thirds of a bank's flip-flops, docs/synthesis.md); a lane
-  // takes its group of the window word here and ANDs it with the group's bitmap word, which it
-  // reads anyway, in E1w. A copy of the window memory per queue memory (a read port each; LUT
-  // RAM, as the scan's copy), written with it. Its words of slot s stay as written until the
-  // slot is released, after the bank's last row of it left E3.
-  logic [1:0][PadFan-1:0] qm_spikes;
-  for (genvar m = 0; m < 2; m++) begin : g_queue_window
-    (* ram_style = "distributed" *)
-    logic [FanIn-1:0]      lane_win_mem [WinDepth];
-    logic [WinIdxBits-1:0] raddr;
-    always_ff @(posedge clk_i) begin : p_lane_win_write
-      if (win_we_i) begin
-        lane_win_mem[win_waddr_i] <= win_wdata_i;
-      end
-    end
-    assign raddr        = WinIdxBits'(int'(qm_slot[m]) * Timesteps + int'(qm_t[m]));
-    assign qm_spikes[m] = PadFan'(lane_win_mem[raddr]);
+  // The window words (slot * T + t) of the two rows, carried to E1, where the lanes read their
+  // groups' spikes (g_queue_window).
+  logic [1:0][WinIdxBits-1:0] qm_win, e0b_win_q, e1_win_q;
+  for (genvar m = 0; m < 2; m++) begin : g_queue_win_addr
+    assign qm_win[m] = WinIdxBits'(int'(qm_slot[m]) * Timesteps + int'(qm_t[m]));
   end
   // The front row's slot, t and r (a spilling beat's next row takes them when it is the front:
   // its last beat writes them).
@@ -776,14 +762,13 @@ module sparse_row_bank #(
   logic [TagBits-1:0]               e0b_tag_q;
   logic [Lanes-1:0][GIdxBits-1:0]   e0b_g_q;
   logic [Lanes-1:0][CountBits-1:0]  e0b_q_q;
-  logic [Lanes-1:0][GroupWidth-1:0] e0b_spikes_q;   // the spikes of the lane's group
+  logic [Lanes-1:0]                 e0b_mem_q;      // the queue memory of the lane's row
   logic [Lanes-1:0][WAddrBits-1:0]  e0b_roff_q;
   logic [Lanes-1:0][RankBits-1:0]   e0b_pw_q;
   logic [Lanes-1:0][BmIdxBits-1:0]  e0b_bm_base_q;
 
   logic [Lanes-1:0][GIdxBits-1:0]     lane_g;
   logic [Lanes-1:0][CountBits-1:0]    lane_q;
-  logic [Lanes-1:0][GroupWidth-1:0]   lane_spikes;
   logic [Lanes-1:0][WAddrBits-1:0]    lane_roff;
   logic [Lanes-1:0][RankBits-1:0]     lane_pw;
   logic [Lanes-1:0][BmIdxBits-1:0]    lane_bm_base;
@@ -803,29 +788,23 @@ module sparse_row_bank #(
     `DUALSPIKE_ALWAYS_COMB begin : p_lane_group
       logic [GIdxBits-1:0]             group;
       logic [Groups-1:0][RankBits-1:0] pe_row, pw_row;
-      logic [PadFan-1:0]               spikes_row;
       logic [Groups:0]                 at_or_below;  // Pe[g] <= rank; [0] true, [Groups] false
       logic [RankBits-1:0]             pe_sel, pw_sel;
-      logic [GroupWidth-1:0]           spikes_sel;
       pe_row = mem ? qm_pe[1] : qm_pe[0];
       pw_row = mem ? qm_pw[1] : qm_pw[0];
-      spikes_row = mem ? qm_spikes[1] : qm_spikes[0];
       at_or_below = {1'b0, e0q_at_or_below_q[l]};
       group  = '0;
       pe_sel = '0;
       pw_sel = '0;
-      spikes_sel = '0;
       for (int g = 0; g < Groups; g++) begin
         if (at_or_below[g] && !at_or_below[g + 1]) begin
           group  = group | GIdxBits'(g);
           pe_sel = pe_sel | pe_row[g];
           pw_sel = pw_sel | pw_row[g];
-          spikes_sel = spikes_sel | spikes_row[g * GroupWidth +: GroupWidth];
         end
       end
       lane_g[l]       = group;
       lane_q[l]       = CountBits'(rank - pe_sel);
-      lane_spikes[l]  = spikes_sel;
       lane_roff[l]    = mem ? qm_roff[1] : qm_roff[0];
       lane_pw[l]      = pw_sel;
       lane_bm_base[l] = mem ? qm_bm_base[1] : qm_bm_base[0];
@@ -844,16 +823,19 @@ module sparse_row_bank #(
   // ---------------------------------------------------------------------------------------------
   logic                             e1_v_q;
   logic [TagBits-1:0]               e1_tag_q;
-  logic [Lanes-1:0][WAddrBits-1:0]  e1_roff_q;     // the row's packed-weight base
-  logic [Lanes-1:0][RankBits-1:0]   e1_pw_q;       // weights of the row before the group
+  // The group's packed-weight base, roff + Pw[g] (weights of the bank's rows before the row
+  // and of the row before the group), added in E0b from registers (in E0 the add followed the
+  // group select: the network's critical path, docs/synthesis.md).
+  logic [Lanes-1:0][WAddrBits-1:0]  e0b_base, e1_base_q;
+  logic [Lanes-1:0]                 e1_mem_q;
+  logic [Lanes-1:0][GIdxBits-1:0]   e1_g_q;
 
   // E1w: E1's fields and the bitmap word read, registered. The words and ranks have no reset:
   // later stages read what they give only under the beat's valid and lane bits.
   logic                             e1w_v_q;
   logic [TagBits-1:0]               e1w_tag_q;
-  logic [Lanes-1:0][WAddrBits-1:0]  e1w_roff_q;
-  logic [Lanes-1:0][RankBits-1:0]   e1w_pw_q;
-  logic [Lanes-1:0][GroupWidth-1:0] e1_spikes_q, e1w_spikes_q, e1w_wbm_q, e1w_pairs;
+  logic [Lanes-1:0][WAddrBits-1:0]  e1w_base_q;
+  logic [Lanes-1:0][GroupWidth-1:0] e1_spikes, e1w_spikes_q, e1w_wbm_q, e1w_pairs;
   logic [Lanes-1:0][CountBits-1:0]  e1_q_q, e1w_q_q;
   // E1s, E1t: the search (pair_select takes the weights two cycles after the pairs).
   logic                             e1s_v_q, e1t_v_q;
@@ -861,16 +843,44 @@ module sparse_row_bank #(
   logic [Lanes-1:0][WAddrBits-1:0]  e1s_base_q, e1t_base_q;
   logic [Lanes-1:0][GroupWidth-1:0] e1s_wbm_q, e1t_wbm_q;
   always_ff @(posedge clk_i) begin : p_lane_words
-    e1_spikes_q  <= e0b_spikes_q;
     e1_q_q       <= e0b_q_q;
-    e1w_spikes_q <= e1_spikes_q;
+    e1w_spikes_q <= e1_spikes;
     e1w_q_q      <= e1_q_q;
     e1w_wbm_q    <= e1_wbm;
     e1s_wbm_q    <= e1w_wbm_q;
     e1t_wbm_q    <= e1s_wbm_q;
   end
-  // The lane's effectual pairs in its group: the group's weight bitmap and its spikes.
+  // The lane's effectual pairs in its group: the group's weight bitmap and its spikes. The
+  // queue does not carry a row's F effectual bits (they and the prefix sums through SC2, SC2b,
+  // the queue's write registers and E0q were about two thirds of a bank's flip-flops,
+  // docs/synthesis.md): in E1 each lane reads its group of the window word of its row's
+  // timestep, from a copy of the window memory per queue memory (a read port each, at the
+  // beat's two rows; LUT RAM, as the scan's copy, written with it). A slot's words stay as
+  // written until the slot is released, after the bank's last row of it left E3.
   assign e1w_pairs = e1w_wbm_q & e1w_spikes_q;
+  logic [1:0][PadFan-1:0] e1_win_words;
+  for (genvar m = 0; m < 2; m++) begin : g_queue_window
+    (* ram_style = "distributed" *)
+    logic [FanIn-1:0] lane_win_mem [WinDepth];
+    always_ff @(posedge clk_i) begin : p_lane_win_write
+      if (win_we_i) begin
+        lane_win_mem[win_waddr_i] <= win_wdata_i;
+      end
+    end
+    assign e1_win_words[m] = PadFan'(lane_win_mem[e1_win_q[m]]);
+  end
+  for (genvar l = 0; l < Lanes; l++) begin : g_lane_spikes
+    `DUALSPIKE_ALWAYS_COMB begin : p_lane_spikes
+      logic [PadFan-1:0] word;
+      word         = e1_mem_q[l] ? e1_win_words[1] : e1_win_words[0];
+      e1_spikes[l] = '0;
+      for (int g = 0; g < Groups; g++) begin
+        if (int'(e1_g_q[l]) == g) begin
+          e1_spikes[l] = word[g * GroupWidth +: GroupWidth];
+        end
+      end
+    end
+  end
 
   logic                             e1b_v_q;
   logic [TagBits-1:0]               e1b_tag_q;
@@ -911,11 +921,8 @@ module sparse_row_bank #(
     );
   end
 
-  // The group's packed-weight base, roff + Pw[g], added in E1w beside the search (in E0 the
-  // add followed the group select: the network's critical path, docs/synthesis.md).
-  logic [Lanes-1:0][WAddrBits-1:0] e1w_base;
   for (genvar l = 0; l < Lanes; l++) begin : g_lane_base
-    assign e1w_base[l] = e1w_roff_q[l] + WAddrBits'(e1w_pw_q[l]);
+    assign e0b_base[l] = e0b_roff_q[l] + WAddrBits'(e0b_pw_q[l]);
   end
 
   // E2: the packed weight address, read from the lane's copy of the weight memory; E2b: the
@@ -1150,18 +1157,20 @@ module sparse_row_bank #(
       e0b_tag_q     <= '0;
       e0b_g_q      <= '0;
       e0b_q_q      <= '0;
-      e0b_spikes_q <= '0;
+      e0b_mem_q    <= '0;
+      e0b_win_q    <= '0;
       e0b_roff_q   <= '0;
       e0b_pw_q     <= '0;
       e0b_bm_base_q <= '0;
       e1_v_q       <= 1'b0;
       e1_tag_q      <= '0;
-      e1_roff_q    <= '0;
-      e1_pw_q      <= '0;
+      e1_base_q    <= '0;
+      e1_mem_q     <= '0;
+      e1_g_q       <= '0;
+      e1_win_q     <= '0;
       e1w_v_q      <= 1'b0;
       e1w_tag_q    <= '0;
-      e1w_roff_q   <= '0;
-      e1w_pw_q     <= '0;
+      e1w_base_q   <= '0;
       e1s_v_q      <= 1'b0;
       e1s_tag_q    <= '0;
       e1s_base_q   <= '0;
@@ -1235,21 +1244,23 @@ module sparse_row_bank #(
       e0b_tag_q     <= e0_tag;
       e0b_g_q      <= lane_g;
       e0b_q_q      <= lane_q;
-      e0b_spikes_q <= lane_spikes;
+      e0b_mem_q    <= e0q_lane_row_q ^ {Lanes{e0q_front_mem_q}};
+      e0b_win_q    <= qm_win;
       e0b_roff_q   <= lane_roff;
       e0b_pw_q     <= lane_pw;
       e0b_bm_base_q <= lane_bm_base;
       e1_v_q       <= e0b_v_q;
       e1_tag_q      <= e0b_tag_q;
-      e1_roff_q    <= e0b_roff_q;
-      e1_pw_q      <= e0b_pw_q;
+      e1_base_q    <= e0b_base;
+      e1_mem_q     <= e0b_mem_q;
+      e1_g_q       <= e0b_g_q;
+      e1_win_q     <= e0b_win_q;
       e1w_v_q      <= e1_v_q;
       e1w_tag_q    <= e1_tag_q;
-      e1w_roff_q   <= e1_roff_q;
-      e1w_pw_q     <= e1_pw_q;
+      e1w_base_q   <= e1_base_q;
       e1s_v_q      <= e1w_v_q;
       e1s_tag_q    <= e1w_tag_q;
-      e1s_base_q   <= e1w_base;
+      e1s_base_q   <= e1w_base_q;
       e1t_v_q      <= e1s_v_q;
       e1t_tag_q    <= e1s_tag_q;
       e1t_base_q   <= e1s_base_q;
