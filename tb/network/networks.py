@@ -74,16 +74,18 @@ def _balance(config: dict, knobs: dict[int, dict]) -> None:
 #: 3381 cycles/frame), with layer 0 given P2 L2 instead of P1 L2 so that it runs at half the
 #: bottleneck rather than beside it. More row banks on layer 2 do not fit the part
 #: (docs/network.md, "Knobs of the trained networks").
-#: digits28, for throughput: layer 2 from `make knobs NETWORK=digits28 ADDERS=92
-#: MAX_PARALLEL=16 MAX_LANES=4`; layer 0 a pixel per beat (docs/dense_input_core.md, "A pixel
-#: per beat": no emission floor of H x W x T cycles) at P8 L4 with its channels placed, and
-#: layer 4 at P2, so that both run under layer 2, which sets the rate. 82 adders.
+#: digits28, for throughput within area: layer 2 from `make knobs NETWORK=digits28 ADDERS=82
+#: MAX_PARALLEL=10 MAX_LANES=4` (P10 L4, utilisation 0.82; P16 L3 was 17 % faster with 16 row
+#: banks, 1.6x the banks' area, docs/synthesis.md); layer 0 a pixel per beat
+#: (docs/dense_input_core.md, "A pixel per beat": no emission floor of H x W x T cycles) at P8
+#: L4 with its channels placed, and layer 4 at P2, so that both run under layer 2, which sets
+#: the rate. 74 adders.
 TRAINED_KNOBS = {
     "digits": {0: {"parallel": 2, "lanes": 2, "group": 9},
                2: {"parallel": 2, "lanes": 4, "group": 32},
                4: {"parallel": 1, "lanes": 1, "group": 32}},
     "digits28": {0: {"parallel": 8, "lanes": 4, "group": 9, "wide_beat": True},
-                 2: {"parallel": 16, "lanes": 3, "group": 32},
+                 2: {"parallel": 10, "lanes": 4, "group": 32},
                  4: {"parallel": 2, "lanes": 1, "group": 32}},
 }
 
