@@ -338,19 +338,26 @@ module sparse_row_bank #(
     end
   end
 
-  // Window memory: this bank's copy (a read port) of the spikes of every slot and timestep. No
+  // Window memory: this bank's copies (read ports) of the spikes of every slot and timestep:
+  // copy 0 for the scan (SC1), copies 1 and 2 for the lanes (E1, at the beat's two rows). No
   // reset and an asynchronous read: LUT RAM (a word-wide multiplexer over the slots per bank
   // cost more logic than the whole scan). LUT RAM by attribute too: left to itself, Yosys put
-  // it in block RAM where it is deep enough (events layer 0: 32 words, 2 DP16KD per bank),
-  // absorbing SC1's register as the block RAM's read latch, so SC1w's counts followed the
-  // block RAM's 5.8 ns clock-to-out (the events network's critical path with two of three
-  // placement seeds, docs/synthesis.md).
-  (* ram_style = "distributed" *)
-  logic [FanIn-1:0] win_mem [WinDepth];
-  always_ff @(posedge clk_i) begin : p_win_write
-    if (win_we_i) begin
-      win_mem[win_waddr_i] <= win_wdata_i;
+  // the scan's copy in block RAM where it is deep enough (events layer 0: 32 words, 2 DP16KD
+  // per bank), absorbing SC1's register as the block RAM's read latch, so SC1w's counts
+  // followed the block RAM's 5.8 ns clock-to-out (the events network's critical path with two
+  // of three placement seeds, docs/synthesis.md).
+  localparam int WinCopies = 3;
+  logic [WinCopies-1:0][WinIdxBits-1:0] win_raddr;
+  logic [WinCopies-1:0][PadFan-1:0]     win_rdata;
+  for (genvar c = 0; c < WinCopies; c++) begin : g_window_copy
+    (* ram_style = "distributed" *)
+    logic [FanIn-1:0] win_mem [WinDepth];
+    always_ff @(posedge clk_i) begin : p_win_write
+      if (win_we_i) begin
+        win_mem[win_waddr_i] <= win_wdata_i;
+      end
     end
+    assign win_rdata[c] = PadFan'(win_mem[win_raddr[c]]);
   end
 
   // SC1: the rows' bitmap words and the spikes read, registered for SC1w (no reset: SC1w's
@@ -363,7 +370,8 @@ module sparse_row_bank #(
   logic [ScanRows-1:0][Groups-1:0][CountBits-1:0]  sc1_cmask, sc1w_cw_q;
   logic [WinIdxBits-1:0]                           sc1_win_addr;
   assign sc1_win_addr = WinIdxBits'(int'(sc1_slot_q) * Timesteps + int'(sc1_t_q));
-  assign sc1_spikes   = PadFan'(win_mem[sc1_win_addr]);
+  assign win_raddr[0] = sc1_win_addr;
+  assign sc1_spikes   = win_rdata[0];
   for (genvar a = 0; a < ScanRows; a++) begin : g_scan_present
     logic present;
     assign present      = int'(sc1_r_q) + a < RowsPresent;
@@ -854,20 +862,13 @@ module sparse_row_bank #(
   // queue does not carry a row's F effectual bits (they and the prefix sums through SC2, SC2b,
   // the queue's write registers and E0q were about two thirds of a bank's flip-flops,
   // docs/synthesis.md): in E1 each lane reads its group of the window word of its row's
-  // timestep, from a copy of the window memory per queue memory (a read port each, at the
-  // beat's two rows; LUT RAM, as the scan's copy, written with it). A slot's words stay as
-  // written until the slot is released, after the bank's last row of it left E3.
+  // timestep, from window copy 1 + m for a row of queue memory m (g_window_copy). A slot's
+  // words stay as written until the slot is released, after the bank's last row of it left E3.
   assign e1w_pairs = e1w_wbm_q & e1w_spikes_q;
   logic [1:0][PadFan-1:0] e1_win_words;
   for (genvar m = 0; m < 2; m++) begin : g_queue_window
-    (* ram_style = "distributed" *)
-    logic [FanIn-1:0] lane_win_mem [WinDepth];
-    always_ff @(posedge clk_i) begin : p_lane_win_write
-      if (win_we_i) begin
-        lane_win_mem[win_waddr_i] <= win_wdata_i;
-      end
-    end
-    assign e1_win_words[m] = PadFan'(lane_win_mem[e1_win_q[m]]);
+    assign win_raddr[1 + m]  = e1_win_q[m];
+    assign e1_win_words[m] = win_rdata[1 + m];
   end
   for (genvar l = 0; l < Lanes; l++) begin : g_lane_spikes
     `DUALSPIKE_ALWAYS_COMB begin : p_lane_spikes
