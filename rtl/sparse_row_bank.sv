@@ -78,8 +78,8 @@
 //   current by it.
 // Neuron-stage read, two rows of a timestep per cycle: with nrn_re_i (nrn_r_i even), the
 // entries (nrn_slot_i, nrn_t_i, nrn_r_i + j) of the current buffer (0 for an empty row, a
-// timestep whose window word is zero, or r + j >= R) and the biases of those rows appear on cur_o[j] / bias_o[j] in the next
-// cycle (synchronous memories) and hold while nrn_re_i is low.
+// timestep whose window word is zero, or r + j >= R) and the biases of those rows appear on
+// cur_o[j] / bias_o[j] in the next cycle (synchronous memories) and hold while nrn_re_i is low.
 //
 // Memories (no reset, synchronous read: block RAM or LUT RAM, docs/synthesis.md): the bitmap
 // (word r*NG + g; 2 NG copies for the scan and L for the lanes, every copy written by each

@@ -30,8 +30,9 @@ The schedule it models (each item one RTL register stage):
   starts at the rank after them); a beat's sum is in the current buffer BEAT_STAGES cycles
   after its issue (E0 the queue read, E0q the group search, E0b the bitmap read, E1 the
   bitmap word and the spikes' read, E1w their registers and the pairs, E1s, E1t and E1b the
-  in-group search, E2 the weight read, E2b the weight register, E3 the sum); a bank is done with a slot the cycle after its last scanned rows left
-  the scan pipeline and its last row was written.
+  in-group search, E2 the weight read, E2b the weight register, E3 the sum); a bank is done
+  with a slot the cycle after its last scanned rows left the scan pipeline and its last row
+  was written.
 * **Neuron stage**: once every bank is done with the slot it reads, two rows (t, r), (t, r + 1)
   of every bank per cycle (T*ceil(R/2) cycles per pixel); one cycle later bias + current is
   registered, the cycle after that the LIF units act (:func:`lif_stages`: two cycles with
