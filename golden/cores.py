@@ -33,6 +33,16 @@ def clog2(value: int) -> int:
     return 0 if value <= 1 else (value - 1).bit_length()
 
 
+def pixel_major_order(channels: int, pixels: int) -> np.ndarray:
+    """The sparse linear core's fan-in order: position ``k = p*C + c`` (pixel-major, the order
+    its input stream brings the bits: a beat is a pixel's C channels) holds SPEC position
+    ``order[k] = c*pixels + p`` (SPEC section 1: ``(c, y, x)``). A permutation of the fan-in, so
+    currents do not change; the bitmaps and packed weights of the core's memories are cut from
+    the weights' columns in this order (``weight[:, order]``), and its frame buffer stores a
+    beat as one memory word (rtl/linear_frame_buffer.sv). Identity for one pixel."""
+    return np.arange(channels * pixels, dtype=np.int64).reshape(channels, pixels).T.reshape(-1)
+
+
 def spike_current_bits(fan_in: int, weight_bits: int, membrane_bits: int) -> int:
     """Width of the exact synaptic current of a layer fed spikes (the sparse linear core).
 
@@ -128,6 +138,12 @@ class LayerCore(Core):
         the biases (one per output) and the core's smallest span."""
         return clog2(max(rows * fan_in, outputs, self.min_span))
 
+    def stored_weight(self, parameters: dict, weight: np.ndarray) -> np.ndarray:
+        """``weight`` (``[outputs, fan-in]`` in SPEC order) with its fan-in in the order the
+        core's memories hold it (golden.memory_images.layer_images takes it): SPEC's but for
+        the sparse linear core."""
+        return weight
+
     def frame_ops(self, parameters: dict, weight, sample, inputs, steps: int) -> int:
         """Effectual operations of one frame (golden.sparsity.effectual_ops): ``sample`` is the
         network's input, ``inputs`` the layer's."""
@@ -180,6 +196,15 @@ class SparseLinearCore(LayerCore):
         p = parameters
         rows = -(-p["OutFeatures"] // p["Parallel"])
         return 2 if p["HasNeuron"] and rows >= 2 else 1
+
+    @staticmethod
+    def fan_in_order(parameters: dict) -> np.ndarray:
+        """The fan-in order of the core's memories and frame buffer (pixel_major_order)."""
+        p = parameters
+        return pixel_major_order(p["InChannels"], p["InHeight"] * p["InWidth"])
+
+    def stored_weight(self, parameters, weight):
+        return np.asarray(weight)[:, self.fan_in_order(parameters)]
 
     def current_bits(self, layer: LayerShape) -> int:
         return spike_current_bits(layer.fan_in, layer.weight_bits, layer.membrane_bits)

@@ -3,36 +3,41 @@
 // linear_frame_buffer: the double-buffered input frame store of the sparse linear core.
 //
 // Receives a spike stream (docs/cores.md section 1: one beat per (pixel, timestep), pixels in
-// raster order, time-inner, C bits per beat) and stores it flattened in (c, y, x) order
-// (SPEC section 1): the bit of channel c at pixel p = y*W + x and timestep t is fan-in position
-//   i = c*Pixels + p            of timestep t.
-// The reader sees, per timestep t, the fan-in cut into NG = ceil(F / G) groups of G positions
-// (F = Channels * Pixels); the padding positions i >= F of the last group always read 0.
+// raster order, time-inner, C bits per beat) and stores it in the linear core's fan-in order,
+// pixel-major: the bit of channel c at pixel p = y*W + x and timestep t is position
+//   k = p*C + c                 of timestep t
+// (SPEC section 1 orders the fan-in i = c*Pixels + p; the core sums over a permutation of it,
+// the weights and bitmaps written in the same order: golden.cores.pixel_major_order,
+// docs/sparse_linear_core.md). The reader sees, per timestep t, the positions cut into
+// NG = ceil(F / G) groups of G (F = Channels * Pixels); the padding positions k >= F of the last
+// group always read 0.
 //   rd_bits_o = { in[t][g*G + G-1], ..., in[t][g*G] }
-// for the position (t, g) the reader holds, read a cycle ahead into a register (so that the
-// store's multiplexer and the detector behind it do not share a cycle): the reader gives its
-// position (rd_t_i, rd_g_i) and the one after a step (rd_step_t_i, rd_step_g_i; in the other
-// buffer when rd_step_swap_i: the held group is the frame's last, so the step releases this
-// buffer), all from its registers; the store is read at both
-// and rd_step_i, which comes late, picks one (a 2:1 multiplexer before the register).
-// Golden: golden.layers.flatten_chw, golden.sparsity.groups.
+// for the position (t, g) the reader holds, read a cycle ahead into a register (the memory's
+// read register: the store's multiplexer and the detector behind it do not share a cycle): the
+// reader gives its position (rd_t_i, rd_g_i) and the one after a step (rd_step_t_i,
+// rd_step_g_i; in the other buffer when rd_step_swap_i: the held group is the frame's last, so
+// the step releases this buffer), all from its registers, and rd_step_i, which comes late,
+// picks the address read at the next edge.
+// Golden: golden.layers.flatten_chw, golden.cores.pixel_major_order, golden.sparsity.groups.
 //
 // Two frame buffers (ping-pong): the writer fills one while the reader computes on the other, so
-// the next frame streams in while the current one is computed. Cost: 2 * T * F flops (a single
-// buffer would stall the input for the whole compute of a frame, because the input is time-inner
-// and the compute time-outer).
+// the next frame streams in while the current one is computed (a single buffer would stall the
+// input for the whole compute of a frame, because the input is time-inner and the compute
+// time-outer). Cost: 2 * T * F bits.
 //
-// Store: one F-bit row per (buffer b, timestep t), in fan-in order, in an array indexed by
-// (b, t). A beat writes positions c*Pixels + wpix of row (wsel, wt), one bit per channel, inside
-// constant loops over (b, t): synthesis sees a demultiplexer of each channel's bit over the
-// positions c*Pixels + 0 .. 2^PixBits-1 of a row (a shared pixel decode), not over the whole store
-// (when Pixels is not a power of two, the top ones overlap channel c+1's first positions, which
-// then need a data multiplexer: measured +2.2k LUTs at digits28 L4). (Written as C writes at
-// computed indices of one flat store, it became C demultiplexers over the whole store, which
-// Yosys could not build for the 28x28 layer; one process per store bit made the simulation models
-// huge.) A read selects row (rsel, rd_t), zero-extends it to NG*G bits and takes group g: a row
-// multiplexer and a group multiplexer, no address arithmetic. Not RAM: a beat's C bits land in up
-// to C different groups, which no RAM word write per beat can do (docs/synthesis.md).
+// Store: in pixel-major order a beat is C consecutive positions, so it is a memory word write
+// (rtl/sdp_ram.sv: block or LUT RAM, synchronous read, no reset) when the words line up with
+// the groups:
+//   - C a multiple of G, or one pixel (a layer after a linear layer): a word per beat at
+//     {b, t, p}, zero-extended to S = ceil(C / G) groups; group g is slice g mod S of word
+//     (b, t, g / S) (digits28 layer 4: C = G = 32, one 32-bit word a beat);
+//   - G a multiple of C: B = G / C memories of C-bit words, memory j holding the beats
+//     p = j (mod B) at {b, t, p / B}; group g is word (b, t, g) of every memory, beats past the
+//     last pixel masked to 0 (never written) (the events network's layer 2: C = 8, G = 32);
+//   - otherwise flip-flops: one F-bit row per (b, t), a beat written at positions wpix*C ..
+//     wpix*C + C - 1 inside constant loops over (b, t), read by a row then a group
+//     multiplexer. (In SPEC order a beat's C bits landed in up to C groups, so no layout was
+//     RAM, and the digits28 layer-4 store was 12,544 flip-flops: docs/synthesis.md.)
 //
 // Early start: timestep t of the frame being written is complete as soon as the last pixel's beat
 // of timestep t has been accepted, so the reader may start on it before the frame's last beat:
@@ -100,18 +105,40 @@ module linear_frame_buffer #(
   localparam int Padded   = Groups * GroupWidth;               // positions per timestep
   localparam int TBits    = (Timesteps > 1) ? $clog2(Timesteps) : 1;
   localparam int PixBits  = (Pixels > 1) ? $clog2(Pixels) : 1;
+  localparam int GBits    = (Groups > 1) ? $clog2(Groups) : 1;
 
   localparam logic [TBits-1:0]   LastT   = TBits'(Timesteps - 1);
   localparam logic [PixBits-1:0] LastPix = PixBits'(Pixels - 1);
 
-  // Row (b, t) of the store: bit i = fan-in position i of timestep t of buffer b.
-  logic [FanIn-1:0]                  store_q [2][Timesteps];
-  // Per buffer b: the group (rd_t_i, rd_g_i) and the stepped position's group. The buffer is
-  // selected last, on G bits: selected first (store_q[rsel_q][...]) it fanned out to every bit
-  // of both buffers, the linear core's critical path (docs/synthesis.md).
-  logic [1:0][GroupWidth-1:0]        rd_group, rd_step_group;
-  logic [GroupWidth-1:0]             rd_bits, rd_step_bits;
-  logic [GroupWidth-1:0]             rd_bits_q;
+  // The store's layout (see the header): a word per beat (BeatWords), a group of beats per
+  // word in G / C memories (GroupWords), else rows of flip-flops.
+  localparam bit BeatWords  = (Pixels == 1) || (Channels % GroupWidth == 0);
+  localparam bit GroupWords = !BeatWords && (GroupWidth % Channels == 0);
+  // BeatWords: groups per beat (the word is Slices * G bits, the top ones 0 past C).
+  localparam int Slices     = (Channels + GroupWidth - 1) / GroupWidth;
+  localparam int SliceBits  = (Slices > 1) ? $clog2(Slices) : 1;
+  // GroupWords: beats per group, one memory of C-bit words each.
+  localparam int Beats      = GroupWords ? GroupWidth / Channels : 1;
+  localparam int BeatBits   = (Beats > 1) ? $clog2(Beats) : 1;
+  // The word index inside (buffer, timestep): the pixel (BeatWords) or the group (GroupWords).
+  localparam int WordBits   = BeatWords ? PixBits : GBits;
+  localparam int Depth      = 2 << (TBits + WordBits);       // {buffer, t, word} addresses
+
+  localparam int AddrBits   = 1 + TBits + WordBits;
+
+  // The memory address {buffer, t, word} of position (t, g) of buffer b.
+  function automatic logic [AddrBits-1:0] group_address(input logic b,
+                                                        input logic [TBits-1:0] t,
+                                                        input logic [GBits-1:0] g);
+    logic [WordBits-1:0] word;
+    word = BeatWords ? WordBits'(int'(g) / Slices) : WordBits'(g);
+    return {b, t, word};
+  endfunction
+
+  function automatic logic [SliceBits-1:0] group_slice(input logic [GBits-1:0] g);
+    return SliceBits'(int'(g) % Slices);
+  endfunction
+
   // silent_q[b][t]: no beat of timestep t written to buffer b so far in its frame had a spike.
   logic [Timesteps-1:0]              silent_q [2];
   // The writer's state of the previous cycle, for rd_avail_o.
@@ -127,28 +154,141 @@ module linear_frame_buffer #(
 
   logic               in_fire;
   logic               wr_frame_end;       // the accepted beat is the frame's last
+  logic               rd_step_buffer;     // the buffer of the stepped position
 
-  assign in_ready_o   = ~full_q[wsel_q];
-  assign in_fire      = in_valid_i & in_ready_o;
-  assign wr_frame_end = (wpix_q == LastPix) && (wt_q == LastT);
-
-  for (genvar b = 0; b < 2; b++) begin : g_read_buffer
-    // Rows zero-extended to Padded bits, so a group read past F sees zeros.
-    logic [Groups-1:0][GroupWidth-1:0] row, step_row;
-    assign row              = Padded'(store_q[b][rd_t_i]);
-    assign step_row         = Padded'(store_q[b][rd_step_t_i]);
-    assign rd_group[b]      = row[rd_g_i];
-    assign rd_step_group[b] = step_row[rd_step_g_i];
-  end
+  assign in_ready_o     = ~full_q[wsel_q];
+  assign in_fire        = in_valid_i & in_ready_o;
+  assign wr_frame_end   = (wpix_q == LastPix) && (wt_q == LastT);
   // A step from the frame's last group goes on in the other buffer.
-  assign rd_bits      = rsel_q ? rd_group[1] : rd_group[0];
-  assign rd_step_bits = (rsel_q ^ rd_step_swap_i) ? rd_step_group[1] : rd_step_group[0];
-  assign rd_bits_o    = rd_bits_q;
-  assign rd_silent_o  = rsel_q ? silent_q[1][rd_t_i] : silent_q[0][rd_t_i];
+  assign rd_step_buffer = rsel_q ^ rd_step_swap_i;
+  assign rd_silent_o    = rsel_q ? silent_q[1][rd_t_i] : silent_q[0][rd_t_i];
 
-  // No reset: rd_bits_o is only used while rd_avail_o is high, by then loaded.
-  always_ff @(posedge clk_i) begin : p_read
-    rd_bits_q <= rd_step_i ? rd_step_bits : rd_bits;
+  if (BeatWords || GroupWords) begin : g_memory
+    // The position read at the next edge: the stepped one when the reader steps (rd_step_i
+    // comes late: it selects the address, which the memory registers).
+    logic [AddrBits-1:0] raddr, waddr;
+    logic [GBits-1:0] rg;
+    assign rg    = rd_step_i ? rd_step_g_i : rd_g_i;
+    assign raddr = rd_step_i ? group_address(rd_step_buffer, rd_step_t_i, rd_step_g_i)
+                             : group_address(rsel_q, rd_t_i, rd_g_i);
+
+    if (BeatWords) begin : g_beat_words
+      // Word (b, t, pixel) = the beat, zero-extended to Slices groups; group g is slice
+      // g mod Slices of word g / Slices.
+      logic [Slices*GroupWidth-1:0]             word;
+      logic [Slices-1:0][GroupWidth-1:0]        word_slices;
+      logic [SliceBits-1:0]                     slice_q;
+      assign waddr = {wsel_q, wt_q, WordBits'(wpix_q)};
+      sdp_ram #(
+        .Width (Slices * GroupWidth),
+        .Depth (Depth)
+      ) u_store (
+        .clk_i,
+        .we_i    (in_fire),
+        .waddr_i (waddr),
+        .wdata_i ((Slices * GroupWidth)'(in_data_i)),
+        .re_i    (1'b1),
+        .raddr_i (raddr),
+        .rdata_o (word)
+      );
+      // No reset: rd_bits_o is only used while rd_avail_o is high, by then loaded.
+      always_ff @(posedge clk_i) begin : p_slice
+        slice_q <= group_slice(rg);
+      end
+      assign word_slices = word;
+      assign rd_bits_o   = word_slices[slice_q];
+    end else begin : g_group_words
+      // Memory j holds the beats p = j mod Beats, word (b, t, p / Beats): group g is the
+      // words (b, t, g) of every memory, beat j of it at bits j*C; beats past the frame's
+      // last pixel are never written and read as 0.
+      logic [BeatBits-1:0]             wbeat_q;   // wpix_q mod Beats
+      logic [GBits-1:0]                wgroup_q;  // wpix_q / Beats
+      logic [Beats-1:0]                present_q; // beat j of the group read is a pixel
+      assign waddr = {wsel_q, wt_q, WordBits'(wgroup_q)};
+      for (genvar j = 0; j < Beats; j++) begin : g_beat
+        logic [Channels-1:0] data;
+        logic                we;
+        // A wire, not the expression in the port: Icarus 11 then took j for a net in the
+        // part select below.
+        assign we = in_fire && int'(wbeat_q) == j;
+        sdp_ram #(
+          .Width (Channels),
+          .Depth (Depth)
+        ) u_store (
+          .clk_i,
+          .we_i    (we),
+          .waddr_i (waddr),
+          .wdata_i (in_data_i),
+          .re_i    (1'b1),
+          .raddr_i (raddr),
+          .rdata_o (data)
+        );
+        assign rd_bits_o[j * Channels +: Channels] = present_q[j] ? data : '0;
+      end
+      always_ff @(posedge clk_i) begin : p_present
+        for (int beat = 0; beat < Beats; beat++) begin
+          present_q[beat] <= int'(rg) * Beats + beat < Pixels;
+        end
+      end
+      // The pixel's place in its group, counted beside wpix_q (a division otherwise).
+      always_ff @(posedge clk_i or negedge rst_ni) begin : p_wbeat
+        if (!rst_ni) begin
+          wbeat_q  <= '0;
+          wgroup_q <= '0;
+        end else if (in_fire && wt_q == LastT) begin
+          if (wpix_q == LastPix || int'(wbeat_q) == Beats - 1) begin
+            wbeat_q <= '0;
+          end else begin
+            wbeat_q <= wbeat_q + BeatBits'(1);
+          end
+          if (wpix_q == LastPix) begin
+            wgroup_q <= '0;
+          end else if (int'(wbeat_q) == Beats - 1) begin
+            wgroup_q <= wgroup_q + GBits'(1);
+          end
+        end
+      end
+    end
+  end else begin : g_registers
+    // Row (b, t) of the store: bit k = position k of timestep t of buffer b. A beat writes the
+    // C positions wpix*C .. wpix*C + C - 1 of row (wsel_q, wt_q) (a shift of the beat, not C
+    // scattered bits). Per buffer b: the group (rd_t_i, rd_g_i) and the stepped position's
+    // group; the buffer is selected last, on G bits (selected first it fanned out to every bit
+    // of both buffers, the linear core's critical path, docs/synthesis.md).
+    logic [FanIn-1:0]            store_q [2][Timesteps];
+    logic [1:0][GroupWidth-1:0]  rd_group, rd_step_group;
+    logic [GroupWidth-1:0]       rd_bits_q;
+    for (genvar b = 0; b < 2; b++) begin : g_read_buffer
+      // Rows zero-extended to Padded bits, so a group read past F sees zeros.
+      logic [Groups-1:0][GroupWidth-1:0] row, step_row;
+      assign row              = Padded'(store_q[b][rd_t_i]);
+      assign step_row         = Padded'(store_q[b][rd_step_t_i]);
+      assign rd_group[b]      = row[rd_g_i];
+      assign rd_step_group[b] = step_row[rd_step_g_i];
+    end
+    // No reset: rd_bits_o is only used while rd_avail_o is high, by then loaded.
+    always_ff @(posedge clk_i) begin : p_read
+      rd_bits_q <= rd_step_i ? rd_step_group[rd_step_buffer] : rd_group[rsel_q];
+    end
+    assign rd_bits_o = rd_bits_q;
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_store
+      if (!rst_ni) begin
+        for (int b = 0; b < 2; b++) begin
+          for (int t = 0; t < Timesteps; t++) begin
+            store_q[b][t] <= '0;
+          end
+        end
+      end else begin
+        for (int b = 0; b < 2; b++) begin
+          for (int t = 0; t < Timesteps; t++) begin
+            if (in_fire && int'(wsel_q) == b && int'(wt_q) == t) begin
+              store_q[b][t][int'(wpix_q) * Channels +: Channels] <= in_data_i;
+            end
+          end
+        end
+      end
+    end
   end
 
   // Timestep rd_t_i of the read buffer was complete in the previous cycle: the frame was, or the
@@ -178,27 +318,6 @@ module linear_frame_buffer #(
     if (rd_release_i) begin
       full_d[rsel_q] = 1'b0;
       rsel_d         = ~rsel_q;
-    end
-  end
-
-  // The beat goes to position c*Pixels + wpix_q of row (wsel_q, wt_q), for every channel c.
-  always_ff @(posedge clk_i or negedge rst_ni) begin : p_store
-    if (!rst_ni) begin
-      for (int b = 0; b < 2; b++) begin
-        for (int t = 0; t < Timesteps; t++) begin
-          store_q[b][t] <= '0;
-        end
-      end
-    end else begin
-      for (int b = 0; b < 2; b++) begin
-        for (int t = 0; t < Timesteps; t++) begin
-          if (in_fire && int'(wsel_q) == b && int'(wt_q) == t) begin
-            for (int c = 0; c < Channels; c++) begin
-              store_q[b][t][c*Pixels + int'(wpix_q)] <= in_data_i[c];
-            end
-          end
-        end
-      end
     end
   end
 

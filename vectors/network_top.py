@@ -404,8 +404,10 @@ def network_writes(cfg, weights, plan: NetworkPlan) -> list[tuple[int, int, int,
             continue
         i = core.index
         neuron = NeuronParams.from_config(layer["neuron"]) if "neuron" in layer else None
-        images = layer_images(*placed_layer(weights, i, core.channel_map), neuron,
-                              core.parameters["GroupWidth"], core.parameters["Parallel"])
+        weight, bias = placed_layer(weights, i, core.channel_map)
+        weight = LAYER_CORES[core.module].stored_weight(core.parameters, weight)
+        images = layer_images(weight, bias, neuron, core.parameters["GroupWidth"],
+                              core.parameters["Parallel"])
         writes += [(i, *w) for w in config_writes(images)]
     return writes
 

@@ -71,8 +71,9 @@ def preload_images(cfg: dict, weights: dict, plan) -> list[PreloadImage]:
         if parallel > MAX_BANKS:
             continue  # no image names for its banks: such a layer loads through the port only
         neuron = NeuronParams.from_config(layer["neuron"]) if "neuron" in layer else None
-        mem = layer_images(*placed_layer(weights, i, core.channel_map), neuron,
-                           core.parameters["GroupWidth"], parallel)
+        weight, bias = placed_layer(weights, i, core.channel_map)
+        weight = LAYER_CORES[core.module].stored_weight(core.parameters, weight)
+        mem = layer_images(weight, bias, neuron, core.parameters["GroupWidth"], parallel)
         rows, groups, fan_in = mem.rows, mem.groups, mem.fan_in
 
         def add(memory: str, bank: int | None, words, depth: int, width: int) -> None:

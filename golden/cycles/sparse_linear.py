@@ -7,7 +7,8 @@ Schedule (R = ceil(O/P) rows of P features, NG = ceil(F/G) groups, F = C*H*W):
   start; the frame buffer's read register holds the store as it was a cycle before);
 - for t, r, g in that order: group g enters the group stage (the bitmaps and the effectual bits
   registered), then goes to the P bank detectors at once and costs
-  ``max_p max(1, ceil(e[p] / L))`` cycles, ``e[p] = popcount(wbitmap[p][r][g] & sbitmap[t][g])``;
+  ``max_p max(1, ceil(e[p] / L))`` cycles, ``e[p] = popcount(wbitmap[p][r][g] & sbitmap[t][g])``
+  (the fan-in cut into groups in the core's pixel-major order: ``core_order``);
   it enters the stage at ``S = max(previous group's detector entry, timestep t complete)`` and
   the detectors at ``max(previous group's entry + its cost, S + STAGE_LATENCY)``;
 - a **silent** timestep (no spike in any of its beats) with NG > 1 walks only the first group
@@ -65,6 +66,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from golden.cores import pixel_major_order
 from golden.cycles.layer import LayerModel
 from golden.memory_images import layer_images
 from golden.sparsity import effectual_ops, group_count
@@ -102,6 +104,18 @@ def _flat_frames(frames, fan_in: int) -> list[np.ndarray]:
     return flat
 
 
+def core_order(weight, frames: Sequence, pixels: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``weight [O, F]`` and ``frames`` (each ``[T, C, H, W]`` or ``[T, F]``, SPEC order) with
+    the fan-in in the core's order (golden.cores.pixel_major_order, ``pixels = H*W``): the
+    groups the core walks. Frames come back flat, ``[T, F]`` booleans."""
+    w = np.asarray(weight)
+    fan_in = w.shape[1]
+    if fan_in % pixels:
+        raise ValueError(f"fan-in {fan_in} is not a multiple of the pixels {pixels}")
+    order = pixel_major_order(fan_in // pixels, pixels)
+    return w[:, order], [flat[:, order] for flat in _flat_frames(frames, fan_in)]
+
+
 def _bitmap(bits: np.ndarray) -> int:
     return int(sum(1 << int(q) for q in np.flatnonzero(bits)))
 
@@ -127,7 +141,8 @@ class LinearCycles:
 
 
 def group_costs(weight, frame, parallel: int, lanes: int, group: int) -> np.ndarray:
-    """Cycles of every group of a frame, ``[T, R, NG]``: ``max_p max(1, ceil(e[p] / L))``."""
+    """Cycles of every group of a frame, ``[T, R, NG]``: ``max_p max(1, ceil(e[p] / L))``;
+    ``weight`` and ``frame`` with the fan-in in the core's order (``core_order``)."""
     w = np.asarray(weight)
     out_features, fan_in = w.shape
     images = layer_images(w, np.zeros(out_features, dtype=np.int64), None, group, parallel)
@@ -193,7 +208,7 @@ def model(weight, frames: Sequence, pixels: int, parallel: int, lanes: int,
     core with weights ``weight [O, F]``; ``pixels = H*W`` beats per timestep of the input;
     ``has_neuron``: the core's ``HasNeuron`` (without one a silent timestep is one group)."""
     tail = output_tail(neuron_stages)
-    w = np.asarray(weight)
+    w, frames = core_order(weight, frames, pixels)
     out_features, fan_in = w.shape
     frame_cycles, compute, bounds, dense, firsts, outputs = [], [], [], [], [], []
     cur = 0                       # earliest edge at which the next group can enter
@@ -428,6 +443,7 @@ def stepped(parameters: dict, weight, frames, timesteps: int) -> SteppedLinear:
         raise ValueError(f"weight: shape {w.shape}, parameters give ({p['OutFeatures']}, {fan_in})")
     if p["Timesteps"] != timesteps:
         raise ValueError(f"timesteps: {timesteps}, parameters give Timesteps {p['Timesteps']}")
+    w, frames = core_order(w, frames, p["InHeight"] * p["InWidth"])
     costs = [group_costs(w, frame, p["Parallel"], p["Lanes"], p["GroupWidth"])
              for frame in frames]
     silent = [silent_steps(frame, fan_in) for frame in frames]

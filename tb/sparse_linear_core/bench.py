@@ -58,6 +58,13 @@ TESTBENCH = Testbench(
         # NeuronStages = 2 with R = 2: a row enters the row register as the row of its features
         # leaves the fire register (the membrane forwarded from the fire half).
         _params(3, 2, 1, 4, 3, 2, 2, 4, 4, 8, 1, stages=2),
+        # The frame buffer's layouts (rtl/linear_frame_buffer.sv): a beat a word of two groups
+        # (C = 2G) over four pixels; three beats a group (G = 3C) with the last group partial
+        # (five pixels: its third beat is masked); two beats a group over three pixels, with
+        # NeuronStages = 2.
+        _params(4, 2, 2, 5, 2, 2, 2, 2, 4, 10, 1),
+        _params(2, 1, 5, 4, 2, 1, 2, 6, 4, 10, 1),
+        _params(4, 1, 3, 6, 3, 2, 2, 8, 4, 10, 1, stages=2),
     ),
     regression=(
         _params(4, 2, 2, 10, 4, 2, 2, 8, 4, 16, 1, stages=2),
@@ -65,6 +72,8 @@ TESTBENCH = Testbench(
         _params(2, 3, 3, 5, 4, 3, 2, 9, 3, 10, 1, stages=2),
         # One group (G >= F) of three rows, T = 2: the step registers wrap g into r.
         _params(3, 1, 2, 5, 2, 2, 3, 8, 5, 12, 0),
+        # A beat a word of three groups (C = 3G, not a power of two) over three pixels.
+        _params(6, 1, 3, 4, 3, 2, 2, 2, 4, 12, 0),
         # The planted-bug tests build the last set: T >= 2, a neuron, P not dividing O.
         _params(4, 2, 2, 6, 4, 4, 2, 8, 4, 16, 1),
     ),

@@ -31,7 +31,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from golden.arith import sat_bounds
-from golden.cores import spike_current_bits
+from golden.cores import pixel_major_order, spike_current_bits
 from golden.cycles import sparse_linear as cycle_model
 from golden.layers import flatten_chw, linear_currents
 from golden.memory_images import config_writes, layer_images
@@ -60,6 +60,7 @@ class LinearTB(ConfiguredCoreTB):
         self.current_bits = p("CurrentBits")
         self.pixels = self.height * self.width
         self.fan_in = self.channels * self.pixels
+        self.order = pixel_major_order(self.channels, self.pixels)
         want = spike_current_bits(self.fan_in, self.weight_bits, self.membrane_bits)
         assert self.current_bits == want, f"CurrentBits {self.current_bits}, model says {want}"
         self.cover = self.watch(CoreCoverage(
@@ -86,8 +87,9 @@ class LinearTB(ConfiguredCoreTB):
         """Resets, loads the layer (writes in ``config_order``), streams ``frames``; returns
         (beats, accept and beat cycles)."""
         await self.reset()
+        # The memories hold the fan-in in the core's order (golden.cores.pixel_major_order).
         images = layer_images(np.asarray(weights, dtype=np.int64).reshape(
-            self.out_features, self.fan_in), np.asarray(bias, dtype=np.int64),
+            self.out_features, self.fan_in)[:, self.order], np.asarray(bias, dtype=np.int64),
             neuron if self.has_neuron else None, self.group, self.parallel)
         await self.load(in_order(config_writes(images), config_order)
                         + self.stray_writes(self.out_features, self.fan_in, self.parallel,
@@ -115,7 +117,7 @@ class LinearTB(ConfiguredCoreTB):
                 self.timesteps, self.channels, self.height, self.width)
             currents = linear_currents(flatten_chw(spikes), w, b)       # [T, O]
             items += self.output_items(currents, neuron)
-            self.cover.groups(w, flatten_chw(spikes))
+            self.cover.groups(w[:, self.order], flatten_chw(spikes)[:, self.order])
         return items
 
     def output_items(self, currents, neuron) -> list[dict]:
