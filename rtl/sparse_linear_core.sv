@@ -9,7 +9,10 @@
 //   HasNeuron = 1: s[t][o] from the neuron of SPEC 2 (rtl/lif_unit.sv), membrane v = 0 at the
 //                  start of every frame, held over the T timesteps; out beat t = s[t] (O bits).
 //   HasNeuron = 0: out beat t = I[t] (the current stream: O x CurrentBits, o at [o*CB +: CB]).
-// The sum is computed through the bitmaps (SPEC 3): per group g of G fan-in positions,
+// The sum is computed through the bitmaps (SPEC 3) over the fan-in in pixel-major order,
+// position k = p*C + c (a permutation of i: the weights' columns are permuted to match by the
+// generator, golden.cores.pixel_major_order, so that the frame buffer stores a beat as a memory
+// word, rtl/linear_frame_buffer.sv): per group g of G positions,
 // e = wbitmap & sbitmap, and every effectual pair adds the packed weight at
 // (running popcount of the bitmaps walked before) + popcount(wbitmap below the position).
 //
