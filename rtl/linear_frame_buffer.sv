@@ -51,7 +51,9 @@
 // as the beats are written (the first pixel's beat starts it); rd_silent_o gives it for
 // (read buffer, rd_t_i), valid with rd_avail_o. The reader skips the groups of a silent
 // timestep (rtl/sparse_linear_core.sv): an OR over the store row instead would cost a tree of
-// F inputs per row (about F/3 LUTs each, 2*T of them).
+// F inputs per row (about F/3 LUTs each, 2*T of them). rd_complete_o: the read buffer holds
+// a complete frame (from the cycle after its last beat); rd_all_silent_o: ... and none of its
+// beats had a spike (the reader replays such a frame, rtl/sparse_linear_core.sv).
 //
 // Handshakes:
 //   in_ready_o = !full[wr]: a beat is accepted whenever the write buffer is not full.
@@ -97,6 +99,8 @@ module linear_frame_buffer #(
   output logic [GroupWidth-1:0]                                           rd_bits_o,
   output logic                                                            rd_avail_o,
   output logic                                                            rd_silent_o,
+  output logic                                                            rd_complete_o,
+  output logic                                                            rd_all_silent_o,
   input  logic                                                            rd_release_i
 );
 
@@ -162,6 +166,11 @@ module linear_frame_buffer #(
   // A step from the frame's last group goes on in the other buffer.
   assign rd_step_buffer = rsel_q ^ rd_step_swap_i;
   assign rd_silent_o    = rsel_q ? silent_q[1][rd_t_i] : silent_q[0][rd_t_i];
+  // Complete from the cycle after its last beat (a cycle before rd_avail_o says so for its
+  // last timestep, which waits for the read register: the replay reads no group); the silent
+  // flags of a complete frame are final.
+  assign rd_complete_o   = full_q[rsel_q];
+  assign rd_all_silent_o = rd_complete_o && (rsel_q ? &silent_q[1] : &silent_q[0]);
 
   if (BeatWords || GroupWords) begin : g_memory
     // The position read at the next edge: the stepped one when the reader steps (rd_step_i

@@ -197,13 +197,13 @@ module sparse_linear_core #(
   logic [GBits-1:0]      step_g_d, step_g_q;
   logic                  step_last_g, step_last_r, step_last_t;  // the stepped position's flags
   logic [TBits-1:0]      rd_step_t;          // step_t as the frame buffer reads it
-  logic [GroupWidth-1:0] sbitmap;            // spike bitmap of group (rd_t, iss_g)
+  logic [GroupWidth-1:0] rd_bits;            // the frame buffer's group (rd_t, iss_g)
+  logic [GroupWidth-1:0] sbitmap;            // spike bitmap of group (rd_t, iss_g), or none
   logic                  avail;              // timestep iss_t of the current frame is complete
   logic                  rd_silent;          // ... and none of its beats had a spike
   // A silent timestep's row costs one group (its first, taken as the row's last): every group
   // of it has no effectual pair. skip: the issue position is such a row's first group.
   logic                  skip;
-  logic                  skip_last_r;        // the issue position leaves its timestep after it
   // The position after a skip: the next row's first group (rn: row next), with its flags.
   logic [TBits-1:0]      rn_t;
   logic [RBits-1:0]      rn_r;
@@ -221,6 +221,32 @@ module sparse_linear_core #(
   logic                  stage_load;         // the issue position's group enters the group stage
   logic                  accept;             // the stage's group enters the P detectors
   logic                  release_frame;
+  // Silent frames (docs/sparse_linear_core.md, "Silent frames"): a complete frame without a
+  // spike is issued as T tokens, one a timestep: its first group, taken as the timestep's last
+  // row (every group read is zero: no effectual pair), so it costs T cycles. Its beats are
+  // those of every silent frame: the biases (HasNeuron = 0), the one row's step (R = 1), else
+  // the beats kept from the first silent frame walked (silent_beats_q, below). The first token
+  // releases the frame's buffer (the others read nothing); the read registers prefetch the
+  // next frame's first group at the last token (the step registers hold (0, 0, 0) from the
+  // first; with T = 1 the one token reads (0, 0) instead of the step position: token_one), so
+  // no refill follows.
+  // (One group of one row: a silent timestep costs its one group anyway, but with T = 1 the
+  // replay still starts a cycle sooner, when the frame is complete, and frees its buffer.)
+  localparam bit         Replay = (Groups > 1) || (Rows > 1) || (Timesteps == 1);
+  localparam logic [BAddrBits-1:0] StepWord0 = BAddrBits'((BitmapDep > 1) ? 1 : 0);
+  logic                  rd_complete;        // the frame being read is complete
+  logic                  rd_all_silent;      // ... and has no spike
+  logic                  frame_start;        // the issue position is a frame's first group
+  logic                  replay_ok;          // a silent frame's beats are known without a walk
+  logic                  hold;               // the frame may be silent: wait for its end
+  logic                  rp_go;              // the frame at the issue is replayed from now
+  logic                  rp_q;               // the issue is inside a replayed frame
+  logic                  token;              // the issue position is a replay token
+  logic                  token_one;          // ... the only one of its frame (T = 1)
+  logic                  jump;               // a skip or a token: the issue leaves the row
+  logic                  jump_last_r;        // ... and the timestep
+  logic                  iss_pre_q;          // the frame's timesteps before iss_t had no spike
+  logic                  iss_keep;           // ... nor iss_t: its beat is a silent frame's
 
 `ifdef DUALSPIKE_BUG_LINEAR_LOST_LAST_TIMESTEP
   // PLANTED BUG: the last timestep is computed from the spikes of timestep T-2.
@@ -247,13 +273,15 @@ module sparse_linear_core #(
     .rd_g_i         (iss_g_q),
     .rd_step_i      (stage_load),
     .rd_step_t_i    (rd_step_t),
-    .rd_step_g_i    (step_g_q),
+    .rd_step_g_i    (token_one ? '0 : step_g_q),
     // Not with a skip: the refill cycle after it reloads the read register from the issue
     // position in the buffer the release selected (skip, late, stays off the G-bit select).
-    .rd_step_swap_i (iss_last_g && iss_last_r && iss_last_t),
-    .rd_bits_o      (sbitmap),
+    .rd_step_swap_i ((iss_last_g && iss_last_r && iss_last_t) || token_one),
+    .rd_bits_o      (rd_bits),
     .rd_avail_o     (avail),
     .rd_silent_o    (rd_silent),
+    .rd_complete_o  (rd_complete),
+    .rd_all_silent_o(rd_all_silent),
     .rd_release_i   (release_frame)
   );
 
@@ -270,6 +298,7 @@ module sparse_linear_core #(
   logic [TBits-1:0]      stg_t_q;
   logic [RBits-1:0]      stg_r_q;
   logic                  stg_last_g_q, stg_last_r_q;
+  logic                  stg_keep_q;         // the group's beat is a silent frame's (iss_keep)
   logic                  stg_free;           // the stage can take a group: empty, or emptied now
 
   // Tags of the group held by the detectors (captured at acceptance, shared by all banks).
@@ -278,6 +307,7 @@ module sparse_linear_core #(
   logic [RBits-1:0]      grp_r_d, grp_r_q;
   logic                  grp_last_g_d, grp_last_g_q;
   logic                  grp_last_r_d, grp_last_r_q;
+  logic                  grp_keep_d, grp_keep_q;
   logic                  row_done;           // the last group of a row finishes this cycle
 
   assign iss_last_g    = iss_last_g_q;
@@ -286,10 +316,25 @@ module sparse_linear_core #(
   assign all_free      = &det_in_ready;
   assign accept        = stg_valid_q & all_free;
   assign stg_free      = ~stg_valid_q | all_free;
-  assign stage_load    = avail & stg_free & ~refill_q;
+  // A token needs no input (the group stage takes none of its bits): the first comes as soon
+  // as the frame is complete, before the read register holds its last beats, and releases its
+  // buffer (so that the next frame but one streams in behind it).
+  assign stage_load    = (avail | token) & stg_free & ~refill_q & ~hold;
   assign stg_valid_d   = stage_load | (stg_valid_q & ~all_free);
-  // The frame's last group is in the stage: the frame buffer is no longer read.
-  assign release_frame = stage_load & (iss_last_g | skip) & skip_last_r & iss_last_t;
+  assign sbitmap       = rd_bits;
+  // The frame's last group is in the stage, or its first token: the frame buffer is no
+  // longer read.
+  assign release_frame = stage_load & ~rp_q
+                         & (token | ((iss_last_g | jump) & jump_last_r & iss_last_t));
+
+  // Replay: at a frame's first group, a complete frame without a spike is replayed when its
+  // beats are known; a frame whose first timestep has no spike waits for its end to be told.
+  assign frame_start = iss_t_q == '0 && iss_r_q == '0 && iss_g_q == '0;
+  assign rp_go       = Replay && frame_start && rd_all_silent && replay_ok;
+  assign hold        = Replay && frame_start && replay_ok && rd_silent && !rd_complete;
+  assign token       = rp_q | rp_go;
+  assign token_one   = (Timesteps == 1) && rp_go;
+  assign iss_keep    = iss_pre_q & rd_silent;
   assign row_done      = grp_busy_q & all_free & grp_last_g_q;
 
   // Walk order: g, then r, then t (wrapping after the frame's last group). A stage load moves
@@ -297,55 +342,50 @@ module sparse_linear_core #(
   assign step_last_g = (step_g_q == LastG);
   assign step_last_r = (step_r_q == LastR);
   assign step_last_t = (step_t_q == LastT);
-  assign step_g_d = (!stage_load || skip) ? step_g_q
+  // A token leaves the step registers at (0, 0, 0), from which its frame's last token
+  // prefetches the next frame's first group; the last token leaves them at the group after it.
+  assign step_g_d = !stage_load ? step_g_q
+                  : token ? (iss_last_t ? StepG0 : '0)
+                  : skip ? step_g_q
                   : (step_last_g ? '0 : step_g_q + GBits'(1));
   assign step_r_d = !stage_load ? step_r_q
+                  : token ? (iss_last_t ? StepR0 : '0)
                   : (skip ? rn_r
                           : (!step_last_g ? step_r_q
                                           : (step_last_r ? '0 : step_r_q + RBits'(1))));
   assign step_t_d = !stage_load ? step_t_q
+                  : token ? (iss_last_t ? StepT0 : '0)
                   : (skip ? rn_t
                           : (!(step_last_g && step_last_r) ? step_t_q
                                                            : (step_last_t ? '0
                                                                           : step_t_q + TBits'(1))));
   assign step_word_d  = !stage_load ? step_word_q
+                      : token ? (iss_last_t ? StepWord0 : '0)
                       : (skip ? rn_word + BAddrBits'(1)
                               : ((step_last_g && step_last_r) ? '0
                                                               : step_word_q + BAddrBits'(1)));
   // A skip keeps g at the row's first group (and the step at its second) and moves r and t
-  // as a row's last group would.
+  // as a row's last group would; a token moves t as a timestep's last group would.
   if (Groups > 1) begin : g_skip
-    assign skip      = (iss_g_q == '0) & rd_silent;
-    if (HasNeuron == 0) begin : g_skip_timestep
-      // Without a neuron the first row's skip stands for the whole timestep (taken as its last
-      // row): a silent timestep's currents are the biases, emitted in one beat (below). Its
-      // walk enters it at row 0, so no other row of it is issued.
-      assign skip_last_r = iss_last_r | skip;
-    end else begin : g_skip_row
-      assign skip_last_r = iss_last_r;
-    end
-    assign rn_r      = skip_last_r ? '0 : iss_r_q + RBits'(1);
-    assign rn_t      = !skip_last_r ? iss_t_q : (iss_last_t ? '0 : iss_t_q + TBits'(1));
-    assign rn_word   = skip_last_r ? '0 : iss_word_q + BAddrBits'(Groups);
-    assign rn_last_r = skip_last_r ? (Rows == 1) : (rn_r == LastR);
-    assign rn_last_t = !skip_last_r ? iss_last_t
-                                    : (iss_last_t ? (Timesteps == 1) : (rn_t == LastT));
+    assign skip = (iss_g_q == '0) & rd_silent;
   end else begin : g_no_skip
-    // One group per row: a silent row costs its one group anyway.
-    assign skip      = 1'b0;
-    assign skip_last_r = iss_last_r;
-    assign rn_r      = iss_r_q;
-    assign rn_t      = iss_t_q;
-    assign rn_word   = iss_word_q;
-    assign rn_last_r = iss_last_r;
-    assign rn_last_t = iss_last_t;
-    logic unused_silent;
-    assign unused_silent = rd_silent;
+    assign skip = 1'b0;  // One group per row: a silent row costs its one group anyway.
   end
+  assign jump        = skip | token;
+  // Without a neuron the first row's skip stands for the whole timestep (taken as its last
+  // row): a silent timestep's currents are the biases, emitted in one beat (below). Its walk
+  // enters it at row 0, so no other row of it is issued. A token stands for its timestep too.
+  assign jump_last_r = iss_last_r | token | ((HasNeuron == 0) & skip);
+  assign rn_r        = jump_last_r ? '0 : iss_r_q + RBits'(1);
+  assign rn_t        = !jump_last_r ? iss_t_q : (iss_last_t ? '0 : iss_t_q + TBits'(1));
+  assign rn_word     = jump_last_r ? '0 : iss_word_q + BAddrBits'(Groups);
+  assign rn_last_r   = jump_last_r ? (Rows == 1) : (rn_r == LastR);
+  assign rn_last_t   = !jump_last_r ? iss_last_t
+                                    : (iss_last_t ? (Timesteps == 1) : (rn_t == LastT));
 
-  assign iss_last_g_d = (stage_load && !skip) ? step_last_g : iss_last_g_q;
-  assign iss_last_r_d = !stage_load ? iss_last_r_q : (skip ? rn_last_r : step_last_r);
-  assign iss_last_t_d = !stage_load ? iss_last_t_q : (skip ? rn_last_t : step_last_t);
+  assign iss_last_g_d = (stage_load && !jump) ? step_last_g : iss_last_g_q;
+  assign iss_last_r_d = !stage_load ? iss_last_r_q : (jump ? rn_last_r : step_last_r);
+  assign iss_last_t_d = !stage_load ? iss_last_t_q : (jump ? rn_last_t : step_last_t);
 
   `DUALSPIKE_ALWAYS_COMB begin : p_issue
     iss_t_d      = iss_t_q;
@@ -357,6 +397,7 @@ module sparse_linear_core #(
     grp_r_d      = grp_r_q;
     grp_last_g_d = grp_last_g_q;
     grp_last_r_d = grp_last_r_q;
+    grp_keep_d   = grp_keep_q;
     if (all_free) begin
       grp_busy_d = 1'b0;
     end
@@ -366,8 +407,9 @@ module sparse_linear_core #(
       grp_r_d      = stg_r_q;
       grp_last_g_d = stg_last_g_q;
       grp_last_r_d = stg_last_r_q;
+      grp_keep_d   = stg_keep_q;
     end
-    if (stage_load && skip) begin
+    if (stage_load && jump) begin
       iss_t_d      = rn_t;
       iss_r_d      = rn_r;
       iss_word_d   = rn_word;
@@ -397,9 +439,19 @@ module sparse_linear_core #(
       grp_r_q      <= '0;
       grp_last_g_q <= 1'b0;
       grp_last_r_q <= 1'b0;
+      grp_keep_q   <= 1'b0;
       refill_q     <= 1'b0;
+      rp_q         <= 1'b0;
+      iss_pre_q    <= 1'b1;
     end else begin
-      refill_q     <= stage_load & skip & skip_last_r;
+      // After a skip out of a timestep (not in a replayed frame) the read registers reload.
+      refill_q     <= stage_load & skip & jump_last_r & ~token;
+      if (stage_load && token) begin
+        rp_q <= !iss_last_t;
+      end
+      if (stage_load && (iss_last_g || jump) && jump_last_r) begin
+        iss_pre_q <= iss_last_t | iss_keep;
+      end
       iss_t_q      <= iss_t_d;
       iss_r_q      <= iss_r_d;
       iss_g_q      <= iss_g_d;
@@ -416,6 +468,7 @@ module sparse_linear_core #(
       grp_r_q      <= grp_r_d;
       grp_last_g_q <= grp_last_g_d;
       grp_last_r_q <= grp_last_r_d;
+      grp_keep_q   <= grp_keep_d;
     end
   end
 
@@ -427,13 +480,15 @@ module sparse_linear_core #(
       stg_r_q      <= '0;
       stg_last_g_q <= 1'b0;
       stg_last_r_q <= 1'b0;
+      stg_keep_q   <= 1'b0;
     end else begin
       stg_valid_q <= stg_valid_d;
       if (stg_free) begin
         stg_t_q      <= iss_t_q;
         stg_r_q      <= iss_r_q;
-        stg_last_g_q <= iss_last_g | skip;
-        stg_last_r_q <= skip_last_r;
+        stg_keep_q   <= iss_keep;
+        stg_last_g_q <= iss_last_g | jump;
+        stg_last_r_q <= jump_last_r;
       end
     end
   end
@@ -453,6 +508,7 @@ module sparse_linear_core #(
   logic [RBits-1:0]      ast_r_q, wst_r_q, sst_r_q;
   logic                  ast_last_r_q, wst_last_r_q, sst_last_r_q;    // ... of its timestep's
                                                                        // last row
+  logic                  ast_keep_q, wst_keep_q, sst_keep_q;          // ... a silent frame's
   logic                  row_load;           // the row leaves the sum stage for the row register
 
   assign row_load = sst_row_end_q & row_ready;
@@ -464,6 +520,9 @@ module sparse_linear_core #(
       ast_t_q       <= '0;
       ast_r_q       <= '0;
       ast_last_r_q  <= 1'b0;
+      ast_keep_q    <= 1'b0;
+      wst_keep_q    <= 1'b0;
+      sst_keep_q    <= 1'b0;
       wst_busy_q    <= 1'b0;
       wst_row_end_q <= 1'b0;
       wst_t_q       <= '0;
@@ -480,6 +539,9 @@ module sparse_linear_core #(
       ast_t_q       <= grp_t_q;
       ast_r_q       <= grp_r_q;
       ast_last_r_q  <= grp_last_r_q;
+      ast_keep_q    <= grp_keep_q;
+      wst_keep_q    <= ast_keep_q;
+      sst_keep_q    <= wst_keep_q;
       wst_busy_q    <= ast_busy_q;
       wst_row_end_q <= ast_row_end_q;
       wst_t_q       <= ast_t_q;
@@ -522,6 +584,7 @@ module sparse_linear_core #(
   logic [TBits-1:0]            row_t_d, row_t_q;
   logic [RBits-1:0]            row_r_d, row_r_q;
   logic                        row_last_d, row_last_q;  // last row of its timestep
+  logic                        row_keep_d, row_keep_q;  // ... of a silent frame's timestep
   // Skid register: a row loaded while the row register is held. The stages stall while it is
   // full (row_ready = !sk_valid_q: the stall that fans out to every bank comes from a register,
   // not from out_ready_i through the row register; docs/synthesis.md).
@@ -530,6 +593,7 @@ module sparse_linear_core #(
   logic [TBits-1:0]            sk_t_d, sk_t_q;
   logic [RBits-1:0]            sk_r_d, sk_r_q;
   logic                        sk_last_d, sk_last_q;
+  logic                        sk_keep_d, sk_keep_q;
 
   for (genvar p = 0; p < Parallel; p++) begin : g_bank
     logic                              cfg_bitmap_we, cfg_weight_we;
@@ -587,7 +651,9 @@ module sparse_linear_core #(
       if (!rst_ni) begin
         wbitmap_q <= '0;
       end else begin
-        wbitmap_q <= stage_load ? bitmap_step_mem[step_word_q] : bitmap_iss_mem[iss_word_q];
+        // (A token of T = 1 is at a frame's first group, word 0, and prefetches it again.)
+        wbitmap_q <= (stage_load && !token_one) ? bitmap_step_mem[step_word_q]
+                                                : bitmap_iss_mem[iss_word_q];
       end
     end
 
@@ -635,9 +701,10 @@ module sparse_linear_core #(
         stg_eff_sums_q    <= '0;
         stg_weight_sums_q <= '0;
       end else if (stg_free) begin
+        // A token has no effectual pair (whatever the read register holds): one beat.
         stg_wbitmap_q     <= wbitmap_q;
-        stg_eff_q         <= wbitmap_q & sbitmap;
-        stg_eff_sums_q    <= eff_sums;
+        stg_eff_q         <= token ? '0 : wbitmap_q & sbitmap;
+        stg_eff_sums_q    <= token ? '0 : eff_sums;
         stg_weight_sums_q <= weight_sums;
       end
     end
@@ -794,11 +861,13 @@ module sparse_linear_core #(
     row_t_d     = row_t_q;
     row_r_d     = row_r_q;
     row_last_d  = row_last_q;
+    row_keep_d  = row_keep_q;
     sk_valid_d  = sk_valid_q;
     sk_cur_d    = sk_cur_q;
     sk_t_d      = sk_t_q;
     sk_r_d      = sk_r_q;
     sk_last_d   = sk_last_q;
+    sk_keep_d   = sk_keep_q;
     if (row_fire) begin
       row_valid_d = 1'b0;
     end
@@ -808,6 +877,7 @@ module sparse_linear_core #(
       row_t_d     = sk_t_q;
       row_r_d     = sk_r_q;
       row_last_d  = sk_last_q;
+      row_keep_d  = sk_keep_q;
       sk_valid_d  = 1'b0;
     end else if (row_take_new) begin
       row_valid_d = 1'b1;
@@ -815,12 +885,14 @@ module sparse_linear_core #(
       row_t_d     = sst_t_q;
       row_r_d     = sst_r_q;
       row_last_d  = sst_last_r_q;
+      row_keep_d  = sst_keep_q;
     end else if (row_load) begin
       sk_valid_d  = 1'b1;
       sk_cur_d    = row_sum;
       sk_t_d      = sst_t_q;
       sk_r_d      = sst_r_q;
       sk_last_d   = sst_last_r_q;
+      sk_keep_d   = sst_keep_q;
     end
   end
 
@@ -831,6 +903,7 @@ module sparse_linear_core #(
       row_t_q     <= '0;
       row_r_q     <= '0;
       row_last_q  <= 1'b0;
+      row_keep_q  <= 1'b0;
       sk_valid_q  <= 1'b0;
     end else begin
       row_valid_q <= row_valid_d;
@@ -838,6 +911,7 @@ module sparse_linear_core #(
       row_t_q     <= row_t_d;
       row_r_q     <= row_r_d;
       row_last_q  <= row_last_d;
+      row_keep_q  <= row_keep_d;
       sk_valid_q  <= sk_valid_d;
     end
   end
@@ -848,6 +922,7 @@ module sparse_linear_core #(
     sk_t_q    <= sk_t_d;
     sk_r_q    <= sk_r_d;
     sk_last_q <= sk_last_d;
+    sk_keep_q <= sk_keep_d;
   end
 
   // ---------------------------------------------------------------------------------------------
@@ -859,6 +934,7 @@ module sparse_linear_core #(
   // ---------------------------------------------------------------------------------------------
   logic             emit_valid;  // a row is in the stage that writes the beat
   logic             emit_last;   // it is its timestep's last row
+  logic             emit_keep;   // ... of a timestep of a silent frame (its beat is kept)
   logic             emit_fire;   // it goes into the beat this cycle
   logic [RBits-1:0] emit_r;
   logic [TBits-1:0] emit_t;
@@ -866,7 +942,7 @@ module sparse_linear_core #(
   assign emit_fire = emit_valid & (~emit_last | out_free);
 
   if (NeuronStages == 2) begin : g_fire_reg
-    logic             fire_valid_q, fire_last_q;
+    logic             fire_valid_q, fire_last_q, fire_keep_q;
     logic [RBits-1:0] fire_r_q;
     logic [TBits-1:0] fire_t_q;
 
@@ -876,11 +952,13 @@ module sparse_linear_core #(
       if (!rst_ni) begin
         fire_valid_q <= 1'b0;
         fire_last_q  <= 1'b0;
+        fire_keep_q  <= 1'b0;
         fire_r_q     <= '0;
         fire_t_q     <= '0;
       end else if (row_fire) begin
         fire_valid_q <= 1'b1;
         fire_last_q  <= row_last_q;
+        fire_keep_q  <= row_keep_q;
         fire_r_q     <= row_r_q;
         fire_t_q     <= row_t_q;
       end else if (emit_fire) begin
@@ -890,12 +968,14 @@ module sparse_linear_core #(
 
     assign emit_valid = fire_valid_q;
     assign emit_last  = fire_last_q;
+    assign emit_keep  = fire_keep_q;
     assign emit_r     = fire_r_q;
     assign emit_t     = fire_t_q;
   end else begin : g_fire_wire
     assign row_fire   = emit_fire;
     assign emit_valid = row_valid_q;
     assign emit_last  = row_last_q;
+    assign emit_keep  = row_keep_q;
     assign emit_r     = row_r_q;
     assign emit_t     = row_t_q;
   end
@@ -1008,11 +1088,48 @@ module sparse_linear_core #(
     end
 
     // Feature o = r*P + p is bank p's feature in row r: a constant decode per feature.
+    logic [OutFeatures-1:0] stepped;  // beat_q with the emitted row's spikes filled in
     for (genvar o = 0; o < OutFeatures; o++) begin : g_feature
       logic in_row;  // the row register holds this feature's row
-      assign in_row    = (emit_r == RBits'(o / Parallel));
-      assign merged[o] = in_row ? spike[o % Parallel] : beat_q[o];
-      assign vmem_d[o] = (in_row && emit_fire) ? v_out[o % Parallel] : vmem_q[o];
+      assign in_row     = (emit_r == RBits'(o / Parallel));
+      assign stepped[o] = in_row ? spike[o % Parallel] : beat_q[o];
+      assign vmem_d[o]  = (in_row && emit_fire) ? v_out[o % Parallel] : vmem_q[o];
+    end
+
+    if (Rows > 1) begin : g_silent_beats
+      // A replayed frame's beats (its tokens step row 0 only) are those of the first silent
+      // frame walked since the configuration: each of its timesteps' beats is kept as it is
+      // emitted (emit_keep: timesteps 0..t of its frame had no spike, so beat t is the same
+      // for every silent frame), and the frame's release (issue side, so before any token of
+      // a later frame) makes them valid. A token's beat is a timestep's last row that is not
+      // row R-1 (a row's skip with a neuron is never its timestep's last but at row R-1).
+      logic [Timesteps-1:0][OutFeatures-1:0] silent_beats_q;
+      logic                                  silent_valid_q;
+      logic                                  token_beat;
+      assign token_beat = emit_last && emit_r != LastR;
+      assign merged     = token_beat ? silent_beats_q[emit_t] : stepped;
+      assign replay_ok  = silent_valid_q;
+      always_ff @(posedge clk_i or negedge rst_ni) begin : p_silent_valid
+        if (!rst_ni) begin
+          silent_valid_q <= 1'b0;
+        end else if (cfg_valid_i) begin
+          silent_valid_q <= 1'b0;  // the biases or the neuron may change
+        end else if (release_frame && iss_keep) begin
+          silent_valid_q <= 1'b1;
+        end
+      end
+      // No reset: a beat is read only once silent_valid_q says the frame kept it.
+      always_ff @(posedge clk_i) begin : p_silent_beats
+        if (emit_fire && emit_last && emit_keep && !token_beat) begin
+          silent_beats_q[emit_t] <= stepped;
+        end
+      end
+    end else begin : g_one_row
+      // One row: a token steps every feature, so a replayed frame computes its own beats.
+      assign merged    = stepped;
+      assign replay_ok = 1'b1;
+      logic unused_keep;
+      assign unused_keep = emit_keep;
     end
 
     always_ff @(posedge clk_i or negedge rst_ni) begin : p_neuron_reg
@@ -1040,6 +1157,9 @@ module sparse_linear_core #(
     // from the bias memory at constant addresses (O words of V bits: flip-flops).
     logic silent_beat;
     assign silent_beat = emit_last && emit_r != LastR;
+    assign replay_ok   = 1'b1;  // a silent frame's beats are the biases
+    logic unused_keep;
+    assign unused_keep = emit_keep;
     for (genvar o = 0; o < OutFeatures; o++) begin : g_feature
       assign merged[o*CB +: CB] = silent_beat ? CB'($signed(bias_mem[o]))
                                 : (emit_r == RBits'(o / Parallel)) ? row_cur_q[o % Parallel]

@@ -8,6 +8,7 @@ corners and their relation to the lower bound and the dense cost are pinned down
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,6 +16,7 @@ from golden.config import current_bounds
 from golden.cores import spike_current_bits
 from golden.cycles import readout as readout_model
 from golden.cycles import sparse_linear as linear_model
+from golden.cycles.stepped import free_running
 from golden.layers import linear_currents, readout_accumulate, readout_count
 
 
@@ -85,35 +87,66 @@ def test_silent_timestep_costs_one_cycle_per_row_and_a_refill():
     assert linear_model.walk_cycles(one, silent, has_neuron=False) == steps * rows
 
 
-def test_silent_frames_without_a_neuron_cost_two_cycles_a_timestep():
-    """Issue 12 on digits' layer 4 (F = 16 x 2 x 2 = 64, O = 10, T = 4, P1 L1 G32, readout
-    accumulate: no neuron): silent frames back to back cost 2 cycles a timestep (8 a frame,
-    44 with a neuron: T * (R + 1)), so they are paced by their 16 input beats."""
+def test_silent_frames_are_replayed_a_cycle_a_timestep():
+    """Issue 12 on digits' layer 4 (F = 16 x 2 x 2 = 64, O = 10, T = 4, P1 L1 G32): a silent
+    frame is replayed, one token a timestep (T cycles), once its beats are known: with a
+    neuron after the first silent frame walked (T * (R + 1) = 44 cycles: its beats are kept),
+    without one (the readout accumulate of digits, whose beats are the biases) from the first.
+    Back to back they are paced by their 16 input beats."""
     c, h, w, o, steps = 16, 2, 2, 10, 4
-    frames = [np.zeros((steps, c, h, w), dtype=np.int64) for _ in range(4)]
+    frames = [np.zeros((steps, c, h, w), dtype=np.int64) for _ in range(6)]
     weight = np.ones((o, c * h * w), dtype=np.int64)
     with_neuron = linear_model.model(weight, frames, h * w, 1, 1, 32)
-    assert with_neuron.compute_cycles == (steps * (o + 1),) * 4
+    assert with_neuron.compute_cycles == (steps * (o + 1),) + (steps,) * 5
     result = linear_model.model(weight, frames, h * w, 1, 1, 32, has_neuron=False)
-    assert result.compute_cycles == (steps * 2,) * 4
+    assert result.compute_cycles == (steps,) * 6
     beats = h * w * steps
-    steady = [b[-1] - a[-1] for a, b in zip(result.output_cycles, result.output_cycles[1:])]
-    assert steady == [beats] * 3
+    for model in (with_neuron, result):
+        steady = [b[-1] - a[-1] for a, b in zip(model.output_cycles, model.output_cycles[1:])]
+        assert steady[3:] == [beats] * 2
 
 
-def test_silent_frames_cost_their_input_stream():
-    """Issue 12: an all-silent layer costs no more than its input stream. digits28's layer 4
-    (F = 32 x 7 x 7 = 1568, O = 10, T = 4, P1 L1 G32: R * NG * T = 1960 cycles of groups
-    before the skip) fed silent frames back to back is paced by its 196 input beats."""
-    c, h, w, o, steps = 32, 7, 7, 10, 4
-    frames = [np.zeros((steps, c, h, w), dtype=np.int64) for _ in range(4)]
-    weight = np.ones((o, c * h * w), dtype=np.int64)
-    result = linear_model.model(weight, frames, h * w, 1, 1, 32)
-    assert result.compute_cycles == (steps * (o + 1),) * 4
-    beats = h * w * steps
-    assert [b - a for a, b in zip(result.first_input, result.first_input[1:])] == [beats] * 3
+@pytest.mark.parametrize("steps", [5, 2, 1])
+def test_silent_frames_of_one_pixel_cost_their_stream(steps):
+    """A layer after a linear layer (one pixel: T input beats a frame), R = 2 rows of three
+    groups with a neuron: silent frames back to back, once replayed, are paced by their T
+    beats (15 cycles a frame at T = 5 before the replay: T * (R + 1)), T = 1 included (a frame
+    a cycle: the replay starts the cycle after the frame's beat and frees its buffer at once)."""
+    o, f = 6, 7
+    frames = [np.zeros((steps, f), dtype=np.int64) for _ in range(6)]
+    weight = np.ones((o, f), dtype=np.int64)
+    result = linear_model.model(weight, frames, 1, 3, 2, 3)
+    assert result.compute_cycles[0] == steps * (2 + 1)
     steady = [b[-1] - a[-1] for a, b in zip(result.output_cycles, result.output_cycles[1:])]
-    assert steady == [beats] * 3
+    assert steady[2:] == [steps] * 3
+    stepped = linear_model.stepped(
+        {"InChannels": f, "InHeight": 1, "InWidth": 1, "OutFeatures": o, "Timesteps": steps,
+         "Parallel": 3, "Lanes": 2, "GroupWidth": 3, "WeightBits": 4, "MembraneBits": 8,
+         "HasNeuron": 1}, weight, frames, steps)
+    _, sends = free_running(stepped, len(frames) * steps, len(frames) * steps)
+    assert sends == [edge for frame in result.output_cycles for edge in frame]
+
+
+def test_a_frame_that_may_be_silent_waits_for_its_end():
+    """Where silent frames are replayed from the first (no neuron: their beats are the biases),
+    a frame whose timestep 0 is silent waits for its last timestep before its first group (the
+    core cannot tell it from a silent frame before): one pixel, T = 4, R = 2, NG = 3, a spike
+    in timestep 2 only. Its first group enters the stage the edge after its last beat, not when
+    timestep 0 is available (two edges after its beat): its first beat leaves T - 2 cycles
+    later than the early start would send it (the skip of timestep 0: one group)."""
+    o, f, steps = 6, 7, 4
+    weight = np.ones((o, f), dtype=np.int64)
+    frame = np.zeros((steps, f), dtype=np.int64)
+    frame[2, 0] = 1
+    result = linear_model.model(weight, [frame], 1, 3, 2, 3, has_neuron=False)
+    early = linear_model.AVAIL_LATENCY + linear_model.STAGE_LATENCY + 1 + linear_model.OUTPUT_TAIL
+    assert result.output_cycles[0][0] == early + steps - 2
+    stepped = linear_model.stepped(
+        {"InChannels": f, "InHeight": 1, "InWidth": 1, "OutFeatures": o, "Timesteps": steps,
+         "Parallel": 3, "Lanes": 2, "GroupWidth": 3, "WeightBits": 4, "MembraneBits": 8,
+         "HasNeuron": 0}, weight, [frame], steps)
+    _, sends = free_running(stepped, steps, steps)
+    assert sends == list(result.output_cycles[0])
 
 
 def test_single_frame_closed_form():

@@ -131,11 +131,13 @@ def test_known_answer_with_two_neuron_stages_and_the_output_stalled():
     buffer 0); frame 5 (edge 10) and frame 6 (edge 12) fill both buffers (frame 5's row 0
     enters the stage at edge 12, its row 1 never: buffer 1 stays full): in_ready in cycles 0,
     1, 4, 6, 8, 10 and 12 only. One cycle more than NeuronStages 1 to the first beat, and one
-    row more held."""
+    row more held. (Each frame's one input spikes, with a zero weight: groups of cost 1.)"""
     parameters = {"InChannels": 1, "InHeight": 1, "InWidth": 1, "OutFeatures": 2,
                   "Timesteps": 1, "Parallel": 1, "Lanes": 1, "GroupWidth": 1,
                   "WeightBits": 2, "MembraneBits": 4, "HasNeuron": 1, "NeuronStages": 2}
-    frames = [np.zeros((1, 1), dtype=np.int64)] * 7
+    # Spiking frames (a spike the zero weights never pair with): a silent frame would be
+    # replayed (``test_silent_frames_are_replayed``).
+    frames = [np.ones((1, 1), dtype=np.int64)] * 7
     model = sparse_linear.stepped(parameters, np.zeros((2, 1), dtype=np.int64), frames, 1)
     readies, valids = replay_handshakes(model, [True] * 16, [False] * 16)
     assert valids == [False] * 11 + [True] * 5

@@ -25,6 +25,9 @@ class LayerModel:
     steady: float
     #: The layer's input per frame (golden model), for the figures.
     inputs: tuple
+    #: Per frame: the edge sending its last output beat, where the closed form gives absolute
+    #: edges (else empty).
+    last_outputs: tuple[int, ...] = ()
 
 
 def steady(last_outputs, fallback: float) -> float:

@@ -84,9 +84,12 @@ def layer_model(core: dict, weights: dict, samples, inputs: tuple, steps: int) -
                                                    steps)
 
 
-#: All-silent frames ``silent_frame`` streams back to back (its steady state: the mean distance
-#: of consecutive frames' last outputs).
-SILENT_FRAMES = 3
+#: All-silent frames ``silent_frame`` streams back to back, and the first ones of them left out of
+#: its steady state (the mean distance of consecutive frames' last outputs after them): the
+#: sparse linear core walks the first silent frame and replays the later ones (it keeps the
+#: first's beats), and its input settles to the stream's pace a frame after that.
+SILENT_FRAMES = 6
+SILENT_WARMUP = 3
 
 
 def silent_frame(core: dict, weights: dict, steps: int) -> dict | None:
@@ -100,7 +103,9 @@ def silent_frame(core: dict, weights: dict, steps: int) -> dict | None:
     shape = tuple(core["in_shape"])
     frames = tuple(np.zeros((steps, *shape), dtype=np.int64) for _ in range(SILENT_FRAMES))
     model = layer_model(core, weights, None, frames, steps)
-    return {"cycles": float(model.steady), "beats": _pixels(shape) * steps}
+    cycles = (steady(model.last_outputs[SILENT_WARMUP:], model.steady) if model.last_outputs
+              else model.steady)
+    return {"cycles": float(cycles), "beats": _pixels(shape) * steps}
 
 
 class UnpackedStepped:
@@ -148,7 +153,7 @@ def _unpacked_layer_model(core: dict, inputs: tuple, steps: int) -> LayerModel:
     last = [sends[(f + 1) * out_beats - 1] for f in range(frames)]
     cycles = tuple(lo - fi + 1 for fi, lo in zip(first, last))
     return LayerModel(core["index"], core["module"], cycles, last[-1] - first[0] + 1,
-                      steady(last, cycles[0]), inputs)
+                      steady(last, cycles[0]), inputs, tuple(last))
 
 
 def network_cycles(plan: dict, cfg: dict, weights: dict, samples) -> dict:

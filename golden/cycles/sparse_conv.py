@@ -438,4 +438,5 @@ def layer_model(index: int, parameters: dict, weight, samples, inputs, steps: in
     timing = schedule(weight, inputs, conv_hw(parameters))
     last = [f.output_cycles[-1] for f in timing]
     return LayerModel(index, "sparse_conv_core", tuple(f.cycles for f in timing),
-                      last[-1] - timing[0].first_input + 1, steady(last, timing[0].cycles), inputs)
+                      last[-1] - timing[0].first_input + 1, steady(last, timing[0].cycles), inputs,
+                      tuple(last))

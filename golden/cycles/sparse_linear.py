@@ -18,6 +18,14 @@ Schedule (R = ceil(O/P) rows of P features, NG = ceil(F/G) groups, F = C*H*W):
   cycles instead of R * NG (``walk``); without a neuron (``HasNeuron`` 0) it walks only the
   first row's first group, taken as the timestep's last row (its output beat is the biases):
   2 cycles;
+- a **silent frame** (no spike in any timestep) is replayed when its beats are known
+  (``replay_known``: without a neuron, with one row, or after a silent frame walked since the
+  configuration) and NG > 1 or R > 1: it issues one token a timestep, a group of cost 1 taken
+  as the timestep's last row, with no refill between or after: T cycles; the first token frees
+  its buffer. Its first group waits for the frame to be complete (the edge after its last beat
+  was accepted: ``COMPLETE_LATENCY``, a cycle before timestep T-1 is available), and so does the
+  first group of any frame whose timestep 0 is silent while a silent frame would be replayed
+  (the core cannot tell it from a silent frame before its end);
 - the output beat of a timestep leaves ``4 + NeuronStages`` cycles after the last beat of its
   last group (address stage, weight stage, sum stage, row register, with ``NeuronStages`` 2 the
   fire register, output register);
@@ -85,6 +93,9 @@ def output_tail(neuron_stages: int = 1) -> int:
 #: Cycles from the edge accepting the last pixel's beat of timestep t to the first edge at which a
 #: group of t can enter the group stage (rtl/linear_frame_buffer.sv: its state a cycle late).
 AVAIL_LATENCY = 2
+#: Cycles from the edge accepting a frame's last beat to the first edge at which the core may
+#: replay it or end its wait (rtl/linear_frame_buffer.sv: rd_complete_o from full_q).
+COMPLETE_LATENCY = 1
 #: Cycles from the edge a group enters the group stage to the first edge it can enter the
 #: detectors (rtl/sparse_linear_core.sv: stg_wbitmap_q, stg_eff_q).
 STAGE_LATENCY = 1
@@ -170,12 +181,28 @@ def silent_steps(frame, fan_in: int) -> np.ndarray:
     return ~_flat_frames([frame], fan_in)[0].any(axis=1)
 
 
-def walk(costs: np.ndarray, silent: np.ndarray,
-         has_neuron: bool = True) -> list[tuple[np.ndarray, bool]]:
-    """Per timestep: the costs of the groups the core issues, in order, and whether it skipped
-    (a silent timestep with NG > 1 issues one group per row, each costing one cycle; without a
-    neuron one group for the whole timestep)."""
+def replays(rows: int, groups: int, steps: int) -> bool:
+    """Whether the core replays silent frames (else a silent frame costs T cycles anyway:
+    one group of one row a timestep; with T = 1 the replay still starts a cycle sooner)."""
+    return groups > 1 or rows > 1 or steps == 1
+
+
+def replay_known(has_neuron: bool, rows: int, earlier_silent: bool) -> bool:
+    """Whether a silent frame's beats are known without a walk: without a neuron (the biases),
+    with one row (a token steps every feature), or once a silent frame was walked since the
+    configuration (``earlier_silent``; its beats were kept)."""
+    return not has_neuron or rows == 1 or earlier_silent
+
+
+def walk(costs: np.ndarray, silent: np.ndarray, has_neuron: bool = True,
+         replayed: bool = False) -> list[tuple[np.ndarray, bool]]:
+    """Per timestep: the costs of the groups the core issues, in order, and whether a refill
+    follows (a silent timestep with NG > 1 issues one group per row, each costing one cycle;
+    without a neuron one group for the whole timestep; a replayed frame one token, no
+    refill)."""
     steps, rows, groups = costs.shape
+    if replayed:
+        return [(np.ones(1, dtype=np.int64), False) for _ in range(steps)]
     out = []
     for t in range(steps):
         skipped = bool(silent[t]) and groups > 1
@@ -184,11 +211,12 @@ def walk(costs: np.ndarray, silent: np.ndarray,
     return out
 
 
-def walk_cycles(costs: np.ndarray, silent: np.ndarray, has_neuron: bool = True) -> int:
+def walk_cycles(costs: np.ndarray, silent: np.ndarray, has_neuron: bool = True,
+                replayed: bool = False) -> int:
     """Cycles of a frame's walk: the issued groups' costs, and a refill cycle per skipped
     timestep."""
     return sum(int(c.sum()) + (REFILL - 1) * skipped
-               for c, skipped in walk(costs, silent, has_neuron))
+               for c, skipped in walk(costs, silent, has_neuron, replayed))
 
 
 def dense_cost(out_features: int, fan_in: int, steps: int, parallel: int, lanes: int) -> int:
@@ -216,10 +244,16 @@ def model(weight, frames: Sequence, pixels: int, parallel: int, lanes: int,
     released: list[int] = []      # per frame: edge at which its last group entered the stage
     entered = None                # edge at which the previous group entered the detectors
     refill = 0                    # earliest stage load after a skipped timestep
+    earlier_silent = False        # a silent frame was walked (its beats kept)
     for k, frame in enumerate(frames):
         costs = group_costs(w, frame, parallel, lanes, group)
         silent = silent_steps(frame, fan_in)
-        steps = costs.shape[0]
+        steps, rows, groups = costs.shape
+        known = replays(rows, groups, steps) and replay_known(has_neuron, rows, earlier_silent)
+        replayed = known and bool(silent.all())
+        # A frame that may be silent is told at its end: its first group waits for it.
+        held = known and bool(silent[0])
+        earlier_silent = earlier_silent or bool(silent.all())
         first = 0
         if last_beat_prev is not None:
             first = last_beat_prev + 1
@@ -227,8 +261,10 @@ def model(weight, frames: Sequence, pixels: int, parallel: int, lanes: int,
             first = max(first, released[k - 2] + 1)
         last_beat_prev = first + pixels * steps - 1
         sends = []
-        for t, (issued, skipped) in enumerate(walk(costs, silent, has_neuron)):
-            ready = first + (pixels - 1) * steps + t + AVAIL_LATENCY
+        for t, (issued, skipped) in enumerate(walk(costs, silent, has_neuron, replayed)):
+            # A held frame starts when complete: the edge after its last beat's.
+            ready = (first + pixels * steps - 1 + COMPLETE_LATENCY if held
+                     else first + (pixels - 1) * steps + t + AVAIL_LATENCY)
             for cost in issued:
                 # The stage holds the previous group until the detectors take it.
                 staged = max(ready, refill) if entered is None else max(ready, refill, entered)
@@ -236,12 +272,14 @@ def model(weight, frames: Sequence, pixels: int, parallel: int, lanes: int,
                 cur = entered + int(cost)
             if skipped:
                 refill = staged + REFILL
+            if t == 0 and replayed:
+                release = staged  # the first token frees the buffer
             sends.append(cur + tail)
-        released.append(staged)
+        released.append(release if replayed else staged)
         firsts.append(first)
         outputs.append(tuple(sends))
         frame_cycles.append(cur + tail - first)
-        compute.append(walk_cycles(costs, silent, has_neuron))
+        compute.append(walk_cycles(costs, silent, has_neuron, replayed))
         bounds.append(lower_bound(w, frame, parallel, lanes))
         dense.append(dense_cost(out_features, fan_in, steps, parallel, lanes))
     return LinearCycles(tuple(frame_cycles), tuple(compute), tuple(bounds), tuple(dense),
@@ -289,6 +327,9 @@ class SteppedLinear:
             raise ValueError(f"silent: one flag per timestep of each of {len(self.costs)} frames")
         # refill_q: the stage load after a skipped timestep's last row waits a cycle.
         self.refill = False
+        # rp_q: the issue is inside a replayed frame; silent_valid_q: a silent frame was walked.
+        self.replaying = False
+        self.silent_kept = False
         # linear_frame_buffer: full_q, wsel_q, rsel_q, wpix_q, wt_q; plus the frames accepted.
         self.full = [False, False]
         self.write_buffer = self.read_buffer = 0
@@ -355,15 +396,34 @@ class SteppedLinear:
         all_free = self.beats_left == 0 or (self.beats_left == 1 and row_ready)
         row_done = self.beats_left == 1 and row_ready and self.group_last_g
         accept = self.stage_valid and all_free
-        stage_load = self._avail() and (not self.stage_valid or all_free) and not self.refill
+        # Silent frames: at a frame's first group, replay a complete silent frame (rp_go) or
+        # wait for the end of a frame whose timestep 0 is silent (hold), when the beats of a
+        # silent frame are known.
+        reading = self.frame_read < len(self.silent)
+        silent = self.silent[self.frame_read] if reading else np.zeros(self.steps, dtype=bool)
+        known = (replays(self.rows, self.groups, self.steps)
+                 and replay_known(self.has_neuron, self.rows, self.silent_kept))
+        frame_start = self.issue_t == 0 and self.issue_r == 0 and self.issue_g == 0
+        complete = self.full[self.read_buffer]  # full_q: from the cycle after the last beat
+        replay_go = known and frame_start and complete and reading and bool(silent.all())
+        hold = known and frame_start and reading and bool(silent[0]) and not complete
+        # A token needs no input: the first comes once the frame is complete (before timestep
+        # T-1 is available) and releases the buffer.
+        replay = self.replaying or replay_go
+        stage_load = ((self._avail() or replay) and (not self.stage_valid or all_free)
+                      and not self.refill and not hold)
+        token = stage_load and replay
         # skip: the first group of a silent timestep's row stands for the whole row.
-        skip = (stage_load and self.groups > 1 and self.issue_g == 0
-                and self.frame_read < len(self.silent)
-                and bool(self.silent[self.frame_read][self.issue_t]))
-        last_g = self.issue_g == self.groups - 1 or skip
-        last_r = self.issue_r == self.rows - 1 or (skip and not self.has_neuron)
-        release = stage_load and last_g and last_r and self.issue_t == self.steps - 1
+        skip = (stage_load and not token and self.groups > 1 and self.issue_g == 0 and reading
+                and bool(silent[self.issue_t]))
+        last_g = self.issue_g == self.groups - 1 or skip or token
+        last_r = self.issue_r == self.rows - 1 or (skip and not self.has_neuron) or token
+        # A replayed frame is released at its first token.
+        release = stage_load and not self.replaying and (
+            token or (last_g and last_r and self.issue_t == self.steps - 1))
         self.refill = skip and last_r
+        if release and bool(silent.all()):
+            self.silent_kept = True
 
         # Output register, the row and skid registers (loaded from the sum stage), the sum,
         # weight and address stages (move with the detectors: all stall while the skid is full).
@@ -398,10 +458,13 @@ class SteppedLinear:
             self.group_last_g, self.group_last_r = self.stage_last_g, self.stage_last_r
         self.stage_valid = stage_load or (self.stage_valid and not all_free)
         if stage_load:
-            if self.frame_read >= len(self.costs):
+            # (The tokens after a replayed frame's first come after its release.)
+            if self.frame_read >= len(self.costs) and not self.replaying:
                 raise ValueError(f"frame {self.frame_read} issued, only {len(self.costs)} given")
-            self.stage_cost = int(self.costs[self.frame_read][self.issue_t, self.issue_r,
-                                                               self.issue_g])
+            self.stage_cost = 1 if token else int(
+                self.costs[self.frame_read][self.issue_t, self.issue_r, self.issue_g])
+            if token:
+                self.replaying = self.issue_t != self.steps - 1
             self.stage_last_g, self.stage_last_r = last_g, last_r
             self.issue_g += 1
             if last_g:
@@ -463,4 +526,5 @@ def layer_model(index: int, parameters: dict, weight, samples, inputs, steps: in
                    parameters["GroupWidth"], stages, bool(parameters.get("HasNeuron", 1)))
     return LayerModel(index, "sparse_linear_core", linear.frame_cycles,
                       len(inputs) * pixels_in * steps + output_tail(stages),
-                      float(max(np.mean(linear.compute_cycles), pixels_in * steps)), inputs)
+                      float(max(np.mean(linear.compute_cycles), pixels_in * steps)), inputs,
+                      tuple(frame[-1] for frame in linear.output_cycles))

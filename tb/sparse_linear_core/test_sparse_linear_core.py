@@ -323,6 +323,18 @@ async def random_layers(dut):
                     neuron=NeuronParams("if", 1, "hard", 1),
                     frames=[Sparse.dense(spiking), Sparse.dense(1 - spiking)],
                     source_pacing=ALWAYS, sink_pacing=ALWAYS, config_order=None)(check)
+    # Silent frames (docs/sparse_linear_core.md, "Silent frames"): the first walked and its
+    # beats kept (biases that make some features fire, a leak), the next replayed from them,
+    # then a frame whose spikes come only in its last timestep (it waits for its end and is
+    # walked), then silent ones again; once with both streams paced.
+    late = np.zeros((steps, f), dtype=np.int64)
+    late[steps - 1, :: max(1, f // 3)] = 1
+    silent_run = [Sparse(steps, f, {})] * 2 + [Sparse.dense(late)] + [Sparse(steps, f, {})] * 2
+    for source, sink in ((ALWAYS, ALWAYS), ((True, False, True), (False, True, True, False))):
+        check = example(weights=Sparse.dense(np.ones((o, f), dtype=np.int64)),
+                        bias=tuple((k % 5) - 1 for k in range(o)),
+                        neuron=NeuronParams("lif", 2, "soft", 1), frames=silent_run,
+                        source_pacing=source, sink_pacing=sink, config_order=None)(check)
     await run_search(check, "random_layers")
     tb.log_handshakes()
 
@@ -379,6 +391,8 @@ async def cycles_match_model(dut):
            frames=st.lists(spike_frame(steps, f), min_size=1, max_size=3))
     @example(weights=Sparse.dense(np.full((o, f), w_hi)),
              frames=[Sparse.dense(np.ones((steps, f)))] * 3)
+    @example(weights=Sparse.dense(np.full((o, f), w_hi)),
+             frames=[Sparse(steps, f, {})] * 4 + [Sparse.dense(np.ones((steps, f)))])
     @counted
     def check(weights, frames):
         measure_and_compare(weights, frames, "cycles search")
