@@ -41,6 +41,10 @@
 //     timestep is one group, its first row's first, taken as the timestep's last row: no
 //     neuron steps, and its currents are the biases, so the output beat is the biases of every
 //     feature (2 cycles a silent timestep, 2T a silent frame);
+//   a silent frame (no spike at all) is replayed once its beats are known (the biases without
+//     a neuron, the one row's step with R = 1, else those kept from the first silent frame
+//     walked): T tokens, one a timestep, from the cycle after its last beat (docs/
+//     sparse_linear_core.md, "Silent frames"): silent frames are paced by their input stream;
 //   each beat: the L packed addresses base_p + idx are registered at the beat's edge (the
 //     address stage), the weights read there at the next edge (one sdp_ram copy per lane:
 //     synchronous block / LUT RAM; the weight stage), registered at the edge after and summed
