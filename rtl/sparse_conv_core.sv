@@ -38,9 +38,11 @@
 //   BankBits = max(1, clog2(P)); AddrBits = clog2(max(R*F, Co, 3)).
 //
 // Schedule (docs/sparse_conv_core.md):
-//   line buffer: K row slots x W pixels x (T*Ci) bits, row slot = global row mod K (rows count on
-//     across frames); an input pixel is accepted only if the pixel it overwrites is needed by no
-//     output pixel whose window is still to be captured.
+//   line buffer: K + 1 row slots x W pixels x (T*Ci) bits, row slot = global row mod (K + 1)
+//     (rows count on across frames); an input pixel is accepted only if the pixel it overwrites
+//     is needed by no output pixel whose window is still to be captured. (The row slot more
+//     than the window needs lets the input run a row ahead of the captures: with K slots a
+//     frame of narrow rows took two cycles a pixel, docs/sparse_conv_core.md.)
 //   capture: the K x K x Ci x T window of the next output pixel (y, x) is copied in one cycle
 //     (padding = 0) into a staging register for the next free window slot (8, in turn) once
 //     input pixel (min(y+P, H-1), min(x+P, W-1)) is complete and the previous window's drain
@@ -56,8 +58,9 @@
 //     currents) for channels r*P + p, (r+1)*P + p, membranes of the current pixel in registers
 //     (R per bank); with R > 4 the LIF units take two cycles (lif_charge, a register, lif_fire);
 //     after the last rows of step t the Co-bit beat moves to the output register; the read of
-//     the pixel's last rows frees the slot. With a neuron, a silent pixel (no spike in its
-//     window) after the first since the configuration sends that one's beats, a cycle a step.
+//     the pixel's last rows frees the slot. A silent pixel (no spike in its window) after the
+//     first since the configuration sends that one's beats, a cycle a step (with a neuron its
+//     spikes, without one its currents: the biases).
 // Latency: 20 cycles from the input beat to the output beat for a 1x1 frame with one row of
 //   pairs, when the core is idle and the sink ready (docs/sparse_conv_core.md, one cycle more
 //   with R > 4).
@@ -140,13 +143,14 @@ module sparse_conv_core #(
   localparam int AddrDepth0  = (WDepth > OutChannels) ? WDepth : OutChannels;
   localparam int AddrBits    = $clog2((AddrDepth0 > 3) ? AddrDepth0 : 3);
   localparam int WinBits     = Timesteps * FanIn;       // the captured window: bit t*F + j
-  localparam int LbDepth     = Kernel * Width;          // line-buffer entries (K row slots)
+  localparam int LbRows      = Kernel + 1;              // line-buffer row slots
+  localparam int LbDepth     = LbRows * Width;          // line-buffer entries
   // Counter widths (each holds its largest value, N-1, and is never zero wide).
   localparam int TBits       = $clog2(Timesteps + 1);
   localparam int XBits       = $clog2(Width + 1);
   localparam int YBits       = $clog2(Height + 1);
-  localparam int SlotBits    = $clog2(Kernel + 1);
-  localparam int EBits       = $clog2(Kernel + 2);
+  localparam int SlotBits    = $clog2(LbRows + 1);
+  localparam int EBits       = $clog2(LbRows + 2);
   localparam int ShiftBits   = $clog2(MembraneBits);
 
   // Row index of a bank (never zero wide).
@@ -188,8 +192,8 @@ module sparse_conv_core #(
   logic [TBits-1:0]    ti_d, ti_q;        // input position: timestep of the next beat,
   logic [XBits-1:0]    xi_d, xi_q;        //   column and row of the pixel being written
   logic [YBits-1:0]    yi_d, yi_q;
-  logic [SlotBits-1:0] si_d, si_q;        //   its row slot (global row mod K)
-  logic [EBits-1:0]    e_d, e_q;          // global input row - global capture row, in 0..K
+  logic [SlotBits-1:0] si_d, si_q;        //   its row slot (global row mod K + 1)
+  logic [EBits-1:0]    e_d, e_q;          // global input row - global capture row, 0..K + 1
   logic [XBits-1:0]    xc_d, xc_q;        // capture pointer: next output pixel to capture
   logic [YBits-1:0]    yc_d, yc_q;
   logic [SlotBits-1:0] sc_d, sc_q;        //   its row slot
@@ -205,7 +209,7 @@ module sparse_conv_core #(
 
   // Accept rule. With the capture pointer at (yc, xc), the oldest pixel still needed is
   // (row yc - min(yc, P) of the frame, column needed_col); d = input row - that row (global rows).
-  // Input row d < K overwrites an older row: free; d = K overwrites the needed row itself: only
+  // Input row d < K + 1 overwrites an older row: free; d = K + 1 overwrites the needed row: only
   // its columns below needed_col are free.
   // The rule is computed on the next state and registered (in_ready_q), so the line buffers'
   // write enables start from registers (the rule's compares in front of their fan-out were the
@@ -216,7 +220,7 @@ module sparse_conv_core #(
     int needed_col;  // first column of the oldest needed row still needed
     rows_ahead = int'(e) + ((int'(yc) < Pad) ? int'(yc) : Pad);
     needed_col = (int'(yc) >= Pad && int'(xc) > Pad) ? int'(xc) - Pad : 0;
-    return rows_ahead < Kernel || (rows_ahead == Kernel && int'(xi) < needed_col);
+    return rows_ahead < LbRows || (rows_ahead == LbRows && int'(xi) < needed_col);
   endfunction
   logic in_ready_q;
   assign in_ready_o = in_ready_q;
@@ -248,7 +252,7 @@ module sparse_conv_core #(
         if (int'(xi_q) == Width - 1) begin
           xi_d = '0;
           yi_d = (int'(yi_q) == Height - 1) ? '0 : YBits'(int'(yi_q) + 1);
-          si_d = (int'(si_q) == Kernel - 1) ? '0 : SlotBits'(int'(si_q) + 1);
+          si_d = (int'(si_q) == LbRows - 1) ? '0 : SlotBits'(int'(si_q) + 1);
         end
       end
     end
@@ -266,7 +270,7 @@ module sparse_conv_core #(
   function automatic logic [LbAddrBits-1:0] row_base(input logic [SlotBits-1:0] slot);
     logic [LbAddrBits-1:0] base;
     base = '0;
-    for (int s = 1; s < Kernel; s++) begin
+    for (int s = 1; s < LbRows; s++) begin
       if (int'(slot) == s) begin
         base = LbAddrBits'(s * Width);
       end
@@ -278,7 +282,7 @@ module sparse_conv_core #(
   assign lb_waddr = LbAddrBits'(int'(row_base(si_q)) + int'(xi_q));
 
   // Tap (ky, kx) of the window of capture pointer (x, y), row slot s: input pixel
-  // (y + ky - P, x + kx - P), row slot (s + ky - P) mod K. Whether it is inside the frame:
+  // (y + ky - P, x + kx - P), row slot (s + ky - P) mod (K + 1). Whether it is inside the frame:
   function automatic logic tap_inside(input logic [XBits-1:0] x, input logic [YBits-1:0] y,
                                       input int ky, input int kx);
     logic row_in, col_in;
@@ -303,8 +307,8 @@ module sparse_conv_core #(
 `else
     col = XBits'(int'(x) + kx - Pad);
 `endif
-    slot = (int'(s) + ky < Pad) ? SlotBits'(int'(s) + ky - Pad + Kernel)
-         : (int'(s) + ky - Pad >= Kernel) ? SlotBits'(int'(s) + ky - Pad - Kernel)
+    slot = (int'(s) + ky < Pad) ? SlotBits'(int'(s) + ky - Pad + LbRows)
+         : (int'(s) + ky - Pad >= LbRows) ? SlotBits'(int'(s) + ky - Pad - LbRows)
          : SlotBits'(int'(s) + ky - Pad);
     return LbAddrBits'(int'(row_base(slot)) + int'(col));
   endfunction
@@ -443,12 +447,11 @@ module sparse_conv_core #(
   // Silent windows (docs/sparse_conv_core.md, "Silent windows"). word_zero_q[s*T + t]: word t
   // of slot s's window has no spike, written by the drain with the word (so a bank's scan,
   // which reaches word t at the earliest the cycle after its write, reads it in time): a bank
-  // scans such a timestep in one cycle (and reads its currents as 0). A pixel whose T words are all zero (silent) sees
-  // only the biases, so with a neuron its T output beats are the same for every such pixel:
-  // the first silent pixel after a configuration write goes through the neuron stage and its
-  // beats are kept (silent_beats_q); later silent pixels take one neuron-stage cycle per
-  // timestep, their beats read from there. Without a neuron, the currents are sent as they are.
-  localparam bit           SilentReuse = HasNeuron != 0;
+  // scans such a timestep in one cycle (and reads its currents as 0). A pixel whose T words are
+  // all zero (silent) sees only the biases, so its T output beats (spikes, or without a neuron
+  // the currents) are the same for every such pixel: the first silent pixel after a
+  // configuration write goes through the neuron stage and its beats are kept (silent_beats_q);
+  // later silent pixels take one neuron-stage cycle per timestep, their beats read from there.
   logic [WindowSlots*Timesteps-1:0] word_zero_q;
   logic                    n0_first;       // the neuron stage reads a pixel's first rows
   logic                    n0_silent;      // ... of a silent pixel
@@ -476,8 +479,8 @@ module sparse_conv_core #(
   assign n0_go        = loaded_q[ns_q] & all_done & ~stall;
   assign n0_first     = nt_q == '0 && nr_q == '0;
   assign n0_silent    = &word_zero_q[int'(ns_q) * Timesteps +: Timesteps];
-  assign n0_reuse     = SilentReuse && (n0_first ? silent_valid_q && n0_silent : pix_reuse_q);
-  assign n0_keep      = SilentReuse && (n0_first ? !silent_valid_q && n0_silent : pix_keep_q);
+  assign n0_reuse     = n0_first ? silent_valid_q && n0_silent : pix_reuse_q;
+  assign n0_keep      = n0_first ? !silent_valid_q && n0_silent : pix_keep_q;
   assign n0_step_end  = int'(nr_q) + NrnRows >= Rows || n0_reuse;
   assign n0_last      = int'(nt_q) == Timesteps - 1 && n0_step_end;
   assign release_slot = (n0_go && n0_last) ? WindowSlots'(1) << ns_q : '0;
@@ -954,33 +957,26 @@ module sparse_conv_core #(
   assign out_valid_d = out_load | (out_valid_q & ~out_ready_i);
   assign out_data_d  = !out_load ? out_data_q : fire_reuse_q ? silent_beat : beat_d;
 
-  if (SilentReuse) begin : g_silent_beats
-    // The T beats of a silent pixel (written by a kept pixel's steps, read by reused ones);
-    // any configuration write may change them, so it forgets them.
-    logic [Timesteps-1:0][OutBits-1:0] silent_beats_q;
-    always_ff @(posedge clk_i or negedge rst_ni) begin : p_silent_beats
-      if (!rst_ni) begin
-        silent_beats_q <= '0;
-        silent_valid_q <= 1'b0;
-      end else begin
-        if (out_load && fire_keep_q) begin
-          silent_beats_q[fire_t_q] <= beat_d;
-          if (int'(fire_t_q) == Timesteps - 1) begin
-            silent_valid_q <= 1'b1;
-          end
-        end
-        if (cfg_valid_i) begin
-          silent_valid_q <= 1'b0;
+  // The T beats of a silent pixel (written by a kept pixel's steps, read by reused ones);
+  // any configuration write may change them, so it forgets them.
+  logic [Timesteps-1:0][OutBits-1:0] silent_beats_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_silent_beats
+    if (!rst_ni) begin
+      silent_beats_q <= '0;
+      silent_valid_q <= 1'b0;
+    end else begin
+      if (out_load && fire_keep_q) begin
+        silent_beats_q[fire_t_q] <= beat_d;
+        if (int'(fire_t_q) == Timesteps - 1) begin
+          silent_valid_q <= 1'b1;
         end
       end
+      if (cfg_valid_i) begin
+        silent_valid_q <= 1'b0;
+      end
     end
-    assign silent_beat = silent_beats_q[fire_t_q];
-  end else begin : g_no_silent_beats
-    assign silent_valid_q = 1'b0;
-    assign silent_beat    = '0;
-    logic unused_silent;
-    assign unused_silent = ^{pix_reuse_q, pix_keep_q, fire_keep_q, fire_t_q, n0_silent};
   end
+  assign silent_beat = silent_beats_q[fire_t_q];
   assign out_last_d  = out_load ? fire_last_q : out_last_q;
 
   assign out_valid_o = out_valid_q;
@@ -990,12 +986,12 @@ module sparse_conv_core #(
   // ---------------------------------------------------------------------------------------------
   // Capture pointer and registers of the input side and the output
   // ---------------------------------------------------------------------------------------------
-  // Row-major with wrap-around; the row slot follows the row (mod K).
+  // Row-major with wrap-around; the row slot follows the row (mod K + 1).
   assign xc_next = (int'(xc_q) == Width - 1) ? '0 : XBits'(int'(xc_q) + 1);
   assign yc_next = (int'(xc_q) != Width - 1) ? yc_q
                  : (int'(yc_q) == Height - 1) ? '0 : YBits'(int'(yc_q) + 1);
   assign sc_next = (int'(xc_q) != Width - 1) ? sc_q
-                 : (int'(sc_q) == Kernel - 1) ? '0 : SlotBits'(int'(sc_q) + 1);
+                 : (int'(sc_q) == LbRows - 1) ? '0 : SlotBits'(int'(sc_q) + 1);
 
   // The accept rule on the next state for either outcome of this cycle's input handshake, and
   // the handshake picking one last: in_valid_i leaves the FIFO in front of the core, which may be
@@ -1109,9 +1105,10 @@ module sparse_conv_core #(
                     drain_busy_q, dr_t_q);
     end
     if (sva_armed) begin
-      // LineBufferBound_A: the input is never more than K rows ahead of the capture pointer.
-      assert (int'(e_q) <= Kernel)
-        else $error("LineBufferBound_A: e_q = %0d > K", e_q);
+      // LineBufferBound_A: the input is never more than K + 1 rows ahead of the capture
+      // pointer.
+      assert (int'(e_q) <= LbRows)
+        else $error("LineBufferBound_A: e_q = %0d > K + 1", e_q);
     end
   end
 `endif

@@ -64,11 +64,11 @@ def test_single_pixel_known_answer():
     weight = np.ones((1, 1, 1, 1), dtype=np.int64)
     frame = np.ones((1, 1, 1, 1), dtype=np.uint8)
     assert frame_cycles(weight, [frame], ConvHw(1, 1, 1)) == [24]
-    model = _run(weight, [frame, frame], ConvHw(1, 1, 1))
-    # The one-slot line buffer takes the next frame's pixel once the window was captured; the
-    # second window goes to the other slot at once.
-    assert model.accept_cycles == [0, 2]
-    assert model.capture_cycles == [1, 3]
+    model = _run(weight, [frame, frame, frame], ConvHw(1, 1, 1))
+    # The line buffer's two row slots (K + 1) take the next frames' pixels back to back, each
+    # window captured the cycle after its pixel, into the next slot.
+    assert model.accept_cycles == [0, 1, 2]
+    assert model.capture_cycles == [1, 2, 3]
 
 
 @pytest.mark.parametrize(("channels", "stages", "cycles"),
@@ -164,7 +164,7 @@ def test_dense_cost_is_the_dense_reference():
 @settings(max_examples=100, deadline=None)
 @given(layers())
 def test_line_buffer_rule_is_safe(case):
-    """No input pixel overwrites a line-buffer entry (row slot = global row mod K, column)
+    """No input pixel overwrites a line-buffer entry (row slot = global row mod K + 1, column)
     before the last capture that reads it, and every window is complete when captured; the
     model never deadlocks (free_running raises)."""
     weight, frames, hw = case
@@ -186,7 +186,7 @@ def test_line_buffer_rule_is_safe(case):
                     last_read[q] = max(last_read[q], model.capture_cycles[m])
                     assert last_accept[q] < model.capture_cycles[m]
     for q in range(total):
-        overwriter = q + kernel * width   # same slot (row + K), same column
+        overwriter = q + (kernel + 1) * width   # same slot (row + K + 1), same column
         if overwriter < total:
             assert first_accept[overwriter] >= last_read[q], (q, overwriter)
 

@@ -12,8 +12,8 @@ as fast as possible while the adders summed over the layers stay within a budget
 - the choice minimises the bottleneck: the largest steady cycles/frame over all layers (the
   max-pools' fixed cost included), then the adders, then, among a layer's candidates of equal
   adders, those whose all-silent frames cost no more than the layer's input stream (issue 12;
-  golden.cycles.network.silent_frame: e.g. a conv layer whose silent pixels outrun its stream;
-  linear layers replay silent frames at their stream's pace), then the banks (fewer banks are less area). For a target bottleneck each
+  golden.cycles.network.silent_frame; the cores keep silent frames at their stream's pace at
+  any knobs since 2026-12-06, so this matters only for a core that would not), then the banks (fewer banks are less area). For a target bottleneck each
   layer takes its cheapest candidate that meets it, so the search over the candidates' cycle
   counts is exact for this objective.
 

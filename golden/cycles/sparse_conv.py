@@ -11,8 +11,8 @@ cycle by cycle.
 The schedule it models (each item one RTL register stage):
 
 * **Input and line buffer**: an input beat is accepted while the line-buffer rule allows it
-  (:meth:`SparseConvStepped.in_ready`: the input may run up to K rows ahead of the oldest row the
-  capture pointer still needs); the window of the capture pointer is complete once input pixel
+  (:meth:`SparseConvStepped.in_ready`: the input may run up to K + 1 rows ahead of the oldest
+  row the capture pointer still needs: K + 1 row slots); the window of the capture pointer is complete once input pixel
   (min(y + K/2, H-1), min(x + K/2, W-1)) is (:meth:`SparseConvStepped.capture_ready`).
 * **Capture**: the complete window of the capture pointer is copied in one cycle into the
   staging register for the free window slot (WINDOW_SLOTS slots, used in turn), once the drain
@@ -38,9 +38,9 @@ The schedule it models (each item one RTL register stage):
   registered, the cycle after that the LIF units act (:func:`lif_stages`: two cycles with
   R > 4 rows per bank, charge then fire), and the last rows of a timestep move the beat into
   the output register (held while the sink stalls, which freezes the whole neuron stage). Its
-  read of the pixel's last rows frees the slot. With a neuron, a silent pixel (no spike in its
-  window at any timestep) after the first one since the configuration takes one neuron-stage
-  cycle per timestep (its beats are those the first one left).
+  read of the pixel's last rows frees the slot. A silent pixel (no spike in its window at any
+  timestep) after the first one since the configuration takes one neuron-stage cycle per
+  timestep (its beats, spikes or without a neuron currents, are those the first one left).
 
 ``lower_bound`` and ``dense_cost`` are the reference figures of docs/cores.md section 4.
 """
@@ -85,8 +85,8 @@ BEAT_STAGES = 11
 @dataclass(frozen=True)
 class ConvHw:
     """The core's timing knobs: P output channels in parallel, L lanes, bitmap group width G;
-    and whether the core has a neuron (``HasNeuron``: only then does a silent pixel reuse the
-    beats of the first one)."""
+    and whether the core has a neuron (``HasNeuron``; a silent pixel reuses the beats of the
+    first one either way, since 2026-12-06)."""
 
     parallel: int
     lanes: int
@@ -328,7 +328,8 @@ class SparseConvStepped:
     def in_ready(self, out_ready: bool = True) -> bool:
         rows_ahead = self.e + min(self.yc, self.pad)
         needed_col = self.xc - self.pad if self.yc >= self.pad and self.xc > self.pad else 0
-        return rows_ahead < self.kernel or (rows_ahead == self.kernel and self.xi < needed_col)
+        rows = self.kernel + 1  # the line buffer's row slots (LbRows)
+        return rows_ahead < rows or (rows_ahead == rows and self.xi < needed_col)
 
     def capture_ready(self) -> bool:
         """``cap_ready``: the window of the capture pointer is complete."""
@@ -341,7 +342,7 @@ class SparseConvStepped:
         all_done = all(bank.done[self.ns] for bank in self.banks)
         n0_go = self.slot_loaded[self.ns] and all_done and not stall
         n0_first = self.nt == 0 and self.nr == 0
-        silent = self.has_neuron and bool(self.zero[self.slot_pixel[self.ns]].all())
+        silent = bool(self.zero[self.slot_pixel[self.ns]].all())
         n0_reuse = (silent and self.silent_valid) if n0_first else self.pix_reuse
         n0_keep = (silent and not self.silent_valid) if n0_first else self.pix_keep
         n0_step_end = self.nr + NEURON_ROWS >= self.rows or n0_reuse
