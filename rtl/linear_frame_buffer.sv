@@ -53,7 +53,10 @@
 // timestep (rtl/sparse_linear_core.sv): an OR over the store row instead would cost a tree of
 // F inputs per row (about F/3 LUTs each, 2*T of them). rd_complete_o: the read buffer holds
 // a complete frame (from the cycle after its last beat); rd_all_silent_o: ... and none of its
-// beats had a spike (the reader replays such a frame, rtl/sparse_linear_core.sv).
+// beats had a spike (the reader replays such a frame, rtl/sparse_linear_core.sv);
+// rd_silent0_o: timestep 0 of the read buffer had no spike so far. The three are registers
+// (loaded from the next state, so they say the same as a decode of the state would): the
+// reader's stage load, which selects the read address, takes them (docs/synthesis.md).
 //
 // Handshakes:
 //   in_ready_o = !full[wr]: a beat is accepted whenever the write buffer is not full.
@@ -101,6 +104,7 @@ module linear_frame_buffer #(
   output logic                                                            rd_silent_o,
   output logic                                                            rd_complete_o,
   output logic                                                            rd_all_silent_o,
+  output logic                                                            rd_silent0_o,
   input  logic                                                            rd_release_i
 );
 
@@ -168,9 +172,13 @@ module linear_frame_buffer #(
   assign rd_silent_o    = rsel_q ? silent_q[1][rd_t_i] : silent_q[0][rd_t_i];
   // Complete from the cycle after its last beat (a cycle before rd_avail_o says so for its
   // last timestep, which waits for the read register: the replay reads no group); the silent
-  // flags of a complete frame are final.
-  assign rd_complete_o   = full_q[rsel_q];
-  assign rd_all_silent_o = rd_complete_o && (rsel_q ? &silent_q[1] : &silent_q[0]);
+  // flags of a complete frame are final. Registered from the next state of full, rsel and the
+  // silent flags.
+  logic [1:0][Timesteps-1:0] silent_d;  // packed: Icarus 11 assigns no whole unpacked array
+  logic                 rd_complete_q, rd_all_silent_q, rd_silent0_q;
+  assign rd_complete_o   = rd_complete_q;
+  assign rd_all_silent_o = rd_all_silent_q;
+  assign rd_silent0_o    = rd_silent0_q;
 
   if (BeatWords || GroupWords) begin : g_memory
     // The position read at the next edge: the stepped one when the reader steps (rd_step_i
@@ -331,18 +339,29 @@ module linear_frame_buffer #(
   end
 
   // A frame's first pixel restarts its timestep's flag: every timestep gets that beat first.
+  // (Continuous assigns over constant indices: Icarus 11 takes no variable index into a
+  // packed array written in a process.)
+  for (genvar b = 0; b < 2; b++) begin : g_silent_next
+    for (genvar t = 0; t < Timesteps; t++) begin : g_step
+      assign silent_d[b][t] = (in_fire && int'(wsel_q) == b && int'(wt_q) == t)
+                              ? ((wpix_q == '0) || silent_q[b][t]) && (in_data_i == '0)
+                              : silent_q[b][t];
+    end
+  end
+
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_silent
     if (!rst_ni) begin
-      silent_q[0] <= '1;
-      silent_q[1] <= '1;
+      silent_q[0]     <= '1;
+      silent_q[1]     <= '1;
+      rd_complete_q   <= 1'b0;
+      rd_all_silent_q <= 1'b0;
+      rd_silent0_q    <= 1'b1;
     end else begin
-      for (int b = 0; b < 2; b++) begin
-        for (int t = 0; t < Timesteps; t++) begin
-          if (in_fire && int'(wsel_q) == b && int'(wt_q) == t) begin
-            silent_q[b][t] <= ((wpix_q == '0) || silent_q[b][t]) && (in_data_i == '0);
-          end
-        end
-      end
+      silent_q[0]     <= silent_d[0];
+      silent_q[1]     <= silent_d[1];
+      rd_complete_q   <= full_d[rsel_d];
+      rd_all_silent_q <= full_d[rsel_d] && (rsel_d ? &silent_d[1] : &silent_d[0]);
+      rd_silent0_q    <= rsel_d ? silent_d[1][0] : silent_d[0][0];
     end
   end
 

@@ -240,7 +240,9 @@ module sparse_linear_core #(
   localparam logic [BAddrBits-1:0] StepWord0 = BAddrBits'((BitmapDep > 1) ? 1 : 0);
   logic                  rd_complete;        // the frame being read is complete
   logic                  rd_all_silent;      // ... and has no spike
-  logic                  frame_start;        // the issue position is a frame's first group
+  logic                  rd_silent0;         // its timestep 0 has no spike (so far)
+  logic                  frame_start_q;      // the issue position is a frame's first group
+  logic                  leave_frame;        // the stage load leaves the frame
   logic                  replay_ok;          // a silent frame's beats are known without a walk
   logic                  hold;               // the frame may be silent: wait for its end
   logic                  rp_go;              // the frame at the issue is replayed from now
@@ -286,6 +288,7 @@ module sparse_linear_core #(
     .rd_silent_o    (rd_silent),
     .rd_complete_o  (rd_complete),
     .rd_all_silent_o(rd_all_silent),
+    .rd_silent0_o   (rd_silent0),
     .rd_release_i   (release_frame)
   );
 
@@ -328,14 +331,15 @@ module sparse_linear_core #(
   assign sbitmap       = rd_bits;
   // The frame's last group is in the stage, or its first token: the frame buffer is no
   // longer read.
-  assign release_frame = stage_load & ~rp_q
-                         & (token | ((iss_last_g | jump) & jump_last_r & iss_last_t));
+  assign release_frame = stage_load & ~rp_q & (token | leave_frame);
 
   // Replay: at a frame's first group, a complete frame without a spike is replayed when its
   // beats are known; a frame whose first timestep has no spike waits for its end to be told.
-  assign frame_start = iss_t_q == '0 && iss_r_q == '0 && iss_g_q == '0;
-  assign rp_go       = Replay && frame_start && rd_all_silent && replay_ok;
-  assign hold        = Replay && frame_start && replay_ok && rd_silent && !rd_complete;
+  // (All from registers: they select the stage load, which selects the frame buffer's read
+  // address; a decode of the issue position here was the events network's critical path.)
+  assign rp_go       = Replay && frame_start_q && rd_all_silent && replay_ok;
+  assign hold        = Replay && frame_start_q && replay_ok && rd_silent0 && !rd_complete;
+  assign leave_frame = (iss_last_g | jump) & jump_last_r & iss_last_t;
   assign token       = rp_q | rp_go;
   assign token_one   = (Timesteps == 1) && rp_go;
   assign iss_keep    = iss_pre_q & rd_silent;
@@ -447,11 +451,15 @@ module sparse_linear_core #(
       refill_q     <= 1'b0;
       rp_q         <= 1'b0;
       iss_pre_q    <= 1'b1;
+      frame_start_q <= 1'b1;
     end else begin
       // After a skip out of a timestep (not in a replayed frame) the read registers reload.
       refill_q     <= stage_load & skip & jump_last_r & ~token;
       if (stage_load && token) begin
         rp_q <= !iss_last_t;
+      end
+      if (stage_load) begin
+        frame_start_q <= leave_frame;
       end
       if (stage_load && (iss_last_g || jump) && jump_last_r) begin
         iss_pre_q <= iss_last_t | iss_keep;
