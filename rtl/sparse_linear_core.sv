@@ -202,7 +202,8 @@ module sparse_linear_core #(
   logic                  step_last_g, step_last_r, step_last_t;  // the stepped position's flags
   logic [TBits-1:0]      rd_step_t;          // step_t as the frame buffer reads it
   logic [GroupWidth-1:0] rd_bits;            // the frame buffer's group (rd_t, iss_g)
-  logic [GroupWidth-1:0] sbitmap;            // spike bitmap of group (rd_t, iss_g), or none
+  logic [GroupWidth-1:0] sbitmap;            // spike bitmap of group (rd_t, iss_g): rd_bits
+                                             // (a token's bits are dropped in the group stage)
   logic                  avail;              // timestep iss_t of the current frame is complete
   logic                  rd_silent;          // ... and none of its beats had a spike
   // A silent timestep's row costs one group (its first, taken as the row's last): every group
