@@ -106,6 +106,14 @@ def test_silent_frames_are_replayed_a_cycle_a_timestep():
         assert steady[3:] == [beats] * 2
 
 
+def _one_pixel(fan_in: int, outs: int, steps: int, has_neuron: int) -> dict:
+    """The HDL parameters of the silent-frame tests' layer: one pixel of ``fan_in`` channels,
+    P3 L2 G3 (R = 2 rows of three groups for six features)."""
+    return {"InChannels": fan_in, "InHeight": 1, "InWidth": 1, "OutFeatures": outs,
+            "Timesteps": steps, "Parallel": 3, "Lanes": 2, "GroupWidth": 3, "WeightBits": 4,
+            "MembraneBits": 8, "HasNeuron": has_neuron}
+
+
 @pytest.mark.parametrize("steps", [5, 2, 1])
 def test_silent_frames_of_one_pixel_cost_their_stream(steps):
     """A layer after a linear layer (one pixel: T input beats a frame), R = 2 rows of three
@@ -119,10 +127,7 @@ def test_silent_frames_of_one_pixel_cost_their_stream(steps):
     assert result.compute_cycles[0] == steps * (2 + 1)
     steady = [b[-1] - a[-1] for a, b in zip(result.output_cycles, result.output_cycles[1:])]
     assert steady[2:] == [steps] * 3
-    stepped = linear_model.stepped(
-        {"InChannels": f, "InHeight": 1, "InWidth": 1, "OutFeatures": o, "Timesteps": steps,
-         "Parallel": 3, "Lanes": 2, "GroupWidth": 3, "WeightBits": 4, "MembraneBits": 8,
-         "HasNeuron": 1}, weight, frames, steps)
+    stepped = linear_model.stepped(_one_pixel(f, o, steps, has_neuron=1), weight, frames, steps)
     _, sends = free_running(stepped, len(frames) * steps, len(frames) * steps)
     assert sends == [edge for frame in result.output_cycles for edge in frame]
 
@@ -141,10 +146,7 @@ def test_a_frame_that_may_be_silent_waits_for_its_end():
     result = linear_model.model(weight, [frame], 1, 3, 2, 3, has_neuron=False)
     early = linear_model.AVAIL_LATENCY + linear_model.STAGE_LATENCY + 1 + linear_model.OUTPUT_TAIL
     assert result.output_cycles[0][0] == early + steps - 2
-    stepped = linear_model.stepped(
-        {"InChannels": f, "InHeight": 1, "InWidth": 1, "OutFeatures": o, "Timesteps": steps,
-         "Parallel": 3, "Lanes": 2, "GroupWidth": 3, "WeightBits": 4, "MembraneBits": 8,
-         "HasNeuron": 0}, weight, [frame], steps)
+    stepped = linear_model.stepped(_one_pixel(f, o, steps, has_neuron=0), weight, [frame], steps)
     _, sends = free_running(stepped, steps, steps)
     assert sends == list(result.output_cycles[0])
 

@@ -12,8 +12,9 @@ The schedule it models (each item one RTL register stage):
 
 * **Input and line buffer**: an input beat is accepted while the line-buffer rule allows it
   (:meth:`SparseConvStepped.in_ready`: the input may run up to K + 1 rows ahead of the oldest
-  row the capture pointer still needs: K + 1 row slots); the window of the capture pointer is complete once input pixel
-  (min(y + K/2, H-1), min(x + K/2, W-1)) is (:meth:`SparseConvStepped.capture_ready`).
+  row the capture pointer still needs: K + 1 row slots); the window of the capture pointer is
+  complete once input pixel (min(y + K/2, H-1), min(x + K/2, W-1)) is
+  (:meth:`SparseConvStepped.capture_ready`).
 * **Capture**: the complete window of the capture pointer is copied in one cycle into the
   staging register for the free window slot (WINDOW_SLOTS slots, used in turn), once the drain
   of the previous window is in its last word (the drain writes a window's T words to the banks

@@ -20,9 +20,9 @@ Schedule (R = ceil(O/P) rows of P features, NG = ceil(F/G) groups, F = C*H*W):
   2 cycles;
 - a **silent frame** (no spike in any timestep) is replayed when its beats are known
   (``replay_known``: without a neuron, with one row, or after a silent frame walked since the
-  configuration) and NG > 1 or R > 1: it issues one token a timestep, a group of cost 1 taken
-  as the timestep's last row, with no refill between or after: T cycles; the first token frees
-  its buffer. Its first group waits for the frame to be complete (the edge after its last beat
+  configuration) and NG > 1, R > 1 or T = 1 (``replays``): it issues one token a timestep, a
+  group of cost 1 taken as the timestep's last row, with no refill between or after: T cycles;
+  the first token frees its buffer. Its first group waits for the frame to be complete (the edge after its last beat
   was accepted: ``COMPLETE_LATENCY``, a cycle before timestep T-1 is available), and so does the
   first group of any frame whose timestep 0 is silent while a silent frame would be replayed
   (the core cannot tell it from a silent frame before its end);
