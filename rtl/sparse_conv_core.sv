@@ -419,6 +419,13 @@ module sparse_conv_core #(
   logic [TIdxBits-1:0]     nt_q;           // the rows the neuron stage reads next: timestep,
   logic [RIdxBits-1:0]     nr_q;           //   first (even) row; it reads rows nr_q, nr_q + 1
   logic [WindowSlots-1:0]  release_slot;   // the neuron stage reads the slot's last row
+  // ... registered, for the banks: they see a release a cycle later. Nothing in a bank reads a
+  // released slot's flags in that cycle (the neuron stage has moved to the next slot, and a
+  // slot captured again is seen by a bank two cycles after the release at the earliest), so
+  // the timing does not change; at once, a bank's done flag went through the neuron stage's
+  // go and back into the bank's done flags in one cycle (the critical path of both networks,
+  // docs/synthesis.md).
+  logic [WindowSlots-1:0]  bank_release_q;
   logic [Parallel-1:0][WindowSlots-1:0] bank_done;  // bank p has written every row of slot s
   logic                    all_done;       // every bank is done with slot ns_q
   logic                    stall;          // the neuron stage waits for the output register
@@ -502,6 +509,14 @@ module sparse_conv_core #(
       stage_q <= '0;
     end else if (drain_free_q) begin
       stage_q <= window;
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_bank_release
+    if (!rst_ni) begin
+      bank_release_q <= '0;
+    end else begin
+      bank_release_q <= release_slot;
     end
   end
 
@@ -670,7 +685,7 @@ module sparse_conv_core #(
       .win_wdata_i   (drain_word),
       .loaded_i      (loaded_q),
       .word_zero_i   (word_zero_q),
-      .release_i     (release_slot),
+      .release_i     (bank_release_q),
       .done_o        (bank_done[p]),
       .nrn_re_i      (n0_go),
       .nrn_slot_i    (ns_q),
