@@ -20,9 +20,10 @@ The schedule it models (each item one RTL register stage):
   of the previous window is in its last word (the drain writes a window's T words to the banks
   in the T cycles after its capture).
 * **Banks** (P of them, each on its own): per loaded slot (a bank registers the core's slot
-  flags: a capture reaches its scan a cycle later, a release at the same edge), the scan walks
-  the rows (t, r), two rows of a timestep per cycle (one cycle for a timestep whose window word
-  has no spike: :func:`window_zero`), while the queue of ROW_QUEUE_DEPTH rows
+  flags: a capture reaches its scan a cycle later, a release at the same edge; the RTL hands
+  the banks the release a cycle later, which changes no handshake: docs/sparse_conv_core.md),
+  the scan walks the rows (t, r), two rows of a timestep per cycle (one cycle for a timestep
+  whose window word has no spike: :func:`window_zero`), while the queue of ROW_QUEUE_DEPTH rows
   has room for two more rows than it holds and its SCAN_STAGES pipeline stages may push;
   SCAN_STAGES cycles after a pair of rows is scanned each with effectual pairs (``n > 0``)
   enters the queue; the front row
