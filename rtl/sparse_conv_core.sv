@@ -259,13 +259,10 @@ module sparse_conv_core #(
   end
 
   // Line buffer: one memory per timestep t, entry s*W + x = the Ci spikes of timestep t of the
-  // pixel in row slot s, column x, and above them whether any of them is set. No reset and
-  // asynchronous reads, so synthesis maps it to LUT RAM (a copy per tap read); an entry is read
-  // only once written in this frame (the capture rule) and padding taps never read it. One
-  // memory per timestep rather than one wide word per pixel: a beat writes a whole word, no
-  // partial-word write. The any-spike bit gives a window word's "no spike" flag as a NOR of its
-  // K*K taps' bits instead of its F spikes (the NOR over F bits of the staged word, behind the
-  // drain's word select, was the digits network's critical path, docs/synthesis.md).
+  // pixel in row slot s, column x. No reset and asynchronous reads, so synthesis maps it to LUT
+  // RAM (a copy per tap read); an entry is read only once written in this frame (the capture rule)
+  // and padding taps never read it. One memory per timestep rather than one wide word per pixel:
+  // a beat writes a whole word, no partial-word write.
   localparam int LbAddrBits = (LbDepth > 1) ? $clog2(LbDepth) : 1;
 
   // s * W for a row slot s, as a table (a one-hot select of K constants): written as a product
@@ -322,24 +319,20 @@ module sparse_conv_core #(
   // buffer's read were one path with the capture into stage_q (the events network's critical
   // path, docs/synthesis.md).
   logic [Timesteps-1:0][Kernel*Kernel-1:0][InChannels-1:0] tap_bits;
-  logic [Timesteps-1:0][Kernel*Kernel-1:0]                 tap_any;    // the tap has a spike
   logic [Kernel*Kernel-1:0][LbAddrBits-1:0]                tap_addr_q;
   logic [Kernel*Kernel-1:0]                                tap_in_q;   // inside the frame
 
   for (genvar t = 0; t < Timesteps; t++) begin : g_line_buffer
-    logic [InChannels:0] mem [LbDepth];  // {any spike, the spikes}
+    logic [InChannels-1:0] mem [LbDepth];
 
     always_ff @(posedge clk_i) begin : p_write
       if (in_fire && int'(ti_q) == t) begin
-        mem[lb_waddr] <= {|in_data_i, in_data_i};
+        mem[lb_waddr] <= in_data_i;
       end
     end
 
     for (genvar k = 0; k < Kernel * Kernel; k++) begin : g_read
-      logic [InChannels:0] entry;
-      assign entry          = mem[tap_addr_q[k]];
-      assign tap_bits[t][k] = tap_in_q[k] ? entry[InChannels-1:0] : '0;
-      assign tap_any[t][k]  = tap_in_q[k] & entry[InChannels];
+      assign tap_bits[t][k] = tap_in_q[k] ? mem[tap_addr_q[k]] : '0;
     end
   end
 
@@ -347,10 +340,6 @@ module sparse_conv_core #(
   // Window of the capture pointer (combinational), captured into stage_q
   // ---------------------------------------------------------------------------------------------
   logic [WinBits-1:0] window;  // bit t*F + (ci*K + ky)*K + kx
-  logic [Timesteps-1:0] window_zero;  // word t of the window has no spike
-  for (genvar t = 0; t < Timesteps; t++) begin : g_window_zero
-    assign window_zero[t] = ~|tap_any[t];
-  end
 
   for (genvar ky = 0; ky < Kernel; ky++) begin : g_win_row
     for (genvar kx = 0; kx < Kernel; kx++) begin : g_win_col
@@ -412,7 +401,6 @@ module sparse_conv_core #(
   // scans the words in the same order, at most one per cycle and not before the cycle after
   // next, so it never reads a word before it is written (docs/sparse_conv_core.md).
   logic [WinBits-1:0]      stage_q;          // the window being drained: bit t*F + j
-  logic [Timesteps-1:0]    stage_zero_q;     // ... its words without a spike
   logic                    drain_busy_q;     // the drain writes a word this cycle
   // The drain writes no word after this cycle: a capture may come, and stage_q loads the
   // window of the capture pointer (it is read only while the drain is busy, so loading it on
@@ -518,11 +506,9 @@ module sparse_conv_core #(
   // 0.70, the events network) then crashed.
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_stage
     if (!rst_ni) begin
-      stage_q      <= '0;
-      stage_zero_q <= '0;
+      stage_q <= '0;
     end else if (drain_free_q) begin
-      stage_q      <= window;
-      stage_zero_q <= window_zero;
+      stage_q <= window;
     end
   end
 
@@ -566,7 +552,7 @@ module sparse_conv_core #(
     end else begin
       // The drain writes the next window word to the banks.
       if (drain_go) begin
-        word_zero_q[drain_addr] <= stage_zero_q[dr_t_q];
+        word_zero_q[drain_addr] <= ~|drain_word;
         dr_t_q <= (int'(dr_t_q) == Timesteps - 1) ? '0 : TIdxBits'(int'(dr_t_q) + 1);
         if (int'(dr_t_q) == Timesteps - 1) begin
           drain_busy_q <= 1'b0;
