@@ -460,6 +460,15 @@ module sparse_conv_core #(
   // configuration write goes through the neuron stage and its beats are kept (silent_beats_q);
   // later silent pixels take one neuron-stage cycle per timestep, their beats read from there.
   logic [WindowSlots*Timesteps-1:0] word_zero_q;
+  // Whether each staged word has no spike: word 0 at once (the drain writes it in the first
+  // cycle after the capture), words t >= 1 registered (the drain writes word t at least a cycle
+  // later; stage_q holds until the drain's last word). Word t's flag goes to entry s*T + t with
+  // no select by the drain's timestep: the NOR over the F bits of the selected word was the
+  // digits network's critical path (docs/synthesis.md).
+  logic [Timesteps-1:0]    stage_word_zero;
+  logic [Timesteps-1:0]    stage_zero_q;
+  logic [WindowSlots*Timesteps-1:0] word_zero_we;     // the drain writes entry s*T + t
+  logic [WindowSlots*Timesteps-1:0] word_zero_wdata;  // ... with its word's flag
   logic                    n0_first;       // the neuron stage reads a pixel's first rows
   logic                    n0_silent;      // ... of a silent pixel
   logic                    n0_reuse;       // the pixel's beats come from silent_beats_q
@@ -512,6 +521,24 @@ module sparse_conv_core #(
     end
   end
 
+  for (genvar t = 0; t < Timesteps; t++) begin : g_stage_zero
+    assign stage_word_zero[t] = ~|stage_q[t * FanIn +: FanIn];
+    for (genvar s = 0; s < WindowSlots; s++) begin : g_slot
+      assign word_zero_we[s * Timesteps + t]    = drain_go && int'(dr_slot_q) == s
+                                                  && int'(dr_t_q) == t;
+      assign word_zero_wdata[s * Timesteps + t] = (t == 0) ? stage_word_zero[0]
+                                                           : stage_zero_q[t];
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_stage_zero
+    if (!rst_ni) begin
+      stage_zero_q <= '0;
+    end else begin
+      stage_zero_q <= stage_word_zero;
+    end
+  end
+
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_bank_release
     if (!rst_ni) begin
       bank_release_q <= '0;
@@ -550,9 +577,9 @@ module sparse_conv_core #(
       lif_keep_q     <= 1'b0;
       lif_t_q        <= '0;
     end else begin
-      // The drain writes the next window word to the banks.
+      // The drain writes the next window word to the banks, and its flag.
+      word_zero_q <= (word_zero_q & ~word_zero_we) | (word_zero_wdata & word_zero_we);
       if (drain_go) begin
-        word_zero_q[drain_addr] <= ~|drain_word;
         dr_t_q <= (int'(dr_t_q) == Timesteps - 1) ? '0 : TIdxBits'(int'(dr_t_q) + 1);
         if (int'(dr_t_q) == Timesteps - 1) begin
           drain_busy_q <= 1'b0;
