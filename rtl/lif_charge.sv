@@ -51,10 +51,7 @@ module lif_charge #(
   //   - the leak is split so that no carry chain precedes the shift:
   //       (I - v) >>> k = (I >>> k) - (v >>> k) - [I mod 2^k < v mod 2^k]   (floor division);
   //   - u = v + addend and d = u - theta come out of carry-save adders, in parallel, one carry
-  //     chain each;
-  //   - both are summed for either carry-in at once and the borrow picks: the borrow's compare
-  //     is a carry chain of its own, and in series with the sums it was the events network's
-  //     critical path (docs/synthesis.md).
+  //     chain each.
   logic signed [WideBits-1:0] v_wide;        // v, sign-extended
   logic signed [WideBits-1:0] current_wide;  // I, sign-extended
   logic signed [WideBits-1:0] theta_wide;    // theta, sign-extended
@@ -66,12 +63,8 @@ module lif_charge #(
   //   "if": v + I + 0 + 0;  "lif": v + (I>>>k) + ~(v>>>k) + !borrow
   logic        [WideBits-1:0] op_a, op_b, op_c;
   logic                       carry_in;
-  // op_a + op_b + op_c, carry-save; the carry vector's free bit 0 takes the carry-in, so there
-  // is one per carry-in c (index c).
-  logic        [WideBits-1:0] csa_sum;
-  logic [1:0]  [WideBits-1:0] csa_carry;
-  logic [1:0]  [WideBits-1:0] csa2_sum, csa2_carry;  // ... + ~theta, carry-save
-  logic [1:0]  [WideBits-1:0] u_sum, d_sum;           // u and d for each carry-in
+  logic        [WideBits-1:0] csa_sum, csa_carry;    // op_a + op_b + op_c, carry-save
+  logic        [WideBits-1:0] csa2_sum, csa2_carry;  // ... + ~theta, carry-save
 
   // Sign extension by replication (WideBits exceeds both input widths by at least 2).
   assign v_wide       = {{(WideBits - MembraneBits){v_i[MembraneBits-1]}}, v_i};
@@ -90,22 +83,18 @@ module lif_charge #(
   assign op_c     = model_lif_i ? ~v_q : '0;
   assign carry_in = model_lif_i & ~borrow;
 
-  // Carry-save: three operands to two.
-  assign csa_sum = op_a ^ op_b ^ op_c;
-  for (genvar c = 0; c < 2; c++) begin : g_carry_in
-    assign csa_carry[c]  = {(op_a[WideBits-2:0] & op_b[WideBits-2:0])
-                              | (op_a[WideBits-2:0] & op_c[WideBits-2:0])
-                              | (op_b[WideBits-2:0] & op_c[WideBits-2:0]), 1'(c)};
-    assign u_sum[c]      = csa_sum + csa_carry[c];
-    // d = u - theta = csa_sum + csa_carry + ~theta + 1.
-    assign csa2_sum[c]   = csa_sum ^ csa_carry[c] ^ ~theta_wide;
-    assign csa2_carry[c] = {(csa_sum[WideBits-2:0] & csa_carry[c][WideBits-2:0])
-                              | (csa_sum[WideBits-2:0] & ~theta_wide[WideBits-2:0])
-                              | (csa_carry[c][WideBits-2:0] & ~theta_wide[WideBits-2:0]), 1'b1};
-    assign d_sum[c]      = csa2_sum[c] + csa2_carry[c];
-  end
-  assign u_o = carry_in ? u_sum[1] : u_sum[0];
-  assign d_o = carry_in ? d_sum[1] : d_sum[0];
+  // Carry-save: three operands to two; the carry vector's free bit 0 takes a carry-in.
+  assign csa_sum    = op_a ^ op_b ^ op_c;
+  assign csa_carry  = {(op_a[WideBits-2:0] & op_b[WideBits-2:0])
+                         | (op_a[WideBits-2:0] & op_c[WideBits-2:0])
+                         | (op_b[WideBits-2:0] & op_c[WideBits-2:0]), carry_in};
+  assign u_o        = csa_sum + csa_carry;
+  // d = u - theta = csa_sum + csa_carry + ~theta + 1.
+  assign csa2_sum   = csa_sum ^ csa_carry ^ ~theta_wide;
+  assign csa2_carry = {(csa_sum[WideBits-2:0] & csa_carry[WideBits-2:0])
+                         | (csa_sum[WideBits-2:0] & ~theta_wide[WideBits-2:0])
+                         | (csa_carry[WideBits-2:0] & ~theta_wide[WideBits-2:0]), 1'b1};
+  assign d_o        = csa2_sum + csa2_carry;
 
   // Parameter checks at elaboration. Icarus 11 cannot parse elaboration-time $error, so it skips
   // them; Verilator (lint and every Verilator build) enforces them.
