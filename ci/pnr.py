@@ -135,14 +135,35 @@ def _rtl_line(src: str) -> str | None:
     return None
 
 
-def critical_path(report: dict, netlist: dict | None = None) -> dict | None:
+def _block_label(sources: Path | None, rtl_line: str | None) -> str | None:
+    """The label of the ``always_ff`` block at ``file.sv:LINE`` (``p_slot_reg``), read from the
+    sources the design was synthesized from: a register's source line is its block's first
+    line, and one block may hold dozens of registers."""
+    if not rtl_line or sources is None:
+        return None
+    name, line = rtl_line.rsplit(":", 1)
+    path = sources / name
+    if not path.is_file():
+        return None
+    lines = path.read_text(errors="replace").splitlines()
+    text = lines[int(line) - 1] if 0 < int(line) <= len(lines) else ""
+    match = re.search(r"begin\s*:\s*(\w+)", text)
+    return match.group(1) if match else None
+
+
+def critical_path(report: dict, netlist: dict | None = None,
+                  sources: Path | None = None) -> dict | None:
     """Start, end, logic levels and delay of the worst clock-to-clock path in nextpnr's report.
 
     Cell names after technology mapping are generated (``..._LUT4_Z_TRELLIS_FF_DI``), so the
     path is also named by RTL: the source line of its start and end registers (from the
-    synthesized netlist's ``src`` attributes) and, in order, the RTL lines its logic comes from.
-    A logic level is a LUT, a wide-function mux or a whole carry chain (a chain's internal
-    carry steps are not levels)."""
+    synthesized netlist's ``src`` attributes) with the label of their ``always_ff`` block (from
+    ``sources``, the design's RTL), in order the RTL lines its logic comes from, and the
+    registers and memories that feed its logic cells besides the path itself (``feeding_rtl``:
+    the start register's block names up to dozens of registers, what the path's gates read
+    tells which ones; a select's index register or a memory shows there). A logic level is a
+    LUT, a wide-function mux or a whole carry chain (a chain's internal carry steps are not
+    levels)."""
     paths = [p for p in report.get("critical_paths", []) if p.get("path")]
     if not paths:
         return None
@@ -160,12 +181,43 @@ def critical_path(report: dict, netlist: dict | None = None) -> dict | None:
     def register_line(name: str) -> str | None:
         return _rtl_line(cells.get(name, {}).get("attributes", {}).get("src", ""))
 
+    def named(line: str | None) -> str | None:
+        label = _block_label(sources, line)
+        return f"{line} ({label})" if line and label else line
+
+    # Driver of every net bit, for the cells that feed the path's logic.
+    driver: dict[int, str] = {}
+    for name, cell in cells.items():
+        for port, direction in cell.get("port_directions", {}).items():
+            if direction == "output":
+                for bit in cell.get("connections", {}).get(port, []):
+                    if isinstance(bit, int):
+                        driver[bit] = name
+    feeding: list[str] = []
+    for step in logic:
+        cell = cells.get(step["from"].get("cell", ""), {})
+        for port, direction in cell.get("port_directions", {}).items():
+            if direction != "input":
+                continue
+            for bit in cell.get("connections", {}).get(port, []):
+                source = cells.get(driver.get(bit, "") if isinstance(bit, int) else "", {})
+                if source.get("type") in ("TRELLIS_FF", "TRELLIS_DPR16X4", "DP16KD"):
+                    line = named(_rtl_line(source.get("attributes", {}).get("src", "")))
+                    # A LUT-RAM cell carries no source line; its instance name says which
+                    # memory (``...win_mem.0.30``: the memory, then the primitive's place).
+                    memory = re.sub(r"(\.\d+)+(\$.*)?$", "", driver.get(bit, ""))
+                    label = line or (memory if source["type"] != "TRELLIS_FF" else "")
+                    label = label or source["type"]
+                    if label not in feeding:
+                        feeding.append(label)
+
     return {
         "start": path[0]["from"]["cell"],
         "end": path[-1]["to"]["cell"],
-        "start_rtl": register_line(path[0]["from"]["cell"]),
-        "end_rtl": register_line(path[-1]["to"]["cell"]),
+        "start_rtl": named(register_line(path[0]["from"]["cell"])),
+        "end_rtl": named(register_line(path[-1]["to"]["cell"])),
         "through_rtl": through,
+        "feeding_rtl": feeding,
         "logic_levels": len(levels),
         "delay_ns": round(sum(step.get("delay", 0.0) for step in path), 3),
         "routing_ns": round(sum(s.get("delay", 0.0) for s in path if s.get("type") == "routing"),
@@ -307,7 +359,7 @@ def _route_seed(work: Path, freq_mhz: float, timeout: float, seed: int, router: 
     clocks = report.get("fmax", {})
     clock = next((v for k, v in clocks.items() if "clk_i" in k), next(iter(clocks.values()), {}))
     return {**run, "status": "ok", "fmax_mhz": round(clock.get("achieved", 0.0), 1),
-            "critical_path": critical_path(report, netlist),
+            "critical_path": critical_path(report, netlist, work),
             "utilization": {k: v for k, v in report.get("utilization", {}).items()
                             if v.get("used")}}
 
@@ -453,6 +505,8 @@ def _print_row(name: str, row: dict) -> None:
           + (f"Fmax {row['fmax_mhz']} MHz{spread}, {path.get('logic_levels')} logic levels, "
              f"{path.get('start_rtl')} -> {' -> '.join(path.get('through_rtl') or [])}"
              f"{' -> ' if path.get('through_rtl') else ''}{path.get('end_rtl')}"
+             + (f", reading {', '.join(path['feeding_rtl'][:4])}"
+                if path.get("feeding_rtl") else "")
              if row["status"] == "ok"
              else row.get("error", "")), flush=True)
 

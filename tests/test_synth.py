@@ -297,6 +297,52 @@ def test_pnr_keeps_the_best_seed_and_every_seeds_fmax():
     assert [r["status"] for r in failed["seeds"]] == ["place and route failed", "timeout"]
 
 
+def test_pnr_names_the_critical_paths_registers(tmp_path):
+    """A register's source line is its always_ff block's first line, and a block may hold dozens
+    of registers (the conv core's p_slot_reg named a drain path "the window staging register" for
+    four rounds, docs/synthesis.md): the path's ends carry their block's label, and the registers
+    and memories its gates read are listed (a LUT-RAM cell, which has no source line, by its
+    memory's instance name)."""
+    from ci.pnr import critical_path
+
+    (tmp_path / "core.sv").write_text("module core;\n"
+                                      "  always_ff @(posedge clk_i) begin : p_stage\n"
+                                      "  end\n"
+                                      "  always_ff @(posedge clk_i or negedge rst_ni) begin : p_slot\n")
+
+    def cell(kind, src, inputs, outputs):
+        ports = {**{p: "input" for p in inputs}, **{p: "output" for p in outputs}}
+        return {"type": kind, "attributes": {"src": src} if src else {},
+                "port_directions": ports, "connections": {**inputs, **outputs}}
+
+    ff_src = "/x/rtl/core.sv:4.3-9.6|/share/lattice/cells_map_trellis.v:73.1"
+    cells = {
+        "start": cell("TRELLIS_FF", ff_src, {"DI": [9]}, {"Q": [2]}),
+        "stage": cell("TRELLIS_FF", "/x/rtl/core.sv:2.3-3.6", {"DI": [9]}, {"Q": [3]}),
+        "u.win_mem.0.30": cell("TRELLIS_DPR16X4", "", {"RAD": [9]}, {"DO": [4]}),
+        "lut_a": cell("LUT4", "", {"A": [2], "B": [3], "C": ["0"]}, {"Z": [5]}),
+        "lut_b": cell("LUT4", "", {"A": [5], "B": [4], "C": [3]}, {"Z": [6]}),
+        "end": cell("TRELLIS_FF", ff_src, {"DI": [6]}, {"Q": [7]}),
+    }
+    netlist = {"modules": {"pnr_top": {"cells": cells}}}
+
+    def step(kind, src_cell, dst_cell, delay, port="A"):
+        return {"type": kind, "from": {"cell": src_cell, "port": port},
+                "to": {"cell": dst_cell, "port": "Z"}, "delay": delay}
+
+    report = {"critical_paths": [{"path": [
+        step("clk-to-q", "start", "start", 0.5), step("routing", "start", "lut_a", 2.0),
+        step("logic", "lut_a", "lut_a", 0.25), step("routing", "lut_a", "lut_b", 3.0),
+        step("logic", "lut_b", "lut_b", 0.25), step("routing", "lut_b", "end", 1.0),
+        step("setup", "end", "end", 0.0)]}]}
+    path = critical_path(report, netlist, tmp_path)
+    assert path["start_rtl"] == path["end_rtl"] == "core.sv:4 (p_slot)"
+    assert path["feeding_rtl"] == ["core.sv:4 (p_slot)", "core.sv:2 (p_stage)", "u.win_mem"]
+    assert (path["logic_levels"], path["delay_ns"], path["routing_ns"]) == (2, 7.0, 6.0)
+    # Without the sources the lines stay bare.
+    assert critical_path(report, netlist)["start_rtl"] == "core.sv:4"
+
+
 def test_pnr_places_the_largest_core_of_a_network_that_does_not_fit(tmp_path, monkeypatch):
     """A network larger than the part is not placed: its cores are synthesized and, largest
     first by LUT4, each is placed alone until one fits (the packer's call); the record keeps
