@@ -423,7 +423,7 @@ module sparse_conv_core #(
   // released slot's flags in that cycle (the neuron stage has moved to the next slot, and a
   // slot captured again is seen by a bank two cycles after the release at the earliest), so
   // the timing does not change; at once, a bank's done flag went through the neuron stage's
-  // go and back into the bank's done flags in one cycle (the critical path of both networks,
+  // go and back into the bank's done flags in one cycle (the events network's critical path,
   // docs/synthesis.md).
   logic [WindowSlots-1:0]  bank_release_q;
   logic [Parallel-1:0][WindowSlots-1:0] bank_done;  // bank p has written every row of slot s
