@@ -135,17 +135,19 @@ def _rtl_line(src: str) -> str | None:
     return None
 
 
-def _block_label(sources: Path | None, rtl_line: str | None) -> str | None:
+def _block_label(sources: Path | None, rtl_line: str | None,
+                 cache: dict[Path, list[str]]) -> str | None:
     """The label of the ``always_ff`` block at ``file.sv:LINE`` (``p_slot_reg``), read from the
-    sources the design was synthesized from: a register's source line is its block's first
-    line, and one block may hold dozens of registers."""
+    sources the design was synthesized from (each file read once per path, in ``cache``): a
+    register's source line is its block's first line, and one block may hold dozens of
+    registers."""
     if not rtl_line or sources is None:
         return None
     name, line = rtl_line.rsplit(":", 1)
     path = sources / name
-    if not path.is_file():
-        return None
-    lines = path.read_text(errors="replace").splitlines()
+    if path not in cache:
+        cache[path] = path.read_text(errors="replace").splitlines() if path.is_file() else []
+    lines = cache[path]
     text = lines[int(line) - 1] if 0 < int(line) <= len(lines) else ""
     match = re.search(r"begin\s*:\s*(\w+)", text)
     return match.group(1) if match else None
@@ -181,8 +183,10 @@ def critical_path(report: dict, netlist: dict | None = None,
     def register_line(name: str) -> str | None:
         return _rtl_line(cells.get(name, {}).get("attributes", {}).get("src", ""))
 
+    files: dict[Path, list[str]] = {}
+
     def named(line: str | None) -> str | None:
-        label = _block_label(sources, line)
+        label = _block_label(sources, line, files)
         return f"{line} ({label})" if line and label else line
 
     # Driver of every net bit, for the cells that feed the path's logic.
@@ -200,16 +204,16 @@ def critical_path(report: dict, netlist: dict | None = None,
             if direction != "input":
                 continue
             for bit in cell.get("connections", {}).get(port, []):
-                source = cells.get(driver.get(bit, "") if isinstance(bit, int) else "", {})
-                if source.get("type") in ("TRELLIS_FF", "TRELLIS_DPR16X4", "DP16KD"):
-                    line = named(_rtl_line(source.get("attributes", {}).get("src", "")))
-                    # A LUT-RAM cell carries no source line; its instance name says which
-                    # memory (``...win_mem.0.30``: the memory, then the primitive's place).
-                    memory = re.sub(r"(\.\d+)+(\$.*)?$", "", driver.get(bit, ""))
-                    label = line or (memory if source["type"] != "TRELLIS_FF" else "")
-                    label = label or source["type"]
-                    if label not in feeding:
-                        feeding.append(label)
+                name = driver.get(bit, "") if isinstance(bit, int) else ""
+                kind = cells.get(name, {}).get("type")
+                if kind not in ("TRELLIS_FF", "TRELLIS_DPR16X4", "DP16KD"):
+                    continue
+                # A LUT-RAM cell carries no source line; its instance name says which memory
+                # (``...win_mem.0.30``: the memory, then the primitive's place).
+                label = (named(register_line(name))
+                         or (kind if kind == "TRELLIS_FF" else re.sub(r"(\.\d+)+$", "", name)))
+                if label not in feeding:
+                    feeding.append(label)
 
     return {
         "start": path[0]["from"]["cell"],
