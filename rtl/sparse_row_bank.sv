@@ -47,9 +47,10 @@
 //             path).
 //         E1  the word read (the block RAM's output, unregistered, into the pair counts was the
 //             conv core's critical path: 5.6 ns of clock-to-out and a long wire before any
-//             logic, docs/synthesis.md); group g of the spikes of the row's timestep, read from
-//             a window-memory copy (the queue does not carry the row's F effectual bits: they
-//             were most of a bank's flip-flops, docs/synthesis.md).
+//             logic, docs/synthesis.md); group g of the spikes of the row's timestep, selected
+//             from the words of the lanes' window-memory copies, read in E0b and registered
+//             (the queue does not carry the row's F effectual bits: they were most of a
+//             bank's flip-flops, docs/synthesis.md).
 //         E1w the word and the spikes registered; e[g] = wrow[g] & spikes[g]; the lane counts
 //             the pairs of every four-bit block of e[g] and sums them (pair_select's first
 //             stage, Stages = 3).
@@ -87,9 +88,9 @@
 // after the bitmap word), the packed weights (L copies), the biases (row r; two copies, one per
 // neuron-stage row), the current buffer and its pushed flags (Slots x T x R each, as two
 // memories: even and odd rows); the window memory (Slots x T words of F spikes) and the row
-// queue (two memories, even and odd entries: two pushes and two reads per cycle) are LUT RAM
-// (asynchronous read); the window memory has three copies (read ports): the scan's and one per
-// queue memory for the lanes. Preload: each configuration memory loads
+// queue (two memories, even and odd entries: two pushes and two reads per cycle) are LUT RAM;
+// the window memory has three copies (read ports): the scan's (asynchronous read) and one per
+// queue memory for the lanes (a memory per group, synchronous read). Preload: each configuration memory loads
 // {InitPrefix}<memory>{BankTag}.mem when InitPrefix is not "" (the images of the sparse conv
 // core, docs/vectors.md).
 //
@@ -338,26 +339,19 @@ module sparse_row_bank #(
     end
   end
 
-  // Window memory: this bank's copies (read ports) of the spikes of every slot and timestep:
-  // copy 0 for the scan (SC1), copies 1 and 2 for the lanes (E1, at the beat's two rows). No
+  // Window memory, the scan's copy (SC1's read port): the spikes of every slot and timestep. No
   // reset and an asynchronous read: LUT RAM (a word-wide multiplexer over the slots per bank
   // cost more logic than the whole scan). LUT RAM by attribute too: left to itself, Yosys put
-  // the scan's copy in block RAM where it is deep enough (events layer 0: 32 words, 2 DP16KD
-  // per bank), absorbing SC1's register as the block RAM's read latch, so SC1w's counts
-  // followed the block RAM's 5.8 ns clock-to-out (the events network's critical path with two
-  // of three placement seeds, docs/synthesis.md).
-  localparam int WinCopies = 3;
-  logic [WinCopies-1:0][WinIdxBits-1:0] win_raddr;
-  logic [WinCopies-1:0][PadFan-1:0]     win_rdata;
-  for (genvar c = 0; c < WinCopies; c++) begin : g_window_copy
-    (* ram_style = "distributed" *)
-    logic [FanIn-1:0] win_mem [WinDepth];
-    always_ff @(posedge clk_i) begin : p_win_write
-      if (win_we_i) begin
-        win_mem[win_waddr_i] <= win_wdata_i;
-      end
+  // it in block RAM where it is deep enough (events layer 0: 32 words, 2 DP16KD per bank),
+  // absorbing SC1's register as the block RAM's read latch, so SC1w's counts followed the block
+  // RAM's 5.8 ns clock-to-out (the events network's critical path with two of three placement
+  // seeds, docs/synthesis.md). The lanes' two copies are below (g_lane_window).
+  (* ram_style = "distributed" *)
+  logic [FanIn-1:0] scan_win_mem [WinDepth];
+  always_ff @(posedge clk_i) begin : p_scan_win_write
+    if (win_we_i) begin
+      scan_win_mem[win_waddr_i] <= win_wdata_i;
     end
-    assign win_rdata[c] = PadFan'(win_mem[win_raddr[c]]);
   end
 
   // SC1: the rows' bitmap words and the spikes read, registered for SC1w (no reset: SC1w's
@@ -370,8 +364,7 @@ module sparse_row_bank #(
   logic [ScanRows-1:0][Groups-1:0][CountBits-1:0]  sc1_cmask, sc1w_cw_q;
   logic [WinIdxBits-1:0]                           sc1_win_addr;
   assign sc1_win_addr = WinIdxBits'(int'(sc1_slot_q) * Timesteps + int'(sc1_t_q));
-  assign win_raddr[0] = sc1_win_addr;
-  assign sc1_spikes   = win_rdata[0];
+  assign sc1_spikes   = PadFan'(scan_win_mem[sc1_win_addr]);
   for (genvar a = 0; a < ScanRows; a++) begin : g_scan_present
     logic present;
     assign present      = int'(sc1_r_q) + a < RowsPresent;
@@ -745,7 +738,7 @@ module sparse_row_bank #(
 
   // The window words (slot * T + t) of the two rows, carried to E1, where the lanes read their
   // groups' spikes (g_queue_window).
-  logic [1:0][WinIdxBits-1:0] qm_win, e0b_win_q, e1_win_q;
+  logic [1:0][WinIdxBits-1:0] qm_win;
   for (genvar m = 0; m < 2; m++) begin : g_queue_win_addr
     assign qm_win[m] = WinIdxBits'(int'(qm_slot[m]) * Timesteps + int'(qm_t[m]));
   end
@@ -866,9 +859,32 @@ module sparse_row_bank #(
   // words stay as written until the slot is released, after the bank's last row of it left E3.
   assign e1w_pairs = e1w_wbm_q & e1w_spikes_q;
   logic [1:0][PadFan-1:0] e1_win_words;
-  for (genvar m = 0; m < 2; m++) begin : g_queue_window
-    assign win_raddr[1 + m]  = e1_win_q[m];
-    assign e1_win_words[m] = win_rdata[1 + m];
+  logic [PadFan-1:0]      win_wdata_pad;
+  assign win_wdata_pad = PadFan'(win_wdata_i);
+  // The lanes' copies of the window memory, one per queue memory m, cut into a memory per group
+  // (LUT RAM, as the scan's copy), each read at the row's window word through its own copy of
+  // the address, registered in E0b (`keep`: synthesis would merge the equal registers), at the
+  // edge into E1. Read in E1 and selected there in one cycle, one address register fanned out
+  // to the whole F-bit copy (9.7 ns of route on the digits network) and the read went on through
+  // the copy and group selects: the digits network's critical path (docs/synthesis.md).
+  for (genvar m = 0; m < 2; m++) begin : g_lane_window
+    for (genvar g = 0; g < Groups; g++) begin : g_group
+      logic [WinIdxBits-1:0] raddr_q;
+      logic [GroupWidth-1:0] word_q;
+      (* ram_style = "distributed" *)
+      logic [GroupWidth-1:0] win_mem [WinDepth];
+      (* keep *)
+      always_ff @(posedge clk_i) begin : p_win_addr
+        raddr_q <= qm_win[m];
+      end
+      always_ff @(posedge clk_i) begin : p_win_mem
+        if (win_we_i) begin
+          win_mem[win_waddr_i] <= win_wdata_pad[g * GroupWidth +: GroupWidth];
+        end
+        word_q <= win_mem[raddr_q];
+      end
+      assign e1_win_words[m][g * GroupWidth +: GroupWidth] = word_q;
+    end
   end
   for (genvar l = 0; l < Lanes; l++) begin : g_lane_spikes
     `DUALSPIKE_ALWAYS_COMB begin : p_lane_spikes
@@ -1159,7 +1175,6 @@ module sparse_row_bank #(
       e0b_g_q      <= '0;
       e0b_q_q      <= '0;
       e0b_mem_q    <= '0;
-      e0b_win_q    <= '0;
       e0b_roff_q   <= '0;
       e0b_pw_q     <= '0;
       e0b_bm_base_q <= '0;
@@ -1168,7 +1183,6 @@ module sparse_row_bank #(
       e1_base_q    <= '0;
       e1_mem_q     <= '0;
       e1_g_q       <= '0;
-      e1_win_q     <= '0;
       e1w_v_q      <= 1'b0;
       e1w_tag_q    <= '0;
       e1w_base_q   <= '0;
@@ -1246,7 +1260,6 @@ module sparse_row_bank #(
       e0b_g_q      <= lane_g;
       e0b_q_q      <= lane_q;
       e0b_mem_q    <= e0q_lane_row_q ^ {Lanes{e0q_front_mem_q}};
-      e0b_win_q    <= qm_win;
       e0b_roff_q   <= lane_roff;
       e0b_pw_q     <= lane_pw;
       e0b_bm_base_q <= lane_bm_base;
@@ -1255,7 +1268,6 @@ module sparse_row_bank #(
       e1_base_q    <= e0b_base;
       e1_mem_q     <= e0b_mem_q;
       e1_g_q       <= e0b_g_q;
-      e1_win_q     <= e0b_win_q;
       e1w_v_q      <= e1_v_q;
       e1w_tag_q    <= e1_tag_q;
       e1w_base_q   <= e1_base_q;
