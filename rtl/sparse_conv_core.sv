@@ -531,18 +531,14 @@ module sparse_conv_core #(
     end
   end
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin : p_stage_zero
+  // Values a cycle late: the staged words' no-spike flags (for words t >= 1) and the release
+  // the banks see (both docs/synthesis.md, "Two loops in the conv core's slot control").
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_late
     if (!rst_ni) begin
-      stage_zero_q <= '0;
-    end else begin
-      stage_zero_q <= stage_word_zero;
-    end
-  end
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin : p_bank_release
-    if (!rst_ni) begin
+      stage_zero_q   <= '0;
       bank_release_q <= '0;
     end else begin
+      stage_zero_q   <= stage_word_zero;
       bank_release_q <= release_slot;
     end
   end
