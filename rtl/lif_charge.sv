@@ -83,18 +83,21 @@ module lif_charge #(
   assign op_c     = model_lif_i ? ~v_q : '0;
   assign carry_in = model_lif_i & ~borrow;
 
-  // Carry-save: three operands to two; the carry vector's free bit 0 takes a carry-in.
+  // Carry-save: three operands to two. The carry-in enters both adders as their carry-in, not
+  // through the carry vector's free bit 0: there it went through the second carry-save stage,
+  // a LUT and a route more between the borrow's compare and d's adder (the events network's
+  // critical path, docs/synthesis.md).
   assign csa_sum    = op_a ^ op_b ^ op_c;
   assign csa_carry  = {(op_a[WideBits-2:0] & op_b[WideBits-2:0])
                          | (op_a[WideBits-2:0] & op_c[WideBits-2:0])
-                         | (op_b[WideBits-2:0] & op_c[WideBits-2:0]), carry_in};
-  assign u_o        = csa_sum + csa_carry;
-  // d = u - theta = csa_sum + csa_carry + ~theta + 1.
+                         | (op_b[WideBits-2:0] & op_c[WideBits-2:0]), 1'b0};
+  assign u_o        = csa_sum + csa_carry + WideBits'(carry_in);
+  // d = u - theta = csa_sum + csa_carry + ~theta + 1 + carry_in.
   assign csa2_sum   = csa_sum ^ csa_carry ^ ~theta_wide;
   assign csa2_carry = {(csa_sum[WideBits-2:0] & csa_carry[WideBits-2:0])
                          | (csa_sum[WideBits-2:0] & ~theta_wide[WideBits-2:0])
                          | (csa_carry[WideBits-2:0] & ~theta_wide[WideBits-2:0]), 1'b1};
-  assign d_o        = csa2_sum + csa2_carry;
+  assign d_o        = csa2_sum + csa2_carry + WideBits'(carry_in);
 
   // Parameter checks at elaboration. Icarus 11 cannot parse elaboration-time $error, so it skips
   // them; Verilator (lint and every Verilator build) enforces them.
