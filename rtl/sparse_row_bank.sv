@@ -47,10 +47,9 @@
 //             path).
 //         E1  the word read (the block RAM's output, unregistered, into the pair counts was the
 //             conv core's critical path: 5.6 ns of clock-to-out and a long wire before any
-//             logic, docs/synthesis.md); group g of the spikes of the row's timestep, selected
-//             from the words of the lanes' window-memory copies, read in E0b and registered
-//             (the queue does not carry the row's F effectual bits: they were most of a
-//             bank's flip-flops, docs/synthesis.md).
+//             logic, docs/synthesis.md); group g of the spikes of the row's timestep, read
+//             from a window-memory copy (the queue does not carry the row's F effectual bits:
+//             they were most of a bank's flip-flops, docs/synthesis.md).
 //         E1w the word and the spikes registered; e[g] = wrow[g] & spikes[g]; the lane counts
 //             the pairs of every four-bit block of e[g] and sums them (pair_select's first
 //             stage, Stages = 3).
@@ -88,9 +87,10 @@
 // after the bitmap word), the packed weights (L copies), the biases (row r; two copies, one per
 // neuron-stage row), the current buffer and its pushed flags (Slots x T x R each, as two
 // memories: even and odd rows); the window memory (Slots x T words of F spikes) and the row
-// queue (two memories, even and odd entries: two pushes and two reads per cycle) are LUT RAM;
-// the window memory has three copies (read ports): the scan's (asynchronous read) and one per
-// queue memory for the lanes (a memory per group, synchronous read). Preload: each configuration memory loads
+// queue (two memories, even and odd entries: two pushes and two reads per cycle) are LUT RAM
+// (asynchronous read); the window memory has three copies (read ports): the scan's and one per
+// queue memory for the lanes (a memory per group there, each with its own read address).
+// Preload: each configuration memory loads
 // {InitPrefix}<memory>{BankTag}.mem when InitPrefix is not "" (the images of the sparse conv
 // core, docs/vectors.md).
 //
@@ -738,7 +738,7 @@ module sparse_row_bank #(
 
   // The window words (slot * T + t) of the two rows, carried to E1, where the lanes read their
   // groups' spikes (g_queue_window).
-  logic [1:0][WinIdxBits-1:0] qm_win;
+  logic [1:0][WinIdxBits-1:0] qm_win, e0b_win_q;
   for (genvar m = 0; m < 2; m++) begin : g_queue_win_addr
     assign qm_win[m] = WinIdxBits'(int'(qm_slot[m]) * Timesteps + int'(qm_t[m]));
   end
@@ -862,28 +862,25 @@ module sparse_row_bank #(
   logic [PadFan-1:0]      win_wdata_pad;
   assign win_wdata_pad = PadFan'(win_wdata_i);
   // The lanes' copies of the window memory, one per queue memory m, cut into a memory per group
-  // (LUT RAM, as the scan's copy), each read at the row's window word through its own copy of
-  // the address, registered in E0b (`keep`: synthesis would merge the equal registers), at the
-  // edge into E1. Read in E1 and selected there in one cycle, one address register fanned out
-  // to the whole F-bit copy (9.7 ns of route on the digits network) and the read went on through
-  // the copy and group selects: the digits network's critical path (docs/synthesis.md).
+  // (LUT RAM, as the scan's copy), each read in E1 through its own copy of the row's window
+  // word (`keep`: synthesis would merge the equal registers). One address register fanned out
+  // to a whole F-bit copy took 9.7 ns of route on the digits network, before the read and the
+  // lane's copy and group selects: the network's critical path (docs/synthesis.md).
   for (genvar m = 0; m < 2; m++) begin : g_lane_window
     for (genvar g = 0; g < Groups; g++) begin : g_group
       logic [WinIdxBits-1:0] raddr_q;
-      logic [GroupWidth-1:0] word_q;
       (* ram_style = "distributed" *)
       logic [GroupWidth-1:0] win_mem [WinDepth];
       (* keep *)
       always_ff @(posedge clk_i) begin : p_win_addr
-        raddr_q <= qm_win[m];
+        raddr_q <= e0b_win_q[m];
       end
-      always_ff @(posedge clk_i) begin : p_win_mem
+      always_ff @(posedge clk_i) begin : p_win_write
         if (win_we_i) begin
           win_mem[win_waddr_i] <= win_wdata_pad[g * GroupWidth +: GroupWidth];
         end
-        word_q <= win_mem[raddr_q];
       end
-      assign e1_win_words[m][g * GroupWidth +: GroupWidth] = word_q;
+      assign e1_win_words[m][g * GroupWidth +: GroupWidth] = win_mem[raddr_q];
     end
   end
   for (genvar l = 0; l < Lanes; l++) begin : g_lane_spikes
@@ -1178,6 +1175,7 @@ module sparse_row_bank #(
       e0b_roff_q   <= '0;
       e0b_pw_q     <= '0;
       e0b_bm_base_q <= '0;
+      e0b_win_q    <= '0;
       e1_v_q       <= 1'b0;
       e1_tag_q      <= '0;
       e1_base_q    <= '0;
@@ -1263,6 +1261,7 @@ module sparse_row_bank #(
       e0b_roff_q   <= lane_roff;
       e0b_pw_q     <= lane_pw;
       e0b_bm_base_q <= lane_bm_base;
+      e0b_win_q    <= qm_win;
       e1_v_q       <= e0b_v_q;
       e1_tag_q      <= e0b_tag_q;
       e1_base_q    <= e0b_base;
