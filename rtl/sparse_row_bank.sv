@@ -737,7 +737,7 @@ module sparse_row_bank #(
   end
 
   // The window words (slot * T + t) of the two rows, carried to E1, where the lanes read their
-  // groups' spikes (g_queue_window).
+  // groups' spikes (g_lane_window).
   logic [1:0][WinIdxBits-1:0] qm_win, e0b_win_q;
   for (genvar m = 0; m < 2; m++) begin : g_queue_win_addr
     assign qm_win[m] = WinIdxBits'(int'(qm_slot[m]) * Timesteps + int'(qm_t[m]));
@@ -855,8 +855,9 @@ module sparse_row_bank #(
   // queue does not carry a row's F effectual bits (they and the prefix sums through SC2, SC2b,
   // the queue's write registers and E0q were about two thirds of a bank's flip-flops,
   // docs/synthesis.md): in E1 each lane reads its group of the window word of its row's
-  // timestep, from window copy 1 + m for a row of queue memory m (g_window_copy). A slot's
-  // words stay as written until the slot is released, after the bank's last row of it left E3.
+  // timestep, from the lanes' window copy m for a row of queue memory m (g_lane_window). A
+  // slot's words stay as written until the slot is released, after the bank's last row of it
+  // left E3.
   assign e1w_pairs = e1w_wbm_q & e1w_spikes_q;
   logic [1:0][PadFan-1:0] e1_win_words;
   logic [PadFan-1:0]      win_wdata_pad;
