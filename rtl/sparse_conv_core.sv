@@ -67,9 +67,12 @@
 // Throughput: per pixel, each bank about ceil(its effectual pairs / L) cycles; the scan and the
 //   neuron stage T * ceil(R/2) cycles per pixel (T for a silent one, but the first). Exact
 //   model: golden/cycles/sparse_conv.py.
-// Backpressure: a step's output beat waits in the output register; the datapath stalls only when
-//   the next step's beat is ready and the register is still full. in_ready_o depends on registers
-//   only; out_valid_o / out_data_o / out_last_o come straight from registers.
+// Backpressure: a step's output beat waits in the output register, and the next one, when the
+//   register is still full, in a skid register behind it; the neuron stage stalls only when a
+//   step's beat is ready and the skid register is full, so the stall comes from registers, not
+//   through out_ready_i (which reached every membrane write through it: the digits network's
+//   critical path, docs/synthesis.md). in_ready_o depends on registers only; out_valid_o /
+//   out_data_o / out_last_o come straight from registers.
 //
 // Planted bugs (test-suite self-check only):
 //   `define DUALSPIKE_BUG_CONV_RIGHT_BORDER: the right padding column is read as the border pixel
@@ -429,7 +432,8 @@ module sparse_conv_core #(
   logic [WindowSlots-1:0]  bank_release_q;
   logic [Parallel-1:0][WindowSlots-1:0] bank_done;  // bank p has written every row of slot s
   logic                    all_done;       // every bank is done with slot ns_q
-  logic                    stall;          // the neuron stage waits for the output register
+  logic                    stall;          // the neuron stage waits for the skid register
+  logic                    skid_valid_q;   // the skid register holds a beat
   logic                    n0_go;          // the neuron stage reads row (nt_q, nr_q) of ns_q
   logic                    n0_last;        // ... the pixel's last row
   // Neuron stage, second cycle (the read current and bias are there: their sum is registered).
@@ -466,7 +470,6 @@ module sparse_conv_core #(
   // (docs/synthesis.md).
   logic                    stage_word_zero;
   logic [WindowSlots*Timesteps-1:0] word_zero_we;     // the drain writes entry s*T + t
-  logic [WindowSlots*Timesteps-1:0] word_zero_wdata;  // ... with its word's flag
   logic                    n0_first;       // the neuron stage reads a pixel's first rows
   logic                    n0_silent;      // ... of a silent pixel
   logic                    n0_reuse;       // the pixel's beats come from silent_beats_q
@@ -489,7 +492,7 @@ module sparse_conv_core #(
   end
   assign all_done = slot_all_done[ns_q];
 
-  assign stall        = fire_q & fire_step_end_q & out_valid_o & ~out_ready_i;
+  assign stall        = fire_q & fire_step_end_q & skid_valid_q;
   assign n0_go        = loaded_q[ns_q] & all_done & ~stall;
   assign n0_first     = nt_q == '0 && nr_q == '0;
   assign n0_silent    = &word_zero_q[int'(ns_q) * Timesteps +: Timesteps];
@@ -525,8 +528,7 @@ module sparse_conv_core #(
   // The drained word's no-spike flag, to its own entry (no select by the drain's timestep).
   assign stage_word_zero = ~|stage_q[FanIn-1:0];
   for (genvar i = 0; i < WindowSlots * Timesteps; i++) begin : g_word_zero
-    assign word_zero_we[i]    = drain_go && int'(dr_addr_q) == i;
-    assign word_zero_wdata[i] = stage_word_zero;
+    assign word_zero_we[i] = drain_go && int'(dr_addr_q) == i;
   end
 
   // The release the banks see, a cycle late (docs/synthesis.md, "Two loops in the conv core's
@@ -570,7 +572,8 @@ module sparse_conv_core #(
       lif_t_q        <= '0;
     end else begin
       // The drain writes the next window word to the banks, and its flag.
-      word_zero_q <= (word_zero_q & ~word_zero_we) | (word_zero_wdata & word_zero_we);
+      word_zero_q <= (word_zero_q & ~word_zero_we)
+                   | ({(WindowSlots * Timesteps){stage_word_zero}} & word_zero_we);
       if (drain_go) begin
         dr_t_q    <= (int'(dr_t_q) == Timesteps - 1) ? '0 : TIdxBits'(int'(dr_t_q) + 1);
         dr_addr_q <= dr_addr_q + 1'b1;
@@ -985,12 +988,30 @@ module sparse_conv_core #(
     assign unused_nrn_t = ^nrn_t_q;
   end
 
-  // Output register: loaded by the neuron stage at a step's end, emptied by the sink.
-  logic out_load;
+  // Output register: loaded by the neuron stage at a step's end (or from the skid register),
+  // emptied by the sink. The skid register takes a step's beat while the output register is
+  // held; it empties into the output register when that is taken (no step's beat can come in
+  // that cycle: the skid register is full, so a step's end stalls).
+  logic               out_load;
+  logic               out_held;       // the output register keeps its beat this cycle
   logic [OutBits-1:0] silent_beat;    // the kept beat of the write stage's timestep
+  logic [OutBits-1:0] step_beat;      // the beat of the write stage's step
+  logic [OutBits-1:0] skid_data_q;
+  logic               skid_last_q;
   assign out_load    = fire_go & fire_step_end_q;
-  assign out_valid_d = out_load | (out_valid_q & ~out_ready_i);
-  assign out_data_d  = !out_load ? out_data_q : fire_reuse_q ? silent_beat : beat_d;
+  assign out_held    = out_valid_q & ~out_ready_i;
+  assign step_beat   = fire_reuse_q ? silent_beat : beat_d;
+  assign out_valid_d = out_held | skid_valid_q | out_load;
+  assign out_data_d  = out_held ? out_data_q : skid_valid_q ? skid_data_q
+                     : out_load ? step_beat : out_data_q;
+
+  // No reset on the data: read only while skid_valid_q, which a load sets.
+  always_ff @(posedge clk_i) begin : p_skid_data
+    if (out_load) begin
+      skid_data_q <= step_beat;
+      skid_last_q <= fire_last_q;
+    end
+  end
 
   // The T beats of a silent pixel (written by a kept pixel's steps, read by reused ones);
   // any configuration write may change them, so it forgets them.
@@ -1012,7 +1033,8 @@ module sparse_conv_core #(
     end
   end
   assign silent_beat = silent_beats_q[fire_t_q];
-  assign out_last_d  = out_load ? fire_last_q : out_last_q;
+  assign out_last_d  = out_held ? out_last_q : skid_valid_q ? skid_last_q
+                     : out_load ? fire_last_q : out_last_q;
 
   assign out_valid_o = out_valid_q;
   assign out_data_o  = out_data_q;
@@ -1069,6 +1091,7 @@ module sparse_conv_core #(
       out_valid_q <= 1'b0;
       out_data_q  <= '0;
       out_last_q  <= 1'b0;
+      skid_valid_q <= 1'b0;
     end else begin
       ti_q        <= ti_d;
       xi_q        <= xi_d;
@@ -1082,6 +1105,8 @@ module sparse_conv_core #(
       out_valid_q <= out_valid_d;
       out_data_q  <= out_data_d;
       out_last_q  <= out_last_d;
+      // Filled by a step's beat while the output register is held; kept while it still is.
+      skid_valid_q <= out_held & (skid_valid_q | out_load);
     end
   end
 

@@ -860,28 +860,28 @@ module sparse_row_bank #(
   // left E3.
   assign e1w_pairs = e1w_wbm_q & e1w_spikes_q;
   logic [1:0][PadFan-1:0] e1_win_words;
-  logic [PadFan-1:0]      win_wdata_pad;
-  assign win_wdata_pad = PadFan'(win_wdata_i);
   // The lanes' copies of the window memory, one per queue memory m, cut into a memory per group
   // (LUT RAM, as the scan's copy), each read in E1 through its own copy of the row's window
   // word (`keep`: synthesis would merge the equal registers). One address register fanned out
   // to a whole F-bit copy took 9.7 ns of route on the digits network, before the read and the
-  // lane's copy and group selects: the network's critical path (docs/synthesis.md).
+  // lane's copy and group selects: the network's critical path (docs/synthesis.md). The last
+  // group's memory holds only the bits F leaves it; it reads as zero above them.
   for (genvar m = 0; m < 2; m++) begin : g_lane_window
     for (genvar g = 0; g < Groups; g++) begin : g_group
+      localparam int Bits = (g == Groups - 1) ? FanIn - g * GroupWidth : GroupWidth;
       logic [WinIdxBits-1:0] raddr_q;
       (* ram_style = "distributed" *)
-      logic [GroupWidth-1:0] win_mem [WinDepth];
+      logic [Bits-1:0] win_mem [WinDepth];
       (* keep *)
       always_ff @(posedge clk_i) begin : p_win_addr
         raddr_q <= e0b_win_q[m];
       end
       always_ff @(posedge clk_i) begin : p_win_write
         if (win_we_i) begin
-          win_mem[win_waddr_i] <= win_wdata_pad[g * GroupWidth +: GroupWidth];
+          win_mem[win_waddr_i] <= win_wdata_i[g * GroupWidth +: Bits];
         end
       end
-      assign e1_win_words[m][g * GroupWidth +: GroupWidth] = win_mem[raddr_q];
+      assign e1_win_words[m][g * GroupWidth +: GroupWidth] = GroupWidth'(win_mem[raddr_q]);
     end
   end
   for (genvar l = 0; l < Lanes; l++) begin : g_lane_spikes

@@ -39,8 +39,9 @@ The schedule it models (each item one RTL register stage):
   of every bank per cycle (T*ceil(R/2) cycles per pixel); one cycle later bias + current is
   registered, the cycle after that the LIF units act (:func:`lif_stages`: two cycles with
   R > 4 rows per bank, charge then fire), and the last rows of a timestep move the beat into
-  the output register (held while the sink stalls, which freezes the whole neuron stage). Its
-  read of the pixel's last rows frees the slot. A silent pixel (no spike in its window at any
+  the output register (held while the sink stalls), or while that is held into the skid
+  register behind it; a step's beat with the skid register full freezes the whole neuron
+  stage. Its read of the pixel's last rows frees the slot. A silent pixel (no spike in its window at any
   timestep) after the first one since the configuration takes one neuron-stage cycle per
   timestep (its beats, spikes or without a neuron currents, are those the first one left).
 
@@ -265,7 +266,7 @@ class SparseConvStepped:
     row (``ns_q``, ``nt_q``, ``nr_q``), its second cycle (``nrn_q``, ``nrn_step_end_q``) and its
     third, the LIF units (``lif_q``, ``lif_step_end_q``), and the write stage (``fire_q``,
     ``fire_step_end_q``: the LIF stage itself, or the cycle after it, :func:`lif_stages`);
-    ``out_valid_q``; per bank :class:`_BankModel`. The effectual pairs of every row are computed
+    ``out_valid_q`` and ``skid_valid_q``; per bank :class:`_BankModel`. The effectual pairs of every row are computed
     up front (:func:`row_pairs`). ``stall`` freezes only the neuron stage; the input writes,
     captures and the banks go on during it. ``stalled`` (the cycle before the last edge was a
     stall), ``loaded`` (the capture slot is taken) and :meth:`capture_ready` let the testbench
@@ -312,6 +313,7 @@ class SparseConvStepped:
         self.silent_valid = False
         self.nrn_keep_last = self.lif_keep_last = self.fire_keep_last = False
         self.out_valid_q = False
+        self.skid_valid_q = False   # the skid register behind the output register is full
         self.stalled = False
         # What happened so far, by cycle (for the model's own tests): the accept cycle of every
         # input beat and the capture cycle of every output pixel.
@@ -340,7 +342,7 @@ class SparseConvStepped:
         return self.e > rows_below or (self.e == rows_below and self.xi > last_col)
 
     def clock(self, in_valid: bool, out_ready: bool) -> tuple[bool, bool]:
-        stall = self.fire and self.fire_step_end and self.out_valid_q and not out_ready
+        stall = self.fire and self.fire_step_end and self.skid_valid_q
         all_done = all(bank.done[self.ns] for bank in self.banks)
         n0_go = self.slot_loaded[self.ns] and all_done and not stall
         n0_first = self.nt == 0 and self.nr == 0
@@ -363,7 +365,9 @@ class SparseConvStepped:
                        lambda slot, t, r, p=p: int(self.pairs[self.slot_pixel[slot], p, t, r]),
                        lambda slot, t: self.zero[self.slot_pixel[slot], t])
 
-        self.out_valid_q = out_load or (self.out_valid_q and not out_ready)
+        out_held = self.out_valid_q and not out_ready
+        self.out_valid_q = out_held or self.skid_valid_q or out_load
+        self.skid_valid_q = out_held and (self.skid_valid_q or out_load)
         if out_load and self.fire_keep_last:
             self.silent_valid = True
         if not stall:
