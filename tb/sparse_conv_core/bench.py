@@ -44,8 +44,9 @@ TESTBENCH = Testbench(
         _shape(ci=2, co=3, h=3, w=4, k=3, t=2, p=2, lanes=2, g=5, b=4, v=8, neuron=1),
         # H = 1 under a 5x5 kernel; P = L = 3; G = 7 (F = 25, NG = 4).
         _shape(ci=1, co=5, h=1, w=6, k=5, t=3, p=3, lanes=3, g=7, b=3, v=6, neuron=1),
-        # Current output (HasNeuron = 0), T = 4, one bank, L = 4.
-        _shape(ci=3, co=2, h=4, w=3, k=3, t=4, p=1, lanes=4, g=9, b=5, v=12, neuron=0),
+        # Current output (HasNeuron = 0), T = 4, one bank, L = 4; Ci = 4: the line buffer's
+        # words carry their spike flag (rtl/sparse_conv_core.sv TapFlags).
+        _shape(ci=4, co=2, h=4, w=3, k=3, t=4, p=1, lanes=4, g=9, b=5, v=12, neuron=0),
         # K = 1, Ci = 1: L = 4 lanes over a fan-in of 1 (k + L is wider than a rank; it once
         # wrapped and hung the bank); P = Co = 4, V = 4 (saturation is easy to reach), B = 8.
         _shape(ci=1, co=4, h=3, w=2, k=1, t=2, p=4, lanes=4, g=3, b=8, v=4, neuron=1),
