@@ -336,6 +336,10 @@ module sparse_conv_core #(
 
   for (genvar t = 0; t < Timesteps; t++) begin : g_line_buffer
     localparam int WordBits = InChannels + (TapFlags ? 1 : 0);
+    // LUT RAM, a copy per tap: Yosys otherwise chose flip-flops and K*K read multiplexers of
+    // LbDepth words for the events network's layer 0 (8,400 LUT4 and 1,100 flip-flops more,
+    // and the tap address's fanout to them its critical path, docs/synthesis.md).
+    (* ram_style = "distributed" *)
     logic [WordBits-1:0] mem [LbDepth];  // {the word has a spike (TapFlags), the word}
 
     always_ff @(posedge clk_i) begin : p_write
