@@ -38,7 +38,8 @@
 //   BankBits = max(1, clog2(P)); AddrBits = clog2(max(R*F, Co, 3)).
 //
 // Schedule (docs/sparse_conv_core.md):
-//   line buffer: K + 1 row slots x W pixels x (T*Ci) bits, row slot = global row mod (K + 1)
+//   line buffer: K + 1 row slots x W pixels x T*(Ci + 1) bits (Ci with Ci < 4: the +1 is the
+//     word's any-spike flag, TapFlags), row slot = global row mod (K + 1)
 //     (rows count on across frames); an input pixel is accepted only if the pixel it overwrites
 //     is needed by no output pixel whose window is still to be captured. (The row slot more
 //     than the window needs lets the input run a row ahead of the captures: with K slots a
@@ -147,7 +148,11 @@ module sparse_conv_core #(
   localparam int AddrBits    = $clog2((AddrDepth0 > 3) ? AddrDepth0 : 3);
   localparam int WinBits     = Timesteps * FanIn;       // the captured window: bit t*F + j
   localparam int LbRows      = Kernel + 1;              // line-buffer row slots
-  localparam int LbDepth     = LbRows * Width;          // line-buffer entries
+  // Line-buffer entry address {row slot, column}: the column padded to a power of two, so that
+  // an address is two fields side by side, not slot * W + column.
+  localparam int LbColBits   = (Width > 1) ? $clog2(Width) : 1;
+  localparam int LbSlotBits  = $clog2(LbRows);         // LbRows >= 2
+  localparam int LbDepth     = LbRows << LbColBits;     // line-buffer entries
   // Counter widths (each holds its largest value, N-1, and is never zero wide).
   localparam int TBits       = $clog2(Timesteps + 1);
   localparam int XBits       = $clog2(Width + 1);
@@ -261,28 +266,19 @@ module sparse_conv_core #(
     end
   end
 
-  // Line buffer: one memory per timestep t, entry s*W + x = the Ci spikes of timestep t of the
+  // Line buffer: one memory per timestep t, entry {s, x} = the Ci spikes of timestep t of the
   // pixel in row slot s, column x. No reset and asynchronous reads, so synthesis maps it to LUT
   // RAM (a copy per tap read); an entry is read only once written in this frame (the capture rule)
   // and padding taps never read it. One memory per timestep rather than one wide word per pixel:
-  // a beat writes a whole word, no partial-word write.
-  localparam int LbAddrBits = (LbDepth > 1) ? $clog2(LbDepth) : 1;
-
-  // s * W for a row slot s, as a table (a one-hot select of K constants): written as a product
-  // it became a DSP multiplier ahead of the read, the events network's critical path.
-  function automatic logic [LbAddrBits-1:0] row_base(input logic [SlotBits-1:0] slot);
-    logic [LbAddrBits-1:0] base;
-    base = '0;
-    for (int s = 1; s < LbRows; s++) begin
-      if (int'(slot) == s) begin
-        base = LbAddrBits'(s * Width);
-      end
-    end
-    return base;
-  endfunction
+  // a beat writes a whole word, no partial-word write. The address is the slot and the column
+  // side by side (entries with x >= W are never used): as s * W + x, the next capture pointer's
+  // tap addresses were a chain of adders (the slot's table, then the add of the column), the
+  // events network's critical path into the taps' registers (docs/synthesis.md); before the
+  // table, a product had become a DSP multiplier there.
+  localparam int LbAddrBits = LbSlotBits + LbColBits;
 
   logic [LbAddrBits-1:0] lb_waddr;
-  assign lb_waddr = LbAddrBits'(int'(row_base(si_q)) + int'(xi_q));
+  assign lb_waddr = {LbSlotBits'(si_q), LbColBits'(xi_q)};
 
   // Tap (ky, kx) of the window of capture pointer (x, y), row slot s: input pixel
   // (y + ky - P, x + kx - P), row slot (s + ky - P) mod (K + 1). Whether it is inside the frame:
@@ -302,18 +298,19 @@ module sparse_conv_core #(
   function automatic logic [LbAddrBits-1:0] tap_address(input logic [XBits-1:0] x,
                                                         input logic [SlotBits-1:0] s,
                                                         input int ky, input int kx);
-    logic [XBits-1:0]    col;
-    logic [SlotBits-1:0] slot;
+    logic [LbColBits-1:0]  col;
+    logic [LbSlotBits-1:0] slot;
 `ifdef DUALSPIKE_BUG_CONV_RIGHT_BORDER
     // PLANTED BUG: the right padding column reads the border pixel (column W-1).
-    col = (int'(x) + kx - Pad > Width - 1) ? XBits'(Width - 1) : XBits'(int'(x) + kx - Pad);
+    col = (int'(x) + kx - Pad > Width - 1) ? LbColBits'(Width - 1)
+        : LbColBits'(int'(x) + kx - Pad);
 `else
-    col = XBits'(int'(x) + kx - Pad);
+    col = LbColBits'(int'(x) + kx - Pad);
 `endif
-    slot = (int'(s) + ky < Pad) ? SlotBits'(int'(s) + ky - Pad + LbRows)
-         : (int'(s) + ky - Pad >= LbRows) ? SlotBits'(int'(s) + ky - Pad - LbRows)
-         : SlotBits'(int'(s) + ky - Pad);
-    return LbAddrBits'(int'(row_base(slot)) + int'(col));
+    slot = (int'(s) + ky < Pad) ? LbSlotBits'(int'(s) + ky - Pad + LbRows)
+         : (int'(s) + ky - Pad >= LbRows) ? LbSlotBits'(int'(s) + ky - Pad - LbRows)
+         : LbSlotBits'(int'(s) + ky - Pad);
+    return {slot, col};
   endfunction
 
   // Taps read from the line buffer: [t][ky*K + kx] (0 in the padding). The taps' addresses and
