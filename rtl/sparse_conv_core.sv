@@ -38,8 +38,9 @@
 //   BankBits = max(1, clog2(P)); AddrBits = clog2(max(R*F, Co, 3)).
 //
 // Schedule (docs/sparse_conv_core.md):
-//   line buffer: K + 1 row slots x W pixels x T*(Ci + 1) bits (Ci with Ci < 4: the +1 is the
-//     word's any-spike flag, TapFlags), row slot = global row mod (K + 1)
+//   line buffer: K + 1 row slots x W pixels (entry {slot, column}, the column padded to a power
+//     of two) x T*(Ci + 1) bits (Ci with Ci < 4: the +1 is the word's any-spike flag,
+//     TapFlags), row slot = global row mod (K + 1)
 //     (rows count on across frames); an input pixel is accepted only if the pixel it overwrites
 //     is needed by no output pixel whose window is still to be captured. (The row slot more
 //     than the window needs lets the input run a row ahead of the captures: with K slots a
