@@ -41,9 +41,10 @@ The schedule it models (each item one RTL register stage):
   R > 4 rows per bank, charge then fire), and the last rows of a timestep move the beat into
   the output register (held while the sink stalls), or while that is held into the skid
   register behind it; a step's beat with the skid register full freezes the whole neuron
-  stage. Its read of the pixel's last rows frees the slot. A silent pixel (no spike in its window at any
-  timestep) after the first one since the configuration takes one neuron-stage cycle per
-  timestep (its beats, spikes or without a neuron currents, are those the first one left).
+  stage. Its read of the pixel's last rows frees the slot. A silent pixel (no spike in its
+  window at any timestep) after the first one since the configuration takes one neuron-stage
+  cycle per timestep (its beats, spikes or without a neuron currents, are those the first one
+  left).
 
 ``lower_bound`` and ``dense_cost`` are the reference figures of docs/cores.md section 4.
 """
@@ -266,9 +267,9 @@ class SparseConvStepped:
     row (``ns_q``, ``nt_q``, ``nr_q``), its second cycle (``nrn_q``, ``nrn_step_end_q``) and its
     third, the LIF units (``lif_q``, ``lif_step_end_q``), and the write stage (``fire_q``,
     ``fire_step_end_q``: the LIF stage itself, or the cycle after it, :func:`lif_stages`);
-    ``out_valid_q`` and ``skid_valid_q``; per bank :class:`_BankModel`. The effectual pairs of every row are computed
-    up front (:func:`row_pairs`). ``stall`` freezes only the neuron stage; the input writes,
-    captures and the banks go on during it. ``stalled`` (the cycle before the last edge was a
+    ``out_valid_q`` and ``skid_valid_q``; per bank :class:`_BankModel`. The effectual pairs of
+    every row are computed up front (:func:`row_pairs`). ``stall`` freezes only the neuron
+    stage; the input writes, captures and the banks go on during it. ``stalled`` (the cycle before the last edge was a
     stall), ``loaded`` (the capture slot is taken) and :meth:`capture_ready` let the testbench
     pick a pacing that captures a window during a stall.
     """
