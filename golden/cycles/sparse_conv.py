@@ -269,9 +269,10 @@ class SparseConvStepped:
     ``fire_step_end_q``: the LIF stage itself, or the cycle after it, :func:`lif_stages`);
     ``out_valid_q`` and ``skid_valid_q``; per bank :class:`_BankModel`. The effectual pairs of
     every row are computed up front (:func:`row_pairs`). ``stall`` freezes only the neuron
-    stage; the input writes, captures and the banks go on during it. ``stalled`` (the cycle before the last edge was a
-    stall), ``loaded`` (the capture slot is taken) and :meth:`capture_ready` let the testbench
-    pick a pacing that captures a window during a stall.
+    stage; the input writes, captures and the banks go on during it. ``stalled`` (the cycle
+    before the last edge was a stall), ``loaded`` (the capture slot is taken) and
+    :meth:`capture_ready` let the testbench pick a pacing that captures a window during a
+    stall.
     """
 
     def __init__(self, weight, frames, hw: ConvHw, slots: int = WINDOW_SLOTS) -> None:
