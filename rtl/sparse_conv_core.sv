@@ -448,7 +448,10 @@ module sparse_conv_core #(
   logic [Parallel-1:0][WindowSlots-1:0] bank_done;  // bank p has written every row of slot s
   logic                    all_done;       // every bank is done with slot ns_q
   logic                    stall;          // the neuron stage waits for the skid register
+  logic                    stall_next;     // ... in the next cycle
+  logic [Parallel-1:0]     bank_stall_q;   // copies of stall_next a cycle on, one per bank
   logic                    skid_valid_q;   // the skid register holds a beat
+  logic                    skid_valid_next;
   logic                    n0_go;          // the neuron stage reads row (nt_q, nr_q) of ns_q
   logic                    n0_last;        // ... the pixel's last row
   // Neuron stage, second cycle (the read current and bias are there: their sum is registered).
@@ -802,6 +805,8 @@ module sparse_conv_core #(
       logic [NrnRows-1:0][MembraneBits-1:0] v_new;
       logic [NrnRows-1:0]                s_new;
       logic [NrnRows-1:0]                has_channel;
+      logic                              bank_fire_go;  // fire_go, from the bank's stall copy
+      assign bank_fire_go = fire_q & ~bank_stall_q[p];
 
       for (genvar j = 0; j < NrnRows; j++) begin : g_row
         // The LIF unit's ports meet plain signals: Icarus 11 mishandles a genvar inside an
@@ -832,7 +837,7 @@ module sparse_conv_core #(
           always_ff @(posedge clk_i or negedge rst_ni) begin : p_v_read
             if (!rst_ni) begin
               v_read_q <= '0;
-            end else if (!stall) begin
+            end else if (!bank_stall_q[p]) begin
               v_read_q <= v_read;
             end
           end
@@ -851,7 +856,7 @@ module sparse_conv_core #(
           always_ff @(posedge clk_i or negedge rst_ni) begin : p_lif_warm
             if (!rst_ni) begin
               lif_warm_q <= 1'b0;
-            end else if (!stall) begin
+            end else if (!bank_stall_q[p]) begin
               lif_warm_q <= int'(nrn_t_q) != 0;
             end
           end
@@ -894,7 +899,7 @@ module sparse_conv_core #(
           .Stages       (LifStages)
         ) u_lif (
           .clk_i        (clk_i),
-          .load_i       (!stall),
+          .load_i       (!bank_stall_q[p]),
           .model_lif_i  (model_lif_c_q),
           .reset_soft_i (reset_soft_c_q),
           .leak_shift_i (leak_shift_c_q),
@@ -910,7 +915,7 @@ module sparse_conv_core #(
         v_d        = v_q;
         spk_bank_d = spk_bank_q;
         for (int j = 0; j < NrnRows; j++) begin
-          if (fire_go && has_channel[j] && !fire_reuse_q) begin
+          if (bank_fire_go && has_channel[j] && !fire_reuse_q) begin
             v_d[fire_r_q + RIdxBits'(j)]        = v_new[j];
             spk_bank_d[fire_r_q + RIdxBits'(j)] = s_new[j];
           end
@@ -976,6 +981,8 @@ module sparse_conv_core #(
       logic [Rows-1:0][CurrentBits-1:0] cur_bank_d, cur_bank_q;
       logic [NrnRows-1:0]               has_channel;
       logic [1:0][CurrentBits-1:0]      fire_cur;   // the currents in the write stage
+      logic                             bank_fire_go;  // fire_go, from the bank's stall copy
+      assign bank_fire_go = fire_q & ~bank_stall_q[p];
       for (genvar j = 0; j < NrnRows; j++) begin : g_row
         assign has_channel[j] = int'(fire_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
       end
@@ -983,7 +990,7 @@ module sparse_conv_core #(
         // The currents wait a cycle for the write stage, as the LIF units' charge does. No
         // reset: read only with a row in the write stage, which the LIF stage loaded.
         always_ff @(posedge clk_i) begin : p_fire_cur_reg
-          if (!stall) begin
+          if (!bank_stall_q[p]) begin
             fire_cur <= lif_acc_q[p];
           end
         end
@@ -994,7 +1001,7 @@ module sparse_conv_core #(
       `DUALSPIKE_ALWAYS_COMB begin : p_current
         cur_bank_d = cur_bank_q;
         for (int j = 0; j < NrnRows; j++) begin
-          if (fire_go && has_channel[j]) begin
+          if (bank_fire_go && has_channel[j]) begin
             cur_bank_d[fire_r_q + RIdxBits'(j)] = fire_cur[j];
           end
         end
@@ -1034,8 +1041,15 @@ module sparse_conv_core #(
   assign out_held    = out_valid_q & ~out_ready_i;
   assign step_beat   = fire_reuse_q ? silent_beat : beat_d;
   assign out_valid_d = out_held | skid_valid_q | out_load;
-  assign out_data_d  = out_held ? out_data_q : skid_valid_q ? skid_data_q
-                     : out_load ? step_beat : out_data_q;
+  // The step's beat, the latest of the three sources, is selected last (out_load excludes a
+  // full skid register): with it behind the held and skid selects, the LIF's spikes went
+  // through three multiplexers into the output register (both networks' critical path,
+  // docs/synthesis.md).
+  logic               take_step;      // the step's beat goes straight to the output register
+  logic               take_skid;      // the skid register empties into the output register
+  assign take_step   = out_load & ~out_held;
+  assign take_skid   = skid_valid_q & ~out_held;
+  assign out_data_d  = take_step ? step_beat : take_skid ? skid_data_q : out_data_q;
 
   // No reset on the data: read only while skid_valid_q, which a load sets.
   always_ff @(posedge clk_i) begin : p_skid_data
@@ -1065,8 +1079,34 @@ module sparse_conv_core #(
     end
   end
   assign silent_beat = silent_beats_q[fire_t_q];
-  assign out_last_d  = out_held ? out_last_q : skid_valid_q ? skid_last_q
-                     : out_load ? fire_last_q : out_last_q;
+  assign out_last_d  = take_step ? fire_last_q : take_skid ? skid_last_q : out_last_q;
+
+  // The stall a cycle ahead, for the banks' copies: the write stage's next row is its own while
+  // it stalls, else the row entering it (from the LIF stage, or with one LIF cycle from the
+  // neuron stage's second); it stalls if it ends a step and the skid register is full then.
+  // One stall net enabled every membrane write (9.5 ns of route on the digits network,
+  // docs/synthesis.md).
+  logic next_fire, next_fire_step_end;
+  if (LifStages == 2) begin : g_next_fire_lif
+    assign next_fire          = lif_q;
+    assign next_fire_step_end = lif_step_end_q;
+  end else begin : g_next_fire_nrn
+    assign next_fire          = nrn_q;
+    assign next_fire_step_end = nrn_step_end_q;
+  end
+  assign skid_valid_next = out_held & (skid_valid_q | out_load);
+  assign stall_next      = (stall | next_fire & next_fire_step_end) & skid_valid_next;
+  // `keep`: synthesis would merge the equal registers.
+  for (genvar p = 0; p < Parallel; p++) begin : g_stall_copy
+    (* keep *)
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_stall_copy
+      if (!rst_ni) begin
+        bank_stall_q[p] <= 1'b0;
+      end else begin
+        bank_stall_q[p] <= stall_next;
+      end
+    end
+  end
 
   assign out_valid_o = out_valid_q;
   assign out_data_o  = out_data_q;
@@ -1138,7 +1178,7 @@ module sparse_conv_core #(
       out_data_q  <= out_data_d;
       out_last_q  <= out_last_d;
       // Filled by a step's beat while the output register is held; kept while it still is.
-      skid_valid_q <= out_held & (skid_valid_q | out_load);
+      skid_valid_q <= skid_valid_next;
     end
   end
 
@@ -1195,6 +1235,11 @@ module sparse_conv_core #(
       assert (drain_free_q == (!drain_busy_q || int'(dr_t_q) == Timesteps - 1))
         else $error("DrainFree_A: drain_free_q = %0d, busy %0d at word %0d", drain_free_q,
                     drain_busy_q, dr_t_q);
+    end
+    if (sva_armed) begin
+      // StallCopies_A: every bank's copy is the stall of this cycle.
+      assert (bank_stall_q == {Parallel{stall}})
+        else $error("StallCopies_A: bank copies %b, stall %0d", bank_stall_q, stall);
     end
     if (sva_armed) begin
       // LineBufferBound_A: the input is never more than K + 1 rows ahead of the capture
