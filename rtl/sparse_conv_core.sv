@@ -223,13 +223,16 @@ module sparse_conv_core #(
   // The rule is computed on the next state and registered (in_ready_q), so the line buffers'
   // write enables start from registers (the rule's compares in front of their fan-out were the
   // conv core's critical path, docs/synthesis.md).
+  // Both terms at their own widths, unsigned: as ints, xc - P made the column compare a 32-bit
+  // signed one (a carry chain of 15 blocks on the events network's critical path,
+  // docs/synthesis.md). rows_ahead <= K + 1 + P fits EBits + 1 bits; needed_col < W.
   function automatic logic accepts(input logic [EBits-1:0] e, input logic [YBits-1:0] yc,
                                    input logic [XBits-1:0] xc, input logic [XBits-1:0] xi);
-    int rows_ahead;  // d: input row - oldest needed row (global rows)
-    int needed_col;  // first column of the oldest needed row still needed
-    rows_ahead = int'(e) + ((int'(yc) < Pad) ? int'(yc) : Pad);
-    needed_col = (int'(yc) >= Pad && int'(xc) > Pad) ? int'(xc) - Pad : 0;
-    return rows_ahead < LbRows || (rows_ahead == LbRows && int'(xi) < needed_col);
+    logic [EBits:0]   rows_ahead;  // d: input row - oldest needed row (global rows)
+    logic [XBits-1:0] needed_col;  // first column of the oldest needed row still needed
+    rows_ahead = (EBits + 1)'(int'(e) + ((int'(yc) < Pad) ? int'(yc) : Pad));
+    needed_col = (int'(yc) >= Pad && int'(xc) > Pad) ? XBits'(int'(xc) - Pad) : '0;
+    return int'(rows_ahead) < LbRows || (int'(rows_ahead) == LbRows && xi < needed_col);
   endfunction
   logic in_ready_q;
   assign in_ready_o = in_ready_q;
