@@ -476,6 +476,8 @@ module sparse_conv_core #(
   logic                    fire_step_end_q;
   logic                    fire_last_q;
   logic                    fire_go;        // the write stage acts this cycle
+  logic [RIdxBits-1:0]     next_fire_r;    // the write stage's row and reuse flag next cycle
+  logic                    next_fire_reuse;//   if it does not stall
 
   // Silent windows (docs/sparse_conv_core.md, "Silent windows"). word_zero_q[s*T + t]: word t
   // of slot s's window has no spike, written by the drain with the word (so a bank's scan,
@@ -685,7 +687,11 @@ module sparse_conv_core #(
         fire_t_q        <= lif_t_q;
       end
     end
+    assign next_fire_r     = lif_r_q;
+    assign next_fire_reuse = lif_reuse_q;
   end else begin : g_lif_stage_fires
+    assign next_fire_r     = nrn_r_q;
+    assign next_fire_reuse = nrn_reuse_q;
     assign fire_q          = lif_q;
     assign fire_r_q        = lif_r_q;
     assign fire_step_end_q = lif_step_end_q;
@@ -694,6 +700,22 @@ module sparse_conv_core #(
     assign fire_keep_q     = lif_keep_q;
     assign fire_t_q        = lif_t_q;
   end
+
+  // Rows of bank p the write stage writes with its row r0 in it, as a mask (registered per bank
+  // from the row entering the write stage): r0 is a multiple of NrnRows (the neuron stage
+  // steps by NrnRows from 0), so row r takes LIF unit r mod NrnRows; rows past the bank's
+  // channels and, with `skip_all`, every row of a reused pixel are not written. A compare of
+  // fire_r_q + j against every row sat in front of each membrane, spike and current write, and
+  // of the output beat (the digits network's critical path, docs/synthesis.md).
+  function automatic logic [Rows-1:0] write_rows(input logic [RIdxBits-1:0] r0,
+                                                 input logic skip_all, input int p);
+    logic [Rows-1:0] rows;
+    for (int r = 0; r < Rows; r++) begin
+      rows[r] = !skip_all && r >= int'(r0) && r < int'(r0) + NrnRows
+                && r < (OutChannels - p + Parallel - 1) / Parallel;
+    end
+    return rows;
+  endfunction
 
   // ---------------------------------------------------------------------------------------------
   // P banks (sparse_row_bank): each walks the rows of its channels on its own
@@ -807,9 +829,26 @@ module sparse_conv_core #(
       logic [Rows-1:0]                   spk_bank_d, spk_bank_q;
       logic [NrnRows-1:0][MembraneBits-1:0] v_new;
       logic [NrnRows-1:0]                s_new;
-      logic [NrnRows-1:0]                has_channel;
       logic                              bank_fire_go;  // fire_go, from the bank's stall copy
+      logic [Rows-1:0]                   write_row_q;   // the rows the write stage writes
       assign bank_fire_go = fire_q & ~bank_stall_q[p];
+
+      always_ff @(posedge clk_i or negedge rst_ni) begin : p_write_row
+        if (!rst_ni) begin
+          write_row_q <= '0;
+        end else if (!bank_stall_q[p]) begin
+          write_row_q <= write_rows(next_fire_r, next_fire_reuse, p);
+        end
+      end
+`ifndef SYNTHESIS
+      always @(posedge clk_i) begin : p_sva_write_row
+        // WriteRows_A: the mask is the write stage's rows.
+        if (sva_armed && fire_q) begin
+          assert (write_row_q == write_rows(fire_r_q, fire_reuse_q, p))
+            else $error("WriteRows_A: bank %0d mask %b, row %0d", p, write_row_q, fire_r_q);
+        end
+      end
+`endif
 
       for (genvar j = 0; j < NrnRows; j++) begin : g_row
         // The LIF unit's ports meet plain signals: Icarus 11 mishandles a genvar inside an
@@ -821,7 +860,6 @@ module sparse_conv_core #(
         assign current  = lif_acc_q[p][j];
         assign v_new[j] = v_out;
         assign s_new[j] = spike;
-        assign has_channel[j] = int'(fire_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
         if (RowSteps >= 2) begin : g_read_early
           // The membrane is read in the neuron stage's second cycle and registered: the loop
           // v -> LIF -> v spans two cycles (the core's critical path in one, docs/synthesis.md).
@@ -855,6 +893,8 @@ module sparse_conv_core #(
           // charge (placed and routed at 58.4 MHz, docs/synthesis.md). `keep`: synthesis would
           // merge the copies.
           logic lif_warm_q;
+          logic has_channel;   // the LIF stage's row r + j is one of the bank's channels
+          assign has_channel = int'(fire_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
           (* keep *)
           always_ff @(posedge clk_i or negedge rst_ni) begin : p_lif_warm
             if (!rst_ni) begin
@@ -865,11 +905,11 @@ module sparse_conv_core #(
           end
 `ifdef DUALSPIKE_BUG_CONV_MEMBRANE_CARRY
           // PLANTED BUG: t = 0 starts from the previous pixel's membrane instead of 0.
-          assign v_old = has_channel[j] ? v_q[lif_r_q + RIdxBits'(j)] : '0;
+          assign v_old = has_channel ? v_q[lif_r_q + RIdxBits'(j)] : '0;
           logic unused_lif_warm;
           assign unused_lif_warm = lif_warm_q;
 `else
-          assign v_old = (has_channel[j] && lif_warm_q) ? v_q[lif_r_q + RIdxBits'(j)] : '0;
+          assign v_old = (has_channel && lif_warm_q) ? v_q[lif_r_q + RIdxBits'(j)] : '0;
 `endif
         end
         // Charge, then fire and reset. With LifStages = 2 the charge's results are registered
@@ -917,10 +957,10 @@ module sparse_conv_core #(
       `DUALSPIKE_ALWAYS_COMB begin : p_bank_neuron
         v_d        = v_q;
         spk_bank_d = spk_bank_q;
-        for (int j = 0; j < NrnRows; j++) begin
-          if (bank_fire_go && has_channel[j] && !fire_reuse_q) begin
-            v_d[fire_r_q + RIdxBits'(j)]        = v_new[j];
-            spk_bank_d[fire_r_q + RIdxBits'(j)] = s_new[j];
+        for (int r = 0; r < Rows; r++) begin
+          if (bank_fire_go && write_row_q[r]) begin
+            v_d[r]        = v_new[r % NrnRows];
+            spk_bank_d[r] = s_new[r % NrnRows];
           end
         end
       end
@@ -982,13 +1022,28 @@ module sparse_conv_core #(
 
     for (genvar p = 0; p < Parallel; p++) begin : g_bank_current
       logic [Rows-1:0][CurrentBits-1:0] cur_bank_d, cur_bank_q;
-      logic [NrnRows-1:0]               has_channel;
       logic [1:0][CurrentBits-1:0]      fire_cur;   // the currents in the write stage
       logic                             bank_fire_go;  // fire_go, from the bank's stall copy
+      logic [Rows-1:0]                  write_row_q;   // the rows the write stage writes
       assign bank_fire_go = fire_q & ~bank_stall_q[p];
-      for (genvar j = 0; j < NrnRows; j++) begin : g_row
-        assign has_channel[j] = int'(fire_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
+
+      // A reused pixel's currents may be written (its beats come from silent_beats_q).
+      always_ff @(posedge clk_i or negedge rst_ni) begin : p_write_row
+        if (!rst_ni) begin
+          write_row_q <= '0;
+        end else if (!bank_stall_q[p]) begin
+          write_row_q <= write_rows(next_fire_r, 1'b0, p);
+        end
       end
+`ifndef SYNTHESIS
+      always @(posedge clk_i) begin : p_sva_write_row
+        // WriteRows_A: the mask is the write stage's rows.
+        if (sva_armed && fire_q) begin
+          assert (write_row_q == write_rows(fire_r_q, 1'b0, p))
+            else $error("WriteRows_A: bank %0d mask %b, row %0d", p, write_row_q, fire_r_q);
+        end
+      end
+`endif
       if (LifStages == 2) begin : g_cur_delay
         // The currents wait a cycle for the write stage, as the LIF units' charge does. No
         // reset: read only with a row in the write stage, which the LIF stage loaded.
@@ -1003,9 +1058,9 @@ module sparse_conv_core #(
 
       `DUALSPIKE_ALWAYS_COMB begin : p_current
         cur_bank_d = cur_bank_q;
-        for (int j = 0; j < NrnRows; j++) begin
-          if (bank_fire_go && has_channel[j]) begin
-            cur_bank_d[fire_r_q + RIdxBits'(j)] = fire_cur[j];
+        for (int r = 0; r < Rows; r++) begin
+          if (bank_fire_go && write_row_q[r]) begin
+            cur_bank_d[r] = fire_cur[r % NrnRows];
           end
         end
       end
@@ -1028,6 +1083,9 @@ module sparse_conv_core #(
     // No neuron: the timestep is not needed (no membrane starts from 0 at t = 0).
     logic unused_nrn_t;
     assign unused_nrn_t = ^nrn_t_q;
+    // No neuron: a reused pixel's currents are written like any (its beats are the kept ones).
+    logic unused_next_fire_reuse;
+    assign unused_next_fire_reuse = next_fire_reuse;
   end
 
   // Output register: loaded by the neuron stage at a step's end (or from the skid register),
