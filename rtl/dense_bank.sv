@@ -293,13 +293,24 @@ module dense_bank #(
   logic [MacBits-1:0]            acc_sum;
   logic [MacBits-1:0]            acc_d, acc_q;
 
+  // A lane's product as the sum of the pixel shifted by the weight's bits (the sign bit's term
+  // subtracted), modulo 2^ProdBits, where |px * w| <= (2^A - 1) * 2^(B-1) is exact. Not a `*`:
+  // synthesis maps that to a DSP multiplier (MULT18X18D on ECP5), and the route to the DSP
+  // column and back into the lane sum was the digits network's critical path (58.5 MHz,
+  // docs/synthesis.md); a few-bit pixel and weight take a few LUT adders beside the lane sum.
+  function automatic logic [ProdBits-1:0] product(input logic [PixelBits-1:0]  px,
+                                                  input logic [WeightBits-1:0] w);
+    logic [ProdBits-1:0] sum;
+    sum = '0;
+    for (int b = 0; b < WeightBits - 1; b++) begin
+      sum = sum + (w[b] ? ProdBits'(px) << b : '0);
+    end
+    return sum - (w[WeightBits-1] ? ProdBits'(px) << (WeightBits - 1) : '0);
+  endfunction
+
   for (genvar l = 0; l < Lanes; l++) begin : g_mul
-    logic signed [ProdBits-1:0] px_ext;
-    logic signed [ProdBits-1:0] w_ext;
-    logic signed [ProdBits-1:0] prod;
-    assign px_ext = {{(ProdBits - PixelBits){1'b0}}, mac_px_q[l]};
-    assign w_ext  = {{(ProdBits - WeightBits){mac_w_q[l][WeightBits-1]}}, mac_w_q[l]};
-    assign prod   = px_ext * w_ext;  // |prod| <= (2^A - 1) * 2^(B-1): exact in ProdBits
+    logic [ProdBits-1:0] prod;
+    assign prod = product(mac_px_q[l], mac_w_q[l]);
     if (MacBits > ProdBits) begin : g_ext
       assign prod_ext[l] = mac_lane_q[l] ? {{(MacBits - ProdBits){prod[ProdBits-1]}}, prod} : '0;
     end else begin : g_same
