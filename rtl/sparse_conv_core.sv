@@ -717,6 +717,32 @@ module sparse_conv_core #(
     return rows;
   endfunction
 
+  // write_row_q[p*R +: R]: bank p's mask (a flat vector: Icarus 11 mishandles per-element
+  // writes of a packed array with a dimension of 1). Without a neuron a reused pixel's
+  // currents are written like any (its beats are the kept ones).
+  logic [Parallel*Rows-1:0] write_row_q;
+  for (genvar p = 0; p < Parallel; p++) begin : g_write_row
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_write_row
+      if (!rst_ni) begin
+        write_row_q[p * Rows +: Rows] <= '0;
+      end else if (!bank_stall_q[p]) begin
+        write_row_q[p * Rows +: Rows] <= write_rows(next_fire_r,
+                                                    HasNeuron != 0 && next_fire_reuse, p);
+      end
+    end
+`ifndef SYNTHESIS
+    always @(posedge clk_i) begin : p_sva_write_row
+      // WriteRows_A: the mask is the write stage's rows.
+      if (sva_armed && fire_q) begin
+        assert (write_row_q[p * Rows +: Rows]
+                == write_rows(fire_r_q, HasNeuron != 0 && fire_reuse_q, p))
+          else $error("WriteRows_A: bank %0d mask %b, row %0d", p,
+                      write_row_q[p * Rows +: Rows], fire_r_q);
+      end
+    end
+`endif
+  end
+
   // ---------------------------------------------------------------------------------------------
   // P banks (sparse_row_bank): each walks the rows of its channels on its own
   // ---------------------------------------------------------------------------------------------
@@ -830,25 +856,9 @@ module sparse_conv_core #(
       logic [NrnRows-1:0][MembraneBits-1:0] v_new;
       logic [NrnRows-1:0]                s_new;
       logic                              bank_fire_go;  // fire_go, from the bank's stall copy
-      logic [Rows-1:0]                   write_row_q;   // the rows the write stage writes
+      logic [Rows-1:0]                   write_row;     // the rows the write stage writes
       assign bank_fire_go = fire_q & ~bank_stall_q[p];
-
-      always_ff @(posedge clk_i or negedge rst_ni) begin : p_write_row
-        if (!rst_ni) begin
-          write_row_q <= '0;
-        end else if (!bank_stall_q[p]) begin
-          write_row_q <= write_rows(next_fire_r, next_fire_reuse, p);
-        end
-      end
-`ifndef SYNTHESIS
-      always @(posedge clk_i) begin : p_sva_write_row
-        // WriteRows_A: the mask is the write stage's rows.
-        if (sva_armed && fire_q) begin
-          assert (write_row_q == write_rows(fire_r_q, fire_reuse_q, p))
-            else $error("WriteRows_A: bank %0d mask %b, row %0d", p, write_row_q, fire_r_q);
-        end
-      end
-`endif
+      assign write_row    = write_row_q[p * Rows +: Rows];
 
       for (genvar j = 0; j < NrnRows; j++) begin : g_row
         // The LIF unit's ports meet plain signals: Icarus 11 mishandles a genvar inside an
@@ -958,7 +968,7 @@ module sparse_conv_core #(
         v_d        = v_q;
         spk_bank_d = spk_bank_q;
         for (int r = 0; r < Rows; r++) begin
-          if (bank_fire_go && write_row_q[r]) begin
+          if (bank_fire_go && write_row[r]) begin
             v_d[r]        = v_new[r % NrnRows];
             spk_bank_d[r] = s_new[r % NrnRows];
           end
@@ -1024,26 +1034,9 @@ module sparse_conv_core #(
       logic [Rows-1:0][CurrentBits-1:0] cur_bank_d, cur_bank_q;
       logic [1:0][CurrentBits-1:0]      fire_cur;   // the currents in the write stage
       logic                             bank_fire_go;  // fire_go, from the bank's stall copy
-      logic [Rows-1:0]                  write_row_q;   // the rows the write stage writes
+      logic [Rows-1:0]                  write_row;     // the rows the write stage writes
       assign bank_fire_go = fire_q & ~bank_stall_q[p];
-
-      // A reused pixel's currents may be written (its beats come from silent_beats_q).
-      always_ff @(posedge clk_i or negedge rst_ni) begin : p_write_row
-        if (!rst_ni) begin
-          write_row_q <= '0;
-        end else if (!bank_stall_q[p]) begin
-          write_row_q <= write_rows(next_fire_r, 1'b0, p);
-        end
-      end
-`ifndef SYNTHESIS
-      always @(posedge clk_i) begin : p_sva_write_row
-        // WriteRows_A: the mask is the write stage's rows.
-        if (sva_armed && fire_q) begin
-          assert (write_row_q == write_rows(fire_r_q, 1'b0, p))
-            else $error("WriteRows_A: bank %0d mask %b, row %0d", p, write_row_q, fire_r_q);
-        end
-      end
-`endif
+      assign write_row    = write_row_q[p * Rows +: Rows];
       if (LifStages == 2) begin : g_cur_delay
         // The currents wait a cycle for the write stage, as the LIF units' charge does. No
         // reset: read only with a row in the write stage, which the LIF stage loaded.
@@ -1059,7 +1052,7 @@ module sparse_conv_core #(
       `DUALSPIKE_ALWAYS_COMB begin : p_current
         cur_bank_d = cur_bank_q;
         for (int r = 0; r < Rows; r++) begin
-          if (bank_fire_go && write_row_q[r]) begin
+          if (bank_fire_go && write_row[r]) begin
             cur_bank_d[r] = fire_cur[r % NrnRows];
           end
         end
@@ -1083,9 +1076,6 @@ module sparse_conv_core #(
     // No neuron: the timestep is not needed (no membrane starts from 0 at t = 0).
     logic unused_nrn_t;
     assign unused_nrn_t = ^nrn_t_q;
-    // No neuron: a reused pixel's currents are written like any (its beats are the kept ones).
-    logic unused_next_fire_reuse;
-    assign unused_next_fire_reuse = next_fire_reuse;
   end
 
   // Output register: loaded by the neuron stage at a step's end (or from the skid register),
