@@ -432,7 +432,10 @@ module sparse_conv_core #(
   logic [TIdxBits-1:0]     dr_t_q;           // the timestep the drain writes
   // ... and its window memory word (slot * T + t): a register (from the slot and the timestep
   // it fanned out through an add to every bank's window memories).
-  logic [$clog2(WindowSlots * Timesteps)-1:0] dr_addr_q;
+  localparam int DrAddrBits = $clog2(WindowSlots * Timesteps);
+  logic [DrAddrBits-1:0]   dr_addr_q;
+  logic [DrAddrBits-1:0]   dr_addr_next;
+  logic                    drain_busy_next;
   logic                    drain_go;
   logic [FanIn-1:0]        drain_word;
   logic [WindowSlots-1:0]  pix_last_q;     // ... the frame's last pixel
@@ -571,6 +574,31 @@ module sparse_conv_core #(
     assign word_zero_we[i] = drain_go && int'(dr_addr_q) == i;
   end
 
+  // The drain's state after this cycle: a capture starts it at word cs*T of the slot, each
+  // word it writes steps it, the last word ends it.
+  assign dr_addr_next    = cap ? DrAddrBits'(int'(cs_q) * Timesteps)
+                         : drain_go ? dr_addr_q + 1'b1 : dr_addr_q;
+  assign drain_busy_next = cap | (drain_busy_q & ~(drain_go && int'(dr_t_q) == Timesteps - 1));
+
+  // A copy of the drain's write enable and address per bank (`keep`), loaded from the same next
+  // state: one register drove every bank's window memories (hundreds of LUT-RAM write ports
+  // across the die, a 16.6 ns route on the digits network, docs/synthesis.md). Flat vectors:
+  // Icarus 11 mishandles per-element writes of a packed array with a dimension of 1.
+  logic [Parallel-1:0]            bank_drain_q;
+  logic [Parallel*DrAddrBits-1:0] bank_dr_addr_q;
+  for (genvar p = 0; p < Parallel; p++) begin : g_drain_copy
+    (* keep *)
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_drain_copy
+      if (!rst_ni) begin
+        bank_drain_q[p]                            <= 1'b0;
+        bank_dr_addr_q[p * DrAddrBits +: DrAddrBits] <= '0;
+      end else begin
+        bank_drain_q[p]                            <= drain_busy_next;
+        bank_dr_addr_q[p * DrAddrBits +: DrAddrBits] <= dr_addr_next;
+      end
+    end
+  end
+
   // The release the banks see, a cycle late (docs/synthesis.md, "Two loops in the conv core's
   // slot control").
   always_ff @(posedge clk_i or negedge rst_ni) begin : p_late
@@ -614,21 +642,17 @@ module sparse_conv_core #(
       // The drain writes the next window word to the banks, and its flag.
       word_zero_q <= (word_zero_q & ~word_zero_we)
                    | ({(WindowSlots * Timesteps){stage_word_zero}} & word_zero_we);
+      dr_addr_q    <= dr_addr_next;
+      drain_busy_q <= drain_busy_next;
       if (drain_go) begin
         dr_t_q    <= (int'(dr_t_q) == Timesteps - 1) ? '0 : TIdxBits'(int'(dr_t_q) + 1);
-        dr_addr_q <= dr_addr_q + 1'b1;
-        if (int'(dr_t_q) == Timesteps - 1) begin
-          drain_busy_q <= 1'b0;
-        end
       end
       // Free after the next edge: not busy then, or busy with its last word then.
       drain_free_q <= cap ? (Timesteps == 1)
                           : (~drain_busy_q || int'(dr_t_q) + 1 >= Timesteps - 1);
       // Capture the next pixel's window for the free slot cs_q; the drain starts next cycle.
       if (cap) begin
-        drain_busy_q     <= 1'b1;
         dr_t_q           <= '0;
-        dr_addr_q        <= ($clog2(WindowSlots * Timesteps))'(int'(cs_q) * Timesteps);
         loaded_q[cs_q]   <= 1'b1;
         pix_last_q[cs_q] <= int'(yc_q) == Height - 1 && int'(xc_q) == Width - 1;
         cs_q             <= WsBits'(int'(cs_q) + 1);
@@ -789,8 +813,8 @@ module sparse_conv_core #(
       .weight_word_i (cfg_weight_word),
       .bias_word_i   (cfg_v_word),
       .bias_row_i    (cfg_bias_row),
-      .win_we_i      (drain_go),
-      .win_waddr_i   (dr_addr_q),
+      .win_we_i      (bank_drain_q[p]),
+      .win_waddr_i   (bank_dr_addr_q[p * DrAddrBits +: DrAddrBits]),
       .win_wdata_i   (drain_word),
       .loaded_i      (loaded_q),
       .word_zero_i   (word_zero_q),
@@ -1286,6 +1310,12 @@ module sparse_conv_core #(
       assert (drain_free_q == (!drain_busy_q || int'(dr_t_q) == Timesteps - 1))
         else $error("DrainFree_A: drain_free_q = %0d, busy %0d at word %0d", drain_free_q,
                     drain_busy_q, dr_t_q);
+    end
+    if (sva_armed) begin
+      // DrainCopies_A: every bank's copy is the drain's write of this cycle.
+      assert (bank_drain_q == {Parallel{drain_go}} && bank_dr_addr_q == {Parallel{dr_addr_q}})
+        else $error("DrainCopies_A: bank copies %b / %h, drain %0d at %0d", bank_drain_q,
+                    bank_dr_addr_q, drain_go, dr_addr_q);
     end
     if (sva_armed) begin
       // StallCopies_A: every bank's copy is the stall of this cycle.
