@@ -1197,29 +1197,20 @@ module sparse_conv_core #(
   assign sc_next = (int'(xc_q) != Width - 1) ? sc_q
                  : (int'(sc_q) == LbRows - 1) ? '0 : SlotBits'(int'(sc_q) + 1);
 
-  // The accept rule on the next state for each outcome of this cycle's input handshake and
-  // capture, the two picking one last: in_valid_i leaves the FIFO in front of the core, which may
-  // be placed far from it, and with the handshake first (through the accepted row into e_d) the
-  // rule's path went out to it and back (the digits network's critical path at 56.7 MHz); with
-  // the capture first, its decision went through the next capture pointer into the rule's
-  // compares (14 levels, the events network's critical path, docs/synthesis.md). The four
-  // candidates start from this core's registers.
-  logic [EBits-1:0] e_if_fire, e_if_idle;      // without a capture
-  logic [EBits-1:0] e_if_fire_cap, e_if_idle_cap;
-  logic             cap_row_last;               // a capture now would end its row
+  // The accept rule on the next state for either outcome of this cycle's input handshake, and
+  // the handshake picking one last: in_valid_i leaves the FIFO in front of the core, which may be
+  // placed far from it, and with the handshake first (through the accepted row into e_d) the
+  // rule's path went out to it and back (the digits network's critical path at 56.7 MHz,
+  // docs/synthesis.md). Both candidates start from this core's registers.
+  logic [EBits-1:0] e_if_fire, e_if_idle;
   logic [XBits-1:0] xi_if_fire;
-  logic             ready_if_fire, ready_if_idle, ready_if_fire_cap, ready_if_idle_cap;
-  assign cap_row_last      = int'(xc_q) == Width - 1;
-  assign e_if_fire         = EBits'(int'(e_q) + int'(in_row_end));
-  assign e_if_idle         = e_q;
-  assign e_if_fire_cap     = EBits'(int'(e_q) + int'(in_row_end) - int'(cap_row_last));
-  assign e_if_idle_cap     = EBits'(int'(e_q) - int'(cap_row_last));
-  assign xi_if_fire        = (int'(ti_q) != Timesteps - 1) ? xi_q
-                           : (int'(xi_q) == Width - 1) ? '0 : XBits'(int'(xi_q) + 1);
-  assign ready_if_fire     = accepts(e_if_fire, yc_q, xc_q, xi_if_fire);
-  assign ready_if_idle     = accepts(e_if_idle, yc_q, xc_q, xi_q);
-  assign ready_if_fire_cap = accepts(e_if_fire_cap, yc_next, xc_next, xi_if_fire);
-  assign ready_if_idle_cap = accepts(e_if_idle_cap, yc_next, xc_next, xi_q);
+  logic             ready_if_fire, ready_if_idle;
+  assign e_if_fire     = EBits'(int'(e_q) + int'(in_row_end) - int'(cap_row_done));
+  assign e_if_idle     = EBits'(int'(e_q) - int'(cap_row_done));
+  assign xi_if_fire    = (int'(ti_q) != Timesteps - 1) ? xi_q
+                       : (int'(xi_q) == Width - 1) ? '0 : XBits'(int'(xi_q) + 1);
+  assign ready_if_fire = accepts(e_if_fire, yc_d, xc_d, xi_if_fire);
+  assign ready_if_idle = accepts(e_if_idle, yc_d, xc_d, xi_q);
 
   `DUALSPIKE_ALWAYS_COMB begin : p_capture
     xc_d = xc_q;
@@ -1251,8 +1242,7 @@ module sparse_conv_core #(
     end else begin
       ti_q        <= ti_d;
       xi_q        <= xi_d;
-      in_ready_q  <= cap ? (in_fire ? ready_if_fire_cap : ready_if_idle_cap)
-                         : (in_fire ? ready_if_fire : ready_if_idle);
+      in_ready_q  <= in_fire ? ready_if_fire : ready_if_idle;
       yi_q        <= yi_d;
       si_q        <= si_d;
       e_q         <= e_d;
