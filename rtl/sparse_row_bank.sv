@@ -203,7 +203,7 @@ module sparse_row_bank #(
   localparam int ScanRows = 2;
   logic [SlotBits-1:0]   sc_slot_q;
   logic [TIdxBits-1:0]   sc_t_q;
-  logic [RIdxBits-1:0]   sc_r_q, sc_r_next;
+  logic [RIdxBits-1:0]   sc_r_q;
   logic [Slots-1:0]      scanned_q;    // SC0 issued the last rows of slot s
   logic                  sc_go;        // SC0 scans rows (sc_t_q, sc_r_q [+ 1]) this cycle
   logic                  sc_last;      // ... the pixel's last rows
@@ -221,7 +221,6 @@ module sparse_row_bank #(
   // r * NG, the bitmap word of row A's group 0, carried with the rows (no multiplier on the
   // bitmap read addresses).
   logic [BmIdxBits-1:0]  sc_bm_base_q, sc1_bm_base_q, sc1w_bm_base_q, sc2_bm_base_q;
-  logic [BmIdxBits-1:0]  sc_bm_base_next;
 
   logic                                         sc2_v_q, sc2_last_q;
   logic [SlotBits-1:0]                          sc2_slot_q;
@@ -260,11 +259,6 @@ module sparse_row_bank #(
   assign sc_step_end = int'(sc_r_q) + ScanRows >= Rows
                        || word_zero_i[int'(sc_slot_q) * Timesteps + int'(sc_t_q)];
   assign sc_last     = int'(sc_t_q) == Timesteps - 1 && sc_step_end;
-  // The rows scanned next (the bitmap copies' addresses are registered from them).
-  assign sc_r_next       = !sc_go ? sc_r_q
-                         : sc_step_end ? '0 : RIdxBits'(int'(sc_r_q) + ScanRows);
-  assign sc_bm_base_next = !sc_go ? sc_bm_base_q
-                         : sc_step_end ? '0 : BmIdxBits'(int'(sc_bm_base_q) + ScanRows * Groups);
 
   // Bitmap copies, one per read port (a copy is a read port of LUT RAM or block RAM): ports
   // a*NG + g serve the scan (group g of scan row a), ports 2*NG + l the lanes (the group of
@@ -329,45 +323,6 @@ module sparse_row_bank #(
     );
   end
 
-  // The scan's read enable and address of each bitmap and count copy c = a*NG + g (row
-  // sc_r_q + a, word sc_bm_base_q + c), a register per copy (`keep`: synthesis merges equal
-  // registers) loaded with the scan's next rows: from the one base register through an adder
-  // per copy, the address reached every copy spread over the bank (the digits network's
-  // seed-1 critical path at d1647ef, docs/synthesis.md). Flat vectors: Icarus 11 mishandles
-  // per-element writes of a packed array with a dimension of 1.
-  logic [ScanPorts-1:0]           scan_re_q;
-  logic [ScanPorts*BmIdxBits-1:0] scan_addr_q;
-`ifndef SYNTHESIS
-  `DUALSPIKE_SVA_ARMED
-`endif
-  for (genvar c = 0; c < ScanPorts; c++) begin : g_scan_address
-    (* keep *)
-    always_ff @(posedge clk_i or negedge rst_ni) begin : p_scan_address
-      // Reset: no read in the first cycle, whose words nothing takes (no go before a slot is
-      // loaded, sc_loaded_q resets to 0); the first edge loads the scan's rows.
-      if (!rst_ni) begin
-        scan_re_q[c]                            <= 1'b0;
-        scan_addr_q[c * BmIdxBits +: BmIdxBits] <= '0;
-      end else begin
-        scan_re_q[c]                            <= int'(sc_r_next) + c / Groups < Rows;
-        scan_addr_q[c * BmIdxBits +: BmIdxBits] <= BmIdxBits'(int'(sc_bm_base_next) + c);
-      end
-    end
-`ifndef SYNTHESIS
-    always @(posedge clk_i) begin : p_sva_scan_address
-      // ScanAddress_A: each copy's register is what the scan's rows give.
-      if (sva_armed_q) begin
-        assert (scan_re_q[c] == (int'(sc_r_q) + c / Groups < Rows)
-                && scan_addr_q[c * BmIdxBits +: BmIdxBits]
-                   == BmIdxBits'(int'(sc_bm_base_q) + c))
-          else $error("ScanAddress_A: copy %0d enable %0d address %0d, rows from %0d base %0d",
-                      c, scan_re_q[c], scan_addr_q[c * BmIdxBits +: BmIdxBits], sc_r_q,
-                      sc_bm_base_q);
-      end
-    end
-`endif
-  end
-
   logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc_wrow;
   logic [ScanRows-1:0][Groups-1:0][CountBits-1:0]  sc_wcount;
   for (genvar a = 0; a < ScanRows; a++) begin : g_scan_row
@@ -377,8 +332,8 @@ module sparse_row_bank #(
       // go (its words are registered every cycle, used under sc1w_v_q). With the go as the
       // block RAMs' enable, the scan's control reached every bitmap copy spread over the die:
       // the digits network's critical path (docs/synthesis.md).
-      assign bm_re[a * Groups + g]    = scan_re_q[a * Groups + g];
-      assign bm_raddr[a * Groups + g] = scan_addr_q[(a * Groups + g) * BmIdxBits +: BmIdxBits];
+      assign bm_re[a * Groups + g]    = int'(sc_r_q) + a < Rows;
+      assign bm_raddr[a * Groups + g] = BmIdxBits'(int'(sc_bm_base_q) + a * Groups + g);
       assign sc_wrow[a][g]            = bm_rdata[a * Groups + g];
       assign sc_wcount[a][g]          = wc_rdata[a * Groups + g];
     end
@@ -1252,9 +1207,9 @@ module sparse_row_bank #(
       outst_q      <= '0;
       done_q       <= '0;
     end else begin
-      sc_r_q       <= sc_r_next;
-      sc_bm_base_q <= sc_bm_base_next;
       if (sc_go) begin
+        sc_r_q       <= sc_step_end ? '0 : RIdxBits'(int'(sc_r_q) + ScanRows);
+        sc_bm_base_q <= sc_step_end ? '0 : BmIdxBits'(int'(sc_bm_base_q) + ScanRows * Groups);
         if (sc_step_end) begin
           sc_t_q <= (int'(sc_t_q) == Timesteps - 1) ? '0 : TIdxBits'(int'(sc_t_q) + 1);
         end
