@@ -165,12 +165,6 @@ module sparse_conv_core #(
   // Row index of a bank (never zero wide).
   localparam int RIdxBits    = (Rows > 1) ? $clog2(Rows) : 1;
 
-  // Rows of bank p that hold a channel (row r = channel r*P + p): Rows, or one fewer on the
-  // last banks when P does not divide the channels.
-  function automatic int bank_rows(input int p);
-    return (OutChannels - p + Parallel - 1) / Parallel;
-  endfunction
-
   // ---------------------------------------------------------------------------------------------
   // Configuration memories: per bank p, an sdp_ram each for the bitmaps (word a = row r group g
   // at a = r*NG + g), the packed weights (one copy per lane: a lane is a read port) and the
@@ -586,9 +580,24 @@ module sparse_conv_core #(
                          : drain_go ? dr_addr_q + 1'b1 : dr_addr_q;
   assign drain_busy_next = cap | (drain_busy_q & ~(drain_go && int'(dr_t_q) == Timesteps - 1));
 
-  // Each bank's copy of the drain's write enable and address: p_bank_copy below.
+  // A copy of the drain's write enable and address per bank (`keep`), loaded from the same next
+  // state: one register drove every bank's window memories (hundreds of LUT-RAM write ports
+  // across the die, a 16.6 ns route on the digits network, docs/synthesis.md). Flat vectors:
+  // Icarus 11 mishandles per-element writes of a packed array with a dimension of 1.
   logic [Parallel-1:0]            bank_drain_q;
   logic [Parallel*DrAddrBits-1:0] bank_dr_addr_q;
+  for (genvar p = 0; p < Parallel; p++) begin : g_drain_copy
+    (* keep *)
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_drain_copy
+      if (!rst_ni) begin
+        bank_drain_q[p]                            <= 1'b0;
+        bank_dr_addr_q[p * DrAddrBits +: DrAddrBits] <= '0;
+      end else begin
+        bank_drain_q[p]                            <= drain_busy_next;
+        bank_dr_addr_q[p * DrAddrBits +: DrAddrBits] <= dr_addr_next;
+      end
+    end
+  end
 
   // The release the banks see, a cycle late (docs/synthesis.md, "Two loops in the conv core's
   // slot control").
@@ -726,7 +735,8 @@ module sparse_conv_core #(
                                                  input logic skip_all, input int p);
     logic [Rows-1:0] rows;
     for (int r = 0; r < Rows; r++) begin
-      rows[r] = !skip_all && r >= int'(r0) && r < int'(r0) + NrnRows && r < bank_rows(p);
+      rows[r] = !skip_all && r >= int'(r0) && r < int'(r0) + NrnRows
+                && r < (OutChannels - p + Parallel - 1) / Parallel;
     end
     return rows;
   endfunction
@@ -781,7 +791,7 @@ module sparse_conv_core #(
       .FanIn        (FanIn),
       .Timesteps    (Timesteps),
       .Rows         (Rows),
-      .RowsPresent  (bank_rows(p)),
+      .RowsPresent  ((OutChannels - p + Parallel - 1) / Parallel),
       .Lanes        (Lanes),
       .GroupWidth   (GroupWidth),
       .WeightBits   (WeightBits),
@@ -823,7 +833,7 @@ module sparse_conv_core #(
     for (genvar j = 0; j < 2; j++) begin : g_row_current
       logic                    has_channel;
       logic [MembraneBits-1:0] bias_word;
-      assign has_channel = int'(nrn_r_q) + j < bank_rows(p);
+      assign has_channel = int'(nrn_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
       assign bias_word   = has_channel ? bias_rd[j] : '0;
       assign row_current[p][j] = {{(CurrentBits - MembraneBits){bias_word[MembraneBits-1]}},
                                   bias_word} + cur[j];
@@ -891,7 +901,7 @@ module sparse_conv_core #(
           // is in v_q before the read of step t + 1.
           logic                    nrn_has_channel;
           logic [MembraneBits-1:0] v_read, v_read_q;
-          assign nrn_has_channel = int'(nrn_r_q) + j < bank_rows(p);
+          assign nrn_has_channel = int'(nrn_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
 `ifdef DUALSPIKE_BUG_CONV_MEMBRANE_CARRY
           // PLANTED BUG: t = 0 starts from the previous pixel's membrane instead of 0.
           assign v_read = nrn_has_channel ? v_q[nrn_r_q + RIdxBits'(j)] : '0;
@@ -918,7 +928,7 @@ module sparse_conv_core #(
           // merge the copies.
           logic lif_warm_q;
           logic has_channel;   // the LIF stage's row r + j is one of the bank's channels
-          assign has_channel = int'(fire_r_q) + j < bank_rows(p);
+          assign has_channel = int'(fire_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
           (* keep *)
           always_ff @(posedge clk_i or negedge rst_ni) begin : p_lif_warm
             if (!rst_ni) begin
@@ -1149,6 +1159,8 @@ module sparse_conv_core #(
   // The stall a cycle ahead, for the banks' copies: the write stage's next row is its own while
   // it stalls, else the row entering it (from the LIF stage, or with one LIF cycle from the
   // neuron stage's second); it stalls if it ends a step and the skid register is full then.
+  // One stall net enabled every membrane write (9.5 ns of route on the digits network,
+  // docs/synthesis.md).
   logic next_fire, next_fire_step_end;
   if (LifStages == 2) begin : g_next_fire_lif
     assign next_fire          = lif_q;
@@ -1159,25 +1171,14 @@ module sparse_conv_core #(
   end
   assign skid_valid_next = out_held & (skid_valid_q | out_load);
   assign stall_next      = (stall | next_fire & next_fire_step_end) & skid_valid_next;
-
-  // A copy per bank (`keep`: synthesis would merge equal registers) of the stall and of the
-  // drain's window write enable and address, each loaded from the same next state as the
-  // original: one stall net enabled every membrane write (9.5 ns of route on the digits
-  // network), one drain register drove every bank's
-  // window memories (hundreds of LUT-RAM write ports across the die, a 16.6 ns route on the
-  // digits network, docs/synthesis.md). Flat vectors: Icarus 11 mishandles per-element writes
-  // of a packed array with a dimension of 1.
-  for (genvar p = 0; p < Parallel; p++) begin : g_bank_copy
+  // `keep`: synthesis would merge the equal registers.
+  for (genvar p = 0; p < Parallel; p++) begin : g_stall_copy
     (* keep *)
-    always_ff @(posedge clk_i or negedge rst_ni) begin : p_bank_copy
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_stall_copy
       if (!rst_ni) begin
-        bank_stall_q[p]                              <= 1'b0;
-        bank_drain_q[p]                              <= 1'b0;
-        bank_dr_addr_q[p * DrAddrBits +: DrAddrBits] <= '0;
+        bank_stall_q[p] <= 1'b0;
       end else begin
-        bank_stall_q[p]                              <= stall_next;
-        bank_drain_q[p]                              <= drain_busy_next;
-        bank_dr_addr_q[p * DrAddrBits +: DrAddrBits] <= dr_addr_next;
+        bank_stall_q[p] <= stall_next;
       end
     end
   end
@@ -1196,29 +1197,20 @@ module sparse_conv_core #(
   assign sc_next = (int'(xc_q) != Width - 1) ? sc_q
                  : (int'(sc_q) == LbRows - 1) ? '0 : SlotBits'(int'(sc_q) + 1);
 
-  // The accept rule on the next state for each outcome of this cycle's input handshake and
-  // capture, the two picking one last: in_valid_i leaves the FIFO in front of the core, which may
-  // be placed far from it, and with the handshake first (through the accepted row into e_d) the
-  // rule's path went out to it and back (the digits network's critical path at 56.7 MHz); with
-  // the capture first, its decision went through the next capture pointer into the rule's
-  // compares (14 levels, the events network's critical path, docs/synthesis.md). The four
-  // candidates start from this core's registers.
-  logic [EBits-1:0] e_if_fire, e_if_idle;      // without a capture
-  logic [EBits-1:0] e_if_fire_cap, e_if_idle_cap;
-  logic             cap_row_last;               // a capture now would end its row
+  // The accept rule on the next state for either outcome of this cycle's input handshake, and
+  // the handshake picking one last: in_valid_i leaves the FIFO in front of the core, which may be
+  // placed far from it, and with the handshake first (through the accepted row into e_d) the
+  // rule's path went out to it and back (the digits network's critical path at 56.7 MHz,
+  // docs/synthesis.md). Both candidates start from this core's registers.
+  logic [EBits-1:0] e_if_fire, e_if_idle;
   logic [XBits-1:0] xi_if_fire;
-  logic             ready_if_fire, ready_if_idle, ready_if_fire_cap, ready_if_idle_cap;
-  assign cap_row_last      = int'(xc_q) == Width - 1;
-  assign e_if_fire         = EBits'(int'(e_q) + int'(in_row_end));
-  assign e_if_idle         = e_q;
-  assign e_if_fire_cap     = EBits'(int'(e_q) + int'(in_row_end) - int'(cap_row_last));
-  assign e_if_idle_cap     = EBits'(int'(e_q) - int'(cap_row_last));
-  assign xi_if_fire        = (int'(ti_q) != Timesteps - 1) ? xi_q
-                           : (int'(xi_q) == Width - 1) ? '0 : XBits'(int'(xi_q) + 1);
-  assign ready_if_fire     = accepts(e_if_fire, yc_q, xc_q, xi_if_fire);
-  assign ready_if_idle     = accepts(e_if_idle, yc_q, xc_q, xi_q);
-  assign ready_if_fire_cap = accepts(e_if_fire_cap, yc_next, xc_next, xi_if_fire);
-  assign ready_if_idle_cap = accepts(e_if_idle_cap, yc_next, xc_next, xi_q);
+  logic             ready_if_fire, ready_if_idle;
+  assign e_if_fire     = EBits'(int'(e_q) + int'(in_row_end) - int'(cap_row_done));
+  assign e_if_idle     = EBits'(int'(e_q) - int'(cap_row_done));
+  assign xi_if_fire    = (int'(ti_q) != Timesteps - 1) ? xi_q
+                       : (int'(xi_q) == Width - 1) ? '0 : XBits'(int'(xi_q) + 1);
+  assign ready_if_fire = accepts(e_if_fire, yc_d, xc_d, xi_if_fire);
+  assign ready_if_idle = accepts(e_if_idle, yc_d, xc_d, xi_q);
 
   `DUALSPIKE_ALWAYS_COMB begin : p_capture
     xc_d = xc_q;
@@ -1250,8 +1242,7 @@ module sparse_conv_core #(
     end else begin
       ti_q        <= ti_d;
       xi_q        <= xi_d;
-      in_ready_q  <= cap ? (in_fire ? ready_if_fire_cap : ready_if_idle_cap)
-                         : (in_fire ? ready_if_fire : ready_if_idle);
+      in_ready_q  <= in_fire ? ready_if_fire : ready_if_idle;
       yi_q        <= yi_d;
       si_q        <= si_d;
       e_q         <= e_d;
