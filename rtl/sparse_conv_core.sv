@@ -165,6 +165,12 @@ module sparse_conv_core #(
   // Row index of a bank (never zero wide).
   localparam int RIdxBits    = (Rows > 1) ? $clog2(Rows) : 1;
 
+  // Rows of bank p that hold a channel (row r = channel r*P + p): Rows, or one fewer on the
+  // last banks when P does not divide the channels.
+  function automatic int bank_rows(input int p);
+    return (OutChannels - p + Parallel - 1) / Parallel;
+  endfunction
+
   // ---------------------------------------------------------------------------------------------
   // Configuration memories: per bank p, an sdp_ram each for the bitmaps (word a = row r group g
   // at a = r*NG + g), the packed weights (one copy per lane: a lane is a read port) and the
@@ -209,6 +215,7 @@ module sparse_conv_core #(
   logic [XBits-1:0]    xc_next;           // the capture pointer after a capture
   logic [YBits-1:0]    yc_next;
   logic [SlotBits-1:0] sc_next;
+  logic                cap_row_last;      // a capture now would end its row
   logic                in_fire;
   logic                in_row_end;        // the beat at the write position ends an input row
   logic                in_row_done;       // ... and is accepted
@@ -285,36 +292,42 @@ module sparse_conv_core #(
   assign lb_waddr = {LbSlotBits'(si_q), LbColBits'(xi_q)};
 
   // Tap (ky, kx) of the window of capture pointer (x, y), row slot s: input pixel
-  // (y + ky - P, x + kx - P), row slot (s + ky - P) mod (K + 1). Whether it is inside the frame:
+  // (y + ky - P, x + kx - P), row slot (s + ky - P) mod (K + 1). Whether its row and its column
+  // are inside the frame:
+  function automatic logic tap_row_in(input logic [YBits-1:0] y, input int ky);
+    return int'(y) + ky >= Pad && int'(y) + ky - Pad < Height;
+  endfunction
+  function automatic logic tap_col_in(input logic [XBits-1:0] x, input int kx);
+`ifdef DUALSPIKE_BUG_CONV_RIGHT_BORDER
+    return int'(x) + kx >= Pad;  // PLANTED BUG: the right padding column is inside
+`else
+    return int'(x) + kx >= Pad && int'(x) + kx - Pad < Width;
+`endif
+  endfunction
   function automatic logic tap_inside(input logic [XBits-1:0] x, input logic [YBits-1:0] y,
                                       input int ky, input int kx);
-    logic row_in, col_in;
-    row_in = int'(y) + ky >= Pad && int'(y) + ky - Pad < Height;
-`ifdef DUALSPIKE_BUG_CONV_RIGHT_BORDER
-    col_in = int'(x) + kx >= Pad;  // PLANTED BUG: the right padding column is inside
-`else
-    col_in = int'(x) + kx >= Pad && int'(x) + kx - Pad < Width;
-`endif
-    return row_in && col_in;
+    return tap_row_in(y, ky) && tap_col_in(x, kx);
   endfunction
 
-  // ... and its line-buffer address.
+  // ... and its line-buffer address {slot, column}.
+  function automatic logic [LbColBits-1:0] tap_column(input logic [XBits-1:0] x, input int kx);
+`ifdef DUALSPIKE_BUG_CONV_RIGHT_BORDER
+    // PLANTED BUG: the right padding column reads the border pixel (column W-1).
+    return (int'(x) + kx - Pad > Width - 1) ? LbColBits'(Width - 1)
+         : LbColBits'(int'(x) + kx - Pad);
+`else
+    return LbColBits'(int'(x) + kx - Pad);
+`endif
+  endfunction
+  function automatic logic [LbSlotBits-1:0] tap_slot(input logic [SlotBits-1:0] s, input int ky);
+    return (int'(s) + ky < Pad) ? LbSlotBits'(int'(s) + ky - Pad + LbRows)
+         : (int'(s) + ky - Pad >= LbRows) ? LbSlotBits'(int'(s) + ky - Pad - LbRows)
+         : LbSlotBits'(int'(s) + ky - Pad);
+  endfunction
   function automatic logic [LbAddrBits-1:0] tap_address(input logic [XBits-1:0] x,
                                                         input logic [SlotBits-1:0] s,
                                                         input int ky, input int kx);
-    logic [LbColBits-1:0]  col;
-    logic [LbSlotBits-1:0] slot;
-`ifdef DUALSPIKE_BUG_CONV_RIGHT_BORDER
-    // PLANTED BUG: the right padding column reads the border pixel (column W-1).
-    col = (int'(x) + kx - Pad > Width - 1) ? LbColBits'(Width - 1)
-        : LbColBits'(int'(x) + kx - Pad);
-`else
-    col = LbColBits'(int'(x) + kx - Pad);
-`endif
-    slot = (int'(s) + ky < Pad) ? LbSlotBits'(int'(s) + ky - Pad + LbRows)
-         : (int'(s) + ky - Pad >= LbRows) ? LbSlotBits'(int'(s) + ky - Pad - LbRows)
-         : LbSlotBits'(int'(s) + ky - Pad);
-    return {slot, col};
+    return {tap_slot(s, ky), tap_column(x, kx)};
   endfunction
 
   // Taps read from the line buffer: [t][ky*K + kx] (0 in the padding). The taps' addresses and
@@ -362,14 +375,47 @@ module sparse_conv_core #(
   // ---------------------------------------------------------------------------------------------
   logic [WinBits-1:0] window;  // bit t*F + (ci*K + ky)*K + kx
 
+  // The taps of the pointer after a capture, read from tables indexed by the pointer's
+  // registers: entry x of column kx's tables is that column's inside flag and address field at
+  // the column after x; entry {y, row end} of row ky's, its row's flag at the row after a
+  // capture at y (the next row at a row's end, else y); entry {s, row end} of its slot tables
+  // likewise. Every entry is a constant, so a table read is a few LUTs; the functions on the
+  // next pointer were an increment, a wrap and compares in carry chains (9-10 levels: the
+  // events network's critical path on both seeds once the accept rule was split,
+  // docs/synthesis.md). Entries of unreachable pointers (x >= W, y >= H, s > K) are don't-care.
+  localparam int XStates = 1 << XBits;
+  localparam int YStates = 1 << YBits;
+  localparam int SStates = 1 << SlotBits;
+  logic [Kernel-1:0][XStates-1:0]                col_in_next;
+  logic [Kernel-1:0][XStates-1:0][LbColBits-1:0] col_next;
+  logic [Kernel-1:0][2*YStates-1:0]              row_in_next;
+  logic [Kernel-1:0][2*SStates-1:0][LbSlotBits-1:0] slot_next;
+  for (genvar k = 0; k < Kernel; k++) begin : g_tap_table
+    for (genvar x = 0; x < XStates; x++) begin : g_col
+      localparam int XNext = (x >= Width - 1) ? 0 : x + 1;
+      assign col_in_next[k][x] = tap_col_in(XBits'(XNext), k);
+      assign col_next[k][x]    = tap_column(XBits'(XNext), k);
+    end
+    for (genvar y = 0; y < YStates; y++) begin : g_row
+      localparam int YNext = (y >= Height - 1) ? 0 : y + 1;
+      assign row_in_next[k][2 * y]     = tap_row_in(YBits'(y), k);
+      assign row_in_next[k][2 * y + 1] = tap_row_in(YBits'(YNext), k);
+    end
+    for (genvar sl = 0; sl < SStates; sl++) begin : g_slot
+      localparam int SNext = (sl >= LbRows - 1) ? 0 : sl + 1;
+      assign slot_next[k][2 * sl]     = tap_slot(SlotBits'(sl), k);
+      assign slot_next[k][2 * sl + 1] = tap_slot(SlotBits'(SNext), k);
+    end
+  end
+
   for (genvar ky = 0; ky < Kernel; ky++) begin : g_win_row
     for (genvar kx = 0; kx < Kernel; kx++) begin : g_win_col
       // Continuous assigns rather than an always_comb: Icarus re-ran such a process several
       // times per cycle, and this mux is on every cycle.
       logic                  next_in;
       logic [LbAddrBits-1:0] next_addr;
-      assign next_in   = tap_inside(xc_next, yc_next, ky, kx);
-      assign next_addr = tap_address(xc_next, sc_next, ky, kx);
+      assign next_in   = row_in_next[ky][{yc_q, cap_row_last}] & col_in_next[kx][xc_q];
+      assign next_addr = {slot_next[ky][{sc_q, cap_row_last}], col_next[kx][xc_q]};
       always_ff @(posedge clk_i or negedge rst_ni) begin : p_tap_reg
         if (!rst_ni) begin
           tap_in_q[ky * Kernel + kx]   <= tap_inside('0, '0, ky, kx);
@@ -379,6 +425,19 @@ module sparse_conv_core #(
           tap_addr_q[ky * Kernel + kx] <= next_addr;
         end
       end
+`ifndef SYNTHESIS
+      always @(posedge clk_i) begin : p_sva_tap
+        // Taps_A: the registers hold the capture pointer's taps (the tables' reads equal the
+        // functions on the pointer).
+        if (sva_armed) begin
+          assert (tap_in_q[ky * Kernel + kx] == tap_inside(xc_q, yc_q, ky, kx)
+                  && tap_addr_q[ky * Kernel + kx] == tap_address(xc_q, sc_q, ky, kx))
+            else $error("Taps_A: tap (%0d, %0d) inside %0d address %0h, pointer (%0d, %0d) in %0d",
+                        ky, kx, tap_in_q[ky * Kernel + kx], tap_addr_q[ky * Kernel + kx],
+                        yc_q, xc_q, sc_q);
+        end
+      end
+`endif
       for (genvar t = 0; t < Timesteps; t++) begin : g_t
         for (genvar ci = 0; ci < InChannels; ci++) begin : g_ci
           assign window[t * FanIn + (ci * Kernel + ky) * Kernel + kx]
@@ -580,24 +639,9 @@ module sparse_conv_core #(
                          : drain_go ? dr_addr_q + 1'b1 : dr_addr_q;
   assign drain_busy_next = cap | (drain_busy_q & ~(drain_go && int'(dr_t_q) == Timesteps - 1));
 
-  // A copy of the drain's write enable and address per bank (`keep`), loaded from the same next
-  // state: one register drove every bank's window memories (hundreds of LUT-RAM write ports
-  // across the die, a 16.6 ns route on the digits network, docs/synthesis.md). Flat vectors:
-  // Icarus 11 mishandles per-element writes of a packed array with a dimension of 1.
+  // Each bank's copy of the drain's write enable and address: p_bank_copy below.
   logic [Parallel-1:0]            bank_drain_q;
   logic [Parallel*DrAddrBits-1:0] bank_dr_addr_q;
-  for (genvar p = 0; p < Parallel; p++) begin : g_drain_copy
-    (* keep *)
-    always_ff @(posedge clk_i or negedge rst_ni) begin : p_drain_copy
-      if (!rst_ni) begin
-        bank_drain_q[p]                            <= 1'b0;
-        bank_dr_addr_q[p * DrAddrBits +: DrAddrBits] <= '0;
-      end else begin
-        bank_drain_q[p]                            <= drain_busy_next;
-        bank_dr_addr_q[p * DrAddrBits +: DrAddrBits] <= dr_addr_next;
-      end
-    end
-  end
 
   // The release the banks see, a cycle late (docs/synthesis.md, "Two loops in the conv core's
   // slot control").
@@ -735,8 +779,7 @@ module sparse_conv_core #(
                                                  input logic skip_all, input int p);
     logic [Rows-1:0] rows;
     for (int r = 0; r < Rows; r++) begin
-      rows[r] = !skip_all && r >= int'(r0) && r < int'(r0) + NrnRows
-                && r < (OutChannels - p + Parallel - 1) / Parallel;
+      rows[r] = !skip_all && r >= int'(r0) && r < int'(r0) + NrnRows && r < bank_rows(p);
     end
     return rows;
   endfunction
@@ -791,7 +834,7 @@ module sparse_conv_core #(
       .FanIn        (FanIn),
       .Timesteps    (Timesteps),
       .Rows         (Rows),
-      .RowsPresent  ((OutChannels - p + Parallel - 1) / Parallel),
+      .RowsPresent  (bank_rows(p)),
       .Lanes        (Lanes),
       .GroupWidth   (GroupWidth),
       .WeightBits   (WeightBits),
@@ -833,7 +876,7 @@ module sparse_conv_core #(
     for (genvar j = 0; j < 2; j++) begin : g_row_current
       logic                    has_channel;
       logic [MembraneBits-1:0] bias_word;
-      assign has_channel = int'(nrn_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
+      assign has_channel = int'(nrn_r_q) + j < bank_rows(p);
       assign bias_word   = has_channel ? bias_rd[j] : '0;
       assign row_current[p][j] = {{(CurrentBits - MembraneBits){bias_word[MembraneBits-1]}},
                                   bias_word} + cur[j];
@@ -901,7 +944,7 @@ module sparse_conv_core #(
           // is in v_q before the read of step t + 1.
           logic                    nrn_has_channel;
           logic [MembraneBits-1:0] v_read, v_read_q;
-          assign nrn_has_channel = int'(nrn_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
+          assign nrn_has_channel = int'(nrn_r_q) + j < bank_rows(p);
 `ifdef DUALSPIKE_BUG_CONV_MEMBRANE_CARRY
           // PLANTED BUG: t = 0 starts from the previous pixel's membrane instead of 0.
           assign v_read = nrn_has_channel ? v_q[nrn_r_q + RIdxBits'(j)] : '0;
@@ -928,7 +971,7 @@ module sparse_conv_core #(
           // merge the copies.
           logic lif_warm_q;
           logic has_channel;   // the LIF stage's row r + j is one of the bank's channels
-          assign has_channel = int'(fire_r_q) + j < (OutChannels - p + Parallel - 1) / Parallel;
+          assign has_channel = int'(fire_r_q) + j < bank_rows(p);
           (* keep *)
           always_ff @(posedge clk_i or negedge rst_ni) begin : p_lif_warm
             if (!rst_ni) begin
@@ -1159,8 +1202,6 @@ module sparse_conv_core #(
   // The stall a cycle ahead, for the banks' copies: the write stage's next row is its own while
   // it stalls, else the row entering it (from the LIF stage, or with one LIF cycle from the
   // neuron stage's second); it stalls if it ends a step and the skid register is full then.
-  // One stall net enabled every membrane write (9.5 ns of route on the digits network,
-  // docs/synthesis.md).
   logic next_fire, next_fire_step_end;
   if (LifStages == 2) begin : g_next_fire_lif
     assign next_fire          = lif_q;
@@ -1171,14 +1212,25 @@ module sparse_conv_core #(
   end
   assign skid_valid_next = out_held & (skid_valid_q | out_load);
   assign stall_next      = (stall | next_fire & next_fire_step_end) & skid_valid_next;
-  // `keep`: synthesis would merge the equal registers.
-  for (genvar p = 0; p < Parallel; p++) begin : g_stall_copy
+
+  // A copy per bank (`keep`: synthesis would merge equal registers) of the stall and of the
+  // drain's window write enable and address, each loaded from the same next state as the
+  // original: one stall net enabled every membrane write (9.5 ns of route on the digits
+  // network), one drain register drove every bank's
+  // window memories (hundreds of LUT-RAM write ports across the die, a 16.6 ns route on the
+  // digits network, docs/synthesis.md). Flat vectors: Icarus 11 mishandles per-element writes
+  // of a packed array with a dimension of 1.
+  for (genvar p = 0; p < Parallel; p++) begin : g_bank_copy
     (* keep *)
-    always_ff @(posedge clk_i or negedge rst_ni) begin : p_stall_copy
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_bank_copy
       if (!rst_ni) begin
-        bank_stall_q[p] <= 1'b0;
+        bank_stall_q[p]                              <= 1'b0;
+        bank_drain_q[p]                              <= 1'b0;
+        bank_dr_addr_q[p * DrAddrBits +: DrAddrBits] <= '0;
       end else begin
-        bank_stall_q[p] <= stall_next;
+        bank_stall_q[p]                              <= stall_next;
+        bank_drain_q[p]                              <= drain_busy_next;
+        bank_dr_addr_q[p * DrAddrBits +: DrAddrBits] <= dr_addr_next;
       end
     end
   end
@@ -1197,20 +1249,28 @@ module sparse_conv_core #(
   assign sc_next = (int'(xc_q) != Width - 1) ? sc_q
                  : (int'(sc_q) == LbRows - 1) ? '0 : SlotBits'(int'(sc_q) + 1);
 
-  // The accept rule on the next state for either outcome of this cycle's input handshake, and
-  // the handshake picking one last: in_valid_i leaves the FIFO in front of the core, which may be
-  // placed far from it, and with the handshake first (through the accepted row into e_d) the
-  // rule's path went out to it and back (the digits network's critical path at 56.7 MHz,
-  // docs/synthesis.md). Both candidates start from this core's registers.
-  logic [EBits-1:0] e_if_fire, e_if_idle;
+  // The accept rule on the next state for each outcome of this cycle's input handshake and
+  // capture, the two picking one last: in_valid_i leaves the FIFO in front of the core, which may
+  // be placed far from it, and with the handshake first (through the accepted row into e_d) the
+  // rule's path went out to it and back (the digits network's critical path at 56.7 MHz); with
+  // the capture first, its decision went through the next capture pointer into the rule's
+  // compares (14 levels, the events network's critical path, docs/synthesis.md). The four
+  // candidates start from this core's registers.
+  logic [EBits-1:0] e_if_fire, e_if_idle;      // without a capture
+  logic [EBits-1:0] e_if_fire_cap, e_if_idle_cap;
   logic [XBits-1:0] xi_if_fire;
-  logic             ready_if_fire, ready_if_idle;
-  assign e_if_fire     = EBits'(int'(e_q) + int'(in_row_end) - int'(cap_row_done));
-  assign e_if_idle     = EBits'(int'(e_q) - int'(cap_row_done));
-  assign xi_if_fire    = (int'(ti_q) != Timesteps - 1) ? xi_q
-                       : (int'(xi_q) == Width - 1) ? '0 : XBits'(int'(xi_q) + 1);
-  assign ready_if_fire = accepts(e_if_fire, yc_d, xc_d, xi_if_fire);
-  assign ready_if_idle = accepts(e_if_idle, yc_d, xc_d, xi_q);
+  logic             ready_if_fire, ready_if_idle, ready_if_fire_cap, ready_if_idle_cap;
+  assign cap_row_last      = int'(xc_q) == Width - 1;
+  assign e_if_fire         = EBits'(int'(e_q) + int'(in_row_end));
+  assign e_if_idle         = e_q;
+  assign e_if_fire_cap     = EBits'(int'(e_q) + int'(in_row_end) - int'(cap_row_last));
+  assign e_if_idle_cap     = EBits'(int'(e_q) - int'(cap_row_last));
+  assign xi_if_fire        = (int'(ti_q) != Timesteps - 1) ? xi_q
+                           : (int'(xi_q) == Width - 1) ? '0 : XBits'(int'(xi_q) + 1);
+  assign ready_if_fire     = accepts(e_if_fire, yc_q, xc_q, xi_if_fire);
+  assign ready_if_idle     = accepts(e_if_idle, yc_q, xc_q, xi_q);
+  assign ready_if_fire_cap = accepts(e_if_fire_cap, yc_next, xc_next, xi_if_fire);
+  assign ready_if_idle_cap = accepts(e_if_idle_cap, yc_next, xc_next, xi_q);
 
   `DUALSPIKE_ALWAYS_COMB begin : p_capture
     xc_d = xc_q;
@@ -1242,7 +1302,8 @@ module sparse_conv_core #(
     end else begin
       ti_q        <= ti_d;
       xi_q        <= xi_d;
-      in_ready_q  <= in_fire ? ready_if_fire : ready_if_idle;
+      in_ready_q  <= cap ? (in_fire ? ready_if_fire_cap : ready_if_idle_cap)
+                         : (in_fire ? ready_if_fire : ready_if_idle);
       yi_q        <= yi_d;
       si_q        <= si_d;
       e_q         <= e_d;
