@@ -222,6 +222,11 @@ module sparse_conv_core #(
   logic                cap;               // a window is captured this cycle
   logic                cap_row_done;      // ... and it is the last pixel of its row
   logic                cap_ready;         // the window of the capture pointer is complete
+  // The input position as the line buffer holds it: a beat is written a cycle after its
+  // handshake (p_write), so the capture rule reads the position a cycle late (xi_w_q = xi_q of
+  // the cycle before; e_w_q = e_q minus the row the last accepted beat ended).
+  logic [XBits-1:0]    xi_w_q;
+  logic [EBits-1:0]    e_w_q;
 
   // Accept rule. With the capture pointer at (yc, xc), the oldest pixel still needed is
   // (row yc - min(yc, P) of the frame, column needed_col); d = input row - that row (global rows).
@@ -251,8 +256,8 @@ module sparse_conv_core #(
                                                       : YBits'(Height - 1 - int'(yc_q));
   assign last_col   = (int'(xc_q) + Pad > Width - 1) ? XBits'(Width - 1)
                                                      : XBits'(int'(xc_q) + Pad);
-  assign cap_ready  = int'(e_q) > int'(rows_below)
-                      || (int'(e_q) == int'(rows_below) && int'(xi_q) > int'(last_col));
+  assign cap_ready  = int'(e_w_q) > int'(rows_below)
+                      || (int'(e_w_q) == int'(rows_below) && int'(xi_w_q) > int'(last_col));
 
   assign in_fire     = in_valid_i & in_ready_o;
   assign in_row_end  = int'(ti_q) == Timesteps - 1 && int'(xi_q) == Width - 1;
@@ -356,9 +361,30 @@ module sparse_conv_core #(
     (* ram_style = "distributed" *)
     logic [WordBits-1:0] mem [LbDepth];  // {the word has a spike (TapFlags), the word}
 
-    always_ff @(posedge clk_i) begin : p_write
+    // The write a cycle after the handshake, from registers of this memory's own: the handshake
+    // drove the write ports of all T * K * K copies (one net over LUT RAM across the die, 16 to
+    // 19 ns of route with no logic, docs/synthesis.md). The capture rule waits for the write
+    // (xi_w_q, e_w_q).
+    logic                  we_q;
+    logic [LbAddrBits-1:0] waddr_q;
+    logic [WordBits-1:0]   wdata_q;
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_write_enable
+      if (!rst_ni) begin
+        we_q <= 1'b0;
+      end else begin
+        we_q <= in_fire && int'(ti_q) == t;
+      end
+    end
+    // Loaded only with this memory's beats, so the T copies differ and are not merged.
+    always_ff @(posedge clk_i) begin : p_write_word
       if (in_fire && int'(ti_q) == t) begin
-        mem[lb_waddr] <= WordBits'({|in_data_i, in_data_i});  // the flag is cut without TapFlags
+        waddr_q <= lb_waddr;
+        wdata_q <= WordBits'({|in_data_i, in_data_i});  // the flag is cut without TapFlags
+      end
+    end
+    always_ff @(posedge clk_i) begin : p_write
+      if (we_q) begin
+        mem[waddr_q] <= wdata_q;
       end
     end
 
@@ -1292,6 +1318,8 @@ module sparse_conv_core #(
       yi_q        <= '0;
       si_q        <= '0;
       e_q         <= '0;
+      xi_w_q      <= '0;
+      e_w_q       <= '0;
       xc_q        <= '0;
       yc_q        <= '0;
       sc_q        <= '0;
@@ -1307,6 +1335,9 @@ module sparse_conv_core #(
       yi_q        <= yi_d;
       si_q        <= si_d;
       e_q         <= e_d;
+      // e_d less the row this cycle's beat may end: e_q less the row a capture ends.
+      xi_w_q      <= xi_q;
+      e_w_q       <= EBits'(int'(e_q) - int'(cap_row_done));
       xc_q        <= xc_d;
       yc_q        <= yc_d;
       sc_q        <= sc_d;

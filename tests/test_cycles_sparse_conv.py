@@ -56,29 +56,30 @@ def _run(weight, frames, hw: ConvHw) -> SparseConvStepped:
 
 
 def test_single_pixel_known_answer():
-    """1x1 frame, one tap, one channel, P = L = 1: accept 0, capture 1, the bank's copy of the
-    slot flags 2, scan 3 (SC0), 4 (SC1), 5 (SC1w), 6 (SC2), 7 (SC2b, queued), issue 8, E0 9,
-    E0q 10, E0b 11, E1 12, E1w 13, E1s 14, E1t 15, E1b 16, E2 17, E2b 18, E3 19 (written),
-    done 20 = the neuron stage's read, bias + current 21, LIF 22, output register 23: 24 cycles
-    from the first input beat to the output beat."""
+    """1x1 frame, one tap, one channel, P = L = 1: accept 0, the line buffer's write 1, capture
+    2, the bank's copy of the slot flags 3, scan 4 (SC0), 5 (SC1), 6 (SC1w), 7 (SC2), 8 (SC2b,
+    queued), issue 9, E0 10, E0q 11, E0b 12, E1 13, E1w 14, E1s 15, E1t 16, E1b 17, E2 18, E2b
+    19, E3 20 (written), done 21 = the neuron stage's read, bias + current 22, LIF 23, output
+    register 24: 25 cycles from the first input beat to the output beat."""
     weight = np.ones((1, 1, 1, 1), dtype=np.int64)
     frame = np.ones((1, 1, 1, 1), dtype=np.uint8)
-    assert frame_cycles(weight, [frame], ConvHw(1, 1, 1)) == [24]
+    assert frame_cycles(weight, [frame], ConvHw(1, 1, 1)) == [25]
     model = _run(weight, [frame, frame, frame], ConvHw(1, 1, 1))
-    # The line buffer's two row slots (K + 1) take the next frames' pixels back to back, each
-    # window captured the cycle after its pixel, into the next slot.
-    assert model.accept_cycles == [0, 1, 2]
-    assert model.capture_cycles == [1, 2, 3]
+    # Each window is captured two cycles after its pixel's accept (the cycle after its write),
+    # into the next slot. The line buffer's two row slots (K + 1) take two frames' pixels back to
+    # back; the third pixel overwrites the first frame's row, so it waits for that capture.
+    assert model.accept_cycles == [0, 1, 3]
+    assert model.capture_cycles == [2, 3, 5]
 
 
 @pytest.mark.parametrize(("channels", "stages", "cycles"),
-                         [(2, 1, 24), (4, 1, 25), (5, 2, 27), (9, 2, 29)])
+                         [(2, 1, 25), (4, 1, 26), (5, 2, 28), (9, 2, 30)])
 def test_two_lif_cycles_from_five_rows(channels, stages, cycles):
     """The known answer above with R rows in one bank (P = 1), only row 0 with a pair: the bank
-    is done at 20 as before (its empty rows leave the scan earlier), the neuron stage reads two
-    rows per cycle from 20, its last at 20 + ceil(R/2) - 1, then bias + current, the LIF units
+    is done at 21 as before (its empty rows leave the scan earlier), the neuron stage reads two
+    rows per cycle from 21, its last at 21 + ceil(R/2) - 1, then bias + current, the LIF units
     (two cycles from R = 5, lif_stages: charge, then fire and the write), the output register:
-    24 + ceil(R/2) - 1 + (lif_stages - 1) cycles."""
+    25 + ceil(R/2) - 1 + (lif_stages - 1) cycles."""
     weight = np.zeros((channels, 1, 1, 1), dtype=np.int64)
     weight[0, 0, 0, 0] = 1
     frame = np.ones((1, 1, 1, 1), dtype=np.uint8)

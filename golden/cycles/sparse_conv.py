@@ -13,8 +13,8 @@ The schedule it models (each item one RTL register stage):
 * **Input and line buffer**: an input beat is accepted while the line-buffer rule allows it
   (:meth:`SparseConvStepped.in_ready`: the input may run up to K + 1 rows ahead of the oldest
   row the capture pointer still needs: K + 1 row slots); the window of the capture pointer is
-  complete once input pixel (min(y + K/2, H-1), min(x + K/2, W-1)) is
-  (:meth:`SparseConvStepped.capture_ready`).
+  complete once input pixel (min(y + K/2, H-1), min(x + K/2, W-1)) is written, the cycle after
+  its accept (:meth:`SparseConvStepped.capture_ready`).
 * **Capture**: the complete window of the capture pointer is copied in one cycle into the
   staging register for the free window slot (WINDOW_SLOTS slots, used in turn), once the drain
   of the previous window is in its last word (the drain writes a window's T words to the banks
@@ -294,6 +294,9 @@ class SparseConvStepped:
                       for _ in range(hw.parallel)]
         # Input side and capture pointer.
         self.ti = self.xi = self.e = 0
+        # The input position as the line buffer holds it (``xi_w_q``, ``e_w_q``): a beat is
+        # written the cycle after its accept, so the capture rule sees it a cycle late.
+        self.xi_w = self.e_w = 0
         self.xc = self.yc = 0
         self.captured = 0
         # Window slots and the neuron stage.
@@ -341,7 +344,7 @@ class SparseConvStepped:
         """``cap_ready``: the window of the capture pointer is complete."""
         rows_below = min(self.pad, self.height - 1 - self.yc)
         last_col = min(self.xc + self.pad, self.width - 1)
-        return self.e > rows_below or (self.e == rows_below and self.xi > last_col)
+        return self.e_w > rows_below or (self.e_w == rows_below and self.xi_w > last_col)
 
     def clock(self, in_valid: bool, out_ready: bool) -> tuple[bool, bool]:
         stall = self.fire and self.fire_step_end and self.skid_valid_q
@@ -407,6 +410,7 @@ class SparseConvStepped:
             if self.xc == self.width:
                 self.xc, self.yc = 0, (self.yc + 1) % self.height
                 rows_delta -= 1
+        self.xi_w, self.e_w = self.xi, self.e + rows_delta
         if in_fire:
             self.accept_cycles.append(self.cycle)
             self.ti += 1
