@@ -17,13 +17,15 @@
 // reader gives its position (rd_t_i, rd_g_i) and the one after a step (rd_step_t_i,
 // rd_step_g_i; in the other buffer when rd_step_swap_i: the held group is the frame's last, so
 // the step releases this buffer), all from its registers, and rd_step_i, which comes late,
-// picks the address read at the next edge.
+// says which of the two is read at the next edge (in the RAM layouts both are read, from a copy
+// of the store each, and a register of rd_step_i picks one behind the read registers).
 // Golden: golden.layers.flatten_chw, golden.cores.pixel_major_order, golden.sparsity.groups.
 //
 // Two frame buffers (ping-pong): the writer fills one while the reader computes on the other, so
 // the next frame streams in while the current one is computed (a single buffer would stall the
 // input for the whole compute of a frame, because the input is time-inner and the compute
-// time-outer). Cost: 2 * T * F bits.
+// time-outer). Cost: 2 * T * F bits (twice that in the RAM layouts: the held and the stepped
+// position's copies).
 //
 // Store: in pixel-major order a beat is C consecutive positions, so it is a memory word write
 // (rtl/sdp_ram.sv: block or LUT RAM, synchronous read, no reset) when the words line up with
@@ -181,33 +183,58 @@ module linear_frame_buffer #(
   assign rd_silent0_o    = rd_silent0_q;
 
   if (BeatWords || GroupWords) begin : g_memory
-    // The position read at the next edge: the stepped one when the reader steps (rd_step_i
-    // comes late: it selects the address, which the memory registers).
-    logic [AddrBits-1:0] raddr, waddr;
+    // The position read at the next edge is the stepped one when the reader steps. Two copies
+    // of the store, one read at the held position and one at the stepped one, and rd_step_i
+    // picking between their read registers a cycle later (step_q): rd_step_i comes late (the
+    // reader's stage load, behind its row stage's skid), and as the address's select it went
+    // through every LUT-RAM read into the read register (the events network's critical path
+    // on both seeds, docs/synthesis.md). The copies share the write port.
+    logic [AddrBits-1:0] held_addr, step_addr, waddr;
     logic [GBits-1:0] rg;
-    assign rg    = rd_step_i ? rd_step_g_i : rd_g_i;
-    assign raddr = rd_step_i ? group_address(rd_step_buffer, rd_step_t_i, rd_step_g_i)
-                             : group_address(rsel_q, rd_t_i, rd_g_i);
+    logic step_q;
+    assign rg        = rd_step_i ? rd_step_g_i : rd_g_i;
+    assign held_addr = group_address(rsel_q, rd_t_i, rd_g_i);
+    assign step_addr = group_address(rd_step_buffer, rd_step_t_i, rd_step_g_i);
+    always_ff @(posedge clk_i or negedge rst_ni) begin : p_step
+      if (!rst_ni) begin
+        step_q <= 1'b0;
+      end else begin
+        step_q <= rd_step_i;
+      end
+    end
 
     if (BeatWords) begin : g_beat_words
       // Word (b, t, pixel) = the beat, zero-extended to Slices groups; group g is slice
       // g mod Slices of word g / Slices.
-      logic [Slices*GroupWidth-1:0]             word;
+      logic [Slices*GroupWidth-1:0]             held_word, step_word, word;
       logic [Slices-1:0][GroupWidth-1:0]        word_slices;
       logic [SliceBits-1:0]                     slice_q;
       assign waddr = {wsel_q, wt_q, WordBits'(wpix_q)};
       sdp_ram #(
         .Width (Slices * GroupWidth),
         .Depth (Depth)
-      ) u_store (
+      ) u_store_held (
         .clk_i,
         .we_i    (in_fire),
         .waddr_i (waddr),
         .wdata_i ((Slices * GroupWidth)'(in_data_i)),
         .re_i    (1'b1),
-        .raddr_i (raddr),
-        .rdata_o (word)
+        .raddr_i (held_addr),
+        .rdata_o (held_word)
       );
+      sdp_ram #(
+        .Width (Slices * GroupWidth),
+        .Depth (Depth)
+      ) u_store_step (
+        .clk_i,
+        .we_i    (in_fire),
+        .waddr_i (waddr),
+        .wdata_i ((Slices * GroupWidth)'(in_data_i)),
+        .re_i    (1'b1),
+        .raddr_i (step_addr),
+        .rdata_o (step_word)
+      );
+      assign word = step_q ? step_word : held_word;
       // No reset: rd_bits_o is only used while rd_avail_o is high, by then loaded.
       always_ff @(posedge clk_i) begin : p_slice
         slice_q <= group_slice(rg);
@@ -223,7 +250,7 @@ module linear_frame_buffer #(
       logic [Beats-1:0]                present_q; // beat j of the group read is a pixel
       assign waddr = {wsel_q, wt_q, WordBits'(wgroup_q)};
       for (genvar j = 0; j < Beats; j++) begin : g_beat
-        logic [Channels-1:0] data;
+        logic [Channels-1:0] held_data, step_data, data;
         logic                we;
         // A wire, not the expression in the port: Icarus 11 then took j for a net in the
         // part select below.
@@ -231,15 +258,28 @@ module linear_frame_buffer #(
         sdp_ram #(
           .Width (Channels),
           .Depth (Depth)
-        ) u_store (
+        ) u_store_held (
           .clk_i,
           .we_i    (we),
           .waddr_i (waddr),
           .wdata_i (in_data_i),
           .re_i    (1'b1),
-          .raddr_i (raddr),
-          .rdata_o (data)
+          .raddr_i (held_addr),
+          .rdata_o (held_data)
         );
+        sdp_ram #(
+          .Width (Channels),
+          .Depth (Depth)
+        ) u_store_step (
+          .clk_i,
+          .we_i    (we),
+          .waddr_i (waddr),
+          .wdata_i (in_data_i),
+          .re_i    (1'b1),
+          .raddr_i (step_addr),
+          .rdata_o (step_data)
+        );
+        assign data = step_q ? step_data : held_data;
         assign rd_bits_o[j * Channels +: Channels] = present_q[j] ? data : '0;
       end
       always_ff @(posedge clk_i) begin : p_present
