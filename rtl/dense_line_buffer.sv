@@ -90,9 +90,6 @@ module dense_line_buffer #(
   logic [XBits-1:0]     out_x_d, out_x_q;      // next window (output pixel) of the output frame
   logic [YBits-1:0]     out_y_d, out_y_q;
   logic [SlotBits-1:0]  out_slot_d, out_slot_q;  // slot of row out_y_q
-  logic [XBits-1:0]     out_x_next;            // the next output pixel after a take
-  logic [YBits-1:0]     out_y_next;
-  logic [SlotBits-1:0]  out_slot_next;
   logic [AheadBits-1:0] rows_ahead_d, rows_ahead_q;      // input global row - low
   logic [AheadBits-1:0] frames_ahead_d, frames_ahead_q;  // frames written, not all taken
 
@@ -148,9 +145,12 @@ module dense_line_buffer #(
       end
     end
     if (win_take_i) begin
-      out_x_d    = out_x_next;
-      out_y_d    = out_y_next;
-      out_slot_d = out_slot_next;
+      out_x_d = out_x_q + XBits'(1);
+      if (out_row_end) begin
+        out_x_d    = '0;
+        out_y_d    = (out_y_q == YLast) ? '0 : out_y_q + YBits'(1);
+        out_slot_d = (out_slot_q == SlotLast) ? '0 : out_slot_q + SlotBits'(1);
+      end
       if (out_frame_end) begin
         frames_ahead_d = frames_ahead_d - AheadBits'(1);
       end
@@ -190,67 +190,30 @@ module dense_line_buffer #(
   // ---------------------------------------------------------------------------------------------
   // Window gather: K x K taps, each one word (C pixels) of the storage
   // ---------------------------------------------------------------------------------------------
-  // Tap (ky, kx) of output pixel (y, x), whose row is in slot s: input pixel (y+ky-P, x+kx-P),
-  // inside the frame or not, at word {slot of its row, its column}.
-  function automatic logic tap_inside(input logic [XBits-1:0] x, input logic [YBits-1:0] y,
-                                      input int ky, input int kx);
-    return int'(y) + ky >= Pad && int'(y) + ky - Pad < Height
-           && int'(x) + kx >= Pad && int'(x) + kx - Pad < Width;
-  endfunction
-  function automatic logic [AddrBits-1:0] tap_address(input logic [XBits-1:0] x,
-                                                      input logic [SlotBits-1:0] s,
-                                                      input int ky, input int kx);
-    // Slot of input row y + ky - P: s + (ky - P) mod Slots, folded once.
-    int step;
-    step = (ky - Pad + Slots) % Slots;
-    return {SlotBits'((int'(s) + step >= Slots) ? int'(s) + step - Slots : int'(s) + step),
-            XBits'(int'(x) + kx - Pad)};
-  endfunction
-
-`ifndef SYNTHESIS
-  `DUALSPIKE_SVA_ARMED
-`endif
-
-  // The next output pixel after a take, from the registers alone.
-  assign out_x_next    = out_row_end ? '0 : out_x_q + XBits'(1);
-  assign out_y_next    = !out_row_end ? out_y_q : (out_y_q == YLast) ? '0 : out_y_q + YBits'(1);
-  assign out_slot_next = !out_row_end ? out_slot_q
-                       : (out_slot_q == SlotLast) ? '0 : out_slot_q + SlotBits'(1);
-
-  // The taps' inside flags and addresses are registers holding those of the output pixel, loaded
-  // with the next pixel's on a take: from the pointer, the adders and compares of the addresses
-  // and the storage's read were one path into the core's window register (the digits network's
-  // critical path, docs/synthesis.md).
   for (genvar ky = 0; ky < Kernel; ky++) begin : g_row
+    // Slot of input row out_y + ky - P: out_slot + (ky - P) mod Slots, folded once.
+    localparam int SlotStep = (ky - Pad + Slots) % Slots;
+    int                  row;
+    logic [SlotBits-1:0] slot;
+    logic                row_ok;
+    assign row    = int'(out_y_q) + ky - Pad;
+    assign row_ok = (row >= 0) && (row < Height);
+    assign slot   = SlotBits'((int'(out_slot_q) + SlotStep >= Slots)
+                                  ? int'(out_slot_q) + SlotStep - Slots
+                                  : int'(out_slot_q) + SlotStep);
     for (genvar kx = 0; kx < Kernel; kx++) begin : g_col
-      logic                tap_in_q;
-      logic [AddrBits-1:0] tap_addr_q;
+      int                  col;
+      logic                ok;
+      logic [AddrBits-1:0] addr;
       logic [WordBits-1:0] word;
-      always_ff @(posedge clk_i or negedge rst_ni) begin : p_tap_reg
-        if (!rst_ni) begin
-          tap_in_q   <= tap_inside('0, '0, ky, kx);
-          tap_addr_q <= tap_address('0, '0, ky, kx);
-        end else if (win_take_i) begin
-          tap_in_q   <= tap_inside(out_x_next, out_y_next, ky, kx);
-          tap_addr_q <= tap_address(out_x_next, out_slot_next, ky, kx);
-        end
-      end
-      assign word = mem_q[tap_addr_q];
+      assign col  = int'(out_x_q) + kx - Pad;
+      assign ok   = row_ok && (col >= 0) && (col < Width);
+      assign addr = ok ? {slot, XBits'(col)} : '0;
+      assign word = mem_q[addr];
       for (genvar ci = 0; ci < InChannels; ci++) begin : g_chan
         assign win_pixels_o[((ci * Kernel + ky) * Kernel + kx) * PixelBits +: PixelBits] =
-            tap_in_q ? word[ci * PixelBits +: PixelBits] : '0;
+            ok ? word[ci * PixelBits +: PixelBits] : '0;
       end
-`ifndef SYNTHESIS
-      always @(posedge clk_i) begin : p_sva_tap
-        // Taps_A: the registers hold the output pixel's taps (the address only matters inside).
-        if (sva_armed_q) begin
-          assert (tap_in_q == tap_inside(out_x_q, out_y_q, ky, kx)
-                  && (!tap_in_q || tap_addr_q == tap_address(out_x_q, out_slot_q, ky, kx)))
-            else $error("Taps_A: tap (%0d, %0d) inside %0d address %0h, pixel (%0d, %0d) slot %0d",
-                        ky, kx, tap_in_q, tap_addr_q, out_y_q, out_x_q, out_slot_q);
-        end
-      end
-`endif
     end
   end
 
@@ -274,6 +237,8 @@ module dense_line_buffer #(
   // Assertions (simulation only)
   // ---------------------------------------------------------------------------------------------
 `ifndef SYNTHESIS
+  `DUALSPIKE_SVA_ARMED
+
   always @(posedge clk_i) begin : p_sva
     if (sva_armed_q) begin
       // InLastMatches_A: the pixel stream's last marks pixel H*W-1 of a frame.
