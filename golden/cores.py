@@ -26,6 +26,8 @@ from golden.sparsity import effectual_ops
 
 #: The testbenches' protocol checker: instantiated by the cores under simulation only.
 STREAM_CHECKER = "stream_stable_checker.sv"
+#: The kit's package (configuration selectors, neuron words): compiled before any module.
+PACKAGE = "dualspike_pkg.sv"
 
 
 def clog2(value: int) -> int:
@@ -286,21 +288,22 @@ class SpikeMaxpoolCore(LayerCore):
 
 
 _DETECTOR = ("prefix_sum.sv", "sparsity_detector.sv")
-#: The LIF unit and its two halves (it registers between them when a core's schedule has room).
-_LIF = ("lif_charge.sv", "lif_fire.sv", "lif_unit.sv")
+#: The LIF unit and its two halves (it registers between them when a core's schedule has room),
+#: and the neuron parameters' register (a core with a neuron loads them through its port).
+_LIF = ("lif_charge.sv", "lif_fire.sv", "lif_unit.sv", "neuron_params.sv")
 #: A copy of the neuron configuration per LIF unit, in the cores with many units.
 _LIF_COPIED = (*_LIF, "neuron_config_copy.sv")
-_DENSE_INPUT = (*_DETECTOR, *_LIF_COPIED, "dense_line_buffer.sv", "dense_bank.sv",
+_DENSE_INPUT = (PACKAGE, *_DETECTOR, *_LIF_COPIED, "dense_line_buffer.sv", "dense_bank.sv",
                 "dense_input_core.sv")
 
 SPARSE_CONV = SparseConvCore(
-    "sparse_conv_core", ("popcount.sv", "prefix_sum.sv", *_LIF_COPIED, "sdp_ram.sv",
+    "sparse_conv_core", (PACKAGE, "popcount.sv", "prefix_sum.sv", *_LIF_COPIED, "sdp_ram.sv",
                          "pair_select.sv", "sparse_row_bank.sv", "sparse_conv_core.sv"),
     kind="conv", has_memory=True, placed=True, per_bank_bias=True, weight_counts=True,
     min_span=3, cycles="golden.cycles.sparse_conv")
 SPARSE_LINEAR = SparseLinearCore(
-    "sparse_linear_core", (*_DETECTOR, *_LIF, "sdp_ram.sv", "linear_frame_buffer.sv",
-                           "sparse_linear_core.sv"),
+    "sparse_linear_core", (PACKAGE, *_DETECTOR, *_LIF, "sdp_ram.sv", "held_step_ram.sv",
+                           "linear_frame_buffer.sv", "sparse_linear_core.sv"),
     kind="linear", has_memory=True, placed=True, min_span=3, cycles="golden.cycles.sparse_linear")
 DENSE_INPUT = DenseInputCore(
     "dense_input_core", _DENSE_INPUT, kind="conv", in_format="pixels", has_memory=True,
@@ -317,6 +320,9 @@ READOUT = Core("readout_core", ("readout_core.sv",))
 FIFO = Core("stream_fifo", ("stream_fifo.sv",))
 #: Each memory core's registered copy of the top's configuration port (no stream: no model).
 CONFIG_REGISTER = Core("config_register", ("config_register.sv",))
+#: The neuron parameters' register of every core with a neuron (a kit piece: it has its own
+#: testbench, tb/neuron_params; the cores list its file in theirs).
+NEURON_PARAMS = Core("neuron_params", (PACKAGE, "neuron_params.sv"))
 #: After a max-pool over a pixel per beat: the pixel's T timesteps back to T beats (its model:
 #: golden.cycles.unpack; the generator places it, vectors/network_top.py).
 SPIKE_UNPACK = Core("spike_unpack", ("spike_unpack.sv",))
@@ -341,15 +347,16 @@ def layer_core(kind: str, first_of_pixels: bool) -> LayerCore:
 
 
 def top_sources() -> tuple[str, ...]:
-    """Every RTL file a generated top needs: the checker, then each core's files not listed yet
-    (every file is a module, with no package to compile first, so the order is free)."""
-    ordered = [STREAM_CHECKER]
+    """Every RTL file a generated top needs: the package, the checker, then each core's files
+    not listed yet (every other file is a module, so their order is free)."""
+    ordered = [PACKAGE, STREAM_CHECKER]
     for core in CORES.values():
         ordered += [source for source in core.sources if source not in ordered]
     return tuple(ordered)
 
 
 def bench_sources(module: str) -> tuple[str, ...]:
-    """A core's testbench sources: the protocol checker, then the core's files."""
+    """A core's testbench sources: the protocol checker, then the core's files (the package
+    first among them, where the core uses it)."""
     return (STREAM_CHECKER, *CORES[module].sources)
 

@@ -150,7 +150,8 @@ module dense_input_core #(
   logic [MembraneBits-1:0] bias_q [OutChannels];
   logic                    bias_we;
 
-  assign bias_we = cfg_valid_i && (cfg_sel_i == 2'd2) && (int'(cfg_addr_i) < OutChannels);
+  assign bias_we = cfg_valid_i && (cfg_sel_i == dualspike_pkg::CfgSelBias)
+                   && (int'(cfg_addr_i) < OutChannels);
 
   initial begin : p_bias_init
     if (InitPrefix != "") begin
@@ -221,8 +222,10 @@ module dense_input_core #(
 
       assign bank_empty[p] = 1'b0;
 
-      assign bitmap_we = cfg_valid_i && (cfg_sel_i == 2'd0) && (cfg_bank_i == BankBits'(p));
-      assign weight_we = cfg_valid_i && (cfg_sel_i == 2'd1) && (cfg_bank_i == BankBits'(p));
+      assign bitmap_we = cfg_valid_i && (cfg_sel_i == dualspike_pkg::CfgSelBitmap)
+                         && (cfg_bank_i == BankBits'(p));
+      assign weight_we = cfg_valid_i && (cfg_sel_i == dualspike_pkg::CfgSelWeight)
+                         && (cfg_bank_i == BankBits'(p));
       assign bias      = bias_q[int'(bias_row) * Parallel + p];
 
       // Preload image names: "_b" and the bank in two decimal digits (docs/vectors.md).
@@ -455,41 +458,25 @@ module dense_input_core #(
   end
 
   if (HasNeuron != 0) begin : g_neuron
-    logic                                      thr_we, leak_we, flags_we;
-    logic [MembraneBits-1:0]                   threshold_d, threshold_q;
-    logic [ShiftBits-1:0]                      leak_shift_d, leak_shift_q;
-    logic                                      model_lif_d, model_lif_q;
-    logic                                      reset_soft_d, reset_soft_q;
+    logic [MembraneBits-1:0] threshold_q;
+    logic [ShiftBits-1:0]    leak_shift_q;
+    logic                    model_lif_q, reset_soft_q;
 
-    assign thr_we   = cfg_valid_i && (cfg_sel_i == 2'd3) && (int'(cfg_addr_i) == 0);
-    assign leak_we  = cfg_valid_i && (cfg_sel_i == 2'd3) && (int'(cfg_addr_i) == 1);
-    assign flags_we = cfg_valid_i && (cfg_sel_i == 2'd3) && (int'(cfg_addr_i) == 2);
-
-    // Word fields outside always_comb (Icarus 11: no constant selects in always_* sensitivity).
-    logic [MembraneBits-1:0] cfg_threshold;
-    logic [ShiftBits-1:0]    cfg_leak_shift;
-    logic                    cfg_model_lif, cfg_reset_soft;
-    assign cfg_threshold  = cfg_data_i[MembraneBits-1:0];
-    assign cfg_leak_shift = cfg_data_i[ShiftBits-1:0];
-    assign cfg_model_lif  = cfg_data_i[0];
-    assign cfg_reset_soft = cfg_data_i[1];
-
-    `DUALSPIKE_ALWAYS_COMB begin : p_neuron_cfg
-      threshold_d  = threshold_q;
-      leak_shift_d = leak_shift_q;
-      model_lif_d  = model_lif_q;
-      reset_soft_d = reset_soft_q;
-      if (thr_we) begin
-        threshold_d = cfg_threshold;
-      end
-      if (leak_we) begin
-        leak_shift_d = cfg_leak_shift;
-      end
-      if (flags_we) begin
-        model_lif_d  = cfg_model_lif;
-        reset_soft_d = cfg_reset_soft;
-      end
-    end
+    neuron_params #(
+      .MembraneBits (MembraneBits),
+      .CfgAddrBits  (AddrBits)
+    ) u_params (
+      .clk_i,
+      .rst_ni,
+      .cfg_valid_i,
+      .cfg_sel_i,
+      .cfg_addr_i,
+      .cfg_data_i,
+      .threshold_o  (threshold_q),
+      .leak_shift_o (leak_shift_q),
+      .model_lif_o  (model_lif_q),
+      .reset_soft_o (reset_soft_q)
+    );
 
     // A copy of the neuron configuration per channel (rtl/neuron_config_copy.sv), which both
     // neuron stages below read: one register each fanned out to every channel's shifters and
@@ -664,19 +651,6 @@ module dense_input_core #(
       end
     end
 
-    always_ff @(posedge clk_i or negedge rst_ni) begin : p_neuron_reg
-      if (!rst_ni) begin
-        threshold_q  <= '0;
-        leak_shift_q <= '0;
-        model_lif_q  <= 1'b0;
-        reset_soft_q <= 1'b0;
-      end else begin
-        threshold_q  <= threshold_d;
-        leak_shift_q <= leak_shift_d;
-        model_lif_q  <= model_lif_d;
-        reset_soft_q <= reset_soft_d;
-      end
-    end
   end else begin : g_current
     assign beat_data = cur_emit;
   end

@@ -183,58 +183,36 @@ module linear_frame_buffer #(
   assign rd_silent0_o    = rd_silent0_q;
 
   if (BeatWords || GroupWords) begin : g_memory
-    // The position read at the next edge is the stepped one when the reader steps. Two copies
-    // of the store, one read at the held position and one at the stepped one, and rd_step_i
-    // picking between their read registers a cycle later (step_q): rd_step_i comes late (the
-    // reader's stage load, behind its row stage's skid), and as the address's select it went
-    // through every LUT-RAM read into the read register (the events network's critical path
-    // on both seeds, docs/synthesis.md). The copies share the write port.
+    // The position read at the next edge is the stepped one when the reader steps: the store
+    // is read at both and rd_step_i picks one behind the read registers (held_step_ram says
+    // why: rd_step_i comes late).
     logic [AddrBits-1:0] held_addr, step_addr, waddr;
     logic [GBits-1:0] rg;
-    logic step_q;
     assign rg        = rd_step_i ? rd_step_g_i : rd_g_i;
     assign held_addr = group_address(rsel_q, rd_t_i, rd_g_i);
     assign step_addr = group_address(rd_step_buffer, rd_step_t_i, rd_step_g_i);
-    always_ff @(posedge clk_i or negedge rst_ni) begin : p_step
-      if (!rst_ni) begin
-        step_q <= 1'b0;
-      end else begin
-        step_q <= rd_step_i;
-      end
-    end
 
     if (BeatWords) begin : g_beat_words
       // Word (b, t, pixel) = the beat, zero-extended to Slices groups; group g is slice
       // g mod Slices of word g / Slices.
-      logic [Slices*GroupWidth-1:0]             held_word, step_word, word;
+      logic [Slices*GroupWidth-1:0]             word;
       logic [Slices-1:0][GroupWidth-1:0]        word_slices;
       logic [SliceBits-1:0]                     slice_q;
       assign waddr = {wsel_q, wt_q, WordBits'(wpix_q)};
-      sdp_ram #(
+      held_step_ram #(
         .Width (Slices * GroupWidth),
         .Depth (Depth)
-      ) u_store_held (
+      ) u_store (
         .clk_i,
-        .we_i    (in_fire),
-        .waddr_i (waddr),
-        .wdata_i ((Slices * GroupWidth)'(in_data_i)),
-        .re_i    (1'b1),
-        .raddr_i (held_addr),
-        .rdata_o (held_word)
+        .rst_ni,
+        .we_i        (in_fire),
+        .waddr_i     (waddr),
+        .wdata_i     ((Slices * GroupWidth)'(in_data_i)),
+        .held_addr_i (held_addr),
+        .step_addr_i (step_addr),
+        .step_i      (rd_step_i),
+        .rdata_o     (word)
       );
-      sdp_ram #(
-        .Width (Slices * GroupWidth),
-        .Depth (Depth)
-      ) u_store_step (
-        .clk_i,
-        .we_i    (in_fire),
-        .waddr_i (waddr),
-        .wdata_i ((Slices * GroupWidth)'(in_data_i)),
-        .re_i    (1'b1),
-        .raddr_i (step_addr),
-        .rdata_o (step_word)
-      );
-      assign word = step_q ? step_word : held_word;
       // No reset: rd_bits_o is only used while rd_avail_o is high, by then loaded.
       always_ff @(posedge clk_i) begin : p_slice
         slice_q <= group_slice(rg);
@@ -250,36 +228,25 @@ module linear_frame_buffer #(
       logic [Beats-1:0]                present_q; // beat j of the group read is a pixel
       assign waddr = {wsel_q, wt_q, WordBits'(wgroup_q)};
       for (genvar j = 0; j < Beats; j++) begin : g_beat
-        logic [Channels-1:0] held_data, step_data, data;
+        logic [Channels-1:0] data;
         logic                we;
         // A wire, not the expression in the port: Icarus 11 then took j for a net in the
         // part select below.
         assign we = in_fire && int'(wbeat_q) == j;
-        sdp_ram #(
+        held_step_ram #(
           .Width (Channels),
           .Depth (Depth)
-        ) u_store_held (
+        ) u_store (
           .clk_i,
-          .we_i    (we),
-          .waddr_i (waddr),
-          .wdata_i (in_data_i),
-          .re_i    (1'b1),
-          .raddr_i (held_addr),
-          .rdata_o (held_data)
+          .rst_ni,
+          .we_i        (we),
+          .waddr_i     (waddr),
+          .wdata_i     (in_data_i),
+          .held_addr_i (held_addr),
+          .step_addr_i (step_addr),
+          .step_i      (rd_step_i),
+          .rdata_o     (data)
         );
-        sdp_ram #(
-          .Width (Channels),
-          .Depth (Depth)
-        ) u_store_step (
-          .clk_i,
-          .we_i    (we),
-          .waddr_i (waddr),
-          .wdata_i (in_data_i),
-          .re_i    (1'b1),
-          .raddr_i (step_addr),
-          .rdata_o (step_data)
-        );
-        assign data = step_q ? step_data : held_data;
         assign rd_bits_o[j * Channels +: Channels] = present_q[j] ? data : '0;
       end
       always_ff @(posedge clk_i) begin : p_present

@@ -197,9 +197,12 @@ module sparse_conv_core #(
   // Which memory a configuration write goes to (the bank is matched in g_bank; the neuron
   // memory is in g_neuron).
   logic cfg_bitmap_we, cfg_weight_we, cfg_bias_we;
-  assign cfg_bitmap_we = cfg_valid_i && cfg_sel_i == 2'd0 && int'(cfg_addr) < BmDepth;
-  assign cfg_weight_we = cfg_valid_i && cfg_sel_i == 2'd1 && int'(cfg_addr) < WDepth;
-  assign cfg_bias_we   = cfg_valid_i && cfg_sel_i == 2'd2 && int'(cfg_addr) < OutChannels;
+  assign cfg_bitmap_we = cfg_valid_i && cfg_sel_i == dualspike_pkg::CfgSelBitmap
+                         && int'(cfg_addr) < BmDepth;
+  assign cfg_weight_we = cfg_valid_i && cfg_sel_i == dualspike_pkg::CfgSelWeight
+                         && int'(cfg_addr) < WDepth;
+  assign cfg_bias_we   = cfg_valid_i && cfg_sel_i == dualspike_pkg::CfgSelBias
+                         && int'(cfg_addr) < OutChannels;
 
   // ---------------------------------------------------------------------------------------------
   // Input side: line buffer writes
@@ -926,19 +929,27 @@ module sparse_conv_core #(
   logic               out_last_d, out_last_q;
 
   if (HasNeuron != 0) begin : g_neuron
-    logic [MembraneBits-1:0]                  threshold_d, threshold_q;
-    logic [ShiftBits-1:0]                     leak_shift_d, leak_shift_q;
-    logic                                     model_lif_d, model_lif_q;
-    logic                                     reset_soft_d, reset_soft_q;
+    logic [MembraneBits-1:0]                  threshold_q;
+    logic [ShiftBits-1:0]                     leak_shift_q;
+    logic                                     model_lif_q, reset_soft_q;
     logic [Parallel-1:0][Rows-1:0]            spk_d;   // spikes of the step so far: [p][r] is
                                                        // channel r*P + p
-    logic [ShiftBits-1:0]                     cfg_shift_word;
-    logic                                     cfg_flag_lif;
-    logic                                     cfg_flag_soft;
 
-    assign cfg_shift_word = cfg_data_i[ShiftBits-1:0];
-    assign cfg_flag_lif   = cfg_data_i[0];
-    assign cfg_flag_soft  = cfg_data_i[1];
+    neuron_params #(
+      .MembraneBits (MembraneBits),
+      .CfgAddrBits  (AddrBits)
+    ) u_params (
+      .clk_i,
+      .rst_ni,
+      .cfg_valid_i,
+      .cfg_sel_i,
+      .cfg_addr_i   (cfg_addr),
+      .cfg_data_i,
+      .threshold_o  (threshold_q),
+      .leak_shift_o (leak_shift_q),
+      .model_lif_o  (model_lif_q),
+      .reset_soft_o (reset_soft_q)
+    );
 
     // Per bank: the membranes of its R rows (channels r*P + p) of the current pixel and their
     // spikes of this step. The neuron stage selects among R rows (no r*P + p arithmetic and no
@@ -1079,38 +1090,6 @@ module sparse_conv_core #(
       end
 
       assign spk_d[p] = spk_bank_d;
-    end
-
-    `DUALSPIKE_ALWAYS_COMB begin : p_neuron_cfg
-      threshold_d  = threshold_q;
-      leak_shift_d = leak_shift_q;
-      model_lif_d  = model_lif_q;
-      reset_soft_d = reset_soft_q;
-      if (cfg_valid_i && cfg_sel_i == 2'd3) begin
-        case (int'(cfg_addr))
-          0:       threshold_d = cfg_v_word;
-          1:       leak_shift_d = cfg_shift_word;
-          2: begin
-            model_lif_d  = cfg_flag_lif;
-            reset_soft_d = cfg_flag_soft;
-          end
-          default: ;
-        endcase
-      end
-    end
-
-    always_ff @(posedge clk_i or negedge rst_ni) begin : p_neuron_reg
-      if (!rst_ni) begin
-        threshold_q  <= '0;
-        leak_shift_q <= '0;
-        model_lif_q  <= 1'b0;
-        reset_soft_q <= 1'b0;
-      end else begin
-        threshold_q  <= threshold_d;
-        leak_shift_q <= leak_shift_d;
-        model_lif_q  <= model_lif_d;
-        reset_soft_q <= reset_soft_d;
-      end
     end
 
     // The step's beat so far: channel co = r*P + p (spk_d feeds the output register's logic

@@ -574,7 +574,7 @@ module sparse_linear_core #(
   logic                           cfg_bias_we;
   logic [MembraneBits-1:0]        bias_mem [OutFeatures];
 
-  assign cfg_bias_we = cfg_valid_i && (cfg_sel_i == 2'd2);
+  assign cfg_bias_we = cfg_valid_i && (cfg_sel_i == dualspike_pkg::CfgSelBias);
 
   initial begin : p_bias_init
     if (InitPrefix != "") begin
@@ -637,8 +637,10 @@ module sparse_linear_core #(
     logic [FeatBits-1:0]               feat;           // feature of the sum stage's row
     logic [CB-1:0]                     bias;
 
-    assign cfg_bitmap_we = cfg_valid_i && (cfg_sel_i == 2'd0) && (cfg_bank_i == BankBits'(p));
-    assign cfg_weight_we = cfg_valid_i && (cfg_sel_i == 2'd1) && (cfg_bank_i == BankBits'(p));
+    assign cfg_bitmap_we = cfg_valid_i && (cfg_sel_i == dualspike_pkg::CfgSelBitmap)
+                           && (cfg_bank_i == BankBits'(p));
+    assign cfg_weight_we = cfg_valid_i && (cfg_sel_i == dualspike_pkg::CfgSelWeight)
+                           && (cfg_bank_i == BankBits'(p));
 
     // Preload image names: "_b" and the bank in two decimal digits (docs/vectors.md).
     localparam logic [31:0] BankTag = {"_b", 8'(48 + p / 10), 8'(48 + p % 10)};
@@ -1003,44 +1005,30 @@ module sparse_linear_core #(
   logic                  out_last_d, out_last_q;
 
   if (HasNeuron != 0) begin : g_neuron
-    logic [MembraneBits-1:0]                   threshold_d, threshold_q;
-    logic [ShiftBits-1:0]                      leak_shift_d, leak_shift_q;
-    logic                                      model_lif_d, model_lif_q;
-    logic                                      reset_soft_d, reset_soft_q;
+    logic [MembraneBits-1:0]                   threshold_q;
+    logic [ShiftBits-1:0]                      leak_shift_q;
+    logic                                      model_lif_q, reset_soft_q;
     logic [OutFeatures-1:0][MemBits-1:0]       vmem_d, vmem_q;  // membranes of all features
     logic [Parallel-1:0]                       spike;
     logic [Parallel-1:0][MembraneBits-1:0]     v_out;
     // The row register's membranes, selected the cycle the row register is loaded.
     logic [Parallel-1:0][MembraneBits-1:0]     v_row_d, v_row_q;
 
-    logic                                      cfg_neuron_we;
-    logic [MembraneBits-1:0]                   cfg_threshold;
-    logic [ShiftBits-1:0]                      cfg_leak_shift;
-    logic                                      cfg_lif, cfg_soft;
-
-    // (Selects outside always_comb: Icarus 11 cannot handle constant selects in its sensitivity.)
-    assign cfg_neuron_we  = cfg_valid_i && (cfg_sel_i == 2'd3);
-    assign cfg_threshold  = cfg_data_i[MembraneBits-1:0];
-    assign cfg_leak_shift = cfg_data_i[ShiftBits-1:0];
-    assign cfg_lif        = cfg_data_i[0];
-    assign cfg_soft       = cfg_data_i[1];
-
-    `DUALSPIKE_ALWAYS_COMB begin : p_neuron_cfg
-      threshold_d  = threshold_q;
-      leak_shift_d = leak_shift_q;
-      model_lif_d  = model_lif_q;
-      reset_soft_d = reset_soft_q;
-      if (cfg_neuron_we && cfg_addr_i == CfgAddrBits'(0)) begin
-        threshold_d = cfg_threshold;
-      end
-      if (cfg_neuron_we && cfg_addr_i == CfgAddrBits'(1)) begin
-        leak_shift_d = cfg_leak_shift;
-      end
-      if (cfg_neuron_we && cfg_addr_i == CfgAddrBits'(2)) begin
-        model_lif_d  = cfg_lif;
-        reset_soft_d = cfg_soft;
-      end
-    end
+    neuron_params #(
+      .MembraneBits (MembraneBits),
+      .CfgAddrBits  (CfgAddrBits)
+    ) u_params (
+      .clk_i,
+      .rst_ni,
+      .cfg_valid_i,
+      .cfg_sel_i,
+      .cfg_addr_i,
+      .cfg_data_i,
+      .threshold_o  (threshold_q),
+      .leak_shift_o (leak_shift_q),
+      .model_lif_o  (model_lif_q),
+      .reset_soft_o (reset_soft_q)
+    );
 
     // The membranes a row steps are selected from all features' membranes when the row enters
     // the row register (from the skid or from the sum stage, both registers), not after it:
@@ -1147,17 +1135,9 @@ module sparse_linear_core #(
 
     always_ff @(posedge clk_i or negedge rst_ni) begin : p_neuron_reg
       if (!rst_ni) begin
-        threshold_q  <= '0;
-        leak_shift_q <= '0;
-        model_lif_q  <= 1'b0;
-        reset_soft_q <= 1'b0;
         vmem_q       <= '0;
         v_row_q      <= '0;
       end else begin
-        threshold_q  <= threshold_d;
-        leak_shift_q <= leak_shift_d;
-        model_lif_q  <= model_lif_d;
-        reset_soft_q <= reset_soft_d;
         vmem_q       <= vmem_d;
         v_row_q      <= v_row_d;
       end

@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from ci.synth import CORE_FILES
-from golden.cores import CORES, LAYER_CORES, STREAM_CHECKER, bench_sources, layer_core
+import re
+
+from golden.cores import (CORES, LAYER_CORES, NEURON_PARAMS, PACKAGE, STREAM_CHECKER,
+                          bench_sources, layer_core, top_sources)
+from golden.memory_images import SEL_BIAS, SEL_BITMAP, SEL_NEURON, SEL_WEIGHT, neuron_words
+from golden.neuron import NeuronParams
 from golden.cycles.network import cycle_model
 from tb.registry import TESTBENCHES
 from vectors.network_top import CORE_SOURCES, plan_network
@@ -35,6 +40,45 @@ def test_the_bench_synthesis_and_the_top_take_the_description_sources(module):
         # (Those two check no stream of their own: their benches compile no stream checker.)
         assert TESTBENCHES[module].sources == bench_sources(module)
     assert set(core.sources) <= set(CORE_SOURCES), "the generated top lists every file"
+
+
+def _package_constants() -> dict[str, int]:
+    text = (RTL / PACKAGE).read_text()
+    return {name: int(value, 0) if "'" not in value else int(value.split("'d")[1])
+            for name, value in re.findall(r"localparam\s+(?:int|logic \[1:0\])\s+(\w+)\s*=\s*"
+                                          r"([0-9']+d?[0-9]*);", text)}
+
+
+def test_the_package_says_what_the_golden_memory_images_say():
+    """The RTL's selector codes and neuron words (rtl/dualspike_pkg.sv) are golden's."""
+    found = _package_constants()
+    assert {k: found[k] for k in ("CfgSelBitmap", "CfgSelWeight", "CfgSelBias",
+                                  "CfgSelNeuron")} == {
+        "CfgSelBitmap": SEL_BITMAP, "CfgSelWeight": SEL_WEIGHT, "CfgSelBias": SEL_BIAS,
+        "CfgSelNeuron": SEL_NEURON}
+    # Words and flag bits: a neuron whose every field differs from reset, decoded by position.
+    words = neuron_words(NeuronParams(model="lif", threshold=7, reset="soft", leak_shift=3))
+    assert words[found["NeuronWordThreshold"]] == 7
+    assert words[found["NeuronWordLeakShift"]] == 3
+    flags = words[found["NeuronWordFlags"]]
+    assert flags >> found["FlagModelLif"] & 1 and flags >> found["FlagResetSoft"] & 1
+    soft_if = neuron_words(NeuronParams(model="if", threshold=7, reset="soft"))
+    assert soft_if[found["NeuronWordFlags"]] == 1 << found["FlagResetSoft"]
+
+
+def test_the_package_is_compiled_before_every_module_that_names_it():
+    users = {f.name for f in RTL.glob("*.sv") if f.name != PACKAGE
+             and "dualspike_pkg::" in f.read_text()}
+    assert users, "no module uses the package: this test would check nothing"
+    lists = [core.sources for core in CORES.values()] + [top_sources(),
+                                                         NEURON_PARAMS.sources]
+    lists += [tb.sources for tb in TESTBENCHES.values()]
+    checked = 0
+    for sources in lists:
+        for user in users & set(sources):
+            assert PACKAGE in sources and sources.index(PACKAGE) < sources.index(user), sources
+            checked += 1
+    assert checked >= len(users)
 
 
 @pytest.mark.parametrize("module", sorted(LAYER_CORES))

@@ -7,8 +7,8 @@ from tb.sparse_conv_core.bench import TESTBENCH as CONV_CORE
 
 #: The conv core's RTL files that the bank does not use: its sources are the core's without
 #: these (so a module the bank comes to instantiate is listed once, in the core's entry).
-_CORE_ONLY = ("stream_stable_checker.sv", "lif_charge.sv", "lif_fire.sv", "lif_unit.sv",
-              "neuron_config_copy.sv", "sparse_conv_core.sv")
+_CORE_ONLY = ("stream_stable_checker.sv", "dualspike_pkg.sv", "lif_charge.sv", "lif_fire.sv",
+              "lif_unit.sv", "neuron_params.sv", "neuron_config_copy.sv", "sparse_conv_core.sv")
 
 
 def _bank(fan_in, group, lanes, rows, present, steps, slots, weight_bits, membrane_bits,
