@@ -37,10 +37,11 @@ current recomputed at every timestep, as the DATE'25 paper's RTL does), for the 
 
 :class:`DenseInputStepped` (factory :func:`stepped`) is the core's stepped model
 (golden.cycles.stepped): exact under any input pacing and output backpressure. It mirrors the
-control registers of the RTL one edge at a time: the line buffer's counters (``in_x/in_y``,
-``out_x/out_y``, ``rows_ahead``, ``frames_ahead``: ``in_ready_o``, ``win_valid_o``), per bank the
-feeder (``feed_done``, the group walked) and the detector (beats left of its group, whether it is
-the pass's last, its buffer), the ``pix_done`` of its address, MAC and write stages, and the
+control registers of the RTL one edge at a time: the line buffer's counters
+(:class:`_LineBufferControl`: ``in_ready_o``, ``win_valid_o``), per bank
+(:class:`_BankControl`) the feeder (``feed_done``, the group walked) and the detector (beats
+left of its group, whether it is the pass's last, its buffer), the ``pix_done`` of its address,
+MAC and write stages, and the
 core's bookkeeping of its ring of ``CurrentBuffers`` buffers (``win_buf``, ``busy``, ``done``)
 and emitter (``emit_active``, ``emit_buf``, ``t`` and, for ``NeuronStages`` 2, ``charged``:
 ``out_valid_o``; with ``WideBeat`` the chain's valid flags instead). The data-dependent cost, the beats of every group of every window, comes from
@@ -298,6 +299,63 @@ class _BankControl:
             self.groups, self.next_group, self.feed_done = start, 0, False
 
 
+class _LineBufferControl:
+    """rtl/dense_line_buffer.sv's counters: the next input pixel (``in_x``, ``in_y``) and
+    output window (``out_x``, ``out_y``), the rows written but not yet released
+    (``rows_ahead_q``) and the frames written whole but not yet taken whole
+    (``frames_ahead_q``)."""
+
+    def __init__(self, height: int, width: int, kernel: int) -> None:
+        self.height, self.width = height, width
+        self.pad = kernel // 2
+        self.slots = kernel
+        self.in_x = self.in_y = self.out_x = self.out_y = 0
+        self.rows_ahead = self.frames_ahead = 0
+
+    def in_ready(self) -> bool:
+        return self.rows_ahead < self.slots
+
+    def window_valid(self) -> bool:
+        need_y = min(self.out_y + self.pad, self.height - 1)
+        need_x = min(self.out_x + self.pad, self.width - 1)
+        return (self.frames_ahead > 0 or self.in_y > need_y
+                or (self.in_y == need_y and self.in_x > need_x))
+
+    def frame_last(self) -> bool:
+        """``win_frame_last_o``: the window offered is its frame's last."""
+        return self.out_y == self.height - 1 and self.out_x == self.width - 1
+
+    def clock(self, in_fire: bool, take: bool) -> None:
+        """p_release and p_next."""
+        released = 0
+        out_row_end = self.out_x == self.width - 1
+        if take and out_row_end:
+            if self.out_y == self.height - 1:
+                released = min(self.height, self.pad + 1)
+            elif self.out_y >= self.pad:
+                released = 1
+        self.rows_ahead -= released
+        if in_fire:
+            self.in_x += 1
+            if self.in_x == self.width:
+                self.in_x = 0
+                if self.in_y == self.height - 1:
+                    self.in_y = 0
+                    self.frames_ahead += 1
+                else:
+                    self.in_y += 1
+                self.rows_ahead += 1
+        if take:
+            self.out_x += 1
+            if self.out_x == self.width:
+                self.out_x = 0
+                if self.out_y == self.height - 1:
+                    self.out_y = 0
+                    self.frames_ahead -= 1
+                else:
+                    self.out_y += 1
+
+
 class DenseInputStepped:
     """Stepped model (golden.cycles.stepped) of rtl/dense_input_core.sv: see the module
     docstring. ``window_costs[n][b]``: the beats of bank b's groups for window n (windows of
@@ -312,12 +370,8 @@ class DenseInputStepped:
         self.wide_beat = wide_beat
         self.window_costs = window_costs
         self.height, self.width, self.timesteps = height, width, timesteps
-        self.pad = kernel // 2
-        self.slots = kernel
         self.accepted = 0     # pixels accepted (the model knows len(window_costs) of them)
-        # dense_line_buffer
-        self.in_x = self.in_y = self.out_x = self.out_y = 0
-        self.rows_ahead = self.frames_ahead = 0
+        self.line_buffer = _LineBufferControl(height, width, kernel)
         # banks (those holding a channel: an empty bank is always done)
         self.banks = [_BankControl() for _ in (window_costs[0] if window_costs else [])]
         self.taken = 0
@@ -346,13 +400,7 @@ class DenseInputStepped:
         return self.out_valid() and out_ready
 
     def in_ready(self, out_ready: bool = True) -> bool:
-        return self.rows_ahead < self.slots
-
-    def _window_valid(self) -> bool:
-        need_y = min(self.out_y + self.pad, self.height - 1)
-        need_x = min(self.out_x + self.pad, self.width - 1)
-        return (self.frames_ahead > 0 or self.in_y > need_y
-                or (self.in_y == need_y and self.in_x > need_x))
+        return self.line_buffer.in_ready()
 
     def _emit_free(self, out_ready: bool) -> bool:
         return self._emit_fire(out_ready) and (self.wide_beat or self.t == self.timesteps - 1)
@@ -362,7 +410,8 @@ class DenseInputStepped:
 
     def _take(self, out_ready: bool) -> bool:
         next_buf = self._ring_next(self.win_buf)
-        return (self._window_valid() and all(b.fed_after_edge() for b in self.banks)
+        return (self.line_buffer.window_valid()
+                and all(b.fed_after_edge() for b in self.banks)
                 and not (self.busy[next_buf]
                          and not (self._emit_free(out_ready) and self.emit_buf == next_buf)))
 
@@ -408,38 +457,8 @@ class DenseInputStepped:
         if take:
             self.win_buf = next_buf
             self.taken += 1
-        self._clock_line_buffer(in_fire, take)
+        self.line_buffer.clock(in_fire, take)
         return in_fire, out_fire
-
-    def _clock_line_buffer(self, in_fire: bool, take: bool) -> None:
-        """dense_line_buffer's p_release and p_next."""
-        released = 0
-        out_row_end = self.out_x == self.width - 1
-        if take and out_row_end:
-            if self.out_y == self.height - 1:
-                released = min(self.height, self.pad + 1)
-            elif self.out_y >= self.pad:
-                released = 1
-        self.rows_ahead -= released
-        if in_fire:
-            self.in_x += 1
-            if self.in_x == self.width:
-                self.in_x = 0
-                if self.in_y == self.height - 1:
-                    self.in_y = 0
-                    self.frames_ahead += 1
-                else:
-                    self.in_y += 1
-                self.rows_ahead += 1
-        if take:
-            self.out_x += 1
-            if self.out_x == self.width:
-                self.out_x = 0
-                if self.out_y == self.height - 1:
-                    self.out_y = 0
-                    self.frames_ahead -= 1
-                else:
-                    self.out_y += 1
 
 
 def pixel_frame(frame, shape: tuple[int, ...], timesteps: int, name: str) -> np.ndarray:

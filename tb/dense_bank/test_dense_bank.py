@@ -3,7 +3,8 @@
 Every example resets the bank and loads its bitmap and weight memories through its
 configuration writes (the images of ``golden.memory_images.layer_images`` for one bank holding
 every row, in a drawn order; the image's rows r >= BankRows get bitmaps and weights too, which
-the bank must ignore). It then plays the core's part: it offers drawn windows of A-bit pixels
+the bank must ignore; then all-ones words just past both images, which it must drop). It then
+plays the core's part: it offers drawn windows of A-bit pixels
 (``win_pixels_i``, with ``win_nonzero_i`` = pixel != 0) with ``start_i`` in a cycle where
 ``feed_done_next_o`` is high, a drawn number of cycles after it, each with a drawn current
 buffer, and holds a window until the bank has taken its last group (then it drives the
@@ -112,8 +113,20 @@ class DenseBankTB(TB):
             d.cfg_addr_i.value = addr
             d.cfg_data_i.value = data
             await RisingEdge(self.clock)
+        # Stray writes past the images (as the core's port can carry: its address is as wide as
+        # its largest memory), which the bank must drop: a write past a power-of-two depth
+        # wraps to word 0 if its guard is off by one.
         d.bitmap_we_i.value = 0
         d.weight_we_i.value = 0
+        span = 1 << int(d.CfgAddrBits.value)
+        for strobe, depth in ((d.bitmap_we_i, self.rows * self.num_groups),
+                              (d.weight_we_i, self.rows * self.fan_in)):
+            for addr in range(depth, min(span, depth + 2)):
+                strobe.value = 1
+                d.cfg_addr_i.value = addr
+                d.cfg_data_i.value = 0xFFFFFFFF
+                await RisingEdge(self.clock)
+            strobe.value = 0
 
     def drive_window(self, pixels: np.ndarray | None) -> None:
         """The window's pixels and non-zero flags; None: the complement of every pixel (what a
