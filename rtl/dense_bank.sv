@@ -34,7 +34,9 @@
 // InitBitmapFile / InitWeightFile: $readmemh images loaded at time 0 ("" = none; the core names
 // them, docs/vectors.md "Preloading memories").
 //
-// Planted bug (test-suite self-check only): none here; see dense_input_core.
+// Planted bug (test-suite self-check only): DUALSPIKE_BUG_DENSE_BANK_PIXEL_AT_PACKED_INDEX
+// multiplies a lane's weight by the pixel at the weight's packed index instead of its position
+// (the two agree until a zero weight precedes the pair in its group).
 
 `include "dualspike_macros.svh"
 
@@ -271,7 +273,12 @@ module dense_bank #(
     // base + idx < WeightDepth for a valid lane (WeightInRange_A); the cast drops carry bits.
     assign waddr          = WAddrBits'(grp_base_q + BaseBits'(idx));
     assign ast_waddr_d[l] = waddr;
+`ifdef DUALSPIKE_BUG_DENSE_BANK_PIXEL_AT_PACKED_INDEX
+    // PLANTED BUG: the lane's pixel at the weight's packed index instead of its position.
+    assign ast_px_d[l]    = det_lane_valid[l] ? grp_pix_q[idx * PixelBits +: PixelBits] : '0;
+`else
     assign ast_px_d[l]    = det_lane_valid[l] ? grp_pix_q[pos * PixelBits +: PixelBits] : '0;
+`endif
     assign mac_w_d[l]     = ast_lane_q[l] ? weight_q[ast_waddr_q[l]] : '0;
   end
 

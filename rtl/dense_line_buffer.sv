@@ -29,6 +29,9 @@
 // Throughput: one input beat per cycle while rows_ahead_q < Kernel; one window per cycle.
 // Storage: Kernel x W x C x A bits (no extra row: a window needs at most K rows, and the next row
 // may start filling as soon as the last window of the oldest needed row is taken).
+//
+// Planted bug (test-suite self-check only): DUALSPIKE_BUG_LINE_BUFFER_NO_RIGHT_WAIT offers a
+// window once its centre column of row y+P is written, before the P columns right of it.
 
 `include "dualspike_macros.svh"
 
@@ -107,7 +110,12 @@ module dense_line_buffer #(
   assign out_frame_end = out_row_end & (out_y_q == YLast);
 
   assign need_y = (int'(out_y_q) + Pad > Height - 1) ? Height - 1 : int'(out_y_q) + Pad;
+`ifdef DUALSPIKE_BUG_LINE_BUFFER_NO_RIGHT_WAIT
+  // PLANTED BUG: the window waits for its centre column, not its right-hand one.
+  assign need_x = int'(out_x_q);
+`else
   assign need_x = (int'(out_x_q) + Pad > Width - 1) ? Width - 1 : int'(out_x_q) + Pad;
+`endif
   assign win_valid_o = (frames_ahead_q != '0) || (int'(in_y_q) > need_y) ||
                        ((int'(in_y_q) == need_y) && (int'(in_x_q) > need_x));
   assign win_frame_last_o = out_frame_end;

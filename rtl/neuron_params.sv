@@ -11,6 +11,9 @@
 // contract). golden.memory_images.neuron_words gives the words of a layer's NeuronParams.
 // Parameters: MembraneBits V (threshold width; the leak shift is clog2(V) bits), CfgAddrBits
 //   (the core's address width; every bit is compared, so only addresses 0..2 write).
+//
+// Planted bug (test-suite self-check only): DUALSPIKE_BUG_NEURON_PARAMS_FLAGS_SWAPPED reads the
+// model flag from the reset flag's bit and the other way round.
 
 module neuron_params #(
   parameter int MembraneBits = 16,
@@ -51,8 +54,14 @@ module neuron_params #(
         leak_shift_o <= cfg_data_i[ShiftBits-1:0];
       end
       if (flags_we) begin
+`ifdef DUALSPIKE_BUG_NEURON_PARAMS_FLAGS_SWAPPED
+        // PLANTED BUG: each flag read from the other's bit.
+        model_lif_o  <= cfg_data_i[dualspike_pkg::FlagResetSoft];
+        reset_soft_o <= cfg_data_i[dualspike_pkg::FlagModelLif];
+`else
         model_lif_o  <= cfg_data_i[dualspike_pkg::FlagModelLif];
         reset_soft_o <= cfg_data_i[dualspike_pkg::FlagResetSoft];
+`endif
       end
     end
   end

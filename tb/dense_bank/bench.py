@@ -39,11 +39,14 @@ TESTBENCH = Testbench(
         _bank(27, 4, 3, 2, 2, 16, 8, 32),
     ),
     regression=(
-        # digits layer 0's shape (C = 1, K = 3: F = 9) with G = 4, L = 2, 4 rows.
-        _bank(9, 4, 2, 4, 4, 8, 4, 16),
         # One-bit groups (NG = F = 6), L = 4 (more lanes than a group's pairs).
         _bank(6, 1, 4, 2, 2, 4, 4, 8),
+        # digits layer 0's shape (C = 1, K = 3: F = 9) with G = 4, L = 2, 4 rows (last: the
+        # planted bug's set, where a group holds zero weights before its pairs).
+        _bank(9, 4, 2, 4, 4, 8, 4, 16),
     ),
     sim_examples=150,
     test_examples=40,
+    planted_bugs={"DUALSPIKE_BUG_DENSE_BANK_PIXEL_AT_PACKED_INDEX":
+                  "a lane multiplies the pixel at its weight's packed index, not its position"},
 )

@@ -35,4 +35,6 @@ TESTBENCH = Testbench(
     ),
     sim_examples=150,
     test_examples=40,
+    planted_bugs={"DUALSPIKE_BUG_LINE_BUFFER_NO_RIGHT_WAIT":
+                  "a window is offered before the columns right of its centre are written"},
 )

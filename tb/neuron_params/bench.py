@@ -14,4 +14,6 @@ TESTBENCH = Testbench(
     regression=({"MembraneBits": 16, "CfgAddrBits": 9},),
     sim_examples=200,
     test_examples=40,
+    planted_bugs={"DUALSPIKE_BUG_NEURON_PARAMS_FLAGS_SWAPPED":
+                  "the model and reset flags are read from each other's bit"},
 )
