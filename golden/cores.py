@@ -303,7 +303,8 @@ SPARSE_CONV = SparseConvCore(
     min_span=3, cycles="golden.cycles.sparse_conv")
 SPARSE_LINEAR = SparseLinearCore(
     "sparse_linear_core", (PACKAGE, *_DETECTOR, *_LIF, "sdp_ram.sv", "held_step_ram.sv",
-                           "linear_frame_buffer.sv", "sparse_linear_core.sv"),
+                           "linear_frame_buffer.sv", "linear_bank.sv",
+                           "sparse_linear_core.sv"),
     kind="linear", has_memory=True, placed=True, min_span=3, cycles="golden.cycles.sparse_linear")
 DENSE_INPUT = DenseInputCore(
     "dense_input_core", _DENSE_INPUT, kind="conv", in_format="pixels", has_memory=True,

@@ -154,15 +154,11 @@ module sparse_linear_core #(
   localparam int WeightDep  = Rows * FanIn;                              // dense worst case
   localparam int OutBits    = (HasNeuron != 0) ? OutFeatures : OutFeatures * CurrentBits;
   localparam int CB         = CurrentBits;
-  localparam int PosBits    = (GroupWidth > 1) ? $clog2(GroupWidth) : 1;
   localparam int BankBits   = (Parallel > 1) ? $clog2(Parallel) : 1;
   localparam int TBits      = (Timesteps > 1) ? $clog2(Timesteps) : 1;
   localparam int RBits      = (Rows > 1) ? $clog2(Rows) : 1;
   localparam int GBits      = (Groups > 1) ? $clog2(Groups) : 1;
   localparam int BAddrBits  = (BitmapDep > 1) ? $clog2(BitmapDep) : 1;
-  localparam int WAddrBits  = (WeightDep > 1) ? $clog2(WeightDep) : 1;
-  localparam int BaseBits   = $clog2(WeightDep + 1);                     // 0..R*F
-  localparam int CountBits  = $clog2(GroupWidth + 1);
   // Levels of the detectors' prefix sums done in the group stage: about half of the
   // $clog2(G) levels (none for G <= 2, where the tree has one level or none).
   localparam int DetPreLevels = (GroupWidth > 2) ? $clog2(GroupWidth) / 2 : 0;
@@ -609,248 +605,48 @@ module sparse_linear_core #(
   logic                        sk_keep_d, sk_keep_q;
 
   for (genvar p = 0; p < Parallel; p++) begin : g_bank
-    logic                              cfg_bitmap_we, cfg_weight_we;
-    // Two copies of the bitmaps, one per read address (issue and step position): as one array
-    // Yosys shares a read port between the two reads and puts the stage load, late through
-    // every bank's ready, on the LUT RAM's address (the events network's critical path).
-    logic [GroupWidth-1:0]             bitmap_iss_mem [BitmapDep];
-    logic [GroupWidth-1:0]             bitmap_step_mem [BitmapDep];
-    logic [GroupWidth-1:0]             wbitmap_q;      // weight bitmap of the issue position
-    logic [GroupWidth-1:0]             stg_wbitmap_q;  // group stage: the weight bitmap
-    logic [GroupWidth-1:0]             stg_eff_q;      // ... and its effectual bits
-    // ... and the first DetPreLevels levels of the prefix sums of both (sparsity_detector)
-    logic [GroupWidth*CountBits-1:0]   eff_sums, weight_sums;
-    logic [GroupWidth*CountBits-1:0]   stg_eff_sums_q, stg_weight_sums_q;
-    logic [CountBits-1:0]              wcount;         // its popcount
-    logic [CountBits-1:0]              grp_count_q;    // popcount of the held group's bitmap
-    logic                              grp_pass_end_q; // the held group ends its pass
-    logic [BaseBits-1:0]               grp_base_d, grp_base_q;  // base of the held group
-    logic                              out_valid, out_last;
-    logic [Lanes-1:0]                  lane_valid;
-    logic [Lanes*PosBits-1:0]          lane_pos, lane_idx;
-    logic [Lanes-1:0]                  ast_lane_ok_q;  // address stage: lane l carries a pair
-    logic [Lanes-1:0]                  wst_lane_ok_q;  // weight stage: lane l carries a weight
-    logic [Lanes-1:0][CB-1:0]          lane_weight;    // ... sign-extended, or 0
-    logic [Lanes:0][CB-1:0]            lane_partial;
-    logic [CB-1:0]                     beat_sum;       // sum of the sum-stage beat's weights
-    logic [CB-1:0]                     acc_d, acc_q;   // sum of the row's earlier beats
-    logic [FeatBits-1:0]               feat;           // feature of the sum stage's row
-    logic [CB-1:0]                     bias;
-
-    assign cfg_bitmap_we = cfg_valid_i && (cfg_sel_i == dualspike_pkg::CfgSelBitmap)
-                           && (cfg_bank_i == BankBits'(p));
-    assign cfg_weight_we = cfg_valid_i && (cfg_sel_i == dualspike_pkg::CfgSelWeight)
-                           && (cfg_bank_i == BankBits'(p));
-
     // Preload image names: "_b" and the bank in two decimal digits (docs/vectors.md).
     localparam logic [31:0] BankTag = {"_b", 8'(48 + p / 10), 8'(48 + p % 10)};
-    initial begin : p_mem_init
-      if (InitPrefix != "") begin
-        $readmemh({InitPrefix, "bitmap", BankTag, ".mem"}, bitmap_iss_mem, 0, BitmapDep - 1);
-        $readmemh({InitPrefix, "bitmap", BankTag, ".mem"}, bitmap_step_mem, 0, BitmapDep - 1);
-      end
-    end
-
-    always_ff @(posedge clk_i) begin : p_bitmap_mem
-      if (cfg_bitmap_we && (int'(cfg_addr_i) < BitmapDep)) begin
-        bitmap_iss_mem[BAddrBits'(cfg_addr_i)]  <= cfg_data_i[GroupWidth-1:0];
-        bitmap_step_mem[BAddrBits'(cfg_addr_i)] <= cfg_data_i[GroupWidth-1:0];
-      end
-    end
-
-    // Registered: the word of the issue position, or after a stage load that of the step
-    // position (both read from registers; the stage load only picks one). A configuration
-    // write shows here a cycle later: the load ends before the first input beat, at least
-    // AVAIL_LATENCY cycles before the first stage load (golden.cycles.sparse_linear).
-    always_ff @(posedge clk_i or negedge rst_ni) begin : p_wbitmap
-      if (!rst_ni) begin
-        wbitmap_q <= '0;
-      end else begin
-        // (A token of T = 1 is at a frame's first group, word 0, and prefetches it again.)
-        wbitmap_q <= (stage_load && !token_one) ? bitmap_step_mem[step_word_q]
-                                                : bitmap_iss_mem[iss_word_q];
-      end
-    end
-
-    // The group stage. The detector takes (wbitmap, e): its effectual bits wbitmap & e are e.
-    // The first levels of its prefix sums are done here, a cycle before the detectors take the
-    // group, so that neither the stage's nor the detector's acceptance path holds the whole
-    // tree (the detector's acceptance was the linear core's critical path, docs/synthesis.md).
-    if (DetPreLevels > 0) begin : g_pre_sums
-      logic [GroupWidth*CountBits-1:0] eff_bits, weight_bits;  // one bit per position, widened
-      logic [GroupWidth*CountBits-1:0] unused_eff_before, unused_weight_before;
-      logic [CountBits-1:0]            unused_eff_total, unused_weight_total;
-      for (genvar q = 0; q < GroupWidth; q++) begin : g_widen
-        assign eff_bits[q*CountBits +: CountBits]    = CountBits'(wbitmap_q[q] & sbitmap[q]);
-        assign weight_bits[q*CountBits +: CountBits] = CountBits'(wbitmap_q[q]);
-      end
-      prefix_sum #(
-        .Count   (GroupWidth),
-        .Width   (CountBits),
-        .ToLevel (DetPreLevels)
-      ) u_eff_sums (
-        .values_i    (eff_bits),
-        .inclusive_o (eff_sums),
-        .before_o    (unused_eff_before),
-        .total_o     (unused_eff_total)
-      );
-      prefix_sum #(
-        .Count   (GroupWidth),
-        .Width   (CountBits),
-        .ToLevel (DetPreLevels)
-      ) u_weight_sums (
-        .values_i    (weight_bits),
-        .inclusive_o (weight_sums),
-        .before_o    (unused_weight_before),
-        .total_o     (unused_weight_total)
-      );
-    end else begin : g_no_pre_sums
-      assign eff_sums    = '0;
-      assign weight_sums = '0;
-    end
-
-    always_ff @(posedge clk_i or negedge rst_ni) begin : p_group_stage
-      if (!rst_ni) begin
-        stg_wbitmap_q     <= '0;
-        stg_eff_q         <= '0;
-        stg_eff_sums_q    <= '0;
-        stg_weight_sums_q <= '0;
-      end else if (stg_free) begin
-        // A token has no effectual pair (whatever the read register holds): one beat.
-        stg_wbitmap_q     <= wbitmap_q;
-        stg_eff_q         <= token ? '0 : wbitmap_q & sbitmap;
-        stg_eff_sums_q    <= token ? '0 : eff_sums;
-        stg_weight_sums_q <= weight_sums;
-      end
-    end
-
-    // The group's first packed weight sits at the running popcount of the bitmaps walked
-    // before it in this pass (0 after the last group of every timestep): the held group's base
-    // plus its registered popcount, added when the next group is accepted. (Adding the
-    // popcount in the cycle of its own group's acceptance put the bitmap read, the popcount
-    // and the base adder in one path: the linear core's critical path, docs/synthesis.md.)
-    `DUALSPIKE_ALWAYS_COMB begin : p_base
-      grp_base_d = grp_base_q;
-      if (accept) begin
-        grp_base_d = grp_pass_end_q ? '0 : grp_base_q + BaseBits'(grp_count_q);
-      end
-    end
-
-    sparsity_detector #(
-      .GroupWidth (GroupWidth),
-      .Lanes      (Lanes),
-      .PreLevels  (DetPreLevels)
-    ) u_detector (
-      .clk_i,
-      .rst_ni,
-      .in_valid_i       (accept),
-      .in_ready_o       (det_in_ready[p]),
-      .wbitmap_i        (stg_wbitmap_q),
-      .sbitmap_i        (stg_eff_q),
-      .eff_sums_i       (stg_eff_sums_q),
-      .weight_sums_i    (stg_weight_sums_q),
-      .out_valid_o      (out_valid),
-      .out_ready_i      (row_ready),
-      .out_lane_valid_o (lane_valid),
-      .out_pos_o        (lane_pos),
-      .out_idx_o        (lane_idx),
-      .out_last_o       (out_last),
-      .weight_count_o   (wcount)
-    );
-
-    // Packed weight of each lane: its address (the group's base and the lane's packed index)
-    // registered at the edge the beat fires, the word read at the next (the detector holds the
-    // beat, the address stage its address and the memory its read word while row_ready is
-    // low), registered at the next (invalid lanes read an unused word and register 0) and
-    // summed in the sum stage (sign-extended). The base and the index are registered apart and
-    // added on the way into the memory's address register: as one sum registered, the
-    // detector's lane select and the adder were one path (the events network's critical path,
-    // docs/synthesis.md).
-    logic [BaseBits-1:0] ast_base_q;  // address stage: the beat's group base
-    always_ff @(posedge clk_i or negedge rst_ni) begin : p_ast_base
-      if (!rst_ni) begin
-        ast_base_q <= '0;
-      end else if (row_ready) begin
-        ast_base_q <= grp_base_q;
-      end
-    end
-
-    for (genvar l = 0; l < Lanes; l++) begin : g_lane
-      logic [PosBits-1:0]    ast_idx_q;  // address stage: the lane's packed index
-      logic [WAddrBits-1:0]  ast_addr;
-      logic [WeightBits-1:0] weight_rd;
-      logic [WeightBits-1:0] sst_weight_q;  // sum stage: the lane's weight, or 0
-      assign ast_addr = WAddrBits'(ast_base_q + BaseBits'(ast_idx_q));
-      sdp_ram #(
-        .Width    (WeightBits),
-        .Depth    (WeightDep),
-        .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "weight", BankTag, ".mem"})
-      ) u_weight_mem (
-        .clk_i,
-        .we_i    (cfg_weight_we && (int'(cfg_addr_i) < WeightDep)),
-        .waddr_i (WAddrBits'(cfg_addr_i)),
-        .wdata_i (cfg_data_i[WeightBits-1:0]),
-        .re_i    (row_ready),
-        .raddr_i (ast_addr),
-        .rdata_o (weight_rd)
-      );
-      always_ff @(posedge clk_i or negedge rst_ni) begin : p_lane_reg
-        if (!rst_ni) begin
-          ast_idx_q        <= '0;
-          ast_lane_ok_q[l] <= 1'b0;
-          wst_lane_ok_q[l] <= 1'b0;
-          sst_weight_q     <= '0;
-        end else if (row_ready) begin
-          ast_idx_q        <= lane_idx[l*PosBits +: PosBits];
-          ast_lane_ok_q[l] <= out_valid & lane_valid[l];
-          wst_lane_ok_q[l] <= ast_lane_ok_q[l];
-          sst_weight_q     <= wst_lane_ok_q[l] ? weight_rd : '0;
-        end
-      end
-      assign lane_weight[l] = {{(CB - WeightBits){sst_weight_q[WeightBits-1]}}, sst_weight_q};
-    end
-
-    // Sum of the lanes as a chain of continuous assigns (a netlist costs Icarus less than a
-    // process).
-    assign lane_partial[0] = '0;
-    for (genvar l = 0; l < Lanes; l++) begin : g_lane_sum
-      assign lane_partial[l + 1] = lane_partial[l] + lane_weight[l];
-    end
-    assign beat_sum = lane_partial[Lanes];
-
+    logic [FeatBits-1:0] feat;  // feature of the sum stage's row
+    logic [CB-1:0]       bias;
     assign feat = FeatBits'(sst_r_q) * FeatBits'(Parallel) + FeatBits'(p);
     assign bias = (int'(feat) < OutFeatures) ? CB'($signed(bias_mem[OIdxBits'(feat)])) : '0;
 
-    // The sum-stage beat adds into the accumulator when the stage moves; a row's last beat
-    // goes to the row register with the bias instead, and the accumulator restarts.
-    `DUALSPIKE_ALWAYS_COMB begin : p_acc
-      acc_d = acc_q;
-      if (row_ready) begin
-        acc_d = sst_row_end_q ? '0 : acc_q + beat_sum;
-      end
-    end
-
-    assign row_sum[p] = bias + acc_q + beat_sum;
-
-    always_ff @(posedge clk_i or negedge rst_ni) begin : p_bank_reg
-      if (!rst_ni) begin
-        grp_count_q    <= '0;
-        grp_pass_end_q <= 1'b1;
-        grp_base_q     <= '0;
-        acc_q          <= '0;
-      end else begin
-        if (accept) begin
-          grp_count_q    <= wcount;
-          grp_pass_end_q <= stg_last_g_q && stg_last_r_q;
-        end
-        grp_base_q <= grp_base_d;
-        acc_q      <= acc_d;
-      end
-    end
-
-    // Only position bits are needed by the core (the packed index addresses the weight).
-    logic unused_bank;
-    assign unused_bank = ^{lane_pos, out_last};
+    linear_bank #(
+      .GroupWidth     (GroupWidth),
+      .Lanes          (Lanes),
+      .PreLevels      (DetPreLevels),
+      .WeightBits     (WeightBits),
+      .CurrentBits    (CB),
+      .BitmapDepth    (BitmapDep),
+      .WeightDepth    (WeightDep),
+      .CfgAddrBits    (CfgAddrBits),
+      .InitBitmapFile ((InitPrefix == "") ? "" : {InitPrefix, "bitmap", BankTag, ".mem"}),
+      .InitWeightFile ((InitPrefix == "") ? "" : {InitPrefix, "weight", BankTag, ".mem"})
+    ) u_bank (
+      .clk_i,
+      .rst_ni,
+      .bitmap_we_i  (cfg_valid_i && (cfg_sel_i == dualspike_pkg::CfgSelBitmap)
+                     && (cfg_bank_i == BankBits'(p))),
+      .weight_we_i  (cfg_valid_i && (cfg_sel_i == dualspike_pkg::CfgSelWeight)
+                     && (cfg_bank_i == BankBits'(p))),
+      .cfg_addr_i,
+      .cfg_data_i,
+      // (A token of T = 1 is at a frame's first group, word 0, and prefetches it again.)
+      .iss_word_i   (iss_word_q),
+      .step_word_i  (step_word_q),
+      .read_step_i  (stage_load && !token_one),
+      .stage_free_i (stg_free),
+      .sbitmap_i    (sbitmap),
+      .token_i      (token),
+      .accept_i     (accept),
+      .pass_end_i   (stg_last_g_q && stg_last_r_q),
+      .det_ready_o  (det_in_ready[p]),
+      .row_ready_i  (row_ready),
+      .row_end_i    (sst_row_end_q),
+      .bias_i       (bias),
+      .row_sum_o    (row_sum[p])
+    );
   end
 
   // ---------------------------------------------------------------------------------------------
