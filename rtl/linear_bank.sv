@@ -35,6 +35,10 @@
 // bits (both copies), weight WeightDepth x B bits per lane (each lane reads its own copy).
 // InitBitmapFile / InitWeightFile: $readmemh images loaded at time 0 ("" = none; the core names
 // them, docs/vectors.md "Preloading memories").
+//
+// Planted bug (test-suite self-check only): DUALSPIKE_BUG_LINEAR_BANK_BASE_COUNTS_PAIRS steps
+// the running base over a group's effectual pairs instead of its non-zero weights (the two
+// agree until a weight meets no spike in a group before the pass's last).
 
 `include "dualspike_macros.svh"
 
@@ -291,7 +295,12 @@ module linear_bank #(
       acc_q          <= '0;
     end else begin
       if (accept_i) begin
+`ifdef DUALSPIKE_BUG_LINEAR_BANK_BASE_COUNTS_PAIRS
+        // PLANTED BUG: the base steps over the group's effectual pairs, not its weights.
+        grp_count_q    <= CountBits'($countones(stg_eff_q));
+`else
         grp_count_q    <= wcount;
+`endif
         grp_pass_end_q <= pass_end_i;
       end
       grp_base_q <= grp_base_d;

@@ -26,7 +26,7 @@ from __future__ import annotations
 import cocotb
 import numpy as np
 from cocotb.task import resume
-from cocotb.triggers import FallingEdge, RisingEdge
+from cocotb.triggers import FallingEdge
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -34,7 +34,7 @@ from golden.arith import sat_bounds
 from golden.cycles.dense_input import _BankControl
 from golden.memory_images import SEL_BITMAP, SEL_WEIGHT, config_writes, layer_images
 from golden.sparsity import bitmap_current, bitmap_of, groups
-from tb.harness.config import config_orders, in_order
+from tb.harness.config import config_orders, drive_bank_writes, in_order
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, run_search
 from tb.harness.tb import TB
@@ -102,31 +102,12 @@ class DenseBankTB(TB):
 
     # -- driving -----------------------------------------------------------------------------
     async def configure(self, case: Case) -> None:
-        """One configuration write per cycle, as the core decodes its port for this bank."""
-        d = self.dut
+        """One configuration write per cycle, as the core decodes its port for this bank, then
+        stray writes past both memories (tb.harness.config.drive_bank_writes)."""
         images = layer_images(case.weight, case.bias, None, self.group, 1)
-        for sel, _bank, addr, data in in_order(config_writes(images), case.config_order):
-            if sel not in (SEL_BITMAP, SEL_WEIGHT):
-                continue  # the biases live in the core
-            d.bitmap_we_i.value = int(sel == SEL_BITMAP)
-            d.weight_we_i.value = int(sel == SEL_WEIGHT)
-            d.cfg_addr_i.value = addr
-            d.cfg_data_i.value = data
-            await RisingEdge(self.clock)
-        # Stray writes past the images (as the core's port can carry: its address is as wide as
-        # its largest memory), which the bank must drop: a write past a power-of-two depth
-        # wraps to word 0 if its guard is off by one.
-        d.bitmap_we_i.value = 0
-        d.weight_we_i.value = 0
-        span = 1 << int(d.CfgAddrBits.value)
-        for strobe, depth in ((d.bitmap_we_i, self.rows * self.num_groups),
-                              (d.weight_we_i, self.rows * self.fan_in)):
-            for addr in range(depth, min(span, depth + 2)):
-                strobe.value = 1
-                d.cfg_addr_i.value = addr
-                d.cfg_data_i.value = 0xFFFFFFFF
-                await RisingEdge(self.clock)
-            strobe.value = 0
+        await drive_bank_writes(self.dut, self.clock, in_order(config_writes(images),
+                                                               case.config_order),
+                                (self.rows * self.num_groups, self.rows * self.fan_in), SEL_BITMAP, SEL_WEIGHT)
 
     def drive_window(self, pixels: np.ndarray | None) -> None:
         """The window's pixels and non-zero flags; None: the complement of every pixel (what a

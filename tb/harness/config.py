@@ -40,3 +40,31 @@ async def drive_config_writes(dut, clock, writes: Sequence[Write]) -> None:
         dut.cfg_data_i.value = data
         await RisingEdge(clock)
     dut.cfg_valid_i.value = 0
+
+
+async def drive_bank_writes(dut, clock, writes: Sequence[Write], depths: tuple[int, int],
+                            bitmap_sel: int, weight_sel: int) -> None:
+    """A bank's share of a core's writes, as the core decodes its port for it: one per clock
+    on ``bitmap_we_i`` / ``weight_we_i`` with ``cfg_addr_i`` / ``cfg_data_i`` (other selectors
+    skipped: the biases and neuron words live in the core). Then all-ones words at the two
+    addresses past each memory (``depths``: bitmap, weight) that the port can carry, which the
+    bank must drop: with a guard off by one they wrap to words 0 and 1 of a power-of-two
+    memory."""
+    for sel, _bank, addr, data in writes:
+        if sel not in (bitmap_sel, weight_sel):
+            continue
+        dut.bitmap_we_i.value = int(sel == bitmap_sel)
+        dut.weight_we_i.value = int(sel == weight_sel)
+        dut.cfg_addr_i.value = addr
+        dut.cfg_data_i.value = data
+        await RisingEdge(clock)
+    dut.bitmap_we_i.value = 0
+    dut.weight_we_i.value = 0
+    span = 1 << int(dut.CfgAddrBits.value)
+    for strobe, depth in zip((dut.bitmap_we_i, dut.weight_we_i), depths):
+        for addr in range(depth, min(span, depth + 2)):
+            strobe.value = 1
+            dut.cfg_addr_i.value = addr
+            dut.cfg_data_i.value = 0xFFFFFFFF
+            await RisingEdge(clock)
+        strobe.value = 0
