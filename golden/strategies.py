@@ -446,3 +446,17 @@ def invalid_configs(draw):
     breaker = draw(st.sampled_from(_BREAKERS))
     field = breaker(draw, cfg)
     return cfg, field
+
+
+#: A percentage; exactly 0 and 100 one draw in ten each (all zero / all non-zero).
+percentages = st.integers(0, 9).flatmap(
+    lambda pick: st.just(0) if pick == 8 else st.just(100) if pick == 9 else st.integers(0, 100))
+
+
+def sparse_values(draw, count: int, values: st.SearchStrategy[int]) -> np.ndarray:
+    """``count`` values (for ``st.composite`` strategies: ``draw`` is theirs), non-zero (drawn
+    from ``values``) with a drawn probability (``percentages``); every one shrinks to 0."""
+    percent = draw(percentages)
+    units = draw(st.lists(st.integers(0, 99), min_size=count, max_size=count))
+    return np.array([draw(values) if u >= 100 - percent else 0 for u in units],
+                    dtype=np.int64)

@@ -34,6 +34,7 @@ from golden.arith import sat_bounds
 from golden.cycles.dense_input import _BankControl
 from golden.memory_images import SEL_BITMAP, SEL_WEIGHT, config_writes, layer_images
 from golden.sparsity import bitmap_current, bitmap_of, groups
+from golden.strategies import sparse_values
 from tb.harness.config import config_orders, drive_bank_writes, in_order
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, run_search
@@ -208,24 +209,12 @@ class DenseBankTB(TB):
 # ---------------------------------------------------------------------------------------------
 # Strategies
 # ---------------------------------------------------------------------------------------------
-#: A percentage; exactly 0 and 100 one draw in ten each (all-zero / all-non-zero).
-_percent = st.integers(0, 9).flatmap(
-    lambda pick: st.just(0) if pick == 8 else st.just(100) if pick == 9 else st.integers(0, 100))
-
-
-def _values(draw, count: int, values: st.SearchStrategy[int]) -> np.ndarray:
-    """``count`` values, non-zero (drawn from ``values``) with a drawn probability; every one
-    shrinks to 0."""
-    percent = draw(_percent)
-    units = draw(st.lists(st.integers(0, 99), min_size=count, max_size=count))
-    return np.array([draw(values) if u >= 100 - percent else 0 for u in units],
-                    dtype=np.int64)
 
 
 @st.composite
 def cases(draw, tb: DenseBankTB, max_windows: int = 5) -> Case:
     lo, hi = sat_bounds(tb.weight_bits)
-    weight = _values(draw, tb.rows * tb.fan_in,
+    weight = sparse_values(draw, tb.rows * tb.fan_in,
                      st.integers(lo, hi).filter(lambda w: w != 0)).reshape(tb.rows, tb.fan_in)
     v_lo, v_hi = sat_bounds(tb.membrane_bits)
     bias = np.array(draw(st.lists(st.integers(v_lo, v_hi) | st.sampled_from((v_lo, v_hi)),
@@ -233,7 +222,7 @@ def cases(draw, tb: DenseBankTB, max_windows: int = 5) -> Case:
     top = (1 << tb.pixel_bits) - 1
     pixel = st.integers(1, top) | st.just(top)
     count = draw(st.integers(1, max_windows))
-    windows = tuple(_values(draw, tb.fan_in, pixel) for _ in range(count))
+    windows = tuple(sparse_values(draw, tb.fan_in, pixel) for _ in range(count))
     gaps = tuple(draw(st.lists(st.integers(0, 3), min_size=count, max_size=count)))
     bufs = tuple(draw(st.lists(st.integers(0, (1 << tb.buf_bits) - 1), min_size=count,
                                max_size=count)))

@@ -38,6 +38,7 @@ from hypothesis import strategies as st
 from golden.arith import sat_bounds
 from golden.memory_images import SEL_BITMAP, SEL_WEIGHT, config_writes, layer_images
 from golden.sparsity import bitmap_current, bitmap_of, group_count, groups
+from golden.strategies import sparse_values
 from tb.harness.config import config_orders, drive_bank_writes, in_order
 from tb.harness.scoreboard import Scoreboard
 from tb.harness.search import checked, counted, run_search
@@ -243,18 +244,6 @@ class LinearBankTB(TB):
 # ---------------------------------------------------------------------------------------------
 # Strategies
 # ---------------------------------------------------------------------------------------------
-#: A percentage; exactly 0 and 100 one draw in ten each (all-zero / all-non-zero).
-_percent = st.integers(0, 9).flatmap(
-    lambda pick: st.just(0) if pick == 8 else st.just(100) if pick == 9 else st.integers(0, 100))
-
-
-def _values(draw, count: int, values: st.SearchStrategy[int]) -> np.ndarray:
-    """``count`` values, non-zero (drawn from ``values``) with a drawn probability; every one
-    shrinks to 0."""
-    percent = draw(_percent)
-    units = draw(st.lists(st.integers(0, 99), min_size=count, max_size=count))
-    return np.array([draw(values) if u >= 100 - percent else 0 for u in units],
-                    dtype=np.int64)
 
 
 @st.composite
@@ -265,13 +254,13 @@ def cases(draw, tb: LinearBankTB, max_timesteps: int = 3) -> Case:
     fan_in = draw(st.integers(1, min(top_fan_in, 3 * tb.group)))
     rows = draw(st.integers(1, min(tb.max_rows(fan_in), 3)))
     lo, hi = sat_bounds(tb.weight_bits)
-    weight = _values(draw, rows * fan_in,
+    weight = sparse_values(draw, rows * fan_in,
                      st.integers(lo, hi).filter(lambda w: w != 0)).reshape(rows, fan_in)
     b_lo, b_hi = tb.bias_bounds(fan_in)
     bias = np.array(draw(st.lists(st.integers(b_lo, b_hi) | st.sampled_from((b_lo, b_hi)),
                                   min_size=rows, max_size=rows)), dtype=np.int64)
     timesteps = draw(st.integers(1, max_timesteps))
-    spikes = _values(draw, timesteps * fan_in, st.just(1)).reshape(timesteps, fan_in)
+    spikes = sparse_values(draw, timesteps * fan_in, st.just(1)).reshape(timesteps, fan_in)
     count = timesteps * rows * group_count(fan_in, tb.group)
     gaps = tuple(draw(st.lists(st.integers(0, 2) | st.just(0), min_size=count,
                                max_size=count)))

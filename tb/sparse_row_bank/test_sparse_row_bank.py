@@ -34,6 +34,7 @@ from golden.arith import sat_bounds
 from golden.cycles.sparse_conv import _BankModel
 from golden.memory_images import SEL_BIAS, SEL_BITMAP, SEL_WEIGHT, config_writes, layer_images
 from golden.sparsity import bitmap_current, effectual_pairs, group_count, weight_bitmaps
+from golden.strategies import percentages
 from tb.harness.config import config_orders, in_order
 from tb.harness.pacing import ALWAYS, cycle_pattern, pacing_patterns
 from tb.harness.scoreboard import Scoreboard
@@ -306,14 +307,9 @@ class RowBankTB(TB):
 # ---------------------------------------------------------------------------------------------
 # Strategies
 # ---------------------------------------------------------------------------------------------
-#: A percentage; exactly 0 and 100 one draw in ten each (all-zero / all-one weights or spikes).
-_percent = st.integers(0, 9).flatmap(
-    lambda pick: st.just(0) if pick == 8 else st.just(100) if pick == 9 else st.integers(0, 100))
-
-
 def _flags(draw, count: int) -> np.ndarray:
     """``count`` flags set with a drawn probability; every flag shrinks to unset."""
-    percent = draw(_percent)
+    percent = draw(percentages)
     units = draw(st.lists(st.integers(0, 99), min_size=count, max_size=count))
     return np.array([u >= 100 - percent for u in units], dtype=np.int64)
 
