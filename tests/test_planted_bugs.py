@@ -16,12 +16,11 @@ shrinking).
 
 from __future__ import annotations
 
-import os
 import zlib
 
 import pytest
 
-from tb.harness.runner import SIMULATORS, run_testbench
+from tb.harness.runner import run_testbench, simulators_in_turn
 from tb.registry import TESTBENCHES
 
 pytestmark = pytest.mark.long
@@ -32,21 +31,10 @@ PLANTED_BUG_EXAMPLES = 200
 BUGS = [(tb, define) for tb in TESTBENCHES.values() for define in tb.planted_bugs]
 
 
-def bug_simulators(index: int) -> tuple[str, ...]:
-    """The simulators bug number ``index`` runs on: both with DUALSPIKE_PLANTED_BUGS=both, else
-    one, in turn (Icarus first: the conv core's slower bug then falls to Verilator)."""
-    choice = os.environ.get("DUALSPIKE_PLANTED_BUGS", "alternate")
-    if choice not in ("alternate", "both"):
-        raise ValueError(f"DUALSPIKE_PLANTED_BUGS must be 'alternate' or 'both', got {choice!r}")
-    if choice == "both":
-        return SIMULATORS
-    return (SIMULATORS[(index + 1) % len(SIMULATORS)],)
-
-
 CASES = [
     pytest.param(tb, define, sim, id=f"{tb.block}-{define.removeprefix('DUALSPIKE_BUG_')}-{sim}")
     for index, (tb, define) in enumerate(BUGS)
-    for sim in bug_simulators(index)
+    for sim in simulators_in_turn(index, "DUALSPIKE_PLANTED_BUGS")
 ]
 
 

@@ -28,6 +28,21 @@ BUILD_ROOT = Path(os.environ.get("DUALSPIKE_BUILD", REPO_ROOT / "build"))
 SIMULATORS = ("verilator", "icarus")
 
 
+def simulators_in_turn(index: int, variable: str) -> tuple[str, ...]:
+    """The simulators run number ``index`` of a series takes in ``make test``: one, in turn
+    (Icarus first), or both when the environment variable ``variable`` is ``both``.
+
+    make test runs each block's sweep sets and each planted bug on one simulator, alternating,
+    so both simulators check every block at half the time; ``<variable>=both`` runs all on both.
+    """
+    choice = os.environ.get(variable, "alternate")
+    if choice not in ("alternate", "both"):
+        raise ValueError(f"{variable} must be 'alternate' or 'both', got {choice!r}")
+    if choice == "both":
+        return SIMULATORS
+    return (SIMULATORS[(index + 1) % len(SIMULATORS)],)
+
+
 @dataclass
 class TestbenchResult:
     block: str
