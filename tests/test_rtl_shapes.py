@@ -5,7 +5,8 @@ are the simplest shapes whatever the seed, so ``DRAWS`` shapes are drawn first (
 last ``random_shapes`` of them are built. Shrinking across builds is switched off (each step would
 be a new build); the failing shape is reported, and inside its simulation the run-time values are
 shrunk as usual. The seed is printed so a failing shape is reproduced with
-``DUALSPIKE_SHAPE_SEED=<seed>``.
+``DUALSPIKE_SHAPE_SEED=<seed>``. The blocks take the simulators in turn
+(``DUALSPIKE_SWEEP_SIMULATORS=both``: each on both), as their sweeps do.
 """
 
 from __future__ import annotations
@@ -16,15 +17,16 @@ import random
 import pytest
 from hypothesis import Phase, given, seed, settings
 
-from tb.harness.runner import SIMULATORS, run_testbench
+from tb.harness.runner import run_testbench, simulators_in_turn
 from tb.registry import TESTBENCHES
 
 SHAPE_SEED = int(os.environ.get("DUALSPIKE_SHAPE_SEED", random.randrange(1 << 32)))
 
 CASES = [
     pytest.param(tb, sim, id=f"{tb.block}-{sim}")
-    for tb in TESTBENCHES.values() if tb.shapes is not None and tb.random_shapes > 0
-    for sim in SIMULATORS
+    for index, tb in enumerate(tb for tb in TESTBENCHES.values()
+                               if tb.shapes is not None and tb.random_shapes > 0)
+    for sim in simulators_in_turn(index, "DUALSPIKE_SWEEP_SIMULATORS")
 ]
 
 
