@@ -34,6 +34,10 @@ class Testbench:
     test_examples: int = 60
     #: define -> what the bug does (the planted-bug tests check each is caught).
     planted_bugs: dict[str, str] = field(default_factory=dict)
+    #: The parameter set the planted-bug tests build (None: the last regression set). A bench
+    #: whose regression sets make every example slow names a smaller one: the search and the
+    #: shrinking run up to ~2,000 examples.
+    planted_bug_set: dict | None = None
     #: define -> f(HDL parameters) giving why the bug cannot change this block's behaviour at
     #: those parameters (e.g. a flattening order with one channel), or None: a bundle whose
     #: every instance of the block is such is not asked to catch it (vectors/sensitivity.py).
@@ -42,6 +46,9 @@ class Testbench:
     shapes: st.SearchStrategy[dict] | None = None
     #: How many drawn shape sets ``make test`` builds per simulator.
     random_shapes: int = 0
+
+    def planted_bug_parameters(self) -> dict:
+        return self.planted_bug_set if self.planted_bug_set is not None else self.regression[-1]
 
     def parameter_sets(self) -> list[dict]:
         seen, unique = set(), []

@@ -45,7 +45,7 @@ def planted_bug_seed(block: str, define: str) -> int:
 
 @pytest.mark.parametrize(("testbench", "define", "simulator"), CASES)
 def test_planted_bug_is_caught_and_shrunk(testbench, define, simulator):
-    parameters = testbench.regression[-1]
+    parameters = testbench.planted_bug_parameters()
     seed = planted_bug_seed(testbench.block, define)
     result = run_testbench(testbench.block, testbench.toplevel, testbench.sources, simulator,
                            parameters=parameters, defines=[define], seed=seed,
