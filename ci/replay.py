@@ -52,9 +52,16 @@ def build_key(bundle: Path, files: list[Path], defines: Sequence[str] = ()) -> s
     return digest.hexdigest()[:16]
 
 
+#: Set to 1 (make test does, tests/conftest.py): Verilator's C++ at -O0, not its -Os. A replay
+#: of a test's small bundle is short; its compile (one file, --output-split 0) was most of a
+#: 40 s test. A bench replaying a real bundle leaves it unset.
+QUICK_BUILD_ENV = "DUALSPIKE_QUICK_BUILD"
+
+
 def build(bundle: Path, sim: str, build_root: Path, defines: Sequence[str] = ()) -> list[str]:
     files = sources(bundle)
-    out = build_root / sim / build_key(bundle, files, defines)
+    quick = sim == "verilator" and os.environ.get(QUICK_BUILD_ENV) == "1"
+    out = build_root / sim / (build_key(bundle, files, defines) + ("-quick" if quick else ""))
     flags = [f"-D{d}" for d in defines]
     if sim == "icarus":
         binary = out / "replay_tb.vvp"
@@ -65,7 +72,8 @@ def build(bundle: Path, sim: str, build_root: Path, defines: Sequence[str] = ())
     else:
         binary = out / "Vreplay_tb"
         command = ["verilator", "--binary", "-j", "2", "--output-split", "0", "-Wno-fatal",
-                   "-Wno-lint", "-Wno-style", "-CFLAGS", "-std=gnu++20 -fcoroutines",
+                   "-Wno-lint", "-Wno-style",
+                   "-CFLAGS", "-std=gnu++20 -fcoroutines" + (" -O0" if quick else ""),
                    "--top-module", "replay_tb",
                    f"-I{bundle}", f"-I{bundle / 'rtl'}", *flags,
                    "--Mdir", str(out), *map(str, files)]

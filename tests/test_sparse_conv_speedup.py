@@ -3,9 +3,10 @@ weight sparsity, 80 % spike sparsity"): layer Ci 4, Co 8, 8x8, K 3, T 4 at P 4, 
 weights and spikes from ``golden.inputs.density_conv_layer(..., 0.9, 0.2, seed=7)``.
 
 The cycle model gives at least 25x fewer cycles than the dense cost for the first frame and for
-the steady frame (last output to last output); the simulations run the core's
+the steady frame (last output to last output); a simulation runs the core's
 ``cycles_match_model`` test on that layer, which asserts measured == model per frame (and the
-values) on both simulators, so the figure is what the RTL does.
+values), so the figure is what the RTL does. It runs on Verilator (28 s here, 64-67 s on Icarus);
+the same test runs on both simulators over the core's sweep sets (tests/test_rtl_blocks.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 
 from golden.cycles.sparse_conv import ConvHw, dense_cost, schedule
 from golden.inputs import density_conv_layer
-from tb.harness.runner import SIMULATORS, run_testbench
+from tb.harness.runner import run_testbench
 from tb.registry import TESTBENCHES
 
 LAYER = {"InChannels": 4, "OutChannels": 8, "Height": 8, "Width": 8, "Kernel": 3,
@@ -36,10 +37,9 @@ def test_model_is_at_least_25x_faster_than_dense():
 
 
 @pytest.mark.long
-@pytest.mark.parametrize("simulator", SIMULATORS)
-def test_simulated_cycles_equal_the_model(simulator):
+def test_simulated_cycles_equal_the_model():
     testbench = TESTBENCHES["sparse_conv_core"]
-    result = run_testbench(testbench.block, testbench.toplevel, testbench.sources, simulator,
+    result = run_testbench(testbench.block, testbench.toplevel, testbench.sources, "verilator",
                            parameters=LAYER, tag="speedup-case",
                            extra_env={"COCOTB_TEST_FILTER": "cycles_match_model"})
     assert result.passed, result.explain()
