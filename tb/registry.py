@@ -32,6 +32,12 @@ class Testbench:
     #: Examples per search in ``make sim`` and in ``make test``.
     sim_examples: int = 300
     test_examples: int = 60
+    #: make test runs the first sweep set on the other simulator and the rest on this one (so
+    #: both check every block): an Icarus build takes a second and then interprets, a Verilator
+    #: build ~7 s of C++ compile and then runs fast, so only blocks whose simulations are long
+    #: (the conv and dense-input cores) name Verilator. (make sim runs every regression set on
+    #: the simulator it is given: Verilator in CI.)
+    sweep_simulator: str = "icarus"
     #: define -> what the bug does (the planted-bug tests check each is caught).
     planted_bugs: dict[str, str] = field(default_factory=dict)
     #: The parameter set the planted-bug tests build (None: the last regression set). A bench

@@ -90,6 +90,7 @@ TESTBENCH = Testbench(
     ),
     sim_examples=200,
     test_examples=30,
+    sweep_simulator="verilator",  # long simulations: 12.5 s a set on Icarus, 10 s on Verilator
     planted_bugs={
         "DUALSPIKE_BUG_DENSE_LOST_LAST_TIMESTEP":
             "repeats the previous beat at t = T-1 (the spikes of T-2; the previous pixel's for "

@@ -35,12 +35,18 @@ def simulators_in_turn(index: int, variable: str) -> tuple[str, ...]:
     make test runs each block's sweep sets and each planted bug on one simulator, alternating,
     so both simulators check every block at half the time; ``<variable>=both`` runs all on both.
     """
+    if runs_on_both(variable):
+        return SIMULATORS
+    return (SIMULATORS[(index + 1) % len(SIMULATORS)],)
+
+
+def runs_on_both(variable: str) -> bool:
+    """Whether the environment variable ``variable`` (``alternate``, the default, or ``both``)
+    asks make test to run a series of runs on both simulators."""
     choice = os.environ.get(variable, "alternate")
     if choice not in ("alternate", "both"):
         raise ValueError(f"{variable} must be 'alternate' or 'both', got {choice!r}")
-    if choice == "both":
-        return SIMULATORS
-    return (SIMULATORS[(index + 1) % len(SIMULATORS)],)
+    return choice == "both"
 
 
 @dataclass

@@ -73,6 +73,7 @@ TESTBENCH = Testbench(
     ),
     sim_examples=200,
     test_examples=40,
+    sweep_simulator="verilator",  # long simulations: 25 s a set on Icarus, 13 s on Verilator
     planted_bugs={
         "DUALSPIKE_BUG_CONV_RIGHT_BORDER":
             "reads the right padding column as the border pixel (column W-1) instead of 0",
