@@ -32,8 +32,9 @@ def simulators_in_turn(index: int, variable: str) -> tuple[str, ...]:
     """The simulators run number ``index`` of a series takes in ``make test``: one, in turn
     (Icarus first), or both when the environment variable ``variable`` is ``both``.
 
-    make test runs each block's sweep sets and each planted bug on one simulator, alternating,
-    so both simulators check every block at half the time; ``<variable>=both`` runs all on both.
+    make test runs the planted bugs and the random shapes this way (tests/test_planted_bugs.py,
+    tests/test_rtl_shapes.py): each simulator takes half of them at half the time;
+    ``<variable>=both`` runs all on both.
     """
     if runs_on_both(variable):
         return SIMULATORS
