@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "tb" / "replay" / "replay_tb.sv"
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+from tb.harness.runner import QUICK_BUILD_ARGS, quick_build_default  # noqa: E402
 from vectors.bundle import sha256  # noqa: E402
 
 
@@ -52,15 +53,12 @@ def build_key(bundle: Path, files: list[Path], defines: Sequence[str] = ()) -> s
     return digest.hexdigest()[:16]
 
 
-#: Set to 1 (make test does, tests/conftest.py): Verilator's C++ at -O0, not its -Os. A replay
-#: of a test's small bundle is short; its compile (one file, --output-split 0) was most of a
-#: 40 s test. A bench replaying a real bundle leaves it unset.
-QUICK_BUILD_ENV = "DUALSPIKE_QUICK_BUILD"
-
-
 def build(bundle: Path, sim: str, build_root: Path, defines: Sequence[str] = ()) -> list[str]:
     files = sources(bundle)
-    quick = sim == "verilator" and os.environ.get(QUICK_BUILD_ENV) == "1"
+    # make test's quick builds (DUALSPIKE_QUICK_BUILD=1, tests/conftest.py) reach the replay too:
+    # a test's bundle replays in moments, its compile (one file, --output-split 0) was most of a
+    # 40 s test. `make replay` on a real bundle keeps Verilator's optimised build.
+    quick = sim == "verilator" and quick_build_default()
     out = build_root / sim / (build_key(bundle, files, defines) + ("-quick" if quick else ""))
     flags = [f"-D{d}" for d in defines]
     if sim == "icarus":
@@ -72,8 +70,8 @@ def build(bundle: Path, sim: str, build_root: Path, defines: Sequence[str] = ())
     else:
         binary = out / "Vreplay_tb"
         command = ["verilator", "--binary", "-j", "2", "--output-split", "0", "-Wno-fatal",
-                   "-Wno-lint", "-Wno-style",
-                   "-CFLAGS", "-std=gnu++20 -fcoroutines" + (" -O0" if quick else ""),
+                   "-Wno-lint", "-Wno-style", "-CFLAGS", "-std=gnu++20 -fcoroutines",
+                   *(QUICK_BUILD_ARGS if quick else ()),
                    "--top-module", "replay_tb",
                    f"-I{bundle}", f"-I{bundle / 'rtl'}", *flags,
                    "--Mdir", str(out), *map(str, files)]

@@ -6,7 +6,7 @@ last ``random_shapes`` of them are built. Shrinking across builds is switched of
 be a new build); the failing shape is reported, and inside its simulation the run-time values are
 shrunk as usual. The seed is printed so a failing shape is reproduced with
 ``DUALSPIKE_SHAPE_SEED=<seed>``. The blocks take the simulators in turn
-(``DUALSPIKE_SWEEP_SIMULATORS=both``: each on both), as their sweeps do.
+(``DUALSPIKE_SWEEP_SIMULATORS=both``: each on both), so each simulator builds half of them.
 """
 
 from __future__ import annotations

@@ -156,7 +156,7 @@ def run_testbench(
     for runs whose simulation is short next to their compile; None takes the default of
     :data:`QUICK_BUILD_ENV`."""
     if quick_build is None:
-        quick_build = _quick_build_default()
+        quick_build = quick_build_default()
     result = _run_once(block, toplevel, sources, simulator, parameters, defines, examples, seed,
                        test_module, extra_env, tag, waves=False, quick_build=quick_build)
     if waves_on_failure is None:
@@ -193,7 +193,7 @@ BALANCED_BUILD_ARGS = ("-CFLAGS", "-O1")
 QUICK_BUILD_ENV = "DUALSPIKE_QUICK_BUILD"
 
 
-def _quick_build_default() -> bool:
+def quick_build_default() -> bool:
     value = os.environ.get(QUICK_BUILD_ENV, "0")
     if value not in ("0", "1"):
         raise ValueError(f"{QUICK_BUILD_ENV} must be 0 or 1, got {value!r}")
@@ -316,7 +316,7 @@ def _run_once(block: str, toplevel: str, sources: Sequence[str], simulator: str,
                           "unique", "--output-split", "0", *VERILATOR_VISIBILITY]
             if quick_build:
                 build_args += list(QUICK_BUILD_ARGS)
-            elif _quick_build_default():
+            elif quick_build_default():
                 build_args += list(BALANCED_BUILD_ARGS)
             if waves and _VERILATOR_FST:
                 build_args.append("--trace-fst")  # cocotb's waves=True alone gives a VCD

@@ -46,7 +46,7 @@ TESTBENCH = Testbench(
         # G = 9, L = 2 (digits' conv groups).
         _bank(9, 2, 4, 10, 72),
     ),
-    # The module's defaults: the bug is shrunk through ~1,400 examples, 40 s on Verilator here
+    # The module's defaults: the bug is shrunk through ~1,400 examples, 44-58 s on either simulator
     # (the G = 9 set above: ~1,800 examples, 150-165 s on either simulator).
     planted_bug_set=_bank(8, 2, 4, 2, 16),
     sim_examples=150,
