@@ -293,8 +293,8 @@ _DETECTOR = ("prefix_sum.sv", "sparsity_detector.sv")
 _LIF = ("lif_charge.sv", "lif_fire.sv", "lif_unit.sv", "neuron_params.sv")
 #: A copy of the neuron configuration per LIF unit, in the cores with many units.
 _LIF_COPIED = (*_LIF, "neuron_config_copy.sv")
-_DENSE_INPUT = (PACKAGE, *_DETECTOR, *_LIF_COPIED, "dense_line_buffer.sv", "dense_bank.sv",
-                "dense_input_core.sv")
+_DENSE_INPUT = (PACKAGE, *_DETECTOR, *_LIF_COPIED, "sdp_ram.sv", "dense_line_buffer.sv",
+                "dense_bank.sv", "dense_input_core.sv")
 
 SPARSE_CONV = SparseConvCore(
     "sparse_conv_core", (PACKAGE, "popcount.sv", "prefix_sum.sv", *_LIF_COPIED, "sdp_ram.sv",

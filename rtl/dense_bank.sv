@@ -19,7 +19,8 @@
 //   detector sparsity_detector: max(1, ceil(pairs / L)) beats per group, back to back;
 //   address  per lane: weight address base + idx and the group pixel at q -> registered (the
 //            detector's lane select and the base adder get a cycle apart from the weight read);
-//   beat     per lane: weight = weight_q[address], pixel -> registered;
+//   beat     per lane: weight = the lane's weight memory at the address (a registered read), pixel
+//            -> registered;
 //   MAC      acc = (first beat of a row ? bias : acc) + sum of the lane products; on the last
 //            beat of a row the sum is registered for the write, on the last row the pass's end;
 //   write    the row's sum goes out (wr_valid_o), on the last row pix_done_o: from registers
@@ -29,8 +30,9 @@
 // weights at e+2 .. e+n+1, accumulated at e+3 .. e+n+2 (n its beat count), its row's sum on
 // wr_current_o after edge e+n+3. Throughput: one beat per cycle, L effectual pairs per beat.
 //
-// Memories (written by the core's configuration port, never reset): bitmap Rows*NG x G bits,
-// weight Rows*FanIn x B bits (dense worst case). Rows >= BankRows: the image may hold empty rows.
+// Memories (sdp_ram: written by the core's configuration port, never reset, read registered):
+// bitmap Rows*NG x G bits, weight Rows*FanIn x B bits (dense worst case; one copy per lane).
+// Rows >= BankRows: the image may hold empty rows.
 // InitBitmapFile / InitWeightFile: $readmemh images loaded at time 0 ("" = none; the core names
 // them, docs/vectors.md "Preloading memories").
 //
@@ -70,7 +72,8 @@ module dense_bank #(
   input  logic [NumGroups*GroupWidth-1:0]            win_nonzero_i,
   output logic                                       feed_done_o,      // all groups accepted
   output logic                                       feed_done_next_o, // ... after this edge
-  // Bias of the row being accumulated (read from the core's bias memory).
+  // Bias: bias_row_o names the row the MAC takes at the next edge; bias_i is that row's bias in
+  // the cycle after (the core's bias memory, read registered).
   output logic [((Rows > 1) ? $clog2(Rows) : 1)-1:0] bias_row_o,
   input  logic [MembraneBits-1:0]                    bias_i,
   // Finished currents.
@@ -104,29 +107,12 @@ module dense_bank #(
   // ---------------------------------------------------------------------------------------------
   // Memories
   // ---------------------------------------------------------------------------------------------
-  logic [GroupWidth-1:0] bitmap_q [BitmapDepth];
-  logic [WeightBits-1:0] weight_q [WeightDepth];
-
-  initial begin : p_mem_init
-    if (InitBitmapFile != "") begin
-      $readmemh(InitBitmapFile, bitmap_q, 0, BitmapDepth - 1);
-    end
-    if (InitWeightFile != "") begin
-      $readmemh(InitWeightFile, weight_q, 0, WeightDepth - 1);
-    end
-  end
-
-  always_ff @(posedge clk_i) begin : p_bitmap_mem
-    if (bitmap_we_i && int'(cfg_addr_i) < BitmapDepth) begin
-      bitmap_q[cfg_addr_i[BmAddrBits-1:0]] <= cfg_data_i[GroupWidth-1:0];
-    end
-  end
-
-  always_ff @(posedge clk_i) begin : p_weight_mem
-    if (weight_we_i && int'(cfg_addr_i) < WeightDepth) begin
-      weight_q[cfg_addr_i[WAddrBits-1:0]] <= cfg_data_i[WeightBits-1:0];
-    end
-  end
+  // The bitmap (read by the feeder a cycle ahead, below) and the packed weights (one copy per
+  // lane, read by the address stage) are sdp_ram memories: no reset, a registered read, one
+  // configuration write port, so synthesis maps them to block RAM or LUT RAM (docs/synthesis.md).
+  logic bitmap_we, weight_we;
+  assign bitmap_we = bitmap_we_i && int'(cfg_addr_i) < BitmapDepth;
+  assign weight_we = weight_we_i && int'(cfg_addr_i) < WeightDepth;
 
   // ---------------------------------------------------------------------------------------------
   // Feeder: walks the groups of the bank's rows for the current window
@@ -143,7 +129,24 @@ module dense_bank #(
   logic                  det_in_valid, det_in_ready, accept;
   logic                  grp_end, feed_last;
 
-  assign wbitmap = bitmap_q[fr_addr_q];
+  // The feeder's next address is read at the edge that loads it, so the word of fr_addr_q is
+  // registered in the memory whenever the detector looks at it (as a combinational read did,
+  // and with no cycle added). A configuration write shows here two edges after it instead of
+  // one: the first window is taken at least two edges after the frame's first beat, which may
+  // follow the last write in the next cycle (docs/cores.md section 3).
+  sdp_ram #(
+    .Width    (GroupWidth),
+    .Depth    (BitmapDepth),
+    .InitFile (InitBitmapFile)
+  ) u_bitmap_mem (
+    .clk_i,
+    .we_i    (bitmap_we),
+    .waddr_i (cfg_addr_i[BmAddrBits-1:0]),
+    .wdata_i (cfg_data_i[GroupWidth-1:0]),
+    .re_i    (1'b1),
+    .raddr_i (fr_addr_d),
+    .rdata_o (wbitmap)
+  );
   assign pbitmap = win_nonzero_i[fr_grp_q * GroupWidth +: GroupWidth];
 
   assign det_in_valid     = ~feed_done_q;
@@ -256,7 +259,7 @@ module dense_bank #(
   logic [Lanes-1:0][PixelBits-1:0]      ast_px_d;
   logic                                 mac_valid_d, mac_valid_q;
   logic [Lanes-1:0]                     mac_lane_d, mac_lane_q;
-  logic [Lanes-1:0][WeightBits-1:0]     mac_w_d, mac_w_q;
+  logic [Lanes-1:0][WeightBits-1:0]     mac_w_q;            // read from the lanes' memories
   logic [Lanes-1:0][PixelBits-1:0]      mac_px_d, mac_px_q;
   logic                                 mac_first_d, mac_first_q;   // first beat of a row
   logic                                 mac_rowend_d, mac_rowend_q; // last beat of a row
@@ -279,7 +282,22 @@ module dense_bank #(
 `else
     assign ast_px_d[l]    = det_lane_valid[l] ? grp_pix_q[pos * PixelBits +: PixelBits] : '0;
 `endif
-    assign mac_w_d[l]     = ast_lane_q[l] ? weight_q[ast_waddr_q[l]] : '0;
+    // The lane's weight is read from its copy at the address stage's address, registered in
+    // the memory (the MAC's weight register of a combinational read, at the same edge); the
+    // MAC masks an invalid lane's word (prod_ext).
+    sdp_ram #(
+      .Width    (WeightBits),
+      .Depth    (WeightDepth),
+      .InitFile (InitWeightFile)
+    ) u_weight_mem (
+      .clk_i,
+      .we_i    (weight_we),
+      .waddr_i (cfg_addr_i[WAddrBits-1:0]),
+      .wdata_i (cfg_data_i[WeightBits-1:0]),
+      .re_i    (1'b1),
+      .raddr_i (ast_waddr_q[l]),
+      .rdata_o (mac_w_q[l])
+    );
   end
 
   assign mac_px_d     = ast_px_q;
@@ -336,7 +354,7 @@ module dense_bank #(
   assign acc_sum  = (mac_first_q ? bias_ext : acc_q) + lane_sum;
   assign acc_d    = mac_valid_q ? acc_sum : acc_q;
 
-  assign bias_row_o   = mac_row_q;
+  assign bias_row_o   = mac_row_d;  // the bias memory registers the row's word with mac_row_q
 
   // Write stage (the row's sum, its row and buffer have no reset: read only under wr_valid_q).
   logic                   wr_valid_q, pix_done_q;
@@ -392,7 +410,6 @@ module dense_bank #(
       ast_buf_q     <= '0;
       mac_valid_q   <= 1'b0;
       mac_lane_q    <= '0;
-      mac_w_q       <= '0;
       mac_px_q      <= '0;
       mac_first_q   <= 1'b0;
       mac_rowend_q  <= 1'b0;
@@ -425,7 +442,6 @@ module dense_bank #(
       ast_buf_q     <= grp_buf_q;
       mac_valid_q   <= mac_valid_d;
       mac_lane_q    <= mac_lane_d;
-      mac_w_q       <= mac_w_d;
       mac_px_q      <= mac_px_d;
       mac_first_q   <= mac_first_d;
       mac_rowend_q  <= mac_rowend_d;

@@ -145,25 +145,13 @@ module dense_input_core #(
 
 
   // ---------------------------------------------------------------------------------------------
-  // Configuration: bias and neuron registers (bitmap and weight memories live in the banks)
+  // Configuration: bias (a copy per bank, below) and neuron registers (bitmap and weight
+  // memories live in the banks)
   // ---------------------------------------------------------------------------------------------
-  logic [MembraneBits-1:0] bias_q [OutChannels];
-  logic                    bias_we;
+  logic bias_we;
 
   assign bias_we = cfg_valid_i && (cfg_sel_i == dualspike_pkg::CfgSelBias)
                    && (int'(cfg_addr_i) < OutChannels);
-
-  initial begin : p_bias_init
-    if (InitPrefix != "") begin
-      $readmemh({InitPrefix, "bias.mem"}, bias_q, 0, OutChannels - 1);
-    end
-  end
-
-  always_ff @(posedge clk_i) begin : p_bias_mem
-    if (bias_we) begin
-      bias_q[cfg_addr_i[CoBits-1:0]] <= cfg_data_i[MembraneBits-1:0];
-    end
-  end
 
   // ---------------------------------------------------------------------------------------------
   // Line buffer and window
@@ -226,7 +214,22 @@ module dense_input_core #(
                          && (cfg_bank_i == BankBits'(p));
       assign weight_we = cfg_valid_i && (cfg_sel_i == dualspike_pkg::CfgSelWeight)
                          && (cfg_bank_i == BankBits'(p));
-      assign bias      = bias_q[int'(bias_row) * Parallel + p];
+
+      // The bank's copy of the biases (sdp_ram: block or LUT RAM), read at the row the bank's
+      // MAC takes at the next edge (bias_row_o names it a cycle ahead).
+      sdp_ram #(
+        .Width    (MembraneBits),
+        .Depth    (OutChannels),
+        .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "bias.mem"})
+      ) u_bias_mem (
+        .clk_i,
+        .we_i    (bias_we),
+        .waddr_i (cfg_addr_i[CoBits-1:0]),
+        .wdata_i (cfg_data_i[MembraneBits-1:0]),
+        .re_i    (1'b1),
+        .raddr_i (CoBits'(int'(bias_row) * Parallel + p)),
+        .rdata_o (bias)
+      );
 
       // Preload image names: "_b" and the bank in two decimal digits (docs/vectors.md).
       localparam logic [31:0] BankTag = {"_b", 8'(48 + p / 10), 8'(48 + p % 10)};

@@ -11,7 +11,8 @@ buffer, and holds a window until the bank has taken its last group (then it driv
 pixels' complement, so a bank that reads a window late answers wrong). As the core, it puts
 a window on the port in the cycle after its ``start_i`` (the core's window register loads at
 that edge). It answers
-``bias_row_o`` with that row's bias on ``bias_i`` in the same cycle, as the core's bias memory.
+``bias_row_o`` with that row's bias on ``bias_i`` in the next cycle, as the core's bias memory
+(a registered read).
 Checked:
 
 * every finished row (``wr_valid_o``: ``wr_row_o``, ``wr_buf_o``, ``wr_current_o``) against
@@ -141,6 +142,7 @@ class DenseBankTB(TB):
         self.flags_model.clear()
         next_window, waited, tail = 0, 0, TAIL_CYCLES
         loading, buf = None, 0  # the window the core loads at this edge; buf_i
+        bias_row = 0  # bias_row_o in the cycle before
         for cycle in range(self.budget(case)):
             await FallingEdge(self.clock)
             fed_next = int(d.feed_done_next_o.value)
@@ -157,10 +159,11 @@ class DenseBankTB(TB):
                 signed = raw - (1 << self.current_bits) if raw >> (self.current_bits - 1) else raw
                 self.writes.append({"row": int(d.wr_row_o.value), "buf": int(d.wr_buf_o.value),
                                     "current": signed, "cycle": cycle})
-            # The core's bias memory: the row the MAC stage accumulates, read in this cycle.
-            bias_row = int(d.bias_row_o.value)
+            # The core's bias memory, read registered: the row named in the cycle before is
+            # the one the MAC stage accumulates in this one.
             d.bias_i.value = int(case.bias[bias_row]) & ((1 << self.membrane_bits) - 1) \
                 if bias_row < self.rows else 0
+            bias_row = int(d.bias_row_o.value)
             # The core loads its window register at the start edge: the window is on the
             # port from the cycle after start_i (the last group of the one before may be
             # taken in the start cycle itself).
