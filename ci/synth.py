@@ -58,7 +58,7 @@ class SynthJob:
     """One synthesis run: ``top`` from ``files`` with HDL ``parameters`` for ``target``."""
 
     name: str          # unique label, also the run folder's name
-    kind: str          # "core" or "network"
+    kind: str          # "core", "kit" (a core with its hierarchy kept) or "network"
     top: str
     parameters: dict
     target: str
@@ -76,6 +76,8 @@ def _param_label(parameters: dict) -> str:
 
 def yosys_script(job: SynthJob, netlist: str | None = None) -> str:
     overrides = " ".join(f"-G {k}={v}" for k, v in job.parameters.items())
+    if job.kind == "kit":
+        return kit_script(job, overrides)
     if job.target == "xcup":
         synth = f"synth_xilinx -family xcup -noiopad -top {job.top}"
     elif job.target == "ecp5":
@@ -95,6 +97,54 @@ def yosys_script(job: SynthJob, netlist: str | None = None) -> str:
         "tee -q -o mapped.json stat -json",
         "",
     ])
+
+
+def kit_script(job: SynthJob, overrides: str) -> str:
+    """A core synthesized with every module instance kept apart (``read_slang
+    --keep-hierarchy``: one module per instance, named ``<module>$<instance path>``;
+    ``synth_ecp5 -noflatten``), so that each kit piece's cells can be counted. Without
+    optimisation across module boundaries the totals are somewhat above the flattened run's."""
+    if job.target != "ecp5":
+        raise ValueError(f"kit runs are ECP5 runs, got {job.target!r}")
+    return "\n".join([
+        f"read_slang -j 1 --keep-hierarchy -D SYNTHESIS --top {job.top} {overrides} "
+        f"{' '.join(job.files)}",
+        f"hierarchy -check -top {job.top}",
+        "proc",
+        "opt_clean",
+        "check -assert",
+        f"select -assert-none {LATCH_CELLS}",
+        f"synth_ecp5 -noflatten -top {job.top}",
+        "tee -q -o mapped.json stat -json",
+        "",
+    ])
+
+
+def kit_pieces(stat: dict, target: str, top: str) -> dict:
+    """Per RTL module (the kit's pieces and the core's own sequencer ``top``) of a
+    hierarchy-kept run's ``stat -json``: its instances and the cells of their own logic (not of
+    the modules they instantiate), as :func:`resources` counts them."""
+    modules = {name.lstrip("\\"): module.get("num_cells_by_type", {})
+               for name, module in stat["modules"].items()}
+    # Instances of each module: the top once, a child as often as its parents hold it.
+    instances = {name: 0 for name in modules}
+    instances[top] = 1
+    order = [top]
+    for name in order:
+        for cell, n in modules[name].items():
+            if cell in modules:
+                if instances[cell] == 0:
+                    order.append(cell)
+                instances[cell] += instances[name] * n
+    pieces: dict[str, dict] = {}
+    for name in order:
+        piece = pieces.setdefault(name.split("$", 1)[0], {"instances": 0, "cells": {}})
+        piece["instances"] += instances[name]
+        for cell, n in modules[name].items():
+            if cell not in modules:
+                piece["cells"][cell] = piece["cells"].get(cell, 0) + n * instances[name]
+    return {base: {"instances": p["instances"], **resources(target, p["cells"])}
+            for base, p in sorted(pieces.items())}
 
 
 def _count(cells: dict, pattern: str) -> int:
@@ -172,7 +222,13 @@ def run_job(job: SynthJob, out_root: Path, timeout: float,
         row["error"] = _first_error(work / "yosys.log") or (
             f"yosys exited with {done.returncode} and no error message, after: "
             + _last_line(work / "yosys.log"))
-    if status == "ok":
+    if status == "ok" and job.kind == "kit":
+        stat = json.loads((work / "mapped.json").read_text())
+        row["cells"] = {cell: n for cell, n in stat["design"]["num_cells_by_type"].items()
+                        if "$" not in cell}
+        row.update(resources(job.target, row["cells"]))
+        row["kit"] = kit_pieces(stat, job.target, job.top)
+    elif status == "ok":
         elaborated = _module_stat(work / "elaborated.json")
         mapped = _module_stat(work / "mapped.json")
         row["memories"] = elaborated.get("num_memories", 0)
@@ -249,6 +305,14 @@ def network_jobs(networks: list[str], targets: list[str], cores: bool,
     return list(jobs.values())
 
 
+def kit_jobs(jobs: list[SynthJob]) -> list[SynthJob]:
+    """A hierarchy-kept ECP5 run of every core run in ``jobs`` that has submodules: what each
+    kit piece (bank, detector, memories, LIF units) costs inside it."""
+    return [SynthJob(f"{job.name}-kit", "kit", job.top, job.parameters, "ecp5", job.files,
+                     used_in=job.used_in)
+            for job in jobs if job.kind == "core" and job.target == "ecp5" and len(job.files) > 1]
+
+
 # ---------------------------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------------------------
@@ -270,7 +334,7 @@ def report_markdown(rows: list[dict], wall: float) -> str:
              "kept as memories after elaboration.", "",
              f"Wall time {wall:.0f} s.", ""]
     for target in TARGETS:
-        subset = [r for r in rows if r["target"] == target]
+        subset = [r for r in rows if r["target"] == target and r["kind"] != "kit"]
         if not subset:
             continue
         lines += [f"## {target}", "",
@@ -284,6 +348,28 @@ def report_markdown(rows: list[dict], wall: float) -> str:
                          + " | ".join(_cell(r, c) for c in COLUMNS)
                          + f" | {mem} | {status} | {r['seconds']:.0f} |")
         lines.append("")
+    kits = [r for r in rows if r["kind"] == "kit"]
+    if kits:
+        lines += ["## Kit pieces (ecp5, hierarchy kept)", "",
+                  "Each core synthesized with its module instances kept apart (`read_slang "
+                  "--keep-hierarchy`, `synth_ecp5 -noflatten`): per RTL module, its instances "
+                  "and the cells of their own logic (a bank's row excludes its detector and "
+                  "memories, which have rows of their own; the core's row is its sequencer). "
+                  "No optimisation crosses a module boundary, so a total is above the "
+                  "flattened run's.", ""]
+        for r in kits:
+            lines += [f"### {r['name']} ({r['status']}"
+                      + (f": {r['error']}" if r.get("error") else "") + ")", ""]
+            if r["status"] != "ok":
+                continue
+            lines += ["| module | instances | LUT | FF | carry | DSP | BRAM | LUT RAM |",
+                      "|---|---|---|---|---|---|---|---|"]
+            for base, piece in r["kit"].items():
+                lines.append(f"| {base} | {piece['instances']} | "
+                             + " | ".join(_cell({"status": "ok", **piece}, c) for c in COLUMNS)
+                             + " |")
+            lines.append("| **total** | | " + " | ".join(_cell(r, c) for c in COLUMNS) + " |")
+            lines.append("")
     lines += ["Parameters of each run:", ""]
     seen = set()
     for r in rows:
@@ -310,6 +396,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=("cores", "networks", "all"), default="all")
     parser.add_argument("--match", default="",
                         help="run only the jobs whose name contains one of these (comma-separated)")
+    parser.add_argument("--no-kit", dest="kit", action="store_false",
+                        help="skip the hierarchy-kept ECP5 run of each core (the kit pieces' "
+                             "table)")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per run")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "build" / "synth")
@@ -326,6 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.kit:
+        jobs += kit_jobs(jobs)
     patterns = [m for m in args.match.split(",") if m] or [""]
     jobs = [j for j in jobs if any(m in j.name for m in patterns)]
     if not jobs:

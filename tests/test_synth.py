@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from ci.synth import CORE_FILES, SynthJob, run_job
+from ci.synth import COLUMNS, CORE_FILES, SynthJob, kit_pieces, run_job
 
 #: Small sets that still give each memory a few dozen words (1-word memories become registers).
 SMALL = {
@@ -105,6 +105,38 @@ def test_core_synthesizes_within_budget(core, tmp_path):
         assert row[kind] <= measured * BUDGET_MARGIN + 16, (
             f"{core}: {row[kind]} {kind} cells, budget {measured} + 25 % "
             f"(update MEASURED in tests/test_synth.py if the growth is intended)")
+
+
+@pytest.mark.xdist_group("synth")
+def test_kit_run_counts_each_piece_once(tmp_path):
+    """make synth's kit table: the hierarchy-kept run of a core names its banks and detectors
+    (one per bank), and the pieces' cells add up to the run's."""
+    params = SMALL["sparse_linear_core"]
+    job = SynthJob("sparse_linear_core-small-kit", "kit", "sparse_linear_core", params, "ecp5",
+                   CORE_FILES["sparse_linear_core"])
+    row = run_job(job, tmp_path, timeout=600)
+    assert row["status"] == "ok", f"{row.get('error')} (log in {tmp_path})"
+    kit = row["kit"]
+    assert kit["sparse_linear_core"]["instances"] == 1
+    assert kit["linear_bank"]["instances"] == params["Parallel"]
+    assert kit["sparsity_detector"]["instances"] == params["Parallel"]
+    assert kit["linear_bank"]["ff"] > 0 and kit["sdp_ram"]["lutram"] > 0
+    for column in COLUMNS:
+        assert sum(piece[column] for piece in kit.values()) == row[column], column
+
+
+def test_kit_pieces_count_nested_instances():
+    """A module held twice by a module held three times is six instances, its cells six
+    times; a module's row counts its own cells, not its children's."""
+    stat = {"modules": {
+        "\\top": {"num_cells_by_type": {"LUT4": 1, "bank$top.b0": 3}},
+        "\\bank$top.b0": {"num_cells_by_type": {"LUT4": 10, "TRELLIS_FF": 2, "ram$top.b0.r": 2}},
+        "\\ram$top.b0.r": {"num_cells_by_type": {"TRELLIS_DPR16X4": 1, "TRELLIS_FF": 4}},
+    }}
+    kit = kit_pieces(stat, "ecp5", "top")
+    assert kit["top"]["instances"] == 1 and kit["top"]["lut"] == 1
+    assert kit["bank"]["instances"] == 3 and (kit["bank"]["lut"], kit["bank"]["ff"]) == (30, 6)
+    assert kit["ram"]["instances"] == 6 and (kit["ram"]["lutram"], kit["ram"]["ff"]) == (6, 24)
 
 
 BROKEN = {
