@@ -137,7 +137,8 @@ module dense_bank #(
   sdp_ram #(
     .Width    (GroupWidth),
     .Depth    (BitmapDepth),
-    .InitFile (InitBitmapFile)
+    .InitFile (InitBitmapFile),
+    .CollisionFree (1'b1)  // configuration memory: written while idle
   ) u_bitmap_mem (
     .clk_i,
     .we_i    (bitmap_we),
@@ -288,7 +289,8 @@ module dense_bank #(
     sdp_ram #(
       .Width    (WeightBits),
       .Depth    (WeightDepth),
-      .InitFile (InitWeightFile)
+      .InitFile (InitWeightFile),
+      .CollisionFree (1'b1)  // configuration memory: written while idle
     ) u_weight_mem (
       .clk_i,
       .we_i    (weight_we),

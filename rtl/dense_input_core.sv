@@ -220,7 +220,8 @@ module dense_input_core #(
       sdp_ram #(
         .Width    (MembraneBits),
         .Depth    (OutChannels),
-        .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "bias.mem"})
+        .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "bias.mem"}),
+        .CollisionFree (1'b1)  // configuration memory: written while idle
       ) u_bias_mem (
         .clk_i,
         .we_i    (bias_we),

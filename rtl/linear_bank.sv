@@ -242,7 +242,8 @@ module linear_bank #(
     sdp_ram #(
       .Width    (WeightBits),
       .Depth    (WeightDepth),
-      .InitFile (InitWeightFile)
+      .InitFile (InitWeightFile),
+      .CollisionFree (1'b1)  // configuration memory: written while idle
     ) u_weight_mem (
       .clk_i,
       .we_i    (weight_we_i && (int'(cfg_addr_i) < WeightDepth)),

@@ -9,17 +9,26 @@
 // re_i, rdata_o becomes word raddr_i as it was before that edge (read-first: a read and a write
 // of the same word at the same edge return the old word). rdata_o holds otherwise. Before the
 // first read rdata_o is undefined (X in simulation): users read before they use it.
-// The cores write their memories only from the configuration port while idle (docs/cores.md
-// section 3), so read-during-write never happens in use.
+//
+// CollisionFree = 1 (the configuration memories: written by the configuration port only while
+// the core is idle, docs/cores.md section 3): the word read at an edge that also writes it is
+// never used, so the memory carries Yosys' `no_rw_check` (a read/write collision returns
+// anything). Without it, Yosys emulates read-first around every block RAM (whose two ports
+// leave a collision undefined) with a register of the write and a select on the read data:
+// on the digits network's layer-2 conv core that was 2,236 LUT4 and 446 flip-flops of 22,317
+// and 12,797, and a select between the block RAM's output and its users (docs/synthesis.md).
+// Simulation returns X for such a read, so a user that does use one fails on Icarus.
+// Memories written while they are read (current buffers, frame-buffer stores) keep 0.
 //
 // Parameters: Width (bits per word, >= 1), Depth (words, >= 1), InitFile: a $readmemh image
 //   of the memory (one hex word per line, word 0 first) loaded at time 0 and by the FPGA
-//   bitstream; "" = none (the configuration port loads the memory).
+//   bitstream; "" = none (the configuration port loads the memory); CollisionFree (0 or 1).
 
 module sdp_ram #(
   parameter int Width    = 8,
   parameter int Depth    = 16,
-  parameter     InitFile = ""
+  parameter     InitFile = "",
+  parameter bit CollisionFree = 0
 ) (
   input  logic                                       clk_i,
   input  logic                                       we_i,
@@ -30,6 +39,7 @@ module sdp_ram #(
   output logic [Width-1:0]                           rdata_o
 );
 
+  (* no_rw_check = CollisionFree *)
   logic [Width-1:0] mem [Depth];
 
   initial begin
@@ -48,6 +58,11 @@ module sdp_ram #(
   always_ff @(posedge clk_i) begin : p_read
     if (re_i) begin
       rdata_o <= mem[raddr_i];
+`ifndef SYNTHESIS
+      if (CollisionFree && we_i && waddr_i == raddr_i) begin
+        rdata_o <= 'x;  // what a block RAM may return: a use of it shows on Icarus
+      end
+`endif
     end
   end
 

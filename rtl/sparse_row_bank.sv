@@ -271,7 +271,8 @@ module sparse_row_bank #(
     sdp_ram #(
       .Width    (GroupWidth),
       .Depth    (BmDepth),
-      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "bitmap", BankTag, ".mem"})
+      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "bitmap", BankTag, ".mem"}),
+      .CollisionFree (1'b1)  // configuration memory: written while idle
     ) u_bitmap (
       .clk_i   (clk_i),
       .we_i    (bitmap_we_i),
@@ -311,7 +312,8 @@ module sparse_row_bank #(
     sdp_ram #(
       .Width    (CountBits),
       .Depth    (BmDepth),
-      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "wcount", BankTag, ".mem"})
+      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "wcount", BankTag, ".mem"}),
+      .CollisionFree (1'b1)  // configuration memory: written while idle
     ) u_count (
       .clk_i   (clk_i),
       .we_i    (wc_we_q),
@@ -959,7 +961,8 @@ module sparse_row_bank #(
     sdp_ram #(
       .Width    (WeightBits),
       .Depth    (WDepth),
-      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "weight", BankTag, ".mem"})
+      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "weight", BankTag, ".mem"}),
+      .CollisionFree (1'b1)  // configuration memory: written while idle
     ) u_weight (
       .clk_i   (clk_i),
       .we_i    (weight_we_i),
@@ -1046,7 +1049,8 @@ module sparse_row_bank #(
     sdp_ram #(
       .Width    (MembraneBits),
       .Depth    (Rows),
-      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "bias", BankTag, ".mem"})
+      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "bias", BankTag, ".mem"}),
+      .CollisionFree (1'b1)  // configuration memory: written while idle
     ) u_bias (
       .clk_i   (clk_i),
       .we_i    (bias_we_i),
