@@ -85,18 +85,27 @@ def yosys_script(job: SynthJob, netlist: str | None = None) -> str:
     else:
         raise ValueError(f"unknown target {job.target!r}; known: {TARGETS}")
     return "\n".join([
-        f"read_slang -j 1 -D SYNTHESIS --top {job.top} {overrides} {' '.join(job.files)}",
-        f"hierarchy -check -top {job.top}",
-        "proc",
-        "flatten",
-        "opt_clean",
-        "check -assert",
-        f"select -assert-none {LATCH_CELLS}",
+        *checked_design(job, overrides, keep_hierarchy=False),
         "tee -q -o elaborated.json stat -json",
         synth,
         "tee -q -o mapped.json stat -json",
         "",
     ])
+
+
+def checked_design(job: SynthJob, overrides: str, keep_hierarchy: bool) -> list[str]:
+    """The script's first lines: read and elaborate ``job`` (flattened, or with its module
+    instances kept apart), then fail on a multiple driver, an undriven net, a loop or a latch."""
+    return [
+        f"read_slang -j 1{' --keep-hierarchy' if keep_hierarchy else ''} -D SYNTHESIS "
+        f"--top {job.top} {overrides} {' '.join(job.files)}",
+        f"hierarchy -check -top {job.top}",
+        "proc",
+        *([] if keep_hierarchy else ["flatten"]),
+        "opt_clean",
+        "check -assert",
+        f"select -assert-none {LATCH_CELLS}",
+    ]
 
 
 def kit_script(job: SynthJob, overrides: str) -> str:
@@ -107,13 +116,7 @@ def kit_script(job: SynthJob, overrides: str) -> str:
     if job.target != "ecp5":
         raise ValueError(f"kit runs are ECP5 runs, got {job.target!r}")
     return "\n".join([
-        f"read_slang -j 1 --keep-hierarchy -D SYNTHESIS --top {job.top} {overrides} "
-        f"{' '.join(job.files)}",
-        f"hierarchy -check -top {job.top}",
-        "proc",
-        "opt_clean",
-        "check -assert",
-        f"select -assert-none {LATCH_CELLS}",
+        *checked_design(job, overrides, keep_hierarchy=True),
         f"synth_ecp5 -noflatten -top {job.top}",
         "tee -q -o mapped.json stat -json",
         "",
