@@ -298,7 +298,7 @@ _DENSE_INPUT = (PACKAGE, *_DETECTOR, *_LIF_COPIED, "sdp_ram.sv", "dense_line_buf
 
 SPARSE_CONV = SparseConvCore(
     "sparse_conv_core", (PACKAGE, "popcount.sv", "prefix_sum.sv", *_LIF_COPIED, "sdp_ram.sv",
-                         "pair_select.sv", "sparse_row_bank.sv", "sparse_conv_core.sv"),
+                         "config_ram.sv", "pair_select.sv", "sparse_row_bank.sv", "sparse_conv_core.sv"),
     kind="conv", has_memory=True, placed=True, per_bank_bias=True, weight_counts=True,
     min_span=3, cycles="golden.cycles.sparse_conv")
 SPARSE_LINEAR = SparseLinearCore(

@@ -13,7 +13,7 @@
 //
 // Pipeline (each stage one cycle; docs/sparse_conv_core.md has the timing):
 //   scan  SC0 the row counters (t, r) of slot sc_slot_q address the bitmaps of rows r and r+1
-//             (r even; r+1 only if < R), one copy per group and row (sdp_ram, synchronous
+//             (r even; r+1 only if < R), one copy per group and row (config_ram, synchronous
 //             read); the pair is scanned when the slot is loaded, not yet scanned, and the row
 //             queue has room for two rows more than it holds and SC1, SC2, SC2b may push; a
 //             timestep whose window word has no spike (word_zero_i) is one scan cycle, its
@@ -83,9 +83,10 @@
 //
 // Memories (no reset, synchronous read: block RAM or LUT RAM, docs/synthesis.md): the bitmap
 // (word r*NG + g; 2 NG copies for the scan and L for the lanes, every copy written by each
-// configuration write) and its words' weight counts (2 NG copies for the scan, written a cycle
-// after the bitmap word), the packed weights (L copies), the biases (row r; two copies, one per
-// neuron-stage row), the current buffer and its pushed flags (Slots x T x R each, as two
+// configuration write) and its words' weight counts (2 NG copies for the scan, written with the
+// bitmap word), the packed weights (L copies), the biases (row r; two copies, one per
+// neuron-stage row): configuration memories (config_ram), written two edges after the write is
+// on the bank's port (a register in the bank, one per copy); the current buffer and its pushed flags (Slots x T x R each, as two
 // memories: even and odd rows); the window memory (Slots x T words of F spikes) and the row
 // queue (two memories, even and odd entries: two pushes and two reads per cycle) are LUT RAM
 // (asynchronous read); the window memory has three copies (read ports): the scan's and one per
@@ -191,10 +192,52 @@ module sparse_row_bank #(
   localparam int RowBits = SlotBits + TIdxBits + RIdxBits + BmIdxBits + WAddrBits
                            + 2 * Groups * RankBits;
 
+  // ---------------------------------------------------------------------------------------------
+  // Configuration write
+  // ---------------------------------------------------------------------------------------------
+  // The core's decoded write, registered in the bank: the first level of a tree to the bank's
+  // memories, whose copies register it again next to themselves (config_ram). From one register
+  // in the core, the write crossed the die into every block RAM of the core: the digits
+  // network's critical path, 18.3 of 19.1 ns routing (docs/synthesis.md). The fields load
+  // only under one of the bank's enables, so the banks' registers (different enables) stay
+  // apart in synthesis. A bitmap word's weight count (cw = popcount(word)) is counted here,
+  // so the count copies take it with the word. A write reaches the memories two edges after
+  // it is on the bank's port (docs/cores.md section 3).
+  logic                    cfg_bitmap_we_q, cfg_weight_we_q, cfg_bias_we_q;
+  logic [CfgAddrBits-1:0]  cfg_addr_q;
+  logic [GroupWidth-1:0]   cfg_bitmap_word_q;
+  logic [CountBits-1:0]    cfg_count, cfg_count_q;
+  logic [WeightBits-1:0]   cfg_weight_word_q;
+  logic [MembraneBits-1:0] cfg_bias_word_q;
+  logic [RIdxBits-1:0]     cfg_bias_row_q;
+  popcount #(.Width (GroupWidth)) u_write_count (.bits_i (bitmap_word_i), .count_o (cfg_count));
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_cfg_enables
+    if (!rst_ni) begin
+      cfg_bitmap_we_q <= 1'b0;
+      cfg_weight_we_q <= 1'b0;
+      cfg_bias_we_q   <= 1'b0;
+    end else begin
+      cfg_bitmap_we_q <= bitmap_we_i;
+      cfg_weight_we_q <= weight_we_i;
+      cfg_bias_we_q   <= bias_we_i;
+    end
+  end
+  // No reset: used only under the enables.
+  always_ff @(posedge clk_i) begin : p_cfg_fields
+    if (bitmap_we_i || weight_we_i || bias_we_i) begin
+      cfg_addr_q        <= cfg_addr_i;
+      cfg_bitmap_word_q <= bitmap_word_i;
+      cfg_count_q       <= cfg_count;
+      cfg_weight_word_q <= weight_word_i;
+      cfg_bias_word_q   <= bias_word_i;
+      cfg_bias_row_q    <= bias_row_i;
+    end
+  end
+
   // The core's configuration address is as wide as its largest memory; the high bits can be
   // beyond every memory of a small bank (the core decodes the range).
   logic unused_cfg_addr;
-  assign unused_cfg_addr = ^cfg_addr_i;
+  assign unused_cfg_addr = ^cfg_addr_q;
 
   // ---------------------------------------------------------------------------------------------
   // Scan
@@ -268,16 +311,16 @@ module sparse_row_bank #(
   logic [BmPorts-1:0][BmIdxBits-1:0]  bm_raddr;
   logic [BmPorts-1:0][GroupWidth-1:0] bm_rdata;
   for (genvar c = 0; c < BmPorts; c++) begin : g_bitmap_copy
-    sdp_ram #(
+    config_ram #(
       .Width    (GroupWidth),
       .Depth    (BmDepth),
-      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "bitmap", BankTag, ".mem"}),
-      .CollisionFree (1'b1)  // configuration memory: written while idle
+      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "bitmap", BankTag, ".mem"})
     ) u_bitmap (
       .clk_i   (clk_i),
-      .we_i    (bitmap_we_i),
-      .waddr_i (BmIdxBits'(cfg_addr_i)),
-      .wdata_i (bitmap_word_i),
+      .rst_ni  (rst_ni),
+      .we_i    (cfg_bitmap_we_q),
+      .waddr_i (BmIdxBits'(cfg_addr_q)),
+      .wdata_i (cfg_bitmap_word_q),
       .re_i    (bm_re[c]),
       .raddr_i (bm_raddr[c]),
       .rdata_o (bm_rdata[c])
@@ -286,39 +329,21 @@ module sparse_row_bank #(
 
   // Weight counts of the bitmap words, one copy per scan port (beside the scan's bitmap copies,
   // read with them): a word's count of weights, cw = popcount(word), is a property of the
-  // configuration, so it is counted once per write instead of by 2 NG popcounts in every scan
-  // cycle (about 106 LUT4 each on the ECP5 at G = 32; docs/synthesis.md). The count is
-  // registered on its way in, so it lands a cycle after its bitmap word: the scan reads a word
-  // only for a captured pixel, never in the cycle after a configuration write.
+  // configuration, so it is counted once per write (p_cfg_fields) instead of by 2 NG popcounts
+  // in every scan cycle (about 106 LUT4 each on the ECP5 at G = 32; docs/synthesis.md).
   localparam int ScanPorts = ScanRows * Groups;
-  logic                                 wc_we_q;
-  logic [BmIdxBits-1:0]                 wc_waddr_q;
-  logic [CountBits-1:0]                 wc_count, wc_wdata_q;
   logic [ScanPorts-1:0][CountBits-1:0]  wc_rdata;
-  popcount #(.Width (GroupWidth)) u_write_count (.bits_i (bitmap_word_i), .count_o (wc_count));
-  always_ff @(posedge clk_i or negedge rst_ni) begin : p_count_write
-    if (!rst_ni) begin
-      wc_we_q <= 1'b0;
-    end else begin
-      wc_we_q <= bitmap_we_i;
-    end
-  end
-  // No reset: written only under wc_we_q.
-  always_ff @(posedge clk_i) begin : p_count_write_data
-    wc_waddr_q <= BmIdxBits'(cfg_addr_i);
-    wc_wdata_q <= wc_count;
-  end
   for (genvar c = 0; c < ScanPorts; c++) begin : g_count_copy
-    sdp_ram #(
+    config_ram #(
       .Width    (CountBits),
       .Depth    (BmDepth),
-      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "wcount", BankTag, ".mem"}),
-      .CollisionFree (1'b1)  // configuration memory: written while idle
+      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "wcount", BankTag, ".mem"})
     ) u_count (
       .clk_i   (clk_i),
-      .we_i    (wc_we_q),
-      .waddr_i (wc_waddr_q),
-      .wdata_i (wc_wdata_q),
+      .rst_ni  (rst_ni),
+      .we_i    (cfg_bitmap_we_q),
+      .waddr_i (BmIdxBits'(cfg_addr_q)),
+      .wdata_i (cfg_count_q),
       .re_i    (bm_re[c]),
       .raddr_i (bm_raddr[c]),
       .rdata_o (wc_rdata[c])
@@ -958,16 +983,16 @@ module sparse_row_bank #(
     logic [WeightBits-1:0] weight;
     assign addr = e2_base_q[l] + WAddrBits'(e2_found_q[l]);
 
-    sdp_ram #(
+    config_ram #(
       .Width    (WeightBits),
       .Depth    (WDepth),
-      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "weight", BankTag, ".mem"}),
-      .CollisionFree (1'b1)  // configuration memory: written while idle
+      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "weight", BankTag, ".mem"})
     ) u_weight (
       .clk_i   (clk_i),
-      .we_i    (weight_we_i),
-      .waddr_i (WIdxBits'(cfg_addr_i)),
-      .wdata_i (weight_word_i),
+      .rst_ni  (rst_ni),
+      .we_i    (cfg_weight_we_q),
+      .waddr_i (WIdxBits'(cfg_addr_q)),
+      .wdata_i (cfg_weight_word_q),
       .re_i    (e2_v_q),
       .raddr_i (WIdxBits'(addr)),
       .rdata_o (weight_rd)
@@ -1046,16 +1071,16 @@ module sparse_row_bank #(
     );
 
     // A copy of the biases per read row (the same preload image for both).
-    sdp_ram #(
+    config_ram #(
       .Width    (MembraneBits),
       .Depth    (Rows),
-      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "bias", BankTag, ".mem"}),
-      .CollisionFree (1'b1)  // configuration memory: written while idle
+      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "bias", BankTag, ".mem"})
     ) u_bias (
       .clk_i   (clk_i),
-      .we_i    (bias_we_i),
-      .waddr_i (bias_row_i),
-      .wdata_i (bias_word_i),
+      .rst_ni  (rst_ni),
+      .we_i    (cfg_bias_we_q),
+      .waddr_i (cfg_bias_row_q),
+      .wdata_i (cfg_bias_word_q),
       .re_i    (nrn_re_i && row_exists),
       .raddr_i (bias_raddr),
       .rdata_o (bias_rd)
