@@ -120,9 +120,10 @@ class LayerCore(Core):
     placed: bool = False
     #: Bias memory per bank (``L<i>_bias_b<pp>.mem``) rather than one shared (vectors.preload).
     per_bank_bias: bool = False
-    #: Keeps each bitmap word's weight count (popcount) in memories of its own, counted as the
-    #: word is written: a preloaded core needs their image too (``L<i>_wcount_b<pp>.mem``).
-    weight_counts: bool = False
+    #: Its scan reads the bitmap from copies of one group each (word r = bitmap word r*NG + g),
+    #: beside each word's weight count (popcount), counted as the word is written: a preloaded
+    #: core needs their images too (``L<i>_bitmap_b<pp>_g<gg>.mem``, ``L<i>_wcount_b<pp>_g<gg>``).
+    group_copies: bool = False
     #: The smallest configuration address span the core decodes.
     min_span: int = 1
     cycles: str = ""
@@ -299,7 +300,7 @@ _DENSE_INPUT = (PACKAGE, *_DETECTOR, *_LIF_COPIED, "sdp_ram.sv", "dense_line_buf
 SPARSE_CONV = SparseConvCore(
     "sparse_conv_core", (PACKAGE, "popcount.sv", "prefix_sum.sv", *_LIF_COPIED, "sdp_ram.sv",
                          "config_ram.sv", "pair_select.sv", "sparse_row_bank.sv", "sparse_conv_core.sv"),
-    kind="conv", has_memory=True, placed=True, per_bank_bias=True, weight_counts=True,
+    kind="conv", has_memory=True, placed=True, per_bank_bias=True, group_copies=True,
     min_span=3, cycles="golden.cycles.sparse_conv")
 SPARSE_LINEAR = SparseLinearCore(
     "sparse_linear_core", (PACKAGE, *_DETECTOR, *_LIF, "sdp_ram.sv", "held_step_ram.sv",

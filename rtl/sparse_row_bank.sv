@@ -13,13 +13,13 @@
 //
 // Pipeline (each stage one cycle; docs/sparse_conv_core.md has the timing):
 //   scan  SC0 the row counters (t, r) of slot sc_slot_q address the bitmaps of rows r and r+1
-//             (r even; r+1 only if < R), one copy per group and row (config_ram, synchronous
+//             (r even; r+1 only if < R), one copy per group and row (sdp_ram, synchronous
 //             read); the pair is scanned when the slot is loaded, not yet scanned, and the row
 //             queue has room for two rows more than it holds and SC1, SC2, SC2b may push; a
 //             timestep whose window word has no spike (word_zero_i) is one scan cycle, its
 //             first two rows (no pairs: nothing pushed; the rows after them keep stale pushed
 //             flags, so the neuron-stage read masks the current of such a timestep);
-//         SC1 the rows' bitmap words (block RAM), their weight counts (a copy per scan port,
+//         SC1 the rows' bitmap words (the copies' read registers), their weight counts (with them,
 //             written with the bitmap: cw = popcount(word), counted once per configuration
 //             write) and the spikes of timestep t (the window memory) are registered (the
 //             block RAM's output, unregistered, into the popcounts was a critical path of the
@@ -82,12 +82,12 @@
 // cur_o[j] / bias_o[j] in the next cycle (synchronous memories) and hold while nrn_re_i is low.
 //
 // Memories (no reset, synchronous read: block RAM or LUT RAM, docs/synthesis.md): the bitmap
-// (word r*NG + g; 2 NG copies for the scan and L for the lanes, every copy written by each
-// configuration write) and its words' weight counts (2 NG copies for the scan, written with the
-// bitmap word), the packed weights (L copies), the biases (row r; two copies, one per
-// neuron-stage row): configuration memories (config_ram), written two edges after the write is
-// on the bank's port (a register in the bank, one per copy); the current buffer and its pushed flags (Slots x T x R each, as two
-// memories: even and odd rows); the window memory (Slots x T words of F spikes) and the row
+// (word r*NG + g; 2 NG one-group copies for the scan, each with its words' weight counts, and
+// L whole copies for the lanes) and the packed weights (L copies), the biases (row r; two
+// copies, one per neuron-stage row): configuration memories, written two edges after the
+// write is on the bank's port (the bank's register of the write, then the scan copies' register
+// of it or config_ram's, one per copy); the current buffer and its pushed flags (Slots x T x R
+// each, as two memories: even and odd rows); the window memory (Slots x T words of F spikes) and the row
 // queue (two memories, even and odd entries: two pushes and two reads per cycle) are LUT RAM
 // (asynchronous read); the window memory has three copies (read ports): the scan's and one per
 // queue memory for the lanes (a memory per group there, each with its own read address).
@@ -303,14 +303,99 @@ module sparse_row_bank #(
                        || word_zero_i[int'(sc_slot_q) * Timesteps + int'(sc_t_q)];
   assign sc_last     = int'(sc_t_q) == Timesteps - 1 && sc_step_end;
 
-  // Bitmap copies, one per read port (a copy is a read port of LUT RAM or block RAM): ports
-  // a*NG + g serve the scan (group g of scan row a), ports 2*NG + l the lanes (the group of
-  // each lane's pair, in g_lane_issue). Every copy takes every write.
-  localparam int BmPorts = ScanRows * Groups + Lanes;
-  logic [BmPorts-1:0]                 bm_re;
-  logic [BmPorts-1:0][BmIdxBits-1:0]  bm_raddr;
-  logic [BmPorts-1:0][GroupWidth-1:0] bm_rdata;
-  for (genvar c = 0; c < BmPorts; c++) begin : g_bitmap_copy
+  // Bitmap copies, one per read port (a copy is a read port of LUT RAM or block RAM). The scan
+  // reads group g of rows r and r + 1 at once, so each of its 2 NG ports holds one group of
+  // every row: copy (a, g) has word r = bitmap word r*NG + g, Rows words (LUT RAM at the
+  // trained networks' sizes). Whole-bitmap copies (Rows * NG words each) took a block RAM per
+  // port: 72 of the digits network's 113, spread over the die with the scan's address and the
+  // configuration write routed to every one (docs/synthesis.md). The lanes read any group of
+  // any row: their L copies hold the whole bitmap (word r*NG + g, in g_lane_issue's order).
+  // Every copy takes every write of its words.
+  // The scan's copies take a write a cycle after the bank's register, from a register of their
+  // own holding the word's row and group (word r*NG + g: a divider by the constant NG, kept
+  // off the copies' write ports), so they are written with the config_ram copies, at the
+  // same edge.
+  logic                    scan_we_q;
+  logic [RIdxBits-1:0]     scan_row_q;
+  logic [GIdxBits-1:0]     scan_grp_q;
+  logic [GroupWidth-1:0]   scan_word_q;
+  logic [CountBits-1:0]    scan_count_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin : p_scan_write_enable
+    if (!rst_ni) scan_we_q <= 1'b0;
+    else         scan_we_q <= cfg_bitmap_we_q;
+  end
+  // No reset: used only under scan_we_q.
+  always_ff @(posedge clk_i) begin : p_scan_write_word
+    if (cfg_bitmap_we_q) begin
+      scan_row_q   <= RIdxBits'(int'(BmIdxBits'(cfg_addr_q)) / Groups);
+      scan_grp_q   <= GIdxBits'(int'(BmIdxBits'(cfg_addr_q)) % Groups);
+      scan_word_q  <= cfg_bitmap_word_q;
+      scan_count_q <= cfg_count_q;
+    end
+  end
+
+  logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc_wrow;
+  logic [ScanRows-1:0][Groups-1:0][CountBits-1:0]  sc_wcount;
+  for (genvar a = 0; a < ScanRows; a++) begin : g_scan_row
+    for (genvar g = 0; g < Groups; g++) begin : g_scan_bitmap
+      // Preload images: the bank's bitmap and weight-count words of group g, "_g" and the
+      // group in two decimal digits (docs/vectors.md).
+      localparam logic [31:0] GroupTag = {"_g", 8'(48 + g / 10), 8'(48 + g % 10)};
+      logic                we;     // the write is of a word of group g
+      logic                re;     // row sc_r_q + a exists
+      logic [RIdxBits-1:0] raddr;
+      // Plain signals on the ports (Icarus 11 and genvars in port expressions, g_neuron_row).
+      assign we    = scan_we_q && int'(scan_grp_q) == g;
+      // Row B of the last pair does not exist when R is odd: no read (SC1 masks the row).
+      // Read in every cycle, not only on sc_go: SC1 takes the word only in the cycle after a
+      // go (its words are registered every cycle, used under sc1w_v_q). With the go as the
+      // memories' enable, the scan's control reached every bitmap copy spread over the die:
+      // the digits network's critical path (docs/synthesis.md).
+      assign re    = int'(sc_r_q) + a < Rows;
+      assign raddr = RIdxBits'(int'(sc_r_q) + a);
+      sdp_ram #(
+        .Width         (GroupWidth),
+        .Depth         (Rows),
+        .InitFile      ((InitPrefix == "") ? ""
+                        : {InitPrefix, "bitmap", BankTag, GroupTag, ".mem"}),
+        .CollisionFree (1'b1)  // configuration memory: written while idle
+      ) u_bitmap (
+        .clk_i   (clk_i),
+        .we_i    (we),
+        .waddr_i (scan_row_q),
+        .wdata_i (scan_word_q),
+        .re_i    (re),
+        .raddr_i (raddr),
+        .rdata_o (sc_wrow[a][g])
+      );
+      // The words' weight counts, read with them: a word's count of weights, cw =
+      // popcount(word), is a property of the configuration, so it is counted once per write
+      // (p_cfg_fields) instead of by 2 NG popcounts in every scan cycle (about 106 LUT4 each
+      // on the ECP5 at G = 32; docs/synthesis.md).
+      sdp_ram #(
+        .Width         (CountBits),
+        .Depth         (Rows),
+        .InitFile      ((InitPrefix == "") ? ""
+                        : {InitPrefix, "wcount", BankTag, GroupTag, ".mem"}),
+        .CollisionFree (1'b1)  // configuration memory: written while idle
+      ) u_count (
+        .clk_i   (clk_i),
+        .we_i    (we),
+        .waddr_i (scan_row_q),
+        .wdata_i (scan_count_q),
+        .re_i    (re),
+        .raddr_i (raddr),
+        .rdata_o (sc_wcount[a][g])
+      );
+    end
+  end
+
+  // The lanes' bitmap copies (block RAM at the trained networks' sizes, spread over the die:
+  // their writes are registered again next to each copy, config_ram).
+  logic [Lanes-1:0]                 bm_re;
+  logic [Lanes-1:0][BmIdxBits-1:0]  bm_raddr;
+  logic [Lanes-1:0][GroupWidth-1:0] bm_rdata;
+  for (genvar l = 0; l < Lanes; l++) begin : g_bitmap_copy
     config_ram #(
       .Width    (GroupWidth),
       .Depth    (BmDepth),
@@ -321,49 +406,10 @@ module sparse_row_bank #(
       .we_i    (cfg_bitmap_we_q),
       .waddr_i (BmIdxBits'(cfg_addr_q)),
       .wdata_i (cfg_bitmap_word_q),
-      .re_i    (bm_re[c]),
-      .raddr_i (bm_raddr[c]),
-      .rdata_o (bm_rdata[c])
+      .re_i    (bm_re[l]),
+      .raddr_i (bm_raddr[l]),
+      .rdata_o (bm_rdata[l])
     );
-  end
-
-  // Weight counts of the bitmap words, one copy per scan port (beside the scan's bitmap copies,
-  // read with them): a word's count of weights, cw = popcount(word), is a property of the
-  // configuration, so it is counted once per write (p_cfg_fields) instead of by 2 NG popcounts
-  // in every scan cycle (about 106 LUT4 each on the ECP5 at G = 32; docs/synthesis.md).
-  localparam int ScanPorts = ScanRows * Groups;
-  logic [ScanPorts-1:0][CountBits-1:0]  wc_rdata;
-  for (genvar c = 0; c < ScanPorts; c++) begin : g_count_copy
-    config_ram #(
-      .Width    (CountBits),
-      .Depth    (BmDepth),
-      .InitFile ((InitPrefix == "") ? "" : {InitPrefix, "wcount", BankTag, ".mem"})
-    ) u_count (
-      .clk_i   (clk_i),
-      .rst_ni  (rst_ni),
-      .we_i    (cfg_bitmap_we_q),
-      .waddr_i (BmIdxBits'(cfg_addr_q)),
-      .wdata_i (cfg_count_q),
-      .re_i    (bm_re[c]),
-      .raddr_i (bm_raddr[c]),
-      .rdata_o (wc_rdata[c])
-    );
-  end
-
-  logic [ScanRows-1:0][Groups-1:0][GroupWidth-1:0] sc_wrow;
-  logic [ScanRows-1:0][Groups-1:0][CountBits-1:0]  sc_wcount;
-  for (genvar a = 0; a < ScanRows; a++) begin : g_scan_row
-    for (genvar g = 0; g < Groups; g++) begin : g_scan_bitmap
-      // Row B of the last pair does not exist when R is odd: no read (SC1 masks the row).
-      // Read in every cycle, not only on sc_go: SC1 takes the word only in the cycle after a
-      // go (its words are registered every cycle, used under sc1w_v_q). With the go as the
-      // block RAMs' enable, the scan's control reached every bitmap copy spread over the die:
-      // the digits network's critical path (docs/synthesis.md).
-      assign bm_re[a * Groups + g]    = int'(sc_r_q) + a < Rows;
-      assign bm_raddr[a * Groups + g] = BmIdxBits'(int'(sc_bm_base_q) + a * Groups + g);
-      assign sc_wrow[a][g]            = bm_rdata[a * Groups + g];
-      assign sc_wcount[a][g]          = wc_rdata[a * Groups + g];
-    end
   end
 
   // Window memory, the scan's copy (SC1's read port): the spikes of every slot and timestep. No
@@ -838,10 +884,10 @@ module sparse_row_bank #(
       lane_bm_base[l] = mem ? qm_bm_base[1] : qm_bm_base[0];
     end
 
-    assign bm_re[ScanRows * Groups + l]    = e0b_v_q;
-    assign bm_raddr[ScanRows * Groups + l] = BmIdxBits'(int'(e0b_bm_base_q[l])
+    assign bm_re[l]                        = e0b_v_q;
+    assign bm_raddr[l]                     = BmIdxBits'(int'(e0b_bm_base_q[l])
                                                         + int'(e0b_g_q[l]));
-    assign e1_wbm[l]                       = bm_rdata[ScanRows * Groups + l];
+    assign e1_wbm[l]                       = bm_rdata[l];
   end
 
   // ---------------------------------------------------------------------------------------------

@@ -89,13 +89,22 @@ def test_images_hold_the_config_writes(bundle):
             bank = None
         name = image_name(layer, memory[sel], bank)
         expected[name][addr] = data & ((1 << entries[name]["width"]) - 1)
-    # The conv core's weight counts: the popcount of each bitmap word it was written.
-    counted = [name for name, e in entries.items() if e["memory"] == "wcount"]
-    assert counted and all(LAYER_CORES[plan.layers[entries[n]["layer"]].module].weight_counts
-                           for n in counted)
-    for name in counted:
-        bitmap = expected[image_name(entries[name]["layer"], "bitmap", entries[name]["bank"])]
-        expected[name] = [word.bit_count() for word in bitmap]
+    # The conv core's one-group copies: group g of each bitmap written (word r*NG + g), and the
+    # popcount of each of those words.
+    grouped = [name for name, e in entries.items() if e["group"] is not None]
+    assert grouped and all(LAYER_CORES[plan.layers[entries[n]["layer"]].module].group_copies
+                           for n in grouped)
+    assert {entries[n]["memory"] for n in grouped} == {"bitmap", "wcount"}
+    for name in grouped:
+        entry = entries[name]
+        layer = plan.layers[entry["layer"]]
+        whole = expected[image_name(entry["layer"], "bitmap", entry["bank"])]
+        groups = len(whole) // entry["depth"]
+        assert groups * entry["depth"] == len(whole) and entry["group"] < groups, name
+        words = whole[entry["group"]::groups]
+        expected[name] = ([word.bit_count() for word in words] if entry["memory"] == "wcount"
+                          else words)
+        assert layer.module == "sparse_conv_core", name
     assert images == expected
     assert sum(1 for w in writes if w[1] != SEL_NEURON) > 0
     registers = [line for line, w in zip((bundle / "config_writes.mem").read_text().split(),

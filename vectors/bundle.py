@@ -86,11 +86,12 @@ from vectors.preload import PRELOAD_DIR, REGISTER_WRITES, preload_images, regist
 from vectors.power import DegenerateError, choose_digits, ensure_power, power_lines
 
 GENERATOR = "vectors.bundle"
-GENERATOR_VERSION = "1.5"  # 1.1: out_ready is driven by the replay bench (+stall); 1.2: manifest
+GENERATOR_VERSION = "1.6"  # 1.1: out_ready is driven by the replay bench (+stall); 1.2: manifest
 #                            cycles from golden/cycles/network.py, checkers print their counts;
 #                            1.3: preload/ memory images, config_writes.registers.mem;
 #                            1.4: exact cycles of every stream (cycles.total_exact, tap_last);
-#                            1.5: the sparse conv core's weight-count images (wcount)
+#                            1.5: the sparse conv core's weight-count images (wcount);
+#                            1.6: its one-group bitmap and weight-count images (_g<gg>)
 FORMAT = "dualspike-vector-bundle/1"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RTL_DIR = REPO_ROOT / "rtl"
