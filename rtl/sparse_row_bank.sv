@@ -312,9 +312,32 @@ module sparse_row_bank #(
   // any row: their L copies hold the whole bitmap (word r*NG + g, in g_lane_issue's order).
   // Every copy takes every write of its words.
   // The scan's copies take a write a cycle after the bank's register, from a register of their
-  // own holding the word's row and group (word r*NG + g: a divider by the constant NG, kept
-  // off the copies' write ports), so they are written with the config_ram copies, at the
-  // same edge.
+  // own holding the word's row and group, so they are written with the config_ram copies, at
+  // the same edge. Row and group of word w = r*NG + g: the address is matched against every
+  // word, and each bit of r and g is the OR of the matching word's constant bits (an address
+  // decode, a few LUT levels; a divider by NG, a chain of carry chains, was the digits
+  // network's critical path placed and routed, docs/synthesis.md).
+  logic [BmDepth-1:0]               cfg_word_hit;  // cfg_addr_q == w
+  logic [RIdxBits-1:0][BmDepth-1:0] row_bit_of;    // constant: [b][w] = bit b of w / NG
+  logic [GIdxBits-1:0][BmDepth-1:0] grp_bit_of;    // constant: [b][w] = bit b of w % NG
+  logic [RIdxBits-1:0]              cfg_row;
+  logic [GIdxBits-1:0]              cfg_grp;
+  for (genvar w = 0; w < BmDepth; w++) begin : g_cfg_word
+    assign cfg_word_hit[w] = BmIdxBits'(cfg_addr_q) == BmIdxBits'(w);
+    for (genvar b = 0; b < RIdxBits; b++) begin : g_row_bit
+      assign row_bit_of[b][w] = 1'(((w / Groups) >> b) & 1);
+    end
+    for (genvar b = 0; b < GIdxBits; b++) begin : g_grp_bit
+      assign grp_bit_of[b][w] = 1'(((w % Groups) >> b) & 1);
+    end
+  end
+  for (genvar b = 0; b < RIdxBits; b++) begin : g_cfg_row
+    assign cfg_row[b] = |(cfg_word_hit & row_bit_of[b]);
+  end
+  for (genvar b = 0; b < GIdxBits; b++) begin : g_cfg_grp
+    assign cfg_grp[b] = |(cfg_word_hit & grp_bit_of[b]);
+  end
+
   logic                    scan_we_q;
   logic [RIdxBits-1:0]     scan_row_q;
   logic [GIdxBits-1:0]     scan_grp_q;
@@ -327,8 +350,8 @@ module sparse_row_bank #(
   // No reset: used only under scan_we_q.
   always_ff @(posedge clk_i) begin : p_scan_write_word
     if (cfg_bitmap_we_q) begin
-      scan_row_q   <= RIdxBits'(int'(BmIdxBits'(cfg_addr_q)) / Groups);
-      scan_grp_q   <= GIdxBits'(int'(BmIdxBits'(cfg_addr_q)) % Groups);
+      scan_row_q   <= cfg_row;
+      scan_grp_q   <= cfg_grp;
       scan_word_q  <= cfg_bitmap_word_q;
       scan_count_q <= cfg_count_q;
     end
